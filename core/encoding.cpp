@@ -1,0 +1,187 @@
+#include "core/encoding.h"
+
+#include <array>
+#include <cstdint>
+
+namespace garde::core {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+constexpr std::array<std::int8_t, 256> makeTable(const char* alphabet) {
+  std::array<std::int8_t, 256> t{};
+  for (auto& v : t) {
+    v = -1;
+  }
+  for (int i = 0; i < 64; ++i) {
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+  }
+  return t;
+}
+constexpr auto kTable = makeTable(kAlphabet);
+constexpr auto kUrlTable = makeTable(kUrlAlphabet);
+
+std::string encodeWith(std::string_view data, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const std::uint32_t n = (static_cast<unsigned char>(data[i]) << 16) |
+                            (static_cast<unsigned char>(data[i + 1]) << 8) |
+                            static_cast<unsigned char>(data[i + 2]);
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += alphabet[(n >> 6) & 63];
+    out += alphabet[n & 63];
+  }
+  if (const std::size_t rest = data.size() - i; rest > 0) {
+    std::uint32_t n = static_cast<unsigned char>(data[i]) << 16;
+    if (rest == 2) {
+      n |= static_cast<unsigned char>(data[i + 1]) << 8;
+    }
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    if (rest == 2) {
+      out += alphabet[(n >> 6) & 63];
+    } else if (pad) {
+      out += '=';
+    }
+    if (pad) {
+      out += '=';
+    }
+  }
+  return out;
+}
+
+bool isXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+}  // namespace
+
+std::string base64Encode(std::string_view data) { return encodeWith(data, kAlphabet, true); }
+std::string base64UrlEncode(std::string_view data) { return encodeWith(data, kUrlAlphabet, false); }
+
+Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t symbols = 0;
+  std::size_t padding = 0;
+  for (char c : text) {
+    if (isXmlSpace(c)) {
+      continue;
+    }
+    if (c == '=') {
+      ++padding;
+      ++symbols;
+      continue;
+    }
+    if (padding > 0) {
+      return fail(ErrorCode::kBadEncoding, "base64: data after padding");
+    }
+    const auto v = kTable[static_cast<unsigned char>(c)];
+    if (v < 0) {
+      return fail(ErrorCode::kBadEncoding, "base64: character outside the alphabet");
+    }
+    ++symbols;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+      if (out.size() > max_decoded) {
+        return fail(ErrorCode::kLimitExceeded, "base64: decoded data exceeds " + std::to_string(max_decoded) + " bytes");
+      }
+    }
+  }
+  if (symbols % 4 != 0 || padding > 2) {
+    return fail(ErrorCode::kBadEncoding, "base64: truncated input or bad padding");
+  }
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return fail(ErrorCode::kBadEncoding, "base64: non-zero trailing bits");
+  }
+  return out;
+}
+
+Result<std::string> base64UrlDecode(std::string_view text) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    const auto v = kUrlTable[static_cast<unsigned char>(c)];
+    if (v < 0) {
+      return fail(ErrorCode::kBadEncoding, "base64url: character outside the alphabet");
+    }
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  if (text.size() % 4 == 1) {
+    return fail(ErrorCode::kBadEncoding, "base64url: truncated input");
+  }
+  return out;
+}
+
+std::string urlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3 / 2);
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<std::string> urlDecode(std::string_view text, bool form_mode) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) {
+        return fail(ErrorCode::kBadEncoding, "url: truncated percent escape");
+      }
+      const int hi = hex(text[i + 1]);
+      const int lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return fail(ErrorCode::kBadEncoding, "url: invalid percent escape");
+      }
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && form_mode) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string hexEncode(std::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (unsigned char c : data) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace garde::core

@@ -1,0 +1,30 @@
+#pragma once
+/// @file Base64 (RFC 4648, strict) and URL percent-encoding. Pure.
+
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace garde::core {
+
+std::string base64Encode(std::string_view data);
+
+/// Strict base64 decode: ASCII whitespace (as in XML and line-wrapped POST bodies) is skipped;
+/// any other character outside the alphabet, bad padding or a truncated quantum is kBadEncoding.
+/// `max_decoded` caps the output (kLimitExceeded past it).
+Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded = 1 << 24);
+
+/// base64url without padding (RFC 4648 section 5), for tokens and cookies.
+std::string base64UrlEncode(std::string_view data);
+Result<std::string> base64UrlDecode(std::string_view text);
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+std::string urlEncode(std::string_view text);
+/// Decodes %XX and, in form mode, '+' as space. Malformed escapes are kBadEncoding.
+Result<std::string> urlDecode(std::string_view text, bool form_mode = true);
+
+/// Lower-case hex of bytes.
+std::string hexEncode(std::string_view data);
+
+}  // namespace garde::core

@@ -1,0 +1,100 @@
+#include "core/log.h"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+#include "core/time.h"
+
+namespace garde::core {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+std::mutex g_mutex;
+
+void stderrSink(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+LogSink g_sink = &stderrSink;
+
+std::string_view levelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+    case LogLevel::kOff: return "off";
+  }
+  return "info";
+}
+
+}  // namespace
+
+void setLogLevel(LogLevel level) noexcept { g_level.store(static_cast<int>(level)); }
+LogLevel logLevel() noexcept { return static_cast<LogLevel>(g_level.load()); }
+
+bool parseLogLevel(std::string_view text, LogLevel& out) noexcept {
+  for (auto l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kOff}) {
+    if (text == levelName(l)) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+void setLogSink(LogSink sink) noexcept {
+  std::lock_guard lock(g_mutex);
+  g_sink = sink ? sink : &stderrSink;
+}
+
+void appendJsonEscaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+void Logger::log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) const {
+  if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) {
+    return;
+  }
+  std::string line;
+  line.reserve(128);
+  line += "{\"ts\":\"";
+  line += formatIso8601(systemNow());
+  line += "\",\"level\":\"";
+  line += levelName(level);
+  line += "\",\"cat\":\"";
+  appendJsonEscaped(line, category_);
+  line += "\",\"msg\":\"";
+  appendJsonEscaped(line, message);
+  line += '"';
+  for (const auto& [key, value] : fields) {
+    line += ",\"";
+    appendJsonEscaped(line, key);
+    line += "\":\"";
+    appendJsonEscaped(line, value);
+    line += '"';
+  }
+  line += "}\n";
+  std::lock_guard lock(g_mutex);
+  g_sink(line);
+}
+
+}  // namespace garde::core

@@ -1,0 +1,47 @@
+#pragma once
+/// @file The logging facade: JSON lines on stderr, one logger per dotted category.
+///
+/// Never pass attribute values, assertions or names of people: ordinary logs hold no personal data.
+/// Thread-safe: each line is written with one call under a mutex.
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace garde::core {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
+
+/// A structured field of a log line: key and already-formatted value.
+using LogField = std::pair<std::string_view, std::string_view>;
+
+/// Sets the minimum level written (default kInfo). Read once per call, atomically.
+void setLogLevel(LogLevel level) noexcept;
+LogLevel logLevel() noexcept;
+/// Parses "debug", "info", "warn", "error", "off"; returns false when unknown.
+bool parseLogLevel(std::string_view text, LogLevel& out) noexcept;
+
+/// Where lines go; default stderr. The sink is called under the log mutex.
+using LogSink = void (*)(std::string_view line);
+void setLogSink(LogSink sink) noexcept;
+
+/// A named logger, e.g. Logger("saml.signature"). Cheap to copy; holds only the category.
+class Logger {
+ public:
+  explicit constexpr Logger(std::string_view category) : category_(category) {}
+
+  void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {}) const;
+  void debug(std::string_view m, std::initializer_list<LogField> f = {}) const { log(LogLevel::kDebug, m, f); }
+  void info(std::string_view m, std::initializer_list<LogField> f = {}) const { log(LogLevel::kInfo, m, f); }
+  void warn(std::string_view m, std::initializer_list<LogField> f = {}) const { log(LogLevel::kWarn, m, f); }
+  void error(std::string_view m, std::initializer_list<LogField> f = {}) const { log(LogLevel::kError, m, f); }
+
+ private:
+  std::string_view category_;
+};
+
+/// Appends `text` to `out` as the inside of a JSON string (quotes not included).
+void appendJsonEscaped(std::string& out, std::string_view text);
+
+}  // namespace garde::core

@@ -1,0 +1,56 @@
+#include <catch2/catch.hpp>
+
+#include "core/encoding.h"
+#include "core/time.h"
+
+using garde::core::ErrorCode;
+
+TEST_CASE("base64 round-trips every length and rejects malformed input", "[core][base64]") {
+  for (std::size_t n = 0; n < 40; ++n) {
+    std::string data;
+    for (std::size_t i = 0; i < n; ++i) {
+      data += static_cast<char>(i * 37 + 11);
+    }
+    auto decoded = garde::core::base64Decode(garde::core::base64Encode(data));
+    REQUIRE(decoded.has_value());
+    CHECK(decoded.value() == data);
+    auto url = garde::core::base64UrlDecode(garde::core::base64UrlEncode(data));
+    REQUIRE(url.has_value());
+    CHECK(url.value() == data);
+  }
+  CHECK(garde::core::base64Decode("aGVs\nbG8=").value() == "hello");
+  SECTION("characters outside the alphabet") {
+    auto r = garde::core::base64Decode("aGV*bG8=");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kBadEncoding);
+  }
+  SECTION("truncated") { CHECK(garde::core::base64Decode("aGVsb").error().code == ErrorCode::kBadEncoding); }
+  SECTION("data after padding") {
+    CHECK(garde::core::base64Decode("aGU=bG8=").error().code == ErrorCode::kBadEncoding);
+  }
+  SECTION("output cap") {
+    CHECK(garde::core::base64Decode("aGVsbG8=", 3).error().code == ErrorCode::kLimitExceeded);
+  }
+}
+
+TEST_CASE("URL decoding handles form encoding and rejects bad escapes", "[core][url]") {
+  CHECK(garde::core::urlDecode("a%20b+c").value() == "a b c");
+  CHECK(garde::core::urlDecode("a+b", false).value() == "a+b");
+  CHECK(garde::core::urlDecode("%zz").error().code == ErrorCode::kBadEncoding);
+  CHECK(garde::core::urlDecode("abc%2").error().code == ErrorCode::kBadEncoding);
+  CHECK(garde::core::urlEncode("a b/é") == "a%20b%2F%C3%A9");
+}
+
+TEST_CASE("xs:dateTime parses UTC and offsets and refuses local times", "[core][time]") {
+  using garde::core::parseIso8601;
+  CHECK(parseIso8601("1970-01-01T00:00:00Z").value() == 0);
+  CHECK(parseIso8601("2026-11-23T18:00:00Z").value() == 1795456800);
+  CHECK(parseIso8601("2026-11-23T18:00:00.123Z").value() == 1795456800);
+  CHECK(parseIso8601("2026-11-23T19:00:00+01:00").value() == 1795456800);
+  CHECK_FALSE(parseIso8601("2026-11-23T18:00:00").has_value());
+  CHECK_FALSE(parseIso8601("2026-02-30T18:00:00Z").has_value());
+  CHECK_FALSE(parseIso8601("2026-11-23 18:00:00Z").has_value());
+  CHECK_FALSE(parseIso8601("2026-11-23T18:00:00Zjunk").has_value());
+  CHECK(garde::core::formatIso8601(1795456800) == "2026-11-23T18:00:00Z");
+  CHECK(garde::core::formatIso8601(951782400) == "2000-02-29T00:00:00Z");
+}
