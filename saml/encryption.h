@@ -1,0 +1,31 @@
+#pragma once
+/// @file Assertion encryption (SAML2 Core 6; XML Encryption 1.1): AES-256-GCM content encryption,
+/// RSA-OAEP key transport (MGF1-SHA1 per xmlenc's rsa-oaep-mgf1p, SHA-256 digest where the peer allows).
+///
+/// Decryption never hands decrypted bytes to a lax parser: the plaintext is parsed with
+/// parseUntrusted() and grafted into the caller's tree, its IDs registered and checked for duplicates,
+/// so the caller then verifies the assertion's signature on that same tree (decrypt-then-verify).
+
+#include <libxml/tree.h>
+
+#include <vector>
+
+#include "core/random.h"
+#include "core/result.h"
+#include "saml/keys.h"
+
+namespace garde::saml {
+
+/// Replaces `assertion` (a saml:Assertion, usually signed already) in its document by a
+/// saml:EncryptedAssertion for `recipient`'s RSA key. Returns the new EncryptedAssertion element.
+/// Errors: kAlgorithmForbidden if the recipient's key is not RSA; kInternal on crypto failure.
+core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& recipient);
+
+/// Decrypts a saml:EncryptedAssertion in place with any of `keys` (several during a rollover):
+/// the EncryptedAssertion is replaced by the decrypted saml:Assertion, which is returned.
+/// Errors: kMalformedMessage (not an EncryptedAssertion, missing parts), kAlgorithmForbidden
+/// (content or key-transport algorithm outside AES-GCM/AES-CBC-256 and RSA-OAEP), kDecryptionFailed,
+/// plus any parseUntrusted() error of the plaintext, kDuplicateId if its IDs collide with the document.
+core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion, const std::vector<PrivateKey>& keys);
+
+}  // namespace garde::saml
