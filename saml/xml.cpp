@@ -4,6 +4,7 @@
 #include <libxml/parser.h>
 #include <libxml/valid.h>
 #include <xmlsec/crypto.h>
+#include <xmlsec/errors.h>
 #include <xmlsec/xmlsec.h>
 
 #include <stdexcept>
@@ -140,6 +141,10 @@ core::Status checkTree(xmlDoc* doc, const ParseLimits& limits) {
   return {};
 }
 
+// xmlsec reports every failure on stderr by default; the callers turn failures into Errors and log
+// them once, so the library stays quiet.
+void quietXmlsecErrors(const char*, int, const char*, const char*, const char*, int, const char*) {}
+
 }  // namespace
 
 LibraryGuard::LibraryGuard() {
@@ -157,6 +162,7 @@ LibraryGuard::LibraryGuard() {
   if (xmlSecCryptoInit() < 0) {
     throw std::runtime_error("xmlsec crypto initialisation failed");
   }
+  xmlSecErrorsSetCallback(&quietXmlsecErrors);
 }
 
 LibraryGuard::~LibraryGuard() {

@@ -1,0 +1,404 @@
+#include "saml/signature.h"
+
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/openssl/evp.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+
+#include "core/c_handle.h"
+#include "core/encoding.h"
+#include "saml/xml.h"
+
+namespace garde::saml {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+using DsigCtx = core::CHandle<xmlSecDSigCtx, xmlSecDSigCtxDestroy>;
+using SecKey = core::CHandle<xmlSecKey, xmlSecKeyDestroy>;
+using MdCtx = core::CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using EcdsaSig = core::CHandle<ECDSA_SIG, ECDSA_SIG_free>;
+
+constexpr std::string_view kExcC14n = "http://www.w3.org/2001/10/xml-exc-c14n#";
+constexpr std::string_view kEnveloped = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+
+struct AlgInfo {
+  SignatureAlgorithm alg;
+  std::string_view uri;
+  const char* digest_name;       // OpenSSL digest
+  std::string_view digest_uri;   // matching ds:DigestMethod
+};
+
+constexpr AlgInfo kAlgorithms[] = {
+    {SignatureAlgorithm::kRsaSha256, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "SHA256",
+     "http://www.w3.org/2001/04/xmlenc#sha256"},
+    {SignatureAlgorithm::kRsaSha384, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "SHA384",
+     "http://www.w3.org/2001/04/xmldsig-more#sha384"},
+    {SignatureAlgorithm::kRsaSha512, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "SHA512",
+     "http://www.w3.org/2001/04/xmlenc#sha512"},
+    {SignatureAlgorithm::kEcdsaSha256, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "SHA256",
+     "http://www.w3.org/2001/04/xmlenc#sha256"},
+    {SignatureAlgorithm::kEcdsaSha384, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "SHA384",
+     "http://www.w3.org/2001/04/xmldsig-more#sha384"},
+    {SignatureAlgorithm::kEcdsaSha512, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "SHA512",
+     "http://www.w3.org/2001/04/xmlenc#sha512"},
+};
+
+const AlgInfo& info(SignatureAlgorithm alg) {
+  for (const auto& a : kAlgorithms) {
+    if (a.alg == alg) {
+      return a;
+    }
+  }
+  return kAlgorithms[0];
+}
+
+bool isEcdsa(SignatureAlgorithm alg) {
+  return alg == SignatureAlgorithm::kEcdsaSha256 || alg == SignatureAlgorithm::kEcdsaSha384 ||
+         alg == SignatureAlgorithm::kEcdsaSha512;
+}
+
+xmlSecTransformId signTransform(SignatureAlgorithm alg) {
+  switch (alg) {
+    case SignatureAlgorithm::kRsaSha256: return xmlSecTransformRsaSha256Id;
+    case SignatureAlgorithm::kRsaSha384: return xmlSecTransformRsaSha384Id;
+    case SignatureAlgorithm::kRsaSha512: return xmlSecTransformRsaSha512Id;
+    case SignatureAlgorithm::kEcdsaSha256: return xmlSecTransformEcdsaSha256Id;
+    case SignatureAlgorithm::kEcdsaSha384: return xmlSecTransformEcdsaSha384Id;
+    case SignatureAlgorithm::kEcdsaSha512: return xmlSecTransformEcdsaSha512Id;
+  }
+  return xmlSecTransformRsaSha256Id;
+}
+
+xmlSecTransformId digestTransform(SignatureAlgorithm alg) {
+  switch (alg) {
+    case SignatureAlgorithm::kRsaSha384:
+    case SignatureAlgorithm::kEcdsaSha384: return xmlSecTransformSha384Id;
+    case SignatureAlgorithm::kRsaSha512:
+    case SignatureAlgorithm::kEcdsaSha512: return xmlSecTransformSha512Id;
+    default: return xmlSecTransformSha256Id;
+  }
+}
+
+core::Status checkDigestUri(std::string_view uri) {
+  for (const auto& a : kAlgorithms) {
+    if (a.digest_uri == uri) {
+      return {};
+    }
+  }
+  return fail(ErrorCode::kAlgorithmForbidden, "digest method '" + std::string(uri) + "' is not allowed");
+}
+
+// An xmlsec key holding `pkey` (reference taken, not stolen).
+SecKey makeSecKey(EVP_PKEY* pkey) {
+  EVP_PKEY_up_ref(pkey);
+  xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(pkey);
+  if (data == nullptr) {
+    EVP_PKEY_free(pkey);
+    return nullptr;
+  }
+  SecKey key(xmlSecKeyCreate());
+  if (!key || xmlSecKeySetValue(key.get(), data) < 0) {
+    xmlSecKeyDataDestroy(data);
+    return nullptr;
+  }
+  return key;
+}
+
+// Checks the SAML signature profile on the Signature element itself, before any cryptography:
+// SAML2 Core 5.4.2 (one Reference, URI "#" + ID of the signed element), 5.4.3-5.4.4 (transforms).
+core::Status checkProfile(xmlNode* element, xmlNode* signature) {
+  xmlNode* signed_info = firstChildElement(signature, ns::kDsig, "SignedInfo");
+  if (signed_info == nullptr) {
+    return fail(ErrorCode::kSignatureProfile, "ds:Signature has no SignedInfo");
+  }
+  xmlNode* c14n = firstChildElement(signed_info, ns::kDsig, "CanonicalizationMethod");
+  const auto c14n_alg = attribute(c14n, "Algorithm");
+  if (!c14n_alg || *c14n_alg != kExcC14n) {
+    return fail(ErrorCode::kSignatureProfile,
+                "SignedInfo canonicalization '" + c14n_alg.value_or("") + "' is not exclusive C14N without comments");
+  }
+  const auto sig_alg = attribute(firstChildElement(signed_info, ns::kDsig, "SignatureMethod"), "Algorithm");
+  if (!sig_alg) {
+    return fail(ErrorCode::kSignatureProfile, "SignedInfo has no SignatureMethod");
+  }
+  if (auto alg = algorithmFromUri(*sig_alg); !alg) {
+    return fail(alg.error());
+  }
+  const auto refs = childElements(signed_info, ns::kDsig, "Reference");
+  if (refs.size() != 1) {
+    return fail(ErrorCode::kSignatureProfile,
+                "SignedInfo has " + std::to_string(refs.size()) + " References (exactly one required)");
+  }
+  const auto id = attribute(element, "ID");
+  if (!id || id->empty()) {
+    return fail(ErrorCode::kSignatureProfile, "signed element <" + std::string(localName(element)) + "> has no ID");
+  }
+  if (elementById(element->doc, *id) != element) {
+    return fail(ErrorCode::kSignatureProfile, "ID of <" + std::string(localName(element)) + "> is not registered to it");
+  }
+  const auto uri = attribute(refs[0], "URI");
+  if (!uri || *uri != "#" + *id) {
+    return fail(ErrorCode::kSignatureProfile, "Reference URI '" + uri.value_or("(none)") +
+                                                   "' does not point to the enclosing element's ID");
+  }
+  if (xmlNode* transforms = firstChildElement(refs[0], ns::kDsig, "Transforms"); transforms != nullptr) {
+    const auto list = childElements(transforms);
+    if (list.size() > 2) {
+      return fail(ErrorCode::kSignatureProfile, "more than two transforms");
+    }
+    for (xmlNode* t : list) {
+      const auto alg = attribute(t, "Algorithm");
+      if (!isElement(t, ns::kDsig, "Transform") || !alg || (*alg != kEnveloped && *alg != kExcC14n)) {
+        return fail(ErrorCode::kSignatureProfile,
+                    "transform '" + alg.value_or("") + "' is not allowed (only enveloped-signature and exclusive C14N)");
+      }
+    }
+  } else {
+    return fail(ErrorCode::kSignatureProfile, "Reference has no enveloped-signature transform");
+  }
+  const auto digest = attribute(firstChildElement(refs[0], ns::kDsig, "DigestMethod"), "Algorithm");
+  if (!digest) {
+    return fail(ErrorCode::kSignatureProfile, "Reference has no DigestMethod");
+  }
+  return checkDigestUri(*digest);
+}
+
+void restrictTransforms(xmlSecDSigCtx* ctx) {
+  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId);
+  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId);
+  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id);
+  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha384Id);
+  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha512Id);
+  xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId);
+  for (const auto& a : kAlgorithms) {
+    xmlSecDSigCtxEnableSignatureTransform(ctx, signTransform(a.alg));
+  }
+  ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+}
+
+// ECDSA in XML DSig and the Redirect binding is r || s (RFC 4050 / xmldsig-more), not DER.
+core::Result<std::string> ecdsaDerToRaw(const std::string& der, int field_bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) {
+    return fail(ErrorCode::kInternal, "ECDSA signature encoding failed");
+  }
+  std::string raw(static_cast<std::size_t>(field_bytes) * 2, '\0');
+  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), field_bytes);
+  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + field_bytes,
+               field_bytes);
+  return raw;
+}
+
+core::Result<std::string> ecdsaRawToDer(std::string_view raw) {
+  if (raw.empty() || raw.size() % 2 != 0 || raw.size() > 2 * 66) {
+    return fail(ErrorCode::kSignatureInvalid, "ECDSA signature has a wrong length");
+  }
+  const int half = static_cast<int>(raw.size() / 2);
+  EcdsaSig sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), half, nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, half, nullptr);
+  ECDSA_SIG_set0(sig.get(), r, s);
+  unsigned char* buf = nullptr;
+  const int n = i2d_ECDSA_SIG(sig.get(), &buf);
+  if (n <= 0) {
+    return fail(ErrorCode::kSignatureInvalid, "ECDSA signature cannot be encoded");
+  }
+  std::string der(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
+  OPENSSL_free(buf);
+  return der;
+}
+
+}  // namespace
+
+std::string_view algorithmUri(SignatureAlgorithm alg) noexcept { return info(alg).uri; }
+
+core::Result<SignatureAlgorithm> algorithmFromUri(std::string_view uri) {
+  for (const auto& a : kAlgorithms) {
+    if (a.uri == uri) {
+      return a.alg;
+    }
+  }
+  return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm '" + std::string(uri) + "' is not allowed");
+}
+
+SignatureAlgorithm defaultAlgorithm(const PrivateKey& key) noexcept {
+  return key.keyType() == KeyType::kEc ? SignatureAlgorithm::kEcdsaSha256 : SignatureAlgorithm::kRsaSha256;
+}
+
+xmlNode* findSignature(const xmlNode* element) noexcept {
+  return firstChildElement(element, ns::kDsig, "Signature");
+}
+
+core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element, const std::vector<Certificate>& trusted) {
+  if (element == nullptr || element->type != XML_ELEMENT_NODE) {
+    return fail(ErrorCode::kSignatureMissing, "no element to verify");
+  }
+  const auto signatures = childElements(element, ns::kDsig, "Signature");
+  if (signatures.empty()) {
+    return fail(ErrorCode::kSignatureMissing, "<" + std::string(localName(element)) + "> is not signed");
+  }
+  if (signatures.size() > 1) {
+    return fail(ErrorCode::kSignatureProfile, "<" + std::string(localName(element)) + "> carries several signatures");
+  }
+  if (trusted.empty()) {
+    return fail(ErrorCode::kNoTrustedKey, "no trusted key to verify <" + std::string(localName(element)) + ">");
+  }
+  xmlNode* signature = signatures.front();
+  GARDE_TRY(checkProfile(element, signature));
+
+  std::string last_detail = "signature does not verify with any trusted key";
+  for (const auto& cert : trusted) {
+    DsigCtx ctx(xmlSecDSigCtxCreate(nullptr));
+    SecKey key = makeSecKey(cert.publicKey());
+    if (!ctx || !key) {
+      return fail(ErrorCode::kInternal, "cannot set up signature verification");
+    }
+    restrictTransforms(ctx.get());
+    ctx->signKey = key.release();  // owned by ctx from here
+    // With signKey set and no keys manager, xmlsec never takes a key from the message's KeyInfo.
+    if (xmlSecDSigCtxVerify(ctx.get(), signature) < 0) {
+      last_detail = "signature could not be processed (malformed or disallowed construct)";
+      continue;
+    }
+    if (ctx->status != xmlSecDSigStatusSucceeded) {
+      continue;
+    }
+    if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != 1) {
+      return fail(ErrorCode::kSignatureProfile, "signature processed more than one reference");
+    }
+    auto* ref = static_cast<xmlSecDSigReferenceCtxPtr>(xmlSecPtrListGetItem(&ctx->signedInfoReferences, 0));
+    if (ref == nullptr || ref->status != xmlSecDSigStatusSucceeded) {
+      return fail(ErrorCode::kSignatureInvalid, "reference digest does not match");
+    }
+    return element;
+  }
+  return fail(ErrorCode::kSignatureInvalid, last_detail);
+}
+
+core::Status signElement(xmlNode* element, const Credential& credential, std::optional<SignatureAlgorithm> alg) {
+  const SignatureAlgorithm algorithm = alg.value_or(defaultAlgorithm(credential.key));
+  if (isEcdsa(algorithm) != (credential.key.keyType() == KeyType::kEc)) {
+    return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm does not match the key type");
+  }
+  const auto id = attribute(element, "ID");
+  if (!id || id->empty()) {
+    return fail(ErrorCode::kMalformedMessage, "element to sign has no ID");
+  }
+  if (elementById(element->doc, *id) != element) {
+    registerId(element);
+  }
+  xmlDoc* doc = element->doc;
+  xmlNode* sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, signTransform(algorithm),
+                                                 nullptr, BAD_CAST "ds");
+  if (sig == nullptr) {
+    return fail(ErrorCode::kInternal, "cannot create signature template");
+  }
+  // Schema order: the Signature follows the Issuer, or comes first.
+  xmlNode* issuer = firstChildElement(element, ns::kAssertion, "Issuer");
+  xmlNode* first = nullptr;
+  for (xmlNode* c = element->children; c != nullptr; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE) {
+      first = c;
+      break;
+    }
+  }
+  if (issuer != nullptr) {
+    xmlAddNextSibling(issuer, sig);
+  } else if (first != nullptr) {
+    xmlAddPrevSibling(first, sig);
+  } else {
+    xmlAddChild(element, sig);
+  }
+  const std::string uri = "#" + *id;
+  xmlNode* ref = xmlSecTmplSignatureAddReference(sig, digestTransform(algorithm), nullptr, BAD_CAST uri.c_str(), nullptr);
+  if (ref == nullptr || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == nullptr ||
+      xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == nullptr) {
+    xmlUnlinkNode(sig);
+    xmlFreeNode(sig);
+    return fail(ErrorCode::kInternal, "cannot create signature reference");
+  }
+  DsigCtx ctx(xmlSecDSigCtxCreate(nullptr));
+  SecKey key = makeSecKey(credential.key.get());
+  if (!ctx || !key) {
+    xmlUnlinkNode(sig);
+    xmlFreeNode(sig);
+    return fail(ErrorCode::kInternal, "cannot set up signing");
+  }
+  ctx->signKey = key.release();
+  if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) {
+    xmlUnlinkNode(sig);
+    xmlFreeNode(sig);
+    return fail(ErrorCode::kInternal, "signing failed");
+  }
+  // KeyInfo is outside SignedInfo: added after signing, it names our certificate for the peer.
+  xmlNode* key_info = xmlNewChild(sig, sig->ns, BAD_CAST "KeyInfo", nullptr);
+  xmlNode* x509_data = xmlNewChild(key_info, sig->ns, BAD_CAST "X509Data", nullptr);
+  const std::string b64 = credential.cert.base64Der();
+  xmlNewTextChild(x509_data, sig->ns, BAD_CAST "X509Certificate", BAD_CAST b64.c_str());
+  return {};
+}
+
+core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key, SignatureAlgorithm alg) {
+  if (isEcdsa(alg) != (key.keyType() == KeyType::kEc)) {
+    return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm does not match the key type");
+  }
+  MdCtx md(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (!md || EVP_DigestSignInit_ex(md.get(), nullptr, info(alg).digest_name, nullptr, nullptr, key.get(), nullptr) != 1 ||
+      EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return fail(ErrorCode::kInternal, "signing failed");
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return fail(ErrorCode::kInternal, "signing failed");
+  }
+  sig.resize(len);
+  if (isEcdsa(alg)) {
+    return ecdsaDerToRaw(sig, (EVP_PKEY_get_bits(key.get()) + 7) / 8);
+  }
+  return sig;
+}
+
+core::Status verifyBytes(std::string_view data, std::string_view signature, std::string_view alg_uri,
+                         const std::vector<Certificate>& trusted) {
+  auto alg = algorithmFromUri(alg_uri);
+  if (!alg) {
+    return fail(alg.error());
+  }
+  if (trusted.empty()) {
+    return fail(ErrorCode::kNoTrustedKey, "no trusted key to verify the signature");
+  }
+  std::string sig(signature);
+  if (isEcdsa(*alg)) {
+    auto der = ecdsaRawToDer(signature);
+    if (!der) {
+      return fail(der.error());
+    }
+    sig = std::move(der).value();
+  }
+  for (const auto& cert : trusted) {
+    if (isEcdsa(*alg) != (cert.keyType() == KeyType::kEc)) {
+      continue;
+    }
+    MdCtx md(EVP_MD_CTX_new());
+    if (!md || EVP_DigestVerifyInit_ex(md.get(), nullptr, info(*alg).digest_name, nullptr, nullptr,
+                                       cert.publicKey(), nullptr) != 1) {
+      continue;
+    }
+    if (EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                         reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1) {
+      return {};
+    }
+  }
+  return fail(ErrorCode::kSignatureInvalid, "signature does not verify with any trusted key");
+}
+
+}  // namespace garde::saml
