@@ -1,0 +1,59 @@
+#pragma once
+/// @file Replay protection for bearer assertions (SAML2 Profiles 4.1.4.5): each assertion ID is
+/// accepted once while it could still be valid.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/time.h"
+
+namespace garde::saml {
+
+/// Remembers IDs until they expire. Implemented in memory here and in store/ for several processes.
+/// Implementations are thread-safe.
+class ReplayCache {
+ public:
+  virtual ~ReplayCache() = default;
+
+  /// Records `id` until `expires` (exclusive) unless it is already recorded and not yet expired.
+  /// @param now the caller's clock; entries with expires <= now are forgotten.
+  /// @return true if `id` was absent (first use); false if it is a replay, or if the cache cannot
+  ///         remember it (a full cache fails closed: see InMemoryReplayCache).
+  virtual bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) = 0;
+};
+
+/// A bounded, mutex-protected in-memory cache for one process.
+///
+/// Size policy: expired entries are purged on every insert (cheapest-first, by expiry). When the
+/// cache still holds `max_entries` live entries, a new ID is refused (insertIfAbsent returns false)
+/// rather than evicting a live one: evicting would let that assertion be replayed, while refusing
+/// only delays logins until entries expire (a few minutes). Entries are added only after every
+/// other check passed, so filling the cache needs assertions signed by a trusted IdP.
+/// capacityRefusals() counts the refusals for monitoring.
+class InMemoryReplayCache final : public ReplayCache {
+ public:
+  explicit InMemoryReplayCache(std::size_t max_entries = 100'000);
+
+  bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) override;
+
+  /// Live and not yet purged entries.
+  std::size_t size() const;
+  /// IDs refused because the cache was full.
+  std::uint64_t capacityRefusals() const;
+
+ private:
+  void purge(core::UnixTime now);
+
+  const std::size_t max_entries_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, core::UnixTime> entries_;
+  std::multimap<core::UnixTime, std::string> by_expiry_;
+  std::uint64_t capacity_refusals_ = 0;
+};
+
+}  // namespace garde::saml
