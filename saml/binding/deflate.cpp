@@ -1,0 +1,93 @@
+#include "saml/binding/deflate.h"
+
+#include <zlib.h>
+
+#include <array>
+#include <limits>
+#include <new>
+
+namespace garde::saml {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+constexpr int kRawWindowBits = -15;  // negative: raw DEFLATE, no zlib header or checksum
+constexpr std::size_t kChunk = 16 * 1024;
+
+struct InflateStream {
+  z_stream z{};
+  bool ok = false;
+  InflateStream() { ok = inflateInit2(&z, kRawWindowBits) == Z_OK; }
+  ~InflateStream() {
+    if (ok) {
+      inflateEnd(&z);
+    }
+  }
+  InflateStream(const InflateStream&) = delete;
+  InflateStream& operator=(const InflateStream&) = delete;
+};
+
+}  // namespace
+
+std::string deflateRaw(std::string_view data) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, kRawWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::bad_alloc();
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  // deflateBound guarantees room for a single Z_FINISH call; anything else is memory exhaustion.
+  if (rc != Z_STREAM_END) {
+    throw std::bad_alloc();
+  }
+  return out;
+}
+
+core::Result<std::string> inflateRaw(std::string_view data, std::size_t max_inflated) {
+  if (data.size() > std::numeric_limits<uInt>::max()) {
+    return fail(ErrorCode::kLimitExceeded, "deflate: input too large");
+  }
+  InflateStream stream;
+  if (!stream.ok) {
+    return fail(ErrorCode::kInternal, "deflate: cannot initialise zlib");
+  }
+  z_stream& z = stream.z;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  std::array<unsigned char, kChunk> chunk{};
+  for (;;) {
+    z.next_out = chunk.data();
+    z.avail_out = static_cast<uInt>(chunk.size());
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    const std::size_t produced = chunk.size() - z.avail_out;
+    // Check before appending: the output string never holds more than the cap.
+    if (out.size() + produced > max_inflated) {
+      return fail(ErrorCode::kLimitExceeded,
+                  "deflate: inflated data exceeds " + std::to_string(max_inflated) + " bytes");
+    }
+    out.append(reinterpret_cast<const char*>(chunk.data()), produced);
+    if (rc == Z_STREAM_END) {
+      break;
+    }
+    if (rc == Z_BUF_ERROR && z.avail_in == 0) {
+      return fail(ErrorCode::kBadEncoding, "deflate: truncated stream");
+    }
+    if (rc != Z_OK) {
+      return fail(ErrorCode::kBadEncoding, "deflate: corrupt stream");
+    }
+  }
+  if (z.avail_in != 0) {
+    return fail(ErrorCode::kBadEncoding, "deflate: data after the end of the stream");
+  }
+  return out;
+}
+
+}  // namespace garde::saml
