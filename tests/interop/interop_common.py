@@ -1,0 +1,342 @@
+"""Shared helpers for the interop tests (peers: lasso, pysaml2, the xmlsec1 command line).
+
+Each test script builds its peers at run time in a temporary directory (keys from the openssl CLI,
+metadata, messages), runs checks with `Suite.check`, and exits 0 only if every check passed. A peer
+library that cannot be imported is a failure, not a skip: scripts/bootstrap installs them.
+
+Run a script directly with /usr/bin/python3 (Debian's python3-lasso and python3-pysaml2 live
+there), with GARDE_BIN and GARDE_INTEROP_VECTORS set, or through `ctest -R interop`.
+"""
+
+import base64
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+import urllib.parse
+import zlib
+
+SP_ENTITY_ID = "https://garde.test/sp"
+SP_ACS = "https://garde.test/saml/sp/acs"
+IDP_ENTITY_ID = "https://garde.test/idp"
+IDP_SSO = "https://garde.test/saml/idp/sso"
+
+NS_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+NS_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+NS_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+URI_FORMAT = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+PPT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+
+# Attributes every peer releases: (OID name, friendly name, value). The tamper checks change "jdoe".
+ATTR_UID = "urn:oid:0.9.2342.19200300.100.1.1"
+ATTR_MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
+UID_VALUE = "jdoe"
+MAIL_VALUE = "jdoe@example.org"
+
+
+class CheckFailed(Exception):
+    """A check's expectation was not met; the message says what and why."""
+
+
+def expect(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def b64(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.b64encode(data).decode()
+
+
+def deflate_b64(xml):
+    """Redirect binding encoding (SAML2 Bindings 3.4.4.1): raw DEFLATE, then base64."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return b64(comp.compress(xml.encode()) + comp.flush())
+
+
+def inflate_b64(text):
+    return zlib.decompress(base64.b64decode(text), -15).decode()
+
+
+def require_executable(env_name, what):
+    path = os.environ.get(env_name, "")
+    if not path:
+        raise CheckFailed(f"{env_name} is not set (the path of {what}); run through ctest or set it")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise CheckFailed(f"{env_name}={path} is not an executable file ({what}); build it first")
+    return path
+
+
+def garde_bin():
+    return require_executable("GARDE_BIN", "the garde binary")
+
+
+def vectors_bin():
+    return require_executable("GARDE_INTEROP_VECTORS", "tests/interop/garde_interop_vectors")
+
+
+def run(cmd, stdin=None, timeout=120):
+    """Runs a command; returns (exit code, stdout + stderr as text)."""
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def show(cmd):
+    return " ".join(a if len(a) < 120 else a[:60] + "..." for a in cmd)
+
+
+def tail(text, lines=25):
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+class Credential:
+    """An RSA-2048 key and a self-signed SHA-256 certificate made with the openssl CLI."""
+
+    def __init__(self, workdir, name, days=30):
+        self.name = name
+        self.key = os.path.join(workdir, f"{name}.key")
+        self.cert = os.path.join(workdir, f"{name}.crt")
+        rc, out = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
+                       "-days", str(days), "-subj", f"/CN={name}.interop.test",
+                       "-keyout", self.key, "-out", self.cert])
+        expect(rc == 0, f"openssl could not make a key and certificate for {name}:\n{out}")
+
+    @property
+    def key_pem(self):
+        with open(self.key) as f:
+            return f.read()
+
+    @property
+    def cert_pem(self):
+        with open(self.cert) as f:
+            return f.read()
+
+    @property
+    def cert_b64(self):
+        return "".join(l for l in self.cert_pem.splitlines() if not l.startswith("-----"))
+
+
+def key_descriptor(cred, use):
+    return (f'<md:KeyDescriptor use="{use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+            f"{cred.cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>")
+
+
+def sp_metadata(entity_id, acs, cred, enc_cred=None, authn_requests_signed=True, valid_until=None):
+    """Hand-written SPSSODescriptor metadata: what a peer IdP is told about an SP."""
+    vu = f' validUntil="{iso(valid_until)}"' if valid_until else ""
+    enc = key_descriptor(enc_cred, "encryption") if enc_cred else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<md:EntityDescriptor xmlns:md="{NS_MD}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" '
+        f'ID="_sp_metadata" entityID="{entity_id}"{vu}>'
+        f'<md:SPSSODescriptor protocolSupportEnumeration="{NS_SAMLP}" '
+        f'AuthnRequestsSigned="{"true" if authn_requests_signed else "false"}" WantAssertionsSigned="true">'
+        f'{key_descriptor(cred, "signing")}{enc}'
+        f'<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat>'
+        f'<md:AssertionConsumerService index="0" isDefault="true" Binding="{BINDING_POST}" '
+        f'Location="{acs}"/></md:SPSSODescriptor></md:EntityDescriptor>\n')
+
+
+def idp_metadata(entity_id, sso, cred, valid_until=None, md_id="_idp_metadata"):
+    """Hand-written IDPSSODescriptor metadata, with an ID so that it can be signed."""
+    vu = f' validUntil="{iso(valid_until)}"' if valid_until else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<md:EntityDescriptor xmlns:md="{NS_MD}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" '
+        f'ID="{md_id}" entityID="{entity_id}"{vu}>'
+        f'<md:IDPSSODescriptor protocolSupportEnumeration="{NS_SAMLP}" WantAuthnRequestsSigned="false">'
+        f'{key_descriptor(cred, "signing")}'
+        f'<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat>'
+        f'<md:SingleSignOnService Binding="{BINDING_REDIRECT}" Location="{sso}"/>'
+        f'</md:IDPSSODescriptor></md:EntityDescriptor>\n')
+
+
+def xmlsec1_sign_metadata(workdir, xml, cred, md_id):
+    """Signs an EntityDescriptor with the xmlsec1 command line: a SAML-profile enveloped signature
+    template (exc-c14n, RSA-SHA256, SHA-256) is inserted as the first child, then filled by xmlsec1."""
+    template = (
+        '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
+        '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+        '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+        f'<ds:Reference URI="#{md_id}"><ds:Transforms>'
+        '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+        '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>'
+        '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+        '<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/>'
+        '<ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>')
+    # Signature goes first in an EntityDescriptor (SAML2 Metadata 2.3.2 schema order).
+    xml = re.sub(r"(<md:EntityDescriptor[^>]*>)", lambda m: m.group(1) + template, xml, count=1)
+    src = os.path.join(workdir, f"{md_id}.template.xml")
+    with open(src, "w") as f:
+        f.write(xml)
+    rc, out = run(["xmlsec1", "--sign", "--privkey-pem", f"{cred.key},{cred.cert}",
+                   "--id-attr:ID", f"{NS_MD}:EntityDescriptor", src])
+    expect(rc == 0, f"xmlsec1 --sign failed on the metadata template:\n{tail(out)}")
+    return out[out.index("<?xml"):] if "<?xml" in out else out
+
+
+def xmlsec1_verify(workdir, xml, cert_file, id_attr, node_xpath=None, name="message"):
+    """xmlsec1 --verify with the key from `cert_file` only; returns (ok, output)."""
+    path = os.path.join(workdir, f"xmlsec1-{name}.xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    cmd = ["xmlsec1", "--verify", "--pubkey-cert-pem", cert_file]
+    for attr in id_attr if isinstance(id_attr, (list, tuple)) else [id_attr]:
+        cmd += ["--id-attr:ID", attr]
+    if node_xpath:
+        cmd += ["--node-xpath", node_xpath]
+    rc, out = run(cmd + [path])
+    return rc == 0, out
+
+
+def count_signatures(xml):
+    """Number of ds:Signature elements, whatever their prefix."""
+    return len(re.findall(r"<(?:[A-Za-z0-9_.-]+:)?Signature[\s>]", xml))
+
+
+def tamper_value(xml, old=UID_VALUE, new="jroe"):
+    """Changes one attribute value (`>jdoe<` -> `>jroe<`), leaving the signatures as they were."""
+    needle = f">{old}<"
+    expect(xml.count(needle) == 1, f"expected exactly one '{needle}' in the message to tamper with")
+    return xml.replace(needle, f">{new}<")
+
+
+class Garde:
+    """The garde binary's operator commands (their contract is fixed in docs/operations)."""
+
+    def __init__(self, workdir):
+        self.bin = garde_bin()
+        self.workdir = workdir
+
+    def inspect(self, message, metadata_xml=None, audience=SP_ENTITY_ID, acs=SP_ACS,
+                destination=SP_ACS, request_id=None, unsolicited=False, now=None,
+                decrypt_key=None, extra=()):
+        cmd = [self.bin, "saml", "inspect"]
+        if metadata_xml is not None:
+            md = os.path.join(self.workdir, "inspect-metadata.xml")
+            with open(md, "w") as f:
+                f.write(metadata_xml)
+            cmd += ["--metadata", md]
+            if audience:
+                cmd += ["--audience", audience]
+            if acs:
+                cmd += ["--acs", acs]
+            if destination:
+                cmd += ["--destination", destination]
+            if request_id:
+                cmd += ["--request-id", request_id]
+            elif unsolicited:
+                cmd += ["--unsolicited"]
+            if now:
+                cmd += ["--now", iso(now)]
+            if decrypt_key:
+                cmd += ["--decrypt-key", decrypt_key]
+        cmd += list(extra) + ["-"]
+        rc, out = run(cmd, stdin=message)
+        return rc, out, cmd
+
+    def metadata_verify(self, metadata_xml, cert_file=None, name="metadata"):
+        path = os.path.join(self.workdir, f"verify-{name}.xml")
+        with open(path, "w") as f:
+            f.write(metadata_xml)
+        cmd = [self.bin, "metadata", "verify", path]
+        if cert_file:
+            cmd += ["--cert", cert_file]
+        rc, out = run(cmd)
+        return rc, out, cmd
+
+    def accepts(self, what, *args, **kwargs):
+        rc, out, cmd = self.inspect(*args, **kwargs)
+        expect(rc == 0, f"garde rejected {what} (exit {rc}); `{show(cmd)}` said:\n{tail(out)}")
+        return out
+
+    def rejects(self, what, *args, **kwargs):
+        rc, out, cmd = self.inspect(*args, **kwargs)
+        expect(rc != 0, f"garde accepted {what}, which it must reject; `{show(cmd)}` said:\n{tail(out)}")
+        expect(rc < 128 and "Segmentation" not in out and "AddressSanitizer" not in out,
+               f"garde crashed on {what} (exit {rc}):\n{tail(out)}")
+        return out
+
+
+class Suite:
+    """Runs named checks, prints one line each, and exits non-zero if any failed."""
+
+    def __init__(self, title):
+        self.title = title
+        self.failures = []
+        self.passed = 0
+        self._tmp = tempfile.TemporaryDirectory(prefix="garde-interop-")
+        self.workdir = self._tmp.name
+
+    def check(self, name, fn, *args, **kwargs):
+        try:
+            fn(*args, **kwargs)
+        except CheckFailed as e:
+            self.failures.append(name)
+            print(f"FAIL {name}\n     {str(e).replace(chr(10), chr(10) + '     ')}", flush=True)
+            return False
+        except Exception:  # a peer library raising is a failed check, with its traceback
+            self.failures.append(name)
+            print(f"FAIL {name} (exception)\n{traceback.format_exc()}", flush=True)
+            return False
+        self.passed += 1
+        print(f"ok   {name}", flush=True)
+        return True
+
+    def setup(self, name, fn, *args, **kwargs):
+        """Like check, but a failure ends the suite (later checks depend on it)."""
+        result = {}
+
+        def wrapper():
+            result["value"] = fn(*args, **kwargs)
+
+        if not self.check(name, wrapper):
+            self.finish()
+        return result["value"]
+
+    def finish(self):
+        total = self.passed + len(self.failures)
+        if os.environ.get("GARDE_INTEROP_KEEP"):
+            kept = tempfile.mkdtemp(prefix="garde-interop-kept-")
+            shutil.copytree(self.workdir, kept, dirs_exist_ok=True)
+            print(f"(work files kept in {kept})")
+        if self.failures:
+            print(f"{self.title}: {len(self.failures)} of {total} checks FAILED: "
+                  + ", ".join(self.failures))
+            sys.exit(1)
+        print(f"{self.title}: all {total} checks passed")
+        sys.exit(0)
+
+
+def import_peer(module):
+    """Imports a peer library; missing is a failure with a hint, never a skip."""
+    try:
+        return __import__(module)
+    except ImportError as e:
+        print(f"FAIL cannot import {module} with {sys.executable}: {e}\n"
+              "     install Debian's python3-lasso / python3-pysaml2 (scripts/bootstrap) and run "
+              "the test with /usr/bin/python3")
+        sys.exit(1)
+
+
+def post_body(field, xml, relay_state=None):
+    """An HTTP-POST binding form body: field=base64(xml)[&RelayState=...], URL-encoded."""
+    form = {field: b64(xml)}
+    if relay_state:
+        form["RelayState"] = relay_state
+    return urllib.parse.urlencode(form)
