@@ -1,0 +1,112 @@
+#pragma once
+/// @file The garde config file (TOML) parsed and validated into immutable structs.
+///
+/// Every key has a documented default (docs/configuration.md); a bad value or an unknown key throws
+/// ConfigError naming the key, so a typo never passes silently. Parsing is pure: files named by the
+/// config (keys, certificates, database) are not opened here; relative paths are resolved against
+/// the directory of the config file. Structs are plain values: copy them, share them const.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "core/log.h"
+
+namespace garde::config {
+
+/// A start-up error in the config: `key()` is the dotted key ("server.port"), or empty for a
+/// syntax error; what() is "key: problem" and is meant for the operator as is.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string key, std::string problem);
+  const std::string& key() const noexcept { return key_; }
+  const std::string& problem() const noexcept { return problem_; }
+
+ private:
+  std::string key_;
+  std::string problem_;
+};
+
+/// [server]: the HTTPS listener.
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";  ///< an IP literal (v4 or v6); "0.0.0.0" for all
+  std::uint16_t port = 8443;
+  std::string tls_cert_file;                 ///< PEM chain, leaf first; required unless plain HTTP
+  std::string tls_key_file;                  ///< PEM private key
+  bool plain_http_loopback = false;          ///< plain HTTP, allowed only on a loopback address
+  unsigned threads = 0;                      ///< I/O threads; 0 = one per hardware core
+  std::size_t body_limit = 1024 * 1024;      ///< bytes; larger bodies get 413
+  std::size_t header_limit = 16 * 1024;      ///< bytes of request line + headers; larger get 431
+  std::chrono::milliseconds header_timeout{10'000};  ///< TLS handshake + request line and headers
+  std::chrono::milliseconds body_timeout{30'000};    ///< reading the body, writing the response
+  std::chrono::milliseconds idle_timeout{60'000};    ///< keep-alive wait for the next request
+  std::chrono::milliseconds shutdown_grace{15'000};  ///< in-flight requests' deadline on SIGTERM
+};
+
+/// [broker]: the broker's identity on both sides.
+struct BrokerConfig {
+  std::string base_url;           ///< public URL, e.g. "https://garde.example.org" (no trailing '/')
+  std::string idp_entity_id;      ///< default: base_url + "/saml/idp/metadata"
+  std::string sp_entity_id;       ///< default: base_url + "/saml/sp/metadata"
+  std::string signing_key_file;   ///< PEM private key used to sign assertions and metadata
+  std::string signing_cert_file;  ///< PEM certificate of that key, published in metadata
+  std::chrono::seconds clock_skew{180};  ///< tolerance on peers' NotBefore/NotOnOrAfter/IssueInstant
+};
+
+/// [store]
+struct StoreConfig {
+  std::string database = "garde.db";  ///< SQLite file (resolved against the config's directory)
+};
+
+/// [state]: the key that seals state tokens (SSO transaction, launch cookie). Exactly one of the two.
+struct StateConfig {
+  std::string token_key_file;  ///< file holding 64 hex digits (32 bytes)
+  std::string token_key_hex;   ///< the same, inline (key `token_key`)
+};
+
+/// [log]
+struct LogConfig {
+  core::LogLevel level = core::LogLevel::kInfo;
+  std::string audit_file;  ///< release/audit lines (JSON); empty = audit lines go to the main log
+};
+
+/// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for
+/// parseConfig without a path).
+struct Config {
+  ServerConfig server;
+  BrokerConfig broker;
+  StoreConfig store;
+  StateConfig state;
+  LogConfig log;
+  std::string source;
+};
+
+/// Parses and validates TOML text. Relative paths are resolved against `base_dir` (unchanged when
+/// empty). Throws ConfigError.
+Config parseConfig(std::string_view text, const std::filesystem::path& base_dir = {});
+
+/// Reads and parses a file; relative paths inside are resolved against its directory.
+/// Throws ConfigError (key empty) if the file cannot be read.
+Config loadConfig(const std::filesystem::path& path);
+
+/// The embedded demo defaults: HTTPS on 127.0.0.1:8443 with every key and the database under `dir`
+/// (tls-cert.pem, tls-key.pem, signing-cert.pem, signing-key.pem, state-key.hex, garde.db).
+/// Only the struct: creating the files is the `serve --demo` command's job.
+Config demoConfig(const std::filesystem::path& dir);
+
+/// Reads the state token key (32 bytes) from `token_key_hex` or `token_key_file`.
+/// Throws ConfigError naming state.token_key / state.token_key_file on a missing file or bad hex.
+std::string readTokenKey(const StateConfig& state);
+
+/// Reads a file named by the config key `key` (e.g. "server.tls_cert_file"); throws ConfigError
+/// naming that key if it cannot be read.
+std::string readKeyedFile(std::string_view key, const std::string& path);
+
+/// True for an IP literal in 127.0.0.0/8 or ::1.
+bool isLoopbackAddress(std::string_view address);
+
+}  // namespace garde::config

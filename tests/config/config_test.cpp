@@ -1,0 +1,216 @@
+#include "config/config.h"
+
+#include <catch2/catch.hpp>
+#include <initializer_list>
+#include <string>
+
+#include "support/fixtures.h"
+
+using garde::config::Config;
+using garde::config::ConfigError;
+using garde::config::parseConfig;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Base lines of a section, minus those whose key `extra` sets (TOML forbids duplicate keys).
+std::string sectionLines(std::initializer_list<const char*> base, const std::string& extra) {
+  std::string out;
+  for (const char* line : base) {
+    const std::string l(line);
+    if (extra.find(l.substr(0, l.find(' ')) + " =") == std::string::npos) {
+      out += l + "\n";
+    }
+  }
+  return out + extra;
+}
+
+/// A valid config with `server`, `broker` lines added to their sections and `rest` at the end.
+std::string configWith(const std::string& server_extra, const std::string& broker_extra = "",
+                       const std::string& rest = "") {
+  return "[server]\n" +
+         sectionLines({"tls_cert_file = \"cert.pem\"", "tls_key_file = \"key.pem\""}, server_extra) +
+         "\n[broker]\n" +
+         sectionLines({"base_url = \"https://garde.example.org\"", "signing_key_file = \"k.pem\"",
+                       "signing_cert_file = \"c.pem\""},
+                      broker_extra) +
+         "\n[state]\ntoken_key_file = \"state.hex\"\n" + rest;
+}
+
+/// The key a ConfigError names when parsing `text`, or "<no error>".
+std::string errorKey(const std::string& text) {
+  try {
+    (void)parseConfig(text);
+  } catch (const ConfigError& e) {
+    return e.key();
+  }
+  return "<no error>";
+}
+
+}  // namespace
+
+TEST_CASE("A minimal config takes the documented defaults", "[config]") {
+  const Config c = parseConfig(garde::test::loadFixture("config/minimal.toml"), "/etc/garde");
+  CHECK(c.server.listen_address == "127.0.0.1");
+  CHECK(c.server.port == 8443);
+  CHECK(c.server.tls_cert_file == "/etc/garde/tls/cert.pem");
+  CHECK(c.server.tls_key_file == "/etc/garde/tls/key.pem");
+  CHECK_FALSE(c.server.plain_http_loopback);
+  CHECK(c.server.threads == 0);
+  CHECK(c.server.body_limit == 1024 * 1024);
+  CHECK(c.server.header_limit == 16 * 1024);
+  CHECK(c.server.header_timeout == 10s);
+  CHECK(c.server.body_timeout == 30s);
+  CHECK(c.server.idle_timeout == 60s);
+  CHECK(c.server.shutdown_grace == 15s);
+  CHECK(c.broker.base_url == "https://garde.example.org");
+  CHECK(c.broker.idp_entity_id == "https://garde.example.org/saml/idp/metadata");
+  CHECK(c.broker.sp_entity_id == "https://garde.example.org/saml/sp/metadata");
+  CHECK(c.broker.signing_key_file == "/etc/garde/signing-key.pem");
+  CHECK(c.broker.clock_skew == 180s);
+  CHECK(c.store.database == "/etc/garde/garde.db");
+  CHECK(c.state.token_key_file == "/etc/garde/state-key.hex");
+  CHECK(c.state.token_key_hex.empty());
+  CHECK(c.log.level == garde::core::LogLevel::kInfo);
+  CHECK(c.log.audit_file.empty());
+}
+
+TEST_CASE("Every key can be set", "[config]") {
+  const Config c = parseConfig(garde::test::loadFixture("config/full.toml"));
+  CHECK(c.server.listen_address == "::1");
+  CHECK(c.server.port == 9443);
+  CHECK(c.server.threads == 4);
+  CHECK(c.server.body_limit == 2 * 1024 * 1024);
+  CHECK(c.server.header_limit == 32 * 1024);
+  CHECK(c.server.header_timeout == 5s);
+  CHECK(c.server.body_timeout == 20s);
+  CHECK(c.server.idle_timeout == 120s);
+  CHECK(c.server.shutdown_grace == 500ms);
+  CHECK(c.broker.idp_entity_id == "https://garde.example.org/idp");
+  CHECK(c.broker.sp_entity_id == "https://garde.example.org/sp");
+  CHECK(c.broker.clock_skew == 60s);
+  CHECK(c.store.database == "/var/lib/garde/garde.db");
+  CHECK(c.log.level == garde::core::LogLevel::kDebug);
+  CHECK(c.log.audit_file == "/var/log/garde/audit.jsonl");
+  CHECK(garde::config::readTokenKey(c.state).size() == 32);
+}
+
+TEST_CASE("loadConfig resolves paths against the file's directory and reads the token key", "[config]") {
+  const Config c = garde::config::loadConfig(garde::test::dataPath("config/minimal.toml"));
+  CHECK(c.source == garde::test::dataPath("config/minimal.toml"));
+  CHECK(c.state.token_key_file == garde::test::dataPath("config/state-key.hex"));
+  const std::string key = garde::config::readTokenKey(c.state);
+  REQUIRE(key.size() == 32);
+  CHECK(key[1] == '\x01');
+  CHECK(key[31] == '\x1f');
+}
+
+TEST_CASE("The port error names the key and the value", "[config]") {
+  try {
+    (void)parseConfig(configWith("port = \"abc\"\n"));
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "server.port");
+    CHECK(std::string(e.what()) == "server.port: expected an integer between 1 and 65535, got \"abc\"");
+  }
+}
+
+TEST_CASE("Each kind of bad value names its key", "[config]") {
+  struct Case {
+    std::string text;
+    std::string key;
+  };
+  const auto c = GENERATE(values<Case>({
+      {configWith("port = 0\n"), "server.port"},
+      {configWith("port = 70000\n"), "server.port"},
+      {configWith("listen_address = \"localhost\"\n"), "server.listen_address"},
+      {configWith("plain_http_loopback = \"yes\"\n"), "server.plain_http_loopback"},
+      {configWith("threads = -1\n"), "server.threads"},
+      {configWith("body_limit = \"lots\"\n"), "server.body_limit"},
+      {configWith("body_limit = 10\n"), "server.body_limit"},
+      {configWith("header_limit = \"1GiB\"\n"), "server.header_limit"},
+      {configWith("header_timeout = \"10 parsecs\"\n"), "server.header_timeout"},
+      {configWith("idle_timeout = -5\n"), "server.idle_timeout"},
+      {configWith("shutdown_grace = 1.5\n"), "server.shutdown_grace"},
+      {configWith("tls_cert_file = 3\n"), "server.tls_cert_file"},
+      {configWith("", "base_url = \"garde.example.org\"\n"), "broker.base_url"},
+      {configWith("", "clock_skew = \"250ms\"\n"), "broker.clock_skew"},
+      {configWith("", "sp_entity_id = \"https://garde.example.org/saml/idp/metadata\"\n"), "broker.sp_entity_id"},
+      {configWith("", "", "token_key = \"abcd\"\n"), "state.token_key_file"},  // both set
+      {configWith("", "", "[log]\nlevel = \"verbose\"\n"), "log.level"},
+      {configWith("", "", "[store]\ndatabase = \"\"\n"), "store.database"},
+  }));
+  CAPTURE(c.text);
+  CHECK(errorKey(c.text) == c.key);
+}
+
+TEST_CASE("Missing required keys are named", "[config]") {
+  CHECK(errorKey("[broker]\nbase_url = \"https://x.org\"\n") == "server.tls_cert_file");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\n") == "broker.base_url");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\n[broker]\nbase_url = \"http://127.0.0.1:8080\"\n") ==
+        "broker.signing_key_file");
+  const std::string no_state =
+      "[server]\nplain_http_loopback = true\n[broker]\nbase_url = \"http://127.0.0.1:8080\"\n"
+      "signing_key_file = \"k\"\nsigning_cert_file = \"c\"\n";
+  CHECK(errorKey(no_state) == "state.token_key_file");
+  CHECK(errorKey(no_state + "[state]\ntoken_key = \"" + std::string(64, 'a') + "\"\n") == "<no error>");
+  CHECK(errorKey(no_state + "[state]\ntoken_key = \"" + std::string(64, 'g') + "\"\n") == "state.token_key");
+}
+
+TEST_CASE("Unknown keys and sections are rejected", "[config]") {
+  SECTION("a typo in a key") {
+    CHECK(errorKey(garde::test::loadFixture("config/typo.toml")) == "server.body_limt");
+  }
+  SECTION("an unknown section") {
+    CHECK(errorKey(configWith("", "", "[loging]\nlevel = \"debug\"\n")) == "loging");
+  }
+  SECTION("a section that is not a table") {
+    CHECK(errorKey("store = \"garde.db\"\n" + configWith("")) == "store");
+  }
+}
+
+TEST_CASE("Plain HTTP is accepted only on a loopback address", "[config]") {
+  const std::string base =
+      "[broker]\nbase_url = \"http://127.0.0.1:8080\"\nsigning_key_file = \"k\"\nsigning_cert_file = \"c\"\n"
+      "[state]\ntoken_key_file = \"s\"\n";
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"127.0.0.1\"\n" + base) == "<no error>");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"::1\"\n" + base) == "<no error>");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"0.0.0.0\"\n" + base) ==
+        "server.plain_http_loopback");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"192.168.1.10\"\n" + base) ==
+        "server.plain_http_loopback");
+  // An http:// base URL needs plain HTTP.
+  CHECK(errorKey(configWith("", "base_url = \"http://garde.example.org\"\n")) == "broker.base_url");
+}
+
+TEST_CASE("A TOML syntax error reports its line", "[config]") {
+  try {
+    (void)parseConfig("[server]\nport = = 3\n");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(e.key().empty());
+    CHECK_THAT(e.what(), Catch::Contains("line 2"));
+  }
+}
+
+TEST_CASE("A missing config file or key file is a ConfigError", "[config]") {
+  CHECK_THROWS_AS(garde::config::loadConfig("/nonexistent/garde.toml"), ConfigError);
+  garde::config::StateConfig state;
+  state.token_key_file = "/nonexistent/state.hex";
+  try {
+    (void)garde::config::readTokenKey(state);
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "state.token_key_file");
+  }
+}
+
+TEST_CASE("The demo config puts every file under its directory", "[config]") {
+  const Config c = garde::config::demoConfig("/tmp/garde-demo");
+  CHECK(c.server.tls_cert_file == "/tmp/garde-demo/tls-cert.pem");
+  CHECK(c.broker.signing_key_file == "/tmp/garde-demo/signing-key.pem");
+  CHECK(c.state.token_key_file == "/tmp/garde-demo/state-key.hex");
+  CHECK(c.store.database == "/tmp/garde-demo/garde.db");
+  CHECK(garde::config::isLoopbackAddress(c.server.listen_address));
+  CHECK(c.broker.base_url.rfind("https://", 0) == 0);
+}
