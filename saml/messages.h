@@ -111,6 +111,7 @@ struct Status {
   bool isSuccess() const noexcept { return code == status_code::kSuccess; }
   /// "Requester/UnknownPrincipal": the codes' last segments, for logs and error details.
   std::string describe() const;
+  bool operator==(const Status&) const = default;
 };
 
 /// saml:NameID. Optional attributes are empty when absent.
