@@ -1,0 +1,254 @@
+// garde_interop_vectors: garde-signed SAML messages and metadata on stdout, built with the saml
+// library's own builders and signer, for the garde -> peer interop checks (tests/interop/*.py).
+//
+//   garde_interop_vectors response --key K --cert C --issuer IDP --audience SP --acs URL
+//       --request-id ID --now ISO8601 [--destination URL] [--name-id V] [--attr NAME=VALUE]...
+//       [--sign-assertion] [--sign-response] [--encrypt-for CERT]
+//     -> the Response XML (Assertion then Response signed, each when asked)
+//   garde_interop_vectors authn-request --key K --cert C --issuer SP --destination SSO --acs URL
+//       --id ID --now ISO8601 [--relay-state RS] [--unsigned]
+//     -> the HTTP-Redirect Location URL (SigAlg + Signature over the query unless --unsigned)
+//   garde_interop_vectors metadata --role idp|sp --key K --cert C --entity-id ID --location URL
+//       --now ISO8601 [--valid-until ISO8601] [--id ID] [--unsigned]
+//     -> the EntityDescriptor (signed unless --unsigned)
+//
+// Exit 0 on success; 2 on bad usage; 1 with a message on stderr when the library refuses.
+
+#include <libxml/tree.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/random.h"
+#include "core/time.h"
+#include "saml/binding/redirect.h"
+#include "saml/encryption.h"
+#include "saml/keys.h"
+#include "saml/messages.h"
+#include "saml/signature.h"
+#include "saml/xml.h"
+
+namespace {
+
+using garde::core::Error;
+using garde::core::UnixTime;
+namespace saml = garde::saml;
+
+/// Usage errors (exit 2) and library refusals (exit 1).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct Refused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <class T>
+T need(garde::core::Result<T> r, std::string_view what) {
+  if (!r) {
+    throw Refused(std::string(what) + ": " + r.error().detail);
+  }
+  return std::move(r).value();
+}
+
+void need(const garde::core::Status& s, std::string_view what) {
+  if (!s) {
+    throw Refused(std::string(what) + ": " + s.error().detail);
+  }
+}
+
+/// --name value options (repeatable ones keep every value) and --flag switches.
+class Args {
+ public:
+  Args(int argc, char** argv, int first, const std::vector<std::string>& flags) {
+    for (int i = first; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.rfind("--", 0) != 0) {
+        throw UsageError("unexpected argument " + a);
+      }
+      a = a.substr(2);
+      if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
+        values_[a].push_back("1");
+        continue;
+      }
+      if (i + 1 >= argc) {
+        throw UsageError("--" + a + " needs a value");
+      }
+      values_[a].push_back(argv[++i]);
+    }
+  }
+  std::string get(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) {
+      throw UsageError("missing --" + name);
+    }
+    return it->second.back();
+  }
+  std::optional<std::string> opt(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::nullopt : std::optional(it->second.back());
+  }
+  bool flag(const std::string& name) const { return values_.count(name) != 0; }
+  std::vector<std::string> all(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>{} : it->second;
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>> values_;
+};
+
+UnixTime timeArg(const Args& args, const std::string& name) {
+  auto t = garde::core::parseIso8601(args.get(name));
+  if (!t) {
+    throw UsageError("--" + name + " is not an xs:dateTime");
+  }
+  return *t;
+}
+
+saml::Credential credential(const Args& args) {
+  auto key = need(saml::PrivateKey::fromPem(need(saml::readFile(args.get("key")), "--key")), "--key");
+  auto cert = need(saml::Certificate::fromPem(need(saml::readFile(args.get("cert")), "--cert")),
+                   "--cert");
+  if (!key.matches(cert)) {
+    throw UsageError("--key does not match --cert");
+  }
+  return saml::Credential{key, cert};
+}
+
+/// The Response an IdP sends garde's SP (or a peer SP) after an AuthnRequest: a bearer assertion
+/// valid five minutes, the attributes given as --attr NAME=VALUE (URI name format).
+int response(const Args& args) {
+  const auto cred = credential(args);
+  const UnixTime now = timeArg(args, "now");
+  const std::string issuer = args.get("issuer");
+  const std::string acs = args.get("acs");
+  const std::string request_id = args.get("request-id");
+  auto& random = garde::core::systemRandom();
+
+  saml::Assertion a;
+  a.id = random.newId();
+  a.issue_instant = now;
+  a.issuer = issuer;
+  saml::Subject subject;
+  subject.name_id = saml::NameID{args.opt("name-id").value_or(random.newId()),
+                                 std::string(saml::name_id_format::kTransient), issuer,
+                                 args.get("audience")};
+  saml::SubjectConfirmation confirmation;
+  confirmation.data = saml::SubjectConfirmationData{std::nullopt, now + 300, acs, request_id};
+  subject.confirmations.push_back(confirmation);
+  a.subject = subject;
+  saml::Conditions conditions;
+  conditions.not_before = now - 60;
+  conditions.not_on_or_after = now + 300;
+  conditions.audience_restrictions = {{args.get("audience")}};
+  a.conditions = conditions;
+  a.authn_statements.push_back(saml::AuthnStatement{
+      now, random.newId(), now + 8 * 3600,
+      std::string(saml::authn_context::kPasswordProtectedTransport)});
+  for (const auto& spec : args.all("attr")) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError("--attr wants NAME=VALUE");
+    }
+    const std::string name = spec.substr(0, eq);
+    auto it = std::find_if(a.attributes.begin(), a.attributes.end(),
+                           [&](const saml::Attribute& x) { return x.name == name; });
+    if (it == a.attributes.end()) {
+      a.attributes.push_back(
+          saml::Attribute{name, std::string(saml::attribute_name_format::kUri), "", {}});
+      it = a.attributes.end() - 1;
+    }
+    it->values.push_back(spec.substr(eq + 1));
+  }
+
+  saml::Response r;
+  r.id = random.newId();
+  r.in_response_to = request_id;
+  r.issue_instant = now;
+  r.destination = args.opt("destination").value_or(acs);
+  r.issuer = issuer;
+
+  auto doc = need(saml::buildResponse(r, {a}), "buildResponse");
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  for (xmlNode* assertion : saml::childElements(root, saml::ns::kAssertion, "Assertion")) {
+    if (args.flag("sign-assertion")) {
+      need(saml::signElement(assertion, cred), "signing the Assertion");
+    }
+    if (auto recipient = args.opt("encrypt-for")) {
+#ifndef GARDE_INTEROP_HAVE_ENCRYPTION
+      throw Refused("--encrypt-for: saml/encryption.cpp is not in this build yet");
+#else
+      auto cert = need(saml::Certificate::fromPem(need(saml::readFile(*recipient), "--encrypt-for")),
+                       "--encrypt-for");
+      need(saml::encryptAssertion(assertion, cert), "encrypting the Assertion");
+#endif
+    }
+  }
+  if (args.flag("sign-response")) {
+    need(saml::signElement(root, cred), "signing the Response");
+  }
+  std::cout << saml::serialize(doc.get());
+  return 0;
+}
+
+/// garde's SP sending an AuthnRequest by HTTP-Redirect, signed over the query (Bindings 3.4.4.1).
+int authnRequest(const Args& args) {
+  const auto cred = credential(args);
+  saml::AuthnRequest req;
+  req.id = args.get("id");
+  req.issue_instant = timeArg(args, "now");
+  req.destination = args.get("destination");
+  req.issuer = args.get("issuer");
+  req.assertion_consumer_service_url = args.get("acs");
+  req.protocol_binding = std::string(saml::binding::kHttpPost);
+  req.name_id_policy = saml::NameIDPolicy{std::string(saml::name_id_format::kTransient), "", true};
+  auto doc = need(saml::buildAuthnRequest(req), "buildAuthnRequest");
+  const std::string xml = saml::serialize(doc.get());
+  const bool sign = !args.flag("unsigned");
+  auto url = need(saml::encodeRedirect(xml, *req.destination, args.opt("relay-state").value_or(""),
+                                       /*is_request=*/true, sign ? &cred : nullptr,
+                                       saml::defaultAlgorithm(cred.key)),
+                  "encodeRedirect");
+  std::cout << url << "\n";
+  return 0;
+}
+
+int usage() {
+  std::fputs(
+      "usage: garde_interop_vectors response|authn-request|metadata --key K --cert C ...\n"
+      "       (see the comment at the top of tests/interop/vectors.cpp)\n",
+      stderr);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    return usage();
+  }
+  saml::LibraryGuard guard;
+  const std::string command = argv[1];
+  try {
+    if (command == "response") {
+      return response(Args(argc, argv, 2, {"sign-assertion", "sign-response"}));
+    }
+    if (command == "authn-request") {
+      return authnRequest(Args(argc, argv, 2, {"unsigned"}));
+    }
+    return usage();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "garde_interop_vectors %s: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const Refused& e) {
+    std::fprintf(stderr, "garde_interop_vectors %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}
