@@ -29,7 +29,8 @@ std::string_view contractStatusCode(ContractStatus status) noexcept {
 }
 
 std::optional<ContractStatus> parseContractStatus(std::string_view code) noexcept {
-  for (auto s : {ContractStatus::kSubmitted, ContractStatus::kApproved, ContractStatus::kSuspended}) {
+  for (auto s :
+       {ContractStatus::kSubmitted, ContractStatus::kApproved, ContractStatus::kSuspended}) {
     if (contractStatusCode(s) == code) {
       return s;
     }

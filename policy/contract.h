@@ -21,7 +21,8 @@ std::optional<LaunchMode> parseLaunchMode(std::string_view code) noexcept;
 
 /// Where a contract stands. Only an approved contract lets anything be released.
 enum class ContractStatus { kSubmitted, kApproved, kSuspended };
-std::string_view contractStatusCode(ContractStatus status) noexcept;  ///< "submitted"|"approved"|"suspended"
+std::string_view contractStatusCode(
+    ContractStatus status) noexcept;  ///< "submitted"|"approved"|"suspended"
 std::optional<ContractStatus> parseContractStatus(std::string_view code) noexcept;
 
 /// One attribute declared by the publisher, with the reason it says it needs it.

@@ -1,6 +1,7 @@
 #pragma once
-/// @file The ministry's policy as data: the attribute catalogue and the ceilings, under one version,
-/// and the interface through which policy reads them (implemented by store::SqlPolicySource).
+/// @file The ministry's policy as data: the attribute catalogue and the ceilings, under one
+/// version, and the interface through which policy reads them (implemented by
+/// store::SqlPolicySource).
 
 #include <map>
 #include <optional>
@@ -15,8 +16,8 @@
 
 namespace garde::policy {
 
-/// The well-known attribute codes (DOMAIN.md section 4). The catalogue is data: codes are strings and
-/// a deployment may add more; these constants only name the ones garde knows how to fill.
+/// The well-known attribute codes (DOMAIN.md section 4). The catalogue is data: codes are strings
+/// and a deployment may add more; these constants only name the ones garde knows how to fill.
 namespace attr {
 inline constexpr std::string_view kIdo = "IDO";
 inline constexpr std::string_view kPro = "PRO";
@@ -37,7 +38,8 @@ enum class Sensitivity {
   kPersonal,   ///< identifies or describes a person (names, classes, e-mail)
   kSensitive,  ///< would need a specific ministry decision (reserved; none by default)
 };
-std::string_view sensitivityCode(Sensitivity s) noexcept;  ///< "technical" | "personal" | "sensitive"
+std::string_view sensitivityCode(
+    Sensitivity s) noexcept;  ///< "technical" | "personal" | "sensitive"
 std::optional<Sensitivity> parseSensitivity(std::string_view code) noexcept;
 
 /// One entry of the attribute catalogue: an attribute the ministry allows to exist at all.
@@ -48,13 +50,13 @@ struct CatalogueEntry {
   bool multi_valued = false;
 };
 
-/// Category of resource matched by a ceiling row that applies to every category of resource; an exact
-/// category row wins over it.
+/// Category of resource matched by a ceiling row that applies to every category of resource; an
+/// exact category row wins over it.
 inline constexpr std::string_view kAnyCategory = "*";
 
 /// The ministry's ceilings: per profile and resource category, the attribute codes that may ever be
-/// released. A (profile, category) pair with rows for the exact category uses only those; otherwise the
-/// (profile, "*") rows apply; with neither, nothing may be released.
+/// released. A (profile, category) pair with rows for the exact category uses only those; otherwise
+/// the (profile, "*") rows apply; with neither, nothing may be released.
 class Ceilings {
  public:
   /// Allows `code` for (profile, category); category may be kAnyCategory.
@@ -64,7 +66,8 @@ class Ceilings {
   /// The allowed codes for (profile, category) after the fallback rule above.
   const std::set<std::string>& allowed(Profile profile, std::string_view category) const;
   /// Every row, for listing and for copying into a new version.
-  const std::map<std::pair<Profile, std::string>, std::set<std::string>, std::less<>>& rows() const {
+  const std::map<std::pair<Profile, std::string>, std::set<std::string>, std::less<>>& rows()
+      const {
     return rows_;
   }
 
@@ -72,8 +75,8 @@ class Ceilings {
   std::map<std::pair<Profile, std::string>, std::set<std::string>, std::less<>> rows_;
 };
 
-/// Everything the release rule needs from the ministry's policy, read at once so that a decision sees
-/// one consistent version.
+/// Everything the release rule needs from the ministry's policy, read at once so that a decision
+/// sees one consistent version.
 struct PolicySnapshot {
   std::string version;                    ///< the policy version recorded with each decision
   std::vector<CatalogueEntry> catalogue;  ///< in display order

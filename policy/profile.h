@@ -18,8 +18,9 @@ enum class Profile {
 };
 
 /// Every profile, in the order used for listings and for picking a default (pupil first).
-inline constexpr Profile kAllProfiles[] = {Profile::kElv, Profile::kEns, Profile::kDoc, Profile::kDir,
-                                           Profile::kEvs, Profile::kEta, Profile::kCol};
+inline constexpr Profile kAllProfiles[] = {Profile::kElv, Profile::kEns, Profile::kDoc,
+                                           Profile::kDir, Profile::kEvs, Profile::kEta,
+                                           Profile::kCol};
 
 /// "National_elv"... The value released as PRO.
 std::string_view profileCode(Profile profile) noexcept;

@@ -39,7 +39,8 @@ core::Result<std::string> Pseudonymizer::pseudonym(std::string_view publisher_id
       (settings_.scope == PseudonymScope::kPerPublisher && publisher_id.empty())) {
     return core::fail(core::ErrorCode::kBadRequest, "pseudonym input is empty");
   }
-  if (publisher_id.find('\0') != std::string_view::npos || ent_id.find('\0') != std::string_view::npos) {
+  if (publisher_id.find('\0') != std::string_view::npos ||
+      ent_id.find('\0') != std::string_view::npos) {
     return core::fail(core::ErrorCode::kBadRequest, "pseudonym input holds a NUL byte");
   }
   const std::string_view scope =
@@ -62,7 +63,8 @@ core::Result<std::string> Pseudonymizer::pseudonym(std::string_view publisher_id
   const std::string_view raw(reinterpret_cast<const char*>(mac), mac_len);
   std::string out = settings_.secret_version;
   out.push_back('-');
-  out += settings_.encoding == PseudonymEncoding::kHex ? core::hexEncode(raw) : core::base64UrlEncode(raw);
+  out += settings_.encoding == PseudonymEncoding::kHex ? core::hexEncode(raw)
+                                                       : core::base64UrlEncode(raw);
   return out;
 }
 

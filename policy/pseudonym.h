@@ -1,10 +1,10 @@
 #pragma once
 /// @file Pseudonyms (IDO): computed, never stored. See docs/adr/0004-pseudonyms.md.
 ///
-/// value = <secret version> "-" encode(HMAC-SHA256(secret, scope || 0x00 || ent_id || 0x00 || ent_person_id))
-/// where scope is the publisher id (per-publisher mode, the default) or the fixed label "*" (shared
-/// mode: one pseudonym for all publishers, the GAR's weaker behaviour), and encode is base64url without
-/// padding (43 characters) or lower-case hex (64 characters).
+/// value = <secret version> "-" encode(HMAC-SHA256(secret, scope || 0x00 || ent_id || 0x00 ||
+/// ent_person_id)) where scope is the publisher id (per-publisher mode, the default) or the fixed
+/// label "*" (shared mode: one pseudonym for all publishers, the GAR's weaker behaviour), and
+/// encode is base64url without padding (43 characters) or lower-case hex (64 characters).
 
 #include <string>
 #include <string_view>
@@ -21,7 +21,7 @@ enum class PseudonymScope {
 enum class PseudonymEncoding { kBase64Url, kHex };
 
 struct PseudonymSettings {
-  std::string secret;          ///< at least 32 bytes of key material (from the config, never logged)
+  std::string secret;  ///< at least 32 bytes of key material (from the config, never logged)
   std::string secret_version;  ///< 1..16 characters [A-Za-z0-9]; the visible prefix of every value
   PseudonymScope scope = PseudonymScope::kPerPublisher;
   PseudonymEncoding encoding = PseudonymEncoding::kBase64Url;

@@ -185,7 +185,8 @@ Entitlement checkEntitlement(const PersonFacts& person, const ResourceContract& 
     if (today < s.valid_from || s.valid_until < today) {
       if (best_stage < 1) {
         best_stage = 1;
-        best = today < s.valid_from ? Refusal::kSubscriptionNotYetValid : Refusal::kSubscriptionExpired;
+        best = today < s.valid_from ? Refusal::kSubscriptionNotYetValid
+                                    : Refusal::kSubscriptionExpired;
       }
       continue;
     }
@@ -246,7 +247,8 @@ Decision decide(const PersonFacts& person, const ResourceContract& contract,
   return d;
 }
 
-Explanation explain(Profile profile, const ResourceContract& contract, const PolicySnapshot& policy) {
+Explanation explain(Profile profile, const ResourceContract& contract,
+                    const PolicySnapshot& policy) {
   Explanation x;
   x.policy_version = policy.version;
   x.contract_status = contract.status;

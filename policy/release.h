@@ -1,7 +1,8 @@
 #pragma once
 /// @file The release rule (DESIGN.md section 5):
-///   released(user, resource) = declared(resource, profile(user)) ∩ ceiling(profile(user), category)
-///   only if entitled(user, resource, today); otherwise nothing is released and the access is refused.
+///   released(user, resource) = declared(resource, profile(user)) ∩ ceiling(profile(user),
+///   category) only if entitled(user, resource, today); otherwise nothing is released and the
+///   access is refused.
 /// Pure: no SQL, no SAML, no clock; `today` is a parameter.
 
 #include <optional>
@@ -27,8 +28,9 @@ enum class Refusal {
   kSubscriptionNotYetValid,  ///< the best subscription starts after today
   kSubscriptionExpired,      ///< the best subscription ended before today
   kAudienceNotCovered,       ///< publicCible does not include the person's audience
-  kNotAssigned,              ///< INDIV subscription not assigned to the person, their class/group or the establishment
-  kPseudonymFailed,          ///< the person's pseudonym could not be computed (bad directory key)
+  kNotAssigned,      ///< INDIV subscription not assigned to the person, their class/group or the
+                     ///< establishment
+  kPseudonymFailed,  ///< the person's pseudonym could not be computed (bad directory key)
 };
 /// "none", "contract_not_approved", ... (snake_case, for audit rows and metrics labels).
 std::string_view refusalCode(Refusal r) noexcept;
@@ -66,10 +68,10 @@ struct Decision {
   std::vector<std::string> releasedCodes() const;
 };
 
-/// The entitlement half of the rule: is `person` entitled to `contract`'s resource on `today` through
-/// one of `subscriptions`? Returns the subscription id that entitles, or the most specific refusal
-/// (from the subscription that passed the most checks: resource and establishment, dates, audience,
-/// assignment). Contract status and profile coverage are checked first.
+/// The entitlement half of the rule: is `person` entitled to `contract`'s resource on `today`
+/// through one of `subscriptions`? Returns the subscription id that entitles, or the most specific
+/// refusal (from the subscription that passed the most checks: resource and establishment, dates,
+/// audience, assignment). Contract status and profile coverage are checked first.
 struct Entitlement {
   Refusal refusal = Refusal::kNone;
   std::string subscription_id;
@@ -98,11 +100,12 @@ struct ExplainedRelease {
 struct Explanation {
   bool profile_in_contract = false;
   ContractStatus contract_status = ContractStatus::kSubmitted;
-  std::vector<ExplainedRelease> released;   ///< declared ∩ ceiling ∩ catalogue, in catalogue order
+  std::vector<ExplainedRelease> released;  ///< declared ∩ ceiling ∩ catalogue, in catalogue order
   std::vector<WithheldAttribute> withheld;  ///< never kNoValue here
   std::string policy_version;
 };
 
-Explanation explain(Profile profile, const ResourceContract& contract, const PolicySnapshot& policy);
+Explanation explain(Profile profile, const ResourceContract& contract,
+                    const PolicySnapshot& policy);
 
 }  // namespace garde::policy

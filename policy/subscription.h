@@ -18,7 +18,8 @@ std::string_view assignmentTypeCode(AssignmentType t) noexcept;  ///< "INDIV" | 
 std::optional<AssignmentType> parseAssignmentType(std::string_view code) noexcept;
 
 enum class AssignmentTargetKind { kPerson, kClass, kGroup, kEstablishment };
-std::string_view assignmentTargetKindCode(AssignmentTargetKind k) noexcept;  ///< person|class|group|establishment
+std::string_view assignmentTargetKindCode(
+    AssignmentTargetKind k) noexcept;  ///< person|class|group|establishment
 std::optional<AssignmentTargetKind> parseAssignmentTargetKind(std::string_view code) noexcept;
 
 /// A licence of a subscription given, in establishment `uai`, to one target.
@@ -32,11 +33,11 @@ struct Assignment {
 
 /// The parts of a GAR subscription (abonnement) that decide entitlement.
 struct Subscription {
-  std::string id;            ///< idAbonnement
-  std::string publisher_id;  ///< idDistributeurCom
-  std::string resource_id;   ///< idRessource
-  Date valid_from;           ///< debutValidite, inclusive
-  Date valid_until;          ///< finValidite (or end of anneeFinValidite), inclusive
+  std::string id;                   ///< idAbonnement
+  std::string publisher_id;         ///< idDistributeurCom
+  std::string resource_id;          ///< idRessource
+  Date valid_from;                  ///< debutValidite, inclusive
+  Date valid_until;                 ///< finValidite (or end of anneeFinValidite), inclusive
   std::vector<std::string> uais;    ///< uaiEtab
   std::vector<Audience> audiences;  ///< publicCible; empty means no audience at all
   AssignmentType assignment_type = AssignmentType::kIndiv;
