@@ -79,6 +79,36 @@ suite.check("xmlsec1 verifies garde's Assertion-only signature",
             verifies, assertion_only, idp.cert, [RESPONSE_ID_ATTR, ASSERTION_ID_ATTR],
             "the Assertion-only-signed Response", ASSERTION_SIG)
 
+encrypted = suite.setup("garde encrypts a signed Assertion for the SP's certificate", vectors.response,
+                        idp, IDP_ENTITY_ID, PEER_SP, PEER_ACS, REQUEST_ID, NOW, ATTRS,
+                        encrypt_for=sp.cert)
+
+
+def decrypts():
+    from interop_common import run
+    path = os.path.join(W, "encrypted.xml")
+    with open(path, "w") as f:
+        f.write(encrypted)
+    expect("EncryptedAssertion" in encrypted and f">{UID_VALUE}<" not in encrypted,
+           "the Assertion is not encrypted")
+    decrypted = os.path.join(W, "decrypted.xml")
+    rc, out = run(["xmlsec1", "--decrypt", "--privkey-pem", sp.key, "--output", decrypted, path])
+    expect(rc == 0, f"xmlsec1 --decrypt failed on garde's EncryptedAssertion:\n{tail(out)}")
+    with open(decrypted) as f:
+        plain = f.read()
+    expect(f">{UID_VALUE}<" in plain and "Assertion" in plain,
+           f"xmlsec1 decrypted something without the assertion's attributes:\n{tail(plain)}")
+    ok, vout = xmlsec1_verify(W, plain, idp.cert, [RESPONSE_ID_ATTR, ASSERTION_ID_ATTR],
+                              node_xpath="//*[local-name()='Assertion']/*[local-name()='Signature']",
+                              name="decrypted")
+    expect(ok, f"xmlsec1 does not verify the decrypted Assertion's signature:\n{tail(vout)}")
+    rc, out = run(["xmlsec1", "--decrypt", "--privkey-pem", other.key, "--output",
+                   os.path.join(W, "decrypted-other.xml"), path])
+    expect(rc != 0, "xmlsec1 decrypted garde's EncryptedAssertion with another key")
+
+
+suite.check("xmlsec1 --decrypt opens garde's EncryptedAssertion; its signature then verifies", decrypts)
+
 # ---- Redirect AuthnRequest --------------------------------------------------------------------------
 url = suite.setup("garde signs an AuthnRequest for the Redirect binding", vectors.authn_request,
                   sp, SP_ENTITY_ID, PEER_SSO, SP_ACS, REQUEST_ID, NOW, relay_state="state/42 ok")

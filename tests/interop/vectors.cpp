@@ -32,6 +32,7 @@
 #include "saml/encryption.h"
 #include "saml/keys.h"
 #include "saml/messages.h"
+#include "saml/metadata.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
 
@@ -182,13 +183,9 @@ int response(const Args& args) {
       need(saml::signElement(assertion, cred), "signing the Assertion");
     }
     if (auto recipient = args.opt("encrypt-for")) {
-#ifndef GARDE_INTEROP_HAVE_ENCRYPTION
-      throw Refused("--encrypt-for: saml/encryption.cpp is not in this build yet");
-#else
       auto cert = need(saml::Certificate::fromPem(need(saml::readFile(*recipient), "--encrypt-for")),
                        "--encrypt-for");
       need(saml::encryptAssertion(assertion, cert), "encrypting the Assertion");
-#endif
     }
   }
   if (args.flag("sign-response")) {
@@ -220,6 +217,54 @@ int authnRequest(const Args& args) {
   return 0;
 }
 
+/// garde's own metadata: an IdP (SingleSignOnService, Redirect and POST) or an SP
+/// (AssertionConsumerService, POST), signing key, plus --encryption-cert for an SP (default: --cert).
+int metadata(const Args& args) {
+  const auto cred = credential(args);
+  const std::string role = args.get("role");
+  const std::string location = args.get("location");
+  saml::EntityDescriptor entity;
+  entity.entity_id = args.get("entity-id");
+  entity.id = args.opt("id").value_or("");
+  if (auto vu = args.opt("valid-until")) {
+    entity.valid_until = timeArg(args, "valid-until");
+  }
+  std::vector<saml::KeyDescriptor> keys{saml::KeyDescriptor{saml::KeyUse::kSigning, cred.cert, {}}};
+  const std::vector<std::string> name_id_formats{std::string(saml::name_id_format::kTransient),
+                                                 std::string(saml::name_id_format::kPersistent)};
+  if (role == "idp") {
+    saml::IdpSsoDescriptor idp;
+    idp.keys = keys;
+    idp.name_id_formats = name_id_formats;
+    idp.want_authn_requests_signed = true;
+    idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), location, "", {}, {}});
+    idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), location, "", {}, {}});
+    entity.idp = idp;
+  } else if (role == "sp") {
+    saml::SpSsoDescriptor sp;
+    auto enc_cert = cred.cert;
+    if (auto path = args.opt("encryption-cert")) {
+      enc_cert = need(saml::Certificate::fromPem(need(saml::readFile(*path), "--encryption-cert")),
+                      "--encryption-cert");
+    }
+    keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, enc_cert, {}});
+    sp.keys = keys;
+    sp.name_id_formats = name_id_formats;
+    sp.authn_requests_signed = true;
+    sp.want_assertions_signed = true;
+    sp.acs.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), location, "", 0, true});
+    entity.sp = sp;
+  } else {
+    throw UsageError("--role is idp or sp");
+  }
+  auto doc = need(saml::generateMetadata(entity), "generateMetadata");
+  if (!args.flag("unsigned")) {
+    need(saml::signElement(xmlDocGetRootElement(doc.get()), cred), "signing the EntityDescriptor");
+  }
+  std::cout << saml::serialize(doc.get());
+  return 0;
+}
+
 int usage() {
   std::fputs(
       "usage: garde_interop_vectors response|authn-request|metadata --key K --cert C ...\n"
@@ -242,6 +287,9 @@ int main(int argc, char** argv) {
     }
     if (command == "authn-request") {
       return authnRequest(Args(argc, argv, 2, {"unsigned"}));
+    }
+    if (command == "metadata") {
+      return metadata(Args(argc, argv, 2, {"unsigned"}));
     }
     return usage();
   } catch (const UsageError& e) {
