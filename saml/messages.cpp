@@ -10,7 +10,8 @@ using core::ErrorCode;
 using core::fail;
 using core::UnixTime;
 
-// ---- Building --------------------------------------------------------------------------------------
+// ---- Building
+// --------------------------------------------------------------------------------------
 
 // True if `s` is UTF-8 made only of characters XML 1.0 can carry (section 2.2).
 bool isXmlText(std::string_view s) noexcept {
@@ -82,7 +83,8 @@ class TreeBuilder {
   xmlNode* textElement(xmlNode* parent, xmlNs* ns, const char* name, std::string_view text) {
     xmlNode* node = element(parent, ns, name);
     if (check(text, name)) {
-      xmlAddChild(node, xmlNewDocTextLen(doc_.get(), BAD_CAST text.data(), static_cast<int>(text.size())));
+      xmlAddChild(
+          node, xmlNewDocTextLen(doc_.get(), BAD_CAST text.data(), static_cast<int>(text.size())));
     }
     return node;
   }
@@ -103,7 +105,9 @@ class TreeBuilder {
       attr(node, name, *value);
     }
   }
-  void timeAttr(xmlNode* node, const char* name, UnixTime t) { attr(node, name, core::formatIso8601(t)); }
+  void timeAttr(xmlNode* node, const char* name, UnixTime t) {
+    attr(node, name, core::formatIso8601(t));
+  }
   void timeAttrIfSet(xmlNode* node, const char* name, const std::optional<UnixTime>& t) {
     if (t) {
       timeAttr(node, name, *t);
@@ -272,7 +276,8 @@ void buildAssertionInto(TreeBuilder& b, xmlNode* parent, const Assertion& a) {
   }
 }
 
-// ---- Parsing ---------------------------------------------------------------------------------------
+// ---- Parsing
+// ---------------------------------------------------------------------------------------
 
 std::string nameOf(const xmlNode* node) { return std::string(localName(node)); }
 
@@ -683,7 +688,8 @@ std::string Status::describe() const {
   return out;
 }
 
-// ---- Builders ----------------------------------------------------------------------------------------
+// ---- Builders
+// ----------------------------------------------------------------------------------------
 
 Result<XmlDoc> buildAuthnRequest(const AuthnRequest& r) {
   TreeBuilder b;
@@ -698,7 +704,8 @@ Result<XmlDoc> buildAuthnRequest(const AuthnRequest& r) {
   b.attrIfSet(root, "ProtocolBinding", r.protocol_binding);
   b.attrIfSet(root, "AssertionConsumerServiceURL", r.assertion_consumer_service_url);
   if (r.assertion_consumer_service_index) {
-    b.attr(root, "AssertionConsumerServiceIndex", std::to_string(*r.assertion_consumer_service_index));
+    b.attr(root, "AssertionConsumerServiceIndex",
+           std::to_string(*r.assertion_consumer_service_index));
   }
   b.attrIfSet(root, "ProviderName", r.provider_name);
   buildIssuer(b, root, samlNs(root), r.issuer);
@@ -760,7 +767,8 @@ Result<XmlDoc> buildLogoutResponse(const LogoutResponse& r) {
   return b.finish();
 }
 
-// ---- Parsers -----------------------------------------------------------------------------------------
+// ---- Parsers
+// -----------------------------------------------------------------------------------------
 
 Result<AuthnRequest> parseAuthnRequest(const xmlNode* element) {
   GARDE_TRY(expectElement(element, ns::kProtocol, "AuthnRequest"));
@@ -777,7 +785,8 @@ Result<AuthnRequest> parseAuthnRequest(const xmlNode* element) {
   out.force_authn = force->value_or(false);
   out.is_passive = passive->value_or(false);
   out.protocol_binding = attribute(element, "ProtocolBinding").value_or("");
-  out.assertion_consumer_service_url = attribute(element, "AssertionConsumerServiceURL").value_or("");
+  out.assertion_consumer_service_url =
+      attribute(element, "AssertionConsumerServiceURL").value_or("");
   auto index = optionalUnsigned(element, "AssertionConsumerServiceIndex", 65535);
   if (!index) {
     return fail(std::move(index).error());

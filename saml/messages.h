@@ -69,7 +69,8 @@ inline constexpr std::string_view kEmailAddress =
     "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 inline constexpr std::string_view kPersistent =
     "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
-inline constexpr std::string_view kTransient = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+inline constexpr std::string_view kTransient =
+    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 inline constexpr std::string_view kEntity = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 }  // namespace name_id_format
 
@@ -258,8 +259,9 @@ struct LogoutResponse {
   bool operator==(const LogoutResponse&) const = default;
 };
 
-// ---- Builders ------------------------------------------------------------------------------------
-// Every builder returns a new document whose root is the message, IDs registered. Errors:
+// ---- Builders
+// ------------------------------------------------------------------------------------ Every
+// builder returns a new document whose root is the message, IDs registered. Errors:
 // kMalformedMessage when a required field is empty (id, issuer of an assertion, NameID value...),
 // kBadEncoding when a string is not valid UTF-8 or holds characters XML cannot carry.
 
@@ -269,7 +271,8 @@ Result<XmlDoc> buildAuthnRequest(const AuthnRequest& request);
 /// samlp:Response carrying `assertions` (in order, as direct children after Status). Sign an
 /// assertion with signElement() on `childElements(root, ns::kAssertion, "Assertion")[i]`, then
 /// (optionally) encryptAssertion(), then sign the root.
-Result<XmlDoc> buildResponse(const Response& response, const std::vector<Assertion>& assertions = {});
+Result<XmlDoc> buildResponse(const Response& response,
+                             const std::vector<Assertion>& assertions = {});
 
 /// A standalone saml:Assertion document (for tests and tools).
 Result<XmlDoc> buildAssertion(const Assertion& assertion);
@@ -280,9 +283,10 @@ Result<XmlDoc> buildLogoutRequest(const LogoutRequest& request);
 /// samlp:LogoutResponse.
 Result<XmlDoc> buildLogoutResponse(const LogoutResponse& response);
 
-// ---- Parsers -------------------------------------------------------------------------------------
-// Each reads `element` (which must be the named element, else kMalformedMessage) and nothing outside
-// it. The element is normally the one a signature verification returned.
+// ---- Parsers
+// ------------------------------------------------------------------------------------- Each reads
+// `element` (which must be the named element, else kMalformedMessage) and nothing outside it. The
+// element is normally the one a signature verification returned.
 
 Result<AuthnRequest> parseAuthnRequest(const xmlNode* element);
 /// Reads the Response's attributes, Issuer and Status; its assertions are not read.

@@ -87,12 +87,14 @@ bool notYetValid(UnixTime now, UnixTime not_before, std::int64_t skew) {
 }
 
 // Checks one bearer SubjectConfirmation (SAML2 Profiles 4.1.4.2); returns the failure or nothing.
-std::optional<core::Error> checkBearer(const SubjectConfirmation& sc, const ResponseExpectation& exp) {
+std::optional<core::Error> checkBearer(const SubjectConfirmation& sc,
+                                       const ResponseExpectation& exp) {
   auto error = [](ErrorCode code, std::string detail) {
     return std::optional<core::Error>(core::Error{code, std::move(detail)});
   };
   if (!sc.data) {
-    return error(ErrorCode::kMalformedMessage, "bearer SubjectConfirmation has no SubjectConfirmationData");
+    return error(ErrorCode::kMalformedMessage,
+                 "bearer SubjectConfirmation has no SubjectConfirmationData");
   }
   const SubjectConfirmationData& d = *sc.data;
   if (d.not_before) {
@@ -105,7 +107,8 @@ std::optional<core::Error> checkBearer(const SubjectConfirmation& sc, const Resp
                                                     quoted(exp.acs_url));
   }
   if (!d.not_on_or_after) {
-    return error(ErrorCode::kMalformedMessage, "bearer SubjectConfirmationData has no NotOnOrAfter");
+    return error(ErrorCode::kMalformedMessage,
+                 "bearer SubjectConfirmationData has no NotOnOrAfter");
   }
   if (expired(exp.now, *d.not_on_or_after, exp.skew_seconds)) {
     return error(ErrorCode::kExpired, "SubjectConfirmationData NotOnOrAfter " +
@@ -114,8 +117,9 @@ std::optional<core::Error> checkBearer(const SubjectConfirmation& sc, const Resp
   if (exp.request_id) {
     if (d.in_response_to != exp.request_id) {
       return error(ErrorCode::kInResponseToMismatch,
-                   d.in_response_to ? "SubjectConfirmationData InResponseTo is not our request's ID"
-                                    : "SubjectConfirmationData has no InResponseTo for our request");
+                   d.in_response_to
+                       ? "SubjectConfirmationData InResponseTo is not our request's ID"
+                       : "SubjectConfirmationData has no InResponseTo for our request");
     }
   } else if (d.in_response_to) {
     return error(ErrorCode::kInResponseToMismatch,
@@ -201,8 +205,9 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
   if (exp.request_id) {
     if (out.response.in_response_to != exp.request_id) {
       return check.reject("in-response-to", ErrorCode::kInResponseToMismatch,
-                          out.response.in_response_to ? "Response InResponseTo is not our request's ID"
-                                                      : "Response has no InResponseTo for our request");
+                          out.response.in_response_to
+                              ? "Response InResponseTo is not our request's ID"
+                              : "Response has no InResponseTo for our request");
     }
     check.pass("in-response-to", "InResponseTo matches our request");
   } else if (out.response.in_response_to) {
@@ -280,14 +285,16 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
   check.pass("assertion", "Assertion " + quoted(a.id) + " is well-formed");
 
   if (a.issuer != exp.idp_entity_id) {
-    return check.reject("assertion-issuer", ErrorCode::kIssuerMismatch,
-                        "Assertion Issuer " + quoted(a.issuer) + " is not " + quoted(exp.idp_entity_id));
+    return check.reject(
+        "assertion-issuer", ErrorCode::kIssuerMismatch,
+        "Assertion Issuer " + quoted(a.issuer) + " is not " + quoted(exp.idp_entity_id));
   }
   check.pass("assertion-issuer", "Assertion Issuer is the expected IdP");
 
   // SAML2 Profiles 4.1.4.2: at least one bearer SubjectConfirmation must satisfy every rule.
   if (!a.subject) {
-    return check.reject("subject-confirmation", ErrorCode::kMalformedMessage, "Assertion has no Subject");
+    return check.reject("subject-confirmation", ErrorCode::kMalformedMessage,
+                        "Assertion has no Subject");
   }
   std::optional<core::Error> first_failure;
   const SubjectConfirmation* bearer = nullptr;
@@ -320,15 +327,15 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
   }
   const Conditions& c = *a.conditions;
   if (c.not_before && notYetValid(exp.now, *c.not_before, exp.skew_seconds)) {
-    return check.reject("conditions-time", ErrorCode::kNotYetValid,
-                        "Conditions NotBefore " + core::formatIso8601(*c.not_before) +
-                            " is in the future");
+    return check.reject(
+        "conditions-time", ErrorCode::kNotYetValid,
+        "Conditions NotBefore " + core::formatIso8601(*c.not_before) + " is in the future");
   }
   if (c.not_on_or_after) {
     if (expired(exp.now, *c.not_on_or_after, exp.skew_seconds)) {
-      return check.reject("conditions-time", ErrorCode::kExpired,
-                          "Conditions NotOnOrAfter " + core::formatIso8601(*c.not_on_or_after) +
-                              " has passed");
+      return check.reject(
+          "conditions-time", ErrorCode::kExpired,
+          "Conditions NotOnOrAfter " + core::formatIso8601(*c.not_on_or_after) + " has passed");
     }
     valid_until = std::min(valid_until, *c.not_on_or_after);
   }
@@ -336,13 +343,14 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
 
   // SAML2 Core 2.5.1.4: every AudienceRestriction must name us; Profiles 4.1.4.2: one must exist.
   if (c.audience_restrictions.empty()) {
-    return check.reject("audience", ErrorCode::kAudienceMismatch, "Assertion has no AudienceRestriction");
+    return check.reject("audience", ErrorCode::kAudienceMismatch,
+                        "Assertion has no AudienceRestriction");
   }
   for (const auto& restriction : c.audience_restrictions) {
     if (std::find(restriction.begin(), restriction.end(), exp.sp_entity_id) == restriction.end()) {
-      return check.reject("audience", ErrorCode::kAudienceMismatch,
-                          "an AudienceRestriction does not include our entityID " +
-                              quoted(exp.sp_entity_id));
+      return check.reject(
+          "audience", ErrorCode::kAudienceMismatch,
+          "an AudienceRestriction does not include our entityID " + quoted(exp.sp_entity_id));
     }
   }
   check.pass("audience", "every AudienceRestriction includes our entityID");
@@ -352,7 +360,8 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
                         "Assertion has no AuthnStatement");
   }
   for (const AuthnStatement& s : a.authn_statements) {
-    if (s.session_not_on_or_after && expired(exp.now, *s.session_not_on_or_after, exp.skew_seconds)) {
+    if (s.session_not_on_or_after &&
+        expired(exp.now, *s.session_not_on_or_after, exp.skew_seconds)) {
       return check.reject("authn-statement", ErrorCode::kExpired,
                           "AuthnStatement SessionNotOnOrAfter " +
                               core::formatIso8601(*s.session_not_on_or_after) + " has passed");

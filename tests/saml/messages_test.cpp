@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "saml/messages.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 
-#include "saml/messages.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
 #include "support/saml_builders.h"
@@ -96,7 +96,8 @@ TEST_CASE("Response and Assertion round-trip every field", "[saml][messages]") {
   CHECK(*parsed_assertion == assertion);
 }
 
-TEST_CASE("Non-success Status round-trips with its second-level code and message", "[saml][messages]") {
+TEST_CASE("Non-success Status round-trips with its second-level code and message",
+          "[saml][messages]") {
   Response response = garde::test::goodResponse();
   response.status = Status{std::string(status_code::kResponder),
                            std::string(status_code::kUnknownPrincipal), "no such account"};
@@ -129,7 +130,8 @@ TEST_CASE("LogoutRequest and LogoutResponse round-trip", "[saml][messages][logou
   resp.issue_instant = kNow;
   resp.destination = "https://garde.example.org/sp/slo";
   resp.issuer = garde::test::kIdpEntityId;
-  resp.status = Status{std::string(status_code::kSuccess), std::string(status_code::kPartialLogout), ""};
+  resp.status =
+      Status{std::string(status_code::kSuccess), std::string(status_code::kPartialLogout), ""};
   auto doc2 = reparse(buildLogoutResponse(resp));
   auto parsed2 = parseLogoutResponse(rootOf(doc2));
   REQUIRE(parsed2.has_value());
@@ -216,17 +218,19 @@ TEST_CASE("Assertion parser rejects malformed input, naming what is wrong", "[sa
       {"Version=\"2.0\"", "", "Version"},
       {"IssueInstant=\"2026-11-23T18:00:00Z\"", "", "IssueInstant"},
       {"IssueInstant=\"2026-11-23T18:00:00Z\"", "IssueInstant=\"yesterday\"", "IssueInstant"},
-      {"IssueInstant=\"2026-11-23T18:00:00Z\"", "IssueInstant=\"2026-11-23T18:00:00\"", "IssueInstant"},
+      {"IssueInstant=\"2026-11-23T18:00:00Z\"", "IssueInstant=\"2026-11-23T18:00:00\"",
+       "IssueInstant"},
       {"ID=\"_asrt", "IDx=\"_asrt", "ID"},
       {"NotOnOrAfter=\"2026-11-23T18:05:00Z\" Recipient", "NotOnOrAfter=\"soon\" Recipient",
        "NotOnOrAfter"},
       {"AuthnInstant=\"2026-11-23T17:59:50Z\"", "", "AuthnInstant"},
       {"Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\"", "", "Method"},
       {"<saml:Issuer>https://ent.example.org/idp</saml:Issuer>", "", "Issuer"},
-      {"<saml:Issuer>", "<saml:Issuer Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">",
-       "Issuer"},
+      {"<saml:Issuer>",
+       "<saml:Issuer Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">", "Issuer"},
       {"<saml:Issuer>https://ent.example.org/idp</saml:Issuer>",
-       "<saml:Issuer>https://ent.example.org/idp</saml:Issuer><saml:Issuer>x</saml:Issuer>", "Issuer"},
+       "<saml:Issuer>https://ent.example.org/idp</saml:Issuer><saml:Issuer>x</saml:Issuer>",
+       "Issuer"},
       {"<saml:AudienceRestriction>", "<saml:Condition/><saml:AudienceRestriction>", "Condition"},
       {"Name=\"ENTPersonStructRattach\"", "", "Name"},
   }));

@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "saml/validate.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "saml/replay_cache.h"
-#include "saml/validate.h"
 #include "support/saml_builders.h"
 
 using garde::core::ErrorCode;
@@ -38,8 +38,9 @@ TEST_CASE("A signed Response with a signed Assertion validates and yields the as
 }
 
 TEST_CASE("Only the Assertion signed is enough", "[saml][validate]") {
-  auto result = parseAndValidate(
-      signedResponseXml(goodResponse(), goodAssertion(), {.sign_response = false}), goodExpectation());
+  auto result =
+      parseAndValidate(signedResponseXml(goodResponse(), goodAssertion(), {.sign_response = false}),
+                       goodExpectation());
   REQUIRE(result.has_value());
   CHECK_FALSE(result->response_signed);
   CHECK(result->assertion_signed);
@@ -47,7 +48,8 @@ TEST_CASE("Only the Assertion signed is enough", "[saml][validate]") {
 
 TEST_CASE("Only the Response signed is accepted when a signed Assertion is not required",
           "[saml][validate]") {
-  const std::string xml = signedResponseXml(goodResponse(), goodAssertion(), {.sign_assertion = false});
+  const std::string xml =
+      signedResponseXml(goodResponse(), goodAssertion(), {.sign_assertion = false});
   auto expectation = goodExpectation();
   SECTION("required by default") {
     auto result = parseAndValidate(xml, expectation);
@@ -75,7 +77,8 @@ TEST_CASE("An unsolicited Response validates when allowed", "[saml][validate]") 
   CHECK_FALSE(result->response.in_response_to.has_value());
 }
 
-TEST_CASE("An encrypted, signed Assertion is decrypted then verified", "[saml][validate][encryption]") {
+TEST_CASE("An encrypted, signed Assertion is decrypted then verified",
+          "[saml][validate][encryption]") {
   const std::string xml =
       signedResponseXml(goodResponse(), goodAssertion(), {.encrypt_assertion = true});
   CHECK(xml.find("EncryptedAssertion") != std::string::npos);

@@ -1,13 +1,13 @@
 #pragma once
 // Test helpers for SAML: test credentials, a known-good Assertion/Response and expectation, and
-// signing/serializing them the way an IdP does. Header-only; needs the LibraryGuard of tests/main.cpp.
+// signing/serializing them the way an IdP does. Header-only; needs the LibraryGuard of
+// tests/main.cpp.
 //
 //   auto xml = garde::test::signedResponseXml(goodResponse(), goodAssertion(), {});
 //   auto doc = parseUntrusted(xml);
 //   auto ok = validateResponse(doc->get(), goodExpectation());
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -71,8 +71,8 @@ class CountingRandom final : public core::Random {
 };
 
 /// A bearer assertion for garde's SP issued at kNow, valid five minutes, with ENT-like attributes.
-inline saml::Assertion goodAssertion(const char* id = kAssertionId,
-                                     const std::optional<std::string>& in_response_to = kRequestId) {
+inline saml::Assertion goodAssertion(
+    const char* id = kAssertionId, const std::optional<std::string>& in_response_to = kRequestId) {
   saml::Assertion a;
   a.id = id;
   a.issue_instant = kNow;
@@ -89,13 +89,16 @@ inline saml::Assertion goodAssertion(const char* id = kAssertionId,
   c.not_on_or_after = kNow + 300;
   c.audience_restrictions = {{kSpEntityId}};
   a.conditions = c;
-  a.authn_statements.push_back(saml::AuthnStatement{
-      kNow - 10, "_session1", kNow + 8 * 3600, std::string(saml::authn_context::kPasswordProtectedTransport)});
+  a.authn_statements.push_back(
+      saml::AuthnStatement{kNow - 10, "_session1", kNow + 8 * 3600,
+                           std::string(saml::authn_context::kPasswordProtectedTransport)});
   a.attributes.push_back(saml::Attribute{"urn:oid:1.3.6.1.4.1.20830.1.1.1",
                                          std::string(saml::attribute_name_format::kUri),
-                                         "ENTPersonProfils", {"National_ELV", "National_ENS"}});
+                                         "ENTPersonProfils",
+                                         {"National_ELV", "National_ENS"}});
   a.attributes.push_back(saml::Attribute{"ENTPersonStructRattach",
-                                         std::string(saml::attribute_name_format::kBasic), "",
+                                         std::string(saml::attribute_name_format::kBasic),
+                                         "",
                                          {"0750001A"}});
   return a;
 }
@@ -155,7 +158,8 @@ inline saml::XmlDoc signedResponseDoc(const saml::Response& response,
 }
 
 /// signedResponseDoc() serialized, as it would arrive in SAMLResponse (before base64).
-inline std::string signedResponseXml(const saml::Response& response, const saml::Assertion& assertion,
+inline std::string signedResponseXml(const saml::Response& response,
+                                     const saml::Assertion& assertion,
                                      const SignOptions& options = {}) {
   auto doc = signedResponseDoc(response, {assertion}, options);
   return saml::serialize(doc.get());
@@ -165,9 +169,9 @@ inline std::string signedResponseXml(const saml::Response& response, const saml:
 inline std::string goodResponseXml() { return signedResponseXml(goodResponse(), goodAssertion()); }
 
 /// Parses `xml` as untrusted input and validates it; parse errors are returned as they are.
-inline core::Result<saml::ValidatedResponse> parseAndValidate(const std::string& xml,
-                                                              const saml::ResponseExpectation& e,
-                                                              saml::ValidationTrace* trace = nullptr) {
+inline core::Result<saml::ValidatedResponse> parseAndValidate(
+    const std::string& xml, const saml::ResponseExpectation& e,
+    saml::ValidationTrace* trace = nullptr) {
   auto doc = saml::parseUntrusted(xml);
   if (!doc) {
     return core::fail(doc.error());
