@@ -40,7 +40,8 @@ core::Failure malformed(std::string_view entity_id, std::string what) {
 }
 
 // xs:boolean ("true", "false", "1", "0", whitespace collapsed).
-Result<std::optional<bool>> boolAttribute(const xmlNode* node, const char* name, std::string_view entity_id) {
+Result<std::optional<bool>> boolAttribute(const xmlNode* node, const char* name,
+                                          std::string_view entity_id) {
   const auto value = attribute(node, name);
   if (!value) {
     return std::optional<bool>{};
@@ -85,10 +86,12 @@ bool supportsSaml2(const xmlNode* role) {
   }
   std::string_view rest = *value;
   while (!rest.empty()) {
-    const std::size_t start = std::min(rest.size(), static_cast<std::size_t>(
-        std::find_if_not(rest.begin(), rest.end(), isSpace) - rest.begin()));
+    const std::size_t start = std::min(
+        rest.size(), static_cast<std::size_t>(std::find_if_not(rest.begin(), rest.end(), isSpace) -
+                                              rest.begin()));
     rest.remove_prefix(start);
-    const std::size_t end = static_cast<std::size_t>(std::find_if(rest.begin(), rest.end(), isSpace) - rest.begin());
+    const std::size_t end =
+        static_cast<std::size_t>(std::find_if(rest.begin(), rest.end(), isSpace) - rest.begin());
     if (rest.substr(0, end) == ns::kProtocol) {
       return true;
     }
@@ -144,7 +147,8 @@ Result<std::vector<Endpoint>> parseEndpoints(const xmlNode* role, const char* na
     if (!e) {
       return fail(std::move(e).error());
     }
-    if (indexed && std::any_of(out.begin(), out.end(), [&](const Endpoint& o) { return o.index == e->index; })) {
+    if (indexed && std::any_of(out.begin(), out.end(),
+                               [&](const Endpoint& o) { return o.index == e->index; })) {
       return malformed(entity_id, std::string("duplicate ") + name + " index");
     }
     out.push_back(std::move(e).value());
@@ -189,7 +193,8 @@ Result<std::vector<KeyDescriptor>> parseKeys(const xmlNode* role, std::string_vi
   return out;
 }
 
-core::Status parseSsoDescriptor(const xmlNode* role, std::string_view entity_id, SsoDescriptor& out) {
+core::Status parseSsoDescriptor(const xmlNode* role, std::string_view entity_id,
+                                SsoDescriptor& out) {
   auto keys = parseKeys(role, entity_id);
   if (!keys) {
     return fail(std::move(keys).error());
@@ -319,7 +324,8 @@ class Walker {
   }
 
   // The first role of this kind usable for SAML 2.0, or nullptr.
-  Result<const xmlNode*> pickRole(const xmlNode* entity, const char* name, std::string_view entity_id) const {
+  Result<const xmlNode*> pickRole(const xmlNode* entity, const char* name,
+                                  std::string_view entity_id) const {
     for (const xmlNode* role : childElements(entity, ns::kMetadata, name)) {
       if (!supportsSaml2(role)) {
         continue;
@@ -359,7 +365,8 @@ std::vector<Certificate> certificatesFor(const std::vector<KeyDescriptor>& keys,
   return out;
 }
 
-// ---- Generation ----------------------------------------------------------------------------------
+// ---- Generation
+// ----------------------------------------------------------------------------------
 
 bool validUtf8(std::string_view s) {
   const std::string copy(s);
@@ -393,7 +400,8 @@ class Builder {
 
   core::Status set(xmlNode* node, const char* name, std::string_view value) {
     if (!validUtf8(value)) {
-      return fail(ErrorCode::kBadEncoding, std::string("metadata: ") + name + " is not valid UTF-8");
+      return fail(ErrorCode::kBadEncoding,
+                  std::string("metadata: ") + name + " is not valid UTF-8");
     }
     const std::string v(value);
     xmlSetProp(node, BAD_CAST name, BAD_CAST v.c_str());
@@ -421,7 +429,8 @@ class Builder {
   core::Status endpoints(xmlNode* role, const char* name, const std::vector<Endpoint>& list) {
     for (const Endpoint& e : list) {
       if (e.binding.empty() || e.location.empty()) {
-        return fail(ErrorCode::kMalformedMessage, std::string("metadata: ") + name + " without Binding or Location");
+        return fail(ErrorCode::kMalformedMessage,
+                    std::string("metadata: ") + name + " without Binding or Location");
       }
       xmlNode* node = child(role, name);
       GARDE_TRY(set(node, "Binding", e.binding));
@@ -461,7 +470,8 @@ std::string idFor(std::string_view entity_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(entity_id.data(), entity_id.size(), digest, &len, EVP_sha256(), nullptr);
-  return "_" + core::hexEncode(std::string_view(reinterpret_cast<const char*>(digest), len)).substr(0, 40);
+  return "_" + core::hexEncode(std::string_view(reinterpret_cast<const char*>(digest), len))
+                   .substr(0, 40);
 }
 
 }  // namespace
@@ -504,7 +514,8 @@ const Endpoint* SpSsoDescriptor::acsByIndex(int index) const noexcept {
   return nullptr;
 }
 
-const Endpoint* SpSsoDescriptor::acsByUrl(std::string_view url, std::string_view binding) const noexcept {
+const Endpoint* SpSsoDescriptor::acsByUrl(std::string_view url,
+                                          std::string_view binding) const noexcept {
   for (const Endpoint& e : acs) {
     if (e.location == url && (binding.empty() || e.binding == binding)) {
       return &e;
@@ -543,11 +554,13 @@ const Endpoint* EntityDescriptor::acsByIndex(int index) const noexcept {
   return sp ? sp->acsByIndex(index) : nullptr;
 }
 
-const Endpoint* EntityDescriptor::acsByUrl(std::string_view url, std::string_view binding) const noexcept {
+const Endpoint* EntityDescriptor::acsByUrl(std::string_view url,
+                                           std::string_view binding) const noexcept {
   return sp ? sp->acsByUrl(url, binding) : nullptr;
 }
 
-Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml, const MetadataOptions& options) {
+Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
+                                                    const MetadataOptions& options) {
   auto doc = parseUntrusted(xml, options.limits);
   if (!doc) {
     return fail(std::move(doc).error());
@@ -589,7 +602,8 @@ Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml, const 
   return std::move(walker.entities());
 }
 
-Result<XmlDoc> generateMetadata(const EntityDescriptor& entity, std::optional<core::UnixTime> valid_until) {
+Result<XmlDoc> generateMetadata(const EntityDescriptor& entity,
+                                std::optional<core::UnixTime> valid_until) {
   if (entity.entity_id.empty()) {
     return fail(ErrorCode::kMalformedMessage, "metadata: empty entityID");
   }
@@ -622,7 +636,8 @@ Result<XmlDoc> generateMetadata(const EntityDescriptor& entity, std::optional<co
     GARDE_TRY(b.ssoTail(role, d));
     for (const Endpoint& e : d.acs) {
       if (!e.index) {
-        return fail(ErrorCode::kMalformedMessage, "metadata: AssertionConsumerService without index");
+        return fail(ErrorCode::kMalformedMessage,
+                    "metadata: AssertionConsumerService without index");
       }
     }
     GARDE_TRY(b.endpoints(role, "AssertionConsumerService", d.acs));

@@ -1,6 +1,7 @@
 #pragma once
-/// @file SAML 2.0 metadata (SAML2 Metadata): EntityDescriptor / EntitiesDescriptor as plain structs,
-/// a strict parser that reads only from the verified root, and a generator for our own metadata.
+/// @file SAML 2.0 metadata (SAML2 Metadata): EntityDescriptor / EntitiesDescriptor as plain
+/// structs, a strict parser that reads only from the verified root, and a generator for our own
+/// metadata.
 ///
 /// Pure: `now` is an option, nothing is fetched. Parsed values are immutable snapshots; copies are
 /// cheap enough to hand to a MetadataResolver (certificates share their OpenSSL handles).
@@ -9,7 +10,8 @@
 /// (kExpired). A nested EntitiesDescriptor or EntityDescriptor whose validUntil has passed is
 /// dropped with its subtree, so one stale entity in a federation aggregate does not take the
 /// federation down; if that leaves nothing, the result is kExpired. Each returned entity's
-/// `valid_until` is the earliest validUntil on its path from the root (when the cache must refresh).
+/// `valid_until` is the earliest validUntil on its path from the root (when the cache must
+/// refresh).
 
 #include <optional>
 #include <string>
@@ -25,11 +27,11 @@ namespace garde::saml {
 
 /// md:EndpointType / md:IndexedEndpointType.
 struct Endpoint {
-  std::string binding;            ///< Binding URI (messages.h binding::kHttpPost, ...)
-  std::string location;           ///< Location URL
-  std::string response_location;  ///< ResponseLocation; empty when absent
-  std::optional<int> index;       ///< index (IndexedEndpointType: AssertionConsumerService)
-  std::optional<bool> is_default; ///< isDefault; absent is not the same as false (Metadata 2.2.3)
+  std::string binding;             ///< Binding URI (messages.h binding::kHttpPost, ...)
+  std::string location;            ///< Location URL
+  std::string response_location;   ///< ResponseLocation; empty when absent
+  std::optional<int> index;        ///< index (IndexedEndpointType: AssertionConsumerService)
+  std::optional<bool> is_default;  ///< isDefault; absent is not the same as false (Metadata 2.2.3)
   bool operator==(const Endpoint&) const = default;
 };
 
@@ -71,9 +73,9 @@ struct SpSsoDescriptor : SsoDescriptor {
   bool want_assertions_signed = false;
   std::vector<Endpoint> acs;  ///< AssertionConsumerService, in document order (indexes unique)
 
-  /// The default ACS (SAML2 Metadata 2.2.3): the first with isDefault="true", else the first without
-  /// isDefault="false", else the first. With a non-empty `binding`, only endpoints of that binding
-  /// are considered. nullptr if none. The pointer is into `acs`.
+  /// The default ACS (SAML2 Metadata 2.2.3): the first with isDefault="true", else the first
+  /// without isDefault="false", else the first. With a non-empty `binding`, only endpoints of that
+  /// binding are considered. nullptr if none. The pointer is into `acs`.
   const Endpoint* defaultAcs(std::string_view binding = {}) const noexcept;
   const Endpoint* acsByIndex(int index) const noexcept;
   /// Exact match on Location (and Binding, when non-empty). nullptr if none.
@@ -107,8 +109,8 @@ struct MetadataOptions {
   /// enveloped signature verifying with one of them (kSignatureMissing / kSignatureInvalid / ...).
   /// If empty, the signature is NOT checked: only for metadata the operator placed on disk.
   std::vector<Certificate> trusted;
-  core::UnixTime now = 0;           ///< for validUntil
-  bool require_valid_until = false; ///< reject a root without validUntil (kMalformedMessage)
+  core::UnixTime now = 0;            ///< for validUntil
+  bool require_valid_until = false;  ///< reject a root without validUntil (kMalformedMessage)
   ParseLimits limits = kMetadataLimits;
 };
 
@@ -116,11 +118,13 @@ struct MetadataOptions {
 /// allowed), after parseUntrusted(xml, options.limits) and, when `options.trusted` is non-empty,
 /// verifyEnvelopedSignature() of the root; everything is read from the element it returns.
 /// Of each role kind, the first IDPSSODescriptor / SPSSODescriptor whose protocolSupportEnumeration
-/// names SAML 2.0 and whose own validUntil has not passed is read; others are ignored. Errors: those of parseUntrusted and
-/// verifyEnvelopedSignature; kExpired (see the file comment); kMalformedMessage (wrong root, missing
-/// entityID / Binding / Location / ACS index, a duplicate ACS index or entityID, an unreadable
-/// certificate, a bad boolean or time), with a detail naming the entity, never personal data.
-Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml, const MetadataOptions& options);
+/// names SAML 2.0 and whose own validUntil has not passed is read; others are ignored. Errors:
+/// those of parseUntrusted and verifyEnvelopedSignature; kExpired (see the file comment);
+/// kMalformedMessage (wrong root, missing entityID / Binding / Location / ACS index, a duplicate
+/// ACS index or entityID, an unreadable certificate, a bad boolean or time), with a detail naming
+/// the entity, never personal data.
+Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
+                                                    const MetadataOptions& options);
 
 /// Builds an md:EntityDescriptor document for `entity` (ID attribute set and registered, so the
 /// caller can signElement() the root). `valid_until` overrides entity.valid_until when given.

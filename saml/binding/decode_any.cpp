@@ -64,11 +64,10 @@ core::Result<DecodedMessage> decodeParams(std::string_view query, InputForm redi
   if (post && looksLikeXml(post->xml)) {
     return fromInbound(std::move(post).value(), InputForm::kPostBody);
   }
-  // Report the Redirect error for URLs, else whichever decoder got furthest.
+  // Neither fits. The Redirect error is the informative one (a DEFLATE bomb, a bad signature
+  // parameter); a POST decoder failure only matters when the Redirect decoding went through.
   if (!redirect) {
-    if (redirect_form == InputForm::kRedirectUrl || !post) {
-      return fail(std::move(redirect).error());
-    }
+    return fail(std::move(redirect).error());
   }
   if (!post) {
     return fail(std::move(post).error());
@@ -80,12 +79,18 @@ core::Result<DecodedMessage> decodeParams(std::string_view query, InputForm redi
 
 std::string_view inputFormName(InputForm form) noexcept {
   switch (form) {
-    case InputForm::kXml: return "xml";
-    case InputForm::kBase64: return "base64";
-    case InputForm::kBase64Deflate: return "base64+deflate";
-    case InputForm::kRedirectUrl: return "redirect-url";
-    case InputForm::kQueryString: return "query-string";
-    case InputForm::kPostBody: return "post-body";
+    case InputForm::kXml:
+      return "xml";
+    case InputForm::kBase64:
+      return "base64";
+    case InputForm::kBase64Deflate:
+      return "base64+deflate";
+    case InputForm::kRedirectUrl:
+      return "redirect-url";
+    case InputForm::kQueryString:
+      return "query-string";
+    case InputForm::kPostBody:
+      return "post-body";
   }
   return "unknown";
 }
@@ -147,7 +152,8 @@ core::Result<DecodedMessage> decodeAny(std::string_view text, const DecodeLimits
   }
   auto inflated = inflateRaw(*bytes, limits.max_inflated);
   if (!inflated) {
-    return fail(inflated.error().code, "neither base64 XML nor base64 DEFLATE: " + inflated.error().detail);
+    return fail(inflated.error().code,
+                "neither base64 XML nor base64 DEFLATE: " + inflated.error().detail);
   }
   if (!looksLikeXml(*inflated)) {
     return fail(ErrorCode::kBadEncoding, "inflated data is not XML");

@@ -28,12 +28,14 @@ std::string_view inputFormName(InputForm form) noexcept;
 struct DecodedMessage {
   InputForm form = InputForm::kXml;
   std::string xml;
-  /// The binding, when the input shows it (URL, query string, POST body, or base64 vs base64+DEFLATE).
+  /// The binding, when the input shows it (URL, query string, POST body, or base64 vs
+  /// base64+DEFLATE).
   std::optional<BindingType> binding;
   /// SAMLRequest (true) or SAMLResponse (false), when the input carried the parameter name.
   std::optional<bool> is_request;
   std::optional<std::string> relay_state;
-  /// Redirect signature parts (see InboundMessage): the exact signed bytes, SigAlg URI, raw signature.
+  /// Redirect signature parts (see InboundMessage): the exact signed bytes, SigAlg URI, raw
+  /// signature.
   std::string signed_query;
   std::optional<std::string> sig_alg;
   std::optional<std::string> signature;

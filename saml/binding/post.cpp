@@ -16,12 +16,23 @@ std::string htmlEscape(std::string_view text) {
   out.reserve(text.size() + 16);
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -51,7 +62,8 @@ bool isSamlField(std::string_view name) {
 }  // namespace
 
 std::string renderPostForm(std::string_view xml, std::string_view action_url,
-                           std::string_view relay_state, bool is_request, std::string_view csp_nonce) {
+                           std::string_view relay_state, bool is_request,
+                           std::string_view csp_nonce) {
   assert(isValidNonce(csp_nonce));
   std::string html;
   html.reserve(xml.size() * 4 / 3 + 1024);
@@ -65,7 +77,8 @@ std::string renderPostForm(std::string_view xml, std::string_view action_url,
   html += "\">\n<input type=\"hidden\" name=\"";
   html += is_request ? "SAMLRequest" : "SAMLResponse";
   html += "\" value=\"";
-  html += htmlEscape(core::base64Encode(xml));  // base64 needs no escaping; escape anyway, uniformly
+  html +=
+      htmlEscape(core::base64Encode(xml));  // base64 needs no escaping; escape anyway, uniformly
   html += "\">\n";
   if (!relay_state.empty()) {
     html += "<input type=\"hidden\" name=\"RelayState\" value=\"";
@@ -127,7 +140,8 @@ core::Result<InboundMessage> decodePost(const FormFields& fields, const DecodeLi
 
 core::Result<InboundMessage> decodePostBody(std::string_view body, const DecodeLimits& limits) {
   if (body.size() > 2 * limits.max_encoded) {
-    return fail(ErrorCode::kLimitExceeded, "post: body exceeds " + std::to_string(2 * limits.max_encoded) + " bytes");
+    return fail(ErrorCode::kLimitExceeded,
+                "post: body exceeds " + std::to_string(2 * limits.max_encoded) + " bytes");
   }
   FormFields fields;
   for (const RawParam& p : splitQuery(body)) {
@@ -136,7 +150,8 @@ core::Result<InboundMessage> decodePostBody(std::string_view body, const DecodeL
     }
     auto value = core::urlDecode(p.value, /*form_mode=*/true);
     if (!value) {
-      return fail(ErrorCode::kBadEncoding, "post: " + std::string(p.name) + ": " + value.error().detail);
+      return fail(ErrorCode::kBadEncoding,
+                  "post: " + std::string(p.name) + ": " + value.error().detail);
     }
     if (!fields.emplace(std::string(p.name), std::move(value).value()).second) {
       return fail(ErrorCode::kBadRequest, "post: duplicate " + std::string(p.name) + " field");

@@ -19,11 +19,12 @@ namespace garde::saml {
 
 /// An HTML page that POSTs SAMLRequest|SAMLResponse (base64 of `xml`) and RelayState (omitted when
 /// empty) to `action_url`. A script carrying `csp_nonce` submits it on load; without JavaScript a
-/// visible submit button inside <noscript> does. Every value is HTML-escaped, so a RelayState or URL
-/// holding quotes or markup stays inert.
-/// Precondition (asserted): `csp_nonce` is non-empty and made of base64/base64url characters.
+/// visible submit button inside <noscript> does. Every value is HTML-escaped, so a RelayState or
+/// URL holding quotes or markup stays inert. Precondition (asserted): `csp_nonce` is non-empty and
+/// made of base64/base64url characters.
 std::string renderPostForm(std::string_view xml, std::string_view action_url,
-                           std::string_view relay_state, bool is_request, std::string_view csp_nonce);
+                           std::string_view relay_state, bool is_request,
+                           std::string_view csp_nonce);
 
 /// The Content-Security-Policy header value for a page from renderPostForm() with the same nonce:
 /// nothing may load, only the nonce-carrying script runs; no base URI, no framing.
@@ -35,9 +36,9 @@ std::string postFormCsp(std::string_view csp_nonce);
 using FormFields = std::map<std::string, std::string, std::less<>>;
 
 /// Decodes a POST binding message from already-decoded form fields: exactly one of SAMLRequest and
-/// SAMLResponse, base64 (no DEFLATE; whitespace from line wrapping is allowed), optional RelayState.
-/// Errors: kLimitExceeded (field over `max_encoded`, decoded XML over `max_inflated`, RelayState over
-/// `max_relay_state`); kBadRequest (no message, both); kBadEncoding (base64).
+/// SAMLResponse, base64 (no DEFLATE; whitespace from line wrapping is allowed), optional
+/// RelayState. Errors: kLimitExceeded (field over `max_encoded`, decoded XML over `max_inflated`,
+/// RelayState over `max_relay_state`); kBadRequest (no message, both); kBadEncoding (base64).
 core::Result<InboundMessage> decodePost(const FormFields& fields, const DecodeLimits& limits = {});
 
 /// Decodes a raw application/x-www-form-urlencoded body (rejecting duplicated SAML fields, which a

@@ -12,9 +12,18 @@ using core::ErrorCode;
 using core::fail;
 
 // SAML2 Bindings 3.4.4: the only encoding we (and every deployed peer) speak.
-constexpr std::string_view kDeflateEncoding = "urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE";
+constexpr std::string_view kDeflateEncoding =
+    "urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE";
 
-enum Slot { kSamlRequest, kSamlResponse, kRelayState, kSigAlg, kSignature, kSamlEncoding, kSlotCount };
+enum Slot {
+  kSamlRequest,
+  kSamlResponse,
+  kRelayState,
+  kSigAlg,
+  kSignature,
+  kSamlEncoding,
+  kSlotCount
+};
 constexpr std::array<std::string_view, kSlotCount> kSlotNames = {
     "SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature", "SAMLEncoding"};
 
@@ -96,7 +105,8 @@ core::Result<std::string> encodeRedirect(std::string_view xml, std::string_view 
   return url;
 }
 
-core::Result<InboundMessage> decodeRedirect(std::string_view raw_query, const DecodeLimits& limits) {
+core::Result<InboundMessage> decodeRedirect(std::string_view raw_query,
+                                            const DecodeLimits& limits) {
   if (!raw_query.empty() && raw_query.front() == '?') {
     raw_query.remove_prefix(1);
   }
@@ -110,7 +120,8 @@ core::Result<InboundMessage> decodeRedirect(std::string_view raw_query, const De
       if (p.name == kSlotNames[i]) {
         // A duplicated parameter is ambiguous: which copy was signed, which one is read?
         if (slots[i]) {
-          return fail(ErrorCode::kBadRequest, "redirect: duplicate " + std::string(p.name) + " parameter");
+          return fail(ErrorCode::kBadRequest,
+                      "redirect: duplicate " + std::string(p.name) + " parameter");
         }
         slots[i] = p;
       }
@@ -156,8 +167,8 @@ core::Result<InboundMessage> decodeRedirect(std::string_view raw_query, const De
       return fail(ErrorCode::kBadEncoding, "redirect: RelayState: " + relay.error().detail);
     }
     if (relay->size() > limits.max_relay_state) {
-      return fail(ErrorCode::kLimitExceeded,
-                  "redirect: RelayState exceeds " + std::to_string(limits.max_relay_state) + " bytes");
+      return fail(ErrorCode::kLimitExceeded, "redirect: RelayState exceeds " +
+                                                 std::to_string(limits.max_relay_state) + " bytes");
     }
     msg.relay_state = std::move(relay).value();
   }
