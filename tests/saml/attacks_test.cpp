@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "saml/encryption.h"
 #include "saml/messages.h"
 #include "saml/replay_cache.h"
 #include "saml/signature.h"
@@ -499,4 +500,24 @@ TEST_CASE("Wrong SAML version", "[saml][attack]") {
   const Error e = rejected(m);
   CHECK(e.code == ErrorCode::kMalformedMessage);
   CHECK(mentions(e, "Version"));
+}
+
+TEST_CASE("Encrypted assertion smuggling a second assertion in its Advice",
+          "[saml][attack][encryption]") {
+  // Before decryption the document holds one EncryptedAssertion; the plaintext holds two
+  // assertions.
+  auto doc = buildResponse(goodResponse(), {goodAssertion()});
+  REQUIRE(doc.has_value());
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  xmlNode* assertion = firstChildElement(root, ns::kAssertion, "Assertion");
+  xmlNode* inner = evilAssertion(assertion);
+  xmlNode* advice = newElement(assertion, ns::kAssertion, "saml", "Advice");
+  xmlAddPrevSibling(firstChildElement(assertion, ns::kAssertion, "AuthnStatement"), advice);
+  xmlAddChild(advice, inner);
+  REQUIRE(signElement(assertion, testIdpCredential()).has_value());
+  REQUIRE(encryptAssertion(assertion, testSpCredential().cert).has_value());
+  REQUIRE(signElement(root, testIdpCredential()).has_value());
+  const std::string xml = serialize(doc->get());
+  REQUIRE(xml.find("_evil") == std::string::npos);
+  requireWrappingRefused(rejected(xml));
 }

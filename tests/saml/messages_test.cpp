@@ -1,10 +1,13 @@
 #include "saml/messages.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "support/fixtures.h"
 #include "support/saml_builders.h"
 
 using garde::core::ErrorCode;
@@ -286,4 +289,48 @@ TEST_CASE("AuthnRequest parser rejects bad booleans and indexes", "[saml][messag
     CHECK(error.code == ErrorCode::kMalformedMessage);
     CHECK(error.detail.find("AssertionConsumerServiceIndex") != std::string::npos);
   }
+}
+
+namespace {
+
+// Compares the exclusive C14N of a built document with tests/data/saml/messages/<name>.
+// GARDE_UPDATE_GOLDEN=1 rewrites the file instead (review the diff before committing).
+void checkGolden(const XmlDoc& doc, const std::string& name) {
+  auto c14n = canonicalize(doc.get(), xmlDocGetRootElement(doc.get()));
+  REQUIRE(c14n.has_value());
+  const std::string path = "saml/messages/" + name;
+  if (std::getenv("GARDE_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(garde::test::dataPath(path), std::ios::binary) << *c14n << "\n";
+  }
+  CHECK(*c14n + "\n" == garde::test::loadFixture(path));
+}
+
+}  // namespace
+
+TEST_CASE("Built messages match their golden C14N", "[saml][messages][golden]") {
+  AuthnRequest r;
+  r.id = "_req1";
+  r.issue_instant = kNow;
+  r.destination = "https://ent.example.org/idp/sso";
+  r.issuer = garde::test::kSpEntityId;
+  r.assertion_consumer_service_url = garde::test::kAcsUrl;
+  r.protocol_binding = std::string(binding::kHttpPost);
+  r.name_id_policy = NameIDPolicy{std::string(name_id_format::kPersistent), "", true};
+  auto request = buildAuthnRequest(r);
+  REQUIRE(request.has_value());
+  checkGolden(*request, "authn_request.xml");
+
+  auto response = buildResponse(garde::test::goodResponse(), {garde::test::goodAssertion()});
+  REQUIRE(response.has_value());
+  checkGolden(*response, "response.xml");
+
+  LogoutRequest lr;
+  lr.id = "_lr1";
+  lr.issue_instant = kNow;
+  lr.issuer = garde::test::kSpEntityId;
+  lr.name_id = NameID{"pseudo-1", std::string(name_id_format::kTransient), "", ""};
+  lr.session_indexes = {"_s1"};
+  auto logout = buildLogoutRequest(lr);
+  REQUIRE(logout.has_value());
+  checkGolden(*logout, "logout_request.xml");
 }
