@@ -155,16 +155,16 @@ def process_request(url):
 
 def request_accepted():
     url = vectors.authn_request(garde_sp, SP_ENTITY_ID, LASSO_SSO, SP_ACS, GARDE_REQUEST_ID, NOW,
-                                relay_state="state-42")
+                                relay_state="state/42 ok")
     login = process_request(url)
     expect(login.request.iD == GARDE_REQUEST_ID, f"lasso read request id {login.request.iD}")
     expect(login.remoteProviderId == SP_ENTITY_ID, f"lasso read issuer {login.remoteProviderId}")
-    expect(login.msgRelayState == "state-42", f"lasso read RelayState {login.msgRelayState!r}")
+    expect(login.msgRelayState == "state/42 ok", f"lasso read RelayState {login.msgRelayState!r}")
 
 
 def request_refused(mutate, signer=garde_sp, signed=True):
     url = vectors.authn_request(signer, SP_ENTITY_ID, LASSO_SSO, SP_ACS, GARDE_REQUEST_ID, NOW,
-                                relay_state="state-42", signed=signed)
+                                relay_state="state/42 ok", signed=signed)
     try:
         process_request(mutate(url))
     except lasso.Error:
@@ -174,7 +174,7 @@ def request_refused(mutate, signer=garde_sp, signed=True):
 
 suite.check("lasso IdP verifies garde's signed Redirect AuthnRequest", request_accepted)
 suite.check("lasso IdP refuses it with a changed RelayState",
-            request_refused, lambda u: u.replace("RelayState=state-42", "RelayState=state-43"))
+            request_refused, lambda u: u.replace("RelayState=state", "RelayState=xstate"))
 suite.check("lasso IdP refuses it signed by a key not in garde's SP metadata",
             request_refused, lambda u: u, signer=other)
 suite.check("lasso IdP refuses it unsigned (hint FORCE)", request_refused, lambda u: u, signed=False)
