@@ -1,0 +1,54 @@
+#pragma once
+/// @file `garde serve`: load the config, build the shared services, mount the routes, run the
+/// HTTPS server until SIGTERM/SIGINT, shut down gracefully, exit 0.
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
+#include "broker/metrics.h"
+#include "broker/router.h"
+#include "config/config.h"
+#include "core/random.h"
+#include "core/time.h"
+#include "saml/keys.h"
+
+namespace garde::broker {
+
+/// What routes and flows get: built once by `serve` before the server starts, then shared
+/// read-only by every I/O thread (each member is immutable or thread-safe). Flows add the
+/// services they need here (store, metadata, policy) as they arrive.
+struct Services {
+  const config::Config& config;
+  Metrics& metrics;
+  core::Clock& clock;
+  core::Random& random;
+  saml::Credential signing;  ///< broker.signing_key_file + signing_cert_file, checked to match
+  std::string state_key;     ///< 32 bytes, from [state]
+  std::atomic<bool> ready{false};  ///< /readyz answers 200 once true
+};
+
+/// The one place routes are mounted: the operator endpoints, then each flow's
+/// `mountXxx(router, services)` (add one line per flow in serve.cpp). Throws std::invalid_argument
+/// on a duplicate route.
+void mountRoutes(Router& router, Services& services);
+
+}  // namespace garde::broker
+
+namespace garde::broker::commands {
+
+struct ServeOptions {
+  std::string config_path;  ///< --config
+  bool demo = false;        ///< --demo: embedded defaults, files generated under demo_dir
+  std::filesystem::path demo_dir = "var/demo";
+};
+
+/// Runs the server until a signal; returns the exit code. Throws config::ConfigError on a bad
+/// config or unreadable key file, std::runtime_error on a start-up failure (e.g. port in use).
+int serve(const ServeOptions& options);
+
+/// Creates the demo's TLS certificate, signing key/certificate and state key under the directories
+/// named by `demo` when a file is absent (keys mode 0600). Existing files are kept.
+void prepareDemoFiles(const config::Config& demo);
+
+}  // namespace garde::broker::commands

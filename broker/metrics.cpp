@@ -1,0 +1,157 @@
+#include "broker/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+
+namespace garde::broker {
+namespace {
+
+// Prometheus text format: label values escape backslash, double quote and newline.
+std::string escapeLabel(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string formatDouble(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string bucketLabel(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+struct Metrics::Counter {
+  std::atomic<std::uint64_t> value{0};
+};
+
+struct Metrics::Endpoint {
+  std::array<std::atomic<std::uint64_t>, 5> by_class{};  ///< 1xx..5xx
+  std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> buckets{};  ///< last is +Inf
+  std::atomic<std::uint64_t> sum_micros{0};
+};
+
+Metrics::Metrics() = default;
+Metrics::~Metrics() = default;
+
+Metrics::Endpoint& Metrics::endpoint(std::string_view route) {
+  const std::string_view key = route.empty() ? std::string_view("unmatched") : route;
+  {
+    std::shared_lock lock(mutex_);
+    const auto it = endpoints_.find(key);
+    if (it != endpoints_.end()) {
+      return *it->second;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  auto& slot = endpoints_[std::string(key)];
+  if (!slot) {
+    slot = std::make_unique<Endpoint>();
+  }
+  return *slot;
+}
+
+void Metrics::observeRequest(std::string_view route, int status, double seconds) {
+  Endpoint& e = endpoint(route);
+  const int cls = status / 100;
+  if (cls >= 1 && cls <= 5) {
+    e.by_class[static_cast<std::size_t>(cls - 1)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::size_t b = 0;
+  while (b < kLatencyBuckets.size() && seconds > kLatencyBuckets[b]) {
+    ++b;
+  }
+  // Buckets are stored non-cumulative and summed at exposition: one increment per observation.
+  e.buckets[b].fetch_add(1, std::memory_order_relaxed);
+  const double micros = std::max(0.0, seconds) * 1e6;
+  e.sum_micros.fetch_add(static_cast<std::uint64_t>(std::llround(micros)), std::memory_order_relaxed);
+}
+
+void Metrics::decision(std::string_view outcome, std::string_view reason) {
+  std::string key(outcome);
+  key += '\0';
+  key += reason;
+  {
+    std::shared_lock lock(mutex_);
+    const auto it = decisions_.find(key);
+    if (it != decisions_.end()) {
+      it->second->value.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  auto& slot = decisions_[key];
+  if (!slot) {
+    slot = std::make_unique<Counter>();
+  }
+  slot->value.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::requestStarted() noexcept { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+void Metrics::requestFinished() noexcept { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
+std::string Metrics::exposition() const {
+  std::shared_lock lock(mutex_);
+  std::string out;
+  out += "# HELP garde_http_requests_total HTTP requests answered, by route pattern and status class.\n";
+  out += "# TYPE garde_http_requests_total counter\n";
+  for (const auto& [route, e] : endpoints_) {
+    for (std::size_t c = 0; c < e->by_class.size(); ++c) {
+      const std::uint64_t n = e->by_class[c].load(std::memory_order_relaxed);
+      if (n == 0) {
+        continue;
+      }
+      out += "garde_http_requests_total{route=\"" + escapeLabel(route) + "\",code=\"" + std::to_string(c + 1) +
+             "xx\"} " + std::to_string(n) + "\n";
+    }
+  }
+  out += "# HELP garde_http_request_duration_seconds Time from a complete request to its response.\n";
+  out += "# TYPE garde_http_request_duration_seconds histogram\n";
+  for (const auto& [route, e] : endpoints_) {
+    const std::string label = "route=\"" + escapeLabel(route) + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < e->buckets.size(); ++b) {
+      cumulative += e->buckets[b].load(std::memory_order_relaxed);
+      const std::string le = b < kLatencyBuckets.size() ? bucketLabel(kLatencyBuckets[b]) : "+Inf";
+      out += "garde_http_request_duration_seconds_bucket{" + label + ",le=\"" + le + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    // Reads are not one snapshot; _count uses the bucket total so the histogram stays consistent.
+    out += "garde_http_request_duration_seconds_sum{" + label + "} " +
+           formatDouble(static_cast<double>(e->sum_micros.load(std::memory_order_relaxed)) / 1e6) + "\n";
+    out += "garde_http_request_duration_seconds_count{" + label + "} " + std::to_string(cumulative) + "\n";
+  }
+  out += "# HELP garde_decisions_total Flow decisions, by outcome and reason.\n";
+  out += "# TYPE garde_decisions_total counter\n";
+  for (const auto& [key, c] : decisions_) {
+    const std::size_t nul = key.find('\0');
+    out += "garde_decisions_total{outcome=\"" + escapeLabel(std::string_view(key).substr(0, nul)) +
+           "\",reason=\"" + escapeLabel(std::string_view(key).substr(nul + 1)) + "\"} " +
+           std::to_string(c->value.load(std::memory_order_relaxed)) + "\n";
+  }
+  out += "# HELP garde_http_in_flight Requests being handled now.\n";
+  out += "# TYPE garde_http_in_flight gauge\n";
+  out += "garde_http_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
+  return out;
+}
+
+}  // namespace garde::broker

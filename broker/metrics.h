@@ -1,0 +1,64 @@
+#pragma once
+/// @file Prometheus metrics in the text exposition format (version 0.0.4).
+///
+/// Series:
+///   garde_http_requests_total{route,code}            counter; code is the class "2xx".."5xx"
+///   garde_http_request_duration_seconds{route}       histogram, fixed buckets (kLatencyBuckets)
+///   garde_decisions_total{outcome,reason}            counter, for the flows (release, refusal...)
+///   garde_http_in_flight                             gauge
+/// `route` is the route *pattern* ("/launch/{resourceId}"), never the raw path, so cardinality stays
+/// bounded; requests no route matched are labelled "unmatched". Label values are chosen by code,
+/// never by the client.
+///
+/// Thread-safety: every member is safe from any thread. A series is created once under an exclusive
+/// lock; afterwards recording takes a shared lock and relaxed atomic increments (no contention
+/// between requests beyond the reader count).
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+namespace garde::broker {
+
+/// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
+inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                           0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  /// Records one answered request. `route` empty means "unmatched".
+  void observeRequest(std::string_view route, int status, double seconds);
+
+  /// Counts one flow decision, e.g. decision("refused", "not_entitled"), decision("released", "ok").
+  /// Both values must come from a fixed set in code (they become label values).
+  void decision(std::string_view outcome, std::string_view reason);
+
+  /// In-flight requests gauge: +1 when a request starts being handled, -1 when answered.
+  void requestStarted() noexcept;
+  void requestFinished() noexcept;
+
+  /// The whole exposition, series sorted by labels.
+  std::string exposition() const;
+
+ private:
+  struct Endpoint;
+  struct Counter;
+  Endpoint& endpoint(std::string_view route);
+
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
+  std::map<std::string, std::unique_ptr<Counter>, std::less<>> decisions_;  ///< key "outcome\0reason"
+  std::atomic<std::int64_t> in_flight_{0};
+};
+
+}  // namespace garde::broker

@@ -1,0 +1,146 @@
+#include "broker/router.h"
+
+#include <stdexcept>
+
+#include "core/encoding.h"
+
+namespace garde::broker {
+namespace {
+
+std::vector<std::string_view> splitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  // "/" has no segment; "/a/" has "a" and "".
+  if (path.size() <= 1) {
+    return out;
+  }
+  path.remove_prefix(1);
+  while (true) {
+    const std::size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool isParam(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+  if (pattern.empty() || pattern.front() != '/') {
+    throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
+  }
+  Route r;
+  r.method = std::string(method);
+  r.pattern = std::string(pattern);
+  for (std::string_view s : splitPath(pattern)) {
+    const bool braces = s.find_first_of("{}") != std::string_view::npos;
+    if (braces && (!isParam(s) || s.substr(1, s.size() - 2).find_first_of("{}") != std::string_view::npos)) {
+      throw std::invalid_argument("malformed {param} in route pattern: " + std::string(pattern));
+    }
+    r.segments.emplace_back(s);
+  }
+  for (const Route& existing : routes_) {
+    if (existing.method == r.method && existing.segments.size() == r.segments.size()) {
+      bool same = true;
+      for (std::size_t i = 0; i < r.segments.size() && same; ++i) {
+        same = existing.segments[i] == r.segments[i] || (isParam(existing.segments[i]) && isParam(r.segments[i]));
+      }
+      if (same) {
+        throw std::invalid_argument("duplicate route: " + r.method + " " + r.pattern + " (already " +
+                                    existing.pattern + ")");
+      }
+    }
+  }
+  r.handler = std::move(handler);
+  routes_.push_back(std::move(r));
+}
+
+Response Router::dispatch(Request& req) const {
+  const std::vector<std::string_view> segments = splitPath(req.path);
+  const Route* found = nullptr;
+  const Route* head_fallback = nullptr;
+  std::string allow;
+  // Literal segments beat parameters: among matching routes, prefer the one with the most literals.
+  int best_literals = -1;
+  int best_fallback_literals = -1;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments.size()) {
+      continue;
+    }
+    int literals = 0;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      if (isParam(r.segments[i])) {
+        match = !segments[i].empty();
+      } else {
+        match = r.segments[i] == segments[i];
+        ++literals;
+      }
+    }
+    if (!match) {
+      continue;
+    }
+    if (allow.find(r.method) == std::string::npos) {
+      allow += allow.empty() ? r.method : ", " + r.method;
+    }
+    if (r.method == req.method && literals > best_literals) {
+      found = &r;
+      best_literals = literals;
+    } else if (req.method == "HEAD" && r.method == "GET" && literals > best_fallback_literals) {
+      head_fallback = &r;
+      best_fallback_literals = literals;
+    }
+  }
+  if (!found) {
+    found = head_fallback;
+  }
+  if (!found) {
+    if (allow.empty()) {
+      return Response::text(404, "Not found\n");
+    }
+    Response r = Response::text(405, "Method not allowed\n");
+    r.setHeader("Allow", allow);
+    return r;
+  }
+  req.path_params.clear();
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& p = found->segments[i];
+    if (isParam(p)) {
+      auto value = core::urlDecode(segments[i], /*form_mode=*/false);
+      if (!value) {
+        return Response::text(400, "Bad request: malformed path\n");
+      }
+      req.path_params.emplace(p.substr(1, p.size() - 2), std::move(value).value());
+    }
+  }
+  req.route = found->pattern;
+  return found->handler(req);
+}
+
+std::vector<std::string> Router::patterns() const {
+  std::vector<std::string> out;
+  for (const Route& r : routes_) {
+    out.push_back(r.method + " " + r.pattern);
+  }
+  return out;
+}
+
+void addOperatorRoutes(Router& router, std::function<bool()> ready, std::function<std::string()> metrics_text) {
+  router.get("/healthz", [](const Request&) { return Response::text(200, "ok\n"); });
+  router.get("/readyz", [ready = std::move(ready)](const Request&) {
+    return ready && ready() ? Response::text(200, "ready\n") : Response::text(503, "not ready\n");
+  });
+  router.get("/metrics", [metrics_text = std::move(metrics_text)](const Request&) {
+    Response r = Response::text(200, metrics_text ? metrics_text() : std::string());
+    r.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return r;
+  });
+}
+
+}  // namespace garde::broker
