@@ -1,0 +1,103 @@
+#include "store/audit.h"
+
+#include "store/util.h"
+
+namespace garde::store {
+namespace {
+
+std::string joinCodes(const std::vector<std::string>& codes) {
+  std::string out;
+  for (const auto& c : codes) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::vector<std::string> splitCodes(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    if (end > start) {
+      out.push_back(text.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+AuditRecord launchAudit(const policy::PersonFacts& person, const policy::ResourceContract& contract,
+                        const policy::Decision& decision, std::string correlation_id,
+                        core::UnixTime at) {
+  AuditRecord r;
+  r.at = at;
+  r.kind = "launch";
+  r.correlation_id = std::move(correlation_id);
+  r.ent_id = person.ent_id;
+  r.uai = person.uai;
+  r.profile = std::string(policy::profileCode(person.profile));
+  r.publisher_id = contract.publisher_id;
+  r.resource_id = contract.resource_id;
+  r.released = decision.releasedCodes();
+  r.policy_version = decision.policy_version;
+  r.outcome = decision.entitled ? "released" : "refused";
+  r.reason = decision.entitled ? decision.subscription_id
+                               : std::string(policy::refusalCode(decision.refusal));
+  return r;
+}
+
+core::Status writeAudit(Db& db, const AuditRecord& r) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "INSERT INTO audit(at, kind, correlation_id, ent_id, uai, profile, "
+                      "publisher_id, resource_id, "
+                      "released, policy_version, outcome, reason, actor) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  return stmt
+      .bindAll(detail::isoTime(r.at), r.kind, r.correlation_id, r.ent_id, r.uai, r.profile,
+               r.publisher_id, r.resource_id, joinCodes(r.released), r.policy_version, r.outcome,
+               r.reason, r.actor)
+      .run();
+}
+
+core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, int limit) {
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "SELECT at, kind, correlation_id, ent_id, uai, profile, publisher_id, resource_id, released, "
+      "policy_version, outcome, reason, actor FROM audit WHERE at >= ?1 ORDER BY at, id LIMIT ?2");
+  stmt.bindAll(detail::isoTime(since), limit);
+  std::vector<AuditRecord> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+    AuditRecord r;
+    r.at = core::parseIso8601(s.text(0)).value_or(0);
+    r.kind = s.text(1);
+    r.correlation_id = s.text(2);
+    r.ent_id = s.text(3);
+    r.uai = s.text(4);
+    r.profile = s.text(5);
+    r.publisher_id = s.text(6);
+    r.resource_id = s.text(7);
+    r.released = splitCodes(s.text(8));
+    r.policy_version = s.text(9);
+    r.outcome = s.text(10);
+    r.reason = s.text(11);
+    r.actor = s.text(12);
+    out.push_back(std::move(r));
+  }));
+  return out;
+}
+
+core::Result<std::int64_t> purgeAuditBefore(Db& db, core::UnixTime before) {
+  GARDE_STORE_PREPARE(stmt, db, "DELETE FROM audit WHERE at < ?1");
+  GARDE_TRY(stmt.bind(1, detail::isoTime(before)).run());
+  return static_cast<std::int64_t>(db.changes());
+}
+
+}  // namespace garde::store

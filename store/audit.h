@@ -1,0 +1,46 @@
+#pragma once
+/// @file The audit trail: one row per launch decision (released or refused) and per admin action.
+/// Rows name attributes, never their values (DESIGN.md section 2, step 7).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "policy/contract.h"
+#include "policy/person_facts.h"
+#include "policy/release.h"
+#include "store/db.h"
+
+namespace garde::store {
+
+struct AuditRecord {
+  core::UnixTime at = 0;
+  std::string kind = "launch";  ///< "launch" | "admin"
+  std::string correlation_id;   ///< the request id shown to the user
+  std::string ent_id;
+  std::string uai;
+  std::string profile;  ///< National_* code
+  std::string publisher_id;
+  std::string resource_id;
+  std::vector<std::string> released;  ///< attribute codes only
+  std::string policy_version;
+  std::string outcome = "released";  ///< "released" | "refused" (launch), "done" | "failed" (admin)
+  std::string reason;                ///< refusal code or admin action
+  std::string actor;                 ///< admin actions: who
+};
+
+/// The audit row of a launch decision: names of released attributes, never values; no person
+/// identifier either (the correlation id links to the request log if an inquiry needs it).
+AuditRecord launchAudit(const policy::PersonFacts& person, const policy::ResourceContract& contract,
+                        const policy::Decision& decision, std::string correlation_id,
+                        core::UnixTime at);
+
+core::Status writeAudit(Db& db, const AuditRecord& record);
+/// Rows at or after `since`, oldest first, at most `limit`.
+core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, int limit = 1000);
+/// Deletes rows older than `before` (retention); returns how many.
+core::Result<std::int64_t> purgeAuditBefore(Db& db, core::UnixTime before);
+
+}  // namespace garde::store

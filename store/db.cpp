@@ -1,0 +1,198 @@
+#include "store/db.h"
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+
+namespace garde::store {
+namespace {
+
+const core::Logger kLog("store.db");
+
+core::Failure sqlFailure(sqlite3* db, int rc, std::string_view what) {
+  std::string detail(what);
+  detail += ": ";
+  detail += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const int primary = rc & 0xff;
+  const auto code =
+      primary == SQLITE_CONSTRAINT ? core::ErrorCode::kConflict : core::ErrorCode::kStoreError;
+  return core::fail(code, std::move(detail));
+}
+
+}  // namespace
+
+void SqliteCloser::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+
+// --- Stmt -------------------------------------------------------------------------------------
+
+Stmt& Stmt::bind(int index, std::string_view text) {
+  const int rc = sqlite3_bind_text64(handle_.get(), index, text.data(), text.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_.empty()) {
+    bind_error_ = "bind " + std::to_string(index) + ": " + sqlite3_errstr(rc);
+  }
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::int64_t value) {
+  const int rc = sqlite3_bind_int64(handle_.get(), index, value);
+  if (rc != SQLITE_OK && bind_error_.empty()) {
+    bind_error_ = "bind " + std::to_string(index) + ": " + sqlite3_errstr(rc);
+  }
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::nullopt_t) {
+  const int rc = sqlite3_bind_null(handle_.get(), index);
+  if (rc != SQLITE_OK && bind_error_.empty()) {
+    bind_error_ = "bind " + std::to_string(index) + ": " + sqlite3_errstr(rc);
+  }
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, const std::optional<std::string>& value) {
+  return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
+}
+
+core::Result<bool> Stmt::step() {
+  if (!bind_error_.empty()) {
+    return core::fail(core::ErrorCode::kStoreError, bind_error_);
+  }
+  const int rc = sqlite3_step(handle_.get());
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  return sqlFailure(sqlite3_db_handle(handle_.get()), rc, "step");
+}
+
+core::Status Stmt::run() {
+  for (;;) {
+    auto r = step();
+    if (!r) {
+      return core::fail(std::move(r).error());
+    }
+    if (!*r) {
+      return {};
+    }
+  }
+}
+
+void Stmt::reset() {
+  sqlite3_reset(handle_.get());
+  sqlite3_clear_bindings(handle_.get());
+  bind_error_.clear();
+}
+
+std::string Stmt::text(int column) const {
+  const auto* p = sqlite3_column_text(handle_.get(), column);
+  if (p == nullptr) {
+    return {};
+  }
+  return {reinterpret_cast<const char*>(p),
+          static_cast<std::size_t>(sqlite3_column_bytes(handle_.get(), column))};
+}
+
+std::optional<std::string> Stmt::optionalText(int column) const {
+  if (isNull(column)) {
+    return std::nullopt;
+  }
+  return text(column);
+}
+
+std::int64_t Stmt::int64(int column) const { return sqlite3_column_int64(handle_.get(), column); }
+
+bool Stmt::isNull(int column) const {
+  return sqlite3_column_type(handle_.get(), column) == SQLITE_NULL;
+}
+
+// --- Db ---------------------------------------------------------------------------------------
+
+core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (options.create && !options.read_only) {
+    flags |= SQLITE_OPEN_CREATE;
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  SqliteHandle handle(raw);  // sqlite3_open_v2 may allocate a handle even on failure
+  if (rc != SQLITE_OK) {
+    return sqlFailure(raw, rc, "open database");
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  Db db(std::move(handle));
+  // Foreign keys are off by default in SQLite and must be set per connection, outside a
+  // transaction.
+  GARDE_TRY(db.execScript("PRAGMA foreign_keys = ON;"));
+  if (!options.read_only) {
+    // WAL: readers do not block the writer; NORMAL is durable at each checkpoint, safe in WAL mode.
+    GARDE_TRY(db.execScript("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"));
+  }
+  return db;
+}
+
+core::Result<Stmt> Db::prepare(std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const int rc =
+      sqlite3_prepare_v2(handle_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  StmtHandle stmt(raw);
+  if (rc != SQLITE_OK) {
+    return sqlFailure(handle_.get(), rc, "prepare");
+  }
+  return Stmt(std::move(stmt));
+}
+
+core::Status Db::execScript(const char* sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(handle_.get(), sql, nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    const auto code = (rc & 0xff) == SQLITE_CONSTRAINT ? core::ErrorCode::kConflict
+                                                       : core::ErrorCode::kStoreError;
+    return core::fail(code, "exec: " + detail);
+  }
+  return {};
+}
+
+std::int64_t Db::lastInsertRowid() const { return sqlite3_last_insert_rowid(handle_.get()); }
+int Db::changes() const { return sqlite3_changes(handle_.get()); }
+bool Db::inTransaction() const { return sqlite3_get_autocommit(handle_.get()) == 0; }
+
+// --- Transaction ------------------------------------------------------------------------------
+
+core::Result<Transaction> Transaction::begin(Db& db, Kind kind) {
+  GARDE_TRY(db.execScript(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
+  return Transaction(db);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : db_(other.db_), open_(other.open_) {
+  other.open_ = false;
+}
+
+Transaction::~Transaction() {
+  if (open_ && db_->inTransaction()) {
+    if (auto s = db_->execScript("ROLLBACK"); !s) {
+      kLog.error("rollback failed", {{"detail", s.error().detail}});
+    }
+  }
+}
+
+core::Status Transaction::commit() {
+  if (!open_) {
+    return core::fail(core::ErrorCode::kInternal, "commit of a closed transaction");
+  }
+  auto s = db_->execScript("COMMIT");
+  if (!s) {
+    return s;  // still open: the destructor rolls back
+  }
+  open_ = false;
+  return {};
+}
+
+}  // namespace garde::store

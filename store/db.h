@@ -1,0 +1,131 @@
+#pragma once
+/// @file RAII wrappers over SQLite: a connection (Db), prepared statements (Stmt) and transactions.
+///
+/// This header forward-declares the SQLite types; only store/*.cpp include sqlite3.h. C return
+/// codes are turned into core::Result here: nothing above this file sees an `int rc`.
+///
+/// Thread-safety: a Db and its Stmts belong to one thread at a time (the connection is opened with
+/// SQLITE_OPEN_NOMUTEX). Open one Db per thread; WAL mode lets readers run beside one writer.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace garde::store {
+
+/// Deleters defined in db.cpp, so that the aliases below need no SQLite header (STYLE.md section
+/// 3).
+struct SqliteCloser {
+  void operator()(sqlite3* db) const noexcept;
+};
+struct SqliteFinalizer {
+  void operator()(sqlite3_stmt* stmt) const noexcept;
+};
+using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
+using StmtHandle = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
+
+/// A prepared statement. Parameters are bound by 1-based index, never spliced into SQL text.
+/// Move-only; must not outlive its Db.
+class Stmt {
+ public:
+  explicit Stmt(StmtHandle handle) : handle_(std::move(handle)) {}
+
+  /// Binders return *this so calls chain; a failed bind is remembered and reported by step()/run().
+  Stmt& bind(int index, std::string_view text);
+  Stmt& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+  Stmt& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  Stmt& bind(int index, std::int64_t value);
+  Stmt& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Stmt& bind(int index, bool value) {
+    return bind(index, static_cast<std::int64_t>(value ? 1 : 0));
+  }
+  Stmt& bind(int index, std::nullopt_t);
+  Stmt& bind(int index, const std::optional<std::string>& value);
+
+  /// Binds every argument in order from index 1.
+  template <class... Args>
+  Stmt& bindAll(const Args&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
+
+  /// Steps once: true when a row is available, false when done. kStoreError (or kConflict for a
+  /// constraint violation) on failure.
+  core::Result<bool> step();
+  /// Steps until done (for INSERT/UPDATE/DELETE).
+  core::Status run();
+  /// Resets the statement and clears its bindings so it can run again.
+  void reset();
+
+  /// Column readers for the current row (0-based); NULL reads as "" / 0.
+  std::string text(int column) const;
+  std::optional<std::string> optionalText(int column) const;
+  std::int64_t int64(int column) const;
+  bool isNull(int column) const;
+
+ private:
+  StmtHandle handle_;
+  std::string bind_error_;
+};
+
+struct OpenOptions {
+  int busy_timeout_ms = 5000;
+  bool read_only = false;
+  bool create = true;
+};
+
+/// One SQLite connection, set up with the project's defaults: WAL journal, foreign keys ON,
+/// synchronous=NORMAL, busy_timeout. Move-only.
+class Db {
+ public:
+  /// Opens (and with options.create, creates) the database at `path` (":memory:" works).
+  /// kStoreError when it cannot be opened or configured.
+  static core::Result<Db> open(const std::string& path, const OpenOptions& options = {});
+
+  /// Prepares one statement. The SQL must be a constant of the program: data goes through bind().
+  core::Result<Stmt> prepare(std::string_view sql);
+  /// Runs constant SQL with no parameters (schema migrations, pragmas). Never with data in it.
+  core::Status execScript(const char* sql);
+
+  std::int64_t lastInsertRowid() const;
+  int changes() const;
+  /// Whether the connection is inside an explicit transaction.
+  bool inTransaction() const;
+
+  sqlite3* raw() const { return handle_.get(); }
+
+ private:
+  explicit Db(SqliteHandle handle) : handle_(std::move(handle)) {}
+  SqliteHandle handle_;
+};
+
+/// A transaction that rolls back unless commit() succeeds. BEGIN IMMEDIATE takes the write lock
+/// up front, so a writer waits (busy_timeout) at the start rather than failing at COMMIT.
+class Transaction {
+ public:
+  enum class Kind { kDeferred, kImmediate };
+
+  static core::Result<Transaction> begin(Db& db, Kind kind = Kind::kImmediate);
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  core::Status commit();
+
+ private:
+  explicit Transaction(Db& db) : db_(&db) {}
+  Db* db_;
+  bool open_ = true;
+};
+
+}  // namespace garde::store

@@ -1,0 +1,248 @@
+#include "store/demo_data.h"
+
+#include <initializer_list>
+
+#include "policy/contract.h"
+#include "policy/policy_source.h"
+#include "store/directory.h"
+#include "store/policy_store.h"
+#include "store/publishers.h"
+#include "store/subscriptions.h"
+#include "store/util.h"
+
+namespace garde::store {
+namespace {
+
+using policy::Profile;
+
+struct DemoPerson {
+  const char* id;
+  const char* last;
+  const char* first;
+  const char* civility;
+  Profile profile;
+  std::initializer_list<const char*> groups;
+  std::initializer_list<const char*> emails;
+  std::initializer_list<const char*> mefs;
+  std::initializer_list<const char*> subjects;
+};
+
+const DemoPerson kPeople[] = {
+    {"elv-0001",
+     "Martin",
+     "Léa",
+     "",
+     Profile::kElv,
+     {"3A", "LATIN"},
+     {},
+     {"10310019110"},
+     {"030201"}},
+    {"elv-0002", "Bernard", "Hugo", "", Profile::kElv, {"3A"}, {}, {"10310019110"}, {}},
+    {"elv-0003", "Petit", "Chloé", "", Profile::kElv, {"4B"}, {}, {"10210001110"}, {}},
+    {"ens-0001",
+     "Durand",
+     "Paul",
+     "M.",
+     Profile::kEns,
+     {"3A", "4B"},
+     {"paul.durand@ent.demo.test"},
+     {},
+     {"L0202"}},
+    {"ens-0002",
+     "Moreau",
+     "Claire",
+     "Mme",
+     Profile::kEns,
+     {"LATIN"},
+     {"claire.moreau@ent.demo.test"},
+     {},
+     {"L0300"}},
+    {"doc-0001", "Leroy", "Anne", "Mme", Profile::kDoc, {}, {"anne.leroy@ent.demo.test"}, {}, {}},
+};
+
+const policy::CatalogueEntry kCatalogue[] = {
+    {"IDO", "pseudonym for this publisher", policy::Sensitivity::kTechnical, false},
+    {"PRO", "profile in the session's establishment", policy::Sensitivity::kTechnical, false},
+    {"UAI", "establishment of the session", policy::Sensitivity::kTechnical, false},
+    {"PRE", "first name", policy::Sensitivity::kPersonal, false},
+    {"NOM", "last name", policy::Sensitivity::kPersonal, false},
+    {"CIV", "civility", policy::Sensitivity::kPersonal, false},
+    {"DIV", "classes (divisions) in the establishment", policy::Sensitivity::kPersonal, true},
+    {"GRO", "groups in the establishment", policy::Sensitivity::kPersonal, true},
+    {"P_MEL", "staff e-mail", policy::Sensitivity::kPersonal, true},
+    {"E_MEF", "pupil's level (MEF)", policy::Sensitivity::kPersonal, true},
+    {"E_MAT", "subjects a pupil follows", policy::Sensitivity::kPersonal, true},
+    {"P_MAT", "subjects a teacher teaches", policy::Sensitivity::kPersonal, true},
+};
+
+// Default ceilings, for every category: pupils never get an e-mail or a civility; staff outside
+// teaching get names and e-mail but no classes; local authority staff get no names.
+policy::Ceilings defaultCeilings() {
+  policy::Ceilings c;
+  const std::string any(policy::kAnyCategory);
+  for (const char* code : {"IDO", "PRO", "UAI", "PRE", "NOM", "DIV", "GRO", "E_MEF", "E_MAT"}) {
+    c.allow(Profile::kElv, any, code);
+  }
+  for (Profile p : {Profile::kEns, Profile::kDoc}) {
+    for (const char* code :
+         {"IDO", "PRO", "UAI", "PRE", "NOM", "CIV", "DIV", "GRO", "P_MEL", "P_MAT"}) {
+      c.allow(p, any, code);
+    }
+  }
+  for (Profile p : {Profile::kDir, Profile::kEvs, Profile::kEta}) {
+    for (const char* code : {"IDO", "PRO", "UAI", "PRE", "NOM", "CIV", "P_MEL"}) {
+      c.allow(p, any, code);
+    }
+  }
+  for (const char* code : {"IDO", "PRO", "UAI"}) {
+    c.allow(Profile::kCol, any, code);
+  }
+  return c;
+}
+
+core::Result<bool> anyPolicy(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db, "SELECT 1 FROM policy_versions LIMIT 1");
+  GARDE_STORE_STEP(found, stmt);
+  return found;
+}
+
+core::Status putSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at) {
+  if (findSubscription(db, s.id)) {
+    return updateSubscription(db, s, at);
+  }
+  return createSubscription(db, s, at);
+}
+
+core::Status seed(Db& db, const DemoPeers& peers) {
+  const core::UnixTime at = peers.at;
+  GARDE_TRY(loadMinistryDefaults(db, demo::kPolicyVersion, "demo", at));
+  GARDE_TRY(upsertEnt(
+      db, {demo::kEnt, "ENT de démonstration", peers.ent_idp_entity_id, peers.ent_idp_metadata_xml},
+      at));
+  GARDE_TRY(upsertEstablishment(
+      db, {demo::kUai, demo::kEnt, "Collège de démonstration", "RENNES", "340"}));
+
+  for (const auto& p : kPeople) {
+    auto id = upsertPerson(db, {demo::kEnt, p.id, p.last, p.first, p.civility});
+    if (!id) {
+      return core::fail(std::move(id).error());
+    }
+    GARDE_TRY(addPersonProfile(db, *id, demo::kUai, p.profile));
+    for (const char* g : p.groups) {
+      const bool is_class = std::string_view(g) != "LATIN";
+      auto gid = upsertGroup(db, demo::kUai, g, is_class ? GroupKind::kClass : GroupKind::kGroup,
+                             is_class ? std::string("Classe ") + g : std::string("Groupe ") + g);
+      if (!gid) {
+        return core::fail(std::move(gid).error());
+      }
+      GARDE_TRY(addGroupMember(db, *gid, *id));
+    }
+    for (const char* e : p.emails) {
+      GARDE_TRY(addPersonEmail(db, *id, e));
+    }
+    for (const char* m : p.mefs) {
+      GARDE_TRY(addPersonMef(db, *id, demo::kUai, m));
+    }
+    for (const char* s : p.subjects) {
+      GARDE_TRY(addPersonSubject(db, *id, demo::kUai, s, p.profile != Profile::kElv));
+    }
+  }
+
+  GARDE_TRY(
+      upsertPublisher(db, {demo::kPublisherA, "Éditions Démo A", peers.publisher_a_sp_entity_id,
+                           peers.publisher_a_sp_metadata_xml, std::nullopt}));
+  GARDE_TRY(upsertPublisher(db, {demo::kPublisherB, "Outils Démo B", peers.publisher_b_sp_entity_id,
+                                 peers.publisher_b_sp_metadata_xml, std::nullopt}));
+  GARDE_TRY(upsertResource(
+      db, {demo::kResourceA, demo::kPublisherA, "Manuel de démonstration A",
+           peers.publisher_a_base_url + "/resource", peers.publisher_a_base_url + "/login",
+           "manuel", policy::LaunchMode::kBounce}));
+  GARDE_TRY(upsertResource(db, {demo::kResourceB, demo::kPublisherB, "Outil de démonstration B",
+                                peers.publisher_b_base_url + "/resource", std::nullopt, "outil",
+                                policy::LaunchMode::kDirect}));
+
+  policy::ResourceContract a;
+  a.resource_id = demo::kResourceA;
+  a.publisher_id = demo::kPublisherA;
+  a.category = "manuel";
+  a.status = policy::ContractStatus::kApproved;
+  a.declared[Profile::kElv] = {{"IDO", "user account and saved work"},
+                               {"PRO", "pupil or teacher view"},
+                               {"UAI", "licence accounting per establishment"},
+                               {"DIV", "shared class workspace"}};
+  a.declared[Profile::kEns] = {{"IDO", "user account and saved work"},
+                               {"PRO", "pupil or teacher view"},
+                               {"UAI", "licence accounting per establishment"},
+                               {"NOM", "name shown to the teacher's pupils"},
+                               {"PRE", "name shown to the teacher's pupils"},
+                               {"P_MEL", "notice when pupils hand in work"}};
+  GARDE_TRY(saveContract(db, a, "demo", "demo contract", at));
+
+  policy::ResourceContract b;
+  b.resource_id = demo::kResourceB;
+  b.publisher_id = demo::kPublisherB;
+  b.category = "outil";
+  b.status = policy::ContractStatus::kApproved;
+  for (Profile p : {Profile::kElv, Profile::kEns, Profile::kDoc}) {
+    b.declared[p] = {{"IDO", "user account"}, {"PRO", "pupil or teacher view"}};
+  }
+  GARDE_TRY(saveContract(db, b, "demo", "demo contract", at));
+
+  SubscriptionRecord sa;
+  sa.id = "DEMO_A_0561534N";
+  sa.publisher_id = demo::kPublisherA;
+  sa.resource_id = demo::kResourceA;
+  sa.resource_label = "Manuel de démonstration A";
+  sa.valid_from = peers.valid_from;
+  sa.valid_until = peers.valid_until;
+  sa.uais = {demo::kUai};
+  sa.assignment_type = policy::AssignmentType::kIndiv;
+  sa.licences_unlimited = true;
+  sa.audiences = {policy::Audience::kEleve, policy::Audience::kEnseignant};
+  GARDE_TRY(putSubscription(db, sa, at));
+  GARDE_TRY(
+      addAssignment(db, sa.id, demo::kUai, policy::AssignmentTargetKind::kClass, "3A", "demo", at));
+  GARDE_TRY(addAssignment(db, sa.id, demo::kUai, policy::AssignmentTargetKind::kPerson,
+                          demo::kTeacher, "demo", at));
+
+  SubscriptionRecord sb;
+  sb.id = "DEMO_B_0561534N";
+  sb.publisher_id = demo::kPublisherB;
+  sb.resource_id = demo::kResourceB;
+  sb.resource_label = "Outil de démonstration B";
+  sb.valid_from = peers.valid_from;
+  sb.valid_until = peers.valid_until;
+  sb.uais = {demo::kUai};
+  sb.assignment_type = policy::AssignmentType::kEtabl;
+  sb.licences_unlimited = true;
+  sb.audiences = {policy::Audience::kEleve, policy::Audience::kEnseignant,
+                  policy::Audience::kDocumentaliste};
+  return putSubscription(db, sb, at);
+}
+
+}  // namespace
+
+core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
+                                  core::UnixTime at) {
+  return detail::inTransaction(db, [&]() -> core::Status {
+    int position = 0;
+    for (const auto& entry : kCatalogue) {
+      GARDE_TRY(upsertCatalogueEntry(db, entry, ++position));
+    }
+    auto exists = anyPolicy(db);
+    if (!exists) {
+      return core::fail(std::move(exists).error());
+    }
+    if (*exists) {
+      return {};
+    }
+    return publishPolicy(
+        db, {std::string(version), std::string(author), "default ceilings", at, defaultCeilings()});
+  });
+}
+
+core::Status loadDemoData(Db& db, const DemoPeers& peers) {
+  return detail::inTransaction(db, [&] { return seed(db, peers); });
+}
+
+}  // namespace garde::store

@@ -1,0 +1,58 @@
+#pragma once
+/// @file Demo data: one ENT, one establishment, a few pupils and teachers, two publishers with
+/// different contracts, subscriptions, assignments, the ministry catalogue and default ceilings.
+/// Used by the demo mode and by tests. Names and identifiers are fictitious.
+
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "policy/date.h"
+#include "store/db.h"
+
+namespace garde::store {
+
+/// The demo's peers: entity ids and URLs depend on where the demo runs.
+struct DemoPeers {
+  std::string ent_idp_entity_id = "https://ent.demo.test/idp";
+  std::optional<std::string> ent_idp_metadata_xml;
+  std::string publisher_a_sp_entity_id = "https://edition-a.demo.test/sp/metadata";
+  std::optional<std::string> publisher_a_sp_metadata_xml;
+  std::string publisher_a_base_url = "https://edition-a.demo.test";
+  std::string publisher_b_sp_entity_id = "https://edition-b.demo.test/sp/metadata";
+  std::optional<std::string> publisher_b_sp_metadata_xml;
+  std::string publisher_b_base_url = "https://edition-b.demo.test";
+  /// Validity of the demo subscriptions (ten school years, the GAR's maximum).
+  policy::Date valid_from = *policy::Date::parse("2025-09-01");
+  policy::Date valid_until = *policy::Date::parse("2035-08-31");
+  core::UnixTime at = 1756684800;  ///< 2025-09-01T00:00:00Z, the time recorded on demo rows
+};
+
+/// Well-known demo identifiers, for tests and the demo page.
+namespace demo {
+inline constexpr const char* kEnt = "ENTTEST1";
+inline constexpr const char* kUai = "0561534N";
+inline constexpr const char* kPublisherA = "123456789_0000000000000001";
+inline constexpr const char* kPublisherB = "987654321_0000000000000002";
+inline constexpr const char* kResourceA = "ark:/49591/demo.manuel.a";
+inline constexpr const char* kResourceB = "ark:/49591/demo.outil.b";
+inline constexpr const char* kPolicyVersion = "demo-1";
+/// Pupils: elv-0001 (3A, group LATIN), elv-0002 (3A), elv-0003 (4B: not assigned resource A).
+/// Teachers: ens-0001 (assigned A by name), ens-0002 (not assigned A). doc-0001: teacher-librarian.
+inline constexpr const char* kPupil = "elv-0001";
+inline constexpr const char* kUnassignedPupil = "elv-0003";
+inline constexpr const char* kTeacher = "ens-0001";
+}  // namespace demo
+
+/// Seeds the demo into a migrated database, in one transaction. Idempotent: a second run rewrites
+/// the same rows. The ministry catalogue and the default ceilings (version demo-1) are loaded too
+/// (the policy version only when none exists yet, so a real policy is never replaced).
+core::Status loadDemoData(Db& db, const DemoPeers& peers = {});
+
+/// The ministry catalogue of DOMAIN.md section 4 (upserted) and, when no policy exists, the default
+/// ceilings as `version`. Used by loadDemoData and by a fresh production install.
+core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
+                                  core::UnixTime at);
+
+}  // namespace garde::store

@@ -1,0 +1,44 @@
+#include "store/launch.h"
+
+#include "store/subscriptions.h"
+
+namespace garde::store {
+namespace {
+
+template <class T>
+core::Status take(core::Result<T>&& r, T& out) {
+  if (!r) {
+    return core::fail(std::move(r).error());
+  }
+  out = std::move(r).value();
+  return {};
+}
+
+}  // namespace
+
+core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
+                                            std::string_view ent_person_id, std::string_view uai,
+                                            std::string_view resource_id,
+                                            std::optional<policy::Profile> wanted) {
+  std::optional<Transaction> tx;
+  if (!db.inTransaction()) {
+    auto begun = Transaction::begin(db, Transaction::Kind::kDeferred);
+    if (!begun) {
+      return core::fail(std::move(begun).error());
+    }
+    tx.emplace(std::move(begun).value());
+  }
+  LaunchInputs in;
+  GARDE_TRY(take(findEnt(db, ent_id), in.ent));
+  GARDE_TRY(take(findPersonFacts(db, ent_id, ent_person_id, uai, wanted), in.person));
+  GARDE_TRY(take(findResource(db, resource_id), in.resource));
+  GARDE_TRY(take(findContract(db, resource_id), in.contract));
+  GARDE_TRY(take(findPublisher(db, in.resource.publisher_id), in.publisher));
+  GARDE_TRY(take(findLaunchSubscriptions(db, resource_id, in.person), in.subscriptions));
+  if (tx) {
+    GARDE_TRY(tx->commit());
+  }
+  return in;
+}
+
+}  // namespace garde::store

@@ -1,0 +1,325 @@
+#include "store/migrations.h"
+
+#include <string>
+
+#include "core/log.h"
+
+namespace garde::store {
+namespace {
+
+const core::Logger kLog("store.migrations");
+
+// Version 1: directory, publishers and contracts, policy, subscriptions, feeds.
+// docs/data-model.md explains each table. Text dates are ISO 8601 ("YYYY-MM-DD" for days,
+// "YYYY-MM-DDThh:mm:ssZ" for instants) so that they sort and compare as text.
+constexpr const char* kV1 = R"SQL(
+CREATE TABLE ents (
+  id                TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+  name              TEXT NOT NULL,
+  idp_entity_id     TEXT UNIQUE,
+  idp_metadata_xml  TEXT,
+  created_at        TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE feeds (
+  id           INTEGER PRIMARY KEY,
+  ent_id       TEXT NOT NULL REFERENCES ents(id) ON DELETE CASCADE,
+  kind         TEXT NOT NULL CHECK (kind IN ('complet', 'delta')),
+  file_name    TEXT NOT NULL,
+  received_at  TEXT NOT NULL,
+  finished_at  TEXT,
+  status       TEXT NOT NULL CHECK (status IN ('importing', 'imported', 'failed')),
+  item_count   INTEGER NOT NULL DEFAULT 0,
+  report       TEXT
+) STRICT;
+
+CREATE TABLE establishments (
+  uai          TEXT PRIMARY KEY CHECK (length(uai) BETWEEN 1 AND 45),
+  ent_id       TEXT NOT NULL REFERENCES ents(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL DEFAULT '',
+  academy      TEXT,
+  nature_code  TEXT,
+  feed_id      INTEGER REFERENCES feeds(id) ON DELETE SET NULL
+) STRICT;
+
+CREATE TABLE people (
+  id             INTEGER PRIMARY KEY,
+  ent_id         TEXT NOT NULL REFERENCES ents(id) ON DELETE CASCADE,
+  ent_person_id  TEXT NOT NULL CHECK (length(ent_person_id) BETWEEN 1 AND 64),
+  last_name      TEXT NOT NULL DEFAULT '',
+  first_name     TEXT NOT NULL DEFAULT '',
+  civility       TEXT NOT NULL DEFAULT '' CHECK (civility IN ('', 'M.', 'Mme')),
+  feed_id        INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+  UNIQUE (ent_id, ent_person_id)
+) STRICT;
+
+CREATE TABLE person_profiles (
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  uai        TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  profile    TEXT NOT NULL CHECK (profile IN ('National_elv', 'National_ens', 'National_doc',
+             'National_dir', 'National_evs', 'National_eta', 'National_col')),
+  feed_id    INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+  PRIMARY KEY (person_id, uai, profile)
+) STRICT;
+
+CREATE TABLE person_emails (
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  email      TEXT NOT NULL,
+  PRIMARY KEY (person_id, email)
+) STRICT;
+
+CREATE TABLE person_mefs (
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  uai        TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  mef_code   TEXT NOT NULL,
+  PRIMARY KEY (person_id, uai, mef_code)
+) STRICT;
+
+CREATE TABLE person_subjects (
+  person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  uai           TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  role          TEXT NOT NULL CHECK (role IN ('pupil', 'teacher')),
+  subject_code  TEXT NOT NULL,
+  PRIMARY KEY (person_id, uai, role, subject_code)
+) STRICT;
+
+CREATE TABLE groups (
+  id       INTEGER PRIMARY KEY,
+  uai      TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  code     TEXT NOT NULL,
+  kind     TEXT NOT NULL CHECK (kind IN ('class', 'group')),
+  label    TEXT NOT NULL DEFAULT '',
+  feed_id  INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+  UNIQUE (uai, code)
+) STRICT;
+
+CREATE TABLE group_members (
+  group_id   INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, person_id)
+) STRICT;
+CREATE INDEX group_members_person ON group_members(person_id);
+
+CREATE TABLE publishers (
+  id                  TEXT PRIMARY KEY CHECK (id GLOB
+    '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]_[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'),
+  name                TEXT NOT NULL,
+  sp_entity_id        TEXT UNIQUE,
+  sp_metadata_xml     TEXT,
+  client_cert_sha256  TEXT UNIQUE
+) STRICT;
+
+CREATE TABLE resources (
+  id            TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 1024),
+  publisher_id  TEXT NOT NULL REFERENCES publishers(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  url           TEXT NOT NULL,
+  login_url     TEXT,
+  category      TEXT NOT NULL,
+  launch_mode   TEXT NOT NULL CHECK (launch_mode IN ('bounce', 'direct'))
+) STRICT;
+
+CREATE TABLE contracts (
+  resource_id  TEXT PRIMARY KEY REFERENCES resources(id) ON DELETE CASCADE,
+  status       TEXT NOT NULL CHECK (status IN ('submitted', 'approved', 'suspended')),
+  revision     INTEGER NOT NULL DEFAULT 1,
+  updated_at   TEXT NOT NULL,
+  updated_by   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE contract_declarations (
+  resource_id     TEXT NOT NULL REFERENCES contracts(resource_id) ON DELETE CASCADE,
+  profile         TEXT NOT NULL CHECK (profile IN ('National_elv', 'National_ens', 'National_doc',
+                  'National_dir', 'National_evs', 'National_eta', 'National_col')),
+  attribute_code  TEXT NOT NULL,
+  justification   TEXT NOT NULL CHECK (length(justification) > 0),
+  PRIMARY KEY (resource_id, profile, attribute_code)
+) STRICT;
+
+CREATE TABLE contract_history (
+  id            INTEGER PRIMARY KEY,
+  resource_id   TEXT NOT NULL,
+  revision      INTEGER NOT NULL,
+  at            TEXT NOT NULL,
+  actor         TEXT NOT NULL,
+  old_status    TEXT,
+  new_status    TEXT NOT NULL,
+  reason        TEXT NOT NULL DEFAULT '',
+  declarations  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE attribute_catalogue (
+  code          TEXT PRIMARY KEY,
+  meaning       TEXT NOT NULL,
+  sensitivity   TEXT NOT NULL CHECK (sensitivity IN ('technical', 'personal', 'sensitive')),
+  multi_valued  INTEGER NOT NULL DEFAULT 0 CHECK (multi_valued IN (0, 1)),
+  position      INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE policy_versions (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  version     TEXT NOT NULL UNIQUE,
+  previous    TEXT REFERENCES policy_versions(version),
+  created_at  TEXT NOT NULL,
+  created_by  TEXT NOT NULL,
+  reason      TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE ceilings (
+  policy_version  TEXT NOT NULL REFERENCES policy_versions(version) ON DELETE CASCADE,
+  profile         TEXT NOT NULL CHECK (profile IN ('National_elv', 'National_ens', 'National_doc',
+                  'National_dir', 'National_evs', 'National_eta', 'National_col')),
+  category        TEXT NOT NULL,
+  attribute_code  TEXT NOT NULL,
+  PRIMARY KEY (policy_version, profile, category, attribute_code)
+) STRICT;
+
+CREATE TABLE subscriptions (
+  id                  TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 45 AND substr(id, 1, 1) <> '_'),
+  publisher_id        TEXT NOT NULL REFERENCES publishers(id) ON DELETE CASCADE,
+  resource_id         TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  resource_type       TEXT NOT NULL DEFAULT 'ark',
+  resource_label      TEXT NOT NULL DEFAULT '',
+  comment             TEXT NOT NULL DEFAULT '',
+  valid_from          TEXT NOT NULL,
+  valid_until         TEXT NOT NULL,
+  end_school_year     TEXT,
+  nature_code         TEXT,
+  category            TEXT NOT NULL CHECK (category IN ('transferable', 'non transferable')),
+  assignment_type     TEXT NOT NULL CHECK (assignment_type IN ('INDIV', 'ETABL')),
+  licences_global     INTEGER,
+  licences_unlimited  INTEGER NOT NULL DEFAULT 0 CHECK (licences_unlimited IN (0, 1)),
+  project_code        TEXT,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL,
+  CHECK (valid_from <= valid_until)
+) STRICT;
+
+CREATE TABLE subscription_uais (
+  subscription_id  TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+  uai              TEXT NOT NULL,
+  PRIMARY KEY (subscription_id, uai)
+) STRICT;
+CREATE INDEX subscription_uais_uai ON subscription_uais(uai);
+
+CREATE TABLE subscription_audiences (
+  subscription_id  TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+  audience         TEXT NOT NULL CHECK (audience IN ('ELEVE', 'ENSEIGNANT', 'DOCUMENTALISTE', 'AUTRE PERSONNEL')),
+  licences         INTEGER,
+  PRIMARY KEY (subscription_id, audience)
+) STRICT;
+
+CREATE TABLE assignments (
+  id               INTEGER PRIMARY KEY,
+  subscription_id  TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+  uai              TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  target_kind      TEXT NOT NULL CHECK (target_kind IN ('person', 'class', 'group', 'establishment')),
+  person_id        INTEGER REFERENCES people(id) ON DELETE CASCADE,
+  group_id         INTEGER REFERENCES groups(id) ON DELETE CASCADE,
+  assigned_by      TEXT NOT NULL,
+  assigned_at      TEXT NOT NULL,
+  CHECK ((target_kind = 'person' AND person_id IS NOT NULL AND group_id IS NULL)
+      OR (target_kind IN ('class', 'group') AND group_id IS NOT NULL AND person_id IS NULL)
+      OR (target_kind = 'establishment' AND person_id IS NULL AND group_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX assignments_unique
+  ON assignments(subscription_id, uai, target_kind, ifnull(person_id, 0), ifnull(group_id, 0));
+CREATE INDEX assignments_person ON assignments(person_id);
+CREATE INDEX assignments_group ON assignments(group_id);
+)SQL";
+
+// Version 2: the audit trail (releases, refusals, admin actions) and launch-path indexes.
+constexpr const char* kV2 = R"SQL(
+CREATE TABLE audit (
+  id              INTEGER PRIMARY KEY,
+  at              TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('launch', 'admin')),
+  correlation_id  TEXT NOT NULL,
+  ent_id          TEXT NOT NULL DEFAULT '',
+  uai             TEXT NOT NULL DEFAULT '',
+  profile         TEXT NOT NULL DEFAULT '',
+  publisher_id    TEXT NOT NULL DEFAULT '',
+  resource_id     TEXT NOT NULL DEFAULT '',
+  released        TEXT NOT NULL DEFAULT '',
+  policy_version  TEXT NOT NULL DEFAULT '',
+  outcome         TEXT NOT NULL CHECK (outcome IN ('released', 'refused', 'done', 'failed')),
+  reason          TEXT NOT NULL DEFAULT '',
+  actor           TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX audit_publisher ON audit(publisher_id, at);
+
+CREATE INDEX resources_publisher ON resources(publisher_id);
+CREATE INDEX subscriptions_resource ON subscriptions(resource_id);
+CREATE INDEX person_profiles_uai ON person_profiles(uai);
+)SQL";
+
+const std::vector<Migration> kMigrations = {
+    {1, "directory, contracts, policy, subscriptions", kV1},
+    {2, "audit trail and launch indexes", kV2},
+};
+
+constexpr const char* kSchemaVersionTable = R"SQL(
+CREATE TABLE IF NOT EXISTS schema_version (
+  version     INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  applied_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) STRICT;
+)SQL";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() { return kMigrations; }
+
+int latestSchemaVersion() { return kMigrations.back().version; }
+
+core::Result<int> schemaVersion(Db& db) {
+  GARDE_TRY(db.execScript(kSchemaVersionTable));
+  auto stmt = db.prepare("SELECT ifnull(max(version), 0) FROM schema_version");
+  if (!stmt) {
+    return core::fail(std::move(stmt).error());
+  }
+  auto row = stmt->step();
+  if (!row) {
+    return core::fail(std::move(row).error());
+  }
+  return static_cast<int>(stmt->int64(0));
+}
+
+core::Status migrate(Db& db, int target) {
+  if (target < 0) {
+    target = latestSchemaVersion();
+  }
+  auto current = schemaVersion(db);
+  if (!current) {
+    return core::fail(std::move(current).error());
+  }
+  if (*current > latestSchemaVersion()) {
+    return core::fail(core::ErrorCode::kStoreError,
+                      "database schema version " + std::to_string(*current) +
+                          " is newer than this binary's " + std::to_string(latestSchemaVersion()));
+  }
+  for (const auto& m : kMigrations) {
+    if (m.version <= *current || m.version > target) {
+      continue;
+    }
+    auto tx = Transaction::begin(db);
+    if (!tx) {
+      return core::fail(std::move(tx).error());
+    }
+    if (auto s = db.execScript(m.sql); !s) {
+      return core::fail(core::ErrorCode::kStoreError,
+                        "migration " + std::to_string(m.version) + " failed: " + s.error().detail);
+    }
+    auto record = db.prepare("INSERT INTO schema_version(version, name) VALUES (?1, ?2)");
+    if (!record) {
+      return core::fail(std::move(record).error());
+    }
+    GARDE_TRY(record->bindAll(m.version, m.name).run());
+    GARDE_TRY(tx->commit());
+    kLog.info("schema migrated", {{"version", std::to_string(m.version)}, {"name", m.name}});
+  }
+  return {};
+}
+
+}  // namespace garde::store

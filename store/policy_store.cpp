@@ -1,0 +1,142 @@
+#include "store/policy_store.h"
+
+#include "store/util.h"
+
+namespace garde::store {
+namespace {
+
+core::Result<std::optional<std::string>> currentVersion(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db, "SELECT version FROM policy_versions ORDER BY seq DESC LIMIT 1");
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return std::optional<std::string>{};
+  }
+  return std::optional<std::string>{stmt.text(0)};
+}
+
+}  // namespace
+
+core::Status upsertCatalogueEntry(Db& db, const policy::CatalogueEntry& e, int position) {
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "INSERT INTO attribute_catalogue(code, meaning, sensitivity, multi_valued, position) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(code) DO UPDATE SET meaning = excluded.meaning, "
+      "sensitivity = excluded.sensitivity, multi_valued = excluded.multi_valued, "
+      "position = excluded.position");
+  return stmt
+      .bindAll(e.code, e.meaning, policy::sensitivityCode(e.sensitivity), e.multi_valued, position)
+      .run();
+}
+
+core::Status publishPolicy(Db& db, const PolicyChange& change) {
+  return detail::inTransaction(db, [&]() -> core::Status {
+    auto previous = currentVersion(db);
+    if (!previous) {
+      return core::fail(std::move(previous).error());
+    }
+    {
+      GARDE_STORE_PREPARE(
+          stmt, db,
+          "INSERT INTO policy_versions(version, previous, created_at, created_by, reason) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      GARDE_TRY(stmt.bindAll(change.version, *previous, detail::isoTime(change.at), change.author,
+                             change.reason)
+                    .run());
+    }
+    GARDE_STORE_PREPARE(known, db, "SELECT 1 FROM attribute_catalogue WHERE code = ?1");
+    GARDE_STORE_PREPARE(stmt, db,
+                        "INSERT INTO ceilings(policy_version, profile, category, attribute_code) "
+                        "VALUES (?1, ?2, ?3, ?4)");
+    for (const auto& [key, codes] : change.ceilings.rows()) {
+      for (const auto& code : codes) {
+        known.reset();
+        known.bind(1, code);
+        GARDE_STORE_STEP(in_catalogue, known);
+        if (!in_catalogue) {
+          return core::fail(core::ErrorCode::kConflict,
+                            "ceiling names a code outside the catalogue: " + code);
+        }
+        stmt.reset();
+        GARDE_TRY(
+            stmt.bindAll(change.version, policy::profileCode(key.first), key.second, code).run());
+      }
+    }
+    return core::Status{};
+  });
+}
+
+core::Result<std::vector<PolicyVersionInfo>> policyHistory(Db& db) {
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "SELECT version, previous, created_at, created_by, reason FROM policy_versions ORDER BY seq");
+  std::vector<PolicyVersionInfo> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+    out.push_back({s.text(0), s.optionalText(1), s.text(2), s.text(3), s.text(4)});
+  }));
+  return out;
+}
+
+core::Result<policy::Ceilings> ceilingsOf(Db& db, std::string_view version) {
+  {
+    GARDE_STORE_PREPARE(stmt, db, "SELECT 1 FROM policy_versions WHERE version = ?1");
+    stmt.bind(1, version);
+    GARDE_STORE_STEP(found, stmt);
+    if (!found) {
+      return core::fail(core::ErrorCode::kNotFound, "unknown policy version");
+    }
+  }
+  GARDE_STORE_PREPARE(
+      stmt, db, "SELECT profile, category, attribute_code FROM ceilings WHERE policy_version = ?1");
+  stmt.bind(1, version);
+  policy::Ceilings ceilings;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+    if (auto p = policy::parseProfile(s.text(0))) {
+      ceilings.allow(*p, s.text(1), s.text(2));
+    }
+  }));
+  return ceilings;
+}
+
+core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy() {
+  // One read transaction, so the version, catalogue and ceilings belong together even while an
+  // admin publishes a new version.
+  std::optional<Transaction> tx;
+  if (!db_.inTransaction()) {
+    auto begun = Transaction::begin(db_, Transaction::Kind::kDeferred);
+    if (!begun) {
+      return core::fail(std::move(begun).error());
+    }
+    tx.emplace(std::move(begun).value());
+  }
+  policy::PolicySnapshot snapshot;
+  auto version = currentVersion(db_);
+  if (!version) {
+    return core::fail(std::move(version).error());
+  }
+  if (!*version) {
+    return core::fail(core::ErrorCode::kStoreError, "no policy version published");
+  }
+  snapshot.version = **version;
+  {
+    GARDE_STORE_PREPARE(stmt, db_,
+                        "SELECT code, meaning, sensitivity, multi_valued FROM attribute_catalogue "
+                        "ORDER BY position, code");
+    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+      snapshot.catalogue.push_back(
+          {s.text(0), s.text(1),
+           policy::parseSensitivity(s.text(2)).value_or(policy::Sensitivity::kSensitive),
+           s.int64(3) != 0});
+    }));
+  }
+  auto ceilings = ceilingsOf(db_, snapshot.version);
+  if (!ceilings) {
+    return core::fail(std::move(ceilings).error());
+  }
+  snapshot.ceilings = std::move(ceilings).value();
+  if (tx) {
+    GARDE_TRY(tx->commit());
+  }
+  return snapshot;
+}
+
+}  // namespace garde::store

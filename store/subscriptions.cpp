@@ -1,0 +1,259 @@
+#include "store/subscriptions.h"
+
+#include "store/util.h"
+
+namespace garde::store {
+namespace {
+
+core::Status writeAudiences(Db& db, const SubscriptionRecord& s) {
+  {
+    GARDE_STORE_PREPARE(stmt, db, "DELETE FROM subscription_audiences WHERE subscription_id = ?1");
+    GARDE_TRY(stmt.bind(1, s.id).run());
+  }
+  GARDE_STORE_PREPARE(stmt, db,
+                      "INSERT INTO subscription_audiences(subscription_id, audience, licences) "
+                      "VALUES (?1, ?2, ?3)");
+  for (policy::Audience a : s.audiences) {
+    stmt.reset();
+    stmt.bindAll(s.id, policy::audienceCode(a));
+    if (auto it = s.audience_licences.find(a); it != s.audience_licences.end()) {
+      stmt.bind(3, it->second);
+    }
+    GARDE_TRY(stmt.run());
+  }
+  return {};
+}
+
+void bindGlobal(Stmt& stmt, int index, const std::optional<std::int64_t>& value) {
+  if (value) {
+    stmt.bind(index, *value);
+  } else {
+    stmt.bind(index, std::nullopt);
+  }
+}
+
+}  // namespace
+
+core::Status createSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at) {
+  return detail::inTransaction(db, [&]() -> core::Status {
+    {
+      GARDE_STORE_PREPARE(
+          stmt, db,
+          "INSERT INTO subscriptions(id, publisher_id, resource_id, resource_label, comment, "
+          "valid_from, valid_until, end_school_year, nature_code, category, assignment_type, "
+          "licences_unlimited, project_code, created_at, updated_at, licences_global) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)");
+      stmt.bindAll(s.id, s.publisher_id, s.resource_id, s.resource_label, s.comment,
+                   s.valid_from.format(), s.valid_until.format(), s.end_school_year, s.nature_code,
+                   s.category, policy::assignmentTypeCode(s.assignment_type), s.licences_unlimited,
+                   s.project_code, detail::isoTime(at));
+      bindGlobal(stmt, 15, s.licences_global);
+      GARDE_TRY(stmt.run());
+    }
+    {
+      GARDE_STORE_PREPARE(stmt, db,
+                          "INSERT INTO subscription_uais(subscription_id, uai) VALUES (?1, ?2)");
+      for (const auto& uai : s.uais) {
+        stmt.reset();
+        GARDE_TRY(stmt.bindAll(s.id, uai).run());
+      }
+    }
+    return writeAudiences(db, s);
+  });
+}
+
+core::Status updateSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at) {
+  return detail::inTransaction(db, [&]() -> core::Status {
+    {
+      GARDE_STORE_PREPARE(
+          stmt, db,
+          "UPDATE subscriptions SET publisher_id = ?2, resource_id = ?3, resource_label = ?4, "
+          "comment = ?5, valid_from = ?6, valid_until = ?7, end_school_year = ?8, nature_code = "
+          "?9, "
+          "category = ?10, assignment_type = ?11, licences_unlimited = ?12, project_code = ?13, "
+          "updated_at = ?14, licences_global = ?15 WHERE id = ?1");
+      stmt.bindAll(s.id, s.publisher_id, s.resource_id, s.resource_label, s.comment,
+                   s.valid_from.format(), s.valid_until.format(), s.end_school_year, s.nature_code,
+                   s.category, policy::assignmentTypeCode(s.assignment_type), s.licences_unlimited,
+                   s.project_code, detail::isoTime(at));
+      bindGlobal(stmt, 15, s.licences_global);
+      GARDE_TRY(stmt.run());
+      if (db.changes() == 0) {
+        return core::fail(core::ErrorCode::kNotFound, "unknown subscription");
+      }
+    }
+    return writeAudiences(db, s);
+  });
+}
+
+core::Status deleteSubscription(Db& db, std::string_view id) {
+  GARDE_STORE_PREPARE(stmt, db, "DELETE FROM subscriptions WHERE id = ?1");
+  GARDE_TRY(stmt.bind(1, id).run());
+  if (db.changes() == 0) {
+    return core::fail(core::ErrorCode::kNotFound, "unknown subscription");
+  }
+  return {};
+}
+
+core::Result<SubscriptionRecord> findSubscription(Db& db, std::string_view id) {
+  SubscriptionRecord s;
+  {
+    GARDE_STORE_PREPARE(
+        stmt, db,
+        "SELECT id, publisher_id, resource_id, resource_label, comment, valid_from, valid_until, "
+        "end_school_year, nature_code, category, assignment_type, licences_global, "
+        "licences_unlimited, project_code FROM subscriptions WHERE id = ?1");
+    stmt.bind(1, id);
+    GARDE_STORE_STEP(found, stmt);
+    if (!found) {
+      return core::fail(core::ErrorCode::kNotFound, "unknown subscription");
+    }
+    s.id = stmt.text(0);
+    s.publisher_id = stmt.text(1);
+    s.resource_id = stmt.text(2);
+    s.resource_label = stmt.text(3);
+    s.comment = stmt.text(4);
+    s.valid_from = policy::Date::parse(stmt.text(5)).value_or(policy::Date{});
+    s.valid_until = policy::Date::parse(stmt.text(6)).value_or(policy::Date{});
+    s.end_school_year = stmt.optionalText(7);
+    s.nature_code = stmt.optionalText(8);
+    s.category = stmt.text(9);
+    s.assignment_type =
+        policy::parseAssignmentType(stmt.text(10)).value_or(policy::AssignmentType::kIndiv);
+    if (!stmt.isNull(11)) {
+      s.licences_global = stmt.int64(11);
+    }
+    s.licences_unlimited = stmt.int64(12) != 0;
+    s.project_code = stmt.optionalText(13);
+  }
+  {
+    GARDE_STORE_PREPARE(
+        stmt, db, "SELECT uai FROM subscription_uais WHERE subscription_id = ?1 ORDER BY uai");
+    stmt.bind(1, id);
+    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& r) { s.uais.push_back(r.text(0)); }));
+  }
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "SELECT audience, licences FROM subscription_audiences WHERE subscription_id = ?1 "
+      "ORDER BY audience");
+  stmt.bind(1, id);
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& r) {
+    if (auto a = policy::parseAudience(r.text(0))) {
+      s.audiences.push_back(*a);
+      if (!r.isNull(1)) {
+        s.audience_licences[*a] = r.int64(1);
+      }
+    }
+  }));
+  return s;
+}
+
+core::Status addAssignment(Db& db, std::string_view subscription_id, std::string_view uai,
+                           policy::AssignmentTargetKind kind, std::string_view target,
+                           std::string_view assigned_by, core::UnixTime at) {
+  {
+    GARDE_STORE_PREPARE(stmt, db,
+                        "SELECT 1 FROM subscription_uais WHERE subscription_id = ?1 AND uai = ?2");
+    stmt.bindAll(subscription_id, uai);
+    GARDE_STORE_STEP(covered, stmt);
+    if (!covered) {
+      return core::fail(core::ErrorCode::kConflict,
+                        "establishment not covered by the subscription");
+    }
+  }
+  std::optional<std::int64_t> person_id;
+  std::optional<std::int64_t> group_id;
+  if (kind == policy::AssignmentTargetKind::kPerson) {
+    // The person must have a profile in this establishment, under the establishment's ENT.
+    GARDE_STORE_PREPARE(stmt, db,
+                        "SELECT p.id FROM people p JOIN establishments e ON e.ent_id = p.ent_id "
+                        "JOIN person_profiles pp ON pp.person_id = p.id AND pp.uai = e.uai "
+                        "WHERE e.uai = ?1 AND p.ent_person_id = ?2 LIMIT 1");
+    stmt.bindAll(uai, target);
+    GARDE_STORE_STEP(found, stmt);
+    if (!found) {
+      return core::fail(core::ErrorCode::kNotFound, "no such person in this establishment");
+    }
+    person_id = stmt.int64(0);
+  } else if (kind == policy::AssignmentTargetKind::kClass ||
+             kind == policy::AssignmentTargetKind::kGroup) {
+    GARDE_STORE_PREPARE(stmt, db,
+                        "SELECT id FROM groups WHERE uai = ?1 AND code = ?2 AND kind = ?3");
+    stmt.bindAll(uai, target, policy::assignmentTargetKindCode(kind));
+    GARDE_STORE_STEP(found, stmt);
+    if (!found) {
+      return core::fail(core::ErrorCode::kNotFound, "no such class or group in this establishment");
+    }
+    group_id = stmt.int64(0);
+  }
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "INSERT INTO assignments(subscription_id, uai, target_kind, person_id, group_id, "
+      "assigned_by, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING");
+  stmt.bindAll(subscription_id, uai, policy::assignmentTargetKindCode(kind));
+  bindGlobal(stmt, 4, person_id);
+  bindGlobal(stmt, 5, group_id);
+  stmt.bind(6, assigned_by).bind(7, detail::isoTime(at));
+  return stmt.run();
+}
+
+core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
+    Db& db, std::string_view resource_id, const policy::PersonFacts& person) {
+  std::vector<policy::Subscription> out;
+  {
+    GARDE_STORE_PREPARE(stmt, db,
+                        "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "
+                        "s.assignment_type "
+                        "FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = s.id "
+                        "WHERE s.resource_id = ?1 AND u.uai = ?2 ORDER BY s.id");
+    stmt.bindAll(resource_id, person.uai);
+    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+      policy::Subscription sub;
+      sub.id = s.text(0);
+      sub.publisher_id = s.text(1);
+      sub.resource_id = s.text(2);
+      // An unreadable date makes the subscription cover no day (fails closed).
+      sub.valid_from = policy::Date::parse(s.text(3)).value_or(policy::Date::fromDays(INT32_MAX));
+      sub.valid_until = policy::Date::parse(s.text(4)).value_or(policy::Date::fromDays(INT32_MIN));
+      sub.assignment_type =
+          policy::parseAssignmentType(s.text(5)).value_or(policy::AssignmentType::kIndiv);
+      out.push_back(std::move(sub));
+    }));
+  }
+  GARDE_STORE_PREPARE(uais, db,
+                      "SELECT uai FROM subscription_uais WHERE subscription_id = ?1 ORDER BY uai");
+  GARDE_STORE_PREPARE(audiences, db,
+                      "SELECT audience FROM subscription_audiences WHERE subscription_id = ?1");
+  GARDE_STORE_PREPARE(
+      assignments, db,
+      "SELECT a.target_kind, ifnull(p.ent_person_id, ''), ifnull(g.code, '') FROM assignments a "
+      "LEFT JOIN people p ON p.id = a.person_id LEFT JOIN groups g ON g.id = a.group_id "
+      "WHERE a.subscription_id = ?1 AND a.uai = ?2 AND (a.target_kind = 'establishment' "
+      "OR a.person_id = (SELECT id FROM people WHERE ent_id = ?3 AND ent_person_id = ?4) "
+      "OR a.group_id IN (SELECT m.group_id FROM group_members m JOIN people q ON q.id = "
+      "m.person_id "
+      "WHERE q.ent_id = ?3 AND q.ent_person_id = ?4))");
+  for (auto& sub : out) {
+    uais.reset();
+    uais.bind(1, sub.id);
+    GARDE_TRY(detail::forEachRow(uais, [&](const Stmt& r) { sub.uais.push_back(r.text(0)); }));
+    audiences.reset();
+    audiences.bind(1, sub.id);
+    GARDE_TRY(detail::forEachRow(audiences, [&](const Stmt& r) {
+      if (auto a = policy::parseAudience(r.text(0))) {
+        sub.audiences.push_back(*a);
+      }
+    }));
+    assignments.reset();
+    assignments.bindAll(sub.id, person.uai, person.ent_id, person.ent_person_id);
+    GARDE_TRY(detail::forEachRow(assignments, [&](const Stmt& r) {
+      if (auto kind = policy::parseAssignmentTargetKind(r.text(0))) {
+        std::string target = *kind == policy::AssignmentTargetKind::kPerson ? r.text(1) : r.text(2);
+        sub.assignments.push_back({*kind, person.uai, std::move(target)});
+      }
+    }));
+  }
+  return out;
+}
+
+}  // namespace garde::store

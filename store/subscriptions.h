@@ -1,0 +1,65 @@
+#pragma once
+/// @file Subscriptions (GAR abonnements, DOMAIN.md section 7) and their assignments.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "policy/person_facts.h"
+#include "policy/subscription.h"
+#include "store/db.h"
+
+namespace garde::store {
+
+/// Every field of a GAR subscription that garde keeps.
+struct SubscriptionRecord {
+  std::string id;            ///< idAbonnement
+  std::string publisher_id;  ///< idDistributeurCom
+  std::string resource_id;   ///< idRessource (typeIdRessource ark)
+  std::string resource_label;
+  std::string comment;
+  policy::Date valid_from;  ///< debutValidite (day)
+  policy::Date
+      valid_until;  ///< finValidite, or the end of anneeFinValidite, computed by the caller
+  std::optional<std::string> end_school_year;  ///< anneeFinValidite as sent ("2025-2026")
+  std::vector<std::string> uais;               ///< uaiEtab
+  std::optional<std::string> nature_code;      ///< codeNatureUAI
+  std::string category = "transferable";       ///< categorieAffectation
+  policy::AssignmentType assignment_type = policy::AssignmentType::kIndiv;
+  std::optional<std::int64_t> licences_global;                 ///< nbLicenceGlobale as a number
+  bool licences_unlimited = false;                             ///< nbLicenceGlobale = ILLIMITE
+  std::vector<policy::Audience> audiences;                     ///< publicCible
+  std::map<policy::Audience, std::int64_t> audience_licences;  ///< nbLicenceEleve...
+  std::optional<std::string> project_code;                     ///< codeProjetRessource
+};
+
+/// Creates a subscription (PUT). kConflict when the id exists or a constraint fails (unknown
+/// publisher or resource, bad dates).
+core::Status createSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at);
+/// Updates a subscription (POST): every field but the establishments, which cannot change.
+/// kNotFound when unknown.
+core::Status updateSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at);
+/// kNotFound when unknown; its assignments go with it.
+core::Status deleteSubscription(Db& db, std::string_view id);
+core::Result<SubscriptionRecord> findSubscription(Db& db, std::string_view id);
+
+/// Assigns a licence of `subscription_id` in `uai` (the establishment's assignment manager's act).
+/// @param target kPerson: the identifier at the ENT of the establishment; kClass/kGroup: the code;
+///               kEstablishment: ignored.
+/// kNotFound when the person, class or group is unknown in that establishment; kConflict when
+/// `uai` is not covered by the subscription.
+core::Status addAssignment(Db& db, std::string_view subscription_id, std::string_view uai,
+                           policy::AssignmentTargetKind kind, std::string_view target,
+                           std::string_view assigned_by, core::UnixTime at);
+
+/// The subscriptions of `person.uai` to `resource_id` whatever their dates (the release rule says
+/// "expired" rather than "none"), each with only the assignments that concern the person: to them,
+/// to a class or group they belong to, or to the establishment.
+core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
+    Db& db, std::string_view resource_id, const policy::PersonFacts& person);
+
+}  // namespace garde::store
