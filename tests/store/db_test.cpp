@@ -1,0 +1,202 @@
+#include "store/db.h"
+
+#include <catch2/catch.hpp>
+
+#include "store/directory.h"
+#include "store/migrations.h"
+#include "temp_db.h"
+
+using namespace garde;
+using core::ErrorCode;
+
+namespace {
+
+std::string scalarText(store::Db& db, const char* sql) {
+  auto stmt = db.prepare(sql);
+  REQUIRE(stmt.has_value());
+  auto row = stmt->step();
+  REQUIRE(row.has_value());
+  REQUIRE(*row);
+  return stmt->text(0);
+}
+
+std::int64_t count(store::Db& db, const char* sql) {
+  auto stmt = db.prepare(sql);
+  REQUIRE(stmt.has_value());
+  auto row = stmt->step();
+  REQUIRE(row.has_value());
+  REQUIRE(*row);
+  return stmt->int64(0);
+}
+
+bool hasTable(store::Db& db, std::string_view name) {
+  auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = ?1");
+  REQUIRE(stmt.has_value());
+  stmt->bind(1, name);
+  auto row = stmt->step();
+  REQUIRE(row.has_value());
+  return *row;
+}
+
+}  // namespace
+
+TEST_CASE("A new connection has WAL, foreign keys and a busy timeout", "[store][db]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("a.db"));
+  CHECK(scalarText(db, "PRAGMA journal_mode") == "wal");
+  CHECK(count(db, "PRAGMA foreign_keys") == 1);
+  CHECK(count(db, "PRAGMA busy_timeout") == 5000);
+}
+
+TEST_CASE("Opening a missing database without create fails", "[store][db]") {
+  test::TempDir dir;
+  const auto db = store::Db::open(dir.file("missing.db"), {.create = false});
+  REQUIRE_FALSE(db.has_value());
+  CHECK(db.error().code == ErrorCode::kStoreError);
+}
+
+TEST_CASE("Bad SQL is an error value, not an exception", "[store][db]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("a.db"));
+  const auto stmt = db.prepare("SELEC nothing");
+  REQUIRE_FALSE(stmt.has_value());
+  CHECK(stmt.error().code == ErrorCode::kStoreError);
+}
+
+TEST_CASE("Migrations bring an empty database to the latest version", "[store][migrations]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("a.db"));
+  CHECK(*store::schemaVersion(db) == 0);
+  REQUIRE(store::migrate(db).has_value());
+  CHECK(*store::schemaVersion(db) == store::latestSchemaVersion());
+  CHECK(count(db, "SELECT count(*) FROM schema_version") == store::latestSchemaVersion());
+  for (const char* table : {"ents",
+                            "establishments",
+                            "people",
+                            "person_profiles",
+                            "groups",
+                            "group_members",
+                            "publishers",
+                            "resources",
+                            "contracts",
+                            "contract_declarations",
+                            "contract_history",
+                            "attribute_catalogue",
+                            "policy_versions",
+                            "ceilings",
+                            "subscriptions",
+                            "subscription_uais",
+                            "subscription_audiences",
+                            "assignments",
+                            "feeds",
+                            "audit"}) {
+    CHECK(hasTable(db, table));
+  }
+  // Running again is a no-op.
+  REQUIRE(store::migrate(db).has_value());
+  CHECK(count(db, "SELECT count(*) FROM schema_version") == store::latestSchemaVersion());
+}
+
+TEST_CASE("A version 1 database migrates forward with its data", "[store][migrations]") {
+  test::TempDir dir;
+  const auto path = dir.file("old.db");
+  {
+    auto db = test::openDb(path);
+    REQUIRE(store::migrate(db, 1).has_value());
+    CHECK(*store::schemaVersion(db) == 1);
+    CHECK_FALSE(hasTable(db, "audit"));
+    REQUIRE(store::upsertEnt(db, {"ENTTEST1", "ENT", std::nullopt, std::nullopt}, 0).has_value());
+  }
+  auto db = test::openDb(path);
+  REQUIRE(store::migrate(db).has_value());
+  CHECK(*store::schemaVersion(db) == store::latestSchemaVersion());
+  CHECK(hasTable(db, "audit"));
+  CHECK(store::findEnt(db, "ENTTEST1").has_value());
+}
+
+TEST_CASE("A failing migration is rolled back whole", "[store][migrations]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("a.db"));
+  REQUIRE(store::migrate(db, 1).has_value());
+  // Make migration 2 fail on its last statement, after it has created the audit table.
+  REQUIRE(db.execScript("CREATE INDEX person_profiles_uai ON person_profiles(uai)").has_value());
+  const auto s = store::migrate(db);
+  REQUIRE_FALSE(s.has_value());
+  CHECK(s.error().code == ErrorCode::kStoreError);
+  CHECK(*store::schemaVersion(db) == 1);
+  CHECK_FALSE(hasTable(db, "audit"));
+  CHECK_FALSE(hasTable(db, "audit_at"));
+  CHECK_FALSE(db.inTransaction());
+}
+
+TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("a.db"));
+  REQUIRE(store::migrate(db).has_value());
+  REQUIRE(db.execScript("INSERT INTO schema_version(version, name) VALUES (999, 'future')")
+              .has_value());
+  const auto s = store::migrate(db);
+  REQUIRE_FALSE(s.has_value());
+  CHECK(s.error().code == ErrorCode::kStoreError);
+}
+
+TEST_CASE_METHOD(test::MigratedDb, "Foreign keys are enforced", "[store][db]") {
+  const auto s =
+      store::upsertEstablishment(db_, {"0561534N", "NOSUCHENT", "x", std::nullopt, std::nullopt});
+  REQUIRE_FALSE(s.has_value());
+  CHECK(s.error().code == ErrorCode::kConflict);
+}
+
+TEST_CASE_METHOD(test::MigratedDb, "CHECK constraints guard the vocabularies", "[store][db]") {
+  REQUIRE(store::upsertEnt(db_, {"ENTTEST1", "ENT", std::nullopt, std::nullopt}, 0).has_value());
+  const auto s = store::upsertPerson(db_, {"ENTTEST1", "x", "N", "P", "Monsieur"});
+  REQUIRE_FALSE(s.has_value());
+  CHECK(s.error().code == ErrorCode::kConflict);
+}
+
+TEST_CASE_METHOD(test::MigratedDb, "A transaction not committed leaves the database unchanged",
+                 "[store][db]") {
+  {
+    auto tx = store::Transaction::begin(db_);
+    REQUIRE(tx.has_value());
+    REQUIRE(store::upsertEnt(db_, {"ENTTEST1", "ENT", std::nullopt, std::nullopt}, 0).has_value());
+    // A later step fails: the caller returns without committing.
+    REQUIRE_FALSE(
+        store::upsertEstablishment(db_, {"0561534N", "NOSUCHENT", "x", {}, {}}).has_value());
+  }
+  CHECK_FALSE(db_.inTransaction());
+  CHECK(store::findEnt(db_, "ENTTEST1").error().code == ErrorCode::kUnknownPeer);
+
+  {
+    auto tx = store::Transaction::begin(db_);
+    REQUIRE(tx.has_value());
+    REQUIRE(store::upsertEnt(db_, {"ENTTEST1", "ENT", std::nullopt, std::nullopt}, 0).has_value());
+    REQUIRE(tx->commit().has_value());
+  }
+  CHECK(store::findEnt(db_, "ENTTEST1").has_value());
+}
+
+TEST_CASE_METHOD(test::MigratedDb, "A second writer waits, then fails with a store error",
+                 "[store][db]") {
+  auto other = store::Db::open(path_, {.busy_timeout_ms = 50});
+  REQUIRE(other.has_value());
+  auto tx = store::Transaction::begin(db_);
+  REQUIRE(tx.has_value());
+  const auto blocked = store::Transaction::begin(*other);
+  REQUIRE_FALSE(blocked.has_value());
+  CHECK(blocked.error().code == ErrorCode::kStoreError);
+}
+
+TEST_CASE_METHOD(test::MigratedDb, "Data is bound, never spliced into SQL", "[store][db]") {
+  REQUIRE(store::upsertEnt(db_, {"ENTTEST1", "ENT", std::nullopt, std::nullopt}, 0).has_value());
+  const std::string nasty = "x'); DROP TABLE people; --";
+  const auto id = store::upsertPerson(db_, {"ENTTEST1", nasty, "O'Brien", "Zoë", ""});
+  REQUIRE(id.has_value());
+  CHECK(hasTable(db_, "people"));
+  auto stmt = db_.prepare("SELECT ent_person_id, last_name FROM people WHERE id = ?1");
+  REQUIRE(stmt.has_value());
+  stmt->bind(1, *id);
+  REQUIRE(*stmt->step());
+  CHECK(stmt->text(0) == nasty);
+  CHECK(stmt->text(1) == "O'Brien");
+}

@@ -1,0 +1,161 @@
+#include <catch2/catch.hpp>
+
+#include "policy/release.h"
+#include "store/audit.h"
+#include "store/demo_data.h"
+#include "store/launch.h"
+#include "store/policy_store.h"
+#include "temp_db.h"
+
+using namespace garde;
+using core::ErrorCode;
+namespace demo = store::demo;
+
+namespace {
+
+const policy::Date kToday = *policy::Date::parse("2026-01-15");
+
+policy::Pseudonymizer pseudonyms() {
+  return policy::Pseudonymizer({std::string(32, 'k'), "k1", policy::PseudonymScope::kPerPublisher,
+                                policy::PseudonymEncoding::kBase64Url});
+}
+
+class Demo : public test::MigratedDb {
+ protected:
+  Demo() { REQUIRE(store::loadDemoData(db_).has_value()); }
+
+  policy::Decision launch(const char* person, const char* resource) {
+    auto in = store::loadLaunchInputs(db_, demo::kEnt, person, demo::kUai, resource);
+    REQUIRE(in.has_value());
+    store::SqlPolicySource source(db_);
+    auto policy = source.currentPolicy();
+    REQUIRE(policy.has_value());
+    return policy::decide(in->person, in->contract, in->subscriptions, *policy, pseudonyms(),
+                          kToday);
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Demo, "The demo pupil's launch of resource A releases IDO, PRO, UAI and DIV",
+                 "[store][demo]") {
+  const auto d = launch(demo::kPupil, demo::kResourceA);
+  REQUIRE(d.entitled);
+  CHECK(d.subscription_id == "DEMO_A_0561534N");
+  CHECK(d.policy_version == demo::kPolicyVersion);
+  CHECK(d.releasedCodes() == std::vector<std::string>{"IDO", "PRO", "UAI", "DIV"});
+  CHECK(d.released[1].values == std::vector<std::string>{"National_elv"});
+  CHECK(d.released[2].values == std::vector<std::string>{"0561534N"});
+  CHECK(d.released[3].values == std::vector<std::string>{"3A"});
+  CHECK(d.released[0].values.front() ==
+        *pseudonyms().pseudonym(demo::kPublisherA, demo::kEnt, demo::kPupil));
+}
+
+TEST_CASE_METHOD(Demo, "The demo teacher's launch of resource A adds names and e-mail",
+                 "[store][demo]") {
+  const auto d = launch(demo::kTeacher, demo::kResourceA);
+  REQUIRE(d.entitled);
+  CHECK(d.releasedCodes() == std::vector<std::string>{"IDO", "PRO", "UAI", "PRE", "NOM", "P_MEL"});
+}
+
+TEST_CASE_METHOD(Demo,
+                 "Resource B gets IDO and PRO only, through the establishment-wide subscription",
+                 "[store][demo]") {
+  const auto d = launch(demo::kUnassignedPupil, demo::kResourceB);
+  REQUIRE(d.entitled);
+  CHECK(d.releasedCodes() == std::vector<std::string>{"IDO", "PRO"});
+  // Another publisher, another pseudonym.
+  CHECK(d.released[0].values.front() !=
+        *pseudonyms().pseudonym(demo::kPublisherA, demo::kEnt, demo::kUnassignedPupil));
+}
+
+TEST_CASE_METHOD(Demo, "A pupil of an unassigned class is refused resource A", "[store][demo]") {
+  const auto d = launch(demo::kUnassignedPupil, demo::kResourceA);
+  CHECK_FALSE(d.entitled);
+  CHECK(d.refusal == policy::Refusal::kNotAssigned);
+  CHECK(d.released.empty());
+
+  // The audit row of that refusal.
+  auto in = *store::loadLaunchInputs(db_, demo::kEnt, demo::kUnassignedPupil, demo::kUai,
+                                     demo::kResourceA);
+  const auto row = store::launchAudit(in.person, in.contract, d, "req-9", 1000);
+  REQUIRE(store::writeAudit(db_, row).has_value());
+  const auto rows = store::listAudit(db_, 0);
+  REQUIRE(rows->size() == 1);
+  CHECK((*rows)[0].outcome == "refused");
+  CHECK((*rows)[0].reason == "not_assigned");
+  CHECK((*rows)[0].publisher_id == demo::kPublisherA);
+  CHECK((*rows)[0].profile == "National_elv");
+}
+
+TEST_CASE_METHOD(Demo, "Launch inputs carry the resource and its publisher's SP", "[store][demo]") {
+  const auto in =
+      store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceA);
+  REQUIRE(in.has_value());
+  CHECK(in->ent.idp_entity_id == "https://ent.demo.test/idp");
+  CHECK(in->resource.url == "https://edition-a.demo.test/resource");
+  CHECK(in->resource.login_url == "https://edition-a.demo.test/login");
+  CHECK(in->contract.launch_mode == policy::LaunchMode::kBounce);
+  CHECK(in->publisher.sp_entity_id == "https://edition-a.demo.test/sp/metadata");
+  CHECK(store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceB)
+            ->contract.launch_mode == policy::LaunchMode::kDirect);
+
+  CHECK(store::loadLaunchInputs(db_, "NOPE", demo::kPupil, demo::kUai, demo::kResourceA)
+            .error()
+            .code == ErrorCode::kUnknownPeer);
+  CHECK(store::loadLaunchInputs(db_, demo::kEnt, "nobody", demo::kUai, demo::kResourceA)
+            .error()
+            .code == ErrorCode::kUnknownUser);
+  CHECK(store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, "0000000X", demo::kResourceA)
+            .error()
+            .code == ErrorCode::kNotEntitled);
+  CHECK(store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, "ark:/none")
+            .error()
+            .code == ErrorCode::kUnknownResource);
+  CHECK_FALSE(db_.inTransaction());
+}
+
+TEST_CASE_METHOD(Demo, "Demo data loads twice without change to the decision", "[store][demo]") {
+  REQUIRE(store::loadDemoData(db_).has_value());
+  CHECK(launch(demo::kPupil, demo::kResourceA).releasedCodes() ==
+        std::vector<std::string>{"IDO", "PRO", "UAI", "DIV"});
+  CHECK(store::policyHistory(db_)->size() == 1);
+}
+
+TEST_CASE_METHOD(Demo, "Default ceilings never give a pupil's e-mail, and explain says so",
+                 "[store][demo]") {
+  store::SqlPolicySource source(db_);
+  const auto policy = *source.currentPolicy();
+  CHECK_FALSE(policy.ceilings.allows(policy::Profile::kElv, "manuel", "P_MEL"));
+  CHECK(policy.catalogue.size() == 12);
+  auto contract = *store::findContract(db_, demo::kResourceA);
+  contract.declared[policy::Profile::kElv].push_back({"P_MEL", "newsletter"});
+  const auto x = policy::explain(policy::Profile::kElv, contract, policy);
+  bool found = false;
+  for (const auto& w : x.withheld) {
+    if (w.code == "P_MEL") {
+      found = true;
+      CHECK(w.reason == policy::WithheldReason::kAboveCeiling);
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("Demo peers are parameters", "[store][demo]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("demo.db"));
+  REQUIRE(store::migrate(db).has_value());
+  store::DemoPeers peers;
+  peers.ent_idp_entity_id = "http://localhost:8081/idp";
+  peers.publisher_a_base_url = "http://localhost:9001";
+  REQUIRE(store::loadDemoData(db, peers).has_value());
+  CHECK(store::findEnt(db, demo::kEnt)->idp_entity_id == "http://localhost:8081/idp");
+  CHECK(store::findResource(db, demo::kResourceA)->url == "http://localhost:9001/resource");
+}
+
+TEST_CASE("Demo data on an unmigrated database fails and leaves nothing", "[store][demo]") {
+  test::TempDir dir;
+  auto db = test::openDb(dir.file("raw.db"));
+  REQUIRE_FALSE(store::loadDemoData(db).has_value());
+  CHECK_FALSE(db.inTransaction());
+}
