@@ -6,6 +6,8 @@ namespace garde::broker::commands {
 
 void registerAll(CLI::App& app) {
   addServe(app);
+  addSamlInspect(app);
+  addMetadataVerify(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

@@ -30,6 +30,12 @@ inline constexpr int kExitUsage = 2;
 /// `garde serve [--config FILE] [--demo [--demo-dir DIR]]` (broker/commands/serve.cpp).
 void addServe(CLI::App& app);
 
+/// `garde saml inspect ...` (broker/commands/saml_inspect.cpp).
+void addSamlInspect(CLI::App& app);
+
+/// `garde metadata verify FILE [--cert FILE]` (broker/commands/metadata_verify.cpp).
+void addMetadataVerify(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 

@@ -1,0 +1,196 @@
+#include "broker/router.h"
+
+#include <catch2/catch.hpp>
+#include <stdexcept>
+
+#include "broker/metrics.h"
+#include "broker/request.h"
+
+using garde::broker::Metrics;
+using garde::broker::Request;
+using garde::broker::Response;
+using garde::broker::Router;
+
+namespace {
+
+Request makeRequest(std::string method, std::string path) {
+  Request r;
+  r.method = std::move(method);
+  r.path = path;
+  r.target = std::move(path);
+  return r;
+}
+
+Response echoRoute(const Request& req) {
+  std::string body = req.route;
+  for (const auto& [k, v] : req.path_params) {
+    body += " " + k + "=" + v;
+  }
+  return Response::text(200, body);
+}
+
+}  // namespace
+
+TEST_CASE("Router matches literal and {param} segments", "[broker][router]") {
+  Router router;
+  router.get("/launch/{resourceId}", echoRoute);
+  router.get("/ressources/{idENT}/{UAI}/{id}", echoRoute);
+  router.get("/saml/idp/metadata", echoRoute);
+  router.post("/saml/sp/acs", echoRoute);
+
+  SECTION("a {param} is percent-decoded") {
+    Request req = makeRequest("GET", "/launch/ark%3A%2F12345");
+    const Response res = router.dispatch(req);
+    CHECK(res.status == 200);
+    CHECK(res.body == "/launch/{resourceId} resourceId=ark:/12345");
+    CHECK(req.route == "/launch/{resourceId}");
+    REQUIRE(req.pathParam("resourceId") != nullptr);
+    CHECK(*req.pathParam("resourceId") == "ark:/12345");
+  }
+  SECTION("several params") {
+    Request req = makeRequest("GET", "/ressources/ent1/0750001A/r42");
+    CHECK(router.dispatch(req).body == "/ressources/{idENT}/{UAI}/{id} UAI=0750001A id=r42 idENT=ent1");
+  }
+  SECTION("an encoded slash does not split a segment") {
+    Request req = makeRequest("GET", "/launch/a%2Fb");
+    CHECK(router.dispatch(req).status == 200);
+    Request two = makeRequest("GET", "/launch/a/b");
+    CHECK(router.dispatch(two).status == 404);
+  }
+  SECTION("an empty param does not match") {
+    Request req = makeRequest("GET", "/launch/");
+    CHECK(router.dispatch(req).status == 404);
+  }
+  SECTION("unknown path is 404 and leaves route empty") {
+    Request req = makeRequest("GET", "/nope");
+    const Response res = router.dispatch(req);
+    CHECK(res.status == 404);
+    CHECK(req.route.empty());
+  }
+  SECTION("known path, wrong method is 405 with Allow") {
+    Request req = makeRequest("GET", "/saml/sp/acs");
+    const Response res = router.dispatch(req);
+    CHECK(res.status == 405);
+    REQUIRE(res.header("allow") != nullptr);
+    CHECK(*res.header("Allow") == "POST");
+  }
+  SECTION("HEAD falls back to GET") {
+    Request req = makeRequest("HEAD", "/saml/idp/metadata");
+    CHECK(router.dispatch(req).status == 200);
+  }
+  SECTION("a malformed escape in a param is 400") {
+    Request req = makeRequest("GET", "/launch/%zz");
+    CHECK(router.dispatch(req).status == 400);
+  }
+}
+
+TEST_CASE("Router prefers literal segments over params", "[broker][router]") {
+  Router router;
+  router.get("/api/{x}", echoRoute);
+  router.get("/api/status", echoRoute);
+  Request req = makeRequest("GET", "/api/status");
+  CHECK(router.dispatch(req).body == "/api/status");
+  Request other = makeRequest("GET", "/api/other");
+  CHECK(router.dispatch(other).body == "/api/{x} x=other");
+}
+
+TEST_CASE("Router refuses malformed and duplicate patterns", "[broker][router]") {
+  Router router;
+  router.get("/a/{id}", echoRoute);
+  CHECK_THROWS_AS(router.get("/a/{other}", echoRoute), std::invalid_argument);
+  CHECK_THROWS_AS(router.get("no-slash", echoRoute), std::invalid_argument);
+  CHECK_THROWS_AS(router.get("/a/{unclosed", echoRoute), std::invalid_argument);
+  CHECK_THROWS_AS(router.get("/a/x{y}", echoRoute), std::invalid_argument);
+  CHECK_NOTHROW(router.post("/a/{id}", echoRoute));
+  CHECK(router.patterns() == std::vector<std::string>{"GET /a/{id}", "POST /a/{id}"});
+}
+
+TEST_CASE("Handler exceptions propagate out of the router", "[broker][router]") {
+  Router router;
+  router.get("/boom", [](const Request&) -> Response { throw std::runtime_error("boom"); });
+  Request req = makeRequest("GET", "/boom");
+  CHECK_THROWS_WITH(router.dispatch(req), "boom");
+}
+
+TEST_CASE("Operator routes: healthz, readyz, metrics", "[broker][router]") {
+  Router router;
+  bool ready = false;
+  garde::broker::addOperatorRoutes(router, [&] { return ready; }, [] { return std::string("m 1\n"); });
+  Request health = makeRequest("GET", "/healthz");
+  const Response h = router.dispatch(health);
+  CHECK(h.status == 200);
+  CHECK(h.body == "ok\n");
+  Request r1 = makeRequest("GET", "/readyz");
+  CHECK(router.dispatch(r1).status == 503);
+  ready = true;
+  Request r2 = makeRequest("GET", "/readyz");
+  CHECK(router.dispatch(r2).status == 200);
+  Request m = makeRequest("GET", "/metrics");
+  const Response mr = router.dispatch(m);
+  CHECK(mr.body == "m 1\n");
+  CHECK(mr.header("content-type")->find("version=0.0.4") != std::string::npos);
+}
+
+TEST_CASE("Query and form decoding", "[broker][request]") {
+  auto p = garde::broker::parseUrlEncoded("SAMLRequest=a%2Bb%3D&RelayState=x+y&flag&=v&a=1&a=2");
+  REQUIRE(p.has_value());
+  CHECK(p->find("SAMLRequest")->second == "a+b=");
+  CHECK(p->find("RelayState")->second == "x y");
+  CHECK(p->find("flag")->second.empty());
+  CHECK(p->count("a") == 2);
+  CHECK(p->begin()->first.empty());  // "=v" keeps an empty name; a flow ignores it
+  auto bad = garde::broker::parseUrlEncoded("a=%G1");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code == garde::core::ErrorCode::kBadEncoding);
+}
+
+TEST_CASE("Cookie parsing and Set-Cookie formatting", "[broker][request]") {
+  std::map<std::string, std::string, std::less<>> cookies;
+  garde::broker::parseCookieHeader("a=1; b=\"two\";c=3; a=ignored; broken; =x", cookies);
+  CHECK(cookies == std::map<std::string, std::string, std::less<>>{{"a", "1"}, {"b", "two"}, {"c", "3"}});
+
+  garde::broker::SetCookie c;
+  c.name = "garde_tx";
+  c.value = "abc";
+  c.max_age = 300;
+  c.same_site = garde::broker::SameSite::kNone;
+  CHECK(garde::broker::formatSetCookie(c, true) == "garde_tx=abc; Path=/; Max-Age=300; Secure; HttpOnly; SameSite=None");
+  c.same_site = garde::broker::SameSite::kLax;
+  c.max_age.reset();
+  CHECK(garde::broker::formatSetCookie(c, false) == "garde_tx=abc; Path=/; HttpOnly; SameSite=Lax");
+}
+
+TEST_CASE("Metrics expose counts by route pattern and status class, histograms and decisions",
+          "[broker][metrics]") {
+  Metrics m;
+  m.observeRequest("/launch/{resourceId}", 302, 0.003);
+  m.observeRequest("/launch/{resourceId}", 302, 0.2);
+  m.observeRequest("/launch/{resourceId}", 403, 20.0);
+  m.observeRequest("", 404, 0.0001);
+  m.decision("refused", "not_entitled");
+  m.decision("refused", "not_entitled");
+  m.decision("released", "ok");
+  const std::string text = m.exposition();
+  CAPTURE(text);
+  CHECK_THAT(text, Catch::Contains("garde_http_requests_total{route=\"/launch/{resourceId}\",code=\"3xx\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_requests_total{route=\"/launch/{resourceId}\",code=\"4xx\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_requests_total{route=\"unmatched\",code=\"4xx\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"0.005\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"0.25\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"10\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"+Inf\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_request_duration_seconds_count{route=\"/launch/{resourceId}\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("garde_decisions_total{outcome=\"refused\",reason=\"not_entitled\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("garde_decisions_total{outcome=\"released\",reason=\"ok\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE garde_http_request_duration_seconds histogram\n"));
+}
+
+TEST_CASE("Metrics escape label values", "[broker][metrics]") {
+  Metrics m;
+  m.decision("a\"b", "c\\d\ne");
+  CHECK_THAT(m.exposition(), Catch::Contains("outcome=\"a\\\"b\",reason=\"c\\\\d\\ne\""));
+}
