@@ -10,7 +10,8 @@
 
 int main(int argc, char** argv) {
   namespace commands = garde::broker::commands;
-  CLI::App app{"garde: a SAML identity proxy between school portals (ENTs) and resource publishers", "garde"};
+  CLI::App app{"garde: a SAML identity proxy between school portals (ENTs) and resource publishers",
+               "garde"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "garde 0.1.0");
   commands::registerAll(app);

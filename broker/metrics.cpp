@@ -45,7 +45,7 @@ struct Metrics::Counter {
 };
 
 struct Metrics::Endpoint {
-  std::array<std::atomic<std::uint64_t>, 5> by_class{};  ///< 1xx..5xx
+  std::array<std::atomic<std::uint64_t>, 5> by_class{};                          ///< 1xx..5xx
   std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> buckets{};  ///< last is +Inf
   std::atomic<std::uint64_t> sum_micros{0};
 };
@@ -83,7 +83,8 @@ void Metrics::observeRequest(std::string_view route, int status, double seconds)
   // Buckets are stored non-cumulative and summed at exposition: one increment per observation.
   e.buckets[b].fetch_add(1, std::memory_order_relaxed);
   const double micros = std::max(0.0, seconds) * 1e6;
-  e.sum_micros.fetch_add(static_cast<std::uint64_t>(std::llround(micros)), std::memory_order_relaxed);
+  e.sum_micros.fetch_add(static_cast<std::uint64_t>(std::llround(micros)),
+                         std::memory_order_relaxed);
 }
 
 void Metrics::decision(std::string_view outcome, std::string_view reason) {
@@ -112,7 +113,9 @@ void Metrics::requestFinished() noexcept { in_flight_.fetch_sub(1, std::memory_o
 std::string Metrics::exposition() const {
   std::shared_lock lock(mutex_);
   std::string out;
-  out += "# HELP garde_http_requests_total HTTP requests answered, by route pattern and status class.\n";
+  out +=
+      "# HELP garde_http_requests_total HTTP requests answered, by route pattern and status "
+      "class.\n";
   out += "# TYPE garde_http_requests_total counter\n";
   for (const auto& [route, e] : endpoints_) {
     for (std::size_t c = 0; c < e->by_class.size(); ++c) {
@@ -120,11 +123,12 @@ std::string Metrics::exposition() const {
       if (n == 0) {
         continue;
       }
-      out += "garde_http_requests_total{route=\"" + escapeLabel(route) + "\",code=\"" + std::to_string(c + 1) +
-             "xx\"} " + std::to_string(n) + "\n";
+      out += "garde_http_requests_total{route=\"" + escapeLabel(route) + "\",code=\"" +
+             std::to_string(c + 1) + "xx\"} " + std::to_string(n) + "\n";
     }
   }
-  out += "# HELP garde_http_request_duration_seconds Time from a complete request to its response.\n";
+  out +=
+      "# HELP garde_http_request_duration_seconds Time from a complete request to its response.\n";
   out += "# TYPE garde_http_request_duration_seconds histogram\n";
   for (const auto& [route, e] : endpoints_) {
     const std::string label = "route=\"" + escapeLabel(route) + "\"";
@@ -137,8 +141,10 @@ std::string Metrics::exposition() const {
     }
     // Reads are not one snapshot; _count uses the bucket total so the histogram stays consistent.
     out += "garde_http_request_duration_seconds_sum{" + label + "} " +
-           formatDouble(static_cast<double>(e->sum_micros.load(std::memory_order_relaxed)) / 1e6) + "\n";
-    out += "garde_http_request_duration_seconds_count{" + label + "} " + std::to_string(cumulative) + "\n";
+           formatDouble(static_cast<double>(e->sum_micros.load(std::memory_order_relaxed)) / 1e6) +
+           "\n";
+    out += "garde_http_request_duration_seconds_count{" + label + "} " +
+           std::to_string(cumulative) + "\n";
   }
   out += "# HELP garde_decisions_total Flow decisions, by outcome and reason.\n";
   out += "# TYPE garde_decisions_total counter\n";
@@ -150,7 +156,8 @@ std::string Metrics::exposition() const {
   }
   out += "# HELP garde_http_in_flight Requests being handled now.\n";
   out += "# TYPE garde_http_in_flight gauge\n";
-  out += "garde_http_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
+  out +=
+      "garde_http_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
   return out;
 }
 

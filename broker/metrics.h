@@ -6,9 +6,9 @@
 ///   garde_http_request_duration_seconds{route}       histogram, fixed buckets (kLatencyBuckets)
 ///   garde_decisions_total{outcome,reason}            counter, for the flows (release, refusal...)
 ///   garde_http_in_flight                             gauge
-/// `route` is the route *pattern* ("/launch/{resourceId}"), never the raw path, so cardinality stays
-/// bounded; requests no route matched are labelled "unmatched". Label values are chosen by code,
-/// never by the client.
+/// `route` is the route *pattern* ("/launch/{resourceId}"), never the raw path, so cardinality
+/// stays bounded; requests no route matched are labelled "unmatched". Label values are chosen by
+/// code, never by the client.
 ///
 /// Thread-safety: every member is safe from any thread. A series is created once under an exclusive
 /// lock; afterwards recording takes a shared lock and relaxed atomic increments (no contention
@@ -39,8 +39,8 @@ class Metrics {
   /// Records one answered request. `route` empty means "unmatched".
   void observeRequest(std::string_view route, int status, double seconds);
 
-  /// Counts one flow decision, e.g. decision("refused", "not_entitled"), decision("released", "ok").
-  /// Both values must come from a fixed set in code (they become label values).
+  /// Counts one flow decision, e.g. decision("refused", "not_entitled"), decision("released",
+  /// "ok"). Both values must come from a fixed set in code (they become label values).
   void decision(std::string_view outcome, std::string_view reason);
 
   /// In-flight requests gauge: +1 when a request starts being handled, -1 when answered.
@@ -57,7 +57,8 @@ class Metrics {
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
-  std::map<std::string, std::unique_ptr<Counter>, std::less<>> decisions_;  ///< key "outcome\0reason"
+  std::map<std::string, std::unique_ptr<Counter>, std::less<>>
+      decisions_;  ///< key "outcome\0reason"
   std::atomic<std::int64_t> in_flight_{0};
 };
 

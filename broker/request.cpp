@@ -18,7 +18,8 @@ bool iequals(std::string_view a, std::string_view b) {
     return false;
   }
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -37,11 +38,15 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-const std::string* Request::header(std::string_view lower_name) const { return first(headers, lower_name); }
+const std::string* Request::header(std::string_view lower_name) const {
+  return first(headers, lower_name);
+}
 const std::string* Request::queryParam(std::string_view name) const { return first(query, name); }
 const std::string* Request::formField(std::string_view name) const { return first(form, name); }
 const std::string* Request::cookie(std::string_view name) const { return first(cookies, name); }
-const std::string* Request::pathParam(std::string_view name) const { return first(path_params, name); }
+const std::string* Request::pathParam(std::string_view name) const {
+  return first(path_params, name);
+}
 
 Response& Response::setHeader(std::string_view name, std::string value) {
   for (auto it = headers.begin(); it != headers.end();) {
@@ -102,7 +107,8 @@ core::Result<Params> parseUrlEncoded(std::string_view text) {
     }
     const std::size_t eq = pair.find('=');
     auto name = core::urlDecode(pair.substr(0, eq));
-    auto value = core::urlDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto value =
+        core::urlDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!name || !value) {
       return core::fail(core::ErrorCode::kBadEncoding, "malformed percent-encoding in a parameter");
     }
@@ -111,7 +117,8 @@ core::Result<Params> parseUrlEncoded(std::string_view text) {
   return out;
 }
 
-void parseCookieHeader(std::string_view value, std::map<std::string, std::string, std::less<>>& out) {
+void parseCookieHeader(std::string_view value,
+                       std::map<std::string, std::string, std::less<>>& out) {
   while (!value.empty()) {
     const std::size_t semi = value.find(';');
     const std::string_view pair = trim(value.substr(0, semi));
@@ -143,40 +150,71 @@ std::string formatSetCookie(const SetCookie& c, bool over_tls) {
     out += "; HttpOnly";
   }
   switch (c.same_site) {
-    case SameSite::kLax: out += "; SameSite=Lax"; break;
-    case SameSite::kStrict: out += "; SameSite=Strict"; break;
-    case SameSite::kNone: out += "; SameSite=None"; break;
+    case SameSite::kLax:
+      out += "; SameSite=Lax";
+      break;
+    case SameSite::kStrict:
+      out += "; SameSite=Strict";
+      break;
+    case SameSite::kNone:
+      out += "; SameSite=None";
+      break;
   }
   return out;
 }
 
 std::string_view statusReason(int status) noexcept {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "";
   }
 }
 

@@ -23,15 +23,16 @@ using Params = std::multimap<std::string, std::string, std::less<>>;
 
 /// An inbound HTTP request, fully read and decoded.
 struct Request {
-  std::string method;      ///< "GET", "POST", ... as sent (upper-case by convention)
-  std::string target;      ///< request-target as sent: "/saml/sp/acs?x=1"
-  std::string path;        ///< target without the query, NOT percent-decoded (routing is on raw segments)
-  Params query;            ///< decoded query parameters ('+' is a space)
-  Params headers;          ///< lower-cased names; repeated headers keep each value
-  std::map<std::string, std::string, std::less<>> cookies;  ///< from Cookie; first wins on duplicates
-  Params form;             ///< decoded fields of an application/x-www-form-urlencoded body
-  std::string body;        ///< raw body (also for form posts)
-  std::string peer;        ///< client IP address (no port)
+  std::string method;  ///< "GET", "POST", ... as sent (upper-case by convention)
+  std::string target;  ///< request-target as sent: "/saml/sp/acs?x=1"
+  std::string path;  ///< target without the query, NOT percent-decoded (routing is on raw segments)
+  Params query;      ///< decoded query parameters ('+' is a space)
+  Params headers;    ///< lower-cased names; repeated headers keep each value
+  std::map<std::string, std::string, std::less<>>
+      cookies;       ///< from Cookie; first wins on duplicates
+  Params form;       ///< decoded fields of an application/x-www-form-urlencoded body
+  std::string body;  ///< raw body (also for form posts)
+  std::string peer;  ///< client IP address (no port)
   bool is_tls = false;
   std::string request_id;  ///< fresh per request, echoed as X-Request-Id; put it in every log line
   std::string route;       ///< set by Router: the matched pattern ("/launch/{resourceId}") or ""
@@ -50,10 +51,11 @@ struct Request {
 
 enum class SameSite { kLax, kStrict, kNone };
 
-/// A cookie to set. Secure is sent only over TLS (plain HTTP exists only on loopback, for development).
+/// A cookie to set. Secure is sent only over TLS (plain HTTP exists only on loopback, for
+/// development).
 struct SetCookie {
   std::string name;
-  std::string value;           ///< must already be cookie-safe (e.g. base64url)
+  std::string value;  ///< must already be cookie-safe (e.g. base64url)
   std::string path = "/";
   std::optional<std::int64_t> max_age;  ///< seconds; 0 deletes; nullopt = session cookie
   bool http_only = true;
@@ -89,7 +91,8 @@ using Handler = std::function<Response(const Request&)>;
 core::Result<Params> parseUrlEncoded(std::string_view text);
 
 /// Parses Cookie header values ("a=1; b=2"). Malformed pairs are skipped; the first of a name wins.
-void parseCookieHeader(std::string_view value, std::map<std::string, std::string, std::less<>>& out);
+void parseCookieHeader(std::string_view value,
+                       std::map<std::string, std::string, std::less<>>& out);
 
 /// Serialises a Set-Cookie header value. `over_tls` false drops Secure (loopback development only).
 std::string formatSetCookie(const SetCookie& cookie, bool over_tls);

@@ -40,7 +40,8 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
   r.pattern = std::string(pattern);
   for (std::string_view s : splitPath(pattern)) {
     const bool braces = s.find_first_of("{}") != std::string_view::npos;
-    if (braces && (!isParam(s) || s.substr(1, s.size() - 2).find_first_of("{}") != std::string_view::npos)) {
+    if (braces &&
+        (!isParam(s) || s.substr(1, s.size() - 2).find_first_of("{}") != std::string_view::npos)) {
       throw std::invalid_argument("malformed {param} in route pattern: " + std::string(pattern));
     }
     r.segments.emplace_back(s);
@@ -49,11 +50,12 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
     if (existing.method == r.method && existing.segments.size() == r.segments.size()) {
       bool same = true;
       for (std::size_t i = 0; i < r.segments.size() && same; ++i) {
-        same = existing.segments[i] == r.segments[i] || (isParam(existing.segments[i]) && isParam(r.segments[i]));
+        same = existing.segments[i] == r.segments[i] ||
+               (isParam(existing.segments[i]) && isParam(r.segments[i]));
       }
       if (same) {
-        throw std::invalid_argument("duplicate route: " + r.method + " " + r.pattern + " (already " +
-                                    existing.pattern + ")");
+        throw std::invalid_argument("duplicate route: " + r.method + " " + r.pattern +
+                                    " (already " + existing.pattern + ")");
       }
     }
   }
@@ -131,7 +133,8 @@ std::vector<std::string> Router::patterns() const {
   return out;
 }
 
-void addOperatorRoutes(Router& router, std::function<bool()> ready, std::function<std::string()> metrics_text) {
+void addOperatorRoutes(Router& router, std::function<bool()> ready,
+                       std::function<std::string()> metrics_text) {
   router.get("/healthz", [](const Request&) { return Response::text(200, "ok\n"); });
   router.get("/readyz", [ready = std::move(ready)](const Request&) {
     return ready && ready() ? Response::text(200, "ready\n") : Response::text(503, "not ready\n");

@@ -18,7 +18,8 @@ namespace garde::broker {
 class Router {
  public:
   /// Adds a route. Throws std::invalid_argument on a malformed pattern (not starting with '/',
-  /// empty or unbalanced {}) or on the same method + pattern twice (a programming error at start-up).
+  /// empty or unbalanced {}) or on the same method + pattern twice (a programming error at
+  /// start-up).
   void add(std::string_view method, std::string_view pattern, Handler handler);
   void get(std::string_view pattern, Handler handler) { add("GET", pattern, std::move(handler)); }
   void post(std::string_view pattern, Handler handler) { add("POST", pattern, std::move(handler)); }
@@ -44,6 +45,7 @@ class Router {
 /// The operator endpoints every deployment has: GET /healthz (200 "ok" while the process serves),
 /// GET /readyz (200 "ready" when `ready()` says so, else 503), GET /metrics (Prometheus text).
 /// `ready` and `metrics_text` are called from I/O threads: they must be thread-safe.
-void addOperatorRoutes(Router& router, std::function<bool()> ready, std::function<std::string()> metrics_text);
+void addOperatorRoutes(Router& router, std::function<bool()> ready,
+                       std::function<std::string()> metrics_text);
 
 }  // namespace garde::broker

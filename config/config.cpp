@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <arpa/inet.h>
+#include <toml++/toml.h>
 
 #include <cctype>
 #include <fstream>
@@ -8,7 +9,6 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace garde::config {
 namespace {
@@ -42,9 +42,12 @@ std::string describe(const toml::node& node) {
     return ss.str();
   }
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    default: return "a date/time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    default:
+      return "a date/time";
   }
 }
 
@@ -106,8 +109,10 @@ class Section {
     } else if (const auto* s = n->as_string()) {
       ms = parseDuration(s->get());
     }
-    const std::string expected = "expected a duration (seconds, or a string like \"10s\", \"500ms\", "
-                                 "\"5m\") between " + format(min) + " and " + format(max);
+    const std::string expected =
+        "expected a duration (seconds, or a string like \"10s\", \"500ms\", "
+        "\"5m\") between " +
+        format(min) + " and " + format(max);
     if (!ms || *ms < min || *ms > max) {
       throw ConfigError(key(k), expected + ", got " + describe(*n));
     }
@@ -130,9 +135,10 @@ class Section {
       v = parseSize(s->get());
     }
     if (!v || *v < min || *v > max) {
-      throw ConfigError(key(k), "expected a size (bytes, or a string like \"64KiB\", \"1MiB\") between " +
-                                    std::to_string(min) + " and " + std::to_string(max) +
-                                    " bytes, got " + describe(*n));
+      throw ConfigError(key(k),
+                        "expected a size (bytes, or a string like \"64KiB\", \"1MiB\") between " +
+                            std::to_string(min) + " and " + std::to_string(max) + " bytes, got " +
+                            describe(*n));
     }
     out = *v;
   }
@@ -144,7 +150,8 @@ class Section {
     }
     for (const auto& [k, v] : *table_) {
       if (!known_.count(std::string(k.str()))) {
-        throw ConfigError(key(k.str()), "unknown key (line " + std::to_string(v.source().begin.line) +
+        throw ConfigError(key(k.str()), "unknown key (line " +
+                                            std::to_string(v.source().begin.line) +
                                             "); see docs/configuration.md");
       }
     }
@@ -225,7 +232,8 @@ const toml::table* sectionTable(const toml::table& root, std::string_view name) 
   }
   const auto* t = n->as_table();
   if (!t) {
-    throw ConfigError(std::string(name), "expected a table ([" + std::string(name) + "]), got " + describe(*n));
+    throw ConfigError(std::string(name),
+                      "expected a table ([" + std::string(name) + "]), got " + describe(*n));
   }
   return t;
 }
@@ -261,8 +269,9 @@ std::string decodeHexKey(std::string_view key_name, std::string_view hex) {
     trimmed.pop_back();
   }
   if (trimmed.size() != 64 || !isHex(trimmed)) {
-    throw ConfigError(std::string(key_name), "expected 64 hexadecimal digits (a 32-byte key), got " +
-                                                 std::to_string(trimmed.size()) + " characters");
+    throw ConfigError(std::string(key_name),
+                      "expected 64 hexadecimal digits (a 32-byte key), got " +
+                          std::to_string(trimmed.size()) + " characters");
   }
   std::string out;
   out.reserve(32);
@@ -299,7 +308,8 @@ bool isLoopbackAddress(std::string_view address) {
     return buf[0] == 127;
   }
   if (inet_pton(AF_INET6, a.c_str(), buf) == 1) {
-    static constexpr unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static constexpr unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                     0, 0, 0, 0, 0, 0, 0, 1};
     return std::equal(std::begin(buf), std::end(buf), std::begin(kLoopback6));
   }
   return false;
@@ -311,16 +321,17 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
     root = toml::parse(text);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    throw ConfigError("", "line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
-                              ": " + std::string(e.description()));
+    throw ConfigError("", "line " + std::to_string(where.line) + ", column " +
+                              std::to_string(where.column) + ": " + std::string(e.description()));
   }
 
-  static const std::set<std::string, std::less<>> kSections = {"server", "broker", "store", "state", "log"};
+  static const std::set<std::string, std::less<>> kSections = {"server", "broker", "store", "state",
+                                                               "log"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
-      throw ConfigError(std::string(k.str()), "unknown section or key (line " +
-                                                  std::to_string(v.source().begin.line) +
-                                                  "); expected one of [server], [broker], [store], [state], [log]");
+      throw ConfigError(std::string(k.str()),
+                        "unknown section or key (line " + std::to_string(v.source().begin.line) +
+                            "); expected one of [server], [broker], [store], [state], [log]");
     }
   }
 
@@ -352,16 +363,20 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
   if (s.plain_http_loopback) {
     if (!isLoopbackAddress(s.listen_address)) {
-      throw ConfigError("server.plain_http_loopback",
-                        "plain HTTP is allowed only on a loopback listen address (127.0.0.1 or ::1), "
-                        "but server.listen_address is " + quote(s.listen_address));
+      throw ConfigError(
+          "server.plain_http_loopback",
+          "plain HTTP is allowed only on a loopback listen address (127.0.0.1 or ::1), "
+          "but server.listen_address is " +
+              quote(s.listen_address));
     }
   } else {
     if (s.tls_cert_file.empty()) {
-      throw ConfigError("server.tls_cert_file", "required (HTTPS), unless plain_http_loopback = true");
+      throw ConfigError("server.tls_cert_file",
+                        "required (HTTPS), unless plain_http_loopback = true");
     }
     if (s.tls_key_file.empty()) {
-      throw ConfigError("server.tls_key_file", "required (HTTPS), unless plain_http_loopback = true");
+      throw ConfigError("server.tls_key_file",
+                        "required (HTTPS), unless plain_http_loopback = true");
     }
   }
 
@@ -375,12 +390,15 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   broker.duration("clock_skew", b.clock_skew, 0ms, milliseconds(1h));
   broker.rejectUnknown();
   if (b.base_url.empty()) {
-    throw ConfigError("broker.base_url", "required: the public URL of the broker, e.g. \"https://garde.example.org\"");
+    throw ConfigError("broker.base_url",
+                      "required: the public URL of the broker, e.g. \"https://garde.example.org\"");
   }
   validateBaseUrl(b.base_url);
   if (b.base_url.rfind("http://", 0) == 0 && !s.plain_http_loopback) {
-    throw ConfigError("broker.base_url", "expected an https:// URL (plain http:// only with "
-                                         "server.plain_http_loopback = true), got " + quote(b.base_url));
+    throw ConfigError("broker.base_url",
+                      "expected an https:// URL (plain http:// only with "
+                      "server.plain_http_loopback = true), got " +
+                          quote(b.base_url));
   }
   if (b.idp_entity_id.empty()) {
     b.idp_entity_id = b.base_url + "/saml/idp/metadata";
@@ -392,10 +410,12 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
     throw ConfigError("broker.sp_entity_id", "must differ from broker.idp_entity_id");
   }
   if (b.signing_key_file.empty()) {
-    throw ConfigError("broker.signing_key_file", "required: PEM private key that signs assertions and metadata");
+    throw ConfigError("broker.signing_key_file",
+                      "required: PEM private key that signs assertions and metadata");
   }
   if (b.signing_cert_file.empty()) {
-    throw ConfigError("broker.signing_cert_file", "required: PEM certificate of broker.signing_key_file");
+    throw ConfigError("broker.signing_cert_file",
+                      "required: PEM certificate of broker.signing_key_file");
   }
 
   Section store(sectionTable(root, "store"), "store");
@@ -410,7 +430,8 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   state.string("token_key", c.state.token_key_hex);
   state.rejectUnknown();
   if (c.state.token_key_file.empty() == c.state.token_key_hex.empty()) {
-    throw ConfigError("state.token_key_file", "set exactly one of state.token_key_file and state.token_key");
+    throw ConfigError("state.token_key_file",
+                      "set exactly one of state.token_key_file and state.token_key");
   }
   if (!c.state.token_key_hex.empty()) {
     decodeHexKey("state.token_key", c.state.token_key_hex);
@@ -422,12 +443,14 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   log.string("audit_file", c.log.audit_file);
   log.rejectUnknown();
   if (!core::parseLogLevel(level, c.log.level)) {
-    throw ConfigError("log.level", "expected one of \"debug\", \"info\", \"warn\", \"error\", \"off\", got " +
-                                       quote(level));
+    throw ConfigError(
+        "log.level",
+        "expected one of \"debug\", \"info\", \"warn\", \"error\", \"off\", got " + quote(level));
   }
 
-  for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &b.signing_key_file, &b.signing_cert_file,
-                         &c.store.database, &c.state.token_key_file, &c.log.audit_file}) {
+  for (std::string* p :
+       {&s.tls_cert_file, &s.tls_key_file, &b.signing_key_file, &b.signing_cert_file,
+        &c.store.database, &c.state.token_key_file, &c.log.audit_file}) {
     resolvePath(*p, base_dir);
   }
   return c;
@@ -487,9 +510,11 @@ std::string readTokenKey(const StateConfig& state) {
     return decodeHexKey("state.token_key", state.token_key_hex);
   }
   if (state.token_key_file.empty()) {
-    throw ConfigError("state.token_key_file", "set exactly one of state.token_key_file and state.token_key");
+    throw ConfigError("state.token_key_file",
+                      "set exactly one of state.token_key_file and state.token_key");
   }
-  return decodeHexKey("state.token_key_file", readKeyedFile("state.token_key_file", state.token_key_file));
+  return decodeHexKey("state.token_key_file",
+                      readKeyedFile("state.token_key_file", state.token_key_file));
 }
 
 }  // namespace garde::config

@@ -35,12 +35,12 @@ class ConfigError : public std::runtime_error {
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";  ///< an IP literal (v4 or v6); "0.0.0.0" for all
   std::uint16_t port = 8443;
-  std::string tls_cert_file;                 ///< PEM chain, leaf first; required unless plain HTTP
-  std::string tls_key_file;                  ///< PEM private key
-  bool plain_http_loopback = false;          ///< plain HTTP, allowed only on a loopback address
-  unsigned threads = 0;                      ///< I/O threads; 0 = one per hardware core
-  std::size_t body_limit = 1024 * 1024;      ///< bytes; larger bodies get 413
-  std::size_t header_limit = 16 * 1024;      ///< bytes of request line + headers; larger get 431
+  std::string tls_cert_file;             ///< PEM chain, leaf first; required unless plain HTTP
+  std::string tls_key_file;              ///< PEM private key
+  bool plain_http_loopback = false;      ///< plain HTTP, allowed only on a loopback address
+  unsigned threads = 0;                  ///< I/O threads; 0 = one per hardware core
+  std::size_t body_limit = 1024 * 1024;  ///< bytes; larger bodies get 413
+  std::size_t header_limit = 16 * 1024;  ///< bytes of request line + headers; larger get 431
   std::chrono::milliseconds header_timeout{10'000};  ///< TLS handshake + request line and headers
   std::chrono::milliseconds body_timeout{30'000};    ///< reading the body, writing the response
   std::chrono::milliseconds idle_timeout{60'000};    ///< keep-alive wait for the next request
@@ -49,12 +49,13 @@ struct ServerConfig {
 
 /// [broker]: the broker's identity on both sides.
 struct BrokerConfig {
-  std::string base_url;           ///< public URL, e.g. "https://garde.example.org" (no trailing '/')
-  std::string idp_entity_id;      ///< default: base_url + "/saml/idp/metadata"
-  std::string sp_entity_id;       ///< default: base_url + "/saml/sp/metadata"
-  std::string signing_key_file;   ///< PEM private key used to sign assertions and metadata
+  std::string base_url;          ///< public URL, e.g. "https://garde.example.org" (no trailing '/')
+  std::string idp_entity_id;     ///< default: base_url + "/saml/idp/metadata"
+  std::string sp_entity_id;      ///< default: base_url + "/saml/sp/metadata"
+  std::string signing_key_file;  ///< PEM private key used to sign assertions and metadata
   std::string signing_cert_file;  ///< PEM certificate of that key, published in metadata
-  std::chrono::seconds clock_skew{180};  ///< tolerance on peers' NotBefore/NotOnOrAfter/IssueInstant
+  std::chrono::seconds clock_skew{
+      180};  ///< tolerance on peers' NotBefore/NotOnOrAfter/IssueInstant
 };
 
 /// [store]
@@ -62,7 +63,8 @@ struct StoreConfig {
   std::string database = "garde.db";  ///< SQLite file (resolved against the config's directory)
 };
 
-/// [state]: the key that seals state tokens (SSO transaction, launch cookie). Exactly one of the two.
+/// [state]: the key that seals state tokens (SSO transaction, launch cookie). Exactly one of the
+/// two.
 struct StateConfig {
   std::string token_key_file;  ///< file holding 64 hex digits (32 bytes)
   std::string token_key_hex;   ///< the same, inline (key `token_key`)

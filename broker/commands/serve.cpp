@@ -31,11 +31,13 @@ constexpr core::Logger kLog("broker.serve");
 void writeFile(const std::string& path, const std::string& content, bool secret) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   // Secrets are created 0600 from the start (no window where they are world-readable).
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
   if (fd < 0) {
     throw std::runtime_error("cannot write " + path);
   }
-  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  const bool ok =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   ::close(fd);
   if (!ok) {
     throw std::runtime_error("cannot write " + path);
@@ -46,11 +48,13 @@ bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
 /// Loads the signing credential, naming the config key at fault.
 saml::Credential loadSigning(const config::BrokerConfig& b) {
-  auto key = saml::PrivateKey::fromPem(config::readKeyedFile("broker.signing_key_file", b.signing_key_file));
+  auto key = saml::PrivateKey::fromPem(
+      config::readKeyedFile("broker.signing_key_file", b.signing_key_file));
   if (!key) {
     throw config::ConfigError("broker.signing_key_file", key.error().detail);
   }
-  auto cert = saml::Certificate::fromPem(config::readKeyedFile("broker.signing_cert_file", b.signing_cert_file));
+  auto cert = saml::Certificate::fromPem(
+      config::readKeyedFile("broker.signing_cert_file", b.signing_cert_file));
   if (!cert) {
     throw config::ConfigError("broker.signing_cert_file", cert.error().detail);
   }
@@ -93,13 +97,15 @@ void prepareDemoFiles(const config::Config& demo) {
   const auto& b = demo.broker;
   if (!exists(b.signing_key_file) || !exists(b.signing_cert_file)) {
     const saml::PrivateKey key = saml::PrivateKey::generateRsa(2048);
-    const saml::Certificate cert = saml::selfSign(key, "garde demo signing", core::systemNow(), 3650);
+    const saml::Certificate cert =
+        saml::selfSign(key, "garde demo signing", core::systemNow(), 3650);
     writeFile(b.signing_key_file, key.pem(), true);
     writeFile(b.signing_cert_file, cert.pem(), false);
     kLog.info("demo: generated a signing key", {{"file", b.signing_key_file}});
   }
   if (!demo.state.token_key_file.empty() && !exists(demo.state.token_key_file)) {
-    writeFile(demo.state.token_key_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n", true);
+    writeFile(demo.state.token_key_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n",
+              true);
   }
 }
 
@@ -111,19 +117,25 @@ int serve(const ServeOptions& options) {
   } else if (!options.config_path.empty()) {
     cfg = config::loadConfig(options.config_path);
   } else {
-    std::cerr << "garde serve: give --config FILE, or --demo to run on the embedded demo defaults\n";
+    std::cerr
+        << "garde serve: give --config FILE, or --demo to run on the embedded demo defaults\n";
     return kExitUsage;
   }
   core::setLogLevel(cfg.log.level);
 
   Metrics metrics;
   core::SystemClock clock;
-  Services services{cfg, metrics, clock, core::systemRandom(), loadSigning(cfg.broker),
+  Services services{cfg,
+                    metrics,
+                    clock,
+                    core::systemRandom(),
+                    loadSigning(cfg.broker),
                     config::readTokenKey(cfg.state)};
   Router router;
   mountRoutes(router, services);
 
-  http::Server server(serverOptions(cfg), [&router](Request& req) { return router.dispatch(req); }, &metrics);
+  http::Server server(
+      serverOptions(cfg), [&router](Request& req) { return router.dispatch(req); }, &metrics);
   server.start();
   services.ready.store(true);
   kLog.info("serving", {{"base_url", cfg.broker.base_url}, {"config", cfg.source}});
@@ -144,10 +156,12 @@ int serve(const ServeOptions& options) {
 void addServe(CLI::App& app) {
   auto options = std::make_shared<ServeOptions>();
   CLI::App* sub = app.add_subcommand("serve", "Run the broker's HTTPS server until SIGTERM/SIGINT");
-  auto* config_opt = sub->add_option("-c,--config", options->config_path, "TOML config file (docs/configuration.md)");
-  auto* demo_flag = sub->add_flag("--demo", options->demo,
-                                  "Run on the embedded demo defaults (https://localhost:8443); generates keys "
-                                  "under --demo-dir if absent");
+  auto* config_opt = sub->add_option("-c,--config", options->config_path,
+                                     "TOML config file (docs/configuration.md)");
+  auto* demo_flag =
+      sub->add_flag("--demo", options->demo,
+                    "Run on the embedded demo defaults (https://localhost:8443); generates keys "
+                    "under --demo-dir if absent");
   sub->add_option("--demo-dir", options->demo_dir, "Where --demo keeps its keys and database")
       ->capture_default_str();
   config_opt->excludes(demo_flag);

@@ -46,7 +46,8 @@ constexpr const char* kTls12Ciphers =
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -55,31 +56,34 @@ std::string newRequestId() { return core::hexEncode(core::systemRandom().bytes(1
 /// Header names a handler may not set: the server owns framing.
 bool isFramingHeader(std::string_view name) {
   const std::string n = lower(name);
-  return n == "content-length" || n == "transfer-encoding" || n == "connection" || n == "keep-alive" ||
-         n == "upgrade";
+  return n == "content-length" || n == "transfer-encoding" || n == "connection" ||
+         n == "keep-alive" || n == "upgrade";
 }
 
 ssl::context makeTlsContext(const ServerOptions& o) {
   ssl::context ctx(ssl::context::tls_server);
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
-                  ssl::context::no_compression);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use | ssl::context::no_compression);
   SSL_CTX* native = ctx.native_handle();
   if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
     throw std::runtime_error("TLS: cannot restrict the context to TLS 1.2+ with AEAD suites");
   }
   if (o.tls_cert_pem.empty() || o.tls_key_pem.empty()) {
-    throw std::runtime_error("TLS: server.tls_cert_file and server.tls_key_file are required for HTTPS");
+    throw std::runtime_error(
+        "TLS: server.tls_cert_file and server.tls_key_file are required for HTTPS");
   }
   beast::error_code ec;
   ctx.use_certificate_chain(net::buffer(o.tls_cert_pem), ec);
   if (ec) {
-    throw std::runtime_error("TLS: cannot load the certificate chain (server.tls_cert_file): " + ec.message());
+    throw std::runtime_error("TLS: cannot load the certificate chain (server.tls_cert_file): " +
+                             ec.message());
   }
   ctx.use_private_key(net::buffer(o.tls_key_pem), ssl::context::pem, ec);
   if (ec) {
-    throw std::runtime_error("TLS: cannot load the private key (server.tls_key_file): " + ec.message());
+    throw std::runtime_error("TLS: cannot load the private key (server.tls_key_file): " +
+                             ec.message());
   }
   if (SSL_CTX_check_private_key(native) != 1) {
     throw std::runtime_error("TLS: the private key does not match the certificate");
@@ -114,7 +118,8 @@ class Server::Impl {
     beast::error_code ec;
     address_ = net::ip::make_address(options_.address, ec);
     if (ec) {
-      throw std::runtime_error("server.listen_address: not an IP address: \"" + options_.address + "\"");
+      throw std::runtime_error("server.listen_address: not an IP address: \"" + options_.address +
+                               "\"");
     }
     if (options_.tls) {
       tls_.emplace(makeTlsContext(options_));
@@ -122,7 +127,8 @@ class Server::Impl {
       throw std::runtime_error(
           "refusing to serve plain HTTP on " + options_.address +
           ": plain HTTP is allowed only on a loopback address (127.0.0.1 or ::1) with "
-          "server.plain_http_loopback = true; configure server.tls_cert_file and server.tls_key_file");
+          "server.plain_http_loopback = true; configure server.tls_cert_file and "
+          "server.tls_key_file");
     }
   }
 
@@ -147,8 +153,8 @@ class Server::Impl {
       acceptor_.listen(net::socket_base::max_listen_connections, ec);
     }
     if (ec) {
-      throw std::runtime_error("cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
-                               ": " + ec.message());
+      throw std::runtime_error("cannot listen on " + options_.address + ":" +
+                               std::to_string(options_.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
     net::dispatch(acceptor_strand_, [this] { accept(); });
@@ -175,7 +181,8 @@ class Server::Impl {
     // On the acceptor's strand, so no session can be registered after the snapshot.
     notifySessions(&SessionBase::beginShutdown, /*close_acceptor=*/true);
     if (!waitForSessions(Clock::now() + grace)) {
-      kLog.warn("grace period over: closing connections still open", {{"connections", std::to_string(sessionCount())}});
+      kLog.warn("grace period over: closing connections still open",
+                {{"connections", std::to_string(sessionCount())}});
       notifySessions(&SessionBase::forceClose, false);
       waitForSessions(Clock::now() + std::chrono::seconds(2));
     }
@@ -277,7 +284,15 @@ class Server::Impl {
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  enum class State { kHandshake, kIdle, kReadingHeader, kReadingBody, kHandling, kWriting, kClosing };
+  enum class State {
+    kHandshake,
+    kIdle,
+    kReadingHeader,
+    kReadingBody,
+    kHandling,
+    kWriting,
+    kClosing
+  };
 
  public:
   template <class... Args>
@@ -292,7 +307,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void beginShutdown() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      // A request being read (body), handled or written finishes; its response says Connection: close.
+      // A request being read (body), handled or written finishes; its response says Connection:
+      // close.
       if (self->state_ == State::kHandshake || self->state_ == State::kIdle ||
           self->state_ == State::kReadingHeader) {
         self->closeNow();
@@ -316,8 +332,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if constexpr (kTls) {
       state_ = State::kHandshake;
       tcp().expires_after(opts().header_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) { self->onHandshake(ec); });
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) { self->onHandshake(ec); });
     } else {
       readRequest(/*first=*/true);
     }
@@ -341,10 +358,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // read the header with the header timeout.
       state_ = State::kIdle;
       tcp().expires_after(opts().idle_timeout);
-      stream_.async_read_some(buffer_.prepare(4096),
-                              [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                                self->onIdleData(ec, n);
-                              });
+      stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
+                                                         beast::error_code ec, std::size_t n) {
+        self->onIdleData(ec, n);
+      });
       return;
     }
     readHeader();
@@ -380,8 +397,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     state_ = State::kReadingBody;
     tcp().expires_after(opts().body_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
   }
 
   void onBody(beast::error_code ec) {
@@ -397,13 +415,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       replyError(413, "Request body too large\n");
     } else if (ec == bhttp::error::header_limit) {
       replyError(431, "Request header too large\n");
-    } else if (ec.category() == beast::error_code(bhttp::error::bad_target).category() && ec != bhttp::error::end_of_stream &&
-               ec != bhttp::error::partial_message) {
+    } else if (ec.category() == beast::error_code(bhttp::error::bad_target).category() &&
+               ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       replyError(400, "Bad request\n");  // an HTTP parse error: tell the client, then close
     } else {
       // end of stream, timeout (the header timeout closes silently), reset, TLS error, shutdown.
       if (ec == beast::error::timeout) {
-        kLog.debug("connection timed out", {{"state", state_ == State::kReadingBody ? "body" : "header"}});
+        kLog.debug("connection timed out",
+                   {{"state", state_ == State::kReadingBody ? "body" : "header"}});
       }
       closeNow();
     }
@@ -461,7 +480,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       if (const std::string* ct = req.header("content-type")) {
         const std::string media = lower(std::string_view(*ct).substr(0, ct->find(';')));
         const auto end = media.find_last_not_of(" \t");
-        if (media.substr(0, end == std::string::npos ? 0 : end + 1) == "application/x-www-form-urlencoded") {
+        if (media.substr(0, end == std::string::npos ? 0 : end + 1) ==
+            "application/x-www-form-urlencoded") {
           auto form = parseUrlEncoded(req.body);
           if (!form) {
             res = Response::text(400, "Bad request: malformed form body\n");
@@ -479,7 +499,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       try {
         res = server_.handle(req);
       } catch (const std::exception& e) {
-        kLog.error("handler failed", {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
+        kLog.error("handler failed",
+                   {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
         res = Response::text(500, "Internal error. Reference: " + req.request_id + "\n");
       } catch (...) {
         kLog.error("handler failed with a non-standard exception",
@@ -538,14 +559,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     kLog.info("request", {{"request_id", req.request_id},
                           {"method", req.method},
-                          {"route", req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route)},
+                          {"route", req.route.empty() ? std::string_view("unmatched")
+                                                      : std::string_view(req.route)},
                           {"status", std::to_string(res.status)},
                           {"ms", std::to_string(static_cast<long long>(seconds * 1000))}});
 
     state_ = State::kWriting;
     tcp().expires_after(opts().body_timeout);
     bhttp::async_write(stream_, *response_,
-                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->onWrite(ec); });
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->onWrite(ec);
+                       });
   }
 
   void onWrite(beast::error_code ec) {
@@ -562,7 +586,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     state_ = State::kClosing;
     if constexpr (kTls) {
       tcp().expires_after(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->closeNow(); });
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->closeNow(); });
     } else {
       beast::error_code ignored;
       tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -573,7 +598,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void closeNow() {
     state_ = State::kClosing;
     beast::error_code ignored;
-    tcp().socket().close(ignored);  // cancels pending operations; the session dies with its last handler
+    tcp().socket().close(
+        ignored);  // cancels pending operations; the session dies with its last handler
   }
 
   Server::Impl& server_;
@@ -613,12 +639,13 @@ void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
   std::string peer = peer_ec ? std::string() : remote.address().to_string();
   std::shared_ptr<SessionBase> session;
   if (tls_) {
-    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(peer),
-                                                                            std::move(socket), *tls_);
+    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        *this, std::move(peer), std::move(socket), *tls_);
     registerSession(s.get(), s);
     s->run();
   } else {
-    auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer), std::move(socket));
+    auto s =
+        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer), std::move(socket));
     registerSession(s.get(), s);
     s->run();
   }

@@ -27,11 +27,11 @@ struct ServerOptions {
   std::string address = "127.0.0.1";  ///< IP literal to bind
   std::uint16_t port = 0;             ///< 0 = any free port (see Server::port())
   bool tls = true;
-  std::string tls_cert_pem;           ///< chain, leaf first (required when tls)
+  std::string tls_cert_pem;  ///< chain, leaf first (required when tls)
   std::string tls_key_pem;
   /// Plain HTTP is refused unless this is set AND the address is loopback.
   bool allow_plain_http_on_loopback = false;
-  unsigned threads = 0;               ///< 0 = std::thread::hardware_concurrency()
+  unsigned threads = 0;  ///< 0 = std::thread::hardware_concurrency()
   std::size_t body_limit = 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds header_timeout{10'000};

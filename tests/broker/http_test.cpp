@@ -1,5 +1,5 @@
-// End-to-end tests of the HTTP(S) server on 127.0.0.1, port 0, with a small synchronous Beast client.
-// Timing assertions are deliberately loose: they check behaviour, not speed.
+// End-to-end tests of the HTTP(S) server on 127.0.0.1, port 0, with a small synchronous Beast
+// client. Timing assertions are deliberately loose: they check behaviour, not speed.
 #include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
@@ -60,7 +60,8 @@ ServerOptions options(bool tls) {
 Router& testRouter() {
   static Router router = [] {
     Router r;
-    garde::broker::addOperatorRoutes(r, [] { return true; }, [] { return std::string(); });
+    garde::broker::addOperatorRoutes(
+        r, [] { return true; }, [] { return std::string(); });
     r.post("/echo", [](const Request& req) {
       std::string out = "method=" + req.method + " tls=" + (req.is_tls ? "1" : "0");
       for (const auto& [k, v] : req.query) {
@@ -86,7 +87,8 @@ Router& testRouter() {
   return router;
 }
 
-std::unique_ptr<Server> startServer(ServerOptions o, garde::broker::http::ServerHandler handler = nullptr,
+std::unique_ptr<Server> startServer(ServerOptions o,
+                                    garde::broker::http::ServerHandler handler = nullptr,
                                     garde::broker::Metrics* metrics = nullptr) {
   if (!handler) {
     handler = [](Request& req) { return testRouter().dispatch(req); };
@@ -109,7 +111,9 @@ struct PlainClient {
   tcp::socket socket{ioc};
   beast::flat_buffer buffer;
 
-  explicit PlainClient(std::uint16_t port) { socket.connect({net::ip::make_address("127.0.0.1"), port}); }
+  explicit PlainClient(std::uint16_t port) {
+    socket.connect({net::ip::make_address("127.0.0.1"), port});
+  }
 
   bhttp::response<bhttp::string_body> roundTrip(bhttp::request<bhttp::string_body> req) {
     req.prepare_payload();
@@ -214,7 +218,8 @@ TEST_CASE("Plain HTTP is refused off loopback and accepted on loopback", "[broke
 TEST_CASE("HTTPS needs a matching key and certificate", "[broker][http]") {
   ServerOptions o = options(true);
   o.tls_key_pem = garde::broker::http::generateSelfSignedTls().key;
-  CHECK_THROWS_WITH(Server(o, [](Request&) { return Response::text(200, ""); }), Catch::Contains("private key"));
+  CHECK_THROWS_WITH(Server(o, [](Request&) { return Response::text(200, ""); }),
+                    Catch::Contains("private key"));
   o.tls_cert_pem = "not a certificate";
   CHECK_THROWS_AS(Server(o, [](Request&) { return Response::text(200, ""); }), std::runtime_error);
 }
@@ -230,7 +235,8 @@ TEST_CASE("Request conversion: query, form, cookies, peer, Set-Cookie", "[broker
   const auto res = client.roundTrip(req);
   CHECK(res.result_int() == 200);
   CHECK(res.body() ==
-        "method=POST tls=0 q:RelayState=a/b q:x=1 2 f:RelayState=r f:SAMLResponse=PHNhbWw+ c:garde_lang=fr "
+        "method=POST tls=0 q:RelayState=a/b q:x=1 2 f:RelayState=r f:SAMLResponse=PHNhbWw+ "
+        "c:garde_lang=fr "
         "c:other=1 peer=127.0.0.1");
   CHECK(res[bhttp::field::set_cookie] == "garde_tx=v1; Path=/; HttpOnly; SameSite=Lax");
   CHECK(res.find(bhttp::field::strict_transport_security) == res.end());  // not over plain HTTP
@@ -262,7 +268,8 @@ TEST_CASE("A handler exception is a 500 with the request id and nothing else", "
   CHECK_THAT(res.body(), !Catch::Contains("kaboom"));
   // The connection survives for the next request.
   CHECK(client.roundTrip(makeGet("/healthz")).result_int() == 200);
-  CHECK_THAT(metrics.exposition(), Catch::Contains("garde_http_requests_total{route=\"/boom\",code=\"5xx\"} 1"));
+  CHECK_THAT(metrics.exposition(),
+             Catch::Contains("garde_http_requests_total{route=\"/boom\",code=\"5xx\"} 1"));
 }
 
 TEST_CASE("A body over the limit is a 413", "[broker][http]") {
@@ -297,7 +304,8 @@ TEST_CASE("A body over the limit is a 413", "[broker][http]") {
   }
 }
 
-TEST_CASE("The header timeout closes a connection that sends an incomplete request", "[broker][http]") {
+TEST_CASE("The header timeout closes a connection that sends an incomplete request",
+          "[broker][http]") {
   auto server = startServer(options(false));  // header_timeout = 300 ms
   PlainClient client(server->port());
   net::write(client.socket, net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
@@ -363,13 +371,15 @@ TEST_CASE("Graceful shutdown lets an in-flight slow request finish", "[broker][h
   CHECK(ec);
 }
 
-TEST_CASE("Shutdown past the grace period closes a connection still reading a body", "[broker][http]") {
+TEST_CASE("Shutdown past the grace period closes a connection still reading a body",
+          "[broker][http]") {
   ServerOptions o = options(false);
   o.body_timeout = 60s;  // so only the shutdown can close it within the test's limits
   auto server = startServer(o);
   PlainClient client(server->port());
   net::write(client.socket,
-             net::buffer(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")));
+             net::buffer(std::string(
+                 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")));
   std::this_thread::sleep_for(100ms);  // let the server reach the body
   const auto started = std::chrono::steady_clock::now();
   server->stop(200ms);

@@ -49,7 +49,8 @@ TEST_CASE("Router matches literal and {param} segments", "[broker][router]") {
   }
   SECTION("several params") {
     Request req = makeRequest("GET", "/ressources/ent1/0750001A/r42");
-    CHECK(router.dispatch(req).body == "/ressources/{idENT}/{UAI}/{id} UAI=0750001A id=r42 idENT=ent1");
+    CHECK(router.dispatch(req).body ==
+          "/ressources/{idENT}/{UAI}/{id} UAI=0750001A id=r42 idENT=ent1");
   }
   SECTION("an encoded slash does not split a segment") {
     Request req = makeRequest("GET", "/launch/a%2Fb");
@@ -115,7 +116,8 @@ TEST_CASE("Handler exceptions propagate out of the router", "[broker][router]") 
 TEST_CASE("Operator routes: healthz, readyz, metrics", "[broker][router]") {
   Router router;
   bool ready = false;
-  garde::broker::addOperatorRoutes(router, [&] { return ready; }, [] { return std::string("m 1\n"); });
+  garde::broker::addOperatorRoutes(
+      router, [&] { return ready; }, [] { return std::string("m 1\n"); });
   Request health = makeRequest("GET", "/healthz");
   const Response h = router.dispatch(health);
   CHECK(h.status == 200);
@@ -147,14 +149,16 @@ TEST_CASE("Query and form decoding", "[broker][request]") {
 TEST_CASE("Cookie parsing and Set-Cookie formatting", "[broker][request]") {
   std::map<std::string, std::string, std::less<>> cookies;
   garde::broker::parseCookieHeader("a=1; b=\"two\";c=3; a=ignored; broken; =x", cookies);
-  CHECK(cookies == std::map<std::string, std::string, std::less<>>{{"a", "1"}, {"b", "two"}, {"c", "3"}});
+  CHECK(cookies ==
+        std::map<std::string, std::string, std::less<>>{{"a", "1"}, {"b", "two"}, {"c", "3"}});
 
   garde::broker::SetCookie c;
   c.name = "garde_tx";
   c.value = "abc";
   c.max_age = 300;
   c.same_site = garde::broker::SameSite::kNone;
-  CHECK(garde::broker::formatSetCookie(c, true) == "garde_tx=abc; Path=/; Max-Age=300; Secure; HttpOnly; SameSite=None");
+  CHECK(garde::broker::formatSetCookie(c, true) ==
+        "garde_tx=abc; Path=/; Max-Age=300; Secure; HttpOnly; SameSite=None");
   c.same_site = garde::broker::SameSite::kLax;
   c.max_age.reset();
   CHECK(garde::broker::formatSetCookie(c, false) == "garde_tx=abc; Path=/; HttpOnly; SameSite=Lax");
@@ -172,20 +176,29 @@ TEST_CASE("Metrics expose counts by route pattern and status class, histograms a
   m.decision("released", "ok");
   const std::string text = m.exposition();
   CAPTURE(text);
-  CHECK_THAT(text, Catch::Contains("garde_http_requests_total{route=\"/launch/{resourceId}\",code=\"3xx\"} 2\n"));
-  CHECK_THAT(text, Catch::Contains("garde_http_requests_total{route=\"/launch/{resourceId}\",code=\"4xx\"} 1\n"));
-  CHECK_THAT(text, Catch::Contains("garde_http_requests_total{route=\"unmatched\",code=\"4xx\"} 1\n"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "garde_http_requests_total{route=\"/launch/{resourceId}\",code=\"3xx\"} 2\n"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "garde_http_requests_total{route=\"/launch/{resourceId}\",code=\"4xx\"} 1\n"));
+  CHECK_THAT(text,
+             Catch::Contains("garde_http_requests_total{route=\"unmatched\",code=\"4xx\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_request_duration_seconds_bucket{route=\"/launch/"
+                                   "{resourceId}\",le=\"0.005\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_request_duration_seconds_bucket{route=\"/launch/"
+                                   "{resourceId}\",le=\"0.25\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_request_duration_seconds_bucket{route=\"/launch/"
+                                   "{resourceId}\",le=\"10\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("garde_http_request_duration_seconds_bucket{route=\"/launch/"
+                                   "{resourceId}\",le=\"+Inf\"} 3\n"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "garde_http_request_duration_seconds_count{route=\"/launch/{resourceId}\"} 3\n"));
   CHECK_THAT(text, Catch::Contains(
-                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"0.005\"} 1\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"0.25\"} 2\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"10\"} 2\n"));
-  CHECK_THAT(text, Catch::Contains(
-                       "garde_http_request_duration_seconds_bucket{route=\"/launch/{resourceId}\",le=\"+Inf\"} 3\n"));
-  CHECK_THAT(text, Catch::Contains("garde_http_request_duration_seconds_count{route=\"/launch/{resourceId}\"} 3\n"));
-  CHECK_THAT(text, Catch::Contains("garde_decisions_total{outcome=\"refused\",reason=\"not_entitled\"} 2\n"));
-  CHECK_THAT(text, Catch::Contains("garde_decisions_total{outcome=\"released\",reason=\"ok\"} 1\n"));
+                       "garde_decisions_total{outcome=\"refused\",reason=\"not_entitled\"} 2\n"));
+  CHECK_THAT(text,
+             Catch::Contains("garde_decisions_total{outcome=\"released\",reason=\"ok\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("# TYPE garde_http_request_duration_seconds histogram\n"));
 }
 

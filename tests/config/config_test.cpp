@@ -29,7 +29,8 @@ std::string sectionLines(std::initializer_list<const char*> base, const std::str
 std::string configWith(const std::string& server_extra, const std::string& broker_extra = "",
                        const std::string& rest = "") {
   return "[server]\n" +
-         sectionLines({"tls_cert_file = \"cert.pem\"", "tls_key_file = \"key.pem\""}, server_extra) +
+         sectionLines({"tls_cert_file = \"cert.pem\"", "tls_key_file = \"key.pem\""},
+                      server_extra) +
          "\n[broker]\n" +
          sectionLines({"base_url = \"https://garde.example.org\"", "signing_key_file = \"k.pem\"",
                        "signing_cert_file = \"c.pem\""},
@@ -95,7 +96,8 @@ TEST_CASE("Every key can be set", "[config]") {
   CHECK(garde::config::readTokenKey(c.state).size() == 32);
 }
 
-TEST_CASE("loadConfig resolves paths against the file's directory and reads the token key", "[config]") {
+TEST_CASE("loadConfig resolves paths against the file's directory and reads the token key",
+          "[config]") {
   const Config c = garde::config::loadConfig(garde::test::dataPath("config/minimal.toml"));
   CHECK(c.source == garde::test::dataPath("config/minimal.toml"));
   CHECK(c.state.token_key_file == garde::test::dataPath("config/state-key.hex"));
@@ -111,7 +113,8 @@ TEST_CASE("The port error names the key and the value", "[config]") {
     FAIL("no error");
   } catch (const ConfigError& e) {
     CHECK(e.key() == "server.port");
-    CHECK(std::string(e.what()) == "server.port: expected an integer between 1 and 65535, got \"abc\"");
+    CHECK(std::string(e.what()) ==
+          "server.port: expected an integer between 1 and 65535, got \"abc\"");
   }
 }
 
@@ -135,7 +138,8 @@ TEST_CASE("Each kind of bad value names its key", "[config]") {
       {configWith("tls_cert_file = 3\n"), "server.tls_cert_file"},
       {configWith("", "base_url = \"garde.example.org\"\n"), "broker.base_url"},
       {configWith("", "clock_skew = \"250ms\"\n"), "broker.clock_skew"},
-      {configWith("", "sp_entity_id = \"https://garde.example.org/saml/idp/metadata\"\n"), "broker.sp_entity_id"},
+      {configWith("", "sp_entity_id = \"https://garde.example.org/saml/idp/metadata\"\n"),
+       "broker.sp_entity_id"},
       {configWith("", "", "token_key = \"abcd\"\n"), "state.token_key_file"},  // both set
       {configWith("", "", "[log]\nlevel = \"verbose\"\n"), "log.level"},
       {configWith("", "", "[store]\ndatabase = \"\"\n"), "store.database"},
@@ -147,14 +151,16 @@ TEST_CASE("Each kind of bad value names its key", "[config]") {
 TEST_CASE("Missing required keys are named", "[config]") {
   CHECK(errorKey("[broker]\nbase_url = \"https://x.org\"\n") == "server.tls_cert_file");
   CHECK(errorKey("[server]\nplain_http_loopback = true\n") == "broker.base_url");
-  CHECK(errorKey("[server]\nplain_http_loopback = true\n[broker]\nbase_url = \"http://127.0.0.1:8080\"\n") ==
-        "broker.signing_key_file");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\n[broker]\nbase_url = "
+                 "\"http://127.0.0.1:8080\"\n") == "broker.signing_key_file");
   const std::string no_state =
       "[server]\nplain_http_loopback = true\n[broker]\nbase_url = \"http://127.0.0.1:8080\"\n"
       "signing_key_file = \"k\"\nsigning_cert_file = \"c\"\n";
   CHECK(errorKey(no_state) == "state.token_key_file");
-  CHECK(errorKey(no_state + "[state]\ntoken_key = \"" + std::string(64, 'a') + "\"\n") == "<no error>");
-  CHECK(errorKey(no_state + "[state]\ntoken_key = \"" + std::string(64, 'g') + "\"\n") == "state.token_key");
+  CHECK(errorKey(no_state + "[state]\ntoken_key = \"" + std::string(64, 'a') + "\"\n") ==
+        "<no error>");
+  CHECK(errorKey(no_state + "[state]\ntoken_key = \"" + std::string(64, 'g') + "\"\n") ==
+        "state.token_key");
 }
 
 TEST_CASE("Unknown keys and sections are rejected", "[config]") {
@@ -171,14 +177,17 @@ TEST_CASE("Unknown keys and sections are rejected", "[config]") {
 
 TEST_CASE("Plain HTTP is accepted only on a loopback address", "[config]") {
   const std::string base =
-      "[broker]\nbase_url = \"http://127.0.0.1:8080\"\nsigning_key_file = \"k\"\nsigning_cert_file = \"c\"\n"
+      "[broker]\nbase_url = \"http://127.0.0.1:8080\"\nsigning_key_file = \"k\"\nsigning_cert_file "
+      "= \"c\"\n"
       "[state]\ntoken_key_file = \"s\"\n";
-  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"127.0.0.1\"\n" + base) == "<no error>");
-  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"::1\"\n" + base) == "<no error>");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"127.0.0.1\"\n" + base) ==
+        "<no error>");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"::1\"\n" + base) ==
+        "<no error>");
   CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"0.0.0.0\"\n" + base) ==
         "server.plain_http_loopback");
-  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"192.168.1.10\"\n" + base) ==
-        "server.plain_http_loopback");
+  CHECK(errorKey("[server]\nplain_http_loopback = true\nlisten_address = \"192.168.1.10\"\n" +
+                 base) == "server.plain_http_loopback");
   // An http:// base URL needs plain HTTP.
   CHECK(errorKey(configWith("", "base_url = \"http://garde.example.org\"\n")) == "broker.base_url");
 }
