@@ -1,5 +1,6 @@
 #include "store/audit.h"
 
+#include "core/log.h"
 #include "store/util.h"
 
 namespace garde::store {
@@ -52,6 +53,43 @@ AuditRecord launchAudit(const policy::PersonFacts& person, const policy::Resourc
   r.reason = decision.entitled ? decision.subscription_id
                                : std::string(policy::refusalCode(decision.refusal));
   return r;
+}
+
+std::string auditJsonLine(const AuditRecord& r) {
+  std::string out = "{";
+  auto field = [&](std::string_view key, std::string_view value) {
+    if (out.size() > 1) {
+      out += ',';
+    }
+    out += '"';
+    out += key;
+    out += "\":\"";
+    core::appendJsonEscaped(out, value);
+    out += '"';
+  };
+  field("at", detail::isoTime(r.at));
+  field("kind", r.kind);
+  field("correlation_id", r.correlation_id);
+  field("ent", r.ent_id);
+  field("uai", r.uai);
+  field("profile", r.profile);
+  field("publisher", r.publisher_id);
+  field("resource", r.resource_id);
+  out += ",\"released\":[";
+  for (std::size_t i = 0; i < r.released.size(); ++i) {
+    out += i == 0 ? "\"" : ",\"";
+    core::appendJsonEscaped(out, r.released[i]);
+    out += '"';
+  }
+  out += ']';
+  field("policy_version", r.policy_version);
+  field("outcome", r.outcome);
+  field("reason", r.reason);
+  if (!r.actor.empty()) {
+    field("actor", r.actor);
+  }
+  out += '}';
+  return out;
 }
 
 core::Status writeAudit(Db& db, const AuditRecord& r) {

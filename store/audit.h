@@ -37,6 +37,9 @@ AuditRecord launchAudit(const policy::PersonFacts& person, const policy::Resourc
                         const policy::Decision& decision, std::string correlation_id,
                         core::UnixTime at);
 
+/// The record as one JSON line (no trailing newline), for the audit log file and exports.
+std::string auditJsonLine(const AuditRecord& record);
+
 core::Status writeAudit(Db& db, const AuditRecord& record);
 /// Rows at or after `since`, oldest first, at most `limit`.
 core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, int limit = 1000);

@@ -55,6 +55,10 @@ Stmt& Stmt::bind(int index, const std::optional<std::string>& value) {
   return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
 }
 
+Stmt& Stmt::bind(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
 core::Result<bool> Stmt::step() {
   if (!bind_error_.empty()) {
     return core::fail(core::ErrorCode::kStoreError, bind_error_);

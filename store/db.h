@@ -48,6 +48,7 @@ class Stmt {
   }
   Stmt& bind(int index, std::nullopt_t);
   Stmt& bind(int index, const std::optional<std::string>& value);
+  Stmt& bind(int index, const std::optional<std::int64_t>& value);
 
   /// Binds every argument in order from index 1.
   template <class... Args>

@@ -47,13 +47,15 @@ core::Result<Ent> findEntByIdpEntityId(Db& db, std::string_view idp_entity_id) {
   return readEnt(stmt);
 }
 
-core::Status upsertEstablishment(Db& db, const Establishment& e) {
+core::Status upsertEstablishment(Db& db, const Establishment& e,
+                                 std::optional<std::int64_t> feed_id) {
   GARDE_STORE_PREPARE(
       stmt, db,
-      "INSERT INTO establishments(uai, ent_id, name, academy, nature_code) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(uai) DO UPDATE SET ent_id = excluded.ent_id, "
-      "name = excluded.name, academy = excluded.academy, nature_code = excluded.nature_code");
-  return stmt.bindAll(e.uai, e.ent_id, e.name, e.academy, e.nature_code).run();
+      "INSERT INTO establishments(uai, ent_id, name, academy, nature_code, feed_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(uai) DO UPDATE SET ent_id = excluded.ent_id, "
+      "name = excluded.name, academy = excluded.academy, nature_code = excluded.nature_code, "
+      "feed_id = excluded.feed_id");
+  return stmt.bindAll(e.uai, e.ent_id, e.name, e.academy, e.nature_code, feed_id).run();
 }
 
 core::Result<Establishment> findEstablishment(Db& db, std::string_view uai) {
@@ -77,10 +79,7 @@ core::Result<std::int64_t> upsertPerson(Db& db, const Person& p,
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(ent_id, ent_person_id) DO UPDATE SET "
       "last_name = excluded.last_name, first_name = excluded.first_name, "
       "civility = excluded.civility, feed_id = excluded.feed_id RETURNING id");
-  stmt.bindAll(p.ent_id, p.ent_person_id, p.last_name, p.first_name, p.civility);
-  if (feed_id) {
-    stmt.bind(6, *feed_id);
-  }
+  stmt.bindAll(p.ent_id, p.ent_person_id, p.last_name, p.first_name, p.civility, feed_id);
   GARDE_STORE_STEP(row, stmt);
   if (!row) {
     return core::fail(core::ErrorCode::kStoreError, "upsert person returned no row");
@@ -91,11 +90,12 @@ core::Result<std::int64_t> upsertPerson(Db& db, const Person& p,
 }
 
 core::Status addPersonProfile(Db& db, std::int64_t person_id, std::string_view uai,
-                              policy::Profile profile) {
-  GARDE_STORE_PREPARE(stmt, db,
-                      "INSERT INTO person_profiles(person_id, uai, profile) VALUES (?1, ?2, ?3) "
-                      "ON CONFLICT DO NOTHING");
-  return stmt.bindAll(person_id, uai, policy::profileCode(profile)).run();
+                              policy::Profile profile, std::optional<std::int64_t> feed_id) {
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "INSERT INTO person_profiles(person_id, uai, profile, feed_id) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT DO UPDATE SET feed_id = excluded.feed_id");
+  return stmt.bindAll(person_id, uai, policy::profileCode(profile), feed_id).run();
 }
 
 core::Status addPersonEmail(Db& db, std::int64_t person_id, std::string_view email) {
@@ -124,13 +124,15 @@ core::Status addPersonSubject(Db& db, std::int64_t person_id, std::string_view u
 }
 
 core::Result<std::int64_t> upsertGroup(Db& db, std::string_view uai, std::string_view code,
-                                       GroupKind kind, std::string_view label) {
+                                       GroupKind kind, std::string_view label,
+                                       std::optional<std::int64_t> feed_id) {
   GARDE_STORE_PREPARE(
       stmt, db,
-      "INSERT INTO groups(uai, code, kind, label) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT(uai, code) DO UPDATE SET kind = excluded.kind, label = excluded.label "
-      "RETURNING id");
-  stmt.bindAll(uai, code, std::string_view(kind == GroupKind::kClass ? "class" : "group"), label);
+      "INSERT INTO groups(uai, code, kind, label, feed_id) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(uai, code) DO UPDATE SET kind = excluded.kind, label = excluded.label, "
+      "feed_id = excluded.feed_id RETURNING id");
+  stmt.bindAll(uai, code, std::string_view(kind == GroupKind::kClass ? "class" : "group"), label,
+               feed_id);
   GARDE_STORE_STEP(row, stmt);
   if (!row) {
     return core::fail(core::ErrorCode::kStoreError, "upsert group returned no row");
@@ -145,6 +147,48 @@ core::Status addGroupMember(Db& db, std::int64_t group_id, std::int64_t person_i
       stmt, db,
       "INSERT INTO group_members(group_id, person_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
   return stmt.bindAll(group_id, person_id).run();
+}
+
+core::Status clearPersonFacts(Db& db, std::int64_t person_id) {
+  static constexpr const char* kStatements[] = {
+      "DELETE FROM person_profiles WHERE person_id = ?1",
+      "DELETE FROM person_emails WHERE person_id = ?1",
+      "DELETE FROM person_mefs WHERE person_id = ?1",
+      "DELETE FROM person_subjects WHERE person_id = ?1",
+      "DELETE FROM group_members WHERE person_id = ?1",
+  };
+  return detail::inTransaction(db, [&]() -> core::Status {
+    for (const char* sql : kStatements) {
+      GARDE_STORE_PREPARE(stmt, db, sql);
+      GARDE_TRY(stmt.bind(1, person_id).run());
+    }
+    return {};
+  });
+}
+
+core::Result<std::int64_t> pruneDirectory(Db& db, std::string_view ent_id, std::int64_t feed_id) {
+  std::int64_t removed = 0;
+  auto s = detail::inTransaction(db, [&]() -> core::Status {
+    {
+      GARDE_STORE_PREPARE(stmt, db, "DELETE FROM people WHERE ent_id = ?1 AND feed_id IS NOT ?2");
+      GARDE_TRY(stmt.bindAll(ent_id, feed_id).run());
+      removed = db.changes();
+    }
+    {
+      GARDE_STORE_PREPARE(stmt, db,
+                          "DELETE FROM person_profiles WHERE feed_id IS NOT ?2 AND uai IN "
+                          "(SELECT uai FROM establishments WHERE ent_id = ?1)");
+      GARDE_TRY(stmt.bindAll(ent_id, feed_id).run());
+    }
+    GARDE_STORE_PREPARE(stmt, db,
+                        "DELETE FROM groups WHERE feed_id IS NOT ?2 AND uai IN "
+                        "(SELECT uai FROM establishments WHERE ent_id = ?1)");
+    return stmt.bindAll(ent_id, feed_id).run();
+  });
+  if (!s) {
+    return core::fail(std::move(s).error());
+  }
+  return removed;
 }
 
 core::Result<policy::PersonFacts> findPersonFacts(Db& db, std::string_view ent_id,

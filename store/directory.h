@@ -48,7 +48,8 @@ core::Result<Ent> findEnt(Db& db, std::string_view ent_id);
 /// kUnknownPeer when no ENT has this IdP entityID.
 core::Result<Ent> findEntByIdpEntityId(Db& db, std::string_view idp_entity_id);
 
-core::Status upsertEstablishment(Db& db, const Establishment& establishment);
+core::Status upsertEstablishment(Db& db, const Establishment& establishment,
+                                 std::optional<std::int64_t> feed_id = std::nullopt);
 /// kNotFound when unknown.
 core::Result<Establishment> findEstablishment(Db& db, std::string_view uai);
 
@@ -57,7 +58,8 @@ core::Result<std::int64_t> upsertPerson(Db& db, const Person& person,
                                         std::optional<std::int64_t> feed_id = std::nullopt);
 /// Adds a profile in an establishment (idempotent). kConflict when the establishment is unknown.
 core::Status addPersonProfile(Db& db, std::int64_t person_id, std::string_view uai,
-                              policy::Profile profile);
+                              policy::Profile profile,
+                              std::optional<std::int64_t> feed_id = std::nullopt);
 core::Status addPersonEmail(Db& db, std::int64_t person_id, std::string_view email);
 core::Status addPersonMef(Db& db, std::int64_t person_id, std::string_view uai,
                           std::string_view mef);
@@ -67,8 +69,20 @@ core::Status addPersonSubject(Db& db, std::int64_t person_id, std::string_view u
 
 /// Creates or updates a class or group of an establishment; returns its row id.
 core::Result<std::int64_t> upsertGroup(Db& db, std::string_view uai, std::string_view code,
-                                       GroupKind kind, std::string_view label);
+                                       GroupKind kind, std::string_view label,
+                                       std::optional<std::int64_t> feed_id = std::nullopt);
 core::Status addGroupMember(Db& db, std::int64_t group_id, std::int64_t person_id);
+
+/// Removes a person's per-establishment facts (profiles, e-mails, MEFs, subjects, memberships)
+/// before a feed writes them again. Assignments to the person stay (they reference the person, not
+/// facts).
+core::Status clearPersonFacts(Db& db, std::int64_t person_id);
+
+/// Completes a full snapshot of an ENT (DOMAIN.md section 6): deletes that ENT's people, profiles
+/// and groups that `feed_id` did not write. Their memberships and assignments go with them
+/// (cascade). Call inside the import's transaction, after every file of the snapshot is written.
+/// @return the number of people removed.
+core::Result<std::int64_t> pruneDirectory(Db& db, std::string_view ent_id, std::int64_t feed_id);
 
 /// What a launch needs to know of a person, for one establishment of their ENT.
 /// @param wanted the profile to use when the person has several in `uai` (e.g. from the ENT's

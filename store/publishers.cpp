@@ -226,6 +226,35 @@ core::Result<policy::ResourceContract> findContract(Db& db, std::string_view res
   return c;
 }
 
+core::Result<std::vector<policy::ResourceContract>> listContracts(Db& db) {
+  std::vector<std::string> ids;
+  {
+    GARDE_STORE_PREPARE(stmt, db, "SELECT resource_id FROM contracts ORDER BY resource_id");
+    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& r) { ids.push_back(r.text(0)); }));
+  }
+  std::vector<policy::ResourceContract> out;
+  for (const auto& id : ids) {
+    auto c = findContract(db, id);
+    if (!c) {
+      return core::fail(std::move(c).error());
+    }
+    out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+core::Result<std::int64_t> countPeopleReached(Db& db, std::string_view resource_id,
+                                              policy::Profile profile) {
+  GARDE_STORE_PREPARE(
+      stmt, db,
+      "SELECT count(DISTINCT pp.person_id) FROM person_profiles pp WHERE pp.profile = ?2 "
+      "AND pp.uai IN (SELECT u.uai FROM subscription_uais u JOIN subscriptions s "
+      "ON s.id = u.subscription_id WHERE s.resource_id = ?1)");
+  stmt.bindAll(resource_id, policy::profileCode(profile));
+  GARDE_STORE_STEP(row, stmt);
+  return row ? stmt.int64(0) : 0;
+}
+
 core::Result<std::vector<ContractHistoryEntry>> contractHistory(Db& db,
                                                                 std::string_view resource_id) {
   GARDE_STORE_PREPARE(stmt, db,

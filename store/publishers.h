@@ -57,6 +57,14 @@ core::Status setContractStatus(Db& db, std::string_view resource_id, policy::Con
 /// kUnknownResource when the resource or its contract does not exist.
 core::Result<policy::ResourceContract> findContract(Db& db, std::string_view resource_id);
 
+/// Every contract (any status), by resource id: the input of a policy change preview.
+core::Result<std::vector<policy::ResourceContract>> listContracts(Db& db);
+
+/// How many people hold `profile` in an establishment subscribed to `resource_id` (any dates): the
+/// "how many users would a policy change affect" count of DESIGN.md section 5.
+core::Result<std::int64_t> countPeopleReached(Db& db, std::string_view resource_id,
+                                              policy::Profile profile);
+
 /// One row of a contract's history, oldest first.
 struct ContractHistoryEntry {
   std::int64_t revision = 0;

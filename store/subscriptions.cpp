@@ -24,14 +24,6 @@ core::Status writeAudiences(Db& db, const SubscriptionRecord& s) {
   return {};
 }
 
-void bindGlobal(Stmt& stmt, int index, const std::optional<std::int64_t>& value) {
-  if (value) {
-    stmt.bind(index, *value);
-  } else {
-    stmt.bind(index, std::nullopt);
-  }
-}
-
 }  // namespace
 
 core::Status createSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at) {
@@ -47,7 +39,7 @@ core::Status createSubscription(Db& db, const SubscriptionRecord& s, core::UnixT
                    s.valid_from.format(), s.valid_until.format(), s.end_school_year, s.nature_code,
                    s.category, policy::assignmentTypeCode(s.assignment_type), s.licences_unlimited,
                    s.project_code, detail::isoTime(at));
-      bindGlobal(stmt, 15, s.licences_global);
+      stmt.bind(15, s.licences_global);
       GARDE_TRY(stmt.run());
     }
     {
@@ -76,7 +68,7 @@ core::Status updateSubscription(Db& db, const SubscriptionRecord& s, core::UnixT
                    s.valid_from.format(), s.valid_until.format(), s.end_school_year, s.nature_code,
                    s.category, policy::assignmentTypeCode(s.assignment_type), s.licences_unlimited,
                    s.project_code, detail::isoTime(at));
-      bindGlobal(stmt, 15, s.licences_global);
+      stmt.bind(15, s.licences_global);
       GARDE_TRY(stmt.run());
       if (db.changes() == 0) {
         return core::fail(core::ErrorCode::kNotFound, "unknown subscription");
@@ -148,6 +140,53 @@ core::Result<SubscriptionRecord> findSubscription(Db& db, std::string_view id) {
   return s;
 }
 
+core::Result<std::vector<SubscriptionRecord>> listSubscriptions(Db& db, const SubscriptionFilter& f,
+                                                                int limit) {
+  std::vector<std::string> ids;
+  {
+    // Constant SQL: an unset filter binds NULL and matches everything.
+    GARDE_STORE_PREPARE(
+        stmt, db,
+        "SELECT s.id FROM subscriptions s WHERE (?1 IS NULL OR s.publisher_id = ?1) "
+        "AND (?2 IS NULL OR s.id = ?2) "
+        "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM subscription_uais u WHERE u.subscription_id = "
+        "s.id "
+        "AND u.uai = ?3)) AND (?4 IS NULL OR s.valid_until >= ?4) AND (?5 IS NULL OR s.valid_from "
+        "<= ?5) "
+        "ORDER BY s.id LIMIT ?6");
+    std::optional<std::string> from;
+    std::optional<std::string> until;
+    if (f.active_from) {
+      from = f.active_from->format();
+    }
+    if (f.active_until) {
+      until = f.active_until->format();
+    }
+    stmt.bindAll(f.publisher_id, f.id, f.uai, from, until, limit);
+    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& r) { ids.push_back(r.text(0)); }));
+  }
+  std::vector<SubscriptionRecord> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto rec = findSubscription(db, id);
+    if (!rec) {
+      return core::fail(std::move(rec).error());
+    }
+    out.push_back(std::move(rec).value());
+  }
+  return out;
+}
+
+core::Result<std::vector<std::string>> listSubscribedResourceIds(Db& db, std::string_view uai) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "SELECT DISTINCT s.resource_id FROM subscriptions s JOIN subscription_uais u "
+                      "ON u.subscription_id = s.id WHERE u.uai = ?1 ORDER BY s.resource_id");
+  stmt.bind(1, uai);
+  std::vector<std::string> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& r) { out.push_back(r.text(0)); }));
+  return out;
+}
+
 core::Status addAssignment(Db& db, std::string_view subscription_id, std::string_view uai,
                            policy::AssignmentTargetKind kind, std::string_view target,
                            std::string_view assigned_by, core::UnixTime at) {
@@ -191,8 +230,7 @@ core::Status addAssignment(Db& db, std::string_view subscription_id, std::string
       "INSERT INTO assignments(subscription_id, uai, target_kind, person_id, group_id, "
       "assigned_by, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING");
   stmt.bindAll(subscription_id, uai, policy::assignmentTargetKindCode(kind));
-  bindGlobal(stmt, 4, person_id);
-  bindGlobal(stmt, 5, group_id);
+  stmt.bind(4, person_id).bind(5, group_id);
   stmt.bind(6, assigned_by).bind(7, detail::isoTime(at));
   return stmt.run();
 }

@@ -47,6 +47,27 @@ core::Status updateSubscription(Db& db, const SubscriptionRecord& s, core::UnixT
 core::Status deleteSubscription(Db& db, std::string_view id);
 core::Result<SubscriptionRecord> findSubscription(Db& db, std::string_view id);
 
+/// Filters of the subscription API's listing (POST /abonnements); unset fields match everything.
+struct SubscriptionFilter {
+  std::optional<std::string> publisher_id =
+      std::nullopt;  ///< idDistributeurCom (the caller's own, always set by the API)
+  std::optional<std::string> id = std::nullopt;   ///< idAbonnement
+  std::optional<std::string> uai = std::nullopt;  ///< uaiEtab
+  std::optional<policy::Date> active_from =
+      std::nullopt;  ///< subscriptions still valid on or after this day
+  std::optional<policy::Date> active_until =
+      std::nullopt;  ///< subscriptions starting on or before this day
+};
+/// Matching subscriptions, by id, at most `limit`.
+core::Result<std::vector<SubscriptionRecord>> listSubscriptions(Db& db,
+                                                                const SubscriptionFilter& filter,
+                                                                int limit = 1000);
+
+/// Ids of the resources that an establishment has any subscription to (whatever the dates), for the
+/// médiacentre listing: the caller then checks entitlement per resource with
+/// policy::checkEntitlement.
+core::Result<std::vector<std::string>> listSubscribedResourceIds(Db& db, std::string_view uai);
+
 /// Assigns a licence of `subscription_id` in `uai` (the establishment's assignment manager's act).
 /// @param target kPerson: the identifier at the ENT of the establishment; kClass/kGroup: the code;
 ///               kEstablishment: ignored.

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "policy/preview.h"
 #include "policy_fixtures.h"
 
 using namespace garde;
@@ -255,4 +256,29 @@ TEST_CASE("Reason codes are stable words", "[policy][release]") {
   CHECK(policy::refusalCode(Refusal::kSubscriptionExpired) == "subscription_expired");
   CHECK(policy::withheldReasonCode(WithheldReason::kAboveCeiling) == "above_ceiling");
   CHECK(policy::withheldReasonCode(WithheldReason::kNotInCatalogue) == "not_in_catalogue");
+}
+
+TEST_CASE("A policy change preview lists gained and lost attributes per resource and profile",
+          "[policy][preview]") {
+  const auto before = test::ministryPolicy();
+  auto after = before;
+  after.version = "2025-2";
+  after.ceilings = policy::Ceilings{};
+  for (const char* code : {"IDO", "PRO", "UAI", "P_MEL"}) {  // pupils lose DIV, gain P_MEL
+    after.ceilings.allow(policy::Profile::kElv, "*", code);
+  }
+  for (const auto& [key, codes] : before.ceilings.rows()) {
+    if (key.first == policy::Profile::kEns) {
+      for (const auto& code : codes) {
+        after.ceilings.allow(key.first, key.second, code);
+      }
+    }
+  }
+  const auto impacts = policy::previewPolicyChange(before, after, {test::contractA()});
+  REQUIRE(impacts.size() == 1);  // teachers unchanged
+  CHECK(impacts[0].resource_id == "ark:/49591/resA");
+  CHECK(impacts[0].profile == policy::Profile::kElv);
+  CHECK(impacts[0].gained == std::vector<std::string>{"P_MEL"});
+  CHECK(impacts[0].lost == std::vector<std::string>{"DIV"});
+  CHECK(policy::previewPolicyChange(before, before, {test::contractA()}).empty());
 }

@@ -430,3 +430,97 @@ TEST_CASE_METHOD(test::MigratedDb, "Audit rows name attributes, and are purged b
   CHECK(*store::purgeAuditBefore(db_, 2000) == 1);
   CHECK(store::listAudit(db_, 0)->size() == 1);
 }
+
+TEST_CASE_METHOD(Catalogue, "A full snapshot prunes people and groups it did not write",
+                 "[store][directory]") {
+  REQUIRE(store::createSubscription(db_, subscription("ABO1"), 1).has_value());
+  REQUIRE(store::addAssignment(db_, "ABO1", "0561534N", policy::AssignmentTargetKind::kPerson,
+                               "ens-1", "ra", 1)
+              .has_value());
+  const auto feed = *store::beginFeed(db_, "ENTTEST1", "complet", "snapshot.tar.gz", 50);
+  auto tx = store::Transaction::begin(db_);
+  REQUIRE(tx.has_value());
+  // The snapshot lists the pupil (with fewer facts) and class 3A; not the teacher, not LATIN, not
+  // 2B.
+  const auto id = *store::upsertPerson(db_, {"ENTTEST1", "elv-1", "Martin", "Léa", ""}, feed);
+  REQUIRE(store::clearPersonFacts(db_, id).has_value());
+  REQUIRE(store::addPersonProfile(db_, id, "0561534N", Profile::kElv, feed).has_value());
+  const auto c3a =
+      *store::upsertGroup(db_, "0561534N", "3A", store::GroupKind::kClass, "3e A", feed);
+  REQUIRE(store::addGroupMember(db_, c3a, id).has_value());
+  const auto removed = store::pruneDirectory(db_, "ENTTEST1", feed);
+  REQUIRE(removed.has_value());
+  CHECK(*removed == 1);
+  REQUIRE(tx->commit().has_value());
+
+  const auto f = store::findPersonFacts(db_, "ENTTEST1", "elv-1", "0561534N");
+  REQUIRE(f.has_value());
+  CHECK(f->classes == std::vector<std::string>{"3A"});
+  CHECK(f->groups.empty());
+  CHECK(f->mefs.empty());
+  CHECK(store::findPersonFacts(db_, "ENTTEST1", "ens-1", "0561534N").error().code ==
+        ErrorCode::kUnknownUser);
+  auto stmt = db_.prepare("SELECT count(*) FROM assignments");
+  REQUIRE(*stmt->step());
+  CHECK(stmt->int64(0) == 0);  // the teacher's assignment ended with them
+}
+
+TEST_CASE_METHOD(Catalogue, "Subscriptions are listed by the API's filters",
+                 "[store][subscriptions]") {
+  REQUIRE(store::createSubscription(db_, subscription("ABO1"), 1).has_value());
+  auto later = subscription("ABO2");
+  later.uais = {"0350000A"};
+  later.valid_from = *policy::Date::parse("2026-09-01");
+  later.valid_until = *policy::Date::parse("2027-07-14");
+  REQUIRE(store::createSubscription(db_, later, 1).has_value());
+
+  auto ids = [&](const store::SubscriptionFilter& f) {
+    const auto found = store::listSubscriptions(db_, f);
+    REQUIRE(found.has_value());
+    std::vector<std::string> out;
+    for (const auto& s : *found) {
+      out.push_back(s.id);
+    }
+    return out;
+  };
+  CHECK(ids({}) == std::vector<std::string>{"ABO1", "ABO2"});
+  CHECK(ids({.publisher_id = kPub}).size() == 2);
+  CHECK(ids({.publisher_id = "987654321_0000000000000002"}).empty());
+  CHECK(ids({.id = "ABO2"}) == std::vector<std::string>{"ABO2"});
+  CHECK(ids({.uai = "0561534N"}) == std::vector<std::string>{"ABO1"});
+  CHECK(ids({.active_from = policy::Date::parse("2026-08-01")}) ==
+        std::vector<std::string>{"ABO2"});
+  CHECK(ids({.active_until = policy::Date::parse("2026-01-01")}) ==
+        std::vector<std::string>{"ABO1"});
+  CHECK(ids({.uai = "x' OR 1=1 --"}).empty());
+
+  CHECK(*store::listSubscribedResourceIds(db_, "0561534N") == std::vector<std::string>{kArk});
+  CHECK(store::listSubscribedResourceIds(db_, "0290000Z")->empty());
+}
+
+TEST_CASE_METHOD(Catalogue, "Contracts are listed and their reach counted for a policy preview",
+                 "[store][policy]") {
+  REQUIRE(store::createSubscription(db_, subscription("ABO1"), 1).has_value());
+  const auto contracts = store::listContracts(db_);
+  REQUIRE(contracts.has_value());
+  REQUIRE(contracts->size() == 1);
+  CHECK(contracts->front().resource_id == kArk);
+  CHECK(*store::countPeopleReached(db_, kArk, Profile::kElv) == 1);
+  CHECK(*store::countPeopleReached(db_, kArk, Profile::kEns) == 1);  // only 0561534N is subscribed
+  CHECK(*store::countPeopleReached(db_, kArk, Profile::kDir) == 0);
+}
+
+TEST_CASE("An audit record is one JSON line without values", "[store][audit]") {
+  store::AuditRecord r;
+  r.at = 0;
+  r.correlation_id = "req-\"1\"";
+  r.released = {"IDO", "PRO"};
+  r.outcome = "released";
+  const auto line = store::auditJsonLine(r);
+  CHECK(
+      line ==
+      R"({"at":"1970-01-01T00:00:00Z","kind":"launch","correlation_id":"req-\"1\"","ent":"","uai":"",)"
+      R"("profile":"","publisher":"","resource":"","released":["IDO","PRO"],"policy_version":"",)"
+      R"("outcome":"released","reason":""})");
+  CHECK(line.find('\n') == std::string::npos);
+}
