@@ -71,6 +71,16 @@ core::Result<Establishment> findEstablishment(Db& db, std::string_view uai) {
                        stmt.optionalText(4)};
 }
 
+core::Result<std::vector<Establishment>> listEstablishments(Db& db) {
+  GARDE_STORE_PREPARE(
+      stmt, db, "SELECT uai, ent_id, name, academy, nature_code FROM establishments ORDER BY uai");
+  std::vector<Establishment> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.optionalText(3), s.optionalText(4)});
+  }));
+  return out;
+}
+
 core::Result<std::int64_t> upsertPerson(Db& db, const Person& p,
                                         std::optional<std::int64_t> feed_id) {
   GARDE_STORE_PREPARE(

@@ -53,6 +53,9 @@ core::Status upsertEstablishment(Db& db, const Establishment& establishment,
 /// kNotFound when unknown.
 core::Result<Establishment> findEstablishment(Db& db, std::string_view uai);
 
+/// Every establishment (GET /etablissements for publishers), by UAI.
+core::Result<std::vector<Establishment>> listEstablishments(Db& db);
+
 /// Creates or updates a person by directory key; returns the row id. `feed_id` tags the row.
 core::Result<std::int64_t> upsertPerson(Db& db, const Person& person,
                                         std::optional<std::int64_t> feed_id = std::nullopt);

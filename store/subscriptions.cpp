@@ -235,6 +235,23 @@ core::Status addAssignment(Db& db, std::string_view subscription_id, std::string
   return stmt.run();
 }
 
+core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_view publisher_id) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "SELECT a.subscription_id, a.uai, a.target_kind, count(*) FROM assignments a "
+                      "JOIN subscriptions s ON s.id = a.subscription_id WHERE s.publisher_id = ?1 "
+                      "GROUP BY a.subscription_id, a.uai, a.target_kind "
+                      "ORDER BY a.subscription_id, a.uai, a.target_kind");
+  stmt.bind(1, publisher_id);
+  std::vector<AssignmentCount> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& r) {
+    out.push_back({r.text(0), r.text(1),
+                   policy::parseAssignmentTargetKind(r.text(2)).value_or(
+                       policy::AssignmentTargetKind::kPerson),
+                   r.int64(3)});
+  }));
+  return out;
+}
+
 core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
     Db& db, std::string_view resource_id, const policy::PersonFacts& person) {
   std::vector<policy::Subscription> out;

@@ -77,6 +77,18 @@ core::Status addAssignment(Db& db, std::string_view subscription_id, std::string
                            policy::AssignmentTargetKind kind, std::string_view target,
                            std::string_view assigned_by, core::UnixTime at);
 
+/// Assignment report line: how many assignments of each kind a subscription has in an
+/// establishment.
+struct AssignmentCount {
+  std::string subscription_id;
+  std::string uai;
+  policy::AssignmentTargetKind kind = policy::AssignmentTargetKind::kPerson;
+  std::int64_t count = 0;
+};
+/// The assignment report of a publisher's subscriptions (DOMAIN.md section 7), by subscription,
+/// UAI, kind.
+core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_view publisher_id);
+
 /// The subscriptions of `person.uai` to `resource_id` whatever their dates (the release rule says
 /// "expired" rather than "none"), each with only the assignments that concern the person: to them,
 /// to a class or group they belong to, or to the establishment.

@@ -524,3 +524,25 @@ TEST_CASE("An audit record is one JSON line without values", "[store][audit]") {
       R"("outcome":"released","reason":""})");
   CHECK(line.find('\n') == std::string::npos);
 }
+
+TEST_CASE_METHOD(Catalogue, "Publishers see establishments and assignment counts",
+                 "[store][subscriptions]") {
+  const auto etabs = store::listEstablishments(db_);
+  REQUIRE(etabs.has_value());
+  REQUIRE(etabs->size() == 3);
+  CHECK(etabs->front().uai == "0290000Z");
+
+  REQUIRE(store::createSubscription(db_, subscription("ABO1"), 1).has_value());
+  using K = policy::AssignmentTargetKind;
+  REQUIRE(store::addAssignment(db_, "ABO1", "0561534N", K::kClass, "3A", "ra", 1).has_value());
+  REQUIRE(store::addAssignment(db_, "ABO1", "0561534N", K::kPerson, "ens-1", "ra", 1).has_value());
+  REQUIRE(store::addAssignment(db_, "ABO1", "0561534N", K::kPerson, "elv-1", "ra", 1).has_value());
+  const auto report = store::assignmentReport(db_, kPub);
+  REQUIRE(report.has_value());
+  REQUIRE(report->size() == 2);
+  CHECK((*report)[0].kind == K::kClass);
+  CHECK((*report)[0].count == 1);
+  CHECK((*report)[1].kind == K::kPerson);
+  CHECK((*report)[1].count == 2);
+  CHECK(store::assignmentReport(db_, "987654321_0000000000000002")->empty());
+}
