@@ -200,3 +200,16 @@ TEST_CASE_METHOD(test::MigratedDb, "Data is bound, never spliced into SQL", "[st
   CHECK(stmt->text(0) == nasty);
   CHECK(stmt->text(1) == "O'Brien");
 }
+
+TEST_CASE_METHOD(test::MigratedDb, "A failed bind is reported by step, not lost", "[store][db]") {
+  auto stmt = db_.prepare("SELECT ?1");
+  REQUIRE(stmt.has_value());
+  stmt->bind(2, "out of range");
+  const auto row = stmt->step();
+  REQUIRE_FALSE(row.has_value());
+  CHECK(row.error().code == ErrorCode::kStoreError);
+  stmt->reset();
+  stmt->bind(1, "ok");
+  REQUIRE(*stmt->step());
+  CHECK(stmt->text(0) == "ok");
+}
