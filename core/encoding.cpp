@@ -125,7 +125,7 @@ Result<std::string> base64UrlDecode(std::string_view text) {
   return out;
 }
 
-std::string urlEncode(std::string_view text) {
+std::string urlEncode(std::string_view text, bool space_as_plus) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size() * 3 / 2);
@@ -133,6 +133,8 @@ std::string urlEncode(std::string_view text) {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
         c == '.' || c == '~') {
       out += static_cast<char>(c);
+    } else if (c == ' ' && space_as_plus) {
+      out += '+';
     } else {
       out += '%';
       out += kHex[c >> 4];

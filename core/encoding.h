@@ -19,8 +19,9 @@ Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded 
 std::string base64UrlEncode(std::string_view data);
 Result<std::string> base64UrlDecode(std::string_view text);
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string urlEncode(std::string_view text);
+/// Percent-encodes everything but RFC 3986 unreserved characters. With `space_as_plus`, a space
+/// becomes '+' (application/x-www-form-urlencoded, as most SAML stacks re-encode RelayState).
+std::string urlEncode(std::string_view text, bool space_as_plus = false);
 /// Decodes %XX and, in form mode, '+' as space. Malformed escapes are kBadEncoding.
 Result<std::string> urlDecode(std::string_view text, bool form_mode = true);
 

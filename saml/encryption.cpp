@@ -287,20 +287,12 @@ std::optional<std::string> decryptContent(xmlNode* encrypted_data, xmlSecTransfo
                      static_cast<std::size_t>(xmlSecBufferGetSize(out)));
 }
 
-bool isIdAttribute(const xmlAttr* attr) {
-  const std::string_view name = reinterpret_cast<const char*>(attr->name);
-  if (attr->ns == nullptr) {
-    return name == "ID" || name == "Id";
-  }
-  return name == "id" && xmlStrEqual(attr->ns->href, XML_XML_NAMESPACE) != 0;
-}
-
 std::string attrText(const xmlAttr* attr) {
   XmlString v(xmlNodeListGetString(attr->doc, attr->children, 1));
   return v ? reinterpret_cast<const char*>(v.get()) : "";
 }
 
-// Calls fn(attr) for every ID-like attribute (ID, Id, xml:id) in the subtree of `root`, skipping
+// Calls fn(attr) for every ID attribute (isIdAttribute: ID, xml:id) in the subtree of `root`, skipping
 // the subtree of `skip`.
 template <class Fn>
 void forEachIdAttribute(xmlNode* root, const xmlNode* skip, Fn&& fn) {

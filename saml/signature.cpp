@@ -317,9 +317,13 @@ core::Status signElement(xmlNode* element, const Credential& credential, std::op
     xmlAddChild(element, sig);
   }
   const std::string uri = "#" + *id;
+  xmlNode* c14n = nullptr;
   xmlNode* ref = xmlSecTmplSignatureAddReference(sig, digestTransform(algorithm), nullptr, BAD_CAST uri.c_str(), nullptr);
   if (ref == nullptr || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == nullptr ||
-      xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == nullptr) {
+      (c14n = xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId)) == nullptr ||
+      // The xs prefix appears only inside xsi:type values, which exclusive C14N does not see as
+      // used: listing it keeps its binding under the signature (as Shibboleth does).
+      xmlSecTmplTransformAddC14NInclNamespaces(c14n, BAD_CAST "xs") < 0) {
     xmlUnlinkNode(sig);
     xmlFreeNode(sig);
     return fail(ErrorCode::kInternal, "cannot create signature reference");

@@ -58,22 +58,14 @@ void onProcessingInstruction(void* ctx, const xmlChar*, const xmlChar*) {
   stopWith(ctx, "processing instruction");
 }
 
-bool isIdAttribute(const xmlAttr* attr) {
-  const auto* name = reinterpret_cast<const char*>(attr->name);
-  if (attr->ns == nullptr) {
-    return std::string_view(name) == "ID" || std::string_view(name) == "Id";
-  }
-  return std::string_view(name) == "id" && attr->ns->href != nullptr &&
-         std::string_view(reinterpret_cast<const char*>(attr->ns->href)) ==
-             "http://www.w3.org/XML/1998/namespace";
-}
-
 std::string attrValue(xmlAttr* attr) {
   XmlString v(xmlNodeListGetString(attr->doc, attr->children, 1));
   return v ? reinterpret_cast<const char*>(v.get()) : "";
 }
 
 // Walks the tree once: depth and node caps, no DTD nodes, IDs unique and registered.
+// ("Id" attributes of ds:Signature or xenc elements are never registered, so no reference can
+// resolve to them and their values need not be unique: pysaml2 names every Signature "Signature1".)
 core::Status checkTree(xmlDoc* doc, const ParseLimits& limits) {
   if (doc->intSubset != nullptr || doc->extSubset != nullptr) {
     return fail(ErrorCode::kForbiddenXml, "DOCTYPE declaration is not allowed");
@@ -213,6 +205,14 @@ Result<XmlDoc> parseUntrusted(std::string_view xml, const ParseLimits& limits) {
 }
 
 Result<XmlDoc> parseOwn(std::string_view xml) { return parseUntrusted(xml, kMetadataLimits); }
+
+bool isIdAttribute(const xmlAttr* attr) noexcept {
+  const std::string_view name = reinterpret_cast<const char*>(attr->name);
+  if (attr->ns == nullptr) {
+    return name == "ID";
+  }
+  return name == "id" && xmlStrEqual(attr->ns->href, XML_XML_NAMESPACE) != 0;
+}
 
 bool isElement(const xmlNode* node, const char* ns_uri, const char* local_name) noexcept {
   if (node == nullptr || node->type != XML_ELEMENT_NODE) {

@@ -61,12 +61,16 @@ inline constexpr ParseLimits kMetadataLimits{64u * 1024 * 1024, 64, 5'000'000};
 
 /// Parses untrusted XML. Errors: kLimitExceeded (size/depth/nodes), kForbiddenXml (DOCTYPE,
 /// entity declarations or references, processing instructions), kMalformedMessage (not
-/// well-formed), kDuplicateId (two ID / Id / xml:id attributes with one value).
+/// well-formed), kDuplicateId (two ID / xml:id attributes with one value).
 /// Attributes named "ID" (no namespace) are registered as XML IDs so that "#id" references resolve.
 Result<XmlDoc> parseUntrusted(std::string_view xml, const ParseLimits& limits = {});
 
 /// Parses XML produced by garde itself (same hardening, generous limits). Used after building.
 Result<XmlDoc> parseOwn(std::string_view xml);
+
+/// True for the attributes that name an element for "#id" references: SAML's ID (no namespace),
+/// which parseUntrusted() registers, and xml:id, which libxml2 registers itself.
+bool isIdAttribute(const xmlAttr* attr) noexcept;
 
 /// True if `node` is an element with this namespace URI and local name.
 bool isElement(const xmlNode* node, const char* ns_uri, const char* local_name) noexcept;

@@ -34,6 +34,7 @@ struct InspectOptions {
   bool unsolicited = false;
   std::string now;
   std::vector<std::string> decrypt_keys;
+  bool require_signed_assertion = false;
 };
 
 [[noreturn]] void failWith(int code, const std::string& message) {
@@ -119,6 +120,8 @@ bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDes
     }
     expect.decryption_keys.push_back(std::move(key).value());
   }
+  // SAML2 Profiles 4.1.4.2: a signed Response protects its assertion; demand more only when asked.
+  expect.require_signed_assertion = opt.require_signed_assertion;
   saml::InMemoryReplayCache replay;
   expect.replay_cache = &replay;
   saml::ValidationTrace trace;
@@ -140,6 +143,22 @@ bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDes
       std::cout << "REJECTED: destination_mismatch\n";
       return false;
     }
+  }
+  if (result->assertion_encrypted) {
+    // Operators inspecting their own traffic see what the decrypted assertion carried.
+    xmlNode* assertion = saml::firstChildElement(xmlDocGetRootElement(doc), saml::ns::kAssertion, "Assertion");
+    std::cout << "decrypted assertion:\n" << saml::serializeNode(assertion) << "\n";
+  }
+  const auto& a = result->assertion;
+  if (a.subject && a.subject->name_id) {
+    std::cout << "NameID: " << a.subject->name_id->value << " (" << a.subject->name_id->format << ")\n";
+  }
+  for (const auto& attr : a.attributes) {
+    std::cout << "attribute " << attr.name << ":";
+    for (const auto& v : attr.values) {
+      std::cout << " [" << v << "]";
+    }
+    std::cout << "\n";
   }
   std::cout << "ACCEPTED: response " << result->response.id << ", assertion " << result->assertion.id
             << (result->assertion_encrypted ? " (decrypted)" : "") << ", "
@@ -291,6 +310,8 @@ void addSamlInspect(CLI::App& app) {
   rid->excludes(uns);
   sub->add_option("--now", opt->now, "the time to validate at (xs:dateTime), default now");
   sub->add_option("--decrypt-key", opt->decrypt_keys, "PEM private key for an EncryptedAssertion (repeatable)");
+  sub->add_flag("--require-signed-assertion", opt->require_signed_assertion,
+                "refuse an unsigned Assertion even inside a signed Response");
   sub->callback([opt] { runInspect(*opt); });
 }
 

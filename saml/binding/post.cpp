@@ -43,7 +43,7 @@ bool isNonceChar(char c) {
          c == '/' || c == '=' || c == '-' || c == '_';
 }
 
-bool isValidNonce(std::string_view nonce) {
+[[maybe_unused]] bool isValidNonce(std::string_view nonce) {
   if (nonce.empty()) {
     return false;
   }

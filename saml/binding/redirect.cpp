@@ -82,6 +82,7 @@ core::Result<std::string> encodeRedirect(std::string_view xml, std::string_view 
   query += core::urlEncode(core::base64Encode(deflateRaw(xml)));
   if (!relay_state.empty()) {
     query += "&RelayState=";
+    // RFC 3986 percent-encoding (a space is %20), which every peer decodes alike (docs/interop.md).
     query += core::urlEncode(relay_state);
   }
   if (signer != nullptr) {

@@ -87,3 +87,11 @@ TEST_CASE("Text content includes text around comments", "[saml][xml]") {
   REQUIRE(doc.has_value());
   CHECK(garde::saml::textContent(xmlDocGetRootElement(doc->get())) == "admin@evil.example");
 }
+
+TEST_CASE("Unregistered Id attributes may repeat; they never resolve a reference", "[saml][xml]") {
+  // pysaml2 names the Signature of a Response and of its Assertion both "Signature1".
+  auto doc = parseUntrusted(R"(<r ID="_r"><s Id="Signature1"/><a ID="_a"><s Id="Signature1"/></a></r>)");
+  REQUIRE(doc.has_value());
+  CHECK(garde::saml::elementById(doc->get(), "Signature1") == nullptr);
+  CHECK(garde::saml::elementById(doc->get(), "_a") != nullptr);
+}
