@@ -1,0 +1,30 @@
+#pragma once
+/// @file The demo's peers, served by the broker itself under /demo/: a demo ENT IdP (a login page
+/// listing the demo pupils and teachers, and a médiacentre portal) and two demo publisher SPs (a
+/// page showing exactly what they received). Built on garde's own saml library, each peer with its
+/// own generated key and self-signed certificate. For `garde serve --demo` only; never in
+/// production.
+
+#include <filesystem>
+#include <string>
+
+#include "broker/router.h"
+#include "saml/keys.h"
+#include "store/demo_data.h"
+
+namespace garde::broker::demo {
+
+struct DemoSettings {
+  std::string base_url;              ///< "https://127.0.0.1:8443", no trailing slash
+  std::string broker_idp_entity_id;  ///< the broker's IdP face (towards publishers)
+  std::string broker_sp_entity_id;   ///< the broker's SP face (towards ENTs)
+  saml::Certificate broker_signing_cert;
+  std::filesystem::path key_dir;  ///< where the peers' keys live (created if missing)
+};
+
+/// Generates or loads the demo peers' keys under key_dir (keys 0600), mounts their pages under
+/// /demo/ on `router`, returns the entity ids, metadata XML and base URLs that store::loadDemoData
+/// needs. Throws std::runtime_error when key_dir cannot be used (a start-up failure).
+store::DemoPeers installDemoPeers(Router& router, const DemoSettings& settings);
+
+}  // namespace garde::broker::demo
