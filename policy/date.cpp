@@ -75,7 +75,7 @@ std::optional<Date> Date::parse(std::string_view text) noexcept {
 
 std::string Date::format() const {
   const Civil c = civilFromDays(days_);
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.y), c.m, c.d);
   return buf;
 }
