@@ -1,0 +1,164 @@
+#pragma once
+/// @file The publisher side of the broker: garde as a SAML IdP towards resource publishers' SPs
+/// (SAML2 Profiles 4.1, Web Browser SSO). Reads and checks their AuthnRequests, builds the signed
+/// (and, when their metadata asks for it, encrypted) Responses carrying the released attributes
+/// under a per-publisher pseudonym, and produces our IdP metadata.
+///
+/// Pure apart from PublisherRegistry::load(): no clock reads (`now` is a parameter), no file or
+/// database access on the request path. Every function is reentrant; a loaded PublisherRegistry is
+/// immutable and may be shared between threads.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/random.h"
+#include "core/result.h"
+#include "core/time.h"
+#include "saml/binding/redirect.h"
+#include "saml/keys.h"
+#include "saml/messages.h"
+#include "saml/metadata.h"
+#include "store/db.h"
+
+namespace garde::connectors::publisher {
+
+/// A publisher as the IdP side sees it: its store id and its parsed SP metadata.
+struct PublisherPeer {
+  std::string publisher_id;
+  saml::EntityDescriptor metadata;  ///< has an SP role (peers without one are not registered)
+};
+
+/// Every publisher's SP metadata, parsed once (off the request path).
+/// Immutable after load: thread-safe. Pointers it returns stay valid while it lives (and across
+/// moves: peers are held in a vector that is never modified after construction).
+class PublisherRegistry {
+ public:
+  /// Loads all publishers from the store (their SP metadata XML), parsing each with
+  /// saml::parseMetadata (no signature check: metadata comes from the approved contract).
+  /// A publisher whose metadata does not parse, lacks an SPSSODescriptor, or whose entityID differs
+  /// from the stored sp_entity_id, is skipped and logged (category "publisher.registry"), never
+  /// fatal. Errors: kStoreError when the store cannot be read.
+  static core::Result<PublisherRegistry> load(store::Db& db, core::UnixTime now);
+
+  /// For tests: from explicit peers. A later peer with an entityID already seen is ignored.
+  explicit PublisherRegistry(std::vector<PublisherPeer> peers = {});
+
+  /// nullptr when unknown.
+  const PublisherPeer* findByEntityId(std::string_view sp_entity_id) const;
+  /// nullptr when unknown.
+  const PublisherPeer* findByPublisherId(std::string_view publisher_id) const;
+  std::size_t size() const noexcept { return peers_.size(); }
+
+ private:
+  std::vector<PublisherPeer> peers_;
+  std::map<std::string, std::size_t, std::less<>> by_entity_id_;
+  std::map<std::string, std::size_t, std::less<>> by_publisher_id_;
+};
+
+/// The broker's IdP role settings.
+struct IdpSettings {
+  std::string entity_id;         ///< config broker.idp_entity_id
+  std::string sso_url;           ///< base_url + "/saml/idp/sso"
+  saml::Credential signing;      ///< broker signing key + cert
+  std::int64_t skew_seconds = 180;
+  std::int64_t assertion_lifetime_seconds = 300;  ///< bearer/Conditions NotOnOrAfter = now + this
+  std::int64_t request_max_age_seconds = 300;     ///< AuthnRequest IssueInstant freshness (+ skew)
+  saml::DecodeLimits decode_limits;               ///< binding caps for inbound AuthnRequests
+};
+
+/// An AuthnRequest from a publisher SP, checked.
+struct PublisherAuthnRequest {
+  saml::AuthnRequest request;           ///< parsed from the verified element
+  const PublisherPeer* peer = nullptr;  ///< points into the registry
+  /// Resolved: the request's ACS URL if it is in the metadata (POST binding), else the index's,
+  /// else the metadata default POST ACS.
+  std::string acs_url;
+  std::optional<std::string> relay_state;
+  saml::BindingType binding = saml::BindingType::kRedirect;
+  bool signed_request = false;  ///< an XML or Redirect signature was verified
+};
+
+/// Form fields as decoded by the HTTP layer (SAMLRequest, RelayState).
+using FormFields = std::map<std::string, std::string, std::less<>>;
+
+/// Decodes and checks an AuthnRequest arriving at /saml/idp/sso.
+/// @param method "GET" (Redirect: `raw_query` is the query string exactly as received, after '?')
+///        or "POST" (`form` holds the decoded fields SAMLRequest, RelayState).
+/// Checks, in order: binding decode limits and encodings; parseUntrusted (no DOCTYPE...); root
+/// samlp:AuthnRequest; Issuer present and a known publisher (kUnknownPeer); signatures, keys from
+/// the SP metadata only: an enveloped XML signature, if present, must verify; a Redirect query
+/// signature, if present, must verify; one of them is required when the SP metadata says
+/// AuthnRequestsSigned="true" (kSignatureMissing); Destination, when present, == settings.sso_url
+/// (kDestinationMismatch); IssueInstant not older than request_max_age + skew (kExpired) nor more
+/// than skew in the future (kNotYetValid); ACS URL / index resolved against the metadata
+/// (kBadRequest naming the URL or index); ProtocolBinding other than HTTP-POST (kBadRequest).
+/// IsPassive and ForceAuthn are only carried in `request`, for the flow to honour.
+/// Each failure is a core::Error with a specific code and a detail naming what was wrong (no
+/// personal data). Other errors: kBadRequest (method, missing SAMLRequest, a SAMLResponse),
+/// kLimitExceeded, kBadEncoding, kForbiddenXml, kMalformedMessage, signature errors.
+core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
+                                                     std::string_view raw_query,
+                                                     const FormFields& form,
+                                                     const PublisherRegistry& registry,
+                                                     const IdpSettings& settings,
+                                                     core::UnixTime now);
+
+/// What the publisher receives, decided by policy (released attribute codes with their values) and
+/// the pseudonym.
+struct AssertionContent {
+  /// The NameID (persistent format) and also the IDO attribute value when IDO is released.
+  std::string pseudonym;
+  /// Code -> values, in release order. One saml:Attribute each (Name = code, NameFormat basic).
+  std::vector<std::pair<std::string, std::vector<std::string>>> attributes;
+  core::UnixTime authn_instant = 0;  ///< 0: `now` is used
+  std::string authn_context_class_ref =
+      "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+};
+
+/// A POST-binding answer ready for the browser. Serve `html` with Content-Type text/html,
+/// Content-Security-Policy `content_security_policy`, Cache-Control no-cache, no-store.
+struct OutboundPost {
+  std::string html;
+  std::string content_security_policy;
+  std::string acs_url;
+  std::string response_id;
+};
+
+/// Builds the Response for the publisher (see docs/adr/0005-publisher-responses.md): one Assertion
+/// signed with settings.signing (defaultAlgorithm, SHA-256) and encrypted for the SP when its
+/// metadata has an encryption certificate; the Response itself is not signed (one RSA signature
+/// per launch). Times: IssueInstant = now; Conditions NotBefore = now - skew, NotOnOrAfter = now +
+/// assertion_lifetime; bearer SubjectConfirmationData NotOnOrAfter = now + assertion_lifetime,
+/// Recipient = acs_url, InResponseTo when answering a request.
+/// Precondition: `acs_url` is one of the peer's ACS (readAuthnRequest resolved it, or the flow took
+/// defaultAcs()). No file or database access. Errors: kMalformedMessage (empty pseudonym, ...),
+/// kBadEncoding (a value XML cannot carry), kInternal (signing or encryption failure).
+core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer, const std::string& acs_url,
+                                                const std::optional<std::string>& in_response_to,
+                                                const AssertionContent& content,
+                                                std::string_view relay_state,
+                                                const IdpSettings& settings, core::Random& random,
+                                                core::UnixTime now, std::string_view csp_nonce);
+
+/// A signed Response with a non-success status (no assertion), for refusals where the publisher
+/// asked. (Signed, because there is no signed assertion to vouch for it.)
+core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const std::string& acs_url,
+                                              const std::optional<std::string>& in_response_to,
+                                              const saml::Status& status,
+                                              std::string_view relay_state,
+                                              const IdpSettings& settings, core::Random& random,
+                                              core::UnixTime now, std::string_view csp_nonce);
+
+/// The broker's IdP metadata: SingleSignOnService Redirect and POST at sso_url, the signing
+/// certificate as KeyDescriptor use="signing", WantAuthnRequestsSigned="false", NameIDFormat
+/// persistent; signed with settings.signing. Generated once at start-up by the caller and cached.
+/// @param now unused for validity today (no validUntil is written); kept for a future validUntil.
+core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTime now);
+
+}  // namespace garde::connectors::publisher
