@@ -1,0 +1,452 @@
+#include "connectors/publisher/publisher_side.h"
+
+#include <libxml/tree.h>
+
+#include <utility>
+
+#include "core/log.h"
+#include "saml/binding/post.h"
+#include "saml/encryption.h"
+#include "saml/signature.h"
+#include "saml/xml.h"
+
+namespace garde::connectors::publisher {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+constexpr core::Logger kRegistryLog("publisher.registry");
+
+std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+// ---- PublisherRegistry --------------------------------------------------------------------------
+
+PublisherRegistry::PublisherRegistry(std::vector<PublisherPeer> peers) {
+  peers_.reserve(peers.size());
+  for (PublisherPeer& peer : peers) {
+    if (by_entity_id_.count(peer.metadata.entity_id) != 0 ||
+        by_publisher_id_.count(peer.publisher_id) != 0) {
+      continue;
+    }
+    by_entity_id_.emplace(peer.metadata.entity_id, peers_.size());
+    by_publisher_id_.emplace(peer.publisher_id, peers_.size());
+    peers_.push_back(std::move(peer));
+  }
+}
+
+core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::UnixTime now) {
+  // TODO(garde): move this query into store/publishers.h as listPublishers() when store/ is next
+  // touched; it is here so the IdP side could land without editing another module.
+  auto stmt = db.prepare(
+      "SELECT id, sp_entity_id, sp_metadata_xml FROM publishers "
+      "WHERE sp_metadata_xml IS NOT NULL ORDER BY id");
+  if (!stmt) {
+    return fail(std::move(stmt).error());
+  }
+  std::vector<PublisherPeer> peers;
+  std::size_t skipped = 0;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) {
+      return fail(std::move(row).error());
+    }
+    if (!*row) {
+      break;
+    }
+    const std::string publisher_id = stmt->text(0);
+    const std::optional<std::string> stored_entity_id = stmt->optionalText(1);
+    const std::string xml = stmt->text(2);
+
+    saml::MetadataOptions options;  // no signature check: the metadata comes from the contract
+    options.now = now;
+    auto entities = saml::parseMetadata(xml, options);
+    if (!entities) {
+      ++skipped;
+      kRegistryLog.warn("publisher SP metadata does not parse; publisher skipped",
+                        {{"publisher", publisher_id},
+                         {"error", core::errorCodeName(entities.error().code)},
+                         {"detail", entities.error().detail}});
+      continue;
+    }
+    // The SP entity: the one named by the stored entityID, else the only SP in the document.
+    const saml::EntityDescriptor* chosen = nullptr;
+    std::size_t sp_count = 0;
+    for (const saml::EntityDescriptor& e : *entities) {
+      if (!e.sp) {
+        continue;
+      }
+      ++sp_count;
+      if (stored_entity_id ? e.entity_id == *stored_entity_id : chosen == nullptr) {
+        chosen = &e;
+      }
+    }
+    if (chosen == nullptr || (!stored_entity_id && sp_count != 1)) {
+      ++skipped;
+      kRegistryLog.warn(
+          stored_entity_id ? "publisher SP metadata has no SPSSODescriptor for its entityID"
+                           : "publisher has no sp_entity_id and its metadata has not exactly one SP",
+          {{"publisher", publisher_id}, {"entity_id", stored_entity_id.value_or("")}});
+      continue;
+    }
+    peers.push_back(PublisherPeer{publisher_id, *chosen});
+  }
+  PublisherRegistry registry(std::move(peers));
+  const std::string loaded = std::to_string(registry.size());
+  const std::string skipped_text = std::to_string(skipped);
+  kRegistryLog.info("publisher SP metadata loaded",
+                    {{"publishers", loaded}, {"skipped", skipped_text}});
+  return registry;
+}
+
+const PublisherPeer* PublisherRegistry::findByEntityId(std::string_view sp_entity_id) const {
+  auto it = by_entity_id_.find(sp_entity_id);
+  return it == by_entity_id_.end() ? nullptr : &peers_[it->second];
+}
+
+const PublisherPeer* PublisherRegistry::findByPublisherId(std::string_view publisher_id) const {
+  auto it = by_publisher_id_.find(publisher_id);
+  return it == by_publisher_id_.end() ? nullptr : &peers_[it->second];
+}
+
+// ---- readAuthnRequest ---------------------------------------------------------------------------
+
+namespace {
+
+core::Result<saml::InboundMessage> decodeBinding(std::string_view method,
+                                                 std::string_view raw_query,
+                                                 const FormFields& form,
+                                                 const saml::DecodeLimits& limits) {
+  if (method == "GET") {
+    return saml::decodeRedirect(raw_query, limits);
+  }
+  if (method == "POST") {
+    return saml::decodePost(form, limits);
+  }
+  return fail(ErrorCode::kBadRequest, "SSO endpoint accepts GET and POST only, not " +
+                                          quoted(method.substr(0, 16)));
+}
+
+/// The ACS to answer at (SAML2 Core 3.4.1, Profiles 4.1.4.1): only endpoints of the metadata, only
+/// with the HTTP-POST binding (the one binding we answer with).
+core::Result<std::string> resolveAcs(const saml::AuthnRequest& request,
+                                     const saml::EntityDescriptor& metadata) {
+  if (!request.protocol_binding.empty() && request.protocol_binding != saml::binding::kHttpPost) {
+    return fail(ErrorCode::kBadRequest, "AuthnRequest ProtocolBinding " +
+                                            quoted(request.protocol_binding) +
+                                            " is not supported (HTTP-POST only)");
+  }
+  if (!request.assertion_consumer_service_url.empty() && request.assertion_consumer_service_index) {
+    // SAML2 Core 3.4.1: the two are mutually exclusive.
+    return fail(ErrorCode::kBadRequest,
+                "AuthnRequest carries both AssertionConsumerServiceURL and "
+                "AssertionConsumerServiceIndex");
+  }
+  if (!request.assertion_consumer_service_url.empty()) {
+    const std::string& url = request.assertion_consumer_service_url;
+    if (metadata.acsByUrl(url, saml::binding::kHttpPost) == nullptr) {
+      return fail(ErrorCode::kBadRequest,
+                  "AssertionConsumerServiceURL " + quoted(url) + " is not an HTTP-POST ACS in " +
+                      quoted(metadata.entity_id) + "'s metadata");
+    }
+    return url;
+  }
+  if (request.assertion_consumer_service_index) {
+    const int index = *request.assertion_consumer_service_index;
+    const saml::Endpoint* e = metadata.acsByIndex(index);
+    if (e == nullptr || e->binding != saml::binding::kHttpPost) {
+      return fail(ErrorCode::kBadRequest, "AssertionConsumerServiceIndex " + std::to_string(index) +
+                                              " is not an HTTP-POST ACS in " +
+                                              quoted(metadata.entity_id) + "'s metadata");
+    }
+    return e->location;
+  }
+  const saml::Endpoint* e = metadata.defaultAcs(saml::binding::kHttpPost);
+  if (e == nullptr) {
+    return fail(ErrorCode::kBadRequest,
+                "metadata of " + quoted(metadata.entity_id) + " has no HTTP-POST ACS");
+  }
+  return e->location;
+}
+
+}  // namespace
+
+core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
+                                                     std::string_view raw_query,
+                                                     const FormFields& form,
+                                                     const PublisherRegistry& registry,
+                                                     const IdpSettings& settings,
+                                                     core::UnixTime now) {
+  auto message = decodeBinding(method, raw_query, form, settings.decode_limits);
+  if (!message) {
+    return fail(std::move(message).error());
+  }
+  if (!message->is_request) {
+    return fail(ErrorCode::kBadRequest, "SSO endpoint received a SAMLResponse, not a SAMLRequest");
+  }
+  saml::ParseLimits parse_limits;
+  parse_limits.max_bytes = settings.decode_limits.max_inflated;
+  auto doc = saml::parseUntrusted(message->xml, parse_limits);
+  if (!doc) {
+    return fail(std::move(doc).error());
+  }
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  if (!saml::isElement(root, saml::ns::kProtocol, "AuthnRequest")) {
+    return fail(ErrorCode::kMalformedMessage, "SAMLRequest root is not samlp:AuthnRequest");
+  }
+
+  // The Issuer only chooses whose keys to verify with; after verification everything, the Issuer
+  // included, is read again from the verified element.
+  const xmlNode* issuer_el = saml::firstChildElement(root, saml::ns::kAssertion, "Issuer");
+  const std::string claimed_issuer = issuer_el != nullptr ? saml::textContent(issuer_el) : "";
+  if (claimed_issuer.empty()) {
+    return fail(ErrorCode::kMalformedMessage, "AuthnRequest has no Issuer (SAML2 Profiles 4.1.4.1)");
+  }
+  const PublisherPeer* peer = registry.findByEntityId(claimed_issuer);
+  if (peer == nullptr) {
+    return fail(ErrorCode::kUnknownPeer,
+                "AuthnRequest Issuer " + quoted(claimed_issuer.substr(0, 256)) +
+                    " is not a known publisher SP");
+  }
+  const saml::SpSsoDescriptor& sp = *peer->metadata.sp;
+
+  bool signature_verified = false;
+  xmlNode* request_el = root;
+  if (saml::findSignature(root) != nullptr) {
+    auto verified = saml::verifyEnvelopedSignature(root, sp.signingCertificates());
+    if (!verified) {
+      core::Error e = std::move(verified).error();
+      e.detail = "AuthnRequest XML signature of " + quoted(peer->metadata.entity_id) + ": " + e.detail;
+      return fail(std::move(e));
+    }
+    request_el = *verified;
+    signature_verified = true;
+  }
+  if (message->hasRedirectSignature()) {
+    auto verified = saml::verifyRedirectSignature(*message, sp.signingCertificates());
+    if (!verified) {
+      core::Error e = std::move(verified).error();
+      e.detail =
+          "AuthnRequest Redirect signature of " + quoted(peer->metadata.entity_id) + ": " + e.detail;
+      return fail(std::move(e));
+    }
+    signature_verified = true;
+  }
+  if (sp.authn_requests_signed && !signature_verified) {
+    return fail(ErrorCode::kSignatureMissing,
+                "AuthnRequest from " + quoted(peer->metadata.entity_id) +
+                    " is unsigned, and its metadata says AuthnRequestsSigned=\"true\"");
+  }
+
+  auto request = saml::parseAuthnRequest(request_el);
+  if (!request) {
+    return fail(std::move(request).error());
+  }
+  if (request->issuer != claimed_issuer) {
+    return fail(ErrorCode::kIssuerMismatch, "AuthnRequest Issuer changed after verification");
+  }
+  // SAML2 Bindings 3.4.5.2 / 3.5.5.2: a Destination must be the endpoint that received it.
+  if (request->destination && *request->destination != settings.sso_url) {
+    return fail(ErrorCode::kDestinationMismatch,
+                "AuthnRequest Destination " + quoted(request->destination->substr(0, 256)) +
+                    " is not our SSO URL " + quoted(settings.sso_url));
+  }
+  if (request->issue_instant > now + settings.skew_seconds) {
+    return fail(ErrorCode::kNotYetValid,
+                "AuthnRequest IssueInstant " + core::formatIso8601(request->issue_instant) +
+                    " is in the future");
+  }
+  if (request->issue_instant < now - settings.request_max_age_seconds - settings.skew_seconds) {
+    return fail(ErrorCode::kExpired,
+                "AuthnRequest IssueInstant " + core::formatIso8601(request->issue_instant) +
+                    " is older than " + std::to_string(settings.request_max_age_seconds) + "s");
+  }
+  auto acs_url = resolveAcs(*request, peer->metadata);
+  if (!acs_url) {
+    return fail(std::move(acs_url).error());
+  }
+
+  PublisherAuthnRequest out;
+  out.request = std::move(*request);
+  out.peer = peer;
+  out.acs_url = std::move(*acs_url);
+  out.relay_state = std::move(message->relay_state);
+  out.binding = message->binding;
+  out.signed_request = signature_verified;
+  return out;
+}
+
+// ---- Responses ----------------------------------------------------------------------------------
+
+namespace {
+
+/// The certificate to encrypt for: the first RSA one among the SP's encryption keys (use
+/// "encryption" or unspecified). nullopt when the SP has none: the assertion goes unencrypted.
+/// An SP that declares use="encryption" keys none of which is RSA cannot be served securely.
+core::Result<std::optional<saml::Certificate>> encryptionCertificate(const PublisherPeer& peer) {
+  bool explicit_encryption_key = false;
+  for (const saml::KeyDescriptor& k : peer.metadata.sp->keys) {
+    if (k.use == saml::KeyUse::kSigning) {
+      continue;
+    }
+    explicit_encryption_key = explicit_encryption_key || k.use == saml::KeyUse::kEncryption;
+    if (k.certificate.keyType() == saml::KeyType::kRsa) {
+      return std::optional<saml::Certificate>(k.certificate);
+    }
+  }
+  if (explicit_encryption_key) {
+    return fail(ErrorCode::kAlgorithmForbidden,
+                "metadata of " + quoted(peer.metadata.entity_id) +
+                    " has encryption keys but none is RSA (required for key transport)");
+  }
+  return std::optional<saml::Certificate>();
+}
+
+core::Result<OutboundPost> finish(xmlDoc* doc, const std::string& acs_url, std::string response_id,
+                                  std::string_view relay_state, std::string_view csp_nonce) {
+  OutboundPost out;
+  out.html = saml::renderPostForm(saml::serialize(doc), acs_url, relay_state, /*is_request=*/false,
+                                  csp_nonce);
+  out.content_security_policy = saml::postFormCsp(csp_nonce);
+  out.acs_url = acs_url;
+  out.response_id = std::move(response_id);
+  return out;
+}
+
+saml::Response responseHeader(const std::string& acs_url,
+                              const std::optional<std::string>& in_response_to,
+                              const IdpSettings& settings, core::Random& random,
+                              core::UnixTime now) {
+  saml::Response r;
+  r.id = random.newId();
+  r.in_response_to = in_response_to;
+  r.issue_instant = now;
+  r.destination = acs_url;
+  r.issuer = settings.entity_id;
+  return r;
+}
+
+}  // namespace
+
+core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer, const std::string& acs_url,
+                                                const std::optional<std::string>& in_response_to,
+                                                const AssertionContent& content,
+                                                std::string_view relay_state,
+                                                const IdpSettings& settings, core::Random& random,
+                                                core::UnixTime now, std::string_view csp_nonce) {
+  if (!peer.metadata.sp) {
+    return fail(ErrorCode::kUnknownPeer, quoted(peer.metadata.entity_id) + " has no SP role");
+  }
+  if (content.pseudonym.empty()) {
+    return fail(ErrorCode::kMalformedMessage, "no pseudonym for the NameID");
+  }
+  auto encrypt_for = encryptionCertificate(peer);
+  if (!encrypt_for) {
+    return fail(std::move(encrypt_for).error());
+  }
+  const std::string& sp_entity_id = peer.metadata.entity_id;
+  const core::UnixTime not_on_or_after = now + settings.assertion_lifetime_seconds;
+
+  saml::Assertion a;
+  a.id = random.newId();
+  a.issue_instant = now;
+  a.issuer = settings.entity_id;
+  saml::Subject subject;
+  subject.name_id = saml::NameID{content.pseudonym, std::string(saml::name_id_format::kPersistent),
+                                 settings.entity_id, sp_entity_id};
+  saml::SubjectConfirmation confirmation;
+  // SAML2 Profiles 4.1.4.2: bearer data has Recipient and NotOnOrAfter, and no NotBefore.
+  confirmation.data =
+      saml::SubjectConfirmationData{std::nullopt, not_on_or_after, acs_url, in_response_to};
+  subject.confirmations.push_back(std::move(confirmation));
+  a.subject = std::move(subject);
+  saml::Conditions conditions;
+  // NotBefore backdated by the skew, so an SP whose clock is slightly behind ours accepts it at
+  // once (many SPs tolerate little or no skew); NotOnOrAfter is the bearer window.
+  conditions.not_before = now - settings.skew_seconds;
+  conditions.not_on_or_after = not_on_or_after;
+  conditions.audience_restrictions = {{sp_entity_id}};
+  a.conditions = std::move(conditions);
+  a.authn_statements.push_back(saml::AuthnStatement{
+      content.authn_instant != 0 ? content.authn_instant : now, random.newId(), std::nullopt,
+      content.authn_context_class_ref});
+  a.attributes.reserve(content.attributes.size());
+  for (const auto& [code, values] : content.attributes) {
+    a.attributes.push_back(
+        saml::Attribute{code, std::string(saml::attribute_name_format::kBasic), "", values});
+  }
+
+  saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
+  auto doc = saml::buildResponse(response, {a});
+  if (!doc) {
+    return fail(std::move(doc).error());
+  }
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  xmlNode* assertion_el = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
+  if (assertion_el == nullptr) {
+    return fail(ErrorCode::kInternal, "built Response has no Assertion");
+  }
+  // One signature per launch (ADR 0005): the Assertion is signed, the Response is not.
+  GARDE_TRY(saml::signElement(assertion_el, settings.signing));
+  if (*encrypt_for) {
+    auto encrypted = saml::encryptAssertion(assertion_el, **encrypt_for);
+    if (!encrypted) {
+      return fail(std::move(encrypted).error());
+    }
+  }
+  return finish(doc->get(), acs_url, response.id, relay_state, csp_nonce);
+}
+
+core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const std::string& acs_url,
+                                              const std::optional<std::string>& in_response_to,
+                                              const saml::Status& status,
+                                              std::string_view relay_state,
+                                              const IdpSettings& settings, core::Random& random,
+                                              core::UnixTime now, std::string_view csp_nonce) {
+  if (status.isSuccess()) {
+    return fail(ErrorCode::kInternal,
+                "buildErrorResponse called with a Success status for " +
+                    quoted(peer.metadata.entity_id));
+  }
+  saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
+  response.status = status;
+  auto doc = saml::buildResponse(response);
+  if (!doc) {
+    return fail(std::move(doc).error());
+  }
+  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc->get()), settings.signing));
+  return finish(doc->get(), acs_url, response.id, relay_state, csp_nonce);
+}
+
+// ---- IdP metadata -------------------------------------------------------------------------------
+
+core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTime /*now*/) {
+  saml::EntityDescriptor entity;
+  entity.entity_id = settings.entity_id;
+  saml::IdpSsoDescriptor idp;
+  idp.want_authn_requests_signed = false;
+  idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
+  idp.name_id_formats.emplace_back(saml::name_id_format::kPersistent);
+  idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), settings.sso_url,
+                                   "", std::nullopt, std::nullopt});
+  idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), settings.sso_url, "",
+                                   std::nullopt, std::nullopt});
+  entity.idp = std::move(idp);
+  auto doc = saml::generateMetadata(entity);
+  if (!doc) {
+    return fail(std::move(doc).error());
+  }
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  // Written explicitly (the generator omits the default), so operators reading it need not know
+  // the schema default: publishers may sign their AuthnRequests, and need not.
+  if (xmlNode* role = saml::firstChildElement(root, saml::ns::kMetadata, "IDPSSODescriptor");
+      role != nullptr && !saml::attribute(role, "WantAuthnRequestsSigned")) {
+    xmlSetProp(role, BAD_CAST "WantAuthnRequestsSigned", BAD_CAST "false");
+  }
+  GARDE_TRY(saml::signElement(root, settings.signing));
+  return saml::serialize(doc->get());
+}
+
+}  // namespace garde::connectors::publisher
