@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <limits>
@@ -326,12 +327,12 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
 
   static const std::set<std::string, std::less<>> kSections = {"server", "broker", "store", "state",
-                                                               "log"};
+                                                               "log",    "pseudonym"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(std::string(k.str()),
                         "unknown section or key (line " + std::to_string(v.source().begin.line) +
-                            "); expected one of [server], [broker], [store], [state], [log]");
+                            "); expected one of [server], [broker], [store], [state], [log], [pseudonym]");
     }
   }
 
@@ -448,9 +449,31 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
         "expected one of \"debug\", \"info\", \"warn\", \"error\", \"off\", got " + quote(level));
   }
 
+  Section pseudonym(sectionTable(root, "pseudonym"), "pseudonym");
+  auto& ps = c.pseudonym;
+  pseudonym.string("secret_file", ps.secret_file);
+  pseudonym.string("secret_version", ps.secret_version);
+  pseudonym.string("scope", ps.scope);
+  pseudonym.string("encoding", ps.encoding);
+  pseudonym.rejectUnknown();
+  if (ps.secret_version.empty() || ps.secret_version.size() > 16 ||
+      !std::all_of(ps.secret_version.begin(), ps.secret_version.end(),
+                   [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; })) {
+    throw ConfigError("pseudonym.secret_version",
+                      "expected 1 to 16 letters or digits, got " + quote(ps.secret_version));
+  }
+  if (ps.scope != "per_publisher" && ps.scope != "shared") {
+    throw ConfigError("pseudonym.scope",
+                      "expected \"per_publisher\" or \"shared\", got " + quote(ps.scope));
+  }
+  if (ps.encoding != "base64url" && ps.encoding != "hex") {
+    throw ConfigError("pseudonym.encoding",
+                      "expected \"base64url\" or \"hex\", got " + quote(ps.encoding));
+  }
+
   for (std::string* p :
        {&s.tls_cert_file, &s.tls_key_file, &b.signing_key_file, &b.signing_cert_file,
-        &c.store.database, &c.state.token_key_file, &c.log.audit_file}) {
+        &c.store.database, &c.state.token_key_file, &c.log.audit_file, &ps.secret_file}) {
     resolvePath(*p, base_dir);
   }
   return c;
@@ -492,6 +515,7 @@ Config demoConfig(const std::filesystem::path& dir) {
   c.broker.signing_cert_file = at("signing-cert.pem");
   c.store.database = at("garde.db");
   c.state.token_key_file = at("state-key.hex");
+  c.pseudonym.secret_file = at("pseudonym-secret.hex");
   return c;
 }
 
@@ -503,6 +527,29 @@ std::string readKeyedFile(std::string_view key, const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string readPseudonymSecret(const PseudonymConfig& pseudonym) {
+  constexpr const char* kKey = "pseudonym.secret_file";
+  if (pseudonym.secret_file.empty()) {
+    throw ConfigError(kKey,
+                      "required: a file holding at least 64 hexadecimal digits "
+                      "(openssl rand -hex 32); see docs/adr/0004-pseudonyms.md");
+  }
+  std::string hex = readKeyedFile(kKey, pseudonym.secret_file);
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) {
+    hex.pop_back();
+  }
+  if (hex.size() < 64 || hex.size() % 2 != 0 || !isHex(hex)) {
+    throw ConfigError(kKey, "expected at least 64 hexadecimal digits (32 bytes), got " +
+                                std::to_string(hex.size()) + " characters");
+  }
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return out;
 }
 
 std::string readTokenKey(const StateConfig& state) {

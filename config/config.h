@@ -76,6 +76,16 @@ struct LogConfig {
   std::string audit_file;  ///< release/audit lines (JSON); empty = audit lines go to the main log
 };
 
+/// [pseudonym]: the secret behind the released pseudonyms (IDO, docs/adr/0004-pseudonyms.md).
+/// Kept apart from [state] on purpose: the state key may be rotated at will, this secret may not
+/// (every publisher's identifiers depend on it).
+struct PseudonymConfig {
+  std::string secret_file;               ///< file holding >= 64 hex digits; required by `serve`
+  std::string secret_version = "k1";     ///< 1..16 of [A-Za-z0-9], the visible prefix of each IDO
+  std::string scope = "per_publisher";   ///< "per_publisher" (default) | "shared" (GAR, weaker)
+  std::string encoding = "base64url";    ///< "base64url" | "hex"
+};
+
 /// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for
 /// parseConfig without a path).
 struct Config {
@@ -84,6 +94,7 @@ struct Config {
   StoreConfig store;
   StateConfig state;
   LogConfig log;
+  PseudonymConfig pseudonym;
   std::string source;
 };
 
@@ -103,6 +114,10 @@ Config demoConfig(const std::filesystem::path& dir);
 /// Reads the state token key (32 bytes) from `token_key_hex` or `token_key_file`.
 /// Throws ConfigError naming state.token_key / state.token_key_file on a missing file or bad hex.
 std::string readTokenKey(const StateConfig& state);
+
+/// Reads the pseudonym secret (>= 32 bytes, from hex) from `pseudonym.secret_file`. Throws
+/// ConfigError naming pseudonym.secret_file when it is unset, unreadable, not hex or too short.
+std::string readPseudonymSecret(const PseudonymConfig& pseudonym);
 
 /// Reads a file named by the config key `key` (e.g. "server.tls_cert_file"); throws ConfigError
 /// naming that key if it cannot be read.

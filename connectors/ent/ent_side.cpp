@@ -1,0 +1,211 @@
+#include "connectors/ent/ent_side.h"
+
+#include <libxml/tree.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/log.h"
+#include "saml/binding/post.h"
+#include "saml/messages.h"
+#include "saml/signature.h"
+#include "saml/validate.h"
+#include "saml/xml.h"
+#include "store/directory.h"
+
+namespace garde::connectors::ent {
+namespace {
+
+constexpr core::Logger kRegistryLog("ent.registry");
+
+const saml::Endpoint* redirectSso(const saml::EntityDescriptor& md) {
+  if (!md.idp) {
+    return nullptr;
+  }
+  for (const saml::Endpoint& e : md.idp->sso) {
+    if (e.binding == saml::binding::kHttpRedirect) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+EntRegistry::EntRegistry(std::vector<EntPeer> peers) {
+  for (EntPeer& p : peers) {
+    if (by_ent_id_.count(p.ent_id) || by_entity_id_.count(p.metadata.entity_id)) {
+      continue;
+    }
+    peers_.push_back(std::move(p));
+  }
+  std::sort(peers_.begin(), peers_.end(),
+            [](const EntPeer& a, const EntPeer& b) { return a.ent_id < b.ent_id; });
+  for (std::size_t i = 0; i < peers_.size(); ++i) {
+    by_ent_id_.emplace(peers_[i].ent_id, i);
+    by_entity_id_.emplace(peers_[i].metadata.entity_id, i);
+  }
+}
+
+core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now) {
+  auto establishments = store::listEstablishments(db);
+  if (!establishments) {
+    return core::fail(std::move(establishments).error());
+  }
+  std::set<std::string> ent_ids;
+  for (const auto& e : *establishments) {
+    ent_ids.insert(e.ent_id);
+  }
+  std::vector<EntPeer> peers;
+  for (const std::string& id : ent_ids) {
+    auto ent = store::findEnt(db, id);
+    if (!ent) {
+      if (ent.error().code == core::ErrorCode::kStoreError) {
+        return core::fail(std::move(ent).error());
+      }
+      continue;
+    }
+    if (!ent->idp_metadata_xml || !ent->idp_entity_id) {
+      kRegistryLog.warn("ENT skipped: no IdP metadata", {{"ent", id}});
+      continue;
+    }
+    saml::MetadataOptions options;
+    options.now = now;
+    auto parsed = saml::parseMetadata(*ent->idp_metadata_xml, options);
+    if (!parsed) {
+      kRegistryLog.warn("ENT skipped: metadata does not parse",
+                        {{"ent", id}, {"error", parsed.error().describe()}});
+      continue;
+    }
+    const saml::EntityDescriptor* found = nullptr;
+    for (const auto& d : *parsed) {
+      if (d.entity_id == *ent->idp_entity_id) {
+        found = &d;
+      }
+    }
+    if (!found || !found->idp) {
+      kRegistryLog.warn("ENT skipped: no IDPSSODescriptor for its entityID",
+                        {{"ent", id}, {"entity_id", *ent->idp_entity_id}});
+      continue;
+    }
+    if (!redirectSso(*found)) {
+      kRegistryLog.warn("ENT skipped: no HTTP-Redirect SingleSignOnService", {{"ent", id}});
+      continue;
+    }
+    peers.push_back(EntPeer{ent->id, ent->name, *found});
+  }
+  return EntRegistry(std::move(peers));
+}
+
+const EntPeer* EntRegistry::findByEntId(std::string_view ent_id) const {
+  const auto it = by_ent_id_.find(ent_id);
+  return it == by_ent_id_.end() ? nullptr : &peers_[it->second];
+}
+
+const EntPeer* EntRegistry::findByEntityId(std::string_view idp_entity_id) const {
+  const auto it = by_entity_id_.find(idp_entity_id);
+  return it == by_entity_id_.end() ? nullptr : &peers_[it->second];
+}
+
+core::Result<std::string> buildEntAuthnRequest(const EntPeer& ent, const SpSettings& settings,
+                                               std::string_view request_id,
+                                               std::string_view relay_state, core::UnixTime now,
+                                               const EntAuthnOptions& options) {
+  const saml::Endpoint* sso = redirectSso(ent.metadata);
+  if (!sso) {
+    return core::fail(core::ErrorCode::kUnknownPeer,
+                      "ENT " + ent.ent_id + " has no HTTP-Redirect SingleSignOnService");
+  }
+  saml::AuthnRequest request;
+  request.id = std::string(request_id);
+  request.issue_instant = now;
+  request.destination = sso->location;
+  request.issuer = settings.entity_id;
+  request.assertion_consumer_service_url = settings.acs_url;
+  request.protocol_binding = std::string(saml::binding::kHttpPost);
+  request.force_authn = options.force_authn;
+  request.is_passive = options.is_passive;
+  auto doc = saml::buildAuthnRequest(request);
+  if (!doc) {
+    return core::fail(std::move(doc).error());
+  }
+  // Always signed in the query (SAML2 Bindings 3.4.4.1), even when the ENT's metadata does not set
+  // WantAuthnRequestsSigned: one signature per launch, and no per-ENT switch to get wrong.
+  return saml::encodeRedirect(saml::serialize(doc->get(), false), sso->location, relay_state,
+                              /*is_request=*/true, &settings.signing,
+                              saml::defaultAlgorithm(settings.signing.key));
+}
+
+core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPeer& ent,
+                                             const SpSettings& settings,
+                                             std::string_view expected_request_id,
+                                             core::UnixTime now, saml::ReplayCache& replay_cache) {
+  auto inbound = saml::decodePost(form, settings.decode_limits);
+  if (!inbound) {
+    return core::fail(std::move(inbound).error());
+  }
+  if (inbound->is_request) {
+    return core::fail(core::ErrorCode::kBadRequest, "a SAMLRequest was posted to the ACS");
+  }
+  auto doc = saml::parseUntrusted(inbound->xml);
+  if (!doc) {
+    return core::fail(std::move(doc).error());
+  }
+  saml::ResponseExpectation expect;
+  expect.trusted_certificates = ent.metadata.idp->signingCertificates();
+  expect.idp_entity_id = ent.metadata.entity_id;
+  expect.sp_entity_id = settings.entity_id;
+  expect.acs_url = settings.acs_url;
+  expect.request_id = std::string(expected_request_id);
+  expect.allow_unsolicited = false;
+  expect.now = now;
+  expect.skew_seconds = settings.skew_seconds;
+  expect.decryption_keys = {settings.signing.key};
+  expect.replay_cache = &replay_cache;
+  expect.require_signed_assertion = settings.require_signed_assertion;
+  auto validated = saml::validateResponse(doc->get(), expect);
+  if (!validated) {
+    return core::fail(std::move(validated).error());
+  }
+  const saml::Assertion& a = validated->assertion;
+  if (!a.subject || !a.subject->name_id || a.subject->name_id->value.empty()) {
+    return core::fail(core::ErrorCode::kUnknownUser, "the ENT assertion carries no NameID");
+  }
+  EntIdentity id;
+  id.name_id = a.subject->name_id->value;
+  id.name_id_format = a.subject->name_id->format;
+  if (!a.authn_statements.empty()) {
+    id.authn_instant = a.authn_statements.front().authn_instant;
+    id.authn_context_class_ref = a.authn_statements.front().authn_context_class_ref;
+  }
+  id.response_id = validated->response.id;
+  id.assertion_id = a.id;
+  return id;
+}
+
+core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime /*now*/) {
+  saml::EntityDescriptor entity;
+  entity.entity_id = settings.entity_id;
+  saml::SpSsoDescriptor sp;
+  sp.authn_requests_signed = true;
+  sp.want_assertions_signed = true;
+  sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
+  sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, settings.signing.cert, {}});
+  sp.name_id_formats = {std::string(saml::name_id_format::kPersistent),
+                        std::string(saml::name_id_format::kUnspecified)};
+  saml::Endpoint acs;
+  acs.binding = std::string(saml::binding::kHttpPost);
+  acs.location = settings.acs_url;
+  acs.index = 0;
+  acs.is_default = true;
+  sp.acs.push_back(acs);
+  entity.sp = sp;
+  auto doc = saml::generateMetadata(entity);
+  if (!doc) {
+    return core::fail(std::move(doc).error());
+  }
+  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc->get()), settings.signing));
+  return saml::serialize(doc->get());
+}
+
+}  // namespace garde::connectors::ent

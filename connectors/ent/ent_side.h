@@ -1,0 +1,130 @@
+#pragma once
+/// @file The ENT side of the broker: garde as a SAML SP towards the ENTs' IdPs (SAML2 Profiles
+/// 4.1, Web Browser SSO). Sends AuthnRequests (HTTP-Redirect, signed), consumes their Responses
+/// (HTTP-POST) and produces our SP metadata.
+///
+/// Pure apart from EntRegistry::load(): no clock reads (`now` is a parameter), no file or database
+/// access on the request path. Every function is reentrant; a loaded EntRegistry is immutable and
+/// may be shared between threads.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "saml/binding/redirect.h"
+#include "saml/keys.h"
+#include "saml/metadata.h"
+#include "saml/replay_cache.h"
+#include "store/db.h"
+
+namespace garde::connectors::ent {
+
+/// An ENT project as the SP side sees it: its idENT and its IdP's parsed metadata.
+struct EntPeer {
+  std::string ent_id;  ///< idENT, e.g. ENTTEST1
+  std::string name;    ///< shown on the discovery page
+  saml::EntityDescriptor metadata;  ///< has an IdP role (peers without one are not registered)
+};
+
+/// Every ENT IdP's metadata, parsed once (off the request path).
+/// Immutable after construction: thread-safe. Returned pointers stay valid while it lives.
+class EntRegistry {
+ public:
+  /// Loads the ENTs that have at least one establishment in the store (the store lists ENTs through
+  /// their establishments), parsing each one's IdP metadata with saml::parseMetadata (no signature
+  /// check: the metadata was placed by ENT onboarding, an operator act). An ENT whose metadata is
+  /// absent, does not parse, has no IDPSSODescriptor or no HTTP-Redirect SingleSignOnService, or
+  /// whose entityID differs from the stored one, is skipped and logged ("ent.registry"), never fatal.
+  /// Errors: kStoreError when the store cannot be read.
+  static core::Result<EntRegistry> load(store::Db& db, core::UnixTime now);
+
+  /// From explicit peers (tests, tools). A later peer with an idENT or entityID already seen is
+  /// ignored.
+  explicit EntRegistry(std::vector<EntPeer> peers = {});
+
+  /// nullptr when unknown.
+  const EntPeer* findByEntId(std::string_view ent_id) const;
+  /// nullptr when unknown.
+  const EntPeer* findByEntityId(std::string_view idp_entity_id) const;
+  /// Every ENT, in idENT order (for the discovery page).
+  const std::vector<EntPeer>& all() const noexcept { return peers_; }
+
+ private:
+  std::vector<EntPeer> peers_;
+  std::map<std::string, std::size_t, std::less<>> by_ent_id_;
+  std::map<std::string, std::size_t, std::less<>> by_entity_id_;
+};
+
+/// The broker's SP role settings.
+struct SpSettings {
+  std::string entity_id;  ///< config broker.sp_entity_id
+  std::string acs_url;    ///< base_url + "/saml/sp/acs"
+  saml::Credential signing;  ///< signs AuthnRequests and metadata; also decrypts (see spMetadata)
+  std::int64_t skew_seconds = 180;
+  /// Require the Assertion itself to be signed. Off by default: SAML2 Profiles 4.1.4.2 lets a
+  /// signed Response protect its assertion, and several ENT IdPs sign only the Response. The
+  /// Response or the Assertion must be signed either way (validateResponse).
+  bool require_signed_assertion = false;
+  /// Caps for the posted Response. RelayState is our own sealed transaction (a few hundred bytes),
+  /// so its cap is raised above the binding's default.
+  saml::DecodeLimits decode_limits{512 * 1024, 256 * 1024, 4096};
+};
+
+/// Options of one AuthnRequest to an ENT, proxied from the publisher's request when there is one.
+struct EntAuthnOptions {
+  bool force_authn = false;
+  bool is_passive = false;
+};
+
+/// Builds the Location URL that sends the browser to the ENT's SingleSignOnService (HTTP-Redirect
+/// binding) with a samlp:AuthnRequest: ID `request_id`, IssueInstant `now`, Destination = the SSO
+/// URL, Issuer = our SP entityID, AssertionConsumerServiceURL = settings.acs_url, ProtocolBinding
+/// HTTP-POST; `relay_state` as RelayState. The query is always signed (SigAlg + Signature with the
+/// SP signing key), whatever the ENT's WantAuthnRequestsSigned says: it costs one signature, and an
+/// IdP that does not ask simply ignores it (docs/flows.md).
+/// Errors: kUnknownPeer (no HTTP-Redirect SingleSignOnService in the metadata), kMalformedMessage,
+/// kAlgorithmForbidden, kInternal.
+core::Result<std::string> buildEntAuthnRequest(const EntPeer& ent, const SpSettings& settings,
+                                               std::string_view request_id,
+                                               std::string_view relay_state, core::UnixTime now,
+                                               const EntAuthnOptions& options = {});
+
+/// What the ENT said about the person.
+struct EntIdentity {
+  std::string name_id;  ///< the person's identifier at the ENT (GARPersonIdentifiant)
+  std::string name_id_format;
+  core::UnixTime authn_instant = 0;      ///< from the AuthnStatement; 0 when absent
+  std::string authn_context_class_ref;   ///< empty when absent
+  std::string response_id;               ///< for logs
+  std::string assertion_id;              ///< for logs
+};
+
+/// Form fields as decoded by the HTTP layer (SAMLResponse, RelayState).
+using FormFields = std::map<std::string, std::string, std::less<>>;
+
+/// Decodes (HTTP-POST) and validates a Response from `ent` posted to our ACS:
+/// saml::validateResponse with the ENT metadata's signing certificates only, Issuer = its entityID,
+/// audience = our SP entityID, Destination/Recipient = our ACS URL, InResponseTo =
+/// `expected_request_id` (never unsolicited), the replay cache, settings.skew_seconds, and our key
+/// for an EncryptedAssertion. Returns the NameID value.
+/// Errors: those of decodePost, parseUntrusted and validateResponse; kUnknownUser when the
+/// assertion has no Subject/NameID (nobody to look up).
+/// Thread-safety: reentrant; `replay_cache` is thread-safe.
+core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPeer& ent,
+                                             const SpSettings& settings,
+                                             std::string_view expected_request_id,
+                                             core::UnixTime now, saml::ReplayCache& replay_cache);
+
+/// Our SP metadata, signed with settings.signing: AssertionConsumerService HTTP-POST at acs_url
+/// (index 0, default), AuthnRequestsSigned="true", WantAssertionsSigned="true", the signing
+/// certificate as a signing key and as an encryption key (an ENT may encrypt assertions to it),
+/// NameIDFormat persistent and unspecified. No validUntil (served from our own endpoint).
+/// @param now unused today; kept for a future validUntil.
+core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime now);
+
+}  // namespace garde::connectors::ent
