@@ -86,8 +86,9 @@ core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::Uni
     if (chosen == nullptr || (!stored_entity_id && sp_count != 1)) {
       ++skipped;
       kRegistryLog.warn(
-          stored_entity_id ? "publisher SP metadata has no SPSSODescriptor for its entityID"
-                           : "publisher has no sp_entity_id and its metadata has not exactly one SP",
+          stored_entity_id
+              ? "publisher SP metadata has no SPSSODescriptor for its entityID"
+              : "publisher has no sp_entity_id and its metadata has not exactly one SP",
           {{"publisher", publisher_id}, {"entity_id", stored_entity_id.value_or("")}});
       continue;
     }
@@ -116,8 +117,7 @@ const PublisherPeer* PublisherRegistry::findByPublisherId(std::string_view publi
 namespace {
 
 core::Result<saml::InboundMessage> decodeBinding(std::string_view method,
-                                                 std::string_view raw_query,
-                                                 const FormFields& form,
+                                                 std::string_view raw_query, const FormFields& form,
                                                  const saml::DecodeLimits& limits) {
   if (method == "GET") {
     return saml::decodeRedirect(raw_query, limits);
@@ -125,8 +125,8 @@ core::Result<saml::InboundMessage> decodeBinding(std::string_view method,
   if (method == "POST") {
     return saml::decodePost(form, limits);
   }
-  return fail(ErrorCode::kBadRequest, "SSO endpoint accepts GET and POST only, not " +
-                                          quoted(method.substr(0, 16)));
+  return fail(ErrorCode::kBadRequest,
+              "SSO endpoint accepts GET and POST only, not " + quoted(method.substr(0, 16)));
 }
 
 /// The ACS to answer at (SAML2 Core 3.4.1, Profiles 4.1.4.1): only endpoints of the metadata, only
@@ -147,9 +147,9 @@ core::Result<std::string> resolveAcs(const saml::AuthnRequest& request,
   if (!request.assertion_consumer_service_url.empty()) {
     const std::string& url = request.assertion_consumer_service_url;
     if (metadata.acsByUrl(url, saml::binding::kHttpPost) == nullptr) {
-      return fail(ErrorCode::kBadRequest,
-                  "AssertionConsumerServiceURL " + quoted(url) + " is not an HTTP-POST ACS in " +
-                      quoted(metadata.entity_id) + "'s metadata");
+      return fail(ErrorCode::kBadRequest, "AssertionConsumerServiceURL " + quoted(url) +
+                                              " is not an HTTP-POST ACS in " +
+                                              quoted(metadata.entity_id) + "'s metadata");
     }
     return url;
   }
@@ -173,12 +173,9 @@ core::Result<std::string> resolveAcs(const saml::AuthnRequest& request,
 
 }  // namespace
 
-core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
-                                                     std::string_view raw_query,
-                                                     const FormFields& form,
-                                                     const PublisherRegistry& registry,
-                                                     const IdpSettings& settings,
-                                                     core::UnixTime now) {
+core::Result<PublisherAuthnRequest> readAuthnRequest(
+    std::string_view method, std::string_view raw_query, const FormFields& form,
+    const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now) {
   auto message = decodeBinding(method, raw_query, form, settings.decode_limits);
   if (!message) {
     return fail(std::move(message).error());
@@ -202,13 +199,14 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
   const xmlNode* issuer_el = saml::firstChildElement(root, saml::ns::kAssertion, "Issuer");
   const std::string claimed_issuer = issuer_el != nullptr ? saml::textContent(issuer_el) : "";
   if (claimed_issuer.empty()) {
-    return fail(ErrorCode::kMalformedMessage, "AuthnRequest has no Issuer (SAML2 Profiles 4.1.4.1)");
+    return fail(ErrorCode::kMalformedMessage,
+                "AuthnRequest has no Issuer (SAML2 Profiles 4.1.4.1)");
   }
   const PublisherPeer* peer = registry.findByEntityId(claimed_issuer);
   if (peer == nullptr) {
-    return fail(ErrorCode::kUnknownPeer,
-                "AuthnRequest Issuer " + quoted(claimed_issuer.substr(0, 256)) +
-                    " is not a known publisher SP");
+    return fail(ErrorCode::kUnknownPeer, "AuthnRequest Issuer " +
+                                             quoted(claimed_issuer.substr(0, 256)) +
+                                             " is not a known publisher SP");
   }
   const saml::SpSsoDescriptor& sp = *peer->metadata.sp;
 
@@ -218,7 +216,8 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
     auto verified = saml::verifyEnvelopedSignature(root, sp.signingCertificates());
     if (!verified) {
       core::Error e = std::move(verified).error();
-      e.detail = "AuthnRequest XML signature of " + quoted(peer->metadata.entity_id) + ": " + e.detail;
+      e.detail =
+          "AuthnRequest XML signature of " + quoted(peer->metadata.entity_id) + ": " + e.detail;
       return fail(std::move(e));
     }
     request_el = *verified;
@@ -228,8 +227,8 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
     auto verified = saml::verifyRedirectSignature(*message, sp.signingCertificates());
     if (!verified) {
       core::Error e = std::move(verified).error();
-      e.detail =
-          "AuthnRequest Redirect signature of " + quoted(peer->metadata.entity_id) + ": " + e.detail;
+      e.detail = "AuthnRequest Redirect signature of " + quoted(peer->metadata.entity_id) + ": " +
+                 e.detail;
       return fail(std::move(e));
     }
     signature_verified = true;
@@ -254,9 +253,9 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
                     " is not our SSO URL " + quoted(settings.sso_url));
   }
   if (request->issue_instant > now + settings.skew_seconds) {
-    return fail(ErrorCode::kNotYetValid,
-                "AuthnRequest IssueInstant " + core::formatIso8601(request->issue_instant) +
-                    " is in the future");
+    return fail(ErrorCode::kNotYetValid, "AuthnRequest IssueInstant " +
+                                             core::formatIso8601(request->issue_instant) +
+                                             " is in the future");
   }
   if (request->issue_instant < now - settings.request_max_age_seconds - settings.skew_seconds) {
     return fail(ErrorCode::kExpired,
@@ -330,7 +329,8 @@ saml::Response responseHeader(const std::string& acs_url,
 
 }  // namespace
 
-core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer, const std::string& acs_url,
+core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
+                                                const std::string& acs_url,
                                                 const std::optional<std::string>& in_response_to,
                                                 const AssertionContent& content,
                                                 std::string_view relay_state,
@@ -369,9 +369,9 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer, const
   conditions.not_on_or_after = not_on_or_after;
   conditions.audience_restrictions = {{sp_entity_id}};
   a.conditions = std::move(conditions);
-  a.authn_statements.push_back(saml::AuthnStatement{
-      content.authn_instant != 0 ? content.authn_instant : now, random.newId(), std::nullopt,
-      content.authn_context_class_ref});
+  a.authn_statements.push_back(
+      saml::AuthnStatement{content.authn_instant != 0 ? content.authn_instant : now, random.newId(),
+                           std::nullopt, content.authn_context_class_ref});
   a.attributes.reserve(content.attributes.size());
   for (const auto& [code, values] : content.attributes) {
     a.attributes.push_back(
@@ -406,9 +406,8 @@ core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const s
                                               const IdpSettings& settings, core::Random& random,
                                               core::UnixTime now, std::string_view csp_nonce) {
   if (status.isSuccess()) {
-    return fail(ErrorCode::kInternal,
-                "buildErrorResponse called with a Success status for " +
-                    quoted(peer.metadata.entity_id));
+    return fail(ErrorCode::kInternal, "buildErrorResponse called with a Success status for " +
+                                          quoted(peer.metadata.entity_id));
   }
   saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
   response.status = status;
@@ -429,8 +428,8 @@ core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTim
   idp.want_authn_requests_signed = false;
   idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
   idp.name_id_formats.emplace_back(saml::name_id_format::kPersistent);
-  idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), settings.sso_url,
-                                   "", std::nullopt, std::nullopt});
+  idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), settings.sso_url, "",
+                                   std::nullopt, std::nullopt});
   idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), settings.sso_url, "",
                                    std::nullopt, std::nullopt});
   entity.idp = std::move(idp);

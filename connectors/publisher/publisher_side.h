@@ -63,9 +63,9 @@ class PublisherRegistry {
 
 /// The broker's IdP role settings.
 struct IdpSettings {
-  std::string entity_id;         ///< config broker.idp_entity_id
-  std::string sso_url;           ///< base_url + "/saml/idp/sso"
-  saml::Credential signing;      ///< broker signing key + cert
+  std::string entity_id;     ///< config broker.idp_entity_id
+  std::string sso_url;       ///< base_url + "/saml/idp/sso"
+  saml::Credential signing;  ///< broker signing key + cert
   std::int64_t skew_seconds = 180;
   std::int64_t assertion_lifetime_seconds = 300;  ///< bearer/Conditions NotOnOrAfter = now + this
   std::int64_t request_max_age_seconds = 300;     ///< AuthnRequest IssueInstant freshness (+ skew)
@@ -102,12 +102,9 @@ using FormFields = std::map<std::string, std::string, std::less<>>;
 /// Each failure is a core::Error with a specific code and a detail naming what was wrong (no
 /// personal data). Other errors: kBadRequest (method, missing SAMLRequest, a SAMLResponse),
 /// kLimitExceeded, kBadEncoding, kForbiddenXml, kMalformedMessage, signature errors.
-core::Result<PublisherAuthnRequest> readAuthnRequest(std::string_view method,
-                                                     std::string_view raw_query,
-                                                     const FormFields& form,
-                                                     const PublisherRegistry& registry,
-                                                     const IdpSettings& settings,
-                                                     core::UnixTime now);
+core::Result<PublisherAuthnRequest> readAuthnRequest(
+    std::string_view method, std::string_view raw_query, const FormFields& form,
+    const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now);
 
 /// What the publisher receives, decided by policy (released attribute codes with their values) and
 /// the pseudonym.
@@ -139,7 +136,8 @@ struct OutboundPost {
 /// Precondition: `acs_url` is one of the peer's ACS (readAuthnRequest resolved it, or the flow took
 /// defaultAcs()). No file or database access. Errors: kMalformedMessage (empty pseudonym, ...),
 /// kBadEncoding (a value XML cannot carry), kInternal (signing or encryption failure).
-core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer, const std::string& acs_url,
+core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
+                                                const std::string& acs_url,
                                                 const std::optional<std::string>& in_response_to,
                                                 const AssertionContent& content,
                                                 std::string_view relay_state,

@@ -107,15 +107,16 @@ std::string requestXml(const saml::AuthnRequest& r, const saml::Credential* xml_
 /// The query string of a Redirect to our SSO URL.
 std::string redirectQuery(const std::string& xml, const saml::Credential* signer = nullptr,
                           std::string_view relay_state = "https://res.example.com/r/1") {
-  const saml::SignatureAlgorithm alg =
-      signer != nullptr ? saml::defaultAlgorithm(signer->key) : saml::SignatureAlgorithm::kRsaSha256;
+  const saml::SignatureAlgorithm alg = signer != nullptr ? saml::defaultAlgorithm(signer->key)
+                                                         : saml::SignatureAlgorithm::kRsaSha256;
   auto url = saml::encodeRedirect(xml, kSsoUrl, relay_state, true, signer, alg);
   REQUIRE(url.has_value());
   return url->substr(url->find('?') + 1);
 }
 
 FormFields postForm(const std::string& xml, std::string relay_state = "rs") {
-  return FormFields{{"SAMLRequest", core::base64Encode(xml)}, {"RelayState", std::move(relay_state)}};
+  return FormFields{{"SAMLRequest", core::base64Encode(xml)},
+                    {"RelayState", std::move(relay_state)}};
 }
 
 struct Fixture {
@@ -157,8 +158,9 @@ TEST_CASE("An unsigned Redirect AuthnRequest from a known publisher is accepted"
   CHECK_FALSE(r->signed_request);
 }
 
-TEST_CASE("A Redirect AuthnRequest with a valid query signature is accepted when signatures are required",
-          "[connectors][publisher][authn-request]") {
+TEST_CASE(
+    "A Redirect AuthnRequest with a valid query signature is accepted when signatures are required",
+    "[connectors][publisher][authn-request]") {
   Fixture f({.authn_requests_signed = true});
   auto r = f.get(redirectQuery(requestXml(goodRequest()), &publisherSigning()));
   REQUIRE(r.has_value());
@@ -218,22 +220,24 @@ TEST_CASE("The ACS is resolved from the URL, the index, or the metadata default"
 
 // ---- readAuthnRequest: refused -----------------------------------------------------------------
 
-TEST_CASE("An AuthnRequest from an unknown issuer is refused", "[connectors][publisher][authn-request]") {
+TEST_CASE("An AuthnRequest from an unknown issuer is refused",
+          "[connectors][publisher][authn-request]") {
   Fixture f;
   saml::AuthnRequest req = goodRequest();
   req.issuer = "https://unknown.example.com/sp";
   CHECK(codeOf(f.get(redirectQuery(requestXml(req)))) == ErrorCode::kUnknownPeer);
 }
 
-TEST_CASE("An AuthnRequest signed with another key is refused", "[connectors][publisher][authn-request]") {
+TEST_CASE("An AuthnRequest signed with another key is refused",
+          "[connectors][publisher][authn-request]") {
   Fixture f;
   SECTION("Redirect query signature") {
     CHECK(codeOf(f.get(redirectQuery(requestXml(goodRequest()), &test::attackerCredential()))) ==
           ErrorCode::kSignatureInvalid);
   }
   SECTION("XML signature") {
-    CHECK(codeOf(f.post(postForm(requestXml(goodRequest(), &test::attackerCredential()))))
-          == ErrorCode::kSignatureInvalid);
+    CHECK(codeOf(f.post(postForm(requestXml(goodRequest(), &test::attackerCredential())))) ==
+          ErrorCode::kSignatureInvalid);
   }
 }
 
@@ -241,21 +245,23 @@ TEST_CASE("An unsigned AuthnRequest is refused when the SP metadata requires sig
           "[connectors][publisher][authn-request]") {
   Fixture f({.authn_requests_signed = true});
   CHECK(codeOf(f.get(redirectQuery(requestXml(goodRequest())))) == ErrorCode::kSignatureMissing);
-  CHECK(codeOf(f.post(postForm(requestXml(goodRequest()))))
-        == ErrorCode::kSignatureMissing);
+  CHECK(codeOf(f.post(postForm(requestXml(goodRequest())))) == ErrorCode::kSignatureMissing);
 }
 
-TEST_CASE("A Redirect AuthnRequest signed with SHA-1 is refused", "[connectors][publisher][authn-request]") {
+TEST_CASE("A Redirect AuthnRequest signed with SHA-1 is refused",
+          "[connectors][publisher][authn-request]") {
   Fixture f({.authn_requests_signed = true});
   std::string query = redirectQuery(requestXml(goodRequest()), &publisherSigning());
-  const std::string sha256 = core::urlEncode(saml::algorithmUri(saml::SignatureAlgorithm::kRsaSha256));
+  const std::string sha256 =
+      core::urlEncode(saml::algorithmUri(saml::SignatureAlgorithm::kRsaSha256));
   const auto at = query.find(sha256);
   REQUIRE(at != std::string::npos);
   query.replace(at, sha256.size(), core::urlEncode("http://www.w3.org/2000/09/xmldsig#rsa-sha1"));
   CHECK(codeOf(f.get(query)) == ErrorCode::kAlgorithmForbidden);
 }
 
-TEST_CASE("An AuthnRequest for another Destination is refused", "[connectors][publisher][authn-request]") {
+TEST_CASE("An AuthnRequest for another Destination is refused",
+          "[connectors][publisher][authn-request]") {
   Fixture f;
   saml::AuthnRequest req = goodRequest();
   req.destination = "https://other-broker.example.org/sso";
@@ -301,11 +307,13 @@ TEST_CASE("An AuthnRequest naming an ACS outside the metadata is refused",
   }
 }
 
-TEST_CASE("Hostile encodings of an AuthnRequest are refused", "[connectors][publisher][authn-request]") {
+TEST_CASE("Hostile encodings of an AuthnRequest are refused",
+          "[connectors][publisher][authn-request]") {
   Fixture f;
   SECTION("DOCTYPE in the message") {
-    const std::string xml = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>" +
-                            requestXml(goodRequest()).substr(requestXml(goodRequest()).find("<samlp"));
+    const std::string xml =
+        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>" +
+        requestXml(goodRequest()).substr(requestXml(goodRequest()).find("<samlp"));
     CHECK(codeOf(f.post(postForm(xml))) == ErrorCode::kForbiddenXml);
     CHECK(codeOf(f.get(redirectQuery(xml))) == ErrorCode::kForbiddenXml);
   }
@@ -316,7 +324,8 @@ TEST_CASE("Hostile encodings of an AuthnRequest are refused", "[connectors][publ
   }
   SECTION("malformed base64") {
     CHECK(codeOf(f.get("SAMLRequest=%21%21%21not-base64%21")) == ErrorCode::kBadEncoding);
-    CHECK(codeOf(f.post(FormFields{{"SAMLRequest", "!!!not base64!!!"}})) == ErrorCode::kBadEncoding);
+    CHECK(codeOf(f.post(FormFields{{"SAMLRequest", "!!!not base64!!!"}})) ==
+          ErrorCode::kBadEncoding);
   }
   SECTION("a SAMLResponse, or another method") {
     FormFields form{{"SAMLResponse", core::base64Encode(requestXml(goodRequest()))}};
@@ -332,8 +341,7 @@ TEST_CASE("Hostile encodings of an AuthnRequest are refused", "[connectors][publ
     lr.name_id.value = "x";
     auto doc = saml::buildLogoutRequest(lr);
     REQUIRE(doc.has_value());
-    CHECK(codeOf(f.post(postForm(saml::serialize(doc->get()))))
-          == ErrorCode::kMalformedMessage);
+    CHECK(codeOf(f.post(postForm(saml::serialize(doc->get())))) == ErrorCode::kMalformedMessage);
   }
 }
 
@@ -377,8 +385,9 @@ AssertionContent content() {
 
 }  // namespace
 
-TEST_CASE("A success Response validates as the publisher SP would, with exactly the released content",
-          "[connectors][publisher][response]") {
+TEST_CASE(
+    "A success Response validates as the publisher SP would, with exactly the released content",
+    "[connectors][publisher][response]") {
   const bool encrypted = GENERATE(false, true);
   const std::optional<std::string> in_response_to =
       GENERATE(std::optional<std::string>(test::kRequestId), std::optional<std::string>());
@@ -408,8 +417,9 @@ TEST_CASE("A success Response validates as the publisher SP would, with exactly 
                                             std::string(saml::name_id_format::kPersistent),
                                             kBrokerIdp, kPubEntity});
   REQUIRE(a.attributes.size() == 3);
-  CHECK(a.attributes[0] == saml::Attribute{"IDO", std::string(saml::attribute_name_format::kBasic),
-                                           "", {"p-4c1e0d7a"}});
+  CHECK(
+      a.attributes[0] ==
+      saml::Attribute{"IDO", std::string(saml::attribute_name_format::kBasic), "", {"p-4c1e0d7a"}});
   CHECK(a.attributes[1].name == "PRO");
   CHECK(a.attributes[1].values == std::vector<std::string>{"National_elv"});
   CHECK(a.attributes[2].name == "DIV");
@@ -438,7 +448,8 @@ TEST_CASE("A success Response is refused by an SP of another audience or ACS",
   CHECK(test::parseAndValidate(xml, e).error().code == ErrorCode::kExpired);
 }
 
-TEST_CASE("A success Response without a pseudonym is not built", "[connectors][publisher][response]") {
+TEST_CASE("A success Response without a pseudonym is not built",
+          "[connectors][publisher][response]") {
   test::CountingRandom random;
   AssertionContent c = content();
   c.pseudonym.clear();
@@ -448,12 +459,13 @@ TEST_CASE("A success Response without a pseudonym is not built", "[connectors][p
   CHECK(out.error().code == ErrorCode::kMalformedMessage);
 }
 
-TEST_CASE("An error Response is signed and carries the status", "[connectors][publisher][response]") {
+TEST_CASE("An error Response is signed and carries the status",
+          "[connectors][publisher][response]") {
   test::CountingRandom random;
   saml::Status status{std::string(saml::status_code::kResponder),
                       std::string(saml::status_code::kRequestDenied), "not entitled"};
-  auto out = buildErrorResponse(publisherPeer(), kPubAcs, test::kRequestId, status, "rs", settings(),
-                                random, kNow, "bm9uY2U");
+  auto out = buildErrorResponse(publisherPeer(), kPubAcs, test::kRequestId, status, "rs",
+                                settings(), random, kNow, "bm9uY2U");
   REQUIRE(out.has_value());
   const std::string xml = samlResponseOf(out->html);
   auto doc = saml::parseUntrusted(xml);
@@ -489,13 +501,15 @@ TEST_CASE("The IdP metadata parses and verifies with the signing certificate",
   REQUIRE(e.idp);
   CHECK_FALSE(e.idp->want_authn_requests_signed);
   CHECK(xml->find("WantAuthnRequestsSigned=\"false\"") != std::string::npos);
-  CHECK(e.idp->name_id_formats == std::vector<std::string>{std::string(saml::name_id_format::kPersistent)});
+  CHECK(e.idp->name_id_formats ==
+        std::vector<std::string>{std::string(saml::name_id_format::kPersistent)});
   REQUIRE(e.idp->sso.size() == 2);
   CHECK(e.idp->sso[0].binding == saml::binding::kHttpRedirect);
   CHECK(e.idp->sso[1].binding == saml::binding::kHttpPost);
   CHECK(e.idp->sso[0].location == kSsoUrl);
   CHECK(e.idp->sso[1].location == kSsoUrl);
-  CHECK(e.idp->signingCertificates() == std::vector<saml::Certificate>{test::testIdpCredential().cert});
+  CHECK(e.idp->signingCertificates() ==
+        std::vector<saml::Certificate>{test::testIdpCredential().cert});
 
   options.trusted = {test::attackerCredential().cert};
   auto refused = saml::parseMetadata(*xml, options);
@@ -520,9 +534,15 @@ TEST_CASE("The registry loads publishers' SP metadata from the store and skips b
   REQUIRE(store::upsertPublisher(*db, store::Publisher{"123456789_0000000000000003", "No metadata",
                                                        std::nullopt, std::nullopt, std::nullopt})
               .has_value());
+  // Metadata for another entityID than the one recorded: not this publisher's SP.
+  REQUIRE(store::upsertPublisher(*db, store::Publisher{"123456789_0000000000000004", "Mismatch",
+                                                       "https://mismatch.example.com/sp",
+                                                       publisherMetadataXml(), std::nullopt})
+              .has_value());
   auto registry = PublisherRegistry::load(*db, kNow);
   REQUIRE(registry.has_value());
   CHECK(registry->size() == 1);
+  CHECK(registry->findByPublisherId("123456789_0000000000000004") == nullptr);
   const PublisherPeer* peer = registry->findByEntityId(kPubEntity);
   REQUIRE(peer != nullptr);
   CHECK(peer->publisher_id == kPublisherId);
