@@ -8,6 +8,7 @@ void registerAll(CLI::App& app) {
   addServe(app);
   addSamlInspect(app);
   addMetadataVerify(app);
+  addStoreSeedDemo(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

@@ -36,6 +36,9 @@ void addSamlInspect(CLI::App& app);
 /// `garde metadata verify FILE [--cert FILE]` (broker/commands/metadata_verify.cpp).
 void addMetadataVerify(CLI::App& app);
 
+/// `garde store seed-demo --database FILE [peer options]` (broker/commands/seed.cpp).
+void addStoreSeedDemo(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 

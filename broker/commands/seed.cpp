@@ -1,0 +1,119 @@
+// `garde store seed-demo --database FILE [peer options]`: create or open a SQLite database, migrate
+// it to the latest schema and load the demo data (store/demo_data.h) with the given peers, so that
+// a test or a demo can run the broker against its own ENT IdP and publisher SPs.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "broker/commands/commands.h"
+#include "saml/keys.h"
+#include "store/db.h"
+#include "store/demo_data.h"
+#include "store/migrations.h"
+
+namespace garde::broker::commands {
+namespace {
+
+struct SeedOptions {
+  std::string database;
+  std::string ent_idp_entity_id;
+  std::string ent_idp_metadata;
+  std::string publisher_a_entity_id;
+  std::string publisher_a_metadata;
+  std::string publisher_a_base_url;
+  std::string publisher_b_entity_id;
+  std::string publisher_b_metadata;
+  std::string publisher_b_base_url;
+};
+
+[[noreturn]] void fail(const std::string& what) {
+  std::cerr << "garde store seed-demo: " << what << "\n";
+  throw CLI::RuntimeError(kExitFailure);
+}
+
+/// Copies `value` into `field` when given.
+void setIfGiven(std::string& field, const std::string& value) {
+  if (!value.empty()) {
+    field = value;
+  }
+}
+
+/// Reads a metadata file into `field` when a path is given.
+void readIfGiven(std::optional<std::string>& field, const std::string& path, const char* option) {
+  if (path.empty()) {
+    return;
+  }
+  auto text = saml::readFile(path);
+  if (!text) {
+    fail(std::string(option) + " " + path + ": " + text.error().describe());
+  }
+  field = std::move(text).value();
+}
+
+/// A base URL is kept without its trailing '/', since the resource and login URLs are appended.
+std::string trimSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+  return url;
+}
+
+void runSeed(const SeedOptions& opt) {
+  store::DemoPeers peers;
+  setIfGiven(peers.ent_idp_entity_id, opt.ent_idp_entity_id);
+  readIfGiven(peers.ent_idp_metadata_xml, opt.ent_idp_metadata, "--ent-idp-metadata");
+  setIfGiven(peers.publisher_a_sp_entity_id, opt.publisher_a_entity_id);
+  readIfGiven(peers.publisher_a_sp_metadata_xml, opt.publisher_a_metadata,
+              "--publisher-a-metadata");
+  setIfGiven(peers.publisher_a_base_url, trimSlash(opt.publisher_a_base_url));
+  setIfGiven(peers.publisher_b_sp_entity_id, opt.publisher_b_entity_id);
+  readIfGiven(peers.publisher_b_sp_metadata_xml, opt.publisher_b_metadata,
+              "--publisher-b-metadata");
+  setIfGiven(peers.publisher_b_base_url, trimSlash(opt.publisher_b_base_url));
+
+  auto db = store::Db::open(opt.database);
+  if (!db) {
+    fail("cannot open " + opt.database + ": " + db.error().describe());
+  }
+  if (auto migrated = store::migrate(*db); !migrated) {
+    fail("cannot migrate " + opt.database + ": " + migrated.error().describe());
+  }
+  if (auto loaded = store::loadDemoData(*db, peers); !loaded) {
+    fail("cannot load the demo data into " + opt.database + ": " + loaded.error().describe());
+  }
+  std::cout << "seeded " << opt.database << ": ENT " << store::demo::kEnt << " ("
+            << peers.ent_idp_entity_id << "), establishment " << store::demo::kUai
+            << ", publishers A (" << peers.publisher_a_sp_entity_id << ") and B ("
+            << peers.publisher_b_sp_entity_id << ")\n";
+}
+
+}  // namespace
+
+void addStoreSeedDemo(CLI::App& app) {
+  auto opt = std::make_shared<SeedOptions>();
+  CLI::App* sub = subcommandGroup(app, "store", "The SQLite database")
+                      .add_subcommand("seed-demo",
+                                      "Create or migrate a database and load the demo data (one "
+                                      "ENT, one establishment, two publishers) with these peers");
+  sub->add_option("--database", opt->database, "SQLite database file (created if absent)")
+      ->required();
+  sub->add_option("--ent-idp-entity-id", opt->ent_idp_entity_id, "entityID of the demo ENT's IdP");
+  sub->add_option("--ent-idp-metadata", opt->ent_idp_metadata, "the ENT IdP's metadata file");
+  sub->add_option("--publisher-a-entity-id", opt->publisher_a_entity_id,
+                  "entityID of publisher A's SP (bounce launch)");
+  sub->add_option("--publisher-a-metadata", opt->publisher_a_metadata,
+                  "publisher A's SP metadata file");
+  sub->add_option(
+      "--publisher-a-base-url", opt->publisher_a_base_url,
+      "publisher A's base URL (login URL = base + /login, resource = base + /resource)");
+  sub->add_option("--publisher-b-entity-id", opt->publisher_b_entity_id,
+                  "entityID of publisher B's SP (direct launch)");
+  sub->add_option("--publisher-b-metadata", opt->publisher_b_metadata,
+                  "publisher B's SP metadata file");
+  sub->add_option("--publisher-b-base-url", opt->publisher_b_base_url,
+                  "publisher B's base URL (resource = base + /resource)");
+  sub->callback([opt] { runSeed(*opt); });
+}
+
+}  // namespace garde::broker::commands
