@@ -1,10 +1,13 @@
 // Benchmarks of the SAML core's two hot paths, per launch:
 //  - verify: the ENT (GAR-like) Response arriving at garde's SP: parseUntrusted + validateResponse,
 //    and verifyEnvelopedSignature alone;
-//  - build and sign: the Response garde's IdP role sends to a publisher: buildResponse + signElement
-//    + serialize + base64 (the POST form's payload), with variants (Response signed too, encrypted).
+//  - build and sign: the Response garde's IdP role sends to a publisher: buildResponse +
+//  signElement
+//    + serialize + base64 (the POST form's payload), with variants (Response signed too,
+//    encrypted).
 // Keys, certificates and input messages are made before the timed loops; `now` is fixed, so the
-// assertion stays valid whatever the wall clock says. Pure CPU: no files, no sockets, no clock reads.
+// assertion stays valid whatever the wall clock says. Pure CPU: no files, no sockets, no clock
+// reads.
 
 #include <benchmark/benchmark.h>
 #include <libxml/tree.h>
@@ -55,7 +58,8 @@ const saml::Credential& recipient() {
 }
 
 saml::Attribute basic(const char* name, std::vector<std::string> values) {
-  return saml::Attribute{name, std::string(saml::attribute_name_format::kBasic), "", std::move(values)};
+  return saml::Attribute{name, std::string(saml::attribute_name_format::kBasic), "",
+                         std::move(values)};
 }
 
 /// A bearer assertion with the eight attributes the GAR sends for a pupil (values made up).
@@ -65,9 +69,9 @@ saml::Assertion garAssertion() {
   a.issue_instant = kNow;
   a.issuer = kIdpEntityId;
   saml::Subject subject;
-  subject.name_id = saml::NameID{"f3a9c2e17b6d4e2a9c8b1d2e3f4a5b6c",
-                                 std::string(saml::name_id_format::kPersistent), kIdpEntityId,
-                                 kSpEntityId};
+  subject.name_id =
+      saml::NameID{"f3a9c2e17b6d4e2a9c8b1d2e3f4a5b6c",
+                   std::string(saml::name_id_format::kPersistent), kIdpEntityId, kSpEntityId};
   saml::SubjectConfirmation sc;
   sc.data = saml::SubjectConfirmationData{std::nullopt, kNow + 300, kAcsUrl, kRequestId};
   subject.confirmations.push_back(sc);
@@ -85,8 +89,8 @@ saml::Assertion garAssertion() {
       basic("PRO", {"National_ELV"}),
       basic("UAI", {"0750001A"}),
       basic("DIV", {"0750001A##3A##3EME A"}),
-      basic("GRO", {"0750001A##3A-ANG1##ANGLAIS LV1 GROUPE 1", "0750001A##3A-ESP2##ESPAGNOL LV2 GROUPE 2",
-                    "0750001A##3A-LAT##LATIN"}),
+      basic("GRO", {"0750001A##3A-ANG1##ANGLAIS LV1 GROUPE 1",
+                    "0750001A##3A-ESP2##ESPAGNOL LV2 GROUPE 2", "0750001A##3A-LAT##LATIN"}),
       basic("NOM", {"Dupont-Lefèvre"}),
       basic("PRE", {"Émilie"}),
       basic("P_MEL", {"emilie.dupont-lefevre@ac-paris.fr"}),
