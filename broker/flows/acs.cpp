@@ -1,0 +1,205 @@
+// POST /saml/sp/acs: the ENT's Response ends the ENT leg; the broker decides and answers the
+// publisher (docs/flows.md, "Life of a launch" steps 4 to 7).
+
+#include "broker/flows/flows.h"
+#include "broker/flows/internal.h"
+#include "policy/release.h"
+#include "store/audit.h"
+#include "store/directory.h"
+#include "store/launch.h"
+#include "store/policy_store.h"
+
+namespace garde::broker::flows {
+namespace {
+
+constexpr core::Logger kLog("flows.acs");
+
+core::Error err(core::ErrorCode code, std::string detail) { return {code, std::move(detail)}; }
+
+/// The session's establishment when the publisher came without a launch cookie: the person's only
+/// establishment in their ENT, else the first (in UAI order) where they are entitled to the
+/// resource, else the first (whose refusal is then reported). kUnknownUser / kNotEntitled as
+/// findPersonFacts says when there is none.
+core::Result<std::string> pickEstablishment(store::Db& db, const std::string& ent_id,
+                                            const std::string& person_id,
+                                            const std::string& resource_id, policy::Date today) {
+  auto all = store::listEstablishments(db);
+  if (!all) {
+    return core::fail(std::move(all).error());
+  }
+  std::vector<std::string> candidates;
+  std::optional<core::Error> last;
+  for (const auto& e : *all) {
+    if (e.ent_id != ent_id) {
+      continue;
+    }
+    auto facts = store::findPersonFacts(db, ent_id, person_id, e.uai);
+    if (facts) {
+      candidates.push_back(e.uai);
+    } else if (facts.error().code != core::ErrorCode::kNotEntitled) {
+      return core::fail(std::move(facts).error());  // unknown user, store error
+    }
+  }
+  if (candidates.empty()) {
+    return core::fail(core::ErrorCode::kNotEntitled,
+                      "the person has no profile in any establishment of the ENT");
+  }
+  if (candidates.size() > 1) {
+    for (const auto& uai : candidates) {
+      auto in = store::loadLaunchInputs(db, ent_id, person_id, uai, resource_id);
+      if (in && policy::checkEntitlement(in->person, in->contract, in->subscriptions, today)
+                        .refusal == policy::Refusal::kNone) {
+        return uai;
+      }
+    }
+  }
+  return candidates.front();
+}
+
+void auditRefusalBeforeDecision(FlowContext& ctx, store::Db& db, const Request& req,
+                                const SsoTransaction& tx, const std::string& uai,
+                                std::string_view reason, core::UnixTime now) {
+  store::AuditRecord r;
+  r.at = now;
+  r.correlation_id = req.request_id;
+  r.ent_id = tx.ent_id;
+  r.uai = uai;
+  r.publisher_id = tx.publisher_id;
+  r.resource_id = tx.resource_id;
+  r.outcome = "refused";
+  r.reason = std::string(reason);
+  if (auto w = store::writeAudit(db, r); !w) {
+    kLog.error("audit row not written", {{"request_id", req.request_id},
+                                         {"error", w.error().describe()}});
+  }
+  ctx.audit.write(r);
+}
+
+}  // namespace
+
+Response handleAcs(const Request& req, FlowContext& ctx) {
+  const core::UnixTime now = ctx.clock.now();
+  auto form = detail::samlFormFields(req);
+  if (!form) {
+    return detail::refuse(req, ctx, kLog, form.error());
+  }
+  const auto relay = form->find("RelayState");
+  if (relay == form->end()) {
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kBadRequest, "Response without RelayState"));
+  }
+  auto opened = unsealTransaction(ctx.sealer, purpose::kSso, relay->second, now);
+  if (!opened) {
+    // Unauthenticated state: nothing in it can be trusted, not even where to send an error.
+    return detail::refuse(req, ctx, kLog, opened.error(),
+                          opened.error().code == core::ErrorCode::kExpired ? "expired_transaction"
+                                                                           : "bad_transaction");
+  }
+  const SsoTransaction tx = std::move(opened).value();
+  const ReturnState ret{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
+  const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
+
+  const connectors::ent::EntPeer* ent = ctx.ents.findByEntId(tx.ent_id);
+  if (!ent) {
+    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "ENT gone"),
+                          "unknown_ent", offer);
+  }
+  auto identity = connectors::ent::consumeEntResponse(*form, *ent, ctx.sp, tx.ent_request_id, now,
+                                                      ctx.replay_cache);
+  if (!identity) {
+    return detail::refuse(req, ctx, kLog, identity.error(), {}, offer);
+  }
+  const auto* peer = ctx.publishers.findByPublisherId(tx.publisher_id);
+  if (!peer) {
+    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "publisher gone"),
+                          "unknown_publisher", offer);
+  }
+
+  const policy::Date today = parisToday(now);
+  policy::Decision decision;
+  store::AuditRecord audit;
+  {
+    auto lease = ctx.db.acquire();
+    if (!lease) {
+      return detail::refuse(req, ctx, kLog, lease.error(), {}, offer);
+    }
+    store::Db& db = lease->db();
+    std::string uai = tx.uai;
+    if (uai.empty()) {
+      auto picked = pickEstablishment(db, tx.ent_id, identity->name_id, tx.resource_id, today);
+      if (!picked) {
+        const std::string reason(core::errorCodeName(picked.error().code));
+        auditRefusalBeforeDecision(ctx, db, req, tx, "", reason, now);
+        return detail::refuse(req, ctx, kLog, picked.error(), {}, offer);
+      }
+      uai = std::move(picked).value();
+    }
+    auto inputs =
+        store::loadLaunchInputs(db, tx.ent_id, identity->name_id, uai, tx.resource_id);
+    if (!inputs) {
+      const std::string reason(core::errorCodeName(inputs.error().code));
+      auditRefusalBeforeDecision(ctx, db, req, tx, uai, reason, now);
+      return detail::refuse(req, ctx, kLog, inputs.error(), {}, offer);
+    }
+    if (inputs->resource.publisher_id != tx.publisher_id) {
+      return detail::refuse(req, ctx, kLog,
+                            err(core::ErrorCode::kUnknownResource,
+                                "the resource no longer belongs to the publisher"),
+                            "unknown_resource", offer);
+    }
+    store::SqlPolicySource source(db);
+    auto snapshot = source.currentPolicy();
+    if (!snapshot) {
+      return detail::refuse(req, ctx, kLog, snapshot.error(), {}, offer);
+    }
+    decision = policy::decide(inputs->person, inputs->contract, inputs->subscriptions, *snapshot,
+                              ctx.pseudonyms, today);
+    audit = store::launchAudit(inputs->person, inputs->contract, decision, req.request_id, now);
+    if (auto w = store::writeAudit(db, audit); !w) {
+      // No release that cannot be accounted for.
+      return detail::refuse(req, ctx, kLog, w.error(), "audit_failed", offer);
+    }
+  }
+  ctx.audit.write(audit);
+  if (!decision.entitled) {
+    return detail::refuse(
+        req, ctx, kLog,
+        err(core::ErrorCode::kNotEntitled, "refused by policy: " + std::string(policy::refusalCode(
+                                                                       decision.refusal))),
+        policy::refusalCode(decision.refusal), offer);
+  }
+
+  connectors::publisher::AssertionContent content;
+  for (const auto& a : decision.released) {
+    if (a.code == policy::attr::kIdo && !a.values.empty()) {
+      content.pseudonym = a.values.front();
+    }
+    content.attributes.emplace_back(a.code, a.values);
+  }
+  if (content.pseudonym.empty()) {
+    // The contract does not declare IDO: the NameID must not carry an identifier the publisher was
+    // not granted, so it gets a one-time value (transient in effect).
+    content.pseudonym = ctx.random.newId();
+  }
+  content.authn_instant = identity->authn_instant;
+  if (!identity->authn_context_class_ref.empty()) {
+    content.authn_context_class_ref = identity->authn_context_class_ref;
+  }
+  auto post = connectors::publisher::buildSuccessResponse(
+      *peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, ctx.idp, ctx.random,
+      now, detail::cspNonce(ctx.random));
+  if (!post) {
+    return detail::refuse(req, ctx, kLog, post.error(), {}, offer);
+  }
+  ctx.metrics.decision("released", "ok");
+  kLog.info("released", {{"request_id", req.request_id},
+                         {"ent", tx.ent_id},
+                         {"publisher", tx.publisher_id},
+                         {"resource", tx.resource_id},
+                         {"ent_response_id", identity->response_id},
+                         {"response_id", post->response_id},
+                         {"policy_version", decision.policy_version}});
+  return detail::postForm(std::move(post).value());
+}
+
+}  // namespace garde::broker::flows

@@ -1,0 +1,107 @@
+#include "broker/flows/context.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "core/log.h"
+
+namespace garde::broker::flows {
+namespace {
+
+constexpr core::Logger kAuditLog("audit");
+
+std::string joinCodes(const std::vector<std::string>& codes) {
+  std::string out;
+  for (const auto& c : codes) {
+    out += out.empty() ? c : " " + c;
+  }
+  return out;
+}
+
+}  // namespace
+
+DbPool::DbPool(std::string path, store::OpenOptions options)
+    : path_(std::move(path)), options_(options) {}
+
+DbPool::Lease::~Lease() {
+  if (db_) {
+    pool_->release(std::move(db_));
+  }
+}
+
+core::Result<DbPool::Lease> DbPool::acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(db));
+    }
+  }
+  auto opened = store::Db::open(path_, options_);
+  if (!opened) {
+    return core::fail(std::move(opened).error());
+  }
+  return Lease(*this, std::make_unique<store::Db>(std::move(opened).value()));
+}
+
+void DbPool::release(std::unique_ptr<store::Db> db) {
+  if (db->inTransaction()) {
+    return;  // a flow left a transaction open (an exception): drop the connection, never reuse it
+  }
+  std::lock_guard lock(mutex_);
+  idle_.push_back(std::move(db));
+}
+
+AuditSink::AuditSink(std::string file) : file_(std::move(file)) {
+  if (!file_.empty()) {
+    fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd_ < 0) {
+      throw std::runtime_error("log.audit_file: cannot open " + file_ + " for appending");
+    }
+  }
+}
+
+AuditSink::~AuditSink() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+void AuditSink::setObserver(std::function<void(std::string_view)> observer) {
+  std::lock_guard lock(mutex_);
+  observer_ = std::move(observer);
+}
+
+void AuditSink::write(const store::AuditRecord& r) {
+  const std::string line = store::auditJsonLine(r);
+  std::lock_guard lock(mutex_);
+  if (observer_) {
+    observer_(line);
+  }
+  if (fd_ >= 0) {
+    const std::string with_newline = line + "\n";
+    // O_APPEND: one write() per line keeps lines whole even with several processes.
+    if (::write(fd_, with_newline.data(), with_newline.size()) !=
+        static_cast<ssize_t>(with_newline.size())) {
+      kAuditLog.error("cannot append to the audit file", {{"file", file_}});
+    }
+    return;
+  }
+  const std::string released = joinCodes(r.released);
+  kAuditLog.info("decision", {{"kind", r.kind},
+                              {"correlation_id", r.correlation_id},
+                              {"ent", r.ent_id},
+                              {"uai", r.uai},
+                              {"profile", r.profile},
+                              {"publisher", r.publisher_id},
+                              {"resource", r.resource_id},
+                              {"released", released},
+                              {"policy_version", r.policy_version},
+                              {"outcome", r.outcome},
+                              {"reason", r.reason}});
+}
+
+}  // namespace garde::broker::flows

@@ -1,0 +1,203 @@
+// GET, POST /saml/idp/sso (a publisher's AuthnRequest), GET, POST /discovery (which ENT?) and
+// POST /saml/idp/return (a refusal page's way back to the publisher). docs/flows.md.
+
+#include "broker/flows/flows.h"
+#include "broker/flows/internal.h"
+#include "broker/flows/pages.h"
+#include "core/encoding.h"
+#include "saml/messages.h"
+
+namespace garde::broker::flows {
+namespace {
+
+constexpr core::Logger kLog("flows.sso");
+
+core::Error err(core::ErrorCode code, std::string detail) { return {code, std::move(detail)}; }
+
+/// The ENT named by a hint: `ent` (idENT as is) or `idENT` (base64, the GAR's spelling).
+std::optional<std::string> entHint(const Params& params) {
+  if (auto it = params.find("ent"); it != params.end() && !it->second.empty()) {
+    return it->second;
+  }
+  if (auto it = params.find("idENT"); it != params.end()) {
+    auto decoded = core::base64Decode(it->second, 256);
+    if (decoded && !decoded->empty()) {
+      return std::move(decoded).value();
+    }
+  }
+  return std::nullopt;
+}
+
+ReturnState returnFor(const SsoTransaction& tx) {
+  return ReturnState{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
+}
+
+Response toDiscovery(const Request& req, FlowContext& ctx, const SsoTransaction& pending) {
+  auto token = sealTransaction(ctx.sealer, purpose::kDiscovery, pending,
+                               ctx.clock.now() + ctx.state_lifetime_seconds);
+  if (!token) {
+    const ReturnState ret = returnFor(pending);
+    return detail::refuse(req, ctx, kLog, token.error(), {}, &ret);
+  }
+  Response r = Response::redirect("/discovery?t=" + core::urlEncode(*token), 303);
+  r.setHeader("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+Response handleIdpSso(const Request& req, FlowContext& ctx) {
+  const core::UnixTime now = ctx.clock.now();
+  connectors::publisher::FormFields form;
+  if (req.method == "POST") {
+    auto fields = detail::samlFormFields(req);
+    if (!fields) {
+      return detail::refuse(req, ctx, kLog, fields.error());
+    }
+    form = std::move(fields).value();
+  }
+  auto ar = connectors::publisher::readAuthnRequest(req.method, detail::rawQuery(req), form,
+                                                    ctx.publishers, ctx.idp, now);
+  if (!ar) {
+    // Nothing verified to answer to: the page only.
+    return detail::refuse(req, ctx, kLog, ar.error());
+  }
+  SsoTransaction tx;
+  tx.publisher_id = ar->peer->publisher_id;
+  tx.publisher_request_id = ar->request.id;
+  tx.acs_url = ar->acs_url;
+  tx.relay_state = ar->relay_state.value_or("");
+  tx.force_authn = ar->request.force_authn;
+  tx.is_passive = ar->request.is_passive;
+  const ReturnState ret = returnFor(tx);
+
+  std::optional<LaunchState> launch;
+  if (const std::string* cookie = req.cookie(kLaunchCookie)) {
+    auto opened = unsealLaunch(ctx.sealer, *cookie, now);
+    if (opened) {
+      launch = std::move(opened).value();
+    } else {
+      kLog.info("launch cookie ignored", {{"request_id", req.request_id},
+                                          {"error", core::errorCodeName(opened.error().code)}});
+    }
+  }
+
+  {
+    auto lease = ctx.db.acquire();
+    if (!lease) {
+      return detail::refuse(req, ctx, kLog, lease.error(), {}, &ret);
+    }
+    auto resource = detail::resolveResource(lease->db(), tx.publisher_id, tx.relay_state,
+                                            launch ? std::string_view(launch->resource_id) : "");
+    if (!resource) {
+      return detail::refuse(req, ctx, kLog, resource.error(), "unknown_resource", &ret);
+    }
+    tx.resource_id = resource->id;
+  }
+
+  if (launch) {
+    // The tile already said who and where: no discovery.
+    tx.ent_id = launch->ent_id;
+    tx.uai = launch->uai;
+  } else if (auto hint = entHint(req.query)) {
+    tx.ent_id = *hint;
+  } else if (const std::string* remembered = req.cookie(kEntChoiceCookie)) {
+    if (auto decoded = core::base64UrlDecode(*remembered); decoded) {
+      tx.ent_id = std::move(decoded).value();
+    }
+  }
+  if (!tx.ent_id.empty() && !ctx.ents.findByEntId(tx.ent_id)) {
+    if (launch) {
+      return detail::refuse(req, ctx, kLog,
+                            err(core::ErrorCode::kUnknownPeer, "launch cookie names an unknown ENT"),
+                            "unknown_ent", &ret);
+    }
+    tx.ent_id.clear();  // a stale hint or remembered choice: ask again
+  }
+  if (tx.ent_id.empty()) {
+    if (ctx.ents.all().size() == 1) {
+      tx.ent_id = ctx.ents.all().front().ent_id;
+    } else {
+      return toDiscovery(req, ctx, tx);
+    }
+  }
+  return detail::startEntLeg(req, ctx, std::move(tx));
+}
+
+Response handleDiscovery(const Request& req, FlowContext& ctx) {
+  const core::UnixTime now = ctx.clock.now();
+  const bool post = req.method == "POST";
+  const Params& params = post ? req.form : req.query;
+  const auto t = params.find("t");
+  if (t == params.end()) {
+    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kBadRequest, "discovery without t"));
+  }
+  auto pending = unsealTransaction(ctx.sealer, purpose::kDiscovery, t->second, now);
+  if (!pending) {
+    return detail::refuse(req, ctx, kLog, pending.error(),
+                          pending.error().code == core::ErrorCode::kExpired ? "expired_transaction"
+                                                                            : std::string_view{});
+  }
+  SsoTransaction tx = std::move(pending).value();
+  const ReturnState ret = returnFor(tx);
+  std::optional<std::string> chosen = entHint(params);
+  if (chosen && !ctx.ents.findByEntId(*chosen)) {
+    if (post) {
+      return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "unknown ENT chosen"),
+                            "unknown_ent", &ret);
+    }
+    chosen.reset();
+  }
+  if (!chosen) {
+    DiscoveryPage page;
+    page.pending_token = t->second;
+    page.correlation_id = req.request_id;
+    for (const auto& ent : ctx.ents.all()) {
+      page.ents.emplace_back(ent.ent_id, ent.name);
+    }
+    Response r = Response::html(200, renderDiscovery(page));
+    r.setHeader("Content-Security-Policy", std::string(kPageCsp));
+    r.setHeader("Cache-Control", "no-store");
+    return r;
+  }
+  tx.ent_id = *chosen;
+  std::vector<SetCookie> cookies;
+  const auto remember = params.find("remember");
+  if (post && remember != params.end() && remember->second == "1") {
+    cookies.push_back(detail::stateCookie(req, kEntChoiceCookie, core::base64UrlEncode(tx.ent_id),
+                                          kEntChoiceMaxAge));
+  }
+  return detail::startEntLeg(req, ctx, std::move(tx), std::move(cookies));
+}
+
+Response handleReturn(const Request& req, FlowContext& ctx) {
+  const core::UnixTime now = ctx.clock.now();
+  const std::string* t = req.formField("t");
+  if (!t) {
+    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kBadRequest, "return without t"));
+  }
+  auto state = unsealReturn(ctx.sealer, *t, now);
+  if (!state) {
+    return detail::refuse(req, ctx, kLog, state.error());
+  }
+  const auto* peer = ctx.publishers.findByPublisherId(state->publisher_id);
+  if (!peer) {
+    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "publisher gone"));
+  }
+  saml::Status status;
+  status.code = std::string(saml::status_code::kResponder);
+  status.sub_code = state->saml_sub_status;
+  auto post = connectors::publisher::buildErrorResponse(
+      *peer, state->acs_url, state->publisher_request_id, status, state->relay_state, ctx.idp,
+      ctx.random, now, detail::cspNonce(ctx.random));
+  if (!post) {
+    return detail::refuse(req, ctx, kLog, post.error());
+  }
+  kLog.info("error Response to the publisher", {{"request_id", req.request_id},
+                                                {"publisher", peer->publisher_id},
+                                                {"response_id", post->response_id},
+                                                {"status", status.describe()}});
+  return detail::postForm(std::move(post).value());
+}
+
+}  // namespace garde::broker::flows

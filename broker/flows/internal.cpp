@@ -1,0 +1,163 @@
+#include "broker/flows/internal.h"
+
+#include "broker/flows/errors.h"
+#include "broker/flows/pages.h"
+#include "core/encoding.h"
+
+namespace garde::broker::flows::detail {
+namespace {
+
+constexpr core::Logger kSsoLog("flows.sso");
+
+}  // namespace
+
+Response refuse(const Request& req, FlowContext& ctx, const core::Logger& log,
+                const core::Error& error, std::string_view reason, const ReturnState* ret) {
+  const ErrorMapping m = mapError(error.code);
+  const std::string_view label = reason.empty() ? m.reason : reason;
+  log.warn("refused", {{"request_id", req.request_id},
+                       {"reason", label},
+                       {"status", std::to_string(m.http_status)},
+                       {"error", error.describe()}});
+  ctx.metrics.decision("refused", label);
+  RefusalPage page{std::string(m.user_message), ctx.contact, req.request_id, std::nullopt};
+  if (ret) {
+    ReturnState r = *ret;
+    r.saml_sub_status = m.saml_status.sub_code;
+    auto token =
+        sealReturn(ctx.sealer, r, ctx.clock.now() + ctx.state_lifetime_seconds);
+    if (token) {
+      page.return_token = std::move(token).value();
+    }
+  }
+  Response resp = Response::html(m.http_status, renderRefusal(page));
+  resp.setHeader("Content-Security-Policy", std::string(kPageCsp));
+  resp.setHeader("Cache-Control", "no-store");
+  return resp;
+}
+
+SetCookie stateCookie(const Request& req, std::string_view name, std::string value,
+                      std::int64_t max_age) {
+  SetCookie c;
+  c.name = std::string(name);
+  c.value = std::move(value);
+  c.path = "/";
+  c.max_age = max_age;
+  c.http_only = true;
+  c.secure = req.is_tls;
+  c.same_site = req.is_tls ? SameSite::kNone : SameSite::kLax;
+  return c;
+}
+
+Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
+                     std::vector<SetCookie> cookies) {
+  const core::UnixTime now = ctx.clock.now();
+  const connectors::ent::EntPeer* ent = ctx.ents.findByEntId(tx.ent_id);
+  if (!ent) {
+    return refuse(req, ctx, kSsoLog,
+                  core::Error{core::ErrorCode::kUnknownPeer, "ENT not in the registry"},
+                  "unknown_ent");
+  }
+  tx.ent_request_id = ctx.random.newId();
+  auto token = sealTransaction(ctx.sealer, purpose::kSso, tx, now + ctx.state_lifetime_seconds);
+  if (!token) {
+    return refuse(req, ctx, kSsoLog, token.error());
+  }
+  auto url = connectors::ent::buildEntAuthnRequest(*ent, ctx.sp, tx.ent_request_id, *token, now,
+                                                   {tx.force_authn, tx.is_passive});
+  if (!url) {
+    return refuse(req, ctx, kSsoLog, url.error());
+  }
+  kSsoLog.info("AuthnRequest to the ENT", {{"request_id", req.request_id},
+                                           {"ent", tx.ent_id},
+                                           {"publisher", tx.publisher_id},
+                                           {"authn_request_id", tx.ent_request_id}});
+  Response r = Response::redirect(std::move(url).value(), 302);
+  r.cookies = std::move(cookies);
+  r.setHeader("Cache-Control", "no-store");
+  return r;
+}
+
+Response postForm(connectors::publisher::OutboundPost post) {
+  Response r = Response::html(200, std::move(post.html));
+  r.setHeader("Content-Security-Policy", std::move(post.content_security_policy));
+  r.setHeader("Cache-Control", "no-cache, no-store");
+  r.setHeader("Pragma", "no-cache");
+  return r;
+}
+
+std::string cspNonce(core::Random& random) { return core::base64Encode(random.bytes(18)); }
+
+core::Result<connectors::ent::FormFields> samlFormFields(const Request& req) {
+  connectors::ent::FormFields out;
+  for (const auto& [k, v] : req.form) {
+    if (!out.emplace(k, v).second &&
+        (k == "SAMLResponse" || k == "SAMLRequest" || k == "RelayState")) {
+      return core::fail(core::ErrorCode::kBadRequest, "form field " + k + " is repeated");
+    }
+  }
+  return out;
+}
+
+std::string_view rawQuery(const Request& req) {
+  const std::string_view target = req.target;
+  const std::size_t q = target.find('?');
+  if (q == std::string_view::npos) {
+    return {};
+  }
+  std::string_view query = target.substr(q + 1);
+  if (const std::size_t hash = query.find('#'); hash != std::string_view::npos) {
+    query = query.substr(0, hash);
+  }
+  return query;
+}
+
+core::Result<store::Resource> resolveResource(store::Db& db, std::string_view publisher_id,
+                                              std::string_view relay_state,
+                                              std::string_view launch_resource) {
+  // The common case (a bounce launch): the cookie names the resource and the publisher echoes its
+  // URL, or nothing. One lookup.
+  if (!launch_resource.empty()) {
+    auto r = store::findResource(db, launch_resource);
+    if (r && r->publisher_id == publisher_id && (relay_state.empty() || relay_state == r->url)) {
+      return r;
+    }
+    if (!r && r.error().code == core::ErrorCode::kStoreError) {
+      return r;
+    }
+  }
+  // TODO(flows): a store query "resources of a publisher" would avoid reading every contract.
+  auto contracts = store::listContracts(db);
+  if (!contracts) {
+    return core::fail(std::move(contracts).error());
+  }
+  std::vector<store::Resource> mine;
+  for (const auto& c : *contracts) {
+    if (c.publisher_id != publisher_id) {
+      continue;
+    }
+    auto r = store::findResource(db, c.resource_id);
+    if (!r) {
+      return core::fail(std::move(r).error());
+    }
+    if (!relay_state.empty() && r->url == relay_state) {
+      return r;
+    }
+    mine.push_back(std::move(r).value());
+  }
+  if (!launch_resource.empty()) {
+    for (auto& r : mine) {
+      if (r.id == launch_resource) {
+        return std::move(r);
+      }
+    }
+  }
+  if (mine.size() == 1) {
+    return std::move(mine.front());
+  }
+  return core::fail(core::ErrorCode::kUnknownResource,
+                    "cannot tell which resource of the publisher is asked for (" +
+                        std::to_string(mine.size()) + " resources, RelayState matches none)");
+}
+
+}  // namespace garde::broker::flows::detail

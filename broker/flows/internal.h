@@ -1,0 +1,53 @@
+#pragma once
+// Helpers shared by the flow handlers (not a public API).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/flows/context.h"
+#include "broker/flows/state.h"
+#include "broker/request.h"
+#include "core/log.h"
+#include "store/publishers.h"
+
+namespace garde::broker::flows::detail {
+
+/// Logs (category `log`, request id, never personal data), counts, and renders the refusal page.
+/// `reason` overrides the metrics label of mapError(); `ret` (a publisher asked) adds the button
+/// that returns a SAML error Response to it.
+Response refuse(const Request& req, FlowContext& ctx, const core::Logger& log,
+                const core::Error& error, std::string_view reason = {},
+                const ReturnState* ret = nullptr);
+
+/// A cookie carrying state: HttpOnly, Path=/, SameSite=None + Secure over TLS (the POST back from
+/// a peer is cross-site), SameSite=Lax on plain loopback HTTP (browsers drop None without Secure).
+SetCookie stateCookie(const Request& req, std::string_view name, std::string value,
+                      std::int64_t max_age);
+
+/// Seals the transaction into the RelayState of a signed AuthnRequest to the ENT and answers 302.
+Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
+                     std::vector<SetCookie> cookies = {});
+
+/// The POST form to a publisher, with its CSP and no caching.
+Response postForm(connectors::publisher::OutboundPost post);
+
+/// A fresh CSP nonce (144 bits, base64).
+std::string cspNonce(core::Random& random);
+
+/// Form fields as one map; kBadRequest when SAMLResponse, SAMLRequest or RelayState is repeated
+/// (a map would silently keep one of them).
+core::Result<connectors::ent::FormFields> samlFormFields(const Request& req);
+
+/// The raw query string of the request target ("" when none).
+std::string_view rawQuery(const Request& req);
+
+/// Which of `publisher_id`'s resources an SSO is for: the launch cookie's resource when it is the
+/// publisher's and the RelayState is absent or its URL; else the resource whose URL is the
+/// RelayState; else the publisher's only resource. kUnknownResource otherwise.
+core::Result<store::Resource> resolveResource(store::Db& db, std::string_view publisher_id,
+                                              std::string_view relay_state,
+                                              std::string_view launch_resource);
+
+}  // namespace garde::broker::flows::detail

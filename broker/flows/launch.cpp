@@ -1,0 +1,149 @@
+// GET /launch/{resourceId}?ent=&uai= and GET /domaineGar: a médiacentre tile (docs/flows.md).
+
+#include "broker/flows/flows.h"
+#include "broker/flows/internal.h"
+#include "core/encoding.h"
+#include "saml/messages.h"
+#include "store/directory.h"
+#include "store/publishers.h"
+
+namespace garde::broker::flows {
+namespace {
+
+constexpr core::Logger kLog("flows.launch");
+
+core::Error err(core::ErrorCode code, std::string detail) { return {code, std::move(detail)}; }
+
+Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& launch) {
+  if (launch.ent_id.empty() || launch.uai.empty() || launch.resource_id.empty()) {
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kBadRequest, "launch without ENT, UAI or resource"));
+  }
+  if (!ctx.ents.findByEntId(launch.ent_id)) {
+    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "unknown ENT"),
+                          "unknown_ent");
+  }
+  store::Resource resource;
+  {
+    auto lease = ctx.db.acquire();
+    if (!lease) {
+      return detail::refuse(req, ctx, kLog, lease.error());
+    }
+    auto establishment = store::findEstablishment(lease->db(), launch.uai);
+    if (!establishment && establishment.error().code != core::ErrorCode::kNotFound) {
+      return detail::refuse(req, ctx, kLog, establishment.error());
+    }
+    if (!establishment || establishment->ent_id != launch.ent_id) {
+      return detail::refuse(req, ctx, kLog,
+                            err(core::ErrorCode::kNotFound, "establishment unknown for this ENT"),
+                            "unknown_establishment");
+    }
+    auto found = store::findResource(lease->db(), launch.resource_id);
+    if (!found) {
+      return detail::refuse(req, ctx, kLog, found.error(),
+                            found.error().code == core::ErrorCode::kUnknownResource
+                                ? "unknown_resource"
+                                : std::string_view{});
+    }
+    resource = std::move(found).value();
+  }
+  const auto* peer = ctx.publishers.findByPublisherId(resource.publisher_id);
+  if (!peer) {
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kUnknownPeer, "the resource's publisher has no SP"),
+                          "unknown_publisher");
+  }
+
+  const core::UnixTime now = ctx.clock.now();
+  auto token = sealLaunch(ctx.sealer, launch, now + ctx.state_lifetime_seconds);
+  if (!token) {
+    return detail::refuse(req, ctx, kLog, token.error());
+  }
+  SetCookie cookie =
+      detail::stateCookie(req, kLaunchCookie, std::move(token).value(), ctx.state_lifetime_seconds);
+
+  if (resource.launch_mode == policy::LaunchMode::kBounce && resource.login_url) {
+    // (a) The GAR's way: the publisher's SP will send its AuthnRequest to /saml/idp/sso, where the
+    // cookie names the ENT and the establishment.
+    kLog.info("launch: bounce to the resource's login URL",
+              {{"request_id", req.request_id},
+               {"publisher", resource.publisher_id},
+               {"resource", resource.id}});
+    Response r = Response::redirect(*resource.login_url, 302);
+    r.cookies.push_back(std::move(cookie));
+    r.setHeader("Cache-Control", "no-store");
+    return r;
+  }
+  // (b) Direct: an unsolicited Response to the publisher's default POST ACS, RelayState = the
+  // resource URL. (A bounce resource without a login URL is launched this way too.)
+  const saml::Endpoint* acs = peer->metadata.defaultAcs(saml::binding::kHttpPost);
+  if (!acs) {
+    return detail::refuse(
+        req, ctx, kLog,
+        err(core::ErrorCode::kUnknownPeer, "the publisher's metadata has no HTTP-POST ACS"),
+        "unknown_publisher");
+  }
+  SsoTransaction tx;
+  tx.ent_id = launch.ent_id;
+  tx.uai = launch.uai;
+  tx.resource_id = resource.id;
+  tx.publisher_id = resource.publisher_id;
+  tx.acs_url = acs->location;
+  tx.relay_state = resource.url;
+  std::vector<SetCookie> cookies;
+  cookies.push_back(std::move(cookie));
+  return detail::startEntLeg(req, ctx, std::move(tx), std::move(cookies));
+}
+
+std::optional<std::string> base64Param(const Request& req, std::string_view name) {
+  const std::string* v = req.queryParam(name);
+  if (!v) {
+    return std::nullopt;
+  }
+  auto decoded = core::base64Decode(*v, 1024);
+  if (!decoded) {
+    return std::nullopt;
+  }
+  return std::move(decoded).value();
+}
+
+}  // namespace
+
+Response handleLaunch(const Request& req, FlowContext& ctx) {
+  LaunchState launch;
+  if (const auto* v = req.pathParam("resourceId")) {
+    launch.resource_id = *v;
+  }
+  if (const auto* v = req.queryParam("ent")) {
+    launch.ent_id = *v;
+  }
+  if (const auto* v = req.queryParam("uai")) {
+    launch.uai = *v;
+  }
+  return startLaunch(req, ctx, launch);
+}
+
+Response handleDomaineGar(const Request& req, FlowContext& ctx) {
+  // The GAR's form: idENT and idEtab base64; idRessource URL-encoded (already decoded by the HTTP
+  // layer) or, newer, idSrc base64.
+  LaunchState launch;
+  auto ent = base64Param(req, "idENT");
+  auto uai = base64Param(req, "idEtab");
+  std::optional<std::string> resource;
+  if (const auto* v = req.queryParam("idRessource")) {
+    resource = *v;
+  } else {
+    resource = base64Param(req, "idSrc");
+  }
+  if (!ent || !uai || !resource) {
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kBadRequest,
+                              "domaineGar needs base64 idENT and idEtab, and idRessource or idSrc"));
+  }
+  launch.ent_id = std::move(*ent);
+  launch.uai = std::move(*uai);
+  launch.resource_id = std::move(*resource);
+  return startLaunch(req, ctx, launch);
+}
+
+}  // namespace garde::broker::flows

@@ -1,0 +1,84 @@
+#include "broker/flows/pages.h"
+
+namespace garde::broker::flows {
+namespace {
+
+constexpr std::string_view kHead =
+    "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<meta name=\"referrer\" content=\"no-referrer\"><title>";
+constexpr std::string_view kStyle =
+    "</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;"
+    "padding:0 1rem;line-height:1.5;color:#222}.id{font-family:monospace;color:#555}"
+    "button{font-size:1rem;padding:.5rem 1rem}label{display:block;margin:.3rem 0}</style></head>"
+    "<body>";
+
+}  // namespace
+
+std::string htmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string renderRefusal(const RefusalPage& p) {
+  std::string out(kHead);
+  out += "Accès impossible";
+  out += kStyle;
+  out += "<h1>Accès impossible</h1><p>";
+  out += htmlEscape(p.message);
+  out += "</p><p>Si le problème persiste, contactez ";
+  out += htmlEscape(p.contact);
+  out += " en indiquant ce numéro de suivi :</p><p class=\"id\">";
+  out += htmlEscape(p.correlation_id);
+  out += "</p>";
+  if (p.return_token) {
+    out +=
+        "<form method=\"post\" action=\"/saml/idp/return\"><input type=\"hidden\" name=\"t\" "
+        "value=\"";
+    out += htmlEscape(*p.return_token);
+    out += "\"><button type=\"submit\">Revenir au site de la ressource</button></form>";
+  }
+  out += "</body></html>\n";
+  return out;
+}
+
+std::string renderDiscovery(const DiscoveryPage& p) {
+  std::string out(kHead);
+  out += "Choisissez votre ENT";
+  out += kStyle;
+  out +=
+      "<h1>Choisissez votre ENT</h1><p>Pour accéder à la ressource, indiquez l'espace numérique "
+      "de travail par lequel vous vous connectez.</p>"
+      "<form method=\"post\" action=\"/discovery\"><input type=\"hidden\" name=\"t\" value=\"";
+  out += htmlEscape(p.pending_token);
+  out += "\">";
+  bool first = true;
+  for (const auto& [id, name] : p.ents) {
+    out += "<label><input type=\"radio\" name=\"ent\" value=\"";
+    out += htmlEscape(id);
+    out += first ? "\" checked> " : "\"> ";
+    out += htmlEscape(name.empty() ? id : name);
+    out += "</label>";
+    first = false;
+  }
+  out +=
+      "<label><input type=\"checkbox\" name=\"remember\" value=\"1\" checked> Se souvenir de mon "
+      "choix sur cet appareil</label><p><button type=\"submit\">Continuer</button></p></form>"
+      "<p class=\"id\">";
+  out += htmlEscape(p.correlation_id);
+  out += "</p></body></html>\n";
+  return out;
+}
+
+}  // namespace garde::broker::flows

@@ -1,0 +1,36 @@
+#pragma once
+/// @file The HTML pages the flows show: the refusal page and the ENT discovery page. Every value
+/// is HTML-escaped; pages carry no script, and their own Content-Security-Policy (kPageCsp).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace garde::broker::flows {
+
+/// No script, inline style only, forms only to ourselves, no framing.
+inline constexpr std::string_view kPageCsp =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'";
+
+std::string htmlEscape(std::string_view text);
+
+struct RefusalPage {
+  std::string message;         ///< what happened (ErrorMapping::user_message)
+  std::string contact;         ///< whom to contact
+  std::string correlation_id;  ///< Request::request_id
+  /// When a publisher asked: the sealed return token, posted to /saml/idp/return by a button.
+  std::optional<std::string> return_token;
+};
+std::string renderRefusal(const RefusalPage& page);
+
+struct DiscoveryPage {
+  std::string pending_token;                              ///< posted back as `t`
+  std::vector<std::pair<std::string, std::string>> ents;  ///< (idENT, name)
+  std::string correlation_id;
+};
+std::string renderDiscovery(const DiscoveryPage& page);
+
+}  // namespace garde::broker::flows

@@ -1,0 +1,135 @@
+#include "broker/flows/state.h"
+
+#include <initializer_list>
+#include <vector>
+
+namespace garde::broker::flows {
+namespace {
+
+constexpr char kSep = '\x1f';
+constexpr std::string_view kVersion = "v1";
+
+core::Result<std::string> join(std::initializer_list<std::string_view> fields) {
+  std::string out(kVersion);
+  for (std::string_view f : fields) {
+    if (f.find(kSep) != std::string_view::npos) {
+      return core::fail(core::ErrorCode::kBadRequest, "a state field holds a control character");
+    }
+    out += kSep;
+    out += f;
+  }
+  return out;
+}
+
+core::Result<std::vector<std::string>> split(std::string_view payload, std::size_t count) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = payload.find(kSep, start);
+    out.emplace_back(payload.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  // An authenticated token of another shape is a programming error between versions, not an
+  // attack; still answered as a malformed message rather than asserted.
+  if (out.size() != count + 1 || out[0] != kVersion) {
+    return core::fail(core::ErrorCode::kMalformedMessage, "state token of an unknown layout");
+  }
+  out.erase(out.begin());
+  return out;
+}
+
+std::optional<std::string> optionalField(const std::string& flag, const std::string& value) {
+  return flag == "1" ? std::optional<std::string>(value) : std::nullopt;
+}
+
+}  // namespace
+
+core::Result<std::string> sealLaunch(const core::TokenSealer& sealer, const LaunchState& s,
+                                     core::UnixTime expires) {
+  auto payload = join({s.ent_id, s.uai, s.resource_id});
+  if (!payload) {
+    return payload;
+  }
+  return sealer.seal(purpose::kLaunch, *payload, expires);
+}
+
+core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::string_view token,
+                                       core::UnixTime now) {
+  auto payload = sealer.unseal(purpose::kLaunch, token, now);
+  if (!payload) {
+    return core::fail(std::move(payload).error());
+  }
+  auto f = split(*payload, 3);
+  if (!f) {
+    return core::fail(std::move(f).error());
+  }
+  return LaunchState{(*f)[0], (*f)[1], (*f)[2]};
+}
+
+core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::string_view which,
+                                          const SsoTransaction& t, core::UnixTime expires) {
+  auto payload = join({t.ent_id, t.uai, t.resource_id, t.publisher_id,
+                       t.publisher_request_id ? "1" : "0", t.publisher_request_id.value_or(""),
+                       t.acs_url, t.relay_state, t.ent_request_id, t.force_authn ? "1" : "0",
+                       t.is_passive ? "1" : "0"});
+  if (!payload) {
+    return payload;
+  }
+  return sealer.seal(which, *payload, expires);
+}
+
+core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
+                                               std::string_view which, std::string_view token,
+                                               core::UnixTime now) {
+  auto payload = sealer.unseal(which, token, now);
+  if (!payload) {
+    return core::fail(std::move(payload).error());
+  }
+  auto f = split(*payload, 11);
+  if (!f) {
+    return core::fail(std::move(f).error());
+  }
+  auto& v = *f;
+  SsoTransaction t;
+  t.ent_id = v[0];
+  t.uai = v[1];
+  t.resource_id = v[2];
+  t.publisher_id = v[3];
+  t.publisher_request_id = optionalField(v[4], v[5]);
+  t.acs_url = v[6];
+  t.relay_state = v[7];
+  t.ent_request_id = v[8];
+  t.force_authn = v[9] == "1";
+  t.is_passive = v[10] == "1";
+  return t;
+}
+
+core::Result<std::string> sealReturn(const core::TokenSealer& sealer, const ReturnState& s,
+                                     core::UnixTime expires) {
+  auto payload = join({s.publisher_id, s.publisher_request_id ? "1" : "0",
+                       s.publisher_request_id.value_or(""), s.acs_url, s.relay_state,
+                       s.saml_sub_status});
+  if (!payload) {
+    return payload;
+  }
+  return sealer.seal(purpose::kReturn, *payload, expires);
+}
+
+core::Result<ReturnState> unsealReturn(const core::TokenSealer& sealer, std::string_view token,
+                                       core::UnixTime now) {
+  auto payload = sealer.unseal(purpose::kReturn, token, now);
+  if (!payload) {
+    return core::fail(std::move(payload).error());
+  }
+  auto f = split(*payload, 6);
+  if (!f) {
+    return core::fail(std::move(f).error());
+  }
+  auto& v = *f;
+  return ReturnState{v[0], optionalField(v[1], v[2]), v[3], v[4], v[5]};
+}
+
+}  // namespace garde::broker::flows

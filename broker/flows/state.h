@@ -1,0 +1,75 @@
+#pragma once
+/// @file The state that travels with the browser, sealed with core::TokenSealer (AES-256-GCM, see
+/// docs/adr/0006-transaction-state.md): the launch cookie, the SSO transaction (RelayState of the
+/// ENT leg), the pending publisher request during discovery, and the "return to the publisher with
+/// an error" token of a refusal page. No server-side session: any node can finish any flow.
+///
+/// Payload: "v1" and the fields joined with U+001F (unit separator); a field holding U+001F is
+/// refused when sealing (kBadRequest), so fields never shift.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "core/sealed_token.h"
+#include "core/time.h"
+
+namespace garde::broker::flows {
+
+/// Token purposes (bound into the token: one minted for one use is refused for another).
+namespace purpose {
+inline constexpr std::string_view kLaunch = "launch";
+inline constexpr std::string_view kSso = "sso";
+inline constexpr std::string_view kDiscovery = "discovery";
+inline constexpr std::string_view kReturn = "return";
+}  // namespace purpose
+
+/// The `garde_launch` cookie: what a médiacentre tile said.
+struct LaunchState {
+  std::string ent_id;
+  std::string uai;
+  std::string resource_id;
+};
+
+/// One SSO transaction, from the start of the ENT leg to the Response to the publisher.
+struct SsoTransaction {
+  std::string ent_id;   ///< empty only in a pending (discovery) token
+  std::string uai;      ///< empty: publisher-initiated without launch cookie (chosen at the ACS)
+  std::string resource_id;
+  std::string publisher_id;
+  std::optional<std::string> publisher_request_id;  ///< absent: unsolicited (direct launch)
+  std::string acs_url;                              ///< the publisher's, from its metadata
+  std::string relay_state;                          ///< to send back to the publisher
+  std::string ent_request_id;                       ///< our AuthnRequest ID to the ENT
+  bool force_authn = false;
+  bool is_passive = false;
+};
+
+/// A refusal page's way back to the publisher that asked (its request, ACS and RelayState).
+struct ReturnState {
+  std::string publisher_id;
+  std::optional<std::string> publisher_request_id;
+  std::string acs_url;
+  std::string relay_state;
+  std::string saml_sub_status;  ///< second-level StatusCode of the refusal (errors.h)
+};
+
+core::Result<std::string> sealLaunch(const core::TokenSealer& sealer, const LaunchState& state,
+                                     core::UnixTime expires);
+core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::string_view token,
+                                       core::UnixTime now);
+
+/// `which` is purpose::kSso or purpose::kDiscovery.
+core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::string_view which,
+                                          const SsoTransaction& tx, core::UnixTime expires);
+core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
+                                               std::string_view which, std::string_view token,
+                                               core::UnixTime now);
+
+core::Result<std::string> sealReturn(const core::TokenSealer& sealer, const ReturnState& state,
+                                     core::UnixTime expires);
+core::Result<ReturnState> unsealReturn(const core::TokenSealer& sealer, std::string_view token,
+                                       core::UnixTime now);
+
+}  // namespace garde::broker::flows
