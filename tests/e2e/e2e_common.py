@@ -13,8 +13,8 @@ pysaml2 peers (an ENT IdP, two publisher SPs), driven by a cookie-keeping browse
 
 Every process and thread started here is stopped by Harness.close() (called from Suite.finish and
 from the scripts' try/finally); every wait is bounded. Run a script directly with /usr/bin/python3
-(Debian's python3-pysaml2 and python3-requests) and GARDE_BIN set, or through `ctest -L e2e`/
-`ctest -R e2e`. GARDE_E2E_KEEP=1 keeps the work directory (config, database, logs, metadata).
+(Debian's python3-pysaml2 and python3-requests) and GARDE_BIN set, or through
+`ctest -R e2e.test_pysaml2` (docs/testing.md). GARDE_E2E_KEEP=1 keeps the work directory (config, database, logs, metadata).
 """
 
 import base64

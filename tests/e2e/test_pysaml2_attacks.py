@@ -1,0 +1,212 @@
+"""End to end, over HTTP: the SAML core's checks hold through garde's endpoints. A pysaml2 ENT IdP
+answers the broker's AuthnRequests; the browser stops before posting the ENT's Response to
+/saml/sp/acs, changes it (or the IdP is told to misbehave), posts it, and expects a 4xx refusal page
+with a correlation id, nothing reaching the publisher, and the broker still serving.
+
+Refused: an attribute or the NameID changed after signing, the same Response posted twice, a
+Response for another audience, an expired one, one signed by a key not in the ENT's metadata, an
+unsigned one, one with a DOCTYPE, malformed base64, a forged RelayState. Accepted (interop): the
+Response signed only on the Response, or only on the Assertion.
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import (  # noqa: E402
+    PUPIL, RESOURCE_B, Browser, Credential, Harness, Suite, b64, expect, expect_refusal, launch_url,
+    requests, tail, unb64, HTTP_TIMEOUT)
+
+suite = Suite("e2e pysaml2 attacks on the ENT leg")
+h = Harness(suite.workdir)
+suite.harness = h
+
+suite.setup("set-up: keys, pysaml2 peers, `garde store seed-demo`, `garde serve` ready", h.start)
+OTHER = Credential(suite.workdir, "not-the-ent")
+
+
+def intercept(user=PUPIL, **mode):
+    """Launches B for `user` and stops before the ENT's form reaches the broker's ACS.
+    Returns (browser, form). `mode` configures the ENT IdP for this one Response."""
+    h.ent.user, h.ent.mode = user, mode
+    try:
+        b = Browser()
+        resp, form = b.launch(launch_url(h.broker, RESOURCE_B),
+                              stop=lambda f: f.action == h.broker.acs_url)
+    finally:
+        h.ent.mode = {}
+    expect(form is not None, f"the ENT did not answer with a form to the broker's ACS: HTTP "
+           f"{resp.status_code} at {resp.url}:\n{tail(resp.text, 8)}\ntrail: {b.trail}")
+    expect("SAMLResponse" in form.fields and "RelayState" in form.fields, f"ENT form fields {form}")
+    return b, form
+
+
+def post_to_acs(b, fields):
+    resp = b.post(h.broker.acs_url, fields)
+    return b.follow(resp)[0]
+
+
+def healthy(what):
+    r = requests.get(f"{h.broker.base}/healthz", timeout=HTTP_TIMEOUT)
+    expect(r.status_code == 200 and h.broker.alive(), f"after {what}: /healthz HTTP {r.status_code}")
+
+
+def accepted(what, **mode):
+    before = h.pub_b.count()[0]
+    b, form = intercept(**mode)
+    resp = post_to_acs(b, form.fields)
+    expect(resp.status_code == 200 and h.pub_b.count()[0] == before + 1,
+           f"{what}: not accepted (HTTP {resp.status_code} at {resp.url}); B refused "
+           f"{h.pub_b.refused[-2:]}:\n{tail(resp.text, 8)}\nbroker log:\n{tail(h.broker_log(), 8)}")
+    got = h.pub_b.received[-1]
+    expect(set(got["ava"]) == {"IDO", "PRO"}, f"{what}: B received {sorted(got['ava'])}")
+    return got
+
+
+def refused(what, fields_fn=None, statuses=range(400, 500), **mode):
+    """Intercepts the ENT's Response, lets `fields_fn(fields)` change it, posts it, expects a
+    refusal page, nothing reaching B, and the broker still serving."""
+    before = h.pub_b.count()
+    b, form = intercept(**mode)
+    fields = dict(form.fields)
+    if fields_fn:
+        fields = fields_fn(fields)
+    resp = post_to_acs(b, fields)
+    cid = expect_refusal(resp, what, statuses)
+    expect(h.pub_b.count() == before, f"{what}: something reached publisher B")
+    healthy(what)
+    return resp, cid
+
+
+def xml_edit(fn):
+    """A fields_fn that decodes SAMLResponse, applies fn(xml) -> xml, and re-encodes it."""
+    def edit(fields):
+        xml = unb64(fields["SAMLResponse"])
+        changed = fn(xml)
+        expect(changed != xml, "the edit changed nothing")
+        fields["SAMLResponse"] = b64(changed)
+        return fields
+    return edit
+
+
+def sanity():
+    got = accepted("the ENT's Response, Response and Assertion signed")
+    expect(got["ava"]["PRO"] == ["National_elv"], f"PRO {got['ava']['PRO']}")
+    b, form = intercept()
+    xml = unb64(form.fields["SAMLResponse"])
+    expect(xml.count("SignatureValue") == 2, "pysaml2 did not sign both the Response and the Assertion")
+    expect("rsa-sha256" in xml and "rsa-sha1\"" not in xml, "pysaml2 did not sign with RSA-SHA256")
+
+
+suite.check("baseline: the intercepted ENT Response, posted as is, is accepted (B gets IDO, PRO)", sanity)
+suite.check("accepted: ENT Response signed only on the Response (SAML2 Profiles 4.1.4.2)",
+            accepted, "a Response-signed Response", sign_response=True, sign_assertion=False)
+suite.check("accepted: ENT Response signed only on the Assertion",
+            accepted, "an Assertion-signed Response", sign_response=False, sign_assertion=True)
+
+
+def change_attribute(xml):
+    # Profile escalation in the ENT's attribute, signatures left as they were.
+    return xml.replace(">National_elv<", ">National_ens<", 1)
+
+
+def change_name_id(xml):
+    # Another real person of the directory, signatures left as they were.
+    return re.sub(r"(<(?:\w+:)?NameID\b[^>]*>)elv-0001(<)", r"\1elv-0002\2", xml, count=1)
+
+
+suite.check("refused: ENT Response with an attribute value changed after signing",
+            refused, "tampered attribute", xml_edit(change_attribute))
+suite.check("refused: ENT Response with the NameID changed after signing",
+            refused, "tampered NameID", xml_edit(change_name_id))
+suite.check("refused: ENT Response (Response-signed only) with the NameID changed after signing",
+            refused, "tampered NameID, Response-signed", xml_edit(change_name_id),
+            sign_response=True, sign_assertion=False)
+
+
+def replay():
+    before = h.pub_b.count()[0]
+    b, form = intercept()
+    first = post_to_acs(b, form.fields)
+    expect(first.status_code == 200 and h.pub_b.count()[0] == before + 1,
+           f"the first post was not accepted (HTTP {first.status_code}):\n{tail(first.text, 6)}")
+    count = h.pub_b.count()
+    again = post_to_acs(b, form.fields)
+    expect_refusal(again, "replayed ENT Response")
+    expect(h.pub_b.count() == count, "the replayed Response reached publisher B")
+    # And from another browser (no cookies at all).
+    other = post_to_acs(Browser(), form.fields)
+    expect_refusal(other, "replayed ENT Response from another browser")
+    expect(h.pub_b.count() == count, "the replayed Response reached publisher B")
+    healthy("a replay")
+
+
+suite.check("refused: the same ENT Response posted twice (replay), also from another browser", replay)
+suite.check("refused: ENT Response for another audience (signed)",
+            refused, "wrong audience", audience="http://127.0.0.1:9/another-sp")
+suite.check("refused: expired ENT Response (NotOnOrAfter an hour ago, signed)",
+            refused, "expired Response", lifetime_minutes=-60)
+suite.check("refused: ENT Response signed by a key not in the ENT's metadata",
+            refused, "unknown signing key", signer=OTHER)
+suite.check("refused: unsigned ENT Response",
+            refused, "unsigned Response", sign_response=False, sign_assertion=False)
+
+
+def add_doctype(xml):
+    body = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
+    return ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x "elv-0002">]>\n' + body)
+
+
+suite.check("refused: ENT Response with a DOCTYPE (entity declaration)",
+            refused, "DOCTYPE", xml_edit(add_doctype))
+
+
+def bad_base64(fields):
+    fields["SAMLResponse"] = "%%%not*base64%%%"
+    return fields
+
+
+suite.check("refused: malformed base64 in SAMLResponse", refused, "malformed base64", bad_base64)
+
+
+def forged_relay_state(fields):
+    rs = fields["RelayState"]
+    fields["RelayState"] = rs[:-4] + ("AAAA" if not rs.endswith("AAAA") else "BBBB")
+    return fields
+
+
+suite.check("refused: ENT Response with a forged RelayState (sealed transaction)",
+            refused, "forged RelayState", forged_relay_state)
+
+
+def no_relay_state(fields):
+    del fields["RelayState"]
+    return fields
+
+
+suite.check("refused: ENT Response without RelayState", refused, "no RelayState", no_relay_state)
+
+
+def get_acs():
+    r = requests.get(h.broker.acs_url, timeout=HTTP_TIMEOUT)
+    expect(400 <= r.status_code < 500, f"GET /saml/sp/acs: HTTP {r.status_code}")
+    healthy("GET /saml/sp/acs")
+
+
+suite.check("GET /saml/sp/acs is refused (4xx), not a crash", get_acs)
+
+
+def metrics():
+    d = h.broker.decisions()
+    refusals = sum(v for (outcome, _), v in d.items() if outcome == "refused")
+    released = sum(v for (outcome, _), v in d.items() if outcome == "released")
+    expect(released >= 4, f"released decisions {released}, expected at least 4: {d}")
+    expect(refusals >= 12, f"refused decisions {refusals}, expected at least 12: {d}")
+    reasons = {reason for (outcome, reason), v in d.items() if outcome == "refused" and v > 0}
+    expect(len(reasons) >= 3, f"refusals are not told apart by reason: {d}")
+    expect(not h.peer_errors(), "a peer handler failed:\n" + "\n".join(h.peer_errors())[-3000:])
+
+
+suite.check("/metrics counts the refusals by reason; no peer handler failed", metrics)
+suite.finish()
