@@ -279,7 +279,8 @@ class EntIdp:
 
     Test controls: `user` (the NameID value, i.e. the person's identifier at the ENT), `mode`
     (a dict of variations for the next Responses: sign_response, sign_assertion, audience,
-    lifetime_minutes, signer (a Credential not in the metadata)). Records: `requests` (one dict
+    lifetime_minutes, signer (a Credential not in the metadata); audience: another SP the ENT
+    knows, `other_sp_entity_id`). Records: `requests` (one dict
     per AuthnRequest: id, issuer, acs, relay_state, signature_ok, sig_alg)."""
 
     def __init__(self, workdir, port):
@@ -297,6 +298,15 @@ class EntIdp:
         self._lock = threading.Lock()
         self.metadata_xml = str(saml2_metadata.entity_descriptor(self._config()))
         self.metadata_file = write(os.path.join(workdir, "ent-idp-metadata.xml"), self.metadata_xml)
+        # Another SP the ENT knows, so that a test can have a Response addressed to it (audience).
+        self.other_sp_entity_id = f"{self.base}/other-sp/metadata"
+        other = config.SPConfig()
+        other.load({"entityid": self.other_sp_entity_id, "key_file": self.cred.key,
+                    "cert_file": self.cred.cert, "metadata_key_usage": "signing",
+                    "service": {"sp": {"endpoints": {"assertion_consumer_service": [
+                        (f"{self.base}/other-sp/acs", BINDING_HTTP_POST)]}}}})
+        self.other_sp_metadata_file = write(os.path.join(workdir, "ent-other-sp-metadata.xml"),
+                                            str(saml2_metadata.entity_descriptor(other)))
         self.server = None
         self.http = PeerServer("ent-idp", port, {("GET", "/sso"): self._sso,
                                                   ("GET", "/idp/metadata"): self._metadata})
@@ -324,7 +334,9 @@ class EntIdp:
         }
         if broker is not None:
             # The broker's SP metadata, fetched from it and checked against its certificate.
-            conf["metadata"] = {"remote": [{"url": broker.sp_metadata_url, "cert": broker.cert.cert}]}
+            conf["metadata"] = {"remote": [{"url": broker.sp_metadata_url, "cert": broker.cert.cert,
+                                             "node_name": f"{NS_MD}:EntityDescriptor"}],
+                                "local": [self.other_sp_metadata_file]}
         c = config.IdPConfig()
         c.load(conf)
         return c
@@ -439,7 +451,8 @@ class PublisherSp:
         else:
             conf["metadata_key_usage"] = "signing"
         if broker is not None:
-            conf["metadata"] = {"remote": [{"url": broker.idp_metadata_url, "cert": broker.cert.cert}]}
+            conf["metadata"] = {"remote": [{"url": broker.idp_metadata_url, "cert": broker.cert.cert,
+                                             "node_name": f"{NS_MD}:EntityDescriptor"}]}
         c = config.SPConfig()
         c.load(conf)
         return c
