@@ -10,6 +10,11 @@ namespace {
 constexpr const char* kPublisherColumns =
     "SELECT id, name, sp_entity_id, sp_metadata_xml, client_cert_sha256 FROM publishers ";
 
+Publisher publisherRow(Stmt& stmt) {
+  return Publisher{stmt.text(0), stmt.text(1), stmt.optionalText(2), stmt.optionalText(3),
+                   stmt.optionalText(4)};
+}
+
 core::Result<Publisher> findPublisherWhere(Db& db, const std::string& sql, std::string_view key,
                                            const char* missing) {
   GARDE_STORE_PREPARE(stmt, db, sql);
@@ -18,8 +23,7 @@ core::Result<Publisher> findPublisherWhere(Db& db, const std::string& sql, std::
   if (!found) {
     return core::fail(core::ErrorCode::kUnknownPeer, missing);
   }
-  return Publisher{stmt.text(0), stmt.text(1), stmt.optionalText(2), stmt.optionalText(3),
-                   stmt.optionalText(4)};
+  return publisherRow(stmt);
 }
 
 std::string declarationsText(const policy::ResourceContract& c) {
@@ -87,6 +91,18 @@ core::Result<Publisher> findPublisher(Db& db, std::string_view id) {
 core::Result<Publisher> findPublisherBySpEntityId(Db& db, std::string_view sp_entity_id) {
   return findPublisherWhere(db, std::string(kPublisherColumns) + "WHERE sp_entity_id = ?1",
                             sp_entity_id, "no publisher with this SP entityID");
+}
+
+core::Result<std::vector<Publisher>> listPublishers(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db, std::string(kPublisherColumns) + "ORDER BY id");
+  std::vector<Publisher> out;
+  while (true) {
+    GARDE_STORE_STEP(found, stmt);
+    if (!found) {
+      return out;
+    }
+    out.push_back(publisherRow(stmt));
+  }
 }
 
 core::Result<Publisher> findPublisherByCertificate(Db& db, std::string_view client_cert_sha256) {

@@ -39,6 +39,8 @@ core::Status upsertPublisher(Db& db, const Publisher& publisher);
 core::Result<Publisher> findPublisher(Db& db, std::string_view id);
 core::Result<Publisher> findPublisherBySpEntityId(Db& db, std::string_view sp_entity_id);
 core::Result<Publisher> findPublisherByCertificate(Db& db, std::string_view client_cert_sha256);
+/// Every publisher, by id (for the IdP side's metadata registry, loaded at start-up).
+core::Result<std::vector<Publisher>> listPublishers(Db& db);
 
 /// kConflict when the publisher is unknown.
 core::Status upsertResource(Db& db, const Resource& resource);

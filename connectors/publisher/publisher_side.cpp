@@ -9,6 +9,7 @@
 #include "saml/encryption.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "store/publishers.h"
 
 namespace garde::connectors::publisher {
 namespace {
@@ -38,27 +39,19 @@ PublisherRegistry::PublisherRegistry(std::vector<PublisherPeer> peers) {
 }
 
 core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::UnixTime now) {
-  // TODO(garde): move this query into store/publishers.h as listPublishers() when store/ is next
-  // touched; it is here so the IdP side could land without editing another module.
-  auto stmt = db.prepare(
-      "SELECT id, sp_entity_id, sp_metadata_xml FROM publishers "
-      "WHERE sp_metadata_xml IS NOT NULL ORDER BY id");
-  if (!stmt) {
-    return fail(std::move(stmt).error());
+  auto publishers = store::listPublishers(db);
+  if (!publishers) {
+    return fail(std::move(publishers).error());
   }
   std::vector<PublisherPeer> peers;
   std::size_t skipped = 0;
-  while (true) {
-    auto row = stmt->step();
-    if (!row) {
-      return fail(std::move(row).error());
+  for (const store::Publisher& publisher : *publishers) {
+    if (!publisher.sp_metadata_xml) {
+      continue;
     }
-    if (!*row) {
-      break;
-    }
-    const std::string publisher_id = stmt->text(0);
-    const std::optional<std::string> stored_entity_id = stmt->optionalText(1);
-    const std::string xml = stmt->text(2);
+    const std::string& publisher_id = publisher.id;
+    const std::optional<std::string>& stored_entity_id = publisher.sp_entity_id;
+    const std::string& xml = *publisher.sp_metadata_xml;
 
     saml::MetadataOptions options;  // no signature check: the metadata comes from the contract
     options.now = now;
