@@ -157,6 +157,13 @@ class PublisherSp {
       validated = saml::validateResponse(doc->get(), expect);
     }
     if (!validated) {
+      if (validated.error().code == core::ErrorCode::kStatusNotSuccess &&
+          !signedByBroker(xmlDocGetRootElement(doc->get()))) {
+        // validateResponse reads the status before any assertion check; an error status is news
+        // from garde only when garde signed it (as it does: there is no signed assertion then).
+        return rejected({core::ErrorCode::kSignatureMissing,
+                         "an error status in a Response garde did not sign is not trusted"});
+      }
       return rejected(validated.error());
     }
 
@@ -221,6 +228,11 @@ class PublisherSp {
   }
 
  private:
+  bool signedByBroker(xmlNode* root) const {
+    return saml::findSignature(root) != nullptr &&
+           saml::verifyEnvelopedSignature(root, {settings_.broker_signing_cert}).has_value();
+  }
+
   Site site() const { return kind_ == PublisherKind::kA ? Site::kPublisherA : Site::kPublisherB; }
 
   std::string makeMetadata() const {

@@ -475,6 +475,51 @@ TEST_CASE("Demo publishers refuse what they must refuse", "[broker][demo]") {
   }
 }
 
+/// A Response from the broker with an error status and no assertion (signed by `signer`, if any).
+std::string brokerErrorResponse(const std::string& acs_url, const saml::Credential* signer) {
+  saml::Response r;
+  r.id = core::systemRandom().newId();
+  r.in_response_to = "_pa_req2";
+  r.issue_instant = core::systemNow();
+  r.destination = acs_url;
+  r.issuer = std::string(kBase) + "/saml/idp/metadata";
+  r.status.code = std::string(saml::status_code::kResponder);
+  r.status.sub_code = std::string(saml::status_code::kRequestDenied);
+  auto doc = saml::buildResponse(r);
+  REQUIRE(doc.has_value());
+  if (signer != nullptr) {
+    REQUIRE(saml::signElement(xmlDocGetRootElement(doc->get()), *signer).has_value());
+  }
+  return saml::serialize(doc->get());
+}
+
+TEST_CASE("Demo publisher A shows garde's refusal only when garde signed it", "[broker][demo]") {
+  const std::string acs = demo().peers.publisher_a_base_url + "/acs";
+  SECTION("signed by garde") {
+    const Response r =
+        dispatch(post("/demo/publisher-a/acs",
+                      samlResponseBody(brokerErrorResponse(acs, &brokerCredential()), ""),
+                      {{"garde_demo_pa_request", "_pa_req2"}}));
+    CHECK(r.status == 403);
+    CHECK(r.body.find("id=\"refused\"") != std::string::npos);
+    CHECK(r.body.find("RequestDenied") != std::string::npos);
+  }
+  SECTION("unsigned") {
+    const Response r = dispatch(post("/demo/publisher-a/acs",
+                                     samlResponseBody(brokerErrorResponse(acs, nullptr), ""),
+                                     {{"garde_demo_pa_request", "_pa_req2"}}));
+    CHECK(r.status == 400);
+    CHECK(r.body.find("id=\"refused\"") == std::string::npos);
+  }
+  SECTION("signed by another key") {
+    const Response r =
+        dispatch(post("/demo/publisher-a/acs",
+                      samlResponseBody(brokerErrorResponse(acs, &strangerCredential()), ""),
+                      {{"garde_demo_pa_request", "_pa_req2"}}));
+    CHECK(r.status == 400);
+  }
+}
+
 TEST_CASE("Demo publisher B accepts an unsolicited Response (direct launch)", "[broker][demo]") {
   const auto& p = demo().peers;
   const auto b = parsedMetadata(*p.publisher_b_sp_metadata_xml);

@@ -22,6 +22,8 @@ PUBLISHER_PAGE = "#nameid"
 # Publisher pages that end a launch without a sign-in; garde's own refusal page is recognised by
 # its text (a correlation id), see launch().
 REFUSAL_MARKERS = ("#refused", "#rejected")
+# garde's refusal page (in French, for pupils and teachers) gives a correlation id, "numéro de suivi".
+REFUSAL_TEXT = r"(?i)correlation|num[ée]ro de suivi"
 
 
 def shot(driver, out_dir, name):
@@ -73,7 +75,7 @@ def launch(driver, base, link_id, user=None):
         check(found == f"#user-{user}",
               f"expected the ENT login page after {link_id}, got {driver.current_url}")
         driver.find_element(By.ID, f"user-{user}").click()
-    return wait_for_any(driver, ends, timeout=30, text_pattern=r"(?i)correlation")
+    return wait_for_any(driver, ends, timeout=30, text_pattern=REFUSAL_TEXT)
 
 
 def expect_publisher_page(driver, found, path, what):
@@ -104,13 +106,13 @@ def main(workdir):
         from selenium.webdriver.common.by import By
         driver.find_element(By.ID, "launch-a").click()
         found = wait_for_any(driver, ["#user-elv-0001", PUBLISHER_PAGE, *REFUSAL_MARKERS],
-                             text_pattern=r"(?i)correlation")
+                             text_pattern=REFUSAL_TEXT)
         check(found == "#user-elv-0001",
               f"expected the ENT login page, got {driver.current_url}:\n{page_text(driver)[:1500]}")
         shot(driver, out_dir, "03-ent-login")
         driver.find_element(By.ID, "user-elv-0001").click()
         found = wait_for_any(driver, [PUBLISHER_PAGE, *REFUSAL_MARKERS],
-                             text_pattern=r"(?i)correlation")
+                             text_pattern=REFUSAL_TEXT)
         expect_publisher_page(driver, found, "/demo/publisher-a/", "pupil on resource A")
         shot(driver, out_dir, "04-publisher-a-pupil")
         pupil_a, attrs, missing = received(driver)
@@ -175,10 +177,21 @@ def main(workdir):
         shot(driver, out_dir, "07-refused")
         text = page_text(driver)
         check(found != PUBLISHER_PAGE, "elv-0003 reached publisher A's page")
-        check(re.search(r"(?i)correlation", text) is not None,
+        check(re.search(REFUSAL_TEXT, text) is not None,
               f"the refusal page shows no correlation id, at {driver.current_url}:\n{text[:1500]}")
         check("/demo/" not in driver.current_url,
               f"expected garde's own refusal page, got {driver.current_url}")
+        ids = [e.text.strip() for e in driver.find_elements(By.CSS_SELECTOR, ".id")]
+        check(any(ids), f"no correlation id shown on the refusal page:\n{text[:1500]}")
+        # The page may offer to go back to the publisher, which then gets a SAML error status.
+        back = driver.find_elements(By.CSS_SELECTOR, "form[action$='/saml/idp/return'] button")
+        if back:
+            back[0].click()
+            found = wait_for_any(driver, [PUBLISHER_PAGE, *REFUSAL_MARKERS])
+            check(found == "#refused",
+                  f"publisher A should show the refusal status, got {driver.current_url}:\n"
+                  f"{page_text(driver)[:1500]}")
+            shot(driver, out_dir, "08-publisher-a-refused")
         print(f"screenshots in {out_dir}")
     except Failure:
         if driver is not None:
