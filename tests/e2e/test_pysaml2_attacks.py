@@ -64,17 +64,30 @@ def accepted(what, **mode):
     return got
 
 
-def refused(what, fields_fn=None, statuses=range(400, 500), **mode):
+def refusal_counted(before, reason, what, n=1):
+    """garde_decisions_total{outcome="refused",reason=`reason`} went up by n since `before`."""
+    after = h.broker.decisions()
+    delta = after.get(("refused", reason), 0) - before.get(("refused", reason), 0)
+    changed = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    expect(delta == n, f"{what}: expected {n} refusal(s) counted with reason {reason!r}, "
+           f"garde_decisions_total changed by {changed}; broker log:\n{tail(h.broker_log(), 4)}")
+
+
+def refused(what, fields_fn=None, statuses=range(400, 500), reason=None, **mode):
     """Intercepts the ENT's Response, lets `fields_fn(fields)` change it, posts it, expects a
-    refusal page, nothing reaching B, and the broker still serving."""
+    refusal page, nothing reaching B, the refusal counted with `reason` in /metrics, and the
+    broker still serving."""
     before = h.pub_b.count()
     b, form = intercept(**mode)
     fields = dict(form.fields)
     if fields_fn:
         fields = fields_fn(fields)
+    decisions = h.broker.decisions()
     resp = post_to_acs(b, fields)
     cid = expect_refusal(resp, what, statuses)
     expect(h.pub_b.count() == before, f"{what}: something reached publisher B")
+    if reason:
+        refusal_counted(decisions, reason, what)
     healthy(what)
     return resp, cid
 
@@ -118,12 +131,12 @@ def change_name_id(xml):
 
 
 suite.check("refused: ENT Response with an attribute value changed after signing",
-            refused, "tampered attribute", xml_edit(change_attribute))
+            refused, "tampered attribute", xml_edit(change_attribute), reason="signature_invalid")
 suite.check("refused: ENT Response with the NameID changed after signing",
-            refused, "tampered NameID", xml_edit(change_name_id))
+            refused, "tampered NameID", xml_edit(change_name_id), reason="signature_invalid")
 suite.check("refused: ENT Response (Response-signed only) with the NameID changed after signing",
             refused, "tampered NameID, Response-signed", xml_edit(change_name_id),
-            sign_response=True, sign_assertion=False)
+            reason="signature_invalid", sign_response=True, sign_assertion=False)
 
 
 def replay():
@@ -133,6 +146,7 @@ def replay():
     expect(first.status_code == 200 and h.pub_b.count()[0] == before + 1,
            f"the first post was not accepted (HTTP {first.status_code}):\n{tail(first.text, 6)}")
     count = h.pub_b.count()
+    decisions = h.broker.decisions()
     again = post_to_acs(b, form.fields)
     expect_refusal(again, "replayed ENT Response")
     expect(h.pub_b.count() == count, "the replayed Response reached publisher B")
@@ -140,18 +154,21 @@ def replay():
     other = post_to_acs(Browser(), form.fields)
     expect_refusal(other, "replayed ENT Response from another browser")
     expect(h.pub_b.count() == count, "the replayed Response reached publisher B")
+    refusal_counted(decisions, "replayed", "replayed ENT Response", n=2)
     healthy("a replay")
 
 
 suite.check("refused: the same ENT Response posted twice (replay), also from another browser", replay)
 suite.check("refused: ENT Response for another audience (another SP of the ENT's, signed)",
-            lambda: refused("wrong audience", audience=h.ent.other_sp_entity_id))
+            lambda: refused("wrong audience", reason="audience_mismatch",
+                            audience=h.ent.other_sp_entity_id))
 suite.check("refused: expired ENT Response (NotOnOrAfter an hour ago, signed)",
-            refused, "expired Response", lifetime_minutes=-60)
+            refused, "expired Response", reason="expired", lifetime_minutes=-60)
 suite.check("refused: ENT Response signed by a key not in the ENT's metadata",
-            refused, "unknown signing key", signer=OTHER)
+            refused, "unknown signing key", reason="signature_invalid", signer=OTHER)
 suite.check("refused: unsigned ENT Response",
-            refused, "unsigned Response", sign_response=False, sign_assertion=False)
+            refused, "unsigned Response", reason="signature_missing", sign_response=False,
+            sign_assertion=False)
 
 
 def add_doctype(xml):
@@ -160,7 +177,7 @@ def add_doctype(xml):
 
 
 suite.check("refused: ENT Response with a DOCTYPE (entity declaration)",
-            refused, "DOCTYPE", xml_edit(add_doctype))
+            refused, "DOCTYPE", xml_edit(add_doctype), reason="forbidden_xml")
 
 
 def bad_base64(fields):
@@ -168,7 +185,8 @@ def bad_base64(fields):
     return fields
 
 
-suite.check("refused: malformed base64 in SAMLResponse", refused, "malformed base64", bad_base64)
+suite.check("refused: malformed base64 in SAMLResponse",
+            refused, "malformed base64", bad_base64, reason="bad_encoding")
 
 
 def forged_relay_state(fields):

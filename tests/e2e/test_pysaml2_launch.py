@@ -201,18 +201,26 @@ suite.check("/domaineGar?idENT=<b64>&idEtab=<b64>&idRessource=<ARK>: the GAR's f
 # ---- Refusals ----------------------------------------------------------------------------------
 
 
-def refused(sp, resource, user, what):
+def refused(sp, resource, user, what, reason):
+    """A launch refused after the ENT leg: a page, nothing reaching `sp`, the refusal counted
+    with `reason` in garde_decisions_total."""
     h.ent.user = user
     before = sp.count()
+    decisions = h.broker.decisions()
     b = Browser()
     resp, _ = b.launch(launch_url(h.broker, resource))
     cid = expect_refusal(resp, what)
     expect(sp.count() == before, f"{what}: something reached {sp.name}")
+    after = h.broker.decisions()
+    delta = {k: after[k] - decisions.get(k, 0) for k in after if after[k] != decisions.get(k, 0)}
+    expect(delta == {("refused", reason): 1},
+           f"{what}: garde_decisions_total changed by {delta}, expected one refusal {reason!r}")
     return resp, cid
 
 
 def unassigned():
-    resp, cid = refused(h.pub_a, RESOURCE_A, UNASSIGNED_PUPIL, "unassigned pupil, resource A")
+    resp, cid = refused(h.pub_a, RESOURCE_A, UNASSIGNED_PUPIL, "unassigned pupil, resource A",
+                        "not_assigned")
     expect(resp.status_code == 403, f"HTTP {resp.status_code}, expected 403 (not entitled)")
     # The same pupil may use B (subscribed for the whole establishment).
     got = launch(h.pub_b, RESOURCE_B, UNASSIGNED_PUPIL)
@@ -224,7 +232,7 @@ suite.check("pupil elv-0003 (not assigned A) is refused A with a page and a corr
 
 
 def unknown_user():
-    resp, _ = refused(h.pub_b, RESOURCE_B, "inconnu-9999", "unknown user at the ENT")
+    resp, _ = refused(h.pub_b, RESOURCE_B, "inconnu-9999", "unknown user at the ENT", "unknown_user")
     expect(resp.status_code == 403, f"HTTP {resp.status_code}, expected 403 (unknown principal)")
 
 
