@@ -17,7 +17,9 @@ from the scripts' try/finally); every wait is bounded. Run a script directly wit
 `ctest -R e2e.test_pysaml2` (docs/testing.md). GARDE_E2E_KEEP=1 keeps the work directory (config, database, logs, metadata).
 """
 
+import atexit
 import base64
+import ctypes
 import html.parser
 import http.server
 import os
@@ -146,6 +148,15 @@ class Suite:
         self.passed = 0
         self.harness = None
         self.workdir = tempfile.mkdtemp(prefix="garde-e2e-")
+        # Whatever ends the script (an exception outside a check, SIGTERM from a CTest timeout),
+        # the broker and the peer servers are stopped on the way out.
+        atexit.register(self._close_harness)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    def _close_harness(self):
+        if self.harness is not None:
+            self.harness.close()
+            self.harness = None
 
     def check(self, name, fn, *args, **kwargs):
         try:
@@ -594,7 +605,7 @@ audit_file = "audit.jsonl"
         self._log = open(self.log_file, "w")
         self.proc = subprocess.Popen([self.bin, "serve", "--config", self.config_file],
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
@@ -658,6 +669,14 @@ audit_file = "audit.jsonl"
                 d = dict(labels)
                 out[(d.get("outcome"), d.get("reason"))] = value
         return out
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the test process dies, even by SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def garde_bin():
