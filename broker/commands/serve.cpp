@@ -8,17 +8,82 @@
 #include <iostream>
 
 #include "broker/commands/commands.h"
+#include "broker/demo/demo_peers.h"
+#include "broker/flows/flows.h"
 #include "broker/http/server.h"
 #include "core/encoding.h"
 #include "core/log.h"
+#include "store/demo_data.h"
+#include "store/migrations.h"
 
 namespace garde::broker {
+
+FlowServices::FlowServices(const config::Config& config, Metrics& metrics, core::Clock& clock,
+                           core::Random& random, const saml::Credential& signing,
+                           const std::string& state_key, connectors::ent::EntRegistry ent_registry,
+                           connectors::publisher::PublisherRegistry publisher_registry,
+                           policy::PseudonymSettings pseudonym_settings)
+    : sealer(state_key, 1, random),
+      db(config.store.database),
+      ents(std::move(ent_registry)),
+      publishers(std::move(publisher_registry)),
+      pseudonyms(std::move(pseudonym_settings)),
+      audit(config.log.audit_file),
+      context{clock,       random,       metrics, sealer,     db,         ents,
+              publishers,  sp,           idp,     replay_cache, pseudonyms, audit} {
+  const auto& b = config.broker;
+  sp.entity_id = b.sp_entity_id;
+  sp.acs_url = b.base_url + "/saml/sp/acs";
+  sp.signing = signing;
+  sp.skew_seconds = b.clock_skew.count();
+  idp.entity_id = b.idp_entity_id;
+  idp.sso_url = b.base_url + "/saml/idp/sso";
+  idp.signing = signing;
+  idp.skew_seconds = b.clock_skew.count();
+}
+
+std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
+                                               core::Clock& clock, core::Random& random,
+                                               const saml::Credential& signing,
+                                               const std::string& state_key) {
+  auto db = store::Db::open(config.store.database);
+  if (!db) {
+    throw std::runtime_error("store.database: " + db.error().describe());
+  }
+  const core::UnixTime now = clock.now();
+  auto ents = connectors::ent::EntRegistry::load(*db, now);
+  if (!ents) {
+    throw std::runtime_error("cannot load the ENTs: " + ents.error().describe());
+  }
+  auto publishers = connectors::publisher::PublisherRegistry::load(*db, now);
+  if (!publishers) {
+    throw std::runtime_error("cannot load the publishers: " + publishers.error().describe());
+  }
+  policy::PseudonymSettings pseudonym;
+  pseudonym.secret = config::readPseudonymSecret(config.pseudonym);
+  pseudonym.secret_version = config.pseudonym.secret_version;
+  pseudonym.scope = config.pseudonym.scope == "shared" ? policy::PseudonymScope::kShared
+                                                       : policy::PseudonymScope::kPerPublisher;
+  pseudonym.encoding = config.pseudonym.encoding == "hex" ? policy::PseudonymEncoding::kHex
+                                                          : policy::PseudonymEncoding::kBase64Url;
+  auto services = std::make_unique<FlowServices>(config, metrics, clock, random, signing,
+                                                 state_key, std::move(ents).value(),
+                                                 std::move(publishers).value(),
+                                                 std::move(pseudonym));
+  core::Logger("broker.serve")
+      .info("flows ready", {{"ents", std::to_string(services->ents.all().size())},
+                            {"publishers", std::to_string(services->publishers.size())}});
+  return services;
+}
 
 void mountRoutes(Router& router, Services& services) {
   addOperatorRoutes(
       router, [&services] { return services.ready.load(); },
       [&services] { return services.metrics.exposition(); });
-  // Flows mount their routes here, e.g. mountSso(router, services);
+  if (services.flows) {
+    flows::mountFlows(router, services.flows->context);
+  }
+  // Other flows mount their routes here, e.g. mountFeeds(router, services);
 }
 
 }  // namespace garde::broker
@@ -107,7 +172,49 @@ void prepareDemoFiles(const config::Config& demo) {
     writeFile(demo.state.token_key_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n",
               true);
   }
+  if (!demo.pseudonym.secret_file.empty() && !exists(demo.pseudonym.secret_file)) {
+    writeFile(demo.pseudonym.secret_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n",
+              true);
+  }
 }
+
+namespace {
+
+/// Opens the database and brings its schema to this binary's version (idempotent).
+void migrateStore(const config::Config& cfg) {
+  std::filesystem::path dir = std::filesystem::path(cfg.store.database).parent_path();
+  if (!dir.empty()) {
+    std::filesystem::create_directories(dir);
+  }
+  auto db = store::Db::open(cfg.store.database);
+  if (!db) {
+    throw std::runtime_error("store.database: " + db.error().describe());
+  }
+  if (auto m = store::migrate(*db); !m) {
+    throw std::runtime_error("store.database: " + m.error().describe());
+  }
+}
+
+/// --demo: the demo peers under /demo/ and the demo data pointing at them.
+void installDemo(Router& router, const config::Config& cfg, const saml::Credential& signing,
+                 const std::filesystem::path& demo_dir) {
+  demo::DemoSettings settings;
+  settings.base_url = cfg.broker.base_url;
+  settings.broker_idp_entity_id = cfg.broker.idp_entity_id;
+  settings.broker_sp_entity_id = cfg.broker.sp_entity_id;
+  settings.broker_signing_cert = signing.cert;
+  settings.key_dir = demo_dir / "peers";
+  const store::DemoPeers peers = demo::installDemoPeers(router, settings);
+  auto db = store::Db::open(cfg.store.database);
+  if (!db) {
+    throw std::runtime_error("store.database: " + db.error().describe());
+  }
+  if (auto loaded = store::loadDemoData(*db, peers); !loaded) {
+    throw std::runtime_error("demo data: " + loaded.error().describe());
+  }
+}
+
+}  // namespace
 
 int serve(const ServeOptions& options) {
   config::Config cfg;
@@ -132,6 +239,13 @@ int serve(const ServeOptions& options) {
                     loadSigning(cfg.broker),
                     config::readTokenKey(cfg.state)};
   Router router;
+  migrateStore(cfg);
+  if (options.demo) {
+    installDemo(router, cfg, services.signing,
+                std::filesystem::absolute(options.demo_dir).lexically_normal());
+  }
+  services.flows = makeFlowServices(cfg, metrics, clock, services.random, services.signing,
+                                    services.state_key);
   mountRoutes(router, services);
 
   http::Server server(
@@ -142,8 +256,11 @@ int serve(const ServeOptions& options) {
   if (options.demo) {
     std::printf(
         "\ngarde demo is running (self-signed certificate: accept it in the browser, or curl -k)\n"
+        "  %s/demo/            the demo ENT, its médiacentre and the demo publishers\n"
+        "  %s/saml/sp/metadata  %s/saml/idp/metadata\n"
         "  %s/healthz\n  %s/readyz\n  %s/metrics\n"
         "Files: %s\nStop with Ctrl-C.\n\n",
+        cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(),
         cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(),
         std::filesystem::path(cfg.server.tls_cert_file).parent_path().c_str());
     std::fflush(stdout);
