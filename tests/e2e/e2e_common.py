@@ -711,7 +711,7 @@ class _FormParser(html.parser.HTMLParser):
             self._current = Form(a.get("action", ""), (a.get("method") or "get").lower(), {})
             self.forms.append(self._current)
         elif tag == "input" and self._current is not None and a.get("name"):
-            if a.get("type", "text").lower() in ("hidden", "text") or a.get("checked") is not None:
+            if a.get("type", "text").lower() in ("hidden", "text") or "checked" in a:
                 self._current.fields[a["name"]] = a.get("value", "")
 
     def handle_endtag(self, tag):

@@ -13,11 +13,12 @@ lines name attributes, never values; /metrics counts the decisions by outcome.
 
 import os
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_common import (  # noqa: E402
     PUPIL, RESOURCE_A, RESOURCE_B, TEACHER, UAI, UNASSIGNED_PUPIL, Browser, Credential, Harness, NS_MD, Suite, domaine_gar_url, expect, expect_refusal, launch_url, requests,
-    run, sigver, tail, write, HTTP_TIMEOUT)
+    forms, run, saml_form, sigver, tail, unb64, write, HTTP_TIMEOUT)
 
 suite = Suite("e2e pysaml2 launch")
 h = Harness(suite.workdir)
@@ -198,6 +199,33 @@ def domaine_gar():
 suite.check("/domaineGar?idENT=<b64>&idEtab=<b64>&idRessource=<ARK>: the GAR's form launches B for a teacher",
             domaine_gar)
 
+
+
+def publisher_initiated():
+    """A's SP sends its AuthnRequest with no launch cookie (the user went to A first). With one ENT
+    in the directory the broker asks no question (a discovery page would be submitted as is), the
+    establishment comes from the directory, and A gets the same release under the same pseudonym."""
+    h.ent.user = PUPIL
+    before, _ = h.pub_a.count()
+    b = Browser()
+    resp = b.get(h.pub_a.login_url)
+    discovery = [f for f in forms(resp.text) if f.action.endswith("/discovery")]
+    if discovery:
+        resp = b.post(urllib.parse.urljoin(resp.url, discovery[0].action), discovery[0].fields)
+    resp, _ = b.follow(resp)
+    expect(resp.status_code == 200, f"publisher-initiated access ended with HTTP {resp.status_code} at "
+           f"{resp.url}:\n{tail(resp.text, 8)}")
+    got = last(h.pub_a, before)
+    common(got, h.pub_a, "A, publisher-initiated")
+    expect(attrs(got) == PUPIL_A, f"A received {sorted(attrs(got))}")
+    expect(got["ava"]["UAI"] == [UAI], f"UAI {got['ava']['UAI']}")
+    expect(got["name_id"] == seen["a_pupil"]["name_id"], "publisher-initiated: another pseudonym")
+
+
+suite.check("publisher-initiated access to A (no launch cookie, one ENT): the same release and "
+            "pseudonym as the launch", publisher_initiated)
+
+
 # ---- Refusals ----------------------------------------------------------------------------------
 
 
@@ -222,6 +250,7 @@ def unassigned():
     resp, cid = refused(h.pub_a, RESOURCE_A, UNASSIGNED_PUPIL, "unassigned pupil, resource A",
                         "not_assigned")
     expect(resp.status_code == 403, f"HTTP {resp.status_code}, expected 403 (not entitled)")
+    seen["a_refusal_page"] = resp
     # The same pupil may use B (subscribed for the whole establishment).
     got = launch(h.pub_b, RESOURCE_B, UNASSIGNED_PUPIL)
     expect(attrs(got) == ALL_B, f"B received {sorted(attrs(got))} for elv-0003")
@@ -229,6 +258,34 @@ def unassigned():
 
 suite.check("pupil elv-0003 (not assigned A) is refused A with a page and a correlation id, nothing "
             "posted to A; B (whole establishment) still works for them", unassigned)
+
+
+def return_to_publisher():
+    """The refusal page of a bounce launch offers a way back to A: a signed SAML error Response
+    (no assertion), which A's pysaml2 SP parses as a refusal."""
+    page = seen.get("a_refusal_page")
+    expect(page is not None, "needs the refusal above")
+    back = [f for f in forms(page.text) if f.action.endswith("/saml/idp/return")]
+    expect(back, "the refusal page of a publisher-requested access has no way back to the publisher")
+    b = Browser()
+    b.session.cookies.update(page.cookies)
+    received, refusals = h.pub_a.count()
+    resp = b.post(urllib.parse.urljoin(page.url, back[0].action), back[0].fields)
+    form = saml_form(resp)
+    expect(form is not None and form.action == h.pub_a.acs_url,
+           f"/saml/idp/return did not answer a form to A's ACS: HTTP {resp.status_code}:\n{tail(resp.text, 6)}")
+    xml = unb64(form.fields["SAMLResponse"])
+    expect("RequestDenied" in xml and "Assertion" not in xml.replace("AssertionConsumer", ""),
+           f"the error Response is not a RequestDenied without assertion:\n{xml[:600]}")
+    b.post(form.action, form.fields)
+    expect(h.pub_a.count() == (received, refusals + 1), "A did not see exactly one refused Response")
+    expect("RequestDenied" in h.pub_a.refused[-1],
+           f"pysaml2 refused it for another reason: {h.pub_a.refused[-1]}")
+    print(f"     (A's pysaml2 SP: {h.pub_a.refused[-1][:120]})")
+
+
+suite.check("the refusal page's way back sends A a SAML error Response (RequestDenied, no assertion)",
+            return_to_publisher)
 
 
 def unknown_user():
@@ -277,7 +334,7 @@ def metrics():
     delta = {k: after.get(k, 0) - metrics_before.get(k, 0) for k in after}
     released = sum(v for (outcome, _), v in delta.items() if outcome == "released")
     refusals = sum(v for (outcome, _), v in delta.items() if outcome == "refused")
-    expect(released == 6, f"released decisions +{released}, expected 6; garde_decisions_total: {after}")
+    expect(released == 7, f"released decisions +{released}, expected 7; garde_decisions_total: {after}")
     expect(refusals >= 5, f"refused decisions +{refusals}, expected at least 5; {after}")
     reasons = {reason for (outcome, reason), v in delta.items() if outcome == "refused" and v > 0}
     expect(len(reasons) >= 2, f"refusals are not told apart by reason: {after}")
