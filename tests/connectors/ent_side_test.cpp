@@ -1,0 +1,213 @@
+#include "connectors/ent/ent_side.h"
+
+#include <libxml/tree.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "core/encoding.h"
+#include "saml/binding/redirect.h"
+#include "saml/metadata.h"
+#include "store/directory.h"
+#include "store/migrations.h"
+#include "support/saml_builders.h"
+
+namespace {
+
+using namespace garde;
+using connectors::ent::EntPeer;
+using connectors::ent::EntRegistry;
+using connectors::ent::SpSettings;
+using core::ErrorCode;
+
+constexpr const char* kSso = "https://ent.example.org/idp/sso";
+
+saml::EntityDescriptor idpDescriptor(const char* entity_id = test::kIdpEntityId) {
+  saml::EntityDescriptor e;
+  e.entity_id = entity_id;
+  saml::IdpSsoDescriptor idp;
+  idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, test::testIdpCredential().cert, {}});
+  saml::Endpoint ep;
+  ep.binding = std::string(saml::binding::kHttpRedirect);
+  ep.location = kSso;
+  idp.sso.push_back(ep);
+  e.idp = idp;
+  return e;
+}
+
+EntPeer peer() { return EntPeer{"ENTTEST1", "ENT", idpDescriptor()}; }
+
+SpSettings settings() {
+  SpSettings s;
+  s.entity_id = test::kSpEntityId;
+  s.acs_url = test::kAcsUrl;
+  s.signing = test::testSpCredential();
+  return s;
+}
+
+connectors::ent::FormFields form(const std::string& xml) {
+  return {{"SAMLResponse", core::base64Encode(xml)}, {"RelayState", "tx"}};
+}
+
+std::string responseFor(const std::string& name_id, const char* assertion_id,
+                        const test::SignOptions& sign = {}) {
+  saml::Assertion a = test::goodAssertion(assertion_id);
+  a.subject->name_id->value = name_id;
+  return test::signedResponseXml(test::goodResponse(), a, sign);
+}
+
+}  // namespace
+
+TEST_CASE("The ENT AuthnRequest goes to the Redirect SSO endpoint, signed, asking for POST",
+          "[connectors][ent]") {
+  auto url = connectors::ent::buildEntAuthnRequest(peer(), settings(), test::kRequestId, "state-1",
+                                                   test::kNow, {true, false});
+  REQUIRE(url.has_value());
+  REQUIRE(url->rfind(std::string(kSso) + "?", 0) == 0);
+  auto msg = saml::decodeRedirect(url->substr(url->find('?') + 1));
+  REQUIRE(msg.has_value());
+  CHECK(msg->relay_state == "state-1");
+  CHECK(saml::verifyRedirectSignature(*msg, {test::testSpCredential().cert}).has_value());
+  CHECK_FALSE(saml::verifyRedirectSignature(*msg, {test::attackerCredential().cert}).has_value());
+  auto doc = saml::parseUntrusted(msg->xml);
+  REQUIRE(doc.has_value());
+  auto ar = saml::parseAuthnRequest(xmlDocGetRootElement(doc->get()));
+  REQUIRE(ar.has_value());
+  CHECK(ar->id == test::kRequestId);
+  CHECK(ar->destination == std::string(kSso));
+  CHECK(ar->issuer == test::kSpEntityId);
+  CHECK(ar->assertion_consumer_service_url == test::kAcsUrl);
+  CHECK(ar->protocol_binding == saml::binding::kHttpPost);
+  CHECK(ar->force_authn);
+  CHECK(ar->issue_instant == test::kNow);
+}
+
+TEST_CASE("An ENT without a Redirect SSO endpoint cannot be sent an AuthnRequest",
+          "[connectors][ent]") {
+  EntPeer p = peer();
+  p.metadata.idp->sso[0].binding = std::string(saml::binding::kHttpPost);
+  auto url = connectors::ent::buildEntAuthnRequest(p, settings(), test::kRequestId, "", test::kNow);
+  REQUIRE_FALSE(url.has_value());
+  CHECK(url.error().code == ErrorCode::kUnknownPeer);
+}
+
+TEST_CASE("The ENT Response gives the person's identifier at the ENT", "[connectors][ent]") {
+  saml::InMemoryReplayCache cache;
+  auto id = connectors::ent::consumeEntResponse(
+      form(responseFor("elv-0001", "_a1")), peer(), settings(), test::kRequestId, test::kNow, cache);
+  REQUIRE(id.has_value());
+  CHECK(id->name_id == "elv-0001");
+  CHECK(id->authn_context_class_ref == saml::authn_context::kPasswordProtectedTransport);
+
+  SECTION("a signed Response protects an unsigned assertion by default") {
+    test::SignOptions sign;
+    sign.sign_assertion = false;
+    auto again = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a2", sign)),
+                                                     peer(), settings(), test::kRequestId,
+                                                     test::kNow, cache);
+    CHECK(again.has_value());
+    SpSettings strict = settings();
+    strict.require_signed_assertion = true;
+    auto refused = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a3", sign)),
+                                                       peer(), strict, test::kRequestId,
+                                                       test::kNow, cache);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == ErrorCode::kSignatureMissing);
+  }
+}
+
+TEST_CASE("Bad ENT Responses are refused with their own code", "[connectors][ent]") {
+  saml::InMemoryReplayCache cache;
+  const auto consume = [&](const connectors::ent::FormFields& f, std::string_view request_id =
+                                                                      test::kRequestId) {
+    return connectors::ent::consumeEntResponse(f, peer(), settings(), request_id, test::kNow, cache);
+  };
+  SECTION("replayed") {
+    const std::string xml = responseFor("elv-0001", "_r1");
+    REQUIRE(consume(form(xml)).has_value());
+    auto again = consume(form(xml));
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code == ErrorCode::kReplayed);
+  }
+  SECTION("tampered") {
+    std::string xml = responseFor("elv-0001", "_t1");
+    xml.replace(xml.find("elv-0001"), 8, "elv-0002");
+    auto r = consume(form(xml));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kSignatureInvalid);
+  }
+  SECTION("signed by a key not in the ENT's metadata") {
+    test::SignOptions sign;
+    sign.signer = &test::attackerCredential();
+    auto r = consume(form(responseFor("elv-0001", "_k1", sign)));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kSignatureInvalid);
+  }
+  SECTION("answering another request") {
+    auto r = consume(form(responseFor("elv-0001", "_i1")), "_another");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kInResponseToMismatch);
+  }
+  SECTION("not a SAMLResponse") {
+    auto r = consume({{"SAMLRequest", core::base64Encode("<x/>")}});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kBadRequest);
+  }
+  SECTION("no message") {
+    auto r = consume({});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kBadRequest);
+  }
+}
+
+TEST_CASE("Our SP metadata is signed and announces signed requests and the POST ACS",
+          "[connectors][ent]") {
+  auto xml = connectors::ent::spMetadata(settings(), test::kNow);
+  REQUIRE(xml.has_value());
+  saml::MetadataOptions options;
+  options.trusted = {test::testSpCredential().cert};
+  auto parsed = saml::parseMetadata(*xml, options);
+  REQUIRE(parsed.has_value());
+  const auto& e = parsed->front();
+  REQUIRE(e.sp.has_value());
+  CHECK(e.entity_id == test::kSpEntityId);
+  CHECK(e.sp->authn_requests_signed);
+  CHECK(e.sp->want_assertions_signed);
+  REQUIRE(e.defaultAcs() != nullptr);
+  CHECK(e.defaultAcs()->location == test::kAcsUrl);
+  CHECK(e.defaultAcs()->binding == saml::binding::kHttpPost);
+  CHECK(e.sp->encryptionCertificates().size() == 1);
+}
+
+TEST_CASE("The ENT registry loads parsable IdP metadata and skips the rest", "[connectors][ent]") {
+  char tmpl[] = "/tmp/garde-ent-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::filesystem::path dir = tmpl;
+  {
+    auto db = store::Db::open((dir / "g.db").string());
+    REQUIRE(db.has_value());
+    REQUIRE(store::migrate(*db).has_value());
+    auto md = saml::generateMetadata(idpDescriptor());
+    REQUIRE(md.has_value());
+    REQUIRE(store::upsertEnt(*db, {"ENTA", "A", std::string(test::kIdpEntityId), saml::serialize(md->get())},
+                             test::kNow)
+                .has_value());
+    REQUIRE(store::upsertEnt(*db, {"ENTB", "B", std::string("https://b.example.org/idp"),
+                                   std::string("<not metadata")},
+                             test::kNow)
+                .has_value());
+    REQUIRE(store::upsertEnt(*db, {"ENTC", "C", std::nullopt, std::nullopt}, test::kNow).has_value());
+    REQUIRE(store::upsertEstablishment(*db, {"0000001A", "ENTA", "a", {}, {}}).has_value());
+    REQUIRE(store::upsertEstablishment(*db, {"0000002B", "ENTB", "b", {}, {}}).has_value());
+    REQUIRE(store::upsertEstablishment(*db, {"0000003C", "ENTC", "c", {}, {}}).has_value());
+    auto registry = EntRegistry::load(*db, test::kNow);
+    REQUIRE(registry.has_value());
+    CHECK(registry->all().size() == 1);
+    REQUIRE(registry->findByEntId("ENTA") != nullptr);
+    CHECK(registry->findByEntityId(test::kIdpEntityId) == registry->findByEntId("ENTA"));
+    CHECK(registry->findByEntId("ENTB") == nullptr);
+    CHECK(registry->findByEntId("ENTC") == nullptr);
+  }
+  std::filesystem::remove_all(dir);
+}
