@@ -216,6 +216,85 @@ def get_acs():
 suite.check("GET /saml/sp/acs is refused (4xx), not a crash", get_acs)
 
 
+# ---- The publisher leg: AuthnRequests at /saml/idp/sso ------------------------------------------
+
+
+def a_request_url():
+    """Publisher A's signed Redirect AuthnRequest to the broker (not followed)."""
+    r = Browser().get(h.pub_a.login_url, allow_redirects=False)
+    expect(r.status_code in (302, 303) and r.headers.get("Location", "").startswith(h.broker.idp_sso_url),
+           f"A's /login did not redirect to the broker's SSO: HTTP {r.status_code} {r.headers.get('Location')}")
+    return r.headers["Location"]
+
+
+def sso_refused(what, url, reason=None):
+    ent_before = len(h.ent.requests)
+    a_before = h.pub_a.count()
+    decisions = h.broker.decisions()
+    b = Browser()
+    resp, _ = b.follow(b.get(url))
+    expect_refusal(resp, what)
+    expect(len(h.ent.requests) == ent_before, f"{what}: the broker still went to the ENT")
+    expect(h.pub_a.count() == a_before, f"{what}: something reached publisher A")
+    if reason:
+        refusal_counted(decisions, reason, what)
+    healthy(what)
+
+
+def a_request_accepted():
+    before = h.pub_a.count()[0]
+    h.ent.user = PUPIL
+    b = Browser()
+    resp, _ = b.follow(b.get(a_request_url()))
+    expect(resp.status_code == 200 and h.pub_a.count()[0] == before + 1,
+           f"A's own AuthnRequest was not answered: HTTP {resp.status_code}:\n{tail(resp.text, 6)}")
+
+
+def without_signature():
+    url = a_request_url()
+    stripped = re.sub(r"&(SigAlg|Signature)=[^&]*", "", url)
+    expect("Signature=" not in stripped, "could not strip the signature")
+    sso_refused("A's AuthnRequest without its signature", stripped, "signature_missing")
+
+
+def relay_state_changed():
+    url = a_request_url()
+    changed = re.sub(r"(RelayState=)([^&]*)", lambda m: m.group(1) + m.group(2) + "%3Fevil%3D1", url, count=1)
+    expect(changed != url, "no RelayState to change")
+    sso_refused("A's AuthnRequest with its RelayState changed after signing", changed, "signature_invalid")
+
+
+def unknown_sp():
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, config as s2config
+    from saml2.client import Saml2Client
+    cred = Credential(suite.workdir, "unknown-sp")
+    base = "http://127.0.0.1:9"
+    c = s2config.SPConfig()
+    c.load({"entityid": f"{base}/sp/metadata", "xmlsec_binary": "/usr/bin/xmlsec1",
+            "key_file": cred.key, "cert_file": cred.cert,
+            "metadata": {"local": [os.path.join(suite.workdir, "broker-idp-metadata.xml")]},
+            "service": {"sp": {"endpoints": {"assertion_consumer_service": [(f"{base}/acs", BINDING_HTTP_POST)]}}}})
+    _, info = Saml2Client(config=c).prepare_for_authenticate(
+        entityid=h.broker.idp_entity_id, relay_state=f"{base}/resource", binding=BINDING_HTTP_REDIRECT)
+    sso_refused("an AuthnRequest from an SP the broker does not know", dict(info["headers"])["Location"])
+
+
+def fetch_idp_metadata():
+    r = requests.get(h.broker.idp_metadata_url, timeout=HTTP_TIMEOUT)
+    expect(r.status_code == 200, f"IdP metadata: HTTP {r.status_code}")
+    with open(os.path.join(suite.workdir, "broker-idp-metadata.xml"), "w") as f:
+        f.write(r.text)
+
+
+suite.check("publisher leg: A's own signed AuthnRequest is answered (baseline)", a_request_accepted)
+suite.check("publisher leg refused: A's AuthnRequest with its Redirect signature stripped (A's "
+            "metadata says AuthnRequestsSigned)", without_signature)
+suite.check("publisher leg refused: A's AuthnRequest with RelayState changed after signing",
+            relay_state_changed)
+suite.check("publisher leg refused: an AuthnRequest from an SP the broker does not know",
+            lambda: (fetch_idp_metadata(), unknown_sp()))
+
+
 def metrics():
     d = h.broker.decisions()
     refusals = sum(v for (outcome, _), v in d.items() if outcome == "refused")
