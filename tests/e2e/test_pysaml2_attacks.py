@@ -5,8 +5,13 @@ with a correlation id, nothing reaching the publisher, and the broker still serv
 
 Refused: an attribute or the NameID changed after signing, the same Response posted twice, a
 Response for another audience, an expired one, one signed by a key not in the ENT's metadata, an
-unsigned one, one with a DOCTYPE, malformed base64, a forged RelayState. Accepted (interop): the
-Response signed only on the Response, or only on the Assertion.
+unsigned one, one with a DOCTYPE, malformed base64, a forged or missing RelayState. Accepted
+(interop): the Response signed only on the Response, or only on the Assertion. Each refusal is
+counted in garde_decisions_total with the reason of the check that caught it.
+
+The publisher leg too: publisher A's AuthnRequest with its Redirect signature stripped or its
+RelayState changed, and an AuthnRequest from an SP the broker does not know, are refused before the
+ENT is asked.
 """
 
 import os
@@ -276,7 +281,8 @@ def unknown_sp():
             "service": {"sp": {"endpoints": {"assertion_consumer_service": [(f"{base}/acs", BINDING_HTTP_POST)]}}}})
     _, info = Saml2Client(config=c).prepare_for_authenticate(
         entityid=h.broker.idp_entity_id, relay_state=f"{base}/resource", binding=BINDING_HTTP_REDIRECT)
-    sso_refused("an AuthnRequest from an SP the broker does not know", dict(info["headers"])["Location"])
+    sso_refused("an AuthnRequest from an SP the broker does not know", dict(info["headers"])["Location"],
+                "unknown_peer")
 
 
 def fetch_idp_metadata():

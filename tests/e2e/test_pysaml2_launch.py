@@ -6,9 +6,11 @@ pysaml2 publisher SPs with different contracts (tests/e2e/e2e_common.py sets the
 - publisher B (direct launch, unsolicited Response) declares IDO, PRO.
 
 Checks: each publisher receives exactly its contract's attributes, under its own pseudonym; a pupil
-and a teacher get different sets from A; the unassigned pupil and an unknown user are refused with a
-page and a correlation id, nothing reaching the publisher; the broker's metadata verifies; audit
-lines name attributes, never values; /metrics counts the decisions by outcome.
+and a teacher get different sets from A; a publisher-initiated access gives the same release; the
+unassigned pupil and an unknown user are refused with a page and a correlation id, nothing reaching
+the publisher, and the refusal page's way back sends A a RequestDenied Response; the broker's
+metadata verifies; audit lines name attributes, never values; /metrics counts the decisions by
+outcome and reason.
 """
 
 import os
