@@ -29,8 +29,8 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics, core:
       publishers(std::move(publisher_registry)),
       pseudonyms(std::move(pseudonym_settings)),
       audit(config.log.audit_file),
-      context{clock,       random,       metrics, sealer,     db,         ents,
-              publishers,  sp,           idp,     replay_cache, pseudonyms, audit} {
+      context{clock,      random, metrics, sealer,       db,         ents,
+              publishers, sp,     idp,     replay_cache, pseudonyms, audit} {
   const auto& b = config.broker;
   sp.entity_id = b.sp_entity_id;
   sp.acs_url = b.base_url + "/saml/sp/acs";
@@ -66,10 +66,9 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
                                                        : policy::PseudonymScope::kPerPublisher;
   pseudonym.encoding = config.pseudonym.encoding == "hex" ? policy::PseudonymEncoding::kHex
                                                           : policy::PseudonymEncoding::kBase64Url;
-  auto services = std::make_unique<FlowServices>(config, metrics, clock, random, signing,
-                                                 state_key, std::move(ents).value(),
-                                                 std::move(publishers).value(),
-                                                 std::move(pseudonym));
+  auto services = std::make_unique<FlowServices>(
+      config, metrics, clock, random, signing, state_key, std::move(ents).value(),
+      std::move(publishers).value(), std::move(pseudonym));
   core::Logger("broker.serve")
       .info("flows ready", {{"ents", std::to_string(services->ents.all().size())},
                             {"publishers", std::to_string(services->publishers.size())}});
@@ -244,8 +243,8 @@ int serve(const ServeOptions& options) {
     installDemo(router, cfg, services.signing,
                 std::filesystem::absolute(options.demo_dir).lexically_normal());
   }
-  services.flows = makeFlowServices(cfg, metrics, clock, services.random, services.signing,
-                                    services.state_key);
+  services.flows =
+      makeFlowServices(cfg, metrics, clock, services.random, services.signing, services.state_key);
   mountRoutes(router, services);
 
   http::Server server(

@@ -28,9 +28,9 @@ struct FlowServices {
   FlowServices(const FlowServices&) = delete;
   FlowServices& operator=(const FlowServices&) = delete;
 
-  core::TokenSealer sealer;               ///< [state] key, key id 1
-  flows::DbPool db;                       ///< store.database, one connection per request at a time
-  connectors::ent::EntRegistry ents;      ///< ENT IdP metadata, parsed at start-up
+  core::TokenSealer sealer;           ///< [state] key, key id 1
+  flows::DbPool db;                   ///< store.database, one connection per request at a time
+  connectors::ent::EntRegistry ents;  ///< ENT IdP metadata, parsed at start-up
   connectors::publisher::PublisherRegistry publishers;  ///< publisher SP metadata, idem
   connectors::ent::SpSettings sp;
   connectors::publisher::IdpSettings idp;

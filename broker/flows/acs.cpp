@@ -47,8 +47,9 @@ core::Result<std::string> pickEstablishment(store::Db& db, const std::string& en
   if (candidates.size() > 1) {
     for (const auto& uai : candidates) {
       auto in = store::loadLaunchInputs(db, ent_id, person_id, uai, resource_id);
-      if (in && policy::checkEntitlement(in->person, in->contract, in->subscriptions, today)
-                        .refusal == policy::Refusal::kNone) {
+      if (in &&
+          policy::checkEntitlement(in->person, in->contract, in->subscriptions, today).refusal ==
+              policy::Refusal::kNone) {
         return uai;
       }
     }
@@ -69,8 +70,8 @@ void auditRefusalBeforeDecision(FlowContext& ctx, store::Db& db, const Request& 
   r.outcome = "refused";
   r.reason = std::string(reason);
   if (auto w = store::writeAudit(db, r); !w) {
-    kLog.error("audit row not written", {{"request_id", req.request_id},
-                                         {"error", w.error().describe()}});
+    kLog.error("audit row not written",
+               {{"request_id", req.request_id}, {"error", w.error().describe()}});
   }
   ctx.audit.write(r);
 }
@@ -134,18 +135,17 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
       }
       uai = std::move(picked).value();
     }
-    auto inputs =
-        store::loadLaunchInputs(db, tx.ent_id, identity->name_id, uai, tx.resource_id);
+    auto inputs = store::loadLaunchInputs(db, tx.ent_id, identity->name_id, uai, tx.resource_id);
     if (!inputs) {
       const std::string reason(core::errorCodeName(inputs.error().code));
       auditRefusalBeforeDecision(ctx, db, req, tx, uai, reason, now);
       return detail::refuse(req, ctx, kLog, inputs.error(), {}, offer);
     }
     if (inputs->resource.publisher_id != tx.publisher_id) {
-      return detail::refuse(req, ctx, kLog,
-                            err(core::ErrorCode::kUnknownResource,
-                                "the resource no longer belongs to the publisher"),
-                            "unknown_resource", offer);
+      return detail::refuse(
+          req, ctx, kLog,
+          err(core::ErrorCode::kUnknownResource, "the resource no longer belongs to the publisher"),
+          "unknown_resource", offer);
     }
     store::SqlPolicySource source(db);
     auto snapshot = source.currentPolicy();
@@ -164,8 +164,8 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
   if (!decision.entitled) {
     return detail::refuse(
         req, ctx, kLog,
-        err(core::ErrorCode::kNotEntitled, "refused by policy: " + std::string(policy::refusalCode(
-                                                                       decision.refusal))),
+        err(core::ErrorCode::kNotEntitled,
+            "refused by policy: " + std::string(policy::refusalCode(decision.refusal))),
         policy::refusalCode(decision.refusal), offer);
   }
 
@@ -186,8 +186,8 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
     content.authn_context_class_ref = identity->authn_context_class_ref;
   }
   auto post = connectors::publisher::buildSuccessResponse(
-      *peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, ctx.idp, ctx.random,
-      now, detail::cspNonce(ctx.random));
+      *peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, ctx.idp, ctx.random, now,
+      detail::cspNonce(ctx.random));
   if (!post) {
     return detail::refuse(req, ctx, kLog, post.error(), {}, offer);
   }

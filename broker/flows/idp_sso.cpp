@@ -108,9 +108,9 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   }
   if (!tx.ent_id.empty() && !ctx.ents.findByEntId(tx.ent_id)) {
     if (launch) {
-      return detail::refuse(req, ctx, kLog,
-                            err(core::ErrorCode::kUnknownPeer, "launch cookie names an unknown ENT"),
-                            "unknown_ent", &ret);
+      return detail::refuse(
+          req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "launch cookie names an unknown ENT"),
+          "unknown_ent", &ret);
     }
     tx.ent_id.clear();  // a stale hint or remembered choice: ask again
   }
@@ -143,8 +143,9 @@ Response handleDiscovery(const Request& req, FlowContext& ctx) {
   std::optional<std::string> chosen = entHint(params);
   if (chosen && !ctx.ents.findByEntId(*chosen)) {
     if (post) {
-      return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "unknown ENT chosen"),
-                            "unknown_ent", &ret);
+      return detail::refuse(req, ctx, kLog,
+                            err(core::ErrorCode::kUnknownPeer, "unknown ENT chosen"), "unknown_ent",
+                            &ret);
     }
     chosen.reset();
   }

@@ -24,8 +24,7 @@ Response refuse(const Request& req, FlowContext& ctx, const core::Logger& log,
   if (ret) {
     ReturnState r = *ret;
     r.saml_sub_status = m.saml_status.sub_code;
-    auto token =
-        sealReturn(ctx.sealer, r, ctx.clock.now() + ctx.state_lifetime_seconds);
+    auto token = sealReturn(ctx.sealer, r, ctx.clock.now() + ctx.state_lifetime_seconds);
     if (token) {
       page.return_token = std::move(token).value();
     }

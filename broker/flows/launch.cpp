@@ -65,10 +65,9 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
   if (resource.launch_mode == policy::LaunchMode::kBounce && resource.login_url) {
     // (a) The GAR's way: the publisher's SP will send its AuthnRequest to /saml/idp/sso, where the
     // cookie names the ENT and the establishment.
-    kLog.info("launch: bounce to the resource's login URL",
-              {{"request_id", req.request_id},
-               {"publisher", resource.publisher_id},
-               {"resource", resource.id}});
+    kLog.info("launch: bounce to the resource's login URL", {{"request_id", req.request_id},
+                                                             {"publisher", resource.publisher_id},
+                                                             {"resource", resource.id}});
     Response r = Response::redirect(*resource.login_url, 302);
     r.cookies.push_back(std::move(cookie));
     r.setHeader("Cache-Control", "no-store");
@@ -136,9 +135,10 @@ Response handleDomaineGar(const Request& req, FlowContext& ctx) {
     resource = base64Param(req, "idSrc");
   }
   if (!ent || !uai || !resource) {
-    return detail::refuse(req, ctx, kLog,
-                          err(core::ErrorCode::kBadRequest,
-                              "domaineGar needs base64 idENT and idEtab, and idRessource or idSrc"));
+    return detail::refuse(
+        req, ctx, kLog,
+        err(core::ErrorCode::kBadRequest,
+            "domaineGar needs base64 idENT and idEtab, and idRessource or idSrc"));
   }
   launch.ent_id = std::move(*ent);
   launch.uai = std::move(*uai);

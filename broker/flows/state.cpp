@@ -71,10 +71,10 @@ core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::str
 
 core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::string_view which,
                                           const SsoTransaction& t, core::UnixTime expires) {
-  auto payload = join({t.ent_id, t.uai, t.resource_id, t.publisher_id,
-                       t.publisher_request_id ? "1" : "0", t.publisher_request_id.value_or(""),
-                       t.acs_url, t.relay_state, t.ent_request_id, t.force_authn ? "1" : "0",
-                       t.is_passive ? "1" : "0"});
+  auto payload =
+      join({t.ent_id, t.uai, t.resource_id, t.publisher_id, t.publisher_request_id ? "1" : "0",
+            t.publisher_request_id.value_or(""), t.acs_url, t.relay_state, t.ent_request_id,
+            t.force_authn ? "1" : "0", t.is_passive ? "1" : "0"});
   if (!payload) {
     return payload;
   }
@@ -109,9 +109,9 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
 
 core::Result<std::string> sealReturn(const core::TokenSealer& sealer, const ReturnState& s,
                                      core::UnixTime expires) {
-  auto payload = join({s.publisher_id, s.publisher_request_id ? "1" : "0",
-                       s.publisher_request_id.value_or(""), s.acs_url, s.relay_state,
-                       s.saml_sub_status});
+  auto payload =
+      join({s.publisher_id, s.publisher_request_id ? "1" : "0", s.publisher_request_id.value_or(""),
+            s.acs_url, s.relay_state, s.saml_sub_status});
   if (!payload) {
     return payload;
   }

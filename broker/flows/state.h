@@ -34,8 +34,8 @@ struct LaunchState {
 
 /// One SSO transaction, from the start of the ENT leg to the Response to the publisher.
 struct SsoTransaction {
-  std::string ent_id;   ///< empty only in a pending (discovery) token
-  std::string uai;      ///< empty: publisher-initiated without launch cookie (chosen at the ACS)
+  std::string ent_id;  ///< empty only in a pending (discovery) token
+  std::string uai;     ///< empty: publisher-initiated without launch cookie (chosen at the ACS)
   std::string resource_id;
   std::string publisher_id;
   std::optional<std::string> publisher_request_id;  ///< absent: unsolicited (direct launch)

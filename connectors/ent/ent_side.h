@@ -26,8 +26,8 @@ namespace garde::connectors::ent {
 
 /// An ENT project as the SP side sees it: its idENT and its IdP's parsed metadata.
 struct EntPeer {
-  std::string ent_id;  ///< idENT, e.g. ENTTEST1
-  std::string name;    ///< shown on the discovery page
+  std::string ent_id;               ///< idENT, e.g. ENTTEST1
+  std::string name;                 ///< shown on the discovery page
   saml::EntityDescriptor metadata;  ///< has an IdP role (peers without one are not registered)
 };
 
@@ -39,8 +39,8 @@ class EntRegistry {
   /// their establishments), parsing each one's IdP metadata with saml::parseMetadata (no signature
   /// check: the metadata was placed by ENT onboarding, an operator act). An ENT whose metadata is
   /// absent, does not parse, has no IDPSSODescriptor or no HTTP-Redirect SingleSignOnService, or
-  /// whose entityID differs from the stored one, is skipped and logged ("ent.registry"), never fatal.
-  /// Errors: kStoreError when the store cannot be read.
+  /// whose entityID differs from the stored one, is skipped and logged ("ent.registry"), never
+  /// fatal. Errors: kStoreError when the store cannot be read.
   static core::Result<EntRegistry> load(store::Db& db, core::UnixTime now);
 
   /// From explicit peers (tests, tools). A later peer with an idENT or entityID already seen is
@@ -62,8 +62,8 @@ class EntRegistry {
 
 /// The broker's SP role settings.
 struct SpSettings {
-  std::string entity_id;  ///< config broker.sp_entity_id
-  std::string acs_url;    ///< base_url + "/saml/sp/acs"
+  std::string entity_id;     ///< config broker.sp_entity_id
+  std::string acs_url;       ///< base_url + "/saml/sp/acs"
   saml::Credential signing;  ///< signs AuthnRequests and metadata; also decrypts (see spMetadata)
   std::int64_t skew_seconds = 180;
   /// Require the Assertion itself to be signed. Off by default: SAML2 Profiles 4.1.4.2 lets a
@@ -98,10 +98,10 @@ core::Result<std::string> buildEntAuthnRequest(const EntPeer& ent, const SpSetti
 struct EntIdentity {
   std::string name_id;  ///< the person's identifier at the ENT (GARPersonIdentifiant)
   std::string name_id_format;
-  core::UnixTime authn_instant = 0;      ///< from the AuthnStatement; 0 when absent
-  std::string authn_context_class_ref;   ///< empty when absent
-  std::string response_id;               ///< for logs
-  std::string assertion_id;              ///< for logs
+  core::UnixTime authn_instant = 0;     ///< from the AuthnStatement; 0 when absent
+  std::string authn_context_class_ref;  ///< empty when absent
+  std::string response_id;              ///< for logs
+  std::string assertion_id;             ///< for logs
 };
 
 /// Form fields as decoded by the HTTP layer (SAMLResponse, RelayState).

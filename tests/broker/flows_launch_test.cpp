@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cstring>
 #include <map>
 #include <set>
 
@@ -61,8 +61,7 @@ const saml::Credential& ent2Credential() {
   return c;
 }
 
-std::string idpMetadataXml(const char* entity_id, const char* sso,
-                           const saml::Credential& cred) {
+std::string idpMetadataXml(const char* entity_id, const char* sso, const saml::Credential& cred) {
   saml::EntityDescriptor e;
   e.entity_id = entity_id;
   saml::IdpSsoDescriptor idp;
@@ -223,7 +222,8 @@ class Flows {
     return send(std::move(r));
   }
 
-  Response post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& form) {
+  Response post(const std::string& path,
+                const std::vector<std::pair<std::string, std::string>>& form) {
     Request r;
     r.method = "POST";
     r.target = path;
@@ -263,7 +263,8 @@ class Flows {
     saml::Assertion a = test::goodAssertion(core::systemRandom().newId().c_str(), leg.request_id);
     a.issuer = o.issuer;
     a.issue_instant = clock_.t;
-    a.subject->name_id = saml::NameID{person, std::string(saml::name_id_format::kUnspecified), {}, {}};
+    a.subject->name_id =
+        saml::NameID{person, std::string(saml::name_id_format::kUnspecified), {}, {}};
     a.subject->confirmations[0].data->recipient = acs;
     a.subject->confirmations[0].data->not_on_or_after = clock_.t + 300;
     a.conditions->not_before = clock_.t - 60;
@@ -283,7 +284,8 @@ class Flows {
   }
 
   Response postToAcs(const std::string& xml, const std::string& relay_state) {
-    return post("/saml/sp/acs", {{"SAMLResponse", core::base64Encode(xml)}, {"RelayState", relay_state}});
+    return post("/saml/sp/acs",
+                {{"SAMLResponse", core::base64Encode(xml)}, {"RelayState", relay_state}});
   }
 
   /// The whole ENT leg for `person`: read our redirect, answer, post to the ACS.
@@ -346,8 +348,8 @@ class Flows {
 
   double decisions(const std::string& outcome, const std::string& reason) const {
     const std::string text = metrics_.exposition();
-    const std::string series = "garde_decisions_total{outcome=\"" + outcome + "\",reason=\"" +
-                               reason + "\"} ";
+    const std::string series =
+        "garde_decisions_total{outcome=\"" + outcome + "\",reason=\"" + reason + "\"} ";
     const std::size_t at = text.find(series);
     return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
   }
@@ -430,9 +432,8 @@ TEST_CASE("A bounce launch goes through the publisher's AuthnRequest and answers
   REQUIRE(f.jar().count("garde_launch") == 1);
 
   std::string request_id;
-  const Response sso = f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs,
-                                                     std::string(kPubABase) + "/resource",
-                                                     request_id));
+  const Response sso = f.get(f.publisherAuthnRequest(
+      kPubAEntity, kPubAAcs, std::string(kPubABase) + "/resource", request_id));
   // The launch cookie names ENT and UAI: straight to the ENT, no discovery.
   const Response form = f.entLeg(sso, store::demo::kPupil);
   const Received pupil = f.publisherReceives(form, kPubAEntity, kPubAAcs, request_id);
@@ -472,17 +473,18 @@ TEST_CASE("A bounce launch goes through the publisher's AuthnRequest and answers
 
 TEST_CASE("The GAR's /domaineGar form launches like /launch", "[broker][flows][launch]") {
   Flows f;
-  const std::string target = "/domaineGar?idENT=" + core::urlEncode(core::base64Encode("ENTTEST1")) +
-                             "&idEtab=" + core::urlEncode(core::base64Encode("0561534N")) +
-                             "&idRessource=" + core::urlEncode("ark:/49591/demo.outil.b");
+  const std::string target =
+      "/domaineGar?idENT=" + core::urlEncode(core::base64Encode("ENTTEST1")) +
+      "&idEtab=" + core::urlEncode(core::base64Encode("0561534N")) +
+      "&idRessource=" + core::urlEncode("ark:/49591/demo.outil.b");
   const Response tile = f.get(target);
   const Received got = f.publisherReceives(f.entLeg(tile, store::demo::kTeacher), kPubBEntity,
                                            kPubBAcs, std::nullopt);
   CHECK(got.attributes.at("PRO") == std::vector<std::string>{"National_ens"});
 
   const std::string src = "/domaineGar?idENT=" + core::urlEncode(core::base64Encode("ENTTEST1")) +
-                          "&idEtab=" + core::urlEncode(core::base64Encode("0561534N")) +
-                          "&idSrc=" + core::urlEncode(core::base64Encode("ark:/49591/demo.outil.b"));
+                          "&idEtab=" + core::urlEncode(core::base64Encode("0561534N")) + "&idSrc=" +
+                          core::urlEncode(core::base64Encode("ark:/49591/demo.outil.b"));
   CHECK(f.get(src).status == 302);
   requireRefusalPage(f.get("/domaineGar?idENT=!!!&idEtab=MDU2MTUzNE4="), 400, f.lastRequestId());
 }
@@ -499,8 +501,7 @@ TEST_CASE("A launch naming an unknown ENT, establishment or resource is refused"
                      f.lastRequestId());
   requireRefusalPage(f.get("/launch/ark:%2F49591%2Fnope" + std::string(kTileQuery)), 404,
                      f.lastRequestId());
-  requireRefusalPage(f.get(std::string(kResourceBPath) + "?ent=ENTTEST1"), 400,
-                     f.lastRequestId());
+  requireRefusalPage(f.get(std::string(kResourceBPath) + "?ent=ENTTEST1"), 400, f.lastRequestId());
   CHECK(f.jar().count("garde_launch") == 0);
   CHECK(f.decisions("refused", "unknown_ent") == 1);
   CHECK(f.decisions("refused", "unknown_establishment") == 2);
@@ -608,8 +609,9 @@ TEST_CASE("A bad ENT Response is refused and releases nothing", "[broker][flows]
   }
   SECTION("without RelayState") {
     requireRefusalPage(
-        f.post("/saml/sp/acs", {{"SAMLResponse", core::base64Encode(f.entResponseXml(
-                                                     leg, store::demo::kPupil, {}))}}),
+        f.post(
+            "/saml/sp/acs",
+            {{"SAMLResponse", core::base64Encode(f.entResponseXml(leg, store::demo::kPupil, {}))}}),
         400, f.lastRequestId());
   }
   CHECK(f.decisions("released", "ok") <= 1);
@@ -624,8 +626,8 @@ TEST_CASE("A signed Response around an unsigned assertion is accepted (SAML2 Pro
   const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
   EntAnswer o;
   o.sign_assertion = false;
-  const Received got =
-      f.publisherReceives(f.entLeg(tile, store::demo::kPupil, o), kPubBEntity, kPubBAcs, std::nullopt);
+  const Received got = f.publisherReceives(f.entLeg(tile, store::demo::kPupil, o), kPubBEntity,
+                                           kPubBAcs, std::nullopt);
   CHECK(names(got.attributes) == std::set<std::string>{"IDO", "PRO"});
 }
 
@@ -642,7 +644,8 @@ TEST_CASE("A publisher-initiated access asks which ENT, then remembers the choic
   CHECK(page.body.find("ENTTEST1") != std::string::npos);
   CHECK(page.body.find("ENTTEST2") != std::string::npos);
   const std::string token = hiddenField(page.body, "t");
-  const Response chosen = f.post("/discovery", {{"t", token}, {"ent", "ENTTEST1"}, {"remember", "1"}});
+  const Response chosen =
+      f.post("/discovery", {{"t", token}, {"ent", "ENTTEST1"}, {"remember", "1"}});
   REQUIRE(f.jar().count("garde_ent") == 1);
   // No launch cookie: the establishment is the pupil's only one.
   const Received got =
@@ -657,7 +660,8 @@ TEST_CASE("A publisher-initiated access asks which ENT, then remembers the choic
   SECTION("a hint skips the page") {
     f.jar().erase("garde_ent");
     std::string id3;
-    const std::string target = f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id3) + "&ent=ENTTEST2";
+    const std::string target =
+        f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id3) + "&ent=ENTTEST2";
     f.readEntRedirect(f.get(target), kEnt2Sso);
   }
 }

@@ -27,7 +27,8 @@ saml::EntityDescriptor idpDescriptor(const char* entity_id = test::kIdpEntityId)
   saml::EntityDescriptor e;
   e.entity_id = entity_id;
   saml::IdpSsoDescriptor idp;
-  idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, test::testIdpCredential().cert, {}});
+  idp.keys.push_back(
+      saml::KeyDescriptor{saml::KeyUse::kSigning, test::testIdpCredential().cert, {}});
   saml::Endpoint ep;
   ep.binding = std::string(saml::binding::kHttpRedirect);
   ep.location = kSso;
@@ -94,8 +95,8 @@ TEST_CASE("An ENT without a Redirect SSO endpoint cannot be sent an AuthnRequest
 
 TEST_CASE("The ENT Response gives the person's identifier at the ENT", "[connectors][ent]") {
   saml::InMemoryReplayCache cache;
-  auto id = connectors::ent::consumeEntResponse(
-      form(responseFor("elv-0001", "_a1")), peer(), settings(), test::kRequestId, test::kNow, cache);
+  auto id = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a1")), peer(),
+                                                settings(), test::kRequestId, test::kNow, cache);
   REQUIRE(id.has_value());
   CHECK(id->name_id == "elv-0001");
   CHECK(id->authn_context_class_ref == saml::authn_context::kPasswordProtectedTransport);
@@ -103,15 +104,15 @@ TEST_CASE("The ENT Response gives the person's identifier at the ENT", "[connect
   SECTION("a signed Response protects an unsigned assertion by default") {
     test::SignOptions sign;
     sign.sign_assertion = false;
-    auto again = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a2", sign)),
-                                                     peer(), settings(), test::kRequestId,
-                                                     test::kNow, cache);
+    auto again =
+        connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a2", sign)), peer(),
+                                            settings(), test::kRequestId, test::kNow, cache);
     CHECK(again.has_value());
     SpSettings strict = settings();
     strict.require_signed_assertion = true;
-    auto refused = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a3", sign)),
-                                                       peer(), strict, test::kRequestId,
-                                                       test::kNow, cache);
+    auto refused =
+        connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a3", sign)), peer(),
+                                            strict, test::kRequestId, test::kNow, cache);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == ErrorCode::kSignatureMissing);
   }
@@ -119,9 +120,10 @@ TEST_CASE("The ENT Response gives the person's identifier at the ENT", "[connect
 
 TEST_CASE("Bad ENT Responses are refused with their own code", "[connectors][ent]") {
   saml::InMemoryReplayCache cache;
-  const auto consume = [&](const connectors::ent::FormFields& f, std::string_view request_id =
-                                                                      test::kRequestId) {
-    return connectors::ent::consumeEntResponse(f, peer(), settings(), request_id, test::kNow, cache);
+  const auto consume = [&](const connectors::ent::FormFields& f,
+                           std::string_view request_id = test::kRequestId) {
+    return connectors::ent::consumeEntResponse(f, peer(), settings(), request_id, test::kNow,
+                                               cache);
   };
   SECTION("replayed") {
     const std::string xml = responseFor("elv-0001", "_r1");
@@ -190,14 +192,17 @@ TEST_CASE("The ENT registry loads parsable IdP metadata and skips the rest", "[c
     REQUIRE(store::migrate(*db).has_value());
     auto md = saml::generateMetadata(idpDescriptor());
     REQUIRE(md.has_value());
-    REQUIRE(store::upsertEnt(*db, {"ENTA", "A", std::string(test::kIdpEntityId), saml::serialize(md->get())},
+    REQUIRE(store::upsertEnt(
+                *db, {"ENTA", "A", std::string(test::kIdpEntityId), saml::serialize(md->get())},
+                test::kNow)
+                .has_value());
+    REQUIRE(store::upsertEnt(*db,
+                             {"ENTB", "B", std::string("https://b.example.org/idp"),
+                              std::string("<not metadata")},
                              test::kNow)
                 .has_value());
-    REQUIRE(store::upsertEnt(*db, {"ENTB", "B", std::string("https://b.example.org/idp"),
-                                   std::string("<not metadata")},
-                             test::kNow)
-                .has_value());
-    REQUIRE(store::upsertEnt(*db, {"ENTC", "C", std::nullopt, std::nullopt}, test::kNow).has_value());
+    REQUIRE(
+        store::upsertEnt(*db, {"ENTC", "C", std::nullopt, std::nullopt}, test::kNow).has_value());
     REQUIRE(store::upsertEstablishment(*db, {"0000001A", "ENTA", "a", {}, {}}).has_value());
     REQUIRE(store::upsertEstablishment(*db, {"0000002B", "ENTB", "b", {}, {}}).has_value());
     REQUIRE(store::upsertEstablishment(*db, {"0000003C", "ENTC", "c", {}, {}}).has_value());
