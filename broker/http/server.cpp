@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -157,6 +158,9 @@ class Server::Impl {
                                std::to_string(options_.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    // Keeps run() from returning when momentarily out of work (e.g. between the last session
+    // closing and stop() posting to the acceptor strand); released by stop().
+    work_.emplace(ioc_.get_executor());
     net::dispatch(acceptor_strand_, [this] { accept(); });
     const unsigned n = threadCount();
     threads_.reserve(n);
@@ -186,6 +190,7 @@ class Server::Impl {
       notifySessions(&SessionBase::forceClose, false);
       waitForSessions(Clock::now() + std::chrono::seconds(2));
     }
+    work_.reset();
     ioc_.stop();
     for (auto& t : threads_) {
       t.join();
@@ -276,6 +281,7 @@ class Server::Impl {
   net::strand<net::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
 };
 
 // ---------------------------------------------------------------------------------------------
