@@ -625,8 +625,9 @@ audit_file = "audit.jsonl"
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
+        """SIGTERM, then SIGKILL after 15 s. Returns the exit code (None if it was not running)."""
         if self.proc is None:
-            return
+            return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -634,10 +635,21 @@ audit_file = "audit.jsonl"
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        rc = self.proc.returncode
         self.proc = None
         if self._log:
             self._log.close()
             self._log = None
+        return rc
+
+    def check_clean_exit(self):
+        """Stops the broker and expects a graceful exit: code 0, no sanitizer report in its log."""
+        rc = self.stop()
+        log = self.broker_log()
+        report = re.search(r"(ERROR: \w*Sanitizer.*|runtime error:.*)", log)
+        expect(report is None, f"the broker's log has a sanitizer report: {report.group(0) if report else ''}\n"
+               f"{tail(log[report.start():] if report else '', 30)}")
+        expect(rc == 0, f"garde serve exited with {rc} on SIGTERM (expected 0):\n{tail(log, 15)}")
 
     def broker_log(self):
         try:

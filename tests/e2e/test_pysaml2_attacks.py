@@ -313,4 +313,6 @@ def metrics():
 
 
 suite.check("/metrics counts the refusals by reason; no peer handler failed", metrics)
+suite.check("the broker stops cleanly on SIGTERM (exit 0, no sanitizer report in its log)",
+            h.broker.check_clean_exit)
 suite.finish()

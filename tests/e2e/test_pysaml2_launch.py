@@ -353,4 +353,6 @@ def healthy():
 
 
 suite.check("the broker keeps serving (/healthz) and no peer handler failed", healthy)
+suite.check("the broker stops cleanly on SIGTERM (exit 0, no sanitizer report in its log)",
+            h.broker.check_clean_exit)
 suite.finish()
