@@ -10,7 +10,9 @@
 // reads.
 
 #include <benchmark/benchmark.h>
+#include <libxml/c14n.h>
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 
 #include <string>
 #include <vector>
@@ -263,6 +265,93 @@ void BM_BuildResponseUnsigned(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_BuildResponseUnsigned);
+
+// ---- where signElement's non-crypto time goes: floors for a cheaper implementation
+
+/// Exclusive C14N of the signed assertion minus its ds:Signature (what the enveloped transform
+/// yields), straight through libxml2 with an ancestry check per node, then SHA-256 of the bytes:
+/// the digest half of an enveloped signature without xmlsec's transform chain and node sets.
+int visibleForDigest(void* signature, xmlNode* node, xmlNode* parent) {
+  const auto* sig = static_cast<const xmlNode*>(signature);
+  bool inside_signed = false;
+  for (const xmlNode* n = node->type == XML_NAMESPACE_DECL ? parent : node; n != nullptr;
+       n = n->parent) {
+    if (n == sig) {
+      return 0;
+    }
+    if (n == sig->parent) {
+      inside_signed = true;
+    }
+  }
+  return inside_signed ? 1 : 0;
+}
+
+void BM_C14nDigestFloor(benchmark::State& state) {
+  const std::string xml = signedResponseXml(KeyType::kRsa);
+  auto doc = saml::parseUntrusted(xml);
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  xmlNode* assertion = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
+  xmlNode* signature = saml::findSignature(assertion);
+  xmlChar* xs = BAD_CAST "xs";
+  xmlChar* inclusive[] = {xs, nullptr};
+  const auto digest = [&]() -> std::string {
+    xmlOutputBuffer* out = xmlAllocOutputBuffer(nullptr);
+    const int rc = xmlC14NExecute(doc->get(), visibleForDigest, signature, XML_C14N_EXCLUSIVE_1_0,
+                                  inclusive, 0, out);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_Digest(xmlOutputBufferGetContent(out), xmlOutputBufferGetSize(out), md, &md_len,
+               EVP_sha256(), nullptr);
+    xmlOutputBufferClose(out);
+    return rc < 0 ? std::string() : std::string(reinterpret_cast<char*>(md), md_len);
+  };
+  // The floor is only meaningful if it computes the very DigestValue xmlsec wrote.
+  xmlNode* signed_info = saml::firstChildElement(signature, saml::ns::kDsig, "SignedInfo");
+  xmlNode* reference = saml::firstChildElement(signed_info, saml::ns::kDsig, "Reference");
+  xmlNode* digest_value = saml::firstChildElement(reference, saml::ns::kDsig, "DigestValue");
+  if (core::base64Encode(digest()) != saml::textContent(digest_value)) {
+    state.SkipWithError("the floor's digest differs from the signature's DigestValue");
+    return;
+  }
+  for (auto _ : state) {
+    std::string md = digest();
+    benchmark::DoNotOptimize(md);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_C14nDigestFloor);
+
+/// core::base64Encode (a character at a time) vs OpenSSL's EVP_EncodeBlock on the Response's XML.
+void BM_Base64(benchmark::State& state, bool openssl) {
+  const std::string xml = signedResponseXml(KeyType::kRsa);
+  for (auto _ : state) {
+    std::string b64;
+    if (openssl) {
+      b64.resize((xml.size() + 2) / 3 * 4 + 1);
+      const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                    reinterpret_cast<const unsigned char*>(xml.data()),
+                                    static_cast<int>(xml.size()));
+      b64.resize(static_cast<std::size_t>(n));
+    } else {
+      b64 = core::base64Encode(xml);
+    }
+    benchmark::DoNotOptimize(b64);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_Base64, core_base64Encode, false);
+BENCHMARK_CAPTURE(BM_Base64, EVP_EncodeBlock, true);
+
+/// serialize() of the built Response alone.
+void BM_Serialize(benchmark::State& state) {
+  auto doc = saml::buildResponse(goodResponse(), {garAssertion()});
+  for (auto _ : state) {
+    std::string xml = saml::serialize(doc->get());
+    benchmark::DoNotOptimize(xml);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Serialize);
 
 }  // namespace
 }  // namespace garde::bench
