@@ -500,15 +500,15 @@ Config loadConfig(const std::filesystem::path& path) {
   }
 }
 
-Config demoConfig(const std::filesystem::path& dir) {
+Config demoConfig(const std::filesystem::path& dir, std::uint16_t port) {
   Config c;
   c.source = "<demo>";
   const auto at = [&](const char* name) { return (dir / name).string(); };
   c.server.listen_address = "127.0.0.1";
-  c.server.port = 8443;
+  c.server.port = port;
   c.server.tls_cert_file = at("tls-cert.pem");
   c.server.tls_key_file = at("tls-key.pem");
-  c.broker.base_url = "https://localhost:8443";
+  c.broker.base_url = "https://localhost:" + std::to_string(port);
   c.broker.idp_entity_id = c.broker.base_url + "/saml/idp/metadata";
   c.broker.sp_entity_id = c.broker.base_url + "/saml/sp/metadata";
   c.broker.signing_key_file = at("signing-key.pem");

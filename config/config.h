@@ -106,10 +106,11 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir 
 /// Throws ConfigError (key empty) if the file cannot be read.
 Config loadConfig(const std::filesystem::path& path);
 
-/// The embedded demo defaults: HTTPS on 127.0.0.1:8443 with every key and the database under `dir`
-/// (tls-cert.pem, tls-key.pem, signing-cert.pem, signing-key.pem, state-key.hex, garde.db).
+/// The embedded demo defaults: HTTPS on 127.0.0.1:`port` (base URL https://localhost:`port`) with
+/// every key and the database under `dir` (tls-cert.pem, tls-key.pem, signing-cert.pem,
+/// signing-key.pem, state-key.hex, pseudonym-secret.hex, garde.db).
 /// Only the struct: creating the files is the `serve --demo` command's job.
-Config demoConfig(const std::filesystem::path& dir);
+Config demoConfig(const std::filesystem::path& dir, std::uint16_t port = 8443);
 
 /// Reads the state token key (32 bytes) from `token_key_hex` or `token_key_file`.
 /// Throws ConfigError naming state.token_key / state.token_key_file on a missing file or bad hex.

@@ -218,7 +218,8 @@ void installDemo(Router& router, const config::Config& cfg, const saml::Credenti
 int serve(const ServeOptions& options) {
   config::Config cfg;
   if (options.demo) {
-    cfg = config::demoConfig(std::filesystem::absolute(options.demo_dir).lexically_normal());
+    cfg = config::demoConfig(std::filesystem::absolute(options.demo_dir).lexically_normal(),
+                             options.port);
     prepareDemoFiles(cfg);
   } else if (!options.config_path.empty()) {
     cfg = config::loadConfig(options.config_path);
@@ -280,6 +281,11 @@ void addServe(CLI::App& app) {
                     "under --demo-dir if absent");
   sub->add_option("--demo-dir", options->demo_dir, "Where --demo keeps its keys and database")
       ->capture_default_str();
+  auto* port_opt = sub->add_option("--port", options->port,
+                                   "With --demo: the port to listen on (base URL https://localhost:PORT)")
+                       ->check(CLI::Range(1, 65535))
+                       ->capture_default_str();
+  port_opt->needs(demo_flag);
   config_opt->excludes(demo_flag);
   sub->callback([options] {
     const int rc = serve(*options);

@@ -77,6 +77,7 @@ struct ServeOptions {
   std::string config_path;  ///< --config
   bool demo = false;        ///< --demo: embedded defaults, files generated under demo_dir
   std::filesystem::path demo_dir = "var/demo";
+  std::uint16_t port = 8443;  ///< --port, with --demo
 };
 
 /// Runs the server until a signal; returns the exit code. Throws config::ConfigError on a bad
