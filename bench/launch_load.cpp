@@ -325,6 +325,11 @@ std::string postRequest(std::string_view target, std::uint16_t port, std::string
          std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
+/// GET /launch of resource B for the demo pupil's ENT and establishment (direct launch).
+std::string launchRequest(std::uint16_t port) {
+  return getRequest(std::string(kResourcePath) + "?ent=" + kEnt + "&uai=" + kUai, port);
+}
+
 // ---- The peers' keys and metadata (setup) -------------------------------------------------------
 
 struct Paths {
@@ -398,6 +403,7 @@ struct RunOptions {
   int prep_threads = 2;
   double assertion_lifetime = 300;
   long broker_pid = 0;
+  bool acs_only = false;  // time the ACS leg only (the launch leg is then all in the pre-phase)
   bool soak = false;
   double soak_total = 600;
   double round = 60;
@@ -505,8 +511,7 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
   std::atomic<long> failures{0};
   std::mutex error_mutex;
   std::string first_error;
-  const std::string launch = getRequest(std::string(kResourcePath) + "?ent=" + kEnt + "&uai=" + kUai,
-                                        opt.port);
+  const std::string launch = launchRequest(opt.port);
   auto worker = [&] {
     HttpConnection connection(opt.port);
     for (long i; (i = next.fetch_add(1)) < count;) {
@@ -553,7 +558,8 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
 struct RunResult {
   long completed = 0;       // 200 + form, completed inside the measured window
   double window = 0;        // seconds measured
-  std::vector<double> latencies_ms;  // of those completions
+  std::vector<double> latencies_ms;  // of those completions (both legs)
+  std::vector<double> acs_latencies_ms;  // the ACS leg alone
   std::map<std::string, long> errors;  // by HTTP status ("io" for connection errors)
   long sent = 0;            // requests started (warmup included)
   bool exhausted = false;   // ran out of prepared launches before the end
@@ -630,6 +636,7 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
                    double measured) {
   struct PerClient {
     std::vector<double> latencies_ms;
+    std::vector<double> acs_latencies_ms;
     std::map<std::string, long> errors;
     long completed = 0;
   };
@@ -642,6 +649,7 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
   const Clock::time_point window_end =
       window_begin + std::chrono::duration_cast<Clock::duration>(duration<double>(measured));
   const std::string expected_action = std::string("action=\"") + kPublisherBAcsUrl + "\"";
+  const std::string launch_request = launchRequest(opt.port);
   const double cpu_before = ownCpu();
   double broker_cpu_begin = 0;
   std::thread cpu_probe([&] {
@@ -669,21 +677,40 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
       } else if (sent_at >= window_end) {
         return;
       }
-      const HttpReply reply = connection.exchange(ready[static_cast<std::size_t>(i)]);
+      // The launch leg: the broker checks the tile, seals the transaction and signs its
+      // AuthnRequest to the ENT. Its transaction is not used further (the ACS leg posts a prepared
+      // one): the broker's work per launch is the same, and the generator signs nothing here.
+      std::string failure;
+      if (!opt.acs_only) {
+        const HttpReply launch = connection.exchange(launch_request);
+        if (launch.status != 302 || launch.headers.count("location") == 0 ||
+            launch.headers.at("location").rfind(kEntSsoUrl, 0) != 0) {
+          failure = launch.status == 0 ? "launch io (" + launch.error + ")"
+                                       : "launch " + std::to_string(launch.status);
+        }
+      }
+      const auto acs_sent = Clock::now();
+      if (failure.empty()) {
+        const HttpReply reply = connection.exchange(ready[static_cast<std::size_t>(i)]);
+        if (reply.status == 0) {
+          failure = "acs io (" + reply.error + ")";
+        } else if (reply.status != 200) {
+          failure = "acs " + std::to_string(reply.status);
+        } else if (reply.body.find(expected_action) == std::string::npos ||
+                   reply.body.find("SAMLResponse") == std::string::npos) {
+          failure = "acs 200 without the publisher form";
+        }
+      }
       const auto done = Clock::now();
       if (done < window_begin || done > window_end) {
         continue;
       }
-      if (reply.status == 200 && reply.body.find(expected_action) != std::string::npos &&
-          reply.body.find("SAMLResponse") != std::string::npos) {
+      if (failure.empty()) {
         ++mine.completed;
         mine.latencies_ms.push_back(duration<double, std::milli>(done - sent_at).count());
-      } else if (reply.status == 0) {
-        ++mine.errors["io (" + reply.error + ")"];
-      } else if (reply.status == 200) {
-        ++mine.errors["200 without the publisher form"];
+        mine.acs_latencies_ms.push_back(duration<double, std::milli>(done - acs_sent).count());
       } else {
-        ++mine.errors[std::to_string(reply.status)];
+        ++mine.errors[failure];
       }
     }
   };
@@ -704,11 +731,14 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
     result.completed += mine.completed;
     result.latencies_ms.insert(result.latencies_ms.end(), mine.latencies_ms.begin(),
                                mine.latencies_ms.end());
+    result.acs_latencies_ms.insert(result.acs_latencies_ms.end(), mine.acs_latencies_ms.begin(),
+                                   mine.acs_latencies_ms.end());
     for (const auto& [k, v] : mine.errors) {
       result.errors[k] += v;
     }
   }
   std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
+  std::sort(result.acs_latencies_ms.begin(), result.acs_latencies_ms.end());
   result.sent = std::min(next.load(), static_cast<long>(ready.size()));
   result.exhausted = exhausted.load();
   result.broker_cpu = opt.broker_pid > 0 ? broker_cpu_end - broker_cpu_begin : 0;
@@ -718,25 +748,26 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
 
 void report(const RunOptions& opt, const RunResult& r, const std::string& what) {
   const double rate = r.window > 0 ? static_cast<double>(r.completed) / r.window : 0;
+  long errors = 0;
+  for (const auto& [k, v] : r.errors) {
+    errors += v;
+  }
   const auto& l = r.latencies_ms;
-  char line[512];
+  const auto& acs = r.acs_latencies_ms;
+  const std::string mode =
+      opt.rate > 0 ? "open@" + std::to_string(static_cast<long>(opt.rate)) : "closed";
+  char line[768];
   std::snprintf(line, sizeof line,
-                "RESULT %s clients=%d mode=%s launches_per_s=%.1f completed=%ld window_s=%.1f "
-                "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%ld broker_cpu=%.2f "
+                "RESULT %s clients=%d mode=%s legs=%s launches_per_s=%.1f completed=%ld "
+                "window_s=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f acs_p50_ms=%.2f "
+                "acs_p99_ms=%.2f errors=%ld broker_cores=%.2f broker_cpu_ms_per_launch=%.2f "
                 "loadgen_cpu_s=%.1f",
-                what.c_str(), opt.clients,
-                opt.rate > 0 ? ("open@" + std::to_string(static_cast<int>(opt.rate))).c_str()
-                             : "closed",
-                rate, r.completed, r.window, percentile(l, 50), percentile(l, 90),
-                percentile(l, 99), l.empty() ? 0.0 : l.back(),
-                [&] {
-                  long n = 0;
-                  for (const auto& [k, v] : r.errors) {
-                    n += v;
-                  }
-                  return n;
-                }(),
-                r.window > 0 ? r.broker_cpu / r.window : 0.0, r.own_cpu);
+                what.c_str(), opt.clients, mode.c_str(), opt.acs_only ? "acs" : "launch+acs", rate,
+                r.completed, r.window, percentile(l, 50), percentile(l, 90), percentile(l, 99),
+                l.empty() ? 0.0 : l.back(), percentile(acs, 50), percentile(acs, 99), errors,
+                r.window > 0 ? r.broker_cpu / r.window : 0.0,
+                r.completed > 0 ? 1000 * r.broker_cpu / static_cast<double>(r.completed) : 0.0,
+                r.own_cpu);
   std::cout << line << (opt.label.empty() ? "" : " label=" + opt.label) << "\n";
   for (const auto& [status, count] : r.errors) {
     std::cout << "  errors: " << status << ": " << count << "\n";
@@ -825,6 +856,8 @@ int runLoad(RunOptions opt) {
     total.own_cpu += r.own_cpu;
     total.latencies_ms.insert(total.latencies_ms.end(), r.latencies_ms.begin(),
                               r.latencies_ms.end());
+    total.acs_latencies_ms.insert(total.acs_latencies_ms.end(), r.acs_latencies_ms.begin(),
+                                  r.acs_latencies_ms.end());
     for (const auto& [k, v] : r.errors) {
       total.errors[k] += v;
     }
@@ -838,6 +871,7 @@ int runLoad(RunOptions opt) {
     }
   }
   std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
+  std::sort(total.acs_latencies_ms.begin(), total.acs_latencies_ms.end());
   report(opt, total, "soak");
   std::cout << "memory at end: " << brokerMemory(opt.broker_pid) << "\n";
   return errors == 0 ? 0 : 1;
@@ -849,7 +883,7 @@ void usage() {
          "       launch_load run --base http://127.0.0.1:PORT --dir DIR [--clients N]\n"
          "           [--duration 20s] [--warmup 3s] [--rate R] [--launches M] [--prep-threads 2]\n"
          "           [--assertion-lifetime 5m] [--broker-pid PID] [--label TEXT]\n"
-         "           [--soak [--soak-total 10m] [--round 60s]]\n"
+         "           [--acs-only] [--soak [--soak-total 10m] [--round 60s]]\n"
          "see bench/README.md (launch_load)\n";
   std::exit(2);
 }
@@ -865,7 +899,7 @@ int run(int argc, char** argv) {
     if (name.rfind("--", 0) != 0) {
       usage();
     }
-    if (name == "--soak") {
+    if (name == "--soak" || name == "--acs-only") {
       args[name] = "1";
     } else if (i + 1 < argc) {
       args[name] = argv[++i];
@@ -902,6 +936,7 @@ int run(int argc, char** argv) {
     opt.assertion_lifetime = parseDuration(take("--assertion-lifetime", "5m"));
     opt.broker_pid = std::stol(take("--broker-pid", "0"));
     opt.soak = take("--soak") == "1";
+    opt.acs_only = take("--acs-only") == "1";
     opt.soak_total = parseDuration(take("--soak-total", "10m"));
     opt.round = parseDuration(take("--round", "60s"));
     opt.label = take("--label");
