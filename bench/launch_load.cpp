@@ -957,6 +957,8 @@ int run(int argc, char** argv) {
 }  // namespace garde::bench
 
 int main(int argc, char** argv) {
+  // Line-buffered even into a file or a pipe, so a script can follow the phases as they happen.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const garde::saml::LibraryGuard guard;
   try {
     return garde::bench::run(argc, argv);
