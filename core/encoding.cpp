@@ -23,32 +23,33 @@ constexpr auto kTable = makeTable(kAlphabet);
 constexpr auto kUrlTable = makeTable(kUrlAlphabet);
 
 std::string encodeWith(std::string_view data, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    const std::uint32_t n = (static_cast<unsigned char>(data[i]) << 16) |
-                            (static_cast<unsigned char>(data[i + 1]) << 8) |
-                            static_cast<unsigned char>(data[i + 2]);
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += alphabet[(n >> 6) & 63];
-    out += alphabet[n & 63];
+  const std::size_t full = data.size() / 3;
+  const std::size_t rest = data.size() % 3;
+  const std::size_t size = full * 4 + (rest == 0 ? 0 : (pad ? 4 : rest + 1));
+  std::string out(size, '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  char* o = out.data();
+  for (std::size_t i = 0; i < full; ++i, in += 3, o += 4) {
+    const std::uint32_t n = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
+    o[0] = alphabet[(n >> 18) & 63];
+    o[1] = alphabet[(n >> 12) & 63];
+    o[2] = alphabet[(n >> 6) & 63];
+    o[3] = alphabet[n & 63];
   }
-  if (const std::size_t rest = data.size() - i; rest > 0) {
-    std::uint32_t n = static_cast<unsigned char>(data[i]) << 16;
+  if (rest > 0) {
+    std::uint32_t n = std::uint32_t{in[0]} << 16;
     if (rest == 2) {
-      n |= static_cast<unsigned char>(data[i + 1]) << 8;
+      n |= std::uint32_t{in[1]} << 8;
     }
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
+    o[0] = alphabet[(n >> 18) & 63];
+    o[1] = alphabet[(n >> 12) & 63];
     if (rest == 2) {
-      out += alphabet[(n >> 6) & 63];
+      o[2] = alphabet[(n >> 6) & 63];
     } else if (pad) {
-      out += '=';
+      o[2] = '=';
     }
     if (pad) {
-      out += '=';
+      o[3] = '=';
     }
   }
   return out;
