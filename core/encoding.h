@@ -25,6 +25,9 @@ std::string urlEncode(std::string_view text, bool space_as_plus = false);
 /// Decodes %XX and, in form mode, '+' as space. Malformed escapes are kBadEncoding.
 Result<std::string> urlDecode(std::string_view text, bool form_mode = true);
 
+/// Escapes text for an HTML or XML text node or a quoted attribute value (&, <, >, ", ').
+std::string htmlEscape(std::string_view text);
+
 /// Lower-case hex of bytes.
 std::string hexEncode(std::string_view data);
 

@@ -4,10 +4,9 @@
 #include <cstdio>
 
 namespace garde::core {
-namespace {
 
-// Howard Hinnant's days_from_civil: proleptic Gregorian date to days since the epoch.
-constexpr std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+// Howard Hinnant's days_from_civil / civil_from_days.
+std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) noexcept {
   y -= m <= 2 ? 1 : 0;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
   const auto yoe = static_cast<unsigned>(y - era * 400);
@@ -16,7 +15,26 @@ constexpr std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+CivilDate civilFromDays(std::int64_t z) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {y + (m <= 2 ? 1 : 0), m, d};
+}
+
+unsigned daysInMonth(std::int64_t year, unsigned month) noexcept {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return kDays[(month - 1) % 12] + ((month == 2 && leap) ? 1 : 0);
+}
+
+bool readDigits(std::string_view s, std::size_t pos, std::size_t n, int& out) noexcept {
   if (pos + n > s.size()) {
     return false;
   }
@@ -30,20 +48,15 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   return true;
 }
 
-bool isLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-}  // namespace
-
 std::optional<UnixTime> parseIso8601(std::string_view s) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
-      !digits(s, 8, 2, day) || s[10] != 'T' || !digits(s, 11, 2, hour) || s[13] != ':' ||
-      !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
+  if (!readDigits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !readDigits(s, 5, 2, month) || s[7] != '-' ||
+      !readDigits(s, 8, 2, day) || s[10] != 'T' || !readDigits(s, 11, 2, hour) || s[13] != ':' ||
+      !readDigits(s, 14, 2, minute) || s[16] != ':' || !readDigits(s, 17, 2, second)) {
     return std::nullopt;
   }
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (month < 1 || month > 12 || day < 1 ||
-      day > kDays[month - 1] + ((month == 2 && isLeap(year)) ? 1 : 0) || hour > 23 || minute > 59 ||
+      day > static_cast<int>(daysInMonth(year, static_cast<unsigned>(month))) || hour > 23 || minute > 59 ||
       second > 59) {
     return std::nullopt;
   }
@@ -63,8 +76,8 @@ std::optional<UnixTime> parseIso8601(std::string_view s) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh = 0, om = 0;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(s, pos + 4, 2, om) || oh > 14 || om > 59) {
+    if (!readDigits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !readDigits(s, pos + 4, 2, om) || oh > 14 || om > 59) {
       return std::nullopt;
     }
     offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
@@ -82,16 +95,10 @@ std::optional<UnixTime> parseIso8601(std::string_view s) {
 std::string formatIso8601(UnixTime t) {
   std::int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
   std::int64_t secs = t - days * 86400;
-  // civil_from_days
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+  const CivilDate c = civilFromDays(days);
+  const std::int64_t y = c.year;
+  const unsigned m = c.month;
+  const unsigned d = c.day;
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
                 static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),

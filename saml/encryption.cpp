@@ -342,7 +342,7 @@ std::string wrapPlaintext(xmlNode* encrypted_assertion, std::string_view plainte
       continue;
     }
     out += prefix != nullptr ? std::string(" xmlns:") + prefix : std::string(" xmlns");
-    out += "=\"" + xmlEscape(reinterpret_cast<const char*>((*ns)->href)) + "\"";
+    out += "=\"" + core::htmlEscape(reinterpret_cast<const char*>((*ns)->href)) + "\"";
   }
   out += '>';
   out += plaintext;

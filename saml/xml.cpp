@@ -360,20 +360,5 @@ std::string_view localName(const xmlNode* node) noexcept {
   return reinterpret_cast<const char*>(node->name);
 }
 
-std::string xmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace garde::saml

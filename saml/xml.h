@@ -113,7 +113,5 @@ xmlNode* elementById(xmlDoc* doc, std::string_view id);
 /// Local name of an element as a string view (empty for non-elements).
 std::string_view localName(const xmlNode* node) noexcept;
 
-/// Escapes text for an XML attribute value or text node (&, <, >, ", ').
-std::string xmlEscape(std::string_view text);
 
 }  // namespace garde::saml

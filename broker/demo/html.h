@@ -6,11 +6,11 @@
 #include <string_view>
 
 #include "broker/request.h"
+#include "core/encoding.h"
 
 namespace garde::broker::demo {
 
-/// Escapes text for an HTML text node or a double-quoted attribute value (&, <, >, ", ').
-std::string htmlEscape(std::string_view text);
+using core::htmlEscape;
 
 /// Which demo site a page belongs to: sets the banner's colour and label, so a newcomer always
 /// sees whose page they are on.

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/encoding.h"
+
 namespace garde::broker::flows {
 
 /// No script, inline style only, forms only to ourselves, no framing.
@@ -15,7 +17,7 @@ inline constexpr std::string_view kPageCsp =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'";
 
-std::string htmlEscape(std::string_view text);
+using core::htmlEscape;
 
 struct RefusalPage {
   std::string message;         ///< what happened (ErrorMapping::user_message)
