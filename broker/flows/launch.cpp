@@ -76,11 +76,12 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
   // (b) Direct: an unsolicited Response to the publisher's default POST ACS, RelayState = the
   // resource URL. (A bounce resource without a login URL is launched this way too.)
   const saml::Endpoint* acs = peer->metadata.defaultAcs(saml::binding::kHttpPost);
-  if (!acs) {
-    return detail::refuse(
-        req, ctx, kLog,
-        err(core::ErrorCode::kUnknownPeer, "the publisher's metadata has no HTTP-POST ACS"),
-        "unknown_publisher");
+  if (!acs || !connectors::publisher::isAcceptableAcsUrl(acs->location)) {
+    // Refused before the ENT leg rather than after it (buildSuccessResponse checks it again).
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kUnknownPeer,
+                              "the publisher's metadata has no acceptable HTTP-POST ACS"),
+                          "unknown_publisher");
   }
   SsoTransaction tx;
   tx.ent_id = launch.ent_id;

@@ -21,7 +21,48 @@ constexpr core::Logger kRegistryLog("publisher.registry");
 
 std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
+/// Quoted, cut to 256 bytes: request fields are attacker-sized and end up in logs.
+std::string quotedBounded(std::string_view s) {
+  constexpr std::size_t kMax = 256;
+  return s.size() <= kMax ? quoted(s) : quoted(s.substr(0, kMax)) + "...";
+}
+
+core::Status checkAcs(const std::string& acs_url, const saml::EntityDescriptor& metadata) {
+  if (!isAcceptableAcsUrl(acs_url)) {
+    return fail(ErrorCode::kUnknownPeer, "ACS " + quotedBounded(acs_url) + " of " +
+                                             quoted(metadata.entity_id) +
+                                             " is neither https nor http on a loopback host");
+  }
+  return {};
+}
+
 }  // namespace
+
+bool isAcceptableAcsUrl(std::string_view url) noexcept {
+  // Schemes are compared exactly (lower case, as every metadata writes them): an odd spelling is
+  // refused rather than interpreted.
+  constexpr std::string_view kHttps = "https://";
+  constexpr std::string_view kHttp = "http://";
+  auto hostOf = [](std::string_view rest) { return rest.substr(0, rest.find_first_of("/?#")); };
+  if (url.rfind(kHttps, 0) == 0) {
+    const std::string_view authority = hostOf(url.substr(kHttps.size()));
+    return !authority.empty() && authority.find_first_of("@\\ \t\r\n") == std::string_view::npos;
+  }
+  if (url.rfind(kHttp, 0) == 0) {
+    const std::string_view authority = hostOf(url.substr(kHttp.size()));
+    for (std::string_view host : {"127.0.0.1", "localhost", "[::1]"}) {
+      if (authority == host ||
+          (authority.rfind(host, 0) == 0 && authority.size() > host.size() &&
+           authority[host.size()] == ':' &&
+           authority.find_first_not_of("0123456789", host.size() + 1) == std::string_view::npos)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+namespace {}  // namespace
 
 // ---- PublisherRegistry --------------------------------------------------------------------------
 
@@ -140,7 +181,7 @@ core::Result<std::string> resolveAcs(const saml::AuthnRequest& request,
   if (!request.assertion_consumer_service_url.empty()) {
     const std::string& url = request.assertion_consumer_service_url;
     if (metadata.acsByUrl(url, saml::binding::kHttpPost) == nullptr) {
-      return fail(ErrorCode::kBadRequest, "AssertionConsumerServiceURL " + quoted(url) +
+      return fail(ErrorCode::kBadRequest, "AssertionConsumerServiceURL " + quotedBounded(url) +
                                               " is not an HTTP-POST ACS in " +
                                               quoted(metadata.entity_id) + "'s metadata");
     }
@@ -240,6 +281,11 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
     return fail(ErrorCode::kIssuerMismatch, "AuthnRequest Issuer changed after verification");
   }
   // SAML2 Bindings 3.4.5.2 / 3.5.5.2: a Destination must be the endpoint that received it.
+  if (signature_verified && !request->destination) {
+    return fail(ErrorCode::kDestinationMismatch,
+                "signed AuthnRequest from " + quoted(peer->metadata.entity_id) +
+                    " has no Destination (SAML2 Bindings 3.4.5.2, 3.5.5.2)");
+  }
   if (request->destination && *request->destination != settings.sso_url) {
     return fail(ErrorCode::kDestinationMismatch,
                 "AuthnRequest Destination " + quoted(request->destination->substr(0, 256)) +
@@ -258,6 +304,9 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
   auto acs_url = resolveAcs(*request, peer->metadata);
   if (!acs_url) {
     return fail(std::move(acs_url).error());
+  }
+  if (auto ok = checkAcs(*acs_url, peer->metadata); !ok) {
+    return fail(ErrorCode::kBadRequest, ok.error().detail);
   }
 
   PublisherAuthnRequest out;
@@ -332,6 +381,7 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   if (!peer.metadata.sp) {
     return fail(ErrorCode::kUnknownPeer, quoted(peer.metadata.entity_id) + " has no SP role");
   }
+  GARDE_TRY(checkAcs(acs_url, peer.metadata));
   if (content.pseudonym.empty()) {
     return fail(ErrorCode::kMalformedMessage, "no pseudonym for the NameID");
   }
@@ -402,6 +452,7 @@ core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const s
     return fail(ErrorCode::kInternal, "buildErrorResponse called with a Success status for " +
                                           quoted(peer.metadata.entity_id));
   }
+  GARDE_TRY(checkAcs(acs_url, peer.metadata));
   saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
   response.status = status;
   auto doc = saml::buildResponse(response);

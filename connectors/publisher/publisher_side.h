@@ -87,6 +87,12 @@ struct PublisherAuthnRequest {
 /// Form fields as decoded by the HTTP layer (SAMLRequest, RelayState).
 using FormFields = std::map<std::string, std::string, std::less<>>;
 
+/// Whether we may post a Response to `url`: `https://host...`, or `http://` on a loopback host
+/// (127.0.0.1, localhost, [::1]: the demo and tests). Anything else (http:// elsewhere,
+/// javascript:, data:, scheme-relative...) is never answered: the Response carries children's
+/// personal data and the URL becomes our form's action.
+bool isAcceptableAcsUrl(std::string_view url) noexcept;
+
 /// Decodes and checks an AuthnRequest arriving at /saml/idp/sso.
 /// @param method "GET" (Redirect: `raw_query` is the query string exactly as received, after '?')
 ///        or "POST" (`form` holds the decoded fields SAMLRequest, RelayState).
@@ -95,9 +101,11 @@ using FormFields = std::map<std::string, std::string, std::less<>>;
 /// the SP metadata only: an enveloped XML signature, if present, must verify; a Redirect query
 /// signature, if present, must verify; one of them is required when the SP metadata says
 /// AuthnRequestsSigned="true" (kSignatureMissing); Destination, when present, == settings.sso_url
-/// (kDestinationMismatch); IssueInstant not older than request_max_age + skew (kExpired) nor more
-/// than skew in the future (kNotYetValid); ACS URL / index resolved against the metadata
-/// (kBadRequest naming the URL or index); ProtocolBinding other than HTTP-POST (kBadRequest).
+/// (kDestinationMismatch), and present when the request was signed (SAML2 Bindings 3.4.5.2,
+/// 3.5.5.2: kDestinationMismatch); IssueInstant not older than request_max_age + skew (kExpired)
+/// nor more than skew in the future (kNotYetValid); ACS URL / index resolved against the metadata
+/// (kBadRequest naming the URL or index), and acceptable (isAcceptableAcsUrl, kBadRequest);
+/// ProtocolBinding other than HTTP-POST (kBadRequest).
 /// IsPassive and ForceAuthn are only carried in `request`, for the flow to honour.
 /// Each failure is a core::Error with a specific code and a detail naming what was wrong (no
 /// personal data). Other errors: kBadRequest (method, missing SAMLRequest, a SAMLResponse),
@@ -134,7 +142,8 @@ struct OutboundPost {
 /// assertion_lifetime; bearer SubjectConfirmationData NotOnOrAfter = now + assertion_lifetime,
 /// Recipient = acs_url, InResponseTo when answering a request.
 /// Precondition: `acs_url` is one of the peer's ACS (readAuthnRequest resolved it, or the flow took
-/// defaultAcs()). No file or database access. Errors: kMalformedMessage (empty pseudonym, ...),
+/// defaultAcs()). No file or database access. Errors: kUnknownPeer (`acs_url` not acceptable, see
+/// isAcceptableAcsUrl), kMalformedMessage (empty pseudonym, ...),
 /// kBadEncoding (a value XML cannot carry), kInternal (signing or encryption failure).
 core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
                                                 const std::string& acs_url,
@@ -145,7 +154,8 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
                                                 core::UnixTime now, std::string_view csp_nonce);
 
 /// A signed Response with a non-success status (no assertion), for refusals where the publisher
-/// asked. (Signed, because there is no signed assertion to vouch for it.)
+/// asked. (Signed, because there is no signed assertion to vouch for it.) kUnknownPeer when
+/// `acs_url` is not acceptable (isAcceptableAcsUrl).
 core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const std::string& acs_url,
                                               const std::optional<std::string>& in_response_to,
                                               const saml::Status& status,
