@@ -6,6 +6,7 @@
 #include "broker/flows/pages.h"
 #include "core/encoding.h"
 #include "saml/messages.h"
+#include "store/publishers.h"
 
 namespace garde::broker::flows {
 namespace {
@@ -42,6 +43,34 @@ Response toDiscovery(const Request& req, FlowContext& ctx, const SsoTransaction&
   Response r = Response::redirect("/discovery?t=" + core::urlEncode(*token), 303);
   r.setHeader("Cache-Control", "no-store");
   return r;
+}
+
+/// The signed Responder/NoPassive answer to a passive request we cannot serve without the user.
+Response noPassive(const Request& req, FlowContext& ctx,
+                   const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
+                   core::UnixTime now) {
+  saml::Status status;
+  status.code = std::string(saml::status_code::kResponder);
+  status.sub_code = std::string(saml::status_code::kNoPassive);
+  auto post = connectors::publisher::buildErrorResponse(peer, tx.acs_url, tx.publisher_request_id,
+                                                        status, tx.relay_state, ctx.idp, ctx.random,
+                                                        now, detail::cspNonce(ctx.random));
+  if (!post) {
+    return detail::refuse(req, ctx, kLog, post.error());
+  }
+  ctx.metrics.decision("refused", "no_passive");
+  kLog.info("IsPassive request needs the ENT choice: NoPassive",
+            {{"request_id", req.request_id},
+             {"publisher", peer.publisher_id},
+             {"response_id", post->response_id}});
+  return detail::postForm(std::move(post).value());
+}
+
+/// A POST that a browser says came from another site (Sec-Fetch-Site). Absent (older browsers,
+/// scripts) is let through; the page posts to itself, "same-origin".
+bool crossSitePost(const Request& req) {
+  const std::string* site = req.header("sec-fetch-site");
+  return req.method == "POST" && site != nullptr && *site != "same-origin" && *site != "none";
 }
 
 }  // namespace
@@ -87,6 +116,20 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
     if (!lease) {
       return detail::refuse(req, ctx, kLog, lease.error(), {}, &ret);
     }
+    if (launch) {
+      // The cookie speaks for the tile that minted it: only its own resource's publisher may take
+      // the ENT and establishment from it (a cross-site page can mint one for any tile, then send
+      // the browser to another publisher).
+      auto minted_for = store::findResource(lease->db(), launch->resource_id);
+      if (!minted_for && minted_for.error().code == core::ErrorCode::kStoreError) {
+        return detail::refuse(req, ctx, kLog, minted_for.error(), {}, &ret);
+      }
+      if (!minted_for || minted_for->publisher_id != tx.publisher_id) {
+        kLog.info("launch cookie of another publisher's resource ignored",
+                  {{"request_id", req.request_id}, {"publisher", tx.publisher_id}});
+        launch.reset();
+      }
+    }
     auto resource = detail::resolveResource(lease->db(), tx.publisher_id, tx.relay_state,
                                             launch ? std::string_view(launch->resource_id) : "");
     if (!resource) {
@@ -117,6 +160,10 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   if (tx.ent_id.empty()) {
     if (ctx.ents.all().size() == 1) {
       tx.ent_id = ctx.ents.all().front().ent_id;
+    } else if (tx.is_passive) {
+      // SAML2 Core 3.4.1: with IsPassive we must not take control of the user interface, and the
+      // discovery page would.
+      return noPassive(req, ctx, *ar->peer, tx, now);
     } else {
       return toDiscovery(req, ctx, tx);
     }
@@ -127,6 +174,12 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
 Response handleDiscovery(const Request& req, FlowContext& ctx) {
   const core::UnixTime now = ctx.clock.now();
   const bool post = req.method == "POST";
+  if (crossSitePost(req)) {
+    // The choice can be remembered for 90 days: another site must not make it for the user.
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kForbidden, "discovery posted from another site"),
+                          "cross_site_post");
+  }
   const Params& params = post ? req.form : req.query;
   const auto t = params.find("t");
   if (t == params.end()) {
