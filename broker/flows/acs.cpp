@@ -110,6 +110,14 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
   if (!identity) {
     return detail::refuse(req, ctx, kLog, identity.error(), {}, offer);
   }
+  if (tx.force_authn && identity->authn_instant < tx.ent_requested_at - ctx.sp.skew_seconds) {
+    // The publisher asked for a fresh login and we asked the ENT for one: an authentication older
+    // than our request means the ENT ignored ForceAuthn. We do not vouch for it.
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kStatusNotSuccess,
+                              "ForceAuthn asked, but the ENT's AuthnInstant predates our request"),
+                          "force_authn_not_honoured", offer);
+  }
   const auto* peer = ctx.publishers.findByPublisherId(tx.publisher_id);
   if (!peer) {
     return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "publisher gone"),

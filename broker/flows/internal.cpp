@@ -58,6 +58,7 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
                   "unknown_ent");
   }
   tx.ent_request_id = ctx.random.newId();
+  tx.ent_requested_at = now;
   auto token = sealTransaction(ctx.sealer, purpose::kSso, tx, now + ctx.state_lifetime_seconds);
   if (!token) {
     return refuse(req, ctx, kSsoLog, token.error());

@@ -1,13 +1,15 @@
 #include "broker/flows/state.h"
 
+#include <charconv>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 namespace garde::broker::flows {
 namespace {
 
 constexpr char kSep = '\x1f';
-constexpr std::string_view kVersion = "v1";
+constexpr std::string_view kVersion = "v2";
 
 core::Result<std::string> join(std::initializer_list<std::string_view> fields) {
   std::string out(kVersion);
@@ -71,10 +73,11 @@ core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::str
 
 core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::string_view which,
                                           const SsoTransaction& t, core::UnixTime expires) {
+  const std::string requested_at = std::to_string(t.ent_requested_at);
   auto payload =
       join({t.ent_id, t.uai, t.resource_id, t.publisher_id, t.publisher_request_id ? "1" : "0",
             t.publisher_request_id.value_or(""), t.acs_url, t.relay_state, t.ent_request_id,
-            t.force_authn ? "1" : "0", t.is_passive ? "1" : "0"});
+            requested_at, t.force_authn ? "1" : "0", t.is_passive ? "1" : "0"});
   if (!payload) {
     return payload;
   }
@@ -88,7 +91,7 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
   if (!payload) {
     return core::fail(std::move(payload).error());
   }
-  auto f = split(*payload, 11);
+  auto f = split(*payload, 12);
   if (!f) {
     return core::fail(std::move(f).error());
   }
@@ -102,8 +105,13 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
   t.acs_url = v[6];
   t.relay_state = v[7];
   t.ent_request_id = v[8];
-  t.force_authn = v[9] == "1";
-  t.is_passive = v[10] == "1";
+  const auto [end, ec] =
+      std::from_chars(v[9].data(), v[9].data() + v[9].size(), t.ent_requested_at);
+  if (ec != std::errc() || end != v[9].data() + v[9].size()) {
+    return core::fail(core::ErrorCode::kMalformedMessage, "state token of an unknown layout");
+  }
+  t.force_authn = v[10] == "1";
+  t.is_passive = v[11] == "1";
   return t;
 }
 

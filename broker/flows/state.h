@@ -4,8 +4,9 @@
 /// ENT leg), the pending publisher request during discovery, and the "return to the publisher with
 /// an error" token of a refusal page. No server-side session: any node can finish any flow.
 ///
-/// Payload: "v1" and the fields joined with U+001F (unit separator); a field holding U+001F is
-/// refused when sealing (kBadRequest), so fields never shift.
+/// Payload: "v2" and the fields joined with U+001F (unit separator); a field holding U+001F is
+/// refused when sealing (kBadRequest), so fields never shift. (v2 added the transaction's
+/// ent_requested_at; a v1 token still in flight at an upgrade is refused as bad_transaction.)
 
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ struct SsoTransaction {
   std::string acs_url;                              ///< the publisher's, from its metadata
   std::string relay_state;                          ///< to send back to the publisher
   std::string ent_request_id;                       ///< our AuthnRequest ID to the ENT
+  /// When we sent that AuthnRequest: with ForceAuthn, the ENT's AuthnInstant may not be older.
+  core::UnixTime ent_requested_at = 0;
   bool force_authn = false;
   bool is_passive = false;
 };

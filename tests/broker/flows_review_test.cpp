@@ -445,6 +445,54 @@ TEST_CASE("A launch cookie minted for another publisher's resource does not stee
   }
 }
 
+// Finding: ForceAuthn was proxied to the ENT but never checked on its answer. An ENT that ignores
+// it (or reuses its session) made the broker vouch, to a publisher that asked for a fresh login,
+// for an authentication of hours ago.
+TEST_CASE("ForceAuthn is enforced on the ENT's AuthnInstant", "[broker][flows][review]") {
+  Flows f;
+  f.get(std::string(kResourceAPath) + kTileQuery);
+  AskOptions ask;
+  ask.force_authn = true;
+  std::string request_id;
+  const Response sso = f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", request_id, ask));
+  const EntLeg leg = f.readEntRedirect(sso);
+  CHECK(leg.request.force_authn);
+
+  SECTION("an authentication older than the request is refused") {
+    EntAnswer old;
+    old.authn_instant_offset = -3600;
+    const Response page =
+        f.postToAcs(f.entResponseXml(leg, store::demo::kPupil, old), leg.relay_state);
+    requireRefusalPage(page, 403, f.lastRequestId());
+    CHECK(f.decisions("released", "ok") == 0);
+    CHECK(f.decisions("refused", "force_authn_not_honoured") == 1);
+    // The publisher can be told: AuthnFailed.
+    const Response back = f.post("/saml/idp/return", {{"t", hiddenField(page.body, "t")}});
+    const saml::Response told = postedResponse(back);
+    CHECK(told.in_response_to == request_id);
+    CHECK(told.status.sub_code == saml::status_code::kAuthnFailed);
+  }
+  SECTION("a fresh authentication is released") {
+    EntAnswer fresh;
+    fresh.authn_instant_offset = 5;
+    const Response form =
+        f.postToAcs(f.entResponseXml(leg, store::demo::kPupil, fresh), leg.relay_state);
+    const Received got = f.publisherReceives(form, kPubAEntity, kPubAAcs, request_id);
+    CHECK(names(got.attributes).count("IDO") == 1);
+  }
+  SECTION("without ForceAuthn, an older session is fine") {
+    f.get(std::string(kResourceAPath) + kTileQuery);
+    std::string id2;
+    const EntLeg leg2 =
+        f.readEntRedirect(f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id2)));
+    EntAnswer old;
+    old.authn_instant_offset = -3600;
+    f.publisherReceives(
+        f.postToAcs(f.entResponseXml(leg2, store::demo::kPupil, old), leg2.relay_state),
+        kPubAEntity, kPubAAcs, id2);
+  }
+}
+
 // Finding: IsPassive (SAML2 Core 3.4.1: the IdP must not visibly take control of the user
 // interface) still led to the discovery page when the ENT could not be told. The publisher now
 // gets a signed NoPassive error Response at once.
