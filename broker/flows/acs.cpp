@@ -2,6 +2,8 @@
 // publisher (docs/flows.md, "Life of a launch" steps 4 to 7).
 
 #include "broker/flows/flows.h"
+
+#include <openssl/crypto.h>
 #include "broker/flows/internal.h"
 #include "policy/release.h"
 #include "store/audit.h"
@@ -97,6 +99,18 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
                                                                            : "bad_transaction");
   }
   const SsoTransaction tx = std::move(opened).value();
+  // Login CSRF: a valid (Response, RelayState) pair of one user posted from another browser would
+  // sign that browser in as the first user. The ENT leg set the binding cookie in the browser that
+  // started it; only that browser may finish it.
+  const std::string* binding = req.cookie(kBindingCookie);
+  if (binding == nullptr || binding->size() != tx.browser_binding.size() ||
+      CRYPTO_memcmp(binding->data(), tx.browser_binding.data(), binding->size()) != 0) {
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kForbidden,
+                              "the SSO transaction was started in another browser (binding cookie "
+                              "missing or different)"),
+                          "browser_mismatch");
+  }
   const ReturnState ret{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
   const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
 

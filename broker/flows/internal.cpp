@@ -1,5 +1,7 @@
 #include "broker/flows/internal.h"
 
+#include "broker/flows/flows.h"
+
 #include "broker/flows/errors.h"
 #include "broker/flows/pages.h"
 #include "core/encoding.h"
@@ -59,6 +61,13 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
   }
   tx.ent_request_id = ctx.random.newId();
   tx.ent_requested_at = now;
+  // Bind the transaction to this browser: reuse its binding (other tabs may have transactions in
+  // flight) or give it one.
+  const std::string* existing = req.cookie(kBindingCookie);
+  tx.browser_binding = (existing != nullptr && existing->size() == 22)
+                           ? *existing
+                           : core::base64UrlEncode(ctx.random.bytes(16));
+  cookies.push_back(stateCookie(req, kBindingCookie, tx.browser_binding, ctx.state_lifetime_seconds));
   auto token = sealTransaction(ctx.sealer, purpose::kSso, tx, now + ctx.state_lifetime_seconds);
   if (!token) {
     return refuse(req, ctx, kSsoLog, token.error());

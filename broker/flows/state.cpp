@@ -9,7 +9,7 @@ namespace garde::broker::flows {
 namespace {
 
 constexpr char kSep = '\x1f';
-constexpr std::string_view kVersion = "v2";
+constexpr std::string_view kVersion = "v3";
 
 core::Result<std::string> join(std::initializer_list<std::string_view> fields) {
   std::string out(kVersion);
@@ -77,7 +77,7 @@ core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::
   auto payload =
       join({t.ent_id, t.uai, t.resource_id, t.publisher_id, t.publisher_request_id ? "1" : "0",
             t.publisher_request_id.value_or(""), t.acs_url, t.relay_state, t.ent_request_id,
-            requested_at, t.force_authn ? "1" : "0", t.is_passive ? "1" : "0"});
+            requested_at, t.force_authn ? "1" : "0", t.is_passive ? "1" : "0", t.browser_binding});
   if (!payload) {
     return payload;
   }
@@ -91,7 +91,7 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
   if (!payload) {
     return core::fail(std::move(payload).error());
   }
-  auto f = split(*payload, 12);
+  auto f = split(*payload, 13);
   if (!f) {
     return core::fail(std::move(f).error());
   }
@@ -112,6 +112,7 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
   }
   t.force_authn = v[10] == "1";
   t.is_passive = v[11] == "1";
+  t.browser_binding = v[12];
   return t;
 }
 

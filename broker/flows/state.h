@@ -4,9 +4,10 @@
 /// ENT leg), the pending publisher request during discovery, and the "return to the publisher with
 /// an error" token of a refusal page. No server-side session: any node can finish any flow.
 ///
-/// Payload: "v2" and the fields joined with U+001F (unit separator); a field holding U+001F is
+/// Payload: "v3" and the fields joined with U+001F (unit separator); a field holding U+001F is
 /// refused when sealing (kBadRequest), so fields never shift. (v2 added the transaction's
-/// ent_requested_at; a v1 token still in flight at an upgrade is refused as bad_transaction.)
+/// ent_requested_at, v3 its browser_binding; an older token still in flight at an upgrade is
+/// refused as bad_transaction.)
 
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct SsoTransaction {
   core::UnixTime ent_requested_at = 0;
   bool force_authn = false;
   bool is_passive = false;
+  /// The `garde_bind` cookie of the browser that started the ENT leg: the ACS accepts the ENT's
+  /// Response only from that browser (no login CSRF by posting one's own Response elsewhere).
+  std::string browser_binding;
 };
 
 /// A refusal page's way back to the publisher that asked (its request, ACS and RelayState).

@@ -396,9 +396,12 @@ TEST_CASE("A direct launch ends in an unsolicited Response to the publisher's de
   Flows f;
   const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
   REQUIRE(f.jar().count("garde_launch") == 1);
-  REQUIRE(tile.cookies.size() == 1);
-  CHECK(tile.cookies[0].same_site == broker::SameSite::kNone);
-  CHECK(tile.cookies[0].http_only);
+  REQUIRE(f.jar().count("garde_bind") == 1);
+  REQUIRE(tile.cookies.size() == 2);
+  for (const auto& cookie : tile.cookies) {
+    CHECK(cookie.same_site == broker::SameSite::kNone);
+    CHECK(cookie.http_only);
+  }
   const Response form = f.entLeg(tile, store::demo::kPupil);
   const Received got = f.publisherReceives(form, kPubBEntity, kPubBAcs, std::nullopt);
   // Resource B's contract declares IDO and PRO for pupils: exactly those.
@@ -694,4 +697,18 @@ TEST_CASE("Europe/Paris decides which day it is", "[broker][flows]") {
   // 2026-07-01T21:59Z is still the 1st (UTC+2 until 22:00Z).
   CHECK(parisToday(1782943140).format() == "2026-07-01");
   CHECK(parisToday(1782943200).format() == "2026-07-02");
+}
+
+TEST_CASE("An ENT Response posted from another browser is refused (login CSRF)",
+          "[broker][flows][attack]") {
+  Flows f;
+  const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
+  const EntLeg leg = f.readEntRedirect(tile);
+  const std::string xml = f.entResponseXml(leg, store::demo::kPupil, {});
+  SECTION("no binding cookie") { f.jar().erase("garde_bind"); }
+  SECTION("another browser's binding") { f.jar()["garde_bind"] = "AAAAAAAAAAAAAAAAAAAAAA"; }
+  const Response r = f.postToAcs(xml, leg.relay_state);
+  CHECK(r.status == 400);
+  CHECK(r.body.find("IDO") == std::string::npos);
+  CHECK(r.header("Content-Security-Policy") != nullptr);
 }

@@ -155,15 +155,33 @@ def replay():
     again = post_to_acs(b, form.fields)
     expect_refusal(again, "replayed ENT Response")
     expect(h.pub_b.count() == count, "the replayed Response reached publisher B")
-    # And from another browser (no cookies at all).
+    # And from another browser (no cookies at all): refused before the replay cache is consulted.
     other = post_to_acs(Browser(), form.fields)
     expect_refusal(other, "replayed ENT Response from another browser")
     expect(h.pub_b.count() == count, "the replayed Response reached publisher B")
-    refusal_counted(decisions, "replayed", "replayed ENT Response", n=2)
+    refusal_counted(decisions, "replayed", "replayed ENT Response", n=1)
+    refusal_counted(decisions, "browser_mismatch", "ENT Response from another browser", n=1)
     healthy("a replay")
 
 
+def login_csrf():
+    # A user's own valid Response and RelayState, posted from a victim's browser, must not sign the
+    # victim in as that user; the browser that started the flow can still finish it.
+    before = h.pub_b.count()[0]
+    b, form = intercept()
+    decisions = h.broker.decisions()
+    victim = post_to_acs(Browser(), form.fields)
+    expect_refusal(victim, "ENT Response posted from another browser")
+    expect(h.pub_b.count()[0] == before, "the Response posted from another browser reached publisher B")
+    refusal_counted(decisions, "browser_mismatch", "ENT Response from another browser", n=1)
+    own = post_to_acs(b, form.fields)
+    expect(own.status_code == 200 and h.pub_b.count()[0] == before + 1,
+           f"the browser that started the flow could not finish it (HTTP {own.status_code})")
+
+
 suite.check("refused: the same ENT Response posted twice (replay), also from another browser", replay)
+suite.check("refused: an ENT Response posted from another browser than the one that started the "
+            "flow (login CSRF)", login_csrf)
 suite.check("refused: ENT Response for another audience (another SP of the ENT's, signed)",
             lambda: refused("wrong audience", reason="audience_mismatch",
                             audience=h.ent.other_sp_entity_id))
