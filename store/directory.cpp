@@ -81,6 +81,28 @@ core::Result<std::vector<Establishment>> listEstablishments(Db& db) {
   return out;
 }
 
+core::Result<std::vector<std::string>> listPersonEstablishments(Db& db, std::string_view ent_id,
+                                                                std::string_view ent_person_id) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "SELECT DISTINCT e.uai FROM people p "
+                      "LEFT JOIN person_profiles pp ON pp.person_id = p.id "
+                      "LEFT JOIN establishments e ON e.uai = pp.uai AND e.ent_id = p.ent_id "
+                      "WHERE p.ent_id = ?1 AND p.ent_person_id = ?2 ORDER BY e.uai");
+  stmt.bindAll(ent_id, ent_person_id);
+  bool known = false;
+  std::vector<std::string> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+    known = true;
+    if (auto uai = s.optionalText(0)) {
+      out.push_back(std::move(*uai));
+    }
+  }));
+  if (!known) {
+    return core::fail(core::ErrorCode::kUnknownUser, "no such person at this ENT");
+  }
+  return out;
+}
+
 core::Result<std::int64_t> upsertPerson(Db& db, const Person& p,
                                         std::optional<std::int64_t> feed_id) {
   GARDE_STORE_PREPARE(

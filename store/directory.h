@@ -56,6 +56,11 @@ core::Result<Establishment> findEstablishment(Db& db, std::string_view uai);
 /// Every establishment (GET /etablissements for publishers), by UAI.
 core::Result<std::vector<Establishment>> listEstablishments(Db& db);
 
+/// The establishments of `ent_id` where the person (ENT, identifier at the ENT) holds a profile,
+/// by UAI, in one query. kUnknownUser when the ENT has no such person.
+core::Result<std::vector<std::string>> listPersonEstablishments(Db& db, std::string_view ent_id,
+                                                                std::string_view ent_person_id);
+
 /// Creates or updates a person by directory key; returns the row id. `feed_id` tags the row.
 core::Result<std::int64_t> upsertPerson(Db& db, const Person& person,
                                         std::optional<std::int64_t> feed_id = std::nullopt);

@@ -25,23 +25,12 @@ core::Error err(core::ErrorCode code, std::string detail) { return {code, std::m
 core::Result<std::string> pickEstablishment(store::Db& db, const std::string& ent_id,
                                             const std::string& person_id,
                                             const std::string& resource_id, policy::Date today) {
-  auto all = store::listEstablishments(db);
-  if (!all) {
-    return core::fail(std::move(all).error());
+  // One query for the person's establishments at this ENT (not one per establishment of the ENT).
+  auto listed = store::listPersonEstablishments(db, ent_id, person_id);
+  if (!listed) {
+    return core::fail(std::move(listed).error());  // unknown user, store error
   }
-  std::vector<std::string> candidates;
-  std::optional<core::Error> last;
-  for (const auto& e : *all) {
-    if (e.ent_id != ent_id) {
-      continue;
-    }
-    auto facts = store::findPersonFacts(db, ent_id, person_id, e.uai);
-    if (facts) {
-      candidates.push_back(e.uai);
-    } else if (facts.error().code != core::ErrorCode::kNotEntitled) {
-      return core::fail(std::move(facts).error());  // unknown user, store error
-    }
-  }
+  const std::vector<std::string>& candidates = *listed;
   if (candidates.empty()) {
     return core::fail(core::ErrorCode::kNotEntitled,
                       "the person has no profile in any establishment of the ENT");

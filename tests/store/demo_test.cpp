@@ -3,6 +3,7 @@
 #include "policy/release.h"
 #include "store/audit.h"
 #include "store/demo_data.h"
+#include "store/directory.h"
 #include "store/launch.h"
 #include "store/policy_store.h"
 #include "temp_db.h"
@@ -158,4 +159,17 @@ TEST_CASE("Demo data on an unmigrated database fails and leaves nothing", "[stor
   auto db = test::openDb(dir.file("raw.db"));
   REQUIRE_FALSE(store::loadDemoData(db).has_value());
   CHECK_FALSE(db.inTransaction());
+}
+
+TEST_CASE_METHOD(Demo, "A person's establishments at their ENT come from one query",
+                 "[store][directory]") {
+  auto pupil = store::listPersonEstablishments(db_, demo::kEnt, demo::kPupil);
+  REQUIRE(pupil.has_value());
+  CHECK(*pupil == std::vector<std::string>{demo::kUai});
+  auto unknown = store::listPersonEstablishments(db_, demo::kEnt, "nobody");
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().code == ErrorCode::kUnknownUser);
+  auto other_ent = store::listPersonEstablishments(db_, "OTHERENT", demo::kPupil);
+  REQUIRE_FALSE(other_ent.has_value());
+  CHECK(other_ent.error().code == ErrorCode::kUnknownUser);
 }
