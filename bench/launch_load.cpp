@@ -123,7 +123,7 @@ double parseDuration(const std::string& text) {
 
 struct HttpReply {
   int status = 0;  ///< 0: connection or protocol error (see `error`)
-  std::map<std::string, std::string> headers;  ///< lower-case names
+  std::map<std::string, std::string> headers;  ///< lower-case names; repeated ones joined by '\n'
   std::string body;
   std::string error;
 };
@@ -260,7 +260,8 @@ class HttpConnection {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
-      reply.headers[name] = value;
+      std::string& slot = reply.headers[name];
+      slot = slot.empty() ? value : slot + "\n" + value;  // several Set-Cookie lines
     }
     const bool close = reply.headers["connection"] == "close";
     if (auto it = reply.headers.find("content-length"); it != reply.headers.end()) {
@@ -318,9 +319,22 @@ std::string getRequest(std::string_view target, std::uint16_t port) {
          "\r\nUser-Agent: garde-launch-load\r\n\r\n";
 }
 
-std::string postRequest(std::string_view target, std::uint16_t port, std::string_view body) {
+/// The "name=value" of cookie `name` among Set-Cookie lines ('\n'-separated); empty if absent.
+std::string cookieFrom(const std::string& set_cookie_lines, std::string_view name) {
+  std::istringstream lines(set_cookie_lines);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(std::string(name) + "=", 0) == 0) {
+      return line.substr(0, line.find(';'));
+    }
+  }
+  return {};
+}
+
+std::string postRequest(std::string_view target, std::uint16_t port, std::string_view body,
+                        std::string_view cookie) {
   return "POST " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-         "\r\nUser-Agent: garde-launch-load\r\nContent-Type: application/x-www-form-urlencoded"
+         "\r\nUser-Agent: garde-launch-load\r\nContent-Type: application/x-www-form-urlencoded" +
+         (cookie.empty() ? std::string() : "\r\nCookie: " + std::string(cookie)) +
          "\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
@@ -537,7 +551,12 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
       const std::string body =
           "SAMLResponse=" + core::urlEncode(entResponseBase64(ent, redirect->first)) +
           "&RelayState=" + core::urlEncode(redirect->second);
-      ready[static_cast<std::size_t>(i)] = postRequest("/saml/sp/acs", opt.port, body);
+      // The ACS takes the ENT's Response only from the browser that started the ENT leg
+      // (garde_bind cookie, docs/flows.md); older brokers set none, and none is sent.
+      const auto set_cookie = reply.headers.find("set-cookie");
+      const std::string bind =
+          set_cookie == reply.headers.end() ? std::string() : cookieFrom(set_cookie->second, "garde_bind");
+      ready[static_cast<std::size_t>(i)] = postRequest("/saml/sp/acs", opt.port, body, bind);
     }
   };
   std::vector<std::thread> threads;
@@ -564,6 +583,7 @@ struct RunResult {
   long sent = 0;            // requests started (warmup included)
   bool exhausted = false;   // ran out of prepared launches before the end
   double broker_cpu = 0;    // broker CPU seconds during the window (0 without --broker-pid)
+  double broker_system = 0;  // of which in the kernel (system time)
   double own_cpu = 0;       // this process's CPU seconds during the whole run
 };
 
@@ -575,17 +595,18 @@ double percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
-/// Broker CPU time (user + system) in seconds from /proc/<pid>/stat; 0 when unknown.
-double processCpu(long pid) {
+/// CPU time of a process in seconds from /proc/<pid>/stat: {user, system}; {0, 0} when unknown.
+std::pair<double, double> processCpu(long pid) {
   if (pid <= 0) {
-    return 0;
+    return {0, 0};
   }
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto paren = stat.rfind(')');
   if (paren == std::string::npos) {
-    return 0;
+    return {0, 0};
   }
+  // Fields after the command: 3 state ... 14 utime, 15 stime (proc(5)).
   std::istringstream fields(stat.substr(paren + 2));
   std::string field;
   double utime = 0, stime = 0;
@@ -596,7 +617,8 @@ double processCpu(long pid) {
       stime = std::stod(field);
     }
   }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {utime / ticks, stime / ticks};
 }
 
 /// "VmRSS 23456 kB, VmHWM 30000 kB" of the broker; empty without a pid.
@@ -651,7 +673,7 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
   const std::string expected_action = std::string("action=\"") + kPublisherBAcsUrl + "\"";
   const std::string launch_request = launchRequest(opt.port);
   const double cpu_before = ownCpu();
-  double broker_cpu_begin = 0;
+  std::pair<double, double> broker_cpu_begin{0, 0};
   std::thread cpu_probe([&] {
     std::this_thread::sleep_until(window_begin);
     broker_cpu_begin = processCpu(opt.broker_pid);
@@ -722,7 +744,7 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
     t.join();
   }
   cpu_probe.join();
-  const double broker_cpu_end = processCpu(opt.broker_pid);
+  const auto broker_cpu_end = processCpu(opt.broker_pid);
   const auto finished = Clock::now();
 
   RunResult result;
@@ -741,7 +763,9 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
   std::sort(result.acs_latencies_ms.begin(), result.acs_latencies_ms.end());
   result.sent = std::min(next.load(), static_cast<long>(ready.size()));
   result.exhausted = exhausted.load();
-  result.broker_cpu = opt.broker_pid > 0 ? broker_cpu_end - broker_cpu_begin : 0;
+  result.broker_cpu = (broker_cpu_end.first - broker_cpu_begin.first) +
+                      (broker_cpu_end.second - broker_cpu_begin.second);
+  result.broker_system = broker_cpu_end.second - broker_cpu_begin.second;
   result.own_cpu = ownCpu() - cpu_before;
   return result;
 }
@@ -761,12 +785,14 @@ void report(const RunOptions& opt, const RunResult& r, const std::string& what) 
                 "RESULT %s clients=%d mode=%s legs=%s launches_per_s=%.1f completed=%ld "
                 "window_s=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f acs_p50_ms=%.2f "
                 "acs_p99_ms=%.2f errors=%ld broker_cores=%.2f broker_cpu_ms_per_launch=%.2f "
+                "broker_system_share=%.2f "
                 "loadgen_cpu_s=%.1f",
                 what.c_str(), opt.clients, mode.c_str(), opt.acs_only ? "acs" : "launch+acs", rate,
                 r.completed, r.window, percentile(l, 50), percentile(l, 90), percentile(l, 99),
                 l.empty() ? 0.0 : l.back(), percentile(acs, 50), percentile(acs, 99), errors,
                 r.window > 0 ? r.broker_cpu / r.window : 0.0,
                 r.completed > 0 ? 1000 * r.broker_cpu / static_cast<double>(r.completed) : 0.0,
+                r.broker_cpu > 0 ? r.broker_system / r.broker_cpu : 0.0,
                 r.own_cpu);
   std::cout << line << (opt.label.empty() ? "" : " label=" + opt.label) << "\n";
   for (const auto& [status, count] : r.errors) {
@@ -853,6 +879,7 @@ int runLoad(RunOptions opt) {
     total.window += r.window;
     total.completed += r.completed;
     total.broker_cpu += r.broker_cpu;
+    total.broker_system += r.broker_system;
     total.own_cpu += r.own_cpu;
     total.latencies_ms.insert(total.latencies_ms.end(), r.latencies_ms.begin(),
                               r.latencies_ms.end());
