@@ -326,13 +326,14 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
                               std::to_string(where.column) + ": " + std::string(e.description()));
   }
 
-  static const std::set<std::string, std::less<>> kSections = {"server", "broker", "store", "state",
-                                                               "log",    "pseudonym"};
+  static const std::set<std::string, std::less<>> kSections = {"server", "broker", "store",
+                                                               "state",  "log",    "pseudonym"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
-      throw ConfigError(std::string(k.str()),
-                        "unknown section or key (line " + std::to_string(v.source().begin.line) +
-                            "); expected one of [server], [broker], [store], [state], [log], [pseudonym]");
+      throw ConfigError(
+          std::string(k.str()),
+          "unknown section or key (line " + std::to_string(v.source().begin.line) +
+              "); expected one of [server], [broker], [store], [state], [log], [pseudonym]");
     }
   }
 
@@ -389,6 +390,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   broker.string("signing_key_file", b.signing_key_file);
   broker.string("signing_cert_file", b.signing_cert_file);
   broker.duration("clock_skew", b.clock_skew, 0ms, milliseconds(1h));
+  broker.integer("replay_cache_entries", b.replay_cache_entries, 1000, 100'000'000);
   broker.rejectUnknown();
   if (b.base_url.empty()) {
     throw ConfigError("broker.base_url",

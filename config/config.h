@@ -56,6 +56,9 @@ struct BrokerConfig {
   std::string signing_cert_file;  ///< PEM certificate of that key, published in metadata
   std::chrono::seconds clock_skew{
       180};  ///< tolerance on peers' NotBefore/NotOnOrAfter/IssueInstant
+  /// ENT assertion IDs remembered against replay (about 200 bytes each). An entry lives at most
+  /// as long as its SSO transaction (10 min) plus the skew, so size it as peak launches/s x 800.
+  std::int64_t replay_cache_entries = 1'000'000;
 };
 
 /// [store]
@@ -80,10 +83,10 @@ struct LogConfig {
 /// Kept apart from [state] on purpose: the state key may be rotated at will, this secret may not
 /// (every publisher's identifiers depend on it).
 struct PseudonymConfig {
-  std::string secret_file;               ///< file holding >= 64 hex digits; required by `serve`
-  std::string secret_version = "k1";     ///< 1..16 of [A-Za-z0-9], the visible prefix of each IDO
-  std::string scope = "per_publisher";   ///< "per_publisher" (default) | "shared" (GAR, weaker)
-  std::string encoding = "base64url";    ///< "base64url" | "hex"
+  std::string secret_file;              ///< file holding >= 64 hex digits; required by `serve`
+  std::string secret_version = "k1";    ///< 1..16 of [A-Za-z0-9], the visible prefix of each IDO
+  std::string scope = "per_publisher";  ///< "per_publisher" (default) | "shared" (GAR, weaker)
+  std::string encoding = "base64url";   ///< "base64url" | "hex"
 };
 
 /// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for

@@ -85,6 +85,18 @@ core::Status Stmt::run() {
   }
 }
 
+Stmt::~Stmt() {
+  if (cache_ == nullptr || !handle_) {
+    return;  // finalized by handle_
+  }
+  sqlite3_reset(handle_.get());
+  sqlite3_clear_bindings(handle_.get());
+  StmtHandle& slot = cache_->idle[std::move(sql_)];
+  if (!slot) {
+    slot = std::move(handle_);  // else a twin is already idle: this one is finalized
+  }
+}
+
 void Stmt::reset() {
   sqlite3_reset(handle_.get());
   sqlite3_clear_bindings(handle_.get());
@@ -141,6 +153,11 @@ core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
 }
 
 core::Result<Stmt> Db::prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = cache_->idle.find(key); it != cache_->idle.end() && it->second) {
+    StmtHandle reused = std::move(it->second);
+    return Stmt(std::move(reused), cache_.get(), std::move(key));
+  }
   sqlite3_stmt* raw = nullptr;
   const int rc =
       sqlite3_prepare_v2(handle_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
@@ -148,7 +165,7 @@ core::Result<Stmt> Db::prepare(std::string_view sql) {
   if (rc != SQLITE_OK) {
     return sqlFailure(handle_.get(), rc, "prepare");
   }
-  return Stmt(std::move(stmt));
+  return Stmt(std::move(stmt), cache_.get(), std::move(key));
 }
 
 core::Status Db::execScript(const char* sql) {

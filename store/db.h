@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/result.h"
 
@@ -31,11 +32,24 @@ struct SqliteFinalizer {
 using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
 
+/// A connection's prepared statements kept for reuse, by SQL text (the launch path runs the same
+/// couple of dozen statements every time: preparing them each time cost more than running them).
+struct StatementCache {
+  std::unordered_map<std::string, StmtHandle> idle;
+};
+
 /// A prepared statement. Parameters are bound by 1-based index, never spliced into SQL text.
-/// Move-only; must not outlive its Db.
+/// Move-only; must not outlive its Db. When it comes from Db::prepare it goes back to the
+/// connection's cache on destruction (reset, bindings cleared) instead of being finalized.
 class Stmt {
  public:
-  explicit Stmt(StmtHandle handle) : handle_(std::move(handle)) {}
+  explicit Stmt(StmtHandle handle, StatementCache* cache = nullptr, std::string sql = {})
+      : handle_(std::move(handle)), cache_(cache), sql_(std::move(sql)) {}
+  Stmt(Stmt&&) noexcept = default;
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
 
   /// Binders return *this so calls chain; a failed bind is remembered and reported by step()/run().
   Stmt& bind(int index, std::string_view text);
@@ -75,6 +89,8 @@ class Stmt {
  private:
   StmtHandle handle_;
   std::string bind_error_;
+  StatementCache* cache_ = nullptr;  ///< owned by the Db; null: finalize on destruction
+  std::string sql_;
 };
 
 struct OpenOptions {
@@ -104,8 +120,10 @@ class Db {
   sqlite3* raw() const { return handle_.get(); }
 
  private:
-  explicit Db(SqliteHandle handle) : handle_(std::move(handle)) {}
+  explicit Db(SqliteHandle handle)
+      : handle_(std::move(handle)), cache_(std::make_unique<StatementCache>()) {}
   SqliteHandle handle_;
+  std::unique_ptr<StatementCache> cache_;  ///< declared after handle_: finalized before closing
 };
 
 /// A transaction that rolls back unless commit() succeeds. BEGIN IMMEDIATE takes the write lock

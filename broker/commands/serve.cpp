@@ -27,6 +27,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics, core:
       db(config.store.database),
       ents(std::move(ent_registry)),
       publishers(std::move(publisher_registry)),
+      replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
       pseudonyms(std::move(pseudonym_settings)),
       audit(config.log.audit_file),
       context{clock,      random, metrics, sealer,       db,         ents,
@@ -281,10 +282,11 @@ void addServe(CLI::App& app) {
                     "under --demo-dir if absent");
   sub->add_option("--demo-dir", options->demo_dir, "Where --demo keeps its keys and database")
       ->capture_default_str();
-  auto* port_opt = sub->add_option("--port", options->port,
-                                   "With --demo: the port to listen on (base URL https://localhost:PORT)")
-                       ->check(CLI::Range(1, 65535))
-                       ->capture_default_str();
+  auto* port_opt =
+      sub->add_option("--port", options->port,
+                      "With --demo: the port to listen on (base URL https://localhost:PORT)")
+          ->check(CLI::Range(1, 65535))
+          ->capture_default_str();
   port_opt->needs(demo_flag);
   config_opt->excludes(demo_flag);
   sub->callback([options] {

@@ -1,9 +1,11 @@
 // POST /saml/sp/acs: the ENT's Response ends the ENT leg; the broker decides and answers the
 // publisher (docs/flows.md, "Life of a launch" steps 4 to 7).
 
-#include "broker/flows/flows.h"
-
 #include <openssl/crypto.h>
+
+#include <algorithm>
+
+#include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
 #include "policy/release.h"
 #include "store/audit.h"
@@ -47,6 +49,23 @@ core::Result<std::string> pickEstablishment(store::Db& db, const std::string& en
   }
   return candidates.front();
 }
+
+// An ENT Response is accepted only within its SSO transaction (InResponseTo is bound to the
+// request sealed in it, and an expired transaction is refused), so its assertion ID need not be
+// remembered past the transaction's end plus the skew, however long the ENT made the assertion
+// valid: this bounds the replay cache's memory by the launch rate.
+class TransactionBoundReplay final : public saml::ReplayCache {
+ public:
+  TransactionBoundReplay(saml::ReplayCache& inner, core::UnixTime until)
+      : inner_(inner), until_(until) {}
+  bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) override {
+    return inner_.insertIfAbsent(id, std::min(expires, until_), now);
+  }
+
+ private:
+  saml::ReplayCache& inner_;
+  core::UnixTime until_;
+};
 
 void auditRefusalBeforeDecision(FlowContext& ctx, store::Db& db, const Request& req,
                                 const SsoTransaction& tx, const std::string& uai,
@@ -108,8 +127,10 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
     return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "ENT gone"),
                           "unknown_ent", offer);
   }
+  TransactionBoundReplay replay(
+      ctx.replay_cache, tx.ent_requested_at + ctx.state_lifetime_seconds + ctx.sp.skew_seconds);
   auto identity = connectors::ent::consumeEntResponse(*form, *ent, ctx.sp, tx.ent_request_id, now,
-                                                      ctx.replay_cache);
+                                                      replay);
   if (!identity) {
     return detail::refuse(req, ctx, kLog, identity.error(), {}, offer);
   }
