@@ -1,5 +1,6 @@
 #pragma once
-/// @file One pattern for owning C handles: std::unique_ptr with a stateless deleter naming the free function.
+/// @file One pattern for owning C handles: std::unique_ptr with a stateless deleter naming the free
+/// function.
 
 #include <memory>
 

@@ -91,7 +91,8 @@ Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded)
       bits -= 8;
       out += static_cast<char>((acc >> bits) & 0xff);
       if (out.size() > max_decoded) {
-        return fail(ErrorCode::kLimitExceeded, "base64: decoded data exceeds " + std::to_string(max_decoded) + " bytes");
+        return fail(ErrorCode::kLimitExceeded,
+                    "base64: decoded data exceeds " + std::to_string(max_decoded) + " bytes");
       }
     }
   }
@@ -131,8 +132,8 @@ std::string urlEncode(std::string_view text, bool space_as_plus) {
   std::string out;
   out.reserve(text.size() * 3 / 2);
   for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
     } else if (c == ' ' && space_as_plus) {
       out += '+';
@@ -181,12 +182,23 @@ std::string htmlEscape(std::string_view text) {
   out.reserve(text.size() + 16);
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

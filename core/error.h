@@ -8,16 +8,17 @@ namespace garde::core {
 
 /// What went wrong, at the granularity callers act on. The human detail lives in Error::detail.
 enum class ErrorCode {
-  kMalformedMessage,     ///< not well-formed, wrong root, missing required element or attribute
-  kForbiddenXml,         ///< DOCTYPE, entity, processing instruction or other construct we never accept
-  kLimitExceeded,        ///< size, depth, node count or inflate cap exceeded
-  kBadEncoding,          ///< malformed base64, DEFLATE, URL encoding
-  kSignatureMissing,     ///< a signature was required and none was present
-  kSignatureInvalid,     ///< cryptographic check failed (digest or signature value)
-  kSignatureProfile,     ///< signature present but not of the SAML profile (references, transforms, URI)
-  kAlgorithmForbidden,   ///< SHA-1, MD5, HMAC or another algorithm outside the allow list
-  kNoTrustedKey,         ///< no key from metadata to verify with
-  kDuplicateId,          ///< two elements carry the same ID
+  kMalformedMessage,  ///< not well-formed, wrong root, missing required element or attribute
+  kForbiddenXml,   ///< DOCTYPE, entity, processing instruction or other construct we never accept
+  kLimitExceeded,  ///< size, depth, node count or inflate cap exceeded
+  kBadEncoding,    ///< malformed base64, DEFLATE, URL encoding
+  kSignatureMissing,    ///< a signature was required and none was present
+  kSignatureInvalid,    ///< cryptographic check failed (digest or signature value)
+  kSignatureProfile,    ///< signature present but not of the SAML profile (references, transforms,
+                        ///< URI)
+  kAlgorithmForbidden,  ///< SHA-1, MD5, HMAC or another algorithm outside the allow list
+  kNoTrustedKey,        ///< no key from metadata to verify with
+  kDuplicateId,         ///< two elements carry the same ID
   kAudienceMismatch,
   kRecipientMismatch,
   kDestinationMismatch,
@@ -26,13 +27,13 @@ enum class ErrorCode {
   kExpired,
   kNotYetValid,
   kReplayed,
-  kStatusNotSuccess,     ///< the peer answered with a non-success SAML status
+  kStatusNotSuccess,  ///< the peer answered with a non-success SAML status
   kDecryptionFailed,
-  kUnknownPeer,          ///< entityID not in metadata / not configured
+  kUnknownPeer,  ///< entityID not in metadata / not configured
   kUnknownUser,
   kUnknownResource,
   kNotEntitled,
-  kBadRequest,           ///< an HTTP-level request problem (missing parameter, bad method)
+  kBadRequest,  ///< an HTTP-level request problem (missing parameter, bad method)
   kNotFound,
   kConflict,
   kForbidden,
@@ -44,7 +45,8 @@ enum class ErrorCode {
 /// Stable lower-case name of a code, for logs, metrics labels and CLI output.
 std::string_view errorCodeName(ErrorCode code) noexcept;
 
-/// An expected failure: a code to act on and a detail that names what was wrong (never personal data).
+/// An expected failure: a code to act on and a detail that names what was wrong (never personal
+/// data).
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string detail;

@@ -20,11 +20,16 @@ LogSink g_sink = &stderrSink;
 
 std::string_view levelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-    case LogLevel::kOff: return "off";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      return "off";
   }
   return "info";
 }
@@ -35,7 +40,8 @@ void setLogLevel(LogLevel level) noexcept { g_level.store(static_cast<int>(level
 LogLevel logLevel() noexcept { return static_cast<LogLevel>(g_level.load()); }
 
 bool parseLogLevel(std::string_view text, LogLevel& out) noexcept {
-  for (auto l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kOff}) {
+  for (auto l :
+       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kOff}) {
     if (text == levelName(l)) {
       out = l;
       return true;
@@ -53,11 +59,21 @@ void appendJsonEscaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -70,7 +86,8 @@ void appendJsonEscaped(std::string& out, std::string_view text) {
   }
 }
 
-void Logger::log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) const {
+void Logger::log(LogLevel level, std::string_view message,
+                 std::initializer_list<LogField> fields) const {
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) {
     return;
   }

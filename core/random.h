@@ -1,5 +1,6 @@
 #pragma once
-/// @file Randomness as an interface, so tests are deterministic; the real one reads OpenSSL's CSPRNG.
+/// @file Randomness as an interface, so tests are deterministic; the real one reads OpenSSL's
+/// CSPRNG.
 
 #include <cstddef>
 #include <string>

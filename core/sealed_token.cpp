@@ -24,7 +24,8 @@ TokenSealer::TokenSealer(std::string key, std::uint8_t key_id, Random& random)
   }
 }
 
-std::string TokenSealer::seal(std::string_view purpose, std::string_view payload, UnixTime expires) const {
+std::string TokenSealer::seal(std::string_view purpose, std::string_view payload,
+                              UnixTime expires) const {
   std::string plain;
   plain.reserve(8 + purpose.size() + 1 + payload.size());
   for (int i = 7; i >= 0; --i) {
@@ -47,9 +48,11 @@ std::string TokenSealer::seal(std::string_view purpose, std::string_view payload
   // The version and key id are authenticated as additional data.
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) != 1 ||
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
+                         reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, u, 2) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), u + header, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+      EVP_EncryptUpdate(ctx.get(), u + header, &len,
+                        reinterpret_cast<const unsigned char*>(plain.data()),
                         static_cast<int>(plain.size())) != 1) {
     throw std::runtime_error("token sealing failed");
   }
@@ -61,7 +64,8 @@ std::string TokenSealer::seal(std::string_view purpose, std::string_view payload
   return base64UrlEncode(out);
 }
 
-Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_view token, UnixTime now) const {
+Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_view token,
+                                        UnixTime now) const {
   if (token.size() > 16384) {
     return fail(ErrorCode::kLimitExceeded, "token too long");
   }
@@ -73,7 +77,8 @@ Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_vi
   if (data.size() < 2 + kNonce + kTag + 9) {
     return fail(ErrorCode::kBadEncoding, "token too short");
   }
-  if (static_cast<std::uint8_t>(data[0]) != kVersion || static_cast<std::uint8_t>(data[1]) != key_id_) {
+  if (static_cast<std::uint8_t>(data[0]) != kVersion ||
+      static_cast<std::uint8_t>(data[1]) != key_id_) {
     return fail(ErrorCode::kMalformedMessage, "token version or key id unknown");
   }
   const auto* u = reinterpret_cast<const unsigned char*>(data.data());
@@ -84,12 +89,15 @@ Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_vi
   int len = 0;
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) != 1 ||
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr,
+                         reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, u, 2) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, u + header,
                         static_cast<int>(clen)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, const_cast<unsigned char*>(u + header + clen)) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag,
+                          const_cast<unsigned char*>(u + header + clen)) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) !=
+          1) {
     return fail(ErrorCode::kMalformedMessage, "token authentication failed");
   }
   std::uint64_t expires = 0;

@@ -2,9 +2,10 @@
 /// @file Sealed tokens: authenticated encryption (AES-256-GCM) of a small payload with an expiry,
 /// so that SSO transaction state travels with the browser and any node can finish a flow.
 ///
-/// Token = base64url( version(1) || key id(1) || nonce(12) || ciphertext || tag(16) ), the plaintext
-/// being expiry (8 bytes, big-endian Unix time) || purpose || 0x00 || payload. The purpose ("launch",
-/// "sso") is bound into the plaintext, so a token minted for one use is refused for another.
+/// Token = base64url( version(1) || key id(1) || nonce(12) || ciphertext || tag(16) ), the
+/// plaintext being expiry (8 bytes, big-endian Unix time) || purpose || 0x00 || payload. The
+/// purpose ("launch", "sso") is bound into the plaintext, so a token minted for one use is refused
+/// for another.
 
 #include <cstdint>
 #include <string>
@@ -18,16 +19,16 @@ namespace garde::core {
 
 class TokenSealer {
  public:
-  /// `key` must be 32 bytes (kConfigInvalid otherwise, thrown as std::invalid_argument at start-up).
-  /// `key_id` names the key so that a rotation can keep the previous one for unsealing.
+  /// `key` must be 32 bytes (kConfigInvalid otherwise, thrown as std::invalid_argument at
+  /// start-up). `key_id` names the key so that a rotation can keep the previous one for unsealing.
   TokenSealer(std::string key, std::uint8_t key_id, Random& random);
 
   /// Seals `payload` for `purpose`, valid until `expires`.
   std::string seal(std::string_view purpose, std::string_view payload, UnixTime expires) const;
 
   /// Opens a token. Errors: kBadEncoding (not base64url / too short), kMalformedMessage (wrong
-  /// version or key id, authentication failed: tampered or another key), kForbidden (other purpose),
-  /// kExpired (now >= expiry).
+  /// version or key id, authentication failed: tampered or another key), kForbidden (other
+  /// purpose), kExpired (now >= expiry).
   Result<std::string> unseal(std::string_view purpose, std::string_view token, UnixTime now) const;
 
  private:

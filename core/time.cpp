@@ -50,14 +50,15 @@ bool readDigits(std::string_view s, std::size_t pos, std::size_t n, int& out) no
 
 std::optional<UnixTime> parseIso8601(std::string_view s) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!readDigits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !readDigits(s, 5, 2, month) || s[7] != '-' ||
-      !readDigits(s, 8, 2, day) || s[10] != 'T' || !readDigits(s, 11, 2, hour) || s[13] != ':' ||
-      !readDigits(s, 14, 2, minute) || s[16] != ':' || !readDigits(s, 17, 2, second)) {
+  if (!readDigits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !readDigits(s, 5, 2, month) ||
+      s[7] != '-' || !readDigits(s, 8, 2, day) || s[10] != 'T' || !readDigits(s, 11, 2, hour) ||
+      s[13] != ':' || !readDigits(s, 14, 2, minute) || s[16] != ':' ||
+      !readDigits(s, 17, 2, second)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 ||
-      day > static_cast<int>(daysInMonth(year, static_cast<unsigned>(month))) || hour > 23 || minute > 59 ||
-      second > 59) {
+      day > static_cast<int>(daysInMonth(year, static_cast<unsigned>(month))) || hour > 23 ||
+      minute > 59 || second > 59) {
     return std::nullopt;
   }
   std::size_t pos = 19;
@@ -100,14 +101,15 @@ std::string formatIso8601(UnixTime t) {
   const unsigned m = c.month;
   const unsigned d = c.day;
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   return buf;
 }
 
 UnixTime systemNow() noexcept {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -2,7 +2,8 @@
 /// @file Time points as seconds since the epoch (UTC), and xs:dateTime parsing/formatting.
 ///
 /// SAML times are UTC xs:dateTime; second precision is what the checks need (fractions are parsed
-/// and truncated). Pure functions; `systemNow()` is the one clock read, used only by broker/ and logs.
+/// and truncated). Pure functions; `systemNow()` is the one clock read, used only by broker/ and
+/// logs.
 
 #include <cstdint>
 #include <optional>
@@ -14,8 +15,8 @@ namespace garde::core {
 /// Seconds since 1970-01-01T00:00:00Z.
 using UnixTime = std::int64_t;
 
-/// Parses xs:dateTime with a 'Z' or +hh:mm / -hh:mm offset (SAML2 Core 1.3.3 requires UTC; offsets are
-/// normalised). Returns nullopt on anything malformed, including a missing time zone.
+/// Parses xs:dateTime with a 'Z' or +hh:mm / -hh:mm offset (SAML2 Core 1.3.3 requires UTC; offsets
+/// are normalised). Returns nullopt on anything malformed, including a missing time zone.
 std::optional<UnixTime> parseIso8601(std::string_view text);
 
 /// Formats as "YYYY-MM-DDThh:mm:ssZ".

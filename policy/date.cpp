@@ -19,8 +19,8 @@ std::optional<Date> Date::fromCivil(int year, int month, int day) noexcept {
 
 std::optional<Date> Date::parse(std::string_view text) noexcept {
   int y = 0, m = 0, d = 0;
-  if (text.size() < 10 || !core::readDigits(text, 0, 4, y) || text[4] != '-' || !core::readDigits(text, 5, 2, m) ||
-      text[7] != '-' || !core::readDigits(text, 8, 2, d)) {
+  if (text.size() < 10 || !core::readDigits(text, 0, 4, y) || text[4] != '-' ||
+      !core::readDigits(text, 5, 2, m) || text[7] != '-' || !core::readDigits(text, 8, 2, d)) {
     return std::nullopt;
   }
   if (text.size() > 10 && text[10] != 'T') {
@@ -32,7 +32,8 @@ std::optional<Date> Date::parse(std::string_view text) noexcept {
 std::string Date::format() const {
   const core::CivilDate c = civilFromDays(days_);
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month, c.day);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month,
+                c.day);
   return buf;
 }
 

@@ -292,8 +292,8 @@ std::string attrText(const xmlAttr* attr) {
   return v ? reinterpret_cast<const char*>(v.get()) : "";
 }
 
-// Calls fn(attr) for every ID attribute (isIdAttribute: ID, xml:id) in the subtree of `root`, skipping
-// the subtree of `skip`.
+// Calls fn(attr) for every ID attribute (isIdAttribute: ID, xml:id) in the subtree of `root`,
+// skipping the subtree of `skip`.
 template <class Fn>
 void forEachIdAttribute(xmlNode* root, const xmlNode* skip, Fn&& fn) {
   for (xmlNode* node = root; node != nullptr; node = node->next) {

@@ -1,10 +1,12 @@
 #pragma once
 /// @file Assertion encryption (SAML2 Core 6; XML Encryption 1.1): AES-256-GCM content encryption,
-/// RSA-OAEP key transport (MGF1-SHA1 per xmlenc's rsa-oaep-mgf1p, SHA-256 digest where the peer allows).
+/// RSA-OAEP key transport (MGF1-SHA1 per xmlenc's rsa-oaep-mgf1p, SHA-256 digest where the peer
+/// allows).
 ///
 /// Decryption never hands decrypted bytes to a lax parser: the plaintext is parsed with
-/// parseUntrusted() and grafted into the caller's tree, its IDs registered and checked for duplicates,
-/// so the caller then verifies the assertion's signature on that same tree (decrypt-then-verify).
+/// parseUntrusted() and grafted into the caller's tree, its IDs registered and checked for
+/// duplicates, so the caller then verifies the assertion's signature on that same tree
+/// (decrypt-then-verify).
 
 #include <libxml/tree.h>
 
@@ -24,8 +26,10 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
 /// Decrypts a saml:EncryptedAssertion in place with any of `keys` (several during a rollover):
 /// the EncryptedAssertion is replaced by the decrypted saml:Assertion, which is returned.
 /// Errors: kMalformedMessage (not an EncryptedAssertion, missing parts), kAlgorithmForbidden
-/// (content or key-transport algorithm outside AES-GCM/AES-CBC-256 and RSA-OAEP), kDecryptionFailed,
-/// plus any parseUntrusted() error of the plaintext, kDuplicateId if its IDs collide with the document.
-core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion, const std::vector<PrivateKey>& keys);
+/// (content or key-transport algorithm outside AES-GCM/AES-CBC-256 and RSA-OAEP),
+/// kDecryptionFailed, plus any parseUntrusted() error of the plaintext, kDuplicateId if its IDs
+/// collide with the document.
+core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,
+                                        const std::vector<PrivateKey>& keys);
 
 }  // namespace garde::saml

@@ -172,7 +172,8 @@ bool PrivateKey::matches(const Certificate& cert) const noexcept {
   return EVP_PKEY_eq(key_.get(), cert.publicKey()) == 1;
 }
 
-Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now, int days) {
+Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now,
+                     int days) {
   core::CHandle<X509, X509_free> x(X509_new());
   X509_set_version(x.get(), 2);
   unsigned char serial[16];
@@ -181,11 +182,12 @@ Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::
   core::CHandle<BIGNUM, BN_free> bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x.get()));
   ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(now - 60));
-  ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(now + static_cast<core::UnixTime>(days) * 86400));
+  ASN1_TIME_set(X509_getm_notAfter(x.get()),
+                static_cast<time_t>(now + static_cast<core::UnixTime>(days) * 86400));
   X509_NAME* name = X509_get_subject_name(x.get());
   const std::string cn(common_name);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(x.get(), name);
   X509_set_pubkey(x.get(), key.get());
   if (X509_sign(x.get(), key.get(), EVP_sha256()) <= 0) {

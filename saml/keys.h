@@ -69,8 +69,10 @@ struct Credential {
   Certificate cert;
 };
 
-/// Makes a self-signed certificate for `key` (SHA-256, `days` validity from `now`), for the demo and tests.
-Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now, int days = 3650);
+/// Makes a self-signed certificate for `key` (SHA-256, `days` validity from `now`), for the demo
+/// and tests.
+Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now,
+                     int days = 3650);
 
 /// Reads a whole file; kNotFound if it cannot be opened. (Start-up helper; not for request paths.)
 core::Result<std::string> readFile(const std::string& path);

@@ -1,8 +1,8 @@
 #include "saml/signature.h"
 
+#include <libxml/c14n.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <libxml/c14n.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/openssl/evp.h>
 #include <xmlsec/templates.h>
@@ -31,8 +31,8 @@ constexpr std::string_view kEnveloped = "http://www.w3.org/2000/09/xmldsig#envel
 struct AlgInfo {
   SignatureAlgorithm alg;
   std::string_view uri;
-  const char* digest_name;       // OpenSSL digest
-  std::string_view digest_uri;   // matching ds:DigestMethod
+  const char* digest_name;      // OpenSSL digest
+  std::string_view digest_uri;  // matching ds:DigestMethod
 };
 
 constexpr AlgInfo kAlgorithms[] = {
@@ -42,12 +42,12 @@ constexpr AlgInfo kAlgorithms[] = {
      "http://www.w3.org/2001/04/xmldsig-more#sha384"},
     {SignatureAlgorithm::kRsaSha512, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "SHA512",
      "http://www.w3.org/2001/04/xmlenc#sha512"},
-    {SignatureAlgorithm::kEcdsaSha256, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "SHA256",
-     "http://www.w3.org/2001/04/xmlenc#sha256"},
-    {SignatureAlgorithm::kEcdsaSha384, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "SHA384",
-     "http://www.w3.org/2001/04/xmldsig-more#sha384"},
-    {SignatureAlgorithm::kEcdsaSha512, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "SHA512",
-     "http://www.w3.org/2001/04/xmlenc#sha512"},
+    {SignatureAlgorithm::kEcdsaSha256, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+     "SHA256", "http://www.w3.org/2001/04/xmlenc#sha256"},
+    {SignatureAlgorithm::kEcdsaSha384, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+     "SHA384", "http://www.w3.org/2001/04/xmldsig-more#sha384"},
+    {SignatureAlgorithm::kEcdsaSha512, "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512",
+     "SHA512", "http://www.w3.org/2001/04/xmlenc#sha512"},
 };
 
 const AlgInfo& info(SignatureAlgorithm alg) {
@@ -66,12 +66,18 @@ bool isEcdsa(SignatureAlgorithm alg) {
 
 xmlSecTransformId signTransform(SignatureAlgorithm alg) {
   switch (alg) {
-    case SignatureAlgorithm::kRsaSha256: return xmlSecTransformRsaSha256Id;
-    case SignatureAlgorithm::kRsaSha384: return xmlSecTransformRsaSha384Id;
-    case SignatureAlgorithm::kRsaSha512: return xmlSecTransformRsaSha512Id;
-    case SignatureAlgorithm::kEcdsaSha256: return xmlSecTransformEcdsaSha256Id;
-    case SignatureAlgorithm::kEcdsaSha384: return xmlSecTransformEcdsaSha384Id;
-    case SignatureAlgorithm::kEcdsaSha512: return xmlSecTransformEcdsaSha512Id;
+    case SignatureAlgorithm::kRsaSha256:
+      return xmlSecTransformRsaSha256Id;
+    case SignatureAlgorithm::kRsaSha384:
+      return xmlSecTransformRsaSha384Id;
+    case SignatureAlgorithm::kRsaSha512:
+      return xmlSecTransformRsaSha512Id;
+    case SignatureAlgorithm::kEcdsaSha256:
+      return xmlSecTransformEcdsaSha256Id;
+    case SignatureAlgorithm::kEcdsaSha384:
+      return xmlSecTransformEcdsaSha384Id;
+    case SignatureAlgorithm::kEcdsaSha512:
+      return xmlSecTransformEcdsaSha512Id;
   }
   return xmlSecTransformRsaSha256Id;
 }
@@ -79,10 +85,13 @@ xmlSecTransformId signTransform(SignatureAlgorithm alg) {
 xmlSecTransformId digestTransform(SignatureAlgorithm alg) {
   switch (alg) {
     case SignatureAlgorithm::kRsaSha384:
-    case SignatureAlgorithm::kEcdsaSha384: return xmlSecTransformSha384Id;
+    case SignatureAlgorithm::kEcdsaSha384:
+      return xmlSecTransformSha384Id;
     case SignatureAlgorithm::kRsaSha512:
-    case SignatureAlgorithm::kEcdsaSha512: return xmlSecTransformSha512Id;
-    default: return xmlSecTransformSha256Id;
+    case SignatureAlgorithm::kEcdsaSha512:
+      return xmlSecTransformSha512Id;
+    default:
+      return xmlSecTransformSha256Id;
   }
 }
 
@@ -92,7 +101,8 @@ core::Status checkDigestUri(std::string_view uri) {
       return {};
     }
   }
-  return fail(ErrorCode::kAlgorithmForbidden, "digest method '" + std::string(uri) + "' is not allowed");
+  return fail(ErrorCode::kAlgorithmForbidden,
+              "digest method '" + std::string(uri) + "' is not allowed");
 }
 
 // An xmlsec key holding `pkey` (reference taken, not stolen).
@@ -121,10 +131,12 @@ core::Status checkProfile(xmlNode* element, xmlNode* signature) {
   xmlNode* c14n = firstChildElement(signed_info, ns::kDsig, "CanonicalizationMethod");
   const auto c14n_alg = attribute(c14n, "Algorithm");
   if (!c14n_alg || *c14n_alg != kExcC14n) {
-    return fail(ErrorCode::kSignatureProfile,
-                "SignedInfo canonicalization '" + c14n_alg.value_or("") + "' is not exclusive C14N without comments");
+    return fail(ErrorCode::kSignatureProfile, "SignedInfo canonicalization '" +
+                                                  c14n_alg.value_or("") +
+                                                  "' is not exclusive C14N without comments");
   }
-  const auto sig_alg = attribute(firstChildElement(signed_info, ns::kDsig, "SignatureMethod"), "Algorithm");
+  const auto sig_alg =
+      attribute(firstChildElement(signed_info, ns::kDsig, "SignatureMethod"), "Algorithm");
   if (!sig_alg) {
     return fail(ErrorCode::kSignatureProfile, "SignedInfo has no SignatureMethod");
   }
@@ -133,31 +145,36 @@ core::Status checkProfile(xmlNode* element, xmlNode* signature) {
   }
   const auto refs = childElements(signed_info, ns::kDsig, "Reference");
   if (refs.size() != 1) {
-    return fail(ErrorCode::kSignatureProfile,
-                "SignedInfo has " + std::to_string(refs.size()) + " References (exactly one required)");
+    return fail(ErrorCode::kSignatureProfile, "SignedInfo has " + std::to_string(refs.size()) +
+                                                  " References (exactly one required)");
   }
   const auto id = attribute(element, "ID");
   if (!id || id->empty()) {
-    return fail(ErrorCode::kSignatureProfile, "signed element <" + std::string(localName(element)) + "> has no ID");
+    return fail(ErrorCode::kSignatureProfile,
+                "signed element <" + std::string(localName(element)) + "> has no ID");
   }
   if (elementById(element->doc, *id) != element) {
-    return fail(ErrorCode::kSignatureProfile, "ID of <" + std::string(localName(element)) + "> is not registered to it");
+    return fail(ErrorCode::kSignatureProfile,
+                "ID of <" + std::string(localName(element)) + "> is not registered to it");
   }
   const auto uri = attribute(refs[0], "URI");
   if (!uri || *uri != "#" + *id) {
     return fail(ErrorCode::kSignatureProfile, "Reference URI '" + uri.value_or("(none)") +
-                                                   "' does not point to the enclosing element's ID");
+                                                  "' does not point to the enclosing element's ID");
   }
-  if (xmlNode* transforms = firstChildElement(refs[0], ns::kDsig, "Transforms"); transforms != nullptr) {
+  if (xmlNode* transforms = firstChildElement(refs[0], ns::kDsig, "Transforms");
+      transforms != nullptr) {
     const auto list = childElements(transforms);
     if (list.size() > 2) {
       return fail(ErrorCode::kSignatureProfile, "more than two transforms");
     }
     for (xmlNode* t : list) {
       const auto alg = attribute(t, "Algorithm");
-      if (!isElement(t, ns::kDsig, "Transform") || !alg || (*alg != kEnveloped && *alg != kExcC14n)) {
+      if (!isElement(t, ns::kDsig, "Transform") || !alg ||
+          (*alg != kEnveloped && *alg != kExcC14n)) {
         return fail(ErrorCode::kSignatureProfile,
-                    "transform '" + alg.value_or("") + "' is not allowed (only enveloped-signature and exclusive C14N)");
+                    "transform '" + alg.value_or("") +
+                        "' is not allowed (only enveloped-signature and exclusive C14N)");
       }
     }
   } else {
@@ -191,9 +208,10 @@ core::Result<std::string> ecdsaDerToRaw(const std::string& der, int field_bytes)
     return fail(ErrorCode::kInternal, "ECDSA signature encoding failed");
   }
   std::string raw(static_cast<std::size_t>(field_bytes) * 2, '\0');
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), field_bytes);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + field_bytes,
+  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()),
                field_bytes);
+  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()),
+               reinterpret_cast<unsigned char*>(raw.data()) + field_bytes, field_bytes);
   return raw;
 }
 
@@ -237,12 +255,14 @@ int visibleInScope(void* user_data, xmlNodePtr node, xmlNodePtr parent) {
   return 0;
 }
 
-core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope, const char* inclusive_prefix) {
+core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope,
+                                           const char* inclusive_prefix) {
   xmlChar* prefix = inclusive_prefix ? BAD_CAST inclusive_prefix : nullptr;
   xmlChar* prefixes[] = {prefix, nullptr};
   core::CHandle<xmlOutputBuffer, xmlOutputBufferClose> buf(xmlAllocOutputBuffer(nullptr));
-  if (!buf || xmlC14NExecute(doc, &visibleInScope, const_cast<C14nScope*>(&scope), XML_C14N_EXCLUSIVE_1_0,
-                             prefix ? prefixes : nullptr, 0, buf.get()) < 0) {
+  if (!buf ||
+      xmlC14NExecute(doc, &visibleInScope, const_cast<C14nScope*>(&scope), XML_C14N_EXCLUSIVE_1_0,
+                     prefix ? prefixes : nullptr, 0, buf.get()) < 0) {
     return fail(ErrorCode::kInternal, "canonicalization failed");
   }
   return std::string(reinterpret_cast<const char*>(xmlOutputBufferGetContent(buf.get())),
@@ -269,8 +289,8 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(content->data(), content->size(), md, &md_len, EVP_get_digestbyname(info(alg).digest_name),
-                 nullptr) != 1) {
+  if (EVP_Digest(content->data(), content->size(), md, &md_len,
+                 EVP_get_digestbyname(info(alg).digest_name), nullptr) != 1) {
     return fail(ErrorCode::kInternal, "digest failed");
   }
   setText(digest_value, core::base64Encode(std::string_view(reinterpret_cast<char*>(md), md_len)));
@@ -296,30 +316,36 @@ core::Result<SignatureAlgorithm> algorithmFromUri(std::string_view uri) {
       return a.alg;
     }
   }
-  return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm '" + std::string(uri) + "' is not allowed");
+  return fail(ErrorCode::kAlgorithmForbidden,
+              "signature algorithm '" + std::string(uri) + "' is not allowed");
 }
 
 SignatureAlgorithm defaultAlgorithm(const PrivateKey& key) noexcept {
-  return key.keyType() == KeyType::kEc ? SignatureAlgorithm::kEcdsaSha256 : SignatureAlgorithm::kRsaSha256;
+  return key.keyType() == KeyType::kEc ? SignatureAlgorithm::kEcdsaSha256
+                                       : SignatureAlgorithm::kRsaSha256;
 }
 
 xmlNode* findSignature(const xmlNode* element) noexcept {
   return firstChildElement(element, ns::kDsig, "Signature");
 }
 
-core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element, const std::vector<Certificate>& trusted) {
+core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
+                                                const std::vector<Certificate>& trusted) {
   if (element == nullptr || element->type != XML_ELEMENT_NODE) {
     return fail(ErrorCode::kSignatureMissing, "no element to verify");
   }
   const auto signatures = childElements(element, ns::kDsig, "Signature");
   if (signatures.empty()) {
-    return fail(ErrorCode::kSignatureMissing, "<" + std::string(localName(element)) + "> is not signed");
+    return fail(ErrorCode::kSignatureMissing,
+                "<" + std::string(localName(element)) + "> is not signed");
   }
   if (signatures.size() > 1) {
-    return fail(ErrorCode::kSignatureProfile, "<" + std::string(localName(element)) + "> carries several signatures");
+    return fail(ErrorCode::kSignatureProfile,
+                "<" + std::string(localName(element)) + "> carries several signatures");
   }
   if (trusted.empty()) {
-    return fail(ErrorCode::kNoTrustedKey, "no trusted key to verify <" + std::string(localName(element)) + ">");
+    return fail(ErrorCode::kNoTrustedKey,
+                "no trusted key to verify <" + std::string(localName(element)) + ">");
   }
   xmlNode* signature = signatures.front();
   GARDE_TRY(checkProfile(element, signature));
@@ -344,7 +370,8 @@ core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element, const std::vec
     if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != 1) {
       return fail(ErrorCode::kSignatureProfile, "signature processed more than one reference");
     }
-    auto* ref = static_cast<xmlSecDSigReferenceCtxPtr>(xmlSecPtrListGetItem(&ctx->signedInfoReferences, 0));
+    auto* ref =
+        static_cast<xmlSecDSigReferenceCtxPtr>(xmlSecPtrListGetItem(&ctx->signedInfoReferences, 0));
     if (ref == nullptr || ref->status != xmlSecDSigStatusSucceeded) {
       return fail(ErrorCode::kSignatureInvalid, "reference digest does not match");
     }
@@ -353,7 +380,8 @@ core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element, const std::vec
   return fail(ErrorCode::kSignatureInvalid, last_detail);
 }
 
-core::Status signElement(xmlNode* element, const Credential& credential, std::optional<SignatureAlgorithm> alg) {
+core::Status signElement(xmlNode* element, const Credential& credential,
+                         std::optional<SignatureAlgorithm> alg) {
   const SignatureAlgorithm algorithm = alg.value_or(defaultAlgorithm(credential.key));
   if (isEcdsa(algorithm) != (credential.key.keyType() == KeyType::kEc)) {
     return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm does not match the key type");
@@ -366,8 +394,8 @@ core::Status signElement(xmlNode* element, const Credential& credential, std::op
     registerId(element);
   }
   xmlDoc* doc = element->doc;
-  xmlNode* sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, signTransform(algorithm),
-                                                 nullptr, BAD_CAST "ds");
+  xmlNode* sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId,
+                                                 signTransform(algorithm), nullptr, BAD_CAST "ds");
   if (sig == nullptr) {
     return fail(ErrorCode::kInternal, "cannot create signature template");
   }
@@ -389,8 +417,10 @@ core::Status signElement(xmlNode* element, const Credential& credential, std::op
   }
   const std::string uri = "#" + *id;
   xmlNode* c14n = nullptr;
-  xmlNode* ref = xmlSecTmplSignatureAddReference(sig, digestTransform(algorithm), nullptr, BAD_CAST uri.c_str(), nullptr);
-  if (ref == nullptr || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == nullptr ||
+  xmlNode* ref = xmlSecTmplSignatureAddReference(sig, digestTransform(algorithm), nullptr,
+                                                 BAD_CAST uri.c_str(), nullptr);
+  if (ref == nullptr ||
+      xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == nullptr ||
       (c14n = xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId)) == nullptr ||
       // The xs prefix appears only inside xsi:type values, which exclusive C14N does not see as
       // used: listing it keeps its binding under the signature (as Shibboleth does).
@@ -414,14 +444,18 @@ core::Status signElement(xmlNode* element, const Credential& credential, std::op
   return {};
 }
 
-core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key, SignatureAlgorithm alg) {
+core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key,
+                                    SignatureAlgorithm alg) {
   if (isEcdsa(alg) != (key.keyType() == KeyType::kEc)) {
     return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm does not match the key type");
   }
   MdCtx md(EVP_MD_CTX_new());
   std::size_t len = 0;
-  if (!md || EVP_DigestSignInit_ex(md.get(), nullptr, info(alg).digest_name, nullptr, nullptr, key.get(), nullptr) != 1 ||
-      EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+  if (!md ||
+      EVP_DigestSignInit_ex(md.get(), nullptr, info(alg).digest_name, nullptr, nullptr, key.get(),
+                            nullptr) != 1 ||
+      EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1) {
     return fail(ErrorCode::kInternal, "signing failed");
   }
   std::string sig(len, '\0');
@@ -436,8 +470,8 @@ core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key
   return sig;
 }
 
-core::Status verifyBytes(std::string_view data, std::string_view signature, std::string_view alg_uri,
-                         const std::vector<Certificate>& trusted) {
+core::Status verifyBytes(std::string_view data, std::string_view signature,
+                         std::string_view alg_uri, const std::vector<Certificate>& trusted) {
   auto alg = algorithmFromUri(alg_uri);
   if (!alg) {
     return fail(alg.error());

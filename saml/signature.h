@@ -1,11 +1,12 @@
 #pragma once
-/// @file XML signatures of the SAML profile (SAML2 Core 5.4), and raw signatures of the Redirect binding.
+/// @file XML signatures of the SAML profile (SAML2 Core 5.4), and raw signatures of the Redirect
+/// binding.
 ///
 /// Verification is strict by construction: exactly one Reference, its URI "#" + the ID of the
 /// element that carries the Signature, only enveloped-signature and exclusive C14N transforms,
-/// only RSA-SHA256/384/512 and ECDSA-SHA256/384/512 with SHA-256/384/512 digests, keys only from the
-/// caller's trusted certificates (KeyInfo in the message is never used). The result is the element
-/// that was actually signed; callers read only from it, on the same tree.
+/// only RSA-SHA256/384/512 and ECDSA-SHA256/384/512 with SHA-256/384/512 digests, keys only from
+/// the caller's trusted certificates (KeyInfo in the message is never used). The result is the
+/// element that was actually signed; callers read only from it, on the same tree.
 
 #include <libxml/tree.h>
 
@@ -30,7 +31,8 @@ enum class SignatureAlgorithm {
 
 /// The algorithm's URI (xmldsig-more / RFC 6931).
 std::string_view algorithmUri(SignatureAlgorithm alg) noexcept;
-/// The allowed algorithm for this URI; kAlgorithmForbidden for SHA-1, MD5, HMAC, DSA and anything unknown.
+/// The allowed algorithm for this URI; kAlgorithmForbidden for SHA-1, MD5, HMAC, DSA and anything
+/// unknown.
 core::Result<SignatureAlgorithm> algorithmFromUri(std::string_view uri);
 /// SHA-256 with the key's type: RSA-SHA256 or ECDSA-SHA256.
 SignatureAlgorithm defaultAlgorithm(const PrivateKey& key) noexcept;
@@ -45,7 +47,8 @@ xmlNode* findSignature(const xmlNode* element) noexcept;
 /// Errors: kSignatureMissing, kNoTrustedKey (empty `trusted`), kSignatureProfile (reference count,
 /// URI, transforms, several signatures), kAlgorithmForbidden, kDuplicateId, kSignatureInvalid.
 /// Precondition: the document came from parseUntrusted() (IDs registered, duplicates rejected).
-core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element, const std::vector<Certificate>& trusted);
+core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
+                                                const std::vector<Certificate>& trusted);
 
 /// Signs `element` in place with an enveloped signature: ds:Signature inserted after the element's
 /// saml:Issuer child if any, else as first child (SAML2 Core 5.4.1 / schema order); exclusive C14N,
@@ -54,10 +57,11 @@ core::Status signElement(xmlNode* element, const Credential& credential,
                          std::optional<SignatureAlgorithm> alg = std::nullopt);
 
 /// Raw signature over exact bytes (Redirect binding: the query string's signed part).
-core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key, SignatureAlgorithm alg);
+core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key,
+                                    SignatureAlgorithm alg);
 
 /// Verifies a raw signature with any of `trusted`; `alg_uri` must be an allowed algorithm.
-core::Status verifyBytes(std::string_view data, std::string_view signature, std::string_view alg_uri,
-                         const std::vector<Certificate>& trusted);
+core::Status verifyBytes(std::string_view data, std::string_view signature,
+                         std::string_view alg_uri, const std::vector<Certificate>& trusted);
 
 }  // namespace garde::saml

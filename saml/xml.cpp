@@ -94,7 +94,8 @@ core::Status checkTree(xmlDoc* doc, const ParseLimits& limits) {
         if (!ids.insert(value).second) {
           return fail(ErrorCode::kDuplicateId, "ID '" + value + "' appears more than once");
         }
-        if (attr->ns == nullptr && std::string_view(reinterpret_cast<const char*>(attr->name)) == "ID") {
+        if (attr->ns == nullptr &&
+            std::string_view(reinterpret_cast<const char*>(attr->name)) == "ID") {
           if (xmlAddID(nullptr, doc, attr->children ? BAD_CAST value.c_str() : BAD_CAST "", attr) ==
               nullptr) {
             return fail(ErrorCode::kDuplicateId, "ID '" + value + "' could not be registered");
@@ -103,10 +104,12 @@ core::Status checkTree(xmlDoc* doc, const ParseLimits& limits) {
       }
     } else if (node->type == XML_ENTITY_REF_NODE || node->type == XML_ENTITY_NODE ||
                node->type == XML_DTD_NODE || node->type == XML_PI_NODE) {
-      return fail(ErrorCode::kForbiddenXml, "entity, DTD or processing instruction node in document");
+      return fail(ErrorCode::kForbiddenXml,
+                  "entity, DTD or processing instruction node in document");
     }
     if (nodes > limits.max_nodes) {
-      return fail(ErrorCode::kLimitExceeded, "more than " + std::to_string(limits.max_nodes) + " nodes");
+      return fail(ErrorCode::kLimitExceeded,
+                  "more than " + std::to_string(limits.max_nodes) + " nodes");
     }
     // Depth-first, iterative.
     if (node->type == XML_ELEMENT_NODE && node->children != nullptr) {
@@ -166,7 +169,8 @@ LibraryGuard::~LibraryGuard() {
 
 Result<XmlDoc> parseUntrusted(std::string_view xml, const ParseLimits& limits) {
   if (xml.size() > limits.max_bytes) {
-    return fail(ErrorCode::kLimitExceeded, "XML of " + std::to_string(xml.size()) + " bytes exceeds " +
+    return fail(ErrorCode::kLimitExceeded, "XML of " + std::to_string(xml.size()) +
+                                               " bytes exceeds " +
                                                std::to_string(limits.max_bytes));
   }
   if (xml.empty()) {
@@ -227,7 +231,8 @@ bool isElement(const xmlNode* node, const char* ns_uri, const char* local_name) 
   return node->ns != nullptr && xmlStrcmp(node->ns->href, BAD_CAST ns_uri) == 0;
 }
 
-xmlNode* firstChildElement(const xmlNode* parent, const char* ns_uri, const char* local_name) noexcept {
+xmlNode* firstChildElement(const xmlNode* parent, const char* ns_uri,
+                           const char* local_name) noexcept {
   if (parent == nullptr) {
     return nullptr;
   }
@@ -239,7 +244,8 @@ xmlNode* firstChildElement(const xmlNode* parent, const char* ns_uri, const char
   return nullptr;
 }
 
-std::vector<xmlNode*> childElements(const xmlNode* parent, const char* ns_uri, const char* local_name) {
+std::vector<xmlNode*> childElements(const xmlNode* parent, const char* ns_uri,
+                                    const char* local_name) {
   std::vector<xmlNode*> out;
   if (parent != nullptr) {
     for (xmlNode* c = parent->children; c != nullptr; c = c->next) {
@@ -359,6 +365,5 @@ std::string_view localName(const xmlNode* node) noexcept {
   }
   return reinterpret_cast<const char*>(node->name);
 }
-
 
 }  // namespace garde::saml

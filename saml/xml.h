@@ -39,8 +39,8 @@ inline constexpr const char* kXs = "http://www.w3.org/2001/XMLSchema";
 }  // namespace ns
 
 /// Initialises libxml2, xmlsec and its OpenSSL backend, in xmlsec's order; shuts them down in
-/// reverse. Exactly one instance, owned by main() or the test main, alive while any saml/ code runs.
-/// Throws std::runtime_error if a library fails to initialise.
+/// reverse. Exactly one instance, owned by main() or the test main, alive while any saml/ code
+/// runs. Throws std::runtime_error if a library fails to initialise.
 class LibraryGuard {
  public:
   LibraryGuard();
@@ -76,10 +76,12 @@ bool isIdAttribute(const xmlAttr* attr) noexcept;
 bool isElement(const xmlNode* node, const char* ns_uri, const char* local_name) noexcept;
 
 /// First child element with this namespace and name, or nullptr.
-xmlNode* firstChildElement(const xmlNode* parent, const char* ns_uri, const char* local_name) noexcept;
+xmlNode* firstChildElement(const xmlNode* parent, const char* ns_uri,
+                           const char* local_name) noexcept;
 
 /// All child elements with this namespace and name, in document order.
-std::vector<xmlNode*> childElements(const xmlNode* parent, const char* ns_uri, const char* local_name);
+std::vector<xmlNode*> childElements(const xmlNode* parent, const char* ns_uri,
+                                    const char* local_name);
 
 /// All child elements, whatever their name.
 std::vector<xmlNode*> childElements(const xmlNode* parent);
@@ -112,6 +114,5 @@ xmlNode* elementById(xmlDoc* doc, std::string_view id);
 
 /// Local name of an element as a string view (empty for non-elements).
 std::string_view localName(const xmlNode* node) noexcept;
-
 
 }  // namespace garde::saml

@@ -1,7 +1,6 @@
 // `garde metadata verify FILE [--cert FILE]`: check a metadata document or aggregate with the
 // server's own parser (signature with --cert, validUntil, structure) and summarise it.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <string>
 
@@ -38,7 +37,8 @@ void runVerify(const VerifyOptions& opt) {
   mopt.require_valid_until = opt.require_valid_until;
   for (const auto& path : opt.certs) {
     auto pem = saml::readFile(path);
-    auto cert = pem ? saml::Certificate::fromPem(*pem) : core::Result<saml::Certificate>(core::fail(pem.error()));
+    auto cert = pem ? saml::Certificate::fromPem(*pem)
+                    : core::Result<saml::Certificate>(core::fail(pem.error()));
     if (!cert) {
       std::cerr << "garde: --cert " << path << ": " << cert.error().describe() << "\n";
       throw CLI::RuntimeError(kExitUsage);
@@ -50,7 +50,8 @@ void runVerify(const VerifyOptions& opt) {
     std::cout << "INVALID: " << entities.error().describe() << "\n";
     throw CLI::RuntimeError(kExitFailure);
   }
-  std::cout << "signature: " << (mopt.trusted.empty() ? "not checked (no --cert)" : "valid") << "\n";
+  std::cout << "signature: " << (mopt.trusted.empty() ? "not checked (no --cert)" : "valid")
+            << "\n";
   for (const auto& e : *entities) {
     std::cout << "entity: " << e.entity_id;
     if (e.valid_until) {
@@ -58,29 +59,37 @@ void runVerify(const VerifyOptions& opt) {
     }
     std::cout << "\n";
     if (e.idp) {
-      std::cout << "  IdP: " << e.idp->sso.size() << " SSO endpoint(s), " << e.idp->signingCertificates().size()
-                << " signing key(s), WantAuthnRequestsSigned=" << (e.idp->want_authn_requests_signed ? "true" : "false")
-                << "\n";
+      std::cout << "  IdP: " << e.idp->sso.size() << " SSO endpoint(s), "
+                << e.idp->signingCertificates().size()
+                << " signing key(s), WantAuthnRequestsSigned="
+                << (e.idp->want_authn_requests_signed ? "true" : "false") << "\n";
     }
     if (e.sp) {
-      std::cout << "  SP: " << e.sp->acs.size() << " ACS endpoint(s), " << e.sp->signingCertificates().size()
-                << " signing key(s), " << e.sp->encryptionCertificates().size() << " encryption key(s), AuthnRequestsSigned="
+      std::cout << "  SP: " << e.sp->acs.size() << " ACS endpoint(s), "
+                << e.sp->signingCertificates().size() << " signing key(s), "
+                << e.sp->encryptionCertificates().size()
+                << " encryption key(s), AuthnRequestsSigned="
                 << (e.sp->authn_requests_signed ? "true" : "false") << "\n";
     }
   }
-  std::cout << "VALID: " << entities->size() << " entit" << (entities->size() == 1 ? "y" : "ies") << "\n";
+  std::cout << "VALID: " << entities->size() << " entit" << (entities->size() == 1 ? "y" : "ies")
+            << "\n";
 }
 
 }  // namespace
 
 void addMetadataVerify(CLI::App& app) {
   auto opt = std::make_shared<VerifyOptions>();
-  CLI::App* sub = subcommandGroup(app, "metadata", "SAML metadata").add_subcommand(
-      "verify", "Check a metadata document or aggregate (signature with --cert, validUntil); exit 0 only when valid");
+  CLI::App* sub = subcommandGroup(app, "metadata", "SAML metadata")
+                      .add_subcommand("verify",
+                                      "Check a metadata document or aggregate (signature with "
+                                      "--cert, validUntil); exit 0 only when valid");
   sub->add_option("file", opt->file, "metadata file")->required();
-  sub->add_option("--cert", opt->certs, "PEM certificate that must have signed the metadata (repeatable)");
+  sub->add_option("--cert", opt->certs,
+                  "PEM certificate that must have signed the metadata (repeatable)");
   sub->add_option("--now", opt->now, "the time to check validUntil at (xs:dateTime), default now");
-  sub->add_flag("--require-valid-until", opt->require_valid_until, "refuse metadata without validUntil");
+  sub->add_flag("--require-valid-until", opt->require_valid_until,
+                "refuse metadata without validUntil");
   sub->callback([opt] { runVerify(*opt); });
 }
 

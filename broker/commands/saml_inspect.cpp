@@ -1,7 +1,6 @@
-// `garde saml inspect`: decode a SAML message as it travels, print it, and with --metadata verify and
-// validate it for a stated expectation, printing each check. Uses the server's own saml/ code.
+// `garde saml inspect`: decode a SAML message as it travels, print it, and with --metadata verify
+// and validate it for a stated expectation, printing each check. Uses the server's own saml/ code.
 #include <CLI/CLI.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -68,7 +67,8 @@ std::string prettyXml(xmlDoc* doc) {
   xmlChar* mem = nullptr;
   int size = 0;
   xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-  std::string out = mem ? std::string(reinterpret_cast<char*>(mem), static_cast<std::size_t>(size)) : "";
+  std::string out =
+      mem ? std::string(reinterpret_cast<char*>(mem), static_cast<std::size_t>(size)) : "";
   xmlFree(mem);
   return out;
 }
@@ -102,9 +102,11 @@ std::string issuerOf(xmlNode* root) {
 }
 
 // Validates a Response for our SP; true when accepted.
-bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDescriptor& idp, core::UnixTime now) {
+bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDescriptor& idp,
+                   core::UnixTime now) {
   saml::ResponseExpectation expect;
-  expect.trusted_certificates = idp.idp ? idp.idp->signingCertificates() : idp.signingCertificates();
+  expect.trusted_certificates =
+      idp.idp ? idp.idp->signingCertificates() : idp.signingCertificates();
   expect.idp_entity_id = idp.entity_id;
   expect.sp_entity_id = opt.audience;
   expect.acs_url = opt.acs.empty() ? opt.destination : opt.acs;
@@ -138,7 +140,8 @@ bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDes
   }
   if (!opt.destination.empty() && !opt.acs.empty()) {
     const bool ok = result->response.destination.value_or("") == opt.destination;
-    printCheck(ok, "destination-option", ok ? opt.destination : "Destination differs from --destination");
+    printCheck(ok, "destination-option",
+               ok ? opt.destination : "Destination differs from --destination");
     if (!ok) {
       std::cout << "REJECTED: destination_mismatch\n";
       return false;
@@ -146,12 +149,14 @@ bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDes
   }
   if (result->assertion_encrypted) {
     // Operators inspecting their own traffic see what the decrypted assertion carried.
-    xmlNode* assertion = saml::firstChildElement(xmlDocGetRootElement(doc), saml::ns::kAssertion, "Assertion");
+    xmlNode* assertion =
+        saml::firstChildElement(xmlDocGetRootElement(doc), saml::ns::kAssertion, "Assertion");
     std::cout << "decrypted assertion:\n" << saml::serializeNode(assertion) << "\n";
   }
   const auto& a = result->assertion;
   if (a.subject && a.subject->name_id) {
-    std::cout << "NameID: " << a.subject->name_id->value << " (" << a.subject->name_id->format << ")\n";
+    std::cout << "NameID: " << a.subject->name_id->value << " (" << a.subject->name_id->format
+              << ")\n";
   }
   for (const auto& attr : a.attributes) {
     std::cout << "attribute " << attr.name << ":";
@@ -160,8 +165,8 @@ bool checkResponse(xmlDoc* doc, const InspectOptions& opt, const saml::EntityDes
     }
     std::cout << "\n";
   }
-  std::cout << "ACCEPTED: response " << result->response.id << ", assertion " << result->assertion.id
-            << (result->assertion_encrypted ? " (decrypted)" : "") << ", "
+  std::cout << "ACCEPTED: response " << result->response.id << ", assertion "
+            << result->assertion.id << (result->assertion_encrypted ? " (decrypted)" : "") << ", "
             << result->assertion.attributes.size() << " attribute(s)\n";
   return true;
 }
@@ -193,7 +198,8 @@ bool checkOther(xmlDoc* doc, const saml::DecodedMessage& decoded, const InspectO
   const bool wants_signed =
       (peer.sp && peer.sp->authn_requests_signed && saml::localName(root) == "AuthnRequest");
   if (!signed_ok) {
-    printCheck(!wants_signed, "signature", wants_signed ? "metadata requires signed AuthnRequests" : "unsigned");
+    printCheck(!wants_signed, "signature",
+               wants_signed ? "metadata requires signed AuthnRequests" : "unsigned");
     if (wants_signed) {
       std::cout << "REJECTED: signature_missing\n";
       return false;
@@ -201,7 +207,8 @@ bool checkOther(xmlDoc* doc, const saml::DecodedMessage& decoded, const InspectO
   }
   const std::string issuer = issuerOf(root);
   const bool issuer_ok = issuer == peer.entity_id;
-  printCheck(issuer_ok, "issuer", issuer_ok ? issuer : "Issuer '" + issuer + "' is not " + peer.entity_id);
+  printCheck(issuer_ok, "issuer",
+             issuer_ok ? issuer : "Issuer '" + issuer + "' is not " + peer.entity_id);
   if (!issuer_ok) {
     std::cout << "REJECTED: issuer_mismatch\n";
     return false;
@@ -209,7 +216,8 @@ bool checkOther(xmlDoc* doc, const saml::DecodedMessage& decoded, const InspectO
   if (!opt.destination.empty()) {
     const std::string dest = saml::attribute(root, "Destination").value_or("");
     const bool ok = dest == opt.destination;
-    printCheck(ok, "destination", ok ? dest : "Destination '" + dest + "' is not " + opt.destination);
+    printCheck(ok, "destination",
+               ok ? dest : "Destination '" + dest + "' is not " + opt.destination);
     if (!ok) {
       std::cout << "REJECTED: destination_mismatch\n";
       return false;
@@ -217,7 +225,8 @@ bool checkOther(xmlDoc* doc, const saml::DecodedMessage& decoded, const InspectO
   }
   if (saml::localName(root) == "AuthnRequest") {
     auto request = saml::parseAuthnRequest(root);
-    printCheck(request.has_value(), "authn-request", request ? "well-formed" : request.error().describe());
+    printCheck(request.has_value(), "authn-request",
+               request ? "well-formed" : request.error().describe());
     if (!request) {
       std::cout << "REJECTED: " << request.error().describe() << "\n";
       return false;
@@ -270,7 +279,8 @@ void runInspect(const InspectOptions& opt) {
   const std::string issuer = issuerOf(root);
   const saml::EntityDescriptor* peer = findEntity(*entities, issuer);
   std::cout << "checks:\n";
-  printCheck(peer != nullptr, "peer", peer ? issuer : "Issuer '" + issuer + "' is not in the metadata");
+  printCheck(peer != nullptr, "peer",
+             peer ? issuer : "Issuer '" + issuer + "' is not in the metadata");
   if (peer == nullptr) {
     std::cout << "REJECTED: unknown_peer\n";
     throw CLI::RuntimeError(kExitFailure);
@@ -296,11 +306,14 @@ void runInspect(const InspectOptions& opt) {
 
 void addSamlInspect(CLI::App& app) {
   auto opt = std::make_shared<InspectOptions>();
-  CLI::App* sub = subcommandGroup(app, "saml", "SAML messages").add_subcommand(
-      "inspect",
-      "Decode a SAML message (raw XML, base64, base64+DEFLATE, Redirect URL, POST body), print it, and "
-      "with --metadata verify and validate it; exit 0 only when accepted");
-  sub->add_option("message", opt->message, "the message, a file holding it, or - for stdin")->required();
+  CLI::App* sub =
+      subcommandGroup(app, "saml", "SAML messages")
+          .add_subcommand("inspect",
+                          "Decode a SAML message (raw XML, base64, base64+DEFLATE, Redirect URL, "
+                          "POST body), print it, and "
+                          "with --metadata verify and validate it; exit 0 only when accepted");
+  sub->add_option("message", opt->message, "the message, a file holding it, or - for stdin")
+      ->required();
   sub->add_option("--metadata", opt->metadata, "metadata of the peer that sent the message");
   sub->add_option("--audience", opt->audience, "our entityID, expected in the AudienceRestriction");
   sub->add_option("--acs", opt->acs, "our ACS URL, expected as Recipient and Destination");
@@ -309,7 +322,8 @@ void addSamlInspect(CLI::App& app) {
   auto* uns = sub->add_flag("--unsolicited", opt->unsolicited, "accept an unsolicited Response");
   rid->excludes(uns);
   sub->add_option("--now", opt->now, "the time to validate at (xs:dateTime), default now");
-  sub->add_option("--decrypt-key", opt->decrypt_keys, "PEM private key for an EncryptedAssertion (repeatable)");
+  sub->add_option("--decrypt-key", opt->decrypt_keys,
+                  "PEM private key for an EncryptedAssertion (repeatable)");
   sub->add_flag("--require-signed-assertion", opt->require_signed_assertion,
                 "refuse an unsigned Assertion even inside a signed Response");
   sub->callback([opt] { runInspect(*opt); });

@@ -56,7 +56,6 @@ button small{display:block;color:#5b6270}
 
 }  // namespace
 
-
 std::string newNonce() { return core::base64UrlEncode(core::systemRandom().bytes(16)); }
 
 Response htmlPage(int status, Site site, std::string_view title, std::string_view body_html) {

@@ -27,7 +27,8 @@ namespace garde::broker::flows {
 /// The launch cookie (sealed LaunchState) and the remembered ENT choice.
 inline constexpr std::string_view kLaunchCookie = "garde_launch";
 inline constexpr std::string_view kEntChoiceCookie = "garde_ent";
-/// The browser binding of SSO transactions (random, base64url; see SsoTransaction::browser_binding).
+/// The browser binding of SSO transactions (random, base64url; see
+/// SsoTransaction::browser_binding).
 inline constexpr std::string_view kBindingCookie = "garde_bind";
 /// How long the ENT choice is remembered (90 days).
 inline constexpr std::int64_t kEntChoiceMaxAge = 90 * 86400;

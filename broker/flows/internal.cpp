@@ -1,8 +1,7 @@
 #include "broker/flows/internal.h"
 
-#include "broker/flows/flows.h"
-
 #include "broker/flows/errors.h"
+#include "broker/flows/flows.h"
 #include "broker/flows/pages.h"
 #include "core/encoding.h"
 
@@ -67,7 +66,8 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
   tx.browser_binding = (existing != nullptr && existing->size() == 22)
                            ? *existing
                            : core::base64UrlEncode(ctx.random.bytes(16));
-  cookies.push_back(stateCookie(req, kBindingCookie, tx.browser_binding, ctx.state_lifetime_seconds));
+  cookies.push_back(
+      stateCookie(req, kBindingCookie, tx.browser_binding, ctx.state_lifetime_seconds));
   auto token = sealTransaction(ctx.sealer, purpose::kSso, tx, now + ctx.state_lifetime_seconds);
   if (!token) {
     return refuse(req, ctx, kSsoLog, token.error());

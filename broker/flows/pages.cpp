@@ -15,7 +15,6 @@ constexpr std::string_view kStyle =
 
 }  // namespace
 
-
 std::string renderRefusal(const RefusalPage& p) {
   std::string out(kHead);
   out += "Accès impossible";

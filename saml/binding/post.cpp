@@ -11,7 +11,6 @@ using core::ErrorCode;
 using core::fail;
 using core::htmlEscape;
 
-
 bool isNonceChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
          c == '/' || c == '=' || c == '-' || c == '_';

@@ -1,6 +1,7 @@
+#include "core/encoding.h"
+
 #include <catch2/catch.hpp>
 
-#include "core/encoding.h"
 #include "core/time.h"
 
 using garde::core::ErrorCode;
@@ -24,7 +25,9 @@ TEST_CASE("base64 round-trips every length and rejects malformed input", "[core]
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == ErrorCode::kBadEncoding);
   }
-  SECTION("truncated") { CHECK(garde::core::base64Decode("aGVsb").error().code == ErrorCode::kBadEncoding); }
+  SECTION("truncated") {
+    CHECK(garde::core::base64Decode("aGVsb").error().code == ErrorCode::kBadEncoding);
+  }
   SECTION("data after padding") {
     CHECK(garde::core::base64Decode("aGU=bG8=").error().code == ErrorCode::kBadEncoding);
   }

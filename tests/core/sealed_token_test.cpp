@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/sealed_token.h"
+
+#include <catch2/catch.hpp>
 
 using garde::core::ErrorCode;
 using garde::core::TokenSealer;
@@ -13,6 +13,7 @@ class CountingRandom final : public garde::core::Random {
     for (auto& c : out) c = static_cast<char>(++counter_);
     return out;
   }
+
  private:
   unsigned char counter_ = 0;
 };
@@ -29,7 +30,8 @@ TEST_CASE("A sealed token opens with its key and purpose before expiry", "[core]
   CHECK(token.find("ENTTEST1") == std::string::npos);
 }
 
-TEST_CASE("Sealed tokens refuse expiry, tampering, another key or purpose", "[core][token][attack]") {
+TEST_CASE("Sealed tokens refuse expiry, tampering, another key or purpose",
+          "[core][token][attack]") {
   CountingRandom rnd;
   TokenSealer sealer(kKey, 1, rnd);
   const auto token = sealer.seal("launch", "payload", 1000);

@@ -114,9 +114,10 @@ UnixTime timeArg(const Args& args, const std::string& name) {
 }
 
 saml::Credential credential(const Args& args) {
-  auto key = need(saml::PrivateKey::fromPem(need(saml::readFile(args.get("key")), "--key")), "--key");
-  auto cert = need(saml::Certificate::fromPem(need(saml::readFile(args.get("cert")), "--cert")),
-                   "--cert");
+  auto key =
+      need(saml::PrivateKey::fromPem(need(saml::readFile(args.get("key")), "--key")), "--key");
+  auto cert =
+      need(saml::Certificate::fromPem(need(saml::readFile(args.get("cert")), "--cert")), "--cert");
   if (!key.matches(cert)) {
     throw UsageError("--key does not match --cert");
   }
@@ -138,9 +139,9 @@ int response(const Args& args) {
   a.issue_instant = now;
   a.issuer = issuer;
   saml::Subject subject;
-  subject.name_id = saml::NameID{args.opt("name-id").value_or(random.newId()),
-                                 std::string(saml::name_id_format::kTransient), issuer,
-                                 args.get("audience")};
+  subject.name_id =
+      saml::NameID{args.opt("name-id").value_or(random.newId()),
+                   std::string(saml::name_id_format::kTransient), issuer, args.get("audience")};
   saml::SubjectConfirmation confirmation;
   confirmation.data = saml::SubjectConfirmationData{std::nullopt, now + 300, acs, request_id};
   subject.confirmations.push_back(confirmation);
@@ -150,9 +151,9 @@ int response(const Args& args) {
   conditions.not_on_or_after = now + 300;
   conditions.audience_restrictions = {{args.get("audience")}};
   a.conditions = conditions;
-  a.authn_statements.push_back(saml::AuthnStatement{
-      now, random.newId(), now + 8 * 3600,
-      std::string(saml::authn_context::kPasswordProtectedTransport)});
+  a.authn_statements.push_back(
+      saml::AuthnStatement{now, random.newId(), now + 8 * 3600,
+                           std::string(saml::authn_context::kPasswordProtectedTransport)});
   for (const auto& spec : args.all("attr")) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -183,8 +184,9 @@ int response(const Args& args) {
       need(saml::signElement(assertion, cred), "signing the Assertion");
     }
     if (auto recipient = args.opt("encrypt-for")) {
-      auto cert = need(saml::Certificate::fromPem(need(saml::readFile(*recipient), "--encrypt-for")),
-                       "--encrypt-for");
+      auto cert =
+          need(saml::Certificate::fromPem(need(saml::readFile(*recipient), "--encrypt-for")),
+               "--encrypt-for");
       need(saml::encryptAssertion(assertion, cert), "encrypting the Assertion");
     }
   }
@@ -218,7 +220,8 @@ int authnRequest(const Args& args) {
 }
 
 /// garde's own metadata: an IdP (SingleSignOnService, Redirect and POST) or an SP
-/// (AssertionConsumerService, POST), signing key, plus --encryption-cert for an SP (default: --cert).
+/// (AssertionConsumerService, POST), signing key, plus --encryption-cert for an SP (default:
+/// --cert).
 int metadata(const Args& args) {
   const auto cred = credential(args);
   const std::string role = args.get("role");
@@ -237,7 +240,8 @@ int metadata(const Args& args) {
     idp.keys = keys;
     idp.name_id_formats = name_id_formats;
     idp.want_authn_requests_signed = true;
-    idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), location, "", {}, {}});
+    idp.sso.push_back(
+        saml::Endpoint{std::string(saml::binding::kHttpRedirect), location, "", {}, {}});
     idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), location, "", {}, {}});
     entity.idp = idp;
   } else if (role == "sp") {

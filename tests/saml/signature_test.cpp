@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "saml/signature.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 
-#include "saml/signature.h"
 #include "saml/xml.h"
 
 using garde::core::ErrorCode;
@@ -58,8 +58,8 @@ std::string signedXml(const std::string& xml, const Credential& cred,
   return serialize(doc->get());
 }
 
-garde::core::Result<xmlNode*> verifyRoot(const std::string& xml, const std::vector<Certificate>& trusted,
-                                         XmlDoc& holder) {
+garde::core::Result<xmlNode*> verifyRoot(const std::string& xml,
+                                         const std::vector<Certificate>& trusted, XmlDoc& holder) {
   auto doc = parseUntrusted(xml);
   if (!doc) {
     return garde::core::fail(doc.error());
@@ -69,7 +69,8 @@ garde::core::Result<xmlNode*> verifyRoot(const std::string& xml, const std::vect
 }
 
 void replaceAll(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+  for (std::size_t pos = s.find(from); pos != std::string::npos;
+       pos = s.find(from, pos + to.size())) {
     s.replace(pos, from.size(), to);
   }
 }
@@ -89,7 +90,8 @@ TEST_CASE("Signing then verifying returns the signed element, for every allowed 
   const auto alg = GENERATE(SignatureAlgorithm::kRsaSha256, SignatureAlgorithm::kRsaSha384,
                             SignatureAlgorithm::kRsaSha512, SignatureAlgorithm::kEcdsaSha256,
                             SignatureAlgorithm::kEcdsaSha384, SignatureAlgorithm::kEcdsaSha512);
-  const bool ec = alg == SignatureAlgorithm::kEcdsaSha256 || alg == SignatureAlgorithm::kEcdsaSha384 ||
+  const bool ec = alg == SignatureAlgorithm::kEcdsaSha256 ||
+                  alg == SignatureAlgorithm::kEcdsaSha384 ||
                   alg == SignatureAlgorithm::kEcdsaSha512;
   const Credential& cred = ec ? ecCredential() : idpCredential();
   const std::string xml = signedXml(kResponse, cred, alg);
@@ -139,12 +141,13 @@ TEST_CASE("A removed signature is reported missing", "[saml][signature][attack]"
 }
 
 TEST_CASE("SHA-1, MD5 and HMAC signature methods are forbidden", "[saml][signature][attack]") {
-  const std::string forbidden = GENERATE(std::string("http://www.w3.org/2000/09/xmldsig#rsa-sha1"),
-                                         std::string("http://www.w3.org/2001/04/xmldsig-more#rsa-md5"),
-                                         std::string("http://www.w3.org/2000/09/xmldsig#hmac-sha1"),
-                                         std::string("http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"),
-                                         std::string("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
-                                         std::string("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1"));
+  const std::string forbidden =
+      GENERATE(std::string("http://www.w3.org/2000/09/xmldsig#rsa-sha1"),
+               std::string("http://www.w3.org/2001/04/xmldsig-more#rsa-md5"),
+               std::string("http://www.w3.org/2000/09/xmldsig#hmac-sha1"),
+               std::string("http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"),
+               std::string("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
+               std::string("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1"));
   std::string xml = signedXml(kResponse, idpCredential());
   replaceAll(xml, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", forbidden);
   CHECK(codeOf(xml, {idpCredential().cert}) == ErrorCode::kAlgorithmForbidden);
@@ -161,7 +164,8 @@ TEST_CASE("SHA-1 and MD5 digests are forbidden", "[saml][signature][attack]") {
 TEST_CASE("XSLT, XPath and other transforms are refused", "[saml][signature][attack]") {
   const std::string transform = GENERATE(
       std::string(R"(<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"/>)"),
-      std::string(R"(<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>1</ds:XPath></ds:Transform>)"),
+      std::string(
+          R"(<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>1</ds:XPath></ds:Transform>)"),
       std::string(R"(<ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2"/>)"),
       std::string(R"(<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#base64"/>)"));
   std::string xml = signedXml(kResponse, idpCredential());
@@ -169,25 +173,30 @@ TEST_CASE("XSLT, XPath and other transforms are refused", "[saml][signature][att
   CHECK(codeOf(xml, {idpCredential().cert}) == ErrorCode::kSignatureProfile);
 }
 
-TEST_CASE("C14N with comments is refused, as canonicalization and as transform", "[saml][signature][attack]") {
+TEST_CASE("C14N with comments is refused, as canonicalization and as transform",
+          "[saml][signature][attack]") {
   std::string xml = signedXml(kResponse, idpCredential());
   SECTION("transform") {
-    REQUIRE(xml.find(R"(<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">)") != std::string::npos);
+    REQUIRE(xml.find(R"(<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">)") !=
+            std::string::npos);
     replaceAll(xml, R"(<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">)",
                R"(<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments">)");
   }
   SECTION("canonicalization method") {
-    replaceAll(xml, R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>)",
-               R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments"/>)");
+    replaceAll(
+        xml, R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>)",
+        R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments"/>)");
   }
   SECTION("inclusive c14n") {
-    replaceAll(xml, R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>)",
-               R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"/>)");
+    replaceAll(
+        xml, R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>)",
+        R"(<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"/>)");
   }
   CHECK(codeOf(xml, {idpCredential().cert}) == ErrorCode::kSignatureProfile);
 }
 
-TEST_CASE("A Reference to another element than the signature's parent is refused", "[saml][signature][attack]") {
+TEST_CASE("A Reference to another element than the signature's parent is refused",
+          "[saml][signature][attack]") {
   std::string xml = signedXml(kResponse, idpCredential());
   SECTION("points to the assertion") { replaceAll(xml, R"(URI="#_resp1")", R"(URI="#_a1")"); }
   SECTION("whole document") { replaceAll(xml, R"(URI="#_resp1")", R"(URI="")"); }
@@ -199,9 +208,7 @@ TEST_CASE("Two References or two Signatures are refused", "[saml][signature][att
   std::string xml = signedXml(kResponse, idpCredential());
   const auto start = xml.find("<ds:Reference");
   const auto end = xml.find("</ds:Reference>") + std::string("</ds:Reference>").size();
-  SECTION("two references") {
-    xml.insert(end, xml.substr(start, end - start));
-  }
+  SECTION("two references") { xml.insert(end, xml.substr(start, end - start)); }
   SECTION("two signatures") {
     const auto s1 = xml.find("<ds:Signature");
     const auto s2 = xml.find("</ds:Signature>") + std::string("</ds:Signature>").size();
@@ -216,7 +223,8 @@ TEST_CASE("A signed element that lost its ID is refused", "[saml][signature][att
   CHECK(codeOf(xml, {idpCredential().cert}) == ErrorCode::kSignatureProfile);
 }
 
-TEST_CASE("A signature on a nested element does not count for its ancestor", "[saml][signature][attack]") {
+TEST_CASE("A signature on a nested element does not count for its ancestor",
+          "[saml][signature][attack]") {
   auto doc = parseOwn(kResponse);
   REQUIRE(doc.has_value());
   xmlNode* assertion = elementById(doc->get(), "_a1");
@@ -243,7 +251,8 @@ TEST_CASE("Raw signatures over exact bytes verify and detect tampering", "[saml]
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().code == ErrorCode::kSignatureInvalid);
   }
-  auto sha1 = verifyBytes(data, "x", "http://www.w3.org/2000/09/xmldsig#rsa-sha1", {idpCredential().cert});
+  auto sha1 =
+      verifyBytes(data, "x", "http://www.w3.org/2000/09/xmldsig#rsa-sha1", {idpCredential().cert});
   REQUIRE_FALSE(sha1.has_value());
   CHECK(sha1.error().code == ErrorCode::kAlgorithmForbidden);
 }
@@ -265,5 +274,6 @@ TEST_CASE("Certificates round-trip through PEM and base64 DER", "[saml][keys]") 
   CHECK(Certificate::fromBase64Der(cert.base64Der()).value() == cert);
   CHECK(cert.subject() == "CN=test idp");
   CHECK(cert.notAfter() > kNow);
-  CHECK(Certificate::fromBase64Der("bm90IGEgY2VydA==").error().code == ErrorCode::kMalformedMessage);
+  CHECK(Certificate::fromBase64Der("bm90IGEgY2VydA==").error().code ==
+        ErrorCode::kMalformedMessage);
 }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "saml/xml.h"
+
+#include <catch2/catch.hpp>
 
 using garde::core::ErrorCode;
 using garde::saml::parseUntrusted;
@@ -15,7 +15,8 @@ TEST_CASE("Hardened parser accepts a plain SAML document and registers its IDs",
   CHECK(garde::saml::localName(a) == "Assertion");
 }
 
-TEST_CASE("Hardened parser rejects any DOCTYPE, entity or external reference", "[saml][xml][attack]") {
+TEST_CASE("Hardened parser rejects any DOCTYPE, entity or external reference",
+          "[saml][xml][attack]") {
   const char* input = GENERATE(
       // XXE: external entity to a local file
       R"(<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>)",
@@ -32,7 +33,8 @@ TEST_CASE("Hardened parser rejects any DOCTYPE, entity or external reference", "
   CHECK(doc.error().code == ErrorCode::kForbiddenXml);
 }
 
-TEST_CASE("Hardened parser rejects undefined entities and processing instructions", "[saml][xml][attack]") {
+TEST_CASE("Hardened parser rejects undefined entities and processing instructions",
+          "[saml][xml][attack]") {
   auto undefined = parseUntrusted("<r>&x;</r>");
   REQUIRE_FALSE(undefined.has_value());
   CHECK((undefined.error().code == ErrorCode::kForbiddenXml ||
@@ -66,7 +68,8 @@ TEST_CASE("Hardened parser enforces size, depth and node caps", "[saml][xml][lim
   }
 }
 
-TEST_CASE("Hardened parser rejects duplicate IDs, including xml:id collisions", "[saml][xml][attack]") {
+TEST_CASE("Hardened parser rejects duplicate IDs, including xml:id collisions",
+          "[saml][xml][attack]") {
   auto dup = parseUntrusted(R"(<r><a ID="_x"/><b ID="_x"/></r>)");
   REQUIRE_FALSE(dup.has_value());
   CHECK(dup.error().code == ErrorCode::kDuplicateId);
@@ -90,7 +93,8 @@ TEST_CASE("Text content includes text around comments", "[saml][xml]") {
 
 TEST_CASE("Unregistered Id attributes may repeat; they never resolve a reference", "[saml][xml]") {
   // pysaml2 names the Signature of a Response and of its Assertion both "Signature1".
-  auto doc = parseUntrusted(R"(<r ID="_r"><s Id="Signature1"/><a ID="_a"><s Id="Signature1"/></a></r>)");
+  auto doc =
+      parseUntrusted(R"(<r ID="_r"><s Id="Signature1"/><a ID="_a"><s Id="Signature1"/></a></r>)");
   REQUIRE(doc.has_value());
   CHECK(garde::saml::elementById(doc->get(), "Signature1") == nullptr);
   CHECK(garde::saml::elementById(doc->get(), "_a") != nullptr);

@@ -9,7 +9,9 @@
 namespace garde::test {
 
 /// Path of a fixture under tests/data.
-inline std::string dataPath(const std::string& relative) { return std::string(GARDE_TEST_DATA) + "/" + relative; }
+inline std::string dataPath(const std::string& relative) {
+  return std::string(GARDE_TEST_DATA) + "/" + relative;
+}
 
 /// Whole content of a fixture under tests/data; throws if missing (a broken test, not a result).
 inline std::string loadFixture(const std::string& relative) {
