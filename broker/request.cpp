@@ -65,28 +65,28 @@ const std::string* Response::header(std::string_view name) const {
   return nullptr;
 }
 
-Response Response::text(int status, std::string body) {
+namespace {
+
+Response withContentType(int status, std::string body, const char* content_type) {
   Response r;
   r.status = status;
   r.body = std::move(body);
-  r.setHeader("Content-Type", "text/plain; charset=utf-8");
+  r.setHeader("Content-Type", content_type);
   return r;
+}
+
+}  // namespace
+
+Response Response::text(int status, std::string body) {
+  return withContentType(status, std::move(body), "text/plain; charset=utf-8");
 }
 
 Response Response::html(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.setHeader("Content-Type", "text/html; charset=utf-8");
-  return r;
+  return withContentType(status, std::move(body), "text/html; charset=utf-8");
 }
 
 Response Response::json(int status, std::string body) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.setHeader("Content-Type", "application/json");
-  return r;
+  return withContentType(status, std::move(body), "application/json");
 }
 
 Response Response::redirect(std::string location, int status) {
