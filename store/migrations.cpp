@@ -254,9 +254,40 @@ CREATE INDEX subscriptions_resource ON subscriptions(resource_id);
 CREATE INDEX person_profiles_uai ON person_profiles(uai);
 )SQL";
 
+// Version 3: a generation counter of the policy (catalogue, versions, ceilings), bumped by triggers
+// on every change to those tables, so that the broker can keep the current policy in memory and
+// read one integer per launch to know whether it is still current (store::PolicyCache).
+constexpr const char* kV3 = R"SQL(
+CREATE TABLE policy_generation (
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  n   INTEGER NOT NULL
+) STRICT;
+INSERT INTO policy_generation(id, n) VALUES (1, 0);
+
+CREATE TRIGGER attribute_catalogue_insert AFTER INSERT ON attribute_catalogue
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER attribute_catalogue_update AFTER UPDATE ON attribute_catalogue
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER attribute_catalogue_delete AFTER DELETE ON attribute_catalogue
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER policy_versions_insert AFTER INSERT ON policy_versions
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER policy_versions_update AFTER UPDATE ON policy_versions
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER policy_versions_delete AFTER DELETE ON policy_versions
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER ceilings_insert AFTER INSERT ON ceilings
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER ceilings_update AFTER UPDATE ON ceilings
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER ceilings_delete AFTER DELETE ON ceilings
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
+    {3, "policy generation counter", kV3},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

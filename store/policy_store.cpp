@@ -97,7 +97,21 @@ core::Result<policy::Ceilings> ceilingsOf(Db& db, std::string_view version) {
   return ceilings;
 }
 
+core::Result<std::int64_t> policyGeneration(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db, "SELECT n FROM policy_generation WHERE id = 1");
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return core::fail(core::ErrorCode::kStoreError, "policy generation row missing");
+  }
+  return stmt.int64(0);
+}
+
 core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy() {
+  std::int64_t generation = 0;
+  return currentPolicy(generation);
+}
+
+core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy(std::int64_t& generation) {
   // One read transaction, so the version, catalogue and ceilings belong together even while an
   // admin publishes a new version.
   std::optional<Transaction> tx;
@@ -109,6 +123,11 @@ core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy() {
     tx.emplace(std::move(begun).value());
   }
   policy::PolicySnapshot snapshot;
+  auto read_generation = policyGeneration(db_);
+  if (!read_generation) {
+    return core::fail(std::move(read_generation).error());
+  }
+  generation = *read_generation;
   auto version = currentVersion(db_);
   if (!version) {
     return core::fail(std::move(version).error());
@@ -135,6 +154,33 @@ core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy() {
   snapshot.ceilings = std::move(ceilings).value();
   if (tx) {
     GARDE_TRY(tx->commit());
+  }
+  return snapshot;
+}
+
+core::Result<std::shared_ptr<const policy::PolicySnapshot>> PolicyCache::current(Db& db) {
+  auto generation = policyGeneration(db);
+  if (!generation) {
+    return core::fail(std::move(generation).error());
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    if (snapshot_ && generation_ == *generation) {
+      return snapshot_;
+    }
+  }
+  // Read outside the lock: other threads keep serving the snapshot they have meanwhile.
+  std::int64_t read_at = 0;
+  auto fresh = SqlPolicySource(db).currentPolicy(read_at);
+  if (!fresh) {
+    return core::fail(std::move(fresh).error());
+  }
+  auto snapshot = std::make_shared<const policy::PolicySnapshot>(std::move(fresh).value());
+  const std::lock_guard lock(mutex_);
+  // Generations only grow: never replace a newer snapshot a concurrent reader stored.
+  if (read_at >= generation_) {
+    generation_ = read_at;
+    snapshot_ = snapshot;
   }
   return snapshot;
 }

@@ -2,6 +2,9 @@
 /// @file The ministry's policy in the database: catalogue, versioned ceilings, and the
 /// policy::PolicySource implementation the broker hands to the release rule.
 
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,10 @@ core::Result<std::vector<PolicyVersionInfo>> policyHistory(Db& db);
 /// The ceilings of any version (current or past), kNotFound when unknown.
 core::Result<policy::Ceilings> ceilingsOf(Db& db, std::string_view version);
 
+/// The policy's generation: a counter the schema's triggers bump on every change to the catalogue,
+/// the versions or the ceilings (migration 3). Equal generations mean the same policy.
+core::Result<std::int64_t> policyGeneration(Db& db);
+
 /// Reads the current policy from a Db in one read transaction. Not thread-safe: one per Db.
 class SqlPolicySource final : public policy::PolicySource {
  public:
@@ -48,9 +55,27 @@ class SqlPolicySource final : public policy::PolicySource {
   explicit SqlPolicySource(Db& db) : db_(db) {}
   /// kStoreError when no policy version was ever published (nothing could be released).
   core::Result<policy::PolicySnapshot> currentPolicy() override;
+  /// The same, with the generation it was read at (same transaction).
+  core::Result<policy::PolicySnapshot> currentPolicy(std::int64_t& generation);
 
  private:
   Db& db_;
+};
+
+/// The current policy kept in memory for the broker: each call reads the generation (one indexed
+/// single-row query) and re-reads the whole policy only when it changed, so that a launch does not
+/// read the catalogue and the ceilings again, while a version an admin publishes (by any process
+/// sharing the database) is in force for the next launch. Thread-safe; the snapshot returned stays
+/// valid however long the caller holds it.
+class PolicyCache {
+ public:
+  /// kStoreError when no policy version was ever published or the database fails.
+  core::Result<std::shared_ptr<const policy::PolicySnapshot>> current(Db& db);
+
+ private:
+  std::mutex mutex_;
+  std::int64_t generation_ = -1;
+  std::shared_ptr<const policy::PolicySnapshot> snapshot_;
 };
 
 }  // namespace garde::store

@@ -179,12 +179,11 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
           err(core::ErrorCode::kUnknownResource, "the resource no longer belongs to the publisher"),
           "unknown_resource", offer);
     }
-    store::SqlPolicySource source(db);
-    auto snapshot = source.currentPolicy();
+    auto snapshot = ctx.policy_cache.current(db);
     if (!snapshot) {
       return detail::refuse(req, ctx, kLog, snapshot.error(), {}, offer);
     }
-    decision = policy::decide(inputs->person, inputs->contract, inputs->subscriptions, *snapshot,
+    decision = policy::decide(inputs->person, inputs->contract, inputs->subscriptions, **snapshot,
                               ctx.pseudonyms, today);
     audit = store::launchAudit(inputs->person, inputs->contract, decision, req.request_id, now);
     if (auto w = store::writeAudit(db, audit); !w) {

@@ -23,6 +23,7 @@
 #include "saml/replay_cache.h"
 #include "store/audit.h"
 #include "store/db.h"
+#include "store/policy_store.h"
 
 namespace garde::broker::flows {
 
@@ -105,6 +106,8 @@ struct FlowContext {
   std::string contact = "le référent numérique de votre établissement";
   /// Lifetime of the launch cookie and of the SSO transaction (seconds).
   std::int64_t state_lifetime_seconds = 600;
+  /// The current policy, re-read from the database only when its generation changes.
+  store::PolicyCache policy_cache{};
 };
 
 }  // namespace garde::broker::flows

@@ -397,6 +397,60 @@ TEST_CASE_METHOD(test::MigratedDb, "Policy versions keep who, when, why and the 
   }
 }
 
+TEST_CASE_METHOD(test::MigratedDb,
+                 "The policy cache serves one snapshot until the policy changes, from any "
+                 "connection",
+                 "[store][policy]") {
+  store::PolicyCache cache;
+  CHECK(cache.current(db_).error().code == ErrorCode::kStoreError);  // nothing published yet
+
+  REQUIRE(store::upsertCatalogueEntry(
+              db_, {"IDO", "pseudonym", policy::Sensitivity::kTechnical, false}, 1)
+              .has_value());
+  REQUIRE(store::upsertCatalogueEntry(
+              db_, {"NOM", "last name", policy::Sensitivity::kPersonal, false}, 2)
+              .has_value());
+  store::PolicyChange v1{"v1", "ministry", "initial", 100, {}};
+  v1.ceilings.allow(Profile::kElv, "*", "IDO");
+  REQUIRE(store::publishPolicy(db_, v1).has_value());
+
+  const auto first = cache.current(db_);
+  REQUIRE(first.has_value());
+  CHECK((*first)->version == "v1");
+  const auto again = cache.current(db_);
+  REQUIRE(again.has_value());
+  CHECK(again->get() == first->get());  // not read again
+
+  // Another connection (another broker node, or the admin tool) changes the policy.
+  store::Db other = test::openDb(path_);
+  SECTION("a new version") {
+    store::PolicyChange v2{"v2", "ministry", "names", 200, v1.ceilings};
+    v2.ceilings.allow(Profile::kElv, "manuel", "NOM");
+    REQUIRE(store::publishPolicy(other, v2).has_value());
+    const auto now = cache.current(db_);
+    REQUIRE(now.has_value());
+    CHECK((*now)->version == "v2");
+    CHECK((*now)->ceilings.allows(Profile::kElv, "manuel", "NOM"));
+    CHECK((*first)->version == "v1");  // a snapshot in use is never changed under its holder
+  }
+  SECTION("a catalogue entry, same version") {
+    REQUIRE(store::upsertCatalogueEntry(
+                other, {"NOM", "last name", policy::Sensitivity::kSensitive, false}, 2)
+                .has_value());
+    const auto now = cache.current(db_);
+    REQUIRE(now.has_value());
+    CHECK(now->get() != first->get());
+    CHECK((*now)->version == "v1");
+    CHECK((*now)->findInCatalogue("NOM")->sensitivity == policy::Sensitivity::kSensitive);
+  }
+  SECTION("ceilings edited in place by hand") {
+    REQUIRE(other.execScript("DELETE FROM ceilings WHERE attribute_code = 'IDO'").has_value());
+    const auto now = cache.current(db_);
+    REQUIRE(now.has_value());
+    CHECK_FALSE((*now)->ceilings.allows(Profile::kElv, "manuel", "IDO"));
+  }
+}
+
 TEST_CASE_METHOD(test::MigratedDb, "Audit rows name attributes, and are purged by age",
                  "[store][audit]") {
   store::AuditRecord r;
