@@ -1,5 +1,6 @@
 #include "core/encoding.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -63,7 +64,11 @@ std::string base64Encode(std::string_view data) { return encodeWith(data, kAlpha
 std::string base64UrlEncode(std::string_view data) { return encodeWith(data, kUrlAlphabet, false); }
 
 Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded) {
-  std::string out;
+  // Sized once and written through an index: at most 3 bytes per 4 symbols (whitespace only makes
+  // it smaller), and never more than the cap.
+  const std::size_t bound = text.size() / 4 * 3 + 3;
+  std::string out(std::min(bound, max_decoded), '\0');
+  std::size_t n = 0;
   std::uint32_t acc = 0;
   int bits = 0;
   std::size_t symbols = 0;
@@ -89,11 +94,11 @@ Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded)
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-      if (out.size() > max_decoded) {
+      if (n == max_decoded) {
         return fail(ErrorCode::kLimitExceeded,
                     "base64: decoded data exceeds " + std::to_string(max_decoded) + " bytes");
       }
+      out[n++] = static_cast<char>((acc >> bits) & 0xff);
     }
   }
   if (symbols % 4 != 0 || padding > 2) {
@@ -102,6 +107,7 @@ Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded)
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
     return fail(ErrorCode::kBadEncoding, "base64: non-zero trailing bits");
   }
+  out.resize(n);
   return out;
 }
 
@@ -155,6 +161,7 @@ Result<std::string> urlDecode(std::string_view text, bool form_mode) {
   };
   std::string out;
   out.reserve(text.size());
+  std::size_t run = 0;  // start of the characters copied as they are
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '%') {
@@ -166,41 +173,50 @@ Result<std::string> urlDecode(std::string_view text, bool form_mode) {
       if (hi < 0 || lo < 0) {
         return fail(ErrorCode::kBadEncoding, "url: invalid percent escape");
       }
+      out.append(text.substr(run, i - run));
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
+      run = i + 1;
     } else if (c == '+' && form_mode) {
+      out.append(text.substr(run, i - run));
       out += ' ';
-    } else {
-      out += c;
+      run = i + 1;
     }
   }
+  out.append(text.substr(run));
   return out;
 }
 
 std::string htmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
+  std::size_t run = 0;  // start of the characters copied as they are
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    std::string_view entity;
+    switch (text[i]) {
       case '&':
-        out += "&amp;";
+        entity = "&amp;";
         break;
       case '<':
-        out += "&lt;";
+        entity = "&lt;";
         break;
       case '>':
-        out += "&gt;";
+        entity = "&gt;";
         break;
       case '"':
-        out += "&quot;";
+        entity = "&quot;";
         break;
       case '\'':
-        out += "&#39;";
+        entity = "&#39;";
         break;
       default:
-        out += c;
+        continue;
     }
+    out.append(text.substr(run, i - run));
+    out.append(entity);
+    run = i + 1;
   }
+  out.append(text.substr(run));
   return out;
 }
 

@@ -33,6 +33,10 @@ TEST_CASE("base64 round-trips every length and rejects malformed input", "[core]
   }
   SECTION("output cap") {
     CHECK(garde::core::base64Decode("aGVsbG8=", 3).error().code == ErrorCode::kLimitExceeded);
+    CHECK(garde::core::base64Decode("aGVsbG8=", 4).error().code == ErrorCode::kLimitExceeded);
+    CHECK(garde::core::base64Decode("aGVsbG8=", 5).value() == "hello");  // exactly the cap
+    CHECK(garde::core::base64Decode("aGVs\r\n bG8=", 5).value() == "hello");
+    CHECK(garde::core::base64Decode("", 0).value().empty());
   }
 }
 
@@ -41,6 +45,9 @@ TEST_CASE("URL decoding handles form encoding and rejects bad escapes", "[core][
   CHECK(garde::core::urlDecode("a+b", false).value() == "a+b");
   CHECK(garde::core::urlDecode("%zz").error().code == ErrorCode::kBadEncoding);
   CHECK(garde::core::urlDecode("abc%2").error().code == ErrorCode::kBadEncoding);
+  CHECK(garde::core::urlDecode("%41bc%2b%2B+").value() == "Abc++ ");
+  CHECK(garde::core::urlDecode("plain").value() == "plain");
+  CHECK(garde::core::urlDecode("").value().empty());
   CHECK(garde::core::urlEncode("a b/é") == "a%20b%2F%C3%A9");
 }
 
@@ -56,4 +63,13 @@ TEST_CASE("xs:dateTime parses UTC and offsets and refuses local times", "[core][
   CHECK_FALSE(parseIso8601("2026-11-23T18:00:00Zjunk").has_value());
   CHECK(garde::core::formatIso8601(1795456800) == "2026-11-23T18:00:00Z");
   CHECK(garde::core::formatIso8601(951782400) == "2000-02-29T00:00:00Z");
+}
+
+TEST_CASE("HTML escaping replaces the five special characters and keeps the rest", "[core][html]") {
+  CHECK(garde::core::htmlEscape("") == "");
+  CHECK(garde::core::htmlEscape("abc é") == "abc é");
+  CHECK(garde::core::htmlEscape("<a href=\"x\">'&'</a>") ==
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  CHECK(garde::core::htmlEscape("&&") == "&amp;&amp;");
+  CHECK(garde::core::htmlEscape("x>") == "x&gt;");
 }
