@@ -1,6 +1,7 @@
 #include "saml/signature.h"
 
 #include <libxml/c14n.h>
+#include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <xmlsec/crypto.h>
@@ -12,6 +13,7 @@
 
 #include "core/c_handle.h"
 #include "core/encoding.h"
+#include "saml/signature_internal.h"
 #include "saml/xml.h"
 
 namespace garde::saml {
@@ -27,6 +29,11 @@ using EcdsaSig = core::CHandle<ECDSA_SIG, ECDSA_SIG_free>;
 
 constexpr std::string_view kExcC14n = "http://www.w3.org/2001/10/xml-exc-c14n#";
 constexpr std::string_view kEnveloped = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+// The namespace of ec:InclusiveNamespaces is the algorithm URI itself.
+constexpr const char* kExcC14nNs = "http://www.w3.org/2001/10/xml-exc-c14n#";
+// The xs prefix appears only inside xsi:type values, which exclusive C14N does not see as used:
+// listing it keeps its binding under the signature (as Shibboleth does).
+constexpr const char* kSigningPrefix = "xs";
 
 struct AlgInfo {
   SignatureAlgorithm alg;
@@ -255,14 +262,20 @@ int visibleInScope(void* user_data, xmlNodePtr node, xmlNodePtr parent) {
   return 0;
 }
 
+// Exclusive C14N without comments of `scope`, with the InclusiveNamespaces PrefixList
+// `inclusive_prefixes` ("#default" names the default namespace, as libxml2 reads it).
 core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope,
-                                           const char* inclusive_prefix) {
-  xmlChar* prefix = inclusive_prefix ? BAD_CAST inclusive_prefix : nullptr;
-  xmlChar* prefixes[] = {prefix, nullptr};
+                                           const std::vector<std::string>& inclusive_prefixes) {
+  std::vector<xmlChar*> prefixes;
+  prefixes.reserve(inclusive_prefixes.size() + 1);
+  for (const auto& p : inclusive_prefixes) {
+    prefixes.push_back(BAD_CAST p.c_str());
+  }
+  prefixes.push_back(nullptr);
   core::CHandle<xmlOutputBuffer, xmlOutputBufferClose> buf(xmlAllocOutputBuffer(nullptr));
   if (!buf ||
       xmlC14NExecute(doc, &visibleInScope, const_cast<C14nScope*>(&scope), XML_C14N_EXCLUSIVE_1_0,
-                     prefix ? prefixes : nullptr, 0, buf.get()) < 0) {
+                     inclusive_prefixes.empty() ? nullptr : prefixes.data(), 0, buf.get()) < 0) {
     return fail(ErrorCode::kInternal, "canonicalization failed");
   }
   return std::string(reinterpret_cast<const char*>(xmlOutputBufferGetContent(buf.get())),
@@ -283,7 +296,7 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
   if (digest_value == nullptr || signed_info == nullptr || signature_value == nullptr) {
     return fail(ErrorCode::kInternal, "signature template incomplete");
   }
-  auto content = canonicalSubtree(element->doc, {element, sig}, "xs");
+  auto content = canonicalSubtree(element->doc, {element, sig}, {kSigningPrefix});
   if (!content) {
     return fail(content.error());
   }
@@ -294,7 +307,7 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
     return fail(ErrorCode::kInternal, "digest failed");
   }
   setText(digest_value, core::base64Encode(std::string_view(reinterpret_cast<char*>(md), md_len)));
-  auto canonical_signed_info = canonicalSubtree(element->doc, {signed_info, nullptr}, nullptr);
+  auto canonical_signed_info = canonicalSubtree(element->doc, {signed_info, nullptr}, {});
   if (!canonical_signed_info) {
     return fail(canonical_signed_info.error());
   }
@@ -306,31 +319,11 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
   return {};
 }
 
-}  // namespace
+// ---- verification
 
-std::string_view algorithmUri(SignatureAlgorithm alg) noexcept { return info(alg).uri; }
-
-core::Result<SignatureAlgorithm> algorithmFromUri(std::string_view uri) {
-  for (const auto& a : kAlgorithms) {
-    if (a.uri == uri) {
-      return a.alg;
-    }
-  }
-  return fail(ErrorCode::kAlgorithmForbidden,
-              "signature algorithm '" + std::string(uri) + "' is not allowed");
-}
-
-SignatureAlgorithm defaultAlgorithm(const PrivateKey& key) noexcept {
-  return key.keyType() == KeyType::kEc ? SignatureAlgorithm::kEcdsaSha256
-                                       : SignatureAlgorithm::kRsaSha256;
-}
-
-xmlNode* findSignature(const xmlNode* element) noexcept {
-  return firstChildElement(element, ns::kDsig, "Signature");
-}
-
-core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
-                                                const std::vector<Certificate>& trusted) {
+// The checks made before any cryptography, in this order: a single direct ds:Signature child,
+// trusted keys given, the SAML profile (checkProfile). Returns the Signature.
+core::Result<xmlNode*> checkedSignature(xmlNode* element, const std::vector<Certificate>& trusted) {
   if (element == nullptr || element->type != XML_ELEMENT_NODE) {
     return fail(ErrorCode::kSignatureMissing, "no element to verify");
   }
@@ -349,7 +342,12 @@ core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
   }
   xmlNode* signature = signatures.front();
   GARDE_TRY(checkProfile(element, signature));
+  return signature;
+}
 
+// The general path: xmlsec's transform chain, once per trusted key.
+core::Result<xmlNode*> verifyWithXmlsec(xmlNode* element, xmlNode* signature,
+                                        const std::vector<Certificate>& trusted) {
   std::string last_detail = "signature does not verify with any trusted key";
   for (const auto& cert : trusted) {
     DsigCtx ctx(xmlSecDSigCtxCreate(nullptr));
@@ -379,6 +377,307 @@ core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
   }
   return fail(ErrorCode::kSignatureInvalid, last_detail);
 }
+
+// Direct verification (without xmlsec's transform chain, whose node-set C14N and key matching
+// cost several times the RSA verification) for the one shape every SAML implementation emits.
+// Anything this shape check does not recognise goes to xmlsec, so both paths agree on every
+// input; tests/saml/signature_paths_test.cpp checks it.
+struct DirectShape {
+  SignatureAlgorithm alg;
+  const char* digest_name;  // OpenSSL name of the DigestMethod
+  xmlNode* signed_info;
+  std::vector<std::string> reference_prefixes;    // of the exclusive C14N Transform
+  std::vector<std::string> signed_info_prefixes;  // of the CanonicalizationMethod
+  std::string digest_value;                       // decoded
+  std::string signature_value;                    // decoded, r || s for ECDSA
+};
+
+// The element children of `parent` if they are exactly ds:`names`, in this order.
+std::optional<std::vector<xmlNode*>> dsChildren(const xmlNode* parent,
+                                                std::initializer_list<const char*> names) {
+  auto children = childElements(parent);
+  if (children.size() != names.size()) {
+    return std::nullopt;
+  }
+  const auto* name = names.begin();
+  for (const xmlNode* c : children) {
+    if (!isElement(c, ns::kDsig, *name++)) {
+      return std::nullopt;
+    }
+  }
+  return children;
+}
+
+// The attribute `name` if `node` has exactly one attribute of that local name, without a
+// namespace. xmlsec reads attributes ignoring namespaces (xmlGetProp); garde reads the one
+// without: both see the same value only then.
+std::optional<std::string> soleAttribute(const xmlNode* node, const char* name) {
+  const xmlAttr* found = nullptr;
+  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
+    if (xmlStrEqual(a->name, BAD_CAST name) != 0) {
+      if (found != nullptr || a->ns != nullptr) {
+        return std::nullopt;
+      }
+      found = a;
+    }
+  }
+  return found != nullptr ? attribute(node, name) : std::nullopt;
+}
+
+// The ec:InclusiveNamespaces PrefixList of an exclusive C14N method, empty if it has none.
+// nullopt for anything else under the method, and for a list not separated by single spaces:
+// xmlsec releases differ on other separators (1.2 splits on ' ' only, where an empty token
+// would mean the default namespace to libxml2), so such lists go to the installed xmlsec.
+std::optional<std::vector<std::string>> inclusivePrefixes(const xmlNode* method) {
+  const auto children = childElements(method);
+  if (children.empty()) {
+    return std::vector<std::string>{};
+  }
+  if (children.size() != 1 || !isElement(children[0], kExcC14nNs, "InclusiveNamespaces") ||
+      !childElements(children[0]).empty()) {
+    return std::nullopt;
+  }
+  const auto list = soleAttribute(children[0], "PrefixList");
+  if (!list) {
+    return std::nullopt;
+  }
+  std::vector<std::string> prefixes;
+  if (list->empty()) {
+    return prefixes;
+  }
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = list->find(' ', start);
+    std::string token = list->substr(start, end == std::string::npos ? end : end - start);
+    if (token.empty() || token.find_first_of("\t\r\n") != std::string::npos) {
+      return std::nullopt;
+    }
+    prefixes.push_back(std::move(token));
+    if (end == std::string::npos) {
+      return prefixes;
+    }
+    start = end + 1;
+  }
+}
+
+// True if the method element has this Algorithm (read unambiguously) and no child element.
+bool isPlainMethod(const xmlNode* method, std::string_view algorithm) {
+  const auto alg = soleAttribute(method, "Algorithm");
+  return alg && *alg == algorithm && childElements(method).empty();
+}
+
+// The decoded base64 text of a DigestValue or SignatureValue (XML whitespace allowed), or nullopt
+// when it holds elements or is not strict base64: xmlsec's decoder is the reference then.
+std::optional<std::string> base64Value(const xmlNode* node) {
+  if (!childElements(node).empty()) {
+    return std::nullopt;
+  }
+  auto decoded = core::base64Decode(textContent(node), 4096);
+  if (!decoded) {
+    return std::nullopt;
+  }
+  return *std::move(decoded);
+}
+
+// The ID characters of every SAML implementation's IDs. xmlsec resolves "#id" through the
+// XPointer xpointer(id('id')), where a quote or a space would change the expression.
+bool isPlainId(std::string_view id) {
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) {
+      return false;
+    }
+  }
+  return !id.empty();
+}
+
+// The parts of `signature` (on `element`, checkProfile passed) if it has exactly the shape
+// Signature(SignedInfo(CanonicalizationMethod, SignatureMethod, Reference(Transforms(enveloped,
+// exc-c14n), DigestMethod, DigestValue)), SignatureValue, KeyInfo?); nullopt sends it to xmlsec.
+std::optional<DirectShape> directShape(const xmlNode* element, const xmlNode* signature) {
+  auto parts = dsChildren(signature, {"SignedInfo", "SignatureValue"});
+  if (!parts) {
+    parts = dsChildren(signature, {"SignedInfo", "SignatureValue", "KeyInfo"});
+  }
+  if (!parts) {
+    return std::nullopt;
+  }
+  xmlNode* signed_info = (*parts)[0];
+  const auto info_parts =
+      dsChildren(signed_info, {"CanonicalizationMethod", "SignatureMethod", "Reference"});
+  if (!info_parts) {
+    return std::nullopt;
+  }
+  xmlNode* c14n = (*info_parts)[0];
+  xmlNode* method = (*info_parts)[1];
+  xmlNode* reference = (*info_parts)[2];
+  const auto ref_parts = dsChildren(reference, {"Transforms", "DigestMethod", "DigestValue"});
+  if (!ref_parts) {
+    return std::nullopt;
+  }
+  const auto transforms = dsChildren((*ref_parts)[0], {"Transform", "Transform"});
+  if (!transforms || !isPlainMethod((*transforms)[0], kEnveloped) ||
+      soleAttribute((*transforms)[1], "Algorithm") != kExcC14n ||
+      soleAttribute(c14n, "Algorithm") != kExcC14n) {
+    return std::nullopt;
+  }
+  const auto id = attribute(element, "ID");
+  if (!id || !isPlainId(*id) || soleAttribute(reference, "URI") != "#" + *id) {
+    return std::nullopt;
+  }
+  const auto sig_uri = soleAttribute(method, "Algorithm");
+  const auto digest_uri = soleAttribute((*ref_parts)[1], "Algorithm");
+  if (!sig_uri || !digest_uri || !isPlainMethod(method, *sig_uri) ||
+      !isPlainMethod((*ref_parts)[1], *digest_uri)) {
+    return std::nullopt;
+  }
+  auto alg = algorithmFromUri(*sig_uri);
+  const AlgInfo* digest = nullptr;
+  for (const auto& a : kAlgorithms) {
+    if (a.digest_uri == *digest_uri) {
+      digest = &a;
+      break;
+    }
+  }
+  auto reference_prefixes = inclusivePrefixes((*transforms)[1]);
+  auto signed_info_prefixes = inclusivePrefixes(c14n);
+  auto digest_value = base64Value((*ref_parts)[2]);
+  auto signature_value = base64Value((*parts)[1]);
+  if (!alg || digest == nullptr || !reference_prefixes || !signed_info_prefixes || !digest_value ||
+      !signature_value) {
+    return std::nullopt;
+  }
+  return DirectShape{*alg,
+                     digest->digest_name,
+                     signed_info,
+                     *std::move(reference_prefixes),
+                     *std::move(signed_info_prefixes),
+                     *std::move(digest_value),
+                     *std::move(signature_value)};
+}
+
+// One trusted key against the SignatureValue. The key must be of the algorithm's type (RSA or
+// EC), as xmlsec's key requirement; an ECDSA value is r || s, each at most the key's order size
+// (xmlsec's bound; shorter halves, as some Java stacks emit, are accepted by both).
+bool verifiesWith(const Certificate& cert, SignatureAlgorithm alg, std::string_view data,
+                  std::string_view value) {
+  EVP_PKEY* pkey = cert.publicKey();
+  const int type = EVP_PKEY_get_base_id(pkey);
+  std::string der;
+  if (isEcdsa(alg)) {
+    const auto half = static_cast<std::size_t>((EVP_PKEY_get_bits(pkey) + 7) / 8);
+    if (type != EVP_PKEY_EC || value.size() > 2 * half) {
+      return false;
+    }
+    auto encoded = ecdsaRawToDer(value);
+    if (!encoded) {
+      return false;
+    }
+    der = *std::move(encoded);
+    value = der;
+  } else if (type != EVP_PKEY_RSA) {
+    return false;
+  }
+  MdCtx md(EVP_MD_CTX_new());
+  return md &&
+         EVP_DigestVerifyInit_ex(md.get(), nullptr, info(alg).digest_name, nullptr, nullptr, pkey,
+                                 nullptr) == 1 &&
+         EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(value.data()),
+                          value.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                          data.size()) == 1;
+}
+
+// Verifies a signature of the direct shape: the Reference digest over the exclusive C14N of
+// `element` minus the Signature (no comments: a "#id" reference), then the SignatureValue over
+// the exclusive C14N of SignedInfo, with each trusted key in turn (never KeyInfo's).
+// nullopt when a canonicalization fails (the caller hands over to xmlsec).
+std::optional<core::Result<xmlNode*>> verifyDirect(xmlNode* element, xmlNode* signature,
+                                                   const DirectShape& shape,
+                                                   const std::vector<Certificate>& trusted) {
+  const auto content =
+      canonicalSubtree(element->doc, {element, signature}, shape.reference_prefixes);
+  if (!content) {
+    return std::nullopt;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(content->data(), content->size(), md, &md_len,
+                 EVP_get_digestbyname(shape.digest_name), nullptr) != 1) {
+    return fail(ErrorCode::kInternal, "digest failed");
+  }
+  if (shape.digest_value.size() != md_len ||
+      CRYPTO_memcmp(shape.digest_value.data(), md, md_len) != 0) {
+    return fail(ErrorCode::kSignatureInvalid, "reference digest does not match");
+  }
+  const auto signed_info =
+      canonicalSubtree(element->doc, {shape.signed_info, nullptr}, shape.signed_info_prefixes);
+  if (!signed_info) {
+    return std::nullopt;
+  }
+  for (const auto& cert : trusted) {
+    if (verifiesWith(cert, shape.alg, *signed_info, shape.signature_value)) {
+      return element;
+    }
+  }
+  return fail(ErrorCode::kSignatureInvalid, "signature does not verify with any trusted key");
+}
+
+}  // namespace
+
+std::string_view algorithmUri(SignatureAlgorithm alg) noexcept { return info(alg).uri; }
+
+core::Result<SignatureAlgorithm> algorithmFromUri(std::string_view uri) {
+  for (const auto& a : kAlgorithms) {
+    if (a.uri == uri) {
+      return a.alg;
+    }
+  }
+  return fail(ErrorCode::kAlgorithmForbidden,
+              "signature algorithm '" + std::string(uri) + "' is not allowed");
+}
+
+SignatureAlgorithm defaultAlgorithm(const PrivateKey& key) noexcept {
+  return key.keyType() == KeyType::kEc ? SignatureAlgorithm::kEcdsaSha256
+                                       : SignatureAlgorithm::kRsaSha256;
+}
+
+xmlNode* findSignature(const xmlNode* element) noexcept {
+  return firstChildElement(element, ns::kDsig, "Signature");
+}
+
+core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
+                                                const std::vector<Certificate>& trusted) {
+  auto signature = checkedSignature(element, trusted);
+  if (!signature) {
+    return fail(signature.error());
+  }
+  if (auto direct = directShape(element, *signature)) {
+    if (auto verified = verifyDirect(element, *signature, *direct, trusted)) {
+      return *std::move(verified);
+    }
+    // The C14N failed: xmlsec's chain meets the same failure and reports it its own way.
+  }
+  return verifyWithXmlsec(element, *signature, trusted);
+}
+
+namespace internal {
+
+core::Result<xmlNode*> verifyEnvelopedSignatureWithXmlsec(xmlNode* element,
+                                                          const std::vector<Certificate>& trusted) {
+  auto signature = checkedSignature(element, trusted);
+  if (!signature) {
+    return fail(signature.error());
+  }
+  return verifyWithXmlsec(element, *signature, trusted);
+}
+
+bool usesDirectVerification(const xmlNode* element) {
+  const auto signatures = childElements(element, ns::kDsig, "Signature");
+  return signatures.size() == 1 && directShape(element, signatures.front()).has_value();
+}
+
+}  // namespace internal
 
 core::Status signElement(xmlNode* element, const Credential& credential,
                          std::optional<SignatureAlgorithm> alg) {
@@ -422,9 +721,7 @@ core::Status signElement(xmlNode* element, const Credential& credential,
   if (ref == nullptr ||
       xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == nullptr ||
       (c14n = xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId)) == nullptr ||
-      // The xs prefix appears only inside xsi:type values, which exclusive C14N does not see as
-      // used: listing it keeps its binding under the signature (as Shibboleth does).
-      xmlSecTmplTransformAddC14NInclNamespaces(c14n, BAD_CAST "xs") < 0) {
+      xmlSecTmplTransformAddC14NInclNamespaces(c14n, BAD_CAST kSigningPrefix) < 0) {
     xmlUnlinkNode(sig);
     xmlFreeNode(sig);
     return fail(ErrorCode::kInternal, "cannot create signature reference");
