@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -112,8 +113,8 @@ class Server::Impl {
       : options_(std::move(options)),
         handler_(std::move(handler)),
         metrics_(metrics),
-        ioc_(static_cast<int>(threadCount())),
-        acceptor_strand_(net::make_strand(ioc_)),
+        iocs_(makeIoContexts(threadCount())),
+        acceptor_strand_(net::make_strand(*iocs_.front())),
         acceptor_(acceptor_strand_),
         retry_timer_(acceptor_strand_) {
     beast::error_code ec;
@@ -140,6 +141,22 @@ class Server::Impl {
     return std::max(1u, std::thread::hardware_concurrency());
   }
 
+  // One io_context per I/O thread, each run by its thread alone: a connection lives on one of them
+  // (round robin at accept) for its whole life, so its handlers never hop threads and a thread
+  // waits in its own epoll set instead of handing events to another through the scheduler's mutex
+  // and condition variable (measured: docs/performance.md).
+  static std::vector<std::unique_ptr<net::io_context>> makeIoContexts(unsigned n) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    out.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      out.push_back(std::make_unique<net::io_context>(1));
+    }
+    return out;
+  }
+
+  /// The io_context of the next connection (round robin).
+  net::io_context& nextIoContext() { return *iocs_[next_ioc_++ % iocs_.size()]; }
+
   void start() {
     const tcp::endpoint endpoint(address_, options_.port);
     beast::error_code ec;
@@ -160,12 +177,14 @@ class Server::Impl {
     port_ = acceptor_.local_endpoint().port();
     // Keeps run() from returning when momentarily out of work (e.g. between the last session
     // closing and stop() posting to the acceptor strand); released by stop().
-    work_.emplace(ioc_.get_executor());
+    for (auto& ioc : iocs_) {
+      work_.emplace_back(ioc->get_executor());
+    }
     net::dispatch(acceptor_strand_, [this] { accept(); });
-    const unsigned n = threadCount();
+    const auto n = static_cast<unsigned>(iocs_.size());
     threads_.reserve(n);
-    for (unsigned i = 0; i < n; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& ioc : iocs_) {
+      threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
     }
     started_ = true;
     kLog.info("listening", {{"address", options_.address},
@@ -190,8 +209,10 @@ class Server::Impl {
       notifySessions(&SessionBase::forceClose, false);
       waitForSessions(Clock::now() + std::chrono::seconds(2));
     }
-    work_.reset();
-    ioc_.stop();
+    work_.clear();
+    for (auto& ioc : iocs_) {
+      ioc->stop();
+    }
     for (auto& t : threads_) {
       t.join();
     }
@@ -261,7 +282,7 @@ class Server::Impl {
     done.get_future().wait();
   }
 
-  // Declaration order matters for destruction: the io_context goes first (destroying any handler
+  // Declaration order matters for destruction: the io_contexts go first (destroying any handler
   // still queued, hence any session, which unregisters itself from the members below).
   ServerOptions options_;
   ServerHandler handler_;
@@ -277,11 +298,12 @@ class Server::Impl {
   bool stopped_ = false;
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
-  net::io_context ioc_;
+  std::vector<std::unique_ptr<net::io_context>> iocs_;
+  std::size_t next_ioc_ = 0;  // on the acceptor's strand only
   net::strand<net::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -620,7 +642,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 };
 
 void Server::Impl::accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(net::make_strand(nextIoContext()), [this](beast::error_code ec,
+                                                                   tcp::socket socket) {
     onAccept(ec, std::move(socket));
   });
 }

@@ -1,7 +1,8 @@
 #pragma once
 /// @file The HTTP(S) listener. Beast and Asio stay inside broker/http/*.cpp; this header is plain.
 ///
-/// One acceptor, N I/O threads, one strand per connection. Each request is read with a header
+/// One acceptor, N I/O threads each running its own event loop (io_context), connections handed to
+/// them round robin at accept and kept there, one strand per connection. Each request is read with a header
 /// timeout, a header size limit and a body limit, converted into a broker::Request, handed to the
 /// handler on the connection's strand, and the returned broker::Response is written back with the
 /// security headers, keep-alive permitting. Handler exceptions are caught once here, logged, and
