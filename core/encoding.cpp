@@ -161,62 +161,76 @@ Result<std::string> urlDecode(std::string_view text, bool form_mode) {
   };
   std::string out;
   out.reserve(text.size());
-  std::size_t run = 0;  // start of the characters copied as they are
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) {
-        return fail(ErrorCode::kBadEncoding, "url: truncated percent escape");
-      }
-      const int hi = hex(text[i + 1]);
-      const int lo = hex(text[i + 2]);
-      if (hi < 0 || lo < 0) {
-        return fail(ErrorCode::kBadEncoding, "url: invalid percent escape");
-      }
-      out.append(text.substr(run, i - run));
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-      run = i + 1;
-    } else if (c == '+' && form_mode) {
-      out.append(text.substr(run, i - run));
-      out += ' ';
-      run = i + 1;
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t run = i;  // characters copied as they are
+    while (i < n && text[i] != '%' && (text[i] != '+' || !form_mode)) {
+      ++i;
     }
+    out.append(text.substr(run, i - run));
+    if (i == n) {
+      break;
+    }
+    if (text[i] == '+') {
+      out += ' ';
+      ++i;
+      continue;
+    }
+    if (i + 2 >= n) {
+      return fail(ErrorCode::kBadEncoding, "url: truncated percent escape");
+    }
+    const int hi = hex(text[i + 1]);
+    const int lo = hex(text[i + 2]);
+    if (hi < 0 || lo < 0) {
+      return fail(ErrorCode::kBadEncoding, "url: invalid percent escape");
+    }
+    out += static_cast<char>(hi * 16 + lo);
+    i += 3;
   }
-  out.append(text.substr(run));
   return out;
 }
 
 std::string htmlEscape(std::string_view text) {
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("&<>\"'")) {
+      t[c] = true;
+    }
+    return t;
+  }();
   std::string out;
   out.reserve(text.size() + 16);
-  std::size_t run = 0;  // start of the characters copied as they are
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    std::string_view entity;
-    switch (text[i]) {
-      case '&':
-        entity = "&amp;";
-        break;
-      case '<':
-        entity = "&lt;";
-        break;
-      case '>':
-        entity = "&gt;";
-        break;
-      case '"':
-        entity = "&quot;";
-        break;
-      case '\'':
-        entity = "&#39;";
-        break;
-      default:
-        continue;
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t run = i;  // characters copied as they are
+    while (i < n && !kSpecial[static_cast<unsigned char>(text[i])]) {
+      ++i;
     }
     out.append(text.substr(run, i - run));
-    out.append(entity);
-    run = i + 1;
+    if (i == n) {
+      break;
+    }
+    switch (text[i]) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += "&#39;";
+        break;
+    }
+    ++i;
   }
-  out.append(text.substr(run));
   return out;
 }
 
