@@ -187,8 +187,18 @@ bool Db::inTransaction() const { return sqlite3_get_autocommit(handle_.get()) ==
 
 // --- Transaction ------------------------------------------------------------------------------
 
+// BEGIN and COMMIT go through the statement cache like any other statement: sqlite3_exec would
+// compile them again on every transaction (a launch runs several).
+core::Status Db::runCached(const char* sql) {
+  auto stmt = prepare(sql);
+  if (!stmt) {
+    return core::fail(std::move(stmt).error());
+  }
+  return stmt->run();
+}
+
 core::Result<Transaction> Transaction::begin(Db& db, Kind kind) {
-  GARDE_TRY(db.execScript(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
+  GARDE_TRY(db.runCached(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
   return Transaction(db);
 }
 
@@ -208,7 +218,7 @@ core::Status Transaction::commit() {
   if (!open_) {
     return core::fail(core::ErrorCode::kInternal, "commit of a closed transaction");
   }
-  auto s = db_->execScript("COMMIT");
+  auto s = db_->runCached("COMMIT");
   if (!s) {
     return s;  // still open: the destructor rolls back
   }

@@ -111,6 +111,8 @@ class Db {
   core::Result<Stmt> prepare(std::string_view sql);
   /// Runs constant SQL with no parameters (schema migrations, pragmas). Never with data in it.
   core::Status execScript(const char* sql);
+  /// Runs one constant statement with no parameters through the statement cache (BEGIN, COMMIT).
+  core::Status runCached(const char* sql);
 
   std::int64_t lastInsertRowid() const;
   int changes() const;

@@ -1,6 +1,7 @@
 #include "store/launch.h"
 
 #include "store/subscriptions.h"
+#include "store/util.h"
 
 namespace garde::store {
 namespace {
@@ -11,6 +12,16 @@ core::Status take(core::Result<T>&& r, T& out) {
     return core::fail(std::move(r).error());
   }
   out = std::move(r).value();
+  return {};
+}
+
+core::Status entExists(Db& db, std::string_view ent_id) {
+  GARDE_STORE_PREPARE(stmt, db, "SELECT 1 FROM ents WHERE id = ?1");
+  stmt.bind(1, ent_id);
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return core::fail(core::ErrorCode::kUnknownPeer, "unknown ENT");
+  }
   return {};
 }
 
@@ -29,11 +40,10 @@ core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
     tx.emplace(std::move(begun).value());
   }
   LaunchInputs in;
-  GARDE_TRY(take(findEnt(db, ent_id), in.ent));
+  GARDE_TRY(entExists(db, ent_id));
   GARDE_TRY(take(findPersonFacts(db, ent_id, ent_person_id, uai, wanted), in.person));
   GARDE_TRY(take(findResource(db, resource_id), in.resource));
   GARDE_TRY(take(findContract(db, resource_id), in.contract));
-  GARDE_TRY(take(findPublisher(db, in.resource.publisher_id), in.publisher));
   GARDE_TRY(take(findLaunchSubscriptions(db, resource_id, in.person), in.subscriptions));
   if (tx) {
     GARDE_TRY(tx->commit());

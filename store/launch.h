@@ -16,13 +16,13 @@
 
 namespace garde::store {
 
-/// The inputs of policy::decide for one (person, establishment, resource), plus the records the
-/// flows need to build the Response (the resource's URL and the publisher's SP).
+/// The inputs of policy::decide for one (person, establishment, resource), plus the resource record
+/// (its URLs and publisher). The ENT and the publisher's SP come from the flows' registries; the
+/// ENT's row is only checked to exist (a deleted ENT launches nobody), and the publisher exists
+/// whenever its resource does (foreign key).
 struct LaunchInputs {
-  Ent ent;
   policy::PersonFacts person;
   Resource resource;
-  Publisher publisher;
   policy::ResourceContract contract;
   std::vector<policy::Subscription> subscriptions;
 };

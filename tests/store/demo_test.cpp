@@ -89,15 +89,15 @@ TEST_CASE_METHOD(Demo, "A pupil of an unassigned class is refused resource A", "
   CHECK((*rows)[0].profile == "National_elv");
 }
 
-TEST_CASE_METHOD(Demo, "Launch inputs carry the resource and its publisher's SP", "[store][demo]") {
+TEST_CASE_METHOD(Demo, "Launch inputs carry the resource, its publisher and its contract",
+                 "[store][demo]") {
   const auto in =
       store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceA);
   REQUIRE(in.has_value());
-  CHECK(in->ent.idp_entity_id == "https://ent.demo.test/idp");
   CHECK(in->resource.url == "https://edition-a.demo.test/resource");
   CHECK(in->resource.login_url == "https://edition-a.demo.test/login");
   CHECK(in->contract.launch_mode == policy::LaunchMode::kBounce);
-  CHECK(in->publisher.sp_entity_id == "https://edition-a.demo.test/sp/metadata");
+  CHECK(in->resource.publisher_id == demo::kPublisherA);
   CHECK(store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceB)
             ->contract.launch_mode == policy::LaunchMode::kDirect);
 
