@@ -380,8 +380,8 @@ core::Result<xmlNode*> verifyWithXmlsec(xmlNode* element, xmlNode* signature,
 
 // Direct verification (without xmlsec's transform chain, whose node-set C14N and key matching
 // cost several times the RSA verification) for the one shape every SAML implementation emits.
-// Anything this shape check does not recognise goes to xmlsec, so both paths agree on every
-// input; tests/saml/signature_paths_test.cpp checks it.
+// Anything the shape check does not recognise goes to xmlsec, so that both paths give the same
+// outcome; tests/saml/signature_paths_test.cpp compares them.
 struct DirectShape {
   SignatureAlgorithm alg;
   const char* digest_name;  // OpenSSL name of the DigestMethod
@@ -558,8 +558,8 @@ std::optional<DirectShape> directShape(const xmlNode* element, const xmlNode* si
 }
 
 // One trusted key against the SignatureValue. The key must be of the algorithm's type (RSA or
-// EC), as xmlsec's key requirement; an ECDSA value is r || s, each at most the key's order size
-// (xmlsec's bound; shorter halves, as some Java stacks emit, are accepted by both).
+// EC), as xmlsec's key requirement; an ECDSA value is r || s, at most twice the key's order size
+// (longer zero-padded values are refused, as xmlsec does).
 bool verifiesWith(const Certificate& cert, SignatureAlgorithm alg, std::string_view data,
                   std::string_view value) {
   EVP_PKEY* pkey = cert.publicKey();
