@@ -67,6 +67,65 @@ class TransactionBoundReplay final : public saml::ReplayCache {
   core::UnixTime until_;
 };
 
+/// What the decision reads from the store, or why it cannot be made.
+struct DecisionReads {
+  std::string uai;
+  std::optional<store::LaunchInputs> inputs;
+  std::shared_ptr<const policy::PolicySnapshot> policy;
+  std::optional<core::Error> error;
+  std::string_view reason;     ///< refusal reason when not derived from the error code
+  bool audit_refusal = false;  ///< a refusal before the decision, to be audited
+};
+
+/// Reads everything the decision needs in one read transaction: one snapshot of the database, and
+/// one BEGIN/COMMIT for the whole launch rather than one per query. It ends before the caller
+/// writes an audit row (a read transaction upgraded to a write would fail when another connection
+/// wrote meanwhile).
+DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTransaction& tx,
+                                 const std::string& person_id, policy::Date today) {
+  DecisionReads out;
+  auto begun = store::Transaction::begin(db, store::Transaction::Kind::kDeferred);
+  if (!begun) {
+    out.error = std::move(begun).error();
+    return out;
+  }
+  store::Transaction read = std::move(begun).value();
+  out.uai = tx.uai;
+  if (out.uai.empty()) {
+    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today);
+    if (!picked) {
+      out.error = std::move(picked).error();
+      out.audit_refusal = true;
+      return out;
+    }
+    out.uai = std::move(picked).value();
+  }
+  auto inputs = store::loadLaunchInputs(db, tx.ent_id, person_id, out.uai, tx.resource_id);
+  if (!inputs) {
+    out.error = std::move(inputs).error();
+    out.audit_refusal = true;
+    return out;
+  }
+  if (inputs->resource.publisher_id != tx.publisher_id) {
+    out.error =
+        err(core::ErrorCode::kUnknownResource, "the resource no longer belongs to the publisher");
+    out.reason = "unknown_resource";
+    return out;
+  }
+  auto snapshot = ctx.policy_cache.current(db);
+  if (!snapshot) {
+    out.error = std::move(snapshot).error();
+    return out;
+  }
+  if (auto c = read.commit(); !c) {
+    out.error = std::move(c).error();
+    return out;
+  }
+  out.inputs = std::move(inputs).value();
+  out.policy = std::move(snapshot).value();
+  return out;
+}
+
 void auditRefusalBeforeDecision(FlowContext& ctx, store::Db& db, const Request& req,
                                 const SsoTransaction& tx, const std::string& uai,
                                 std::string_view reason, core::UnixTime now) {
@@ -157,35 +216,18 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
       return detail::refuse(req, ctx, kLog, lease.error(), {}, offer);
     }
     store::Db& db = lease->db();
-    std::string uai = tx.uai;
-    if (uai.empty()) {
-      auto picked = pickEstablishment(db, tx.ent_id, identity->name_id, tx.resource_id, today);
-      if (!picked) {
-        const std::string reason(core::errorCodeName(picked.error().code));
-        auditRefusalBeforeDecision(ctx, db, req, tx, "", reason, now);
-        return detail::refuse(req, ctx, kLog, picked.error(), {}, offer);
+    auto read = readDecisionInputs(ctx, db, tx, identity->name_id, today);
+    if (read.error) {
+      if (read.audit_refusal) {
+        const std::string reason(core::errorCodeName(read.error->code));
+        auditRefusalBeforeDecision(ctx, db, req, tx, read.uai, reason, now);
       }
-      uai = std::move(picked).value();
+      return detail::refuse(req, ctx, kLog, *read.error, read.reason, offer);
     }
-    auto inputs = store::loadLaunchInputs(db, tx.ent_id, identity->name_id, uai, tx.resource_id);
-    if (!inputs) {
-      const std::string reason(core::errorCodeName(inputs.error().code));
-      auditRefusalBeforeDecision(ctx, db, req, tx, uai, reason, now);
-      return detail::refuse(req, ctx, kLog, inputs.error(), {}, offer);
-    }
-    if (inputs->resource.publisher_id != tx.publisher_id) {
-      return detail::refuse(
-          req, ctx, kLog,
-          err(core::ErrorCode::kUnknownResource, "the resource no longer belongs to the publisher"),
-          "unknown_resource", offer);
-    }
-    auto snapshot = ctx.policy_cache.current(db);
-    if (!snapshot) {
-      return detail::refuse(req, ctx, kLog, snapshot.error(), {}, offer);
-    }
-    decision = policy::decide(inputs->person, inputs->contract, inputs->subscriptions, **snapshot,
+    const store::LaunchInputs& inputs = *read.inputs;
+    decision = policy::decide(inputs.person, inputs.contract, inputs.subscriptions, *read.policy,
                               ctx.pseudonyms, today);
-    audit = store::launchAudit(inputs->person, inputs->contract, decision, req.request_id, now);
+    audit = store::launchAudit(inputs.person, inputs.contract, decision, req.request_id, now);
     if (auto w = store::writeAudit(db, audit); !w) {
       // No release that cannot be accounted for.
       return detail::refuse(req, ctx, kLog, w.error(), "audit_failed", offer);

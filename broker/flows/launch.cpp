@@ -29,6 +29,11 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
     if (!lease) {
       return detail::refuse(req, ctx, kLog, lease.error());
     }
+    // Both reads in one read transaction (one lock of the database instead of one per query).
+    auto read = store::Transaction::begin(lease->db(), store::Transaction::Kind::kDeferred);
+    if (!read) {
+      return detail::refuse(req, ctx, kLog, read.error());
+    }
     auto establishment = store::findEstablishment(lease->db(), launch.uai);
     if (!establishment && establishment.error().code != core::ErrorCode::kNotFound) {
       return detail::refuse(req, ctx, kLog, establishment.error());
@@ -46,6 +51,9 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
                                 : std::string_view{});
     }
     resource = std::move(found).value();
+    if (auto c = read->commit(); !c) {
+      return detail::refuse(req, ctx, kLog, c.error());
+    }
   }
   const auto* peer = ctx.publishers.findByPublisherId(resource.publisher_id);
   if (!peer) {
