@@ -29,7 +29,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics, core:
       publishers(std::move(publisher_registry)),
       replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
       pseudonyms(std::move(pseudonym_settings)),
-      audit(config.log.audit_file),
+      audit(config.log.audit_file, config.store.database),
       context{clock,      random, metrics, sealer,       db,         ents,
               publishers, sp,     idp,     replay_cache, pseudonyms, audit} {
   const auto& b = config.broker;

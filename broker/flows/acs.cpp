@@ -126,7 +126,7 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
   return out;
 }
 
-void auditRefusalBeforeDecision(FlowContext& ctx, store::Db& db, const Request& req,
+void auditRefusalBeforeDecision(FlowContext& ctx, const Request& req,
                                 const SsoTransaction& tx, const std::string& uai,
                                 std::string_view reason, core::UnixTime now) {
   store::AuditRecord r;
@@ -138,11 +138,10 @@ void auditRefusalBeforeDecision(FlowContext& ctx, store::Db& db, const Request& 
   r.resource_id = tx.resource_id;
   r.outcome = "refused";
   r.reason = std::string(reason);
-  if (auto w = store::writeAudit(db, r); !w) {
-    kLog.error("audit row not written",
+  if (auto w = ctx.audit.write(r); !w) {
+    kLog.error("audit record not written",
                {{"request_id", req.request_id}, {"error", w.error().describe()}});
   }
-  ctx.audit.write(r);
 }
 
 }  // namespace
@@ -220,7 +219,7 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
     if (read.error) {
       if (read.audit_refusal) {
         const std::string reason(core::errorCodeName(read.error->code));
-        auditRefusalBeforeDecision(ctx, db, req, tx, read.uai, reason, now);
+        auditRefusalBeforeDecision(ctx, req, tx, read.uai, reason, now);
       }
       return detail::refuse(req, ctx, kLog, *read.error, read.reason, offer);
     }
@@ -228,12 +227,11 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
     decision = policy::decide(inputs.person, inputs.contract, inputs.subscriptions, *read.policy,
                               ctx.pseudonyms, today);
     audit = store::launchAudit(inputs.person, inputs.contract, decision, req.request_id, now);
-    if (auto w = store::writeAudit(db, audit); !w) {
-      // No release that cannot be accounted for.
-      return detail::refuse(req, ctx, kLog, w.error(), "audit_failed", offer);
-    }
   }
-  ctx.audit.write(audit);
+  if (auto w = ctx.audit.write(audit); !w) {
+    // No release that cannot be accounted for.
+    return detail::refuse(req, ctx, kLog, w.error(), "audit_failed", offer);
+  }
   if (!decision.entitled) {
     return detail::refuse(
         req, ctx, kLog,

@@ -55,19 +55,27 @@ void DbPool::release(std::unique_ptr<store::Db> db) {
   idle_.push_back(std::move(db));
 }
 
-AuditSink::AuditSink(std::string file) : file_(std::move(file)) {
+AuditSink::AuditSink(std::string file, std::string database) : file_(std::move(file)) {
   if (!file_.empty()) {
     fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd_ < 0) {
       throw std::runtime_error("log.audit_file: cannot open " + file_ + " for appending");
     }
   }
+  if (!database.empty()) {
+    table_ = std::make_unique<store::AuditWriter>(store::AuditWriter::Options{std::move(database)});
+  }
 }
 
 AuditSink::~AuditSink() {
+  table_.reset();  // writes the rows still queued
   if (fd_ >= 0) {
     ::close(fd_);
   }
+}
+
+core::Status AuditSink::flushTable() {
+  return table_ ? table_->flush() : core::Status{};
 }
 
 void AuditSink::setObserver(std::function<void(std::string_view)> observer) {
@@ -75,7 +83,7 @@ void AuditSink::setObserver(std::function<void(std::string_view)> observer) {
   observer_ = std::move(observer);
 }
 
-void AuditSink::write(const store::AuditRecord& r) {
+core::Status AuditSink::write(const store::AuditRecord& r) {
   const std::string line = store::auditJsonLine(r);
   std::lock_guard lock(mutex_);
   if (observer_) {
@@ -87,9 +95,9 @@ void AuditSink::write(const store::AuditRecord& r) {
     if (::write(fd_, with_newline.data(), with_newline.size()) !=
         static_cast<ssize_t>(with_newline.size())) {
       kAuditLog.error("cannot append to the audit file", {{"file", file_}});
+      return core::fail(core::ErrorCode::kInternal, "cannot append to the audit file");
     }
-    return;
-  }
+  } else {
   const std::string released = joinCodes(r.released);
   kAuditLog.info("decision", {{"kind", r.kind},
                               {"correlation_id", r.correlation_id},
@@ -102,6 +110,11 @@ void AuditSink::write(const store::AuditRecord& r) {
                               {"policy_version", r.policy_version},
                               {"outcome", r.outcome},
                               {"reason", r.reason}});
+  }
+  if (table_) {
+    table_->enqueue(r);
+  }
+  return {};
 }
 
 }  // namespace garde::broker::flows

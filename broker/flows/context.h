@@ -22,6 +22,7 @@
 #include "policy/pseudonym.h"
 #include "saml/replay_cache.h"
 #include "store/audit.h"
+#include "store/audit_writer.h"
 #include "store/db.h"
 #include "store/policy_store.h"
 
@@ -65,18 +66,26 @@ class DbPool {
   std::vector<std::unique_ptr<store::Db>> idle_;
 };
 
-/// Where audit records go besides the database: one JSON line each (store::auditJsonLine) appended
-/// to `log.audit_file`, or, when that is empty, one line of the main log (category "audit") with
-/// the same fields. Names of attributes, never values. Thread-safe.
+/// Where audit records go: one JSON line each (store::auditJsonLine) appended to `log.audit_file`,
+/// or, when that is empty, one line of the main log (category "audit") with the same fields,
+/// written before the caller goes on (the record of account); and, when a database is given, the
+/// same row in its audit table, written in batches off the request path (store::AuditWriter,
+/// ADR 0007). Names of attributes, never values. Thread-safe.
 class AuditSink {
  public:
-  /// `file` empty: the main log. Throws std::runtime_error if `file` cannot be opened (start-up).
-  explicit AuditSink(std::string file = {});
+  /// `file` empty: the main log. `database` empty: no audit table. Throws std::runtime_error if
+  /// `file` or `database` cannot be opened (start-up).
+  explicit AuditSink(std::string file = {}, std::string database = {});
   ~AuditSink();
   AuditSink(const AuditSink&) = delete;
   AuditSink& operator=(const AuditSink&) = delete;
 
-  void write(const store::AuditRecord& record);
+  /// kInternal when the line could not be written to the audit file (then no row is queued
+  /// either): the caller must not release what it cannot account for.
+  core::Status write(const store::AuditRecord& record);
+
+  /// Waits until the rows written so far are in the audit table (tests, tools).
+  core::Status flushTable();
 
   /// For tests: also hands each JSON line to `observer` (called under the sink's mutex).
   void setObserver(std::function<void(std::string_view)> observer);
@@ -86,6 +95,7 @@ class AuditSink {
   std::string file_;
   int fd_ = -1;
   std::function<void(std::string_view)> observer_;
+  std::unique_ptr<store::AuditWriter> table_;
 };
 
 /// The flows' dependencies. References must outlive every request.

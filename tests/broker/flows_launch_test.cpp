@@ -36,6 +36,12 @@ TEST_CASE("A direct launch ends in an unsolicited Response to the publisher's de
   CHECK(line.find(got.attributes.at("IDO").front()) == std::string::npos);
   CHECK(line.find(store::demo::kPupil) == std::string::npos);
   CHECK(line.find("Martin") == std::string::npos);
+  // The same record in the audit table (written in batches, off the request path).
+  const auto rows = f.auditRows();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].outcome == "released");
+  CHECK(rows[0].correlation_id == f.lastRequestId());
+  CHECK(rows[0].released == std::vector<std::string>{"IDO", "PRO"});
 }
 
 TEST_CASE("A bounce launch goes through the publisher's AuthnRequest and answers it",
@@ -324,4 +330,15 @@ TEST_CASE("An ENT Response posted from another browser is refused (login CSRF)",
   CHECK(r.status == 400);
   CHECK(r.body.find("IDO") == std::string::npos);
   CHECK(r.header("Content-Security-Policy") != nullptr);
+}
+
+TEST_CASE("A release whose audit line cannot be written is refused", "[broker][flows][refusal]") {
+  Flows f("/dev/full");  // every write fails with ENOSPC
+  const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
+  REQUIRE(tile.status == 302);
+  const Response page = f.entLeg(tile, store::demo::kPupil);
+  CHECK(page.body.find("SAMLResponse") == std::string::npos);
+  CHECK(f.decisions("refused", "audit_failed") == 1);
+  CHECK(f.decisions("released", "ok") == 0);
+  CHECK(f.auditRows().empty());  // nothing in the table either
 }

@@ -155,7 +155,9 @@ struct AskOptions {
 /// The demo world with in-test peers, and a browser.
 class Flows {
  public:
-  Flows() {
+  /// `audit_file`: where the audit lines go (empty: the main log).
+  explicit Flows(std::string audit_file = {}) {
+    config_.log.audit_file = std::move(audit_file);
     char tmpl[] = "/tmp/garde-flows-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
@@ -369,6 +371,15 @@ class Flows {
 
   std::map<std::string, std::string>& jar() { return jar_; }
   std::vector<std::string>& audit() { return audit_; }
+  /// The audit table's rows, once the batch writer has written what is queued.
+  std::vector<store::AuditRecord> auditRows() {
+    REQUIRE(services_->audit.flushTable().has_value());
+    auto db = store::Db::open(config_.store.database);
+    REQUIRE(db.has_value());
+    auto rows = store::listAudit(*db, 0, 1000);
+    REQUIRE(rows.has_value());
+    return std::move(rows).value();
+  }
   FixedClock& clock() { return clock_; }
   const std::string& lastRequestId() const { return last_request_id_; }
 
