@@ -1,6 +1,7 @@
 #include "saml/signature.h"
 
 #include <libxml/c14n.h>
+#include <libxml/uri.h>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -184,6 +185,14 @@ core::Status checkProfile(xmlNode* element, xmlNode* signature) {
                         "' is not allowed (only enveloped-signature and exclusive C14N)");
       }
     }
+    // The one meaningful chain: enveloped-signature first (it works on the node set), then
+    // optionally exclusive C14N. Any other order cannot verify an enveloped signature, and sending
+    // it to xmlsec reaches error paths that leak (xmlsec 1.2.37, exc-C14N before enveloped).
+    if (list.empty() || attribute(list[0], "Algorithm") != kEnveloped ||
+        (list.size() == 2 && attribute(list[1], "Algorithm") != kExcC14n)) {
+      return fail(ErrorCode::kSignatureProfile,
+                  "transforms must be enveloped-signature, then optionally exclusive C14N");
+    }
   } else {
     return fail(ErrorCode::kSignatureProfile, "Reference has no enveloped-signature transform");
   }
@@ -323,6 +332,52 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
 
 // The checks made before any cryptography, in this order: a single direct ds:Signature child,
 // trusted keys given, the SAML profile (checkProfile). Returns the Signature.
+// Canonical XML is undefined for a namespace name that is not an absolute URI (C14N 1.0 section
+// 2.3); libxml2 refuses to canonicalize it, and xmlsec 1.2.37 then leaks its output buffer. Such a
+// name in scope of the signed element (declared in it or on an ancestor) refuses the signature
+// before either path runs. SAML never uses one.
+bool absoluteUri(const xmlChar* href) {
+  if (href == nullptr || *href == '\0') {
+    return true;  // an undeclaration (xmlns="") is not a namespace name
+  }
+  core::CHandle<xmlURI, xmlFreeURI> uri(xmlParseURI(reinterpret_cast<const char*>(href)));
+  return uri && uri->scheme != nullptr && *uri->scheme != '\0';
+}
+
+bool declaresRelativeNamespace(const xmlNode* node) {
+  for (const xmlNs* ns = node->nsDef; ns != nullptr; ns = ns->next) {
+    if (!absoluteUri(ns->href)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool relativeNamespaceInScope(const xmlNode* element) {
+  for (const xmlNode* a = element->parent; a != nullptr && a->type == XML_ELEMENT_NODE;
+       a = a->parent) {
+    if (declaresRelativeNamespace(a)) {
+      return true;
+    }
+  }
+  // The subtree, iteratively (depth is bounded by the parser, but no recursion is needed).
+  const xmlNode* n = element;
+  while (n != nullptr) {
+    if (n->type == XML_ELEMENT_NODE && declaresRelativeNamespace(n)) {
+      return true;
+    }
+    if (n->type == XML_ELEMENT_NODE && n->children != nullptr) {
+      n = n->children;
+      continue;
+    }
+    while (n != nullptr && n != element && n->next == nullptr) {
+      n = n->parent;
+    }
+    n = (n == nullptr || n == element) ? nullptr : n->next;
+  }
+  return false;
+}
+
 core::Result<xmlNode*> checkedSignature(xmlNode* element, const std::vector<Certificate>& trusted) {
   if (element == nullptr || element->type != XML_ELEMENT_NODE) {
     return fail(ErrorCode::kSignatureMissing, "no element to verify");
@@ -342,6 +397,11 @@ core::Result<xmlNode*> checkedSignature(xmlNode* element, const std::vector<Cert
   }
   xmlNode* signature = signatures.front();
   GARDE_TRY(checkProfile(element, signature));
+  if (relativeNamespaceInScope(element)) {
+    return fail(ErrorCode::kSignatureInvalid,
+                "a namespace name in scope of the signed element is not an absolute URI "
+                "(canonicalization undefined)");
+  }
   return signature;
 }
 
@@ -592,13 +652,14 @@ bool verifiesWith(const Certificate& cert, SignatureAlgorithm alg, std::string_v
 // `element` minus the Signature (no comments: a "#id" reference), then the SignatureValue over
 // the exclusive C14N of SignedInfo, with each trusted key in turn (never KeyInfo's).
 // nullopt when a canonicalization fails (the caller hands over to xmlsec).
-std::optional<core::Result<xmlNode*>> verifyDirect(xmlNode* element, xmlNode* signature,
-                                                   const DirectShape& shape,
-                                                   const std::vector<Certificate>& trusted) {
+// Never hands over to xmlsec once chosen: a canonicalization libxml2 refuses is refused here (the
+// known cause, a relative namespace name, is refused before either path runs).
+core::Result<xmlNode*> verifyDirect(xmlNode* element, xmlNode* signature, const DirectShape& shape,
+                                    const std::vector<Certificate>& trusted) {
   const auto content =
       canonicalSubtree(element->doc, {element, signature}, shape.reference_prefixes);
   if (!content) {
-    return std::nullopt;
+    return fail(ErrorCode::kSignatureInvalid, "the signed element cannot be canonicalized");
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
@@ -613,7 +674,7 @@ std::optional<core::Result<xmlNode*>> verifyDirect(xmlNode* element, xmlNode* si
   const auto signed_info =
       canonicalSubtree(element->doc, {shape.signed_info, nullptr}, shape.signed_info_prefixes);
   if (!signed_info) {
-    return std::nullopt;
+    return fail(ErrorCode::kSignatureInvalid, "SignedInfo cannot be canonicalized");
   }
   for (const auto& cert : trusted) {
     if (verifiesWith(cert, shape.alg, *signed_info, shape.signature_value)) {
@@ -653,10 +714,7 @@ core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
     return fail(signature.error());
   }
   if (auto direct = directShape(element, *signature)) {
-    if (auto verified = verifyDirect(element, *signature, *direct, trusted)) {
-      return *std::move(verified);
-    }
-    // The C14N failed: xmlsec's chain meets the same failure and reports it its own way.
+    return verifyDirect(element, *signature, *direct, trusted);
   }
   return verifyWithXmlsec(element, *signature, trusted);
 }
