@@ -23,10 +23,12 @@ core::Error err(core::ErrorCode code, std::string detail) { return {code, std::m
 /// The session's establishment when the publisher came without a launch cookie: the person's only
 /// establishment in their ENT, else the first (in UAI order) where they are entitled to the
 /// resource, else the first (whose refusal is then reported). kUnknownUser / kNotEntitled as
-/// findPersonFacts says when there is none.
+/// findPersonFacts says when there is none. `inputs` keeps the launch inputs read for the chosen
+/// establishment, when choosing needed them, so that they are not read twice.
 core::Result<std::string> pickEstablishment(store::Db& db, const std::string& ent_id,
                                             const std::string& person_id,
-                                            const std::string& resource_id, policy::Date today) {
+                                            const std::string& resource_id, policy::Date today,
+                                            std::optional<store::LaunchInputs>& inputs) {
   // One query for the person's establishments at this ENT (not one per establishment of the ENT).
   auto listed = store::listPersonEstablishments(db, ent_id, person_id);
   if (!listed) {
@@ -43,6 +45,7 @@ core::Result<std::string> pickEstablishment(store::Db& db, const std::string& en
       if (in &&
           policy::checkEntitlement(in->person, in->contract, in->subscriptions, today).refusal ==
               policy::Refusal::kNone) {
+        inputs = std::move(in).value();
         return uai;
       }
     }
@@ -92,7 +95,7 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
   store::Transaction read = std::move(begun).value();
   out.uai = tx.uai;
   if (out.uai.empty()) {
-    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today);
+    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today, out.inputs);
     if (!picked) {
       out.error = std::move(picked).error();
       out.audit_refusal = true;
@@ -100,13 +103,17 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
     }
     out.uai = std::move(picked).value();
   }
-  auto inputs = store::loadLaunchInputs(db, tx.ent_id, person_id, out.uai, tx.resource_id);
-  if (!inputs) {
-    out.error = std::move(inputs).error();
-    out.audit_refusal = true;
-    return out;
+  if (!out.inputs) {
+    auto loaded = store::loadLaunchInputs(db, tx.ent_id, person_id, out.uai, tx.resource_id);
+    if (!loaded) {
+      out.error = std::move(loaded).error();
+      out.audit_refusal = true;
+      return out;
+    }
+    out.inputs = std::move(loaded).value();
   }
-  if (inputs->resource.publisher_id != tx.publisher_id) {
+  const store::LaunchInputs& inputs = *out.inputs;
+  if (inputs.resource.publisher_id != tx.publisher_id) {
     out.error =
         err(core::ErrorCode::kUnknownResource, "the resource no longer belongs to the publisher");
     out.reason = "unknown_resource";
@@ -121,14 +128,13 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
     out.error = std::move(c).error();
     return out;
   }
-  out.inputs = std::move(inputs).value();
   out.policy = std::move(snapshot).value();
   return out;
 }
 
-void auditRefusalBeforeDecision(FlowContext& ctx, const Request& req,
-                                const SsoTransaction& tx, const std::string& uai,
-                                std::string_view reason, core::UnixTime now) {
+void auditRefusalBeforeDecision(FlowContext& ctx, const Request& req, const SsoTransaction& tx,
+                                const std::string& uai, std::string_view reason,
+                                core::UnixTime now) {
   store::AuditRecord r;
   r.at = now;
   r.correlation_id = req.request_id;
@@ -187,8 +193,8 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
   }
   TransactionBoundReplay replay(
       ctx.replay_cache, tx.ent_requested_at + ctx.state_lifetime_seconds + ctx.sp.skew_seconds);
-  auto identity = connectors::ent::consumeEntResponse(*form, *ent, ctx.sp, tx.ent_request_id, now,
-                                                      replay);
+  auto identity =
+      connectors::ent::consumeEntResponse(*form, *ent, ctx.sp, tx.ent_request_id, now, replay);
   if (!identity) {
     return detail::refuse(req, ctx, kLog, identity.error(), {}, offer);
   }
