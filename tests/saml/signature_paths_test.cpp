@@ -16,37 +16,17 @@
 #include "saml/signature.h"
 #include "saml/signature_internal.h"
 #include "saml/xml.h"
+#include "support/saml_builders.h"
 
 using garde::core::ErrorCode;
 using namespace garde::saml;
 
 namespace {
 
-constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
+using garde::test::attackerCredential;
 
-const Credential& rsaCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "paths rsa idp", kNow)};
-  }();
-  return cred;
-}
-
-const Credential& ecCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateEcP256();
-    return Credential{key, selfSign(key, "paths ec idp", kNow)};
-  }();
-  return cred;
-}
-
-const Credential& attackerCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "paths attacker", kNow)};
-  }();
-  return cred;
-}
+const Credential& rsaCredential() { return garde::test::testIdpCredential(); }
+const Credential& ecCredential() { return garde::test::testEcCredential(); }
 
 constexpr const char* kExc = "http://www.w3.org/2001/10/xml-exc-c14n#";
 constexpr const char* kEnvelopedTransform =

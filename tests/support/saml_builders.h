@@ -49,6 +49,15 @@ inline const saml::Credential& testSpCredential() {
   return cred;
 }
 
+/// An ECDSA P-256 IdP credential (generated once per test run).
+inline const saml::Credential& testEcCredential() {
+  static const saml::Credential cred = [] {
+    auto key = saml::PrivateKey::generateEcP256();
+    return saml::Credential{key, saml::selfSign(key, "test ec idp", kNow - 86400)};
+  }();
+  return cred;
+}
+
 /// A key nobody trusts.
 inline const saml::Credential& attackerCredential() {
   static const saml::Credential cred = makeCredential("attacker");
