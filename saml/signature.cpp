@@ -14,6 +14,7 @@
 
 #include "core/c_handle.h"
 #include "core/encoding.h"
+#include "saml/pkey_ops.h"
 #include "saml/signature_internal.h"
 #include "saml/xml.h"
 
@@ -25,7 +26,6 @@ using core::fail;
 
 using DsigCtx = core::CHandle<xmlSecDSigCtx, xmlSecDSigCtxDestroy>;
 using SecKey = core::CHandle<xmlSecKey, xmlSecKeyDestroy>;
-using MdCtx = core::CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
 using EcdsaSig = core::CHandle<ECDSA_SIG, ECDSA_SIG_free>;
 
 constexpr std::string_view kExcC14n = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -311,8 +311,7 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(content->data(), content->size(), md, &md_len,
-                 EVP_get_digestbyname(info(alg).digest_name), nullptr) != 1) {
+  if (!pkey::digest(pkey::digestNamed(info(alg).digest_name), *content, md, &md_len)) {
     return fail(ErrorCode::kInternal, "digest failed");
   }
   setText(digest_value, core::base64Encode(std::string_view(reinterpret_cast<char*>(md), md_len)));
@@ -639,13 +638,7 @@ bool verifiesWith(const Certificate& cert, SignatureAlgorithm alg, std::string_v
   } else if (type != EVP_PKEY_RSA) {
     return false;
   }
-  MdCtx md(EVP_MD_CTX_new());
-  return md &&
-         EVP_DigestVerifyInit_ex(md.get(), nullptr, info(alg).digest_name, nullptr, nullptr, pkey,
-                                 nullptr) == 1 &&
-         EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(value.data()),
-                          value.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                          data.size()) == 1;
+  return pkey::verify(pkey, pkey::digestNamed(info(alg).digest_name), data, value);
 }
 
 // Verifies a signature of the direct shape: the Reference digest over the exclusive C14N of
@@ -663,8 +656,7 @@ core::Result<xmlNode*> verifyDirect(xmlNode* element, xmlNode* signature, const 
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(content->data(), content->size(), md, &md_len,
-                 EVP_get_digestbyname(shape.digest_name), nullptr) != 1) {
+  if (!pkey::digest(pkey::digestNamed(shape.digest_name), *content, md, &md_len)) {
     return fail(ErrorCode::kInternal, "digest failed");
   }
   if (shape.digest_value.size() != md_len ||
@@ -804,21 +796,10 @@ core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key
   if (isEcdsa(alg) != (key.keyType() == KeyType::kEc)) {
     return fail(ErrorCode::kAlgorithmForbidden, "signature algorithm does not match the key type");
   }
-  MdCtx md(EVP_MD_CTX_new());
-  std::size_t len = 0;
-  if (!md ||
-      EVP_DigestSignInit_ex(md.get(), nullptr, info(alg).digest_name, nullptr, nullptr, key.get(),
-                            nullptr) != 1 ||
-      EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1) {
+  std::string sig = pkey::sign(key.get(), pkey::digestNamed(info(alg).digest_name), data);
+  if (sig.empty()) {
     return fail(ErrorCode::kInternal, "signing failed");
   }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
-    return fail(ErrorCode::kInternal, "signing failed");
-  }
-  sig.resize(len);
   if (isEcdsa(alg)) {
     return ecdsaDerToRaw(sig, (EVP_PKEY_get_bits(key.get()) + 7) / 8);
   }
@@ -846,13 +827,7 @@ core::Status verifyBytes(std::string_view data, std::string_view signature,
     if (isEcdsa(*alg) != (cert.keyType() == KeyType::kEc)) {
       continue;
     }
-    MdCtx md(EVP_MD_CTX_new());
-    if (!md || EVP_DigestVerifyInit_ex(md.get(), nullptr, info(*alg).digest_name, nullptr, nullptr,
-                                       cert.publicKey(), nullptr) != 1) {
-      continue;
-    }
-    if (EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                         reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1) {
+    if (pkey::verify(cert.publicKey(), pkey::digestNamed(info(*alg).digest_name), data, sig)) {
       return {};
     }
   }

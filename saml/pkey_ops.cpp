@@ -1,0 +1,128 @@
+#include "saml/pkey_ops.h"
+
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include <vector>
+
+#include "core/c_handle.h"
+
+namespace garde::saml::pkey {
+namespace {
+
+using PkeyCtx = core::CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+
+struct Fetched {
+  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MD* sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
+  EVP_MD* sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+  Fetched() = default;
+  Fetched(const Fetched&) = delete;
+  Fetched& operator=(const Fetched&) = delete;
+  ~Fetched() {
+    EVP_MD_free(sha256);
+    EVP_MD_free(sha384);
+    EVP_MD_free(sha512);
+  }
+};
+
+const Fetched& fetched() {
+  static const Fetched instance;
+  return instance;
+}
+
+// A context ready for EVP_PKEY_sign or EVP_PKEY_verify, reused for every operation of this
+// thread with that key and digest. The context holds a reference to the key, so the key's address
+// cannot be reused by another key while the entry lives: the pointer is a sound identity.
+struct Prepared {
+  const EVP_PKEY* key;
+  const EVP_MD* md;
+  bool signing;
+  PkeyCtx ctx;
+};
+
+// The broker's own keys and its peers' certificates: a handful per thread. Beyond the bound, the
+// oldest entry goes (a metadata reload with many new keys costs one preparation each, no more).
+constexpr std::size_t kMaxPrepared = 64;
+
+EVP_PKEY_CTX* prepared(EVP_PKEY* key, const EVP_MD* md, bool signing) {
+  thread_local std::vector<Prepared> cache;
+  for (auto& p : cache) {
+    if (p.key == key && p.md == md && p.signing == signing) {
+      return p.ctx.get();
+    }
+  }
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (!ctx || (signing ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1 ||
+      (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+    return nullptr;
+  }
+  if (cache.size() >= kMaxPrepared) {
+    cache.erase(cache.begin());
+  }
+  cache.push_back({key, md, signing, std::move(ctx)});
+  return cache.back().ctx.get();
+}
+
+}  // namespace
+
+const EVP_MD* digestNamed(std::string_view name) noexcept {
+  const auto& f = fetched();
+  if (name == "SHA256") {
+    return f.sha256;
+  }
+  if (name == "SHA384") {
+    return f.sha384;
+  }
+  if (name == "SHA512") {
+    return f.sha512;
+  }
+  return nullptr;
+}
+
+bool digest(const EVP_MD* md, std::string_view data, unsigned char* out,
+            unsigned int* out_len) noexcept {
+  return md != nullptr && EVP_Digest(data.data(), data.size(), out, out_len, md, nullptr) == 1;
+}
+
+std::string sign(EVP_PKEY* key, const EVP_MD* md, std::string_view data) {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_len = 0;
+  EVP_PKEY_CTX* ctx = nullptr;
+  if (!digest(md, data, hash, &hash_len) || (ctx = prepared(key, md, true)) == nullptr) {
+    ERR_clear_error();
+    return {};
+  }
+  std::string signature(static_cast<std::size_t>(EVP_PKEY_get_size(key)), '\0');
+  std::size_t len = signature.size();
+  if (EVP_PKEY_sign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &len, hash,
+                    hash_len) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  signature.resize(len);
+  return signature;
+}
+
+bool verify(EVP_PKEY* key, const EVP_MD* md, std::string_view data,
+            std::string_view signature) noexcept {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_len = 0;
+  EVP_PKEY_CTX* ctx = nullptr;
+  bool ok = false;
+  try {
+    ok = digest(md, data, hash, &hash_len) && (ctx = prepared(key, md, false)) != nullptr &&
+         EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                         signature.size(), hash, hash_len) == 1;
+  } catch (...) {  // the cache's allocation
+    ok = false;
+  }
+  if (!ok) {
+    ERR_clear_error();
+  }
+  return ok;
+}
+
+}  // namespace garde::saml::pkey
