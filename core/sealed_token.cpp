@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
 #include <stdexcept>
 
 #include "core/c_handle.h"
@@ -14,6 +15,16 @@ using CipherCtx = CHandle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 constexpr std::uint8_t kVersion = 1;
 constexpr std::size_t kNonce = 12;
 constexpr std::size_t kTag = 16;
+
+// Fetched once: the legacy EVP_aes_256_gcm() is looked up in the provider store at every init.
+const EVP_CIPHER* aes256Gcm() {
+  static const std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> cipher(
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), EVP_CIPHER_free);
+  if (!cipher) {
+    throw std::runtime_error("AES-256-GCM unavailable");
+  }
+  return cipher.get();
+}
 
 }  // namespace
 
@@ -46,7 +57,7 @@ std::string TokenSealer::seal(std::string_view purpose, std::string_view payload
   int len = 0;
   int total = 0;
   // The version and key id are authenticated as additional data.
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
                          reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
@@ -87,7 +98,7 @@ Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_vi
   std::string plain(clen, '\0');
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) != 1 ||
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr,
                          reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||

@@ -1,7 +1,8 @@
 #include "policy/pseudonym.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -30,6 +31,17 @@ Pseudonymizer::Pseudonymizer(PseudonymSettings settings) : settings_(std::move(s
   if (!validVersion(settings_.secret_version)) {
     throw std::invalid_argument("pseudonym secret version must be 1..16 characters [A-Za-z0-9]");
   }
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_mac_.reset(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr, EVP_MAC_CTX_free);
+  EVP_MAC_free(hmac);  // the context keeps its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  if (!keyed_mac_ ||
+      EVP_MAC_init(keyed_mac_.get(), reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+                   settings_.secret.size(), params) != 1) {
+    throw std::runtime_error("HMAC-SHA256 unavailable");
+  }
 }
 
 core::Result<std::string> Pseudonymizer::pseudonym(std::string_view publisher_id,
@@ -54,10 +66,13 @@ core::Result<std::string> Pseudonymizer::pseudonym(std::string_view publisher_id
   message.append(ent_person_id);
 
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  if (HMAC(EVP_sha256(), settings_.secret.data(), static_cast<int>(settings_.secret.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
-           &mac_len) == nullptr) {
+  std::size_t mac_len = 0;
+  const std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
+      EVP_MAC_CTX_dup(keyed_mac_.get()), EVP_MAC_CTX_free);
+  if (!ctx ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof mac) != 1) {
     return core::fail(core::ErrorCode::kInternal, "HMAC-SHA256 failed");
   }
   const std::string_view raw(reinterpret_cast<const char*>(mac), mac_len);
