@@ -17,7 +17,9 @@ class Random {
   std::string newId();
 };
 
-/// OpenSSL RAND_bytes. Throws std::runtime_error if the CSPRNG fails (truly exceptional).
+/// OpenSSL RAND_bytes. Draws of up to 32 bytes are served from a per-thread block of its output,
+/// discarded in a forked child; larger draws call RAND_bytes directly. Throws std::runtime_error
+/// if the CSPRNG fails (truly exceptional).
 class SystemRandom final : public Random {
  public:
   std::string bytes(std::size_t n) override;
