@@ -100,11 +100,28 @@ std::string formatIso8601(UnixTime t) {
   const std::int64_t y = c.year;
   const unsigned m = c.month;
   const unsigned d = c.day;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf;
+  if (y < 0 || y > 9999) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                  static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
+                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+    return buf;
+  }
+  // The common case by hand: a dozen timestamps per launch (log lines, SAML instants), and
+  // snprintf costs some thousands of instructions each.
+  std::string out = "0000-00-00T00:00:00Z";
+  const auto put2 = [&out](std::size_t at, std::int64_t v) {
+    out[at] = static_cast<char>('0' + v / 10);
+    out[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  put2(0, y / 100);
+  put2(2, y % 100);
+  put2(5, m);
+  put2(8, d);
+  put2(11, secs / 3600);
+  put2(14, secs / 60 % 60);
+  put2(17, secs % 60);
+  return out;
 }
 
 UnixTime systemNow() noexcept {

@@ -63,6 +63,19 @@ TEST_CASE("xs:dateTime parses UTC and offsets and refuses local times", "[core][
   CHECK_FALSE(parseIso8601("2026-11-23T18:00:00Zjunk").has_value());
   CHECK(garde::core::formatIso8601(1795456800) == "2026-11-23T18:00:00Z");
   CHECK(garde::core::formatIso8601(951782400) == "2000-02-29T00:00:00Z");
+  CHECK(garde::core::formatIso8601(0) == "1970-01-01T00:00:00Z");
+  CHECK(garde::core::formatIso8601(-1) == "1969-12-31T23:59:59Z");
+  CHECK(garde::core::formatIso8601(253402300799) == "9999-12-31T23:59:59Z");
+  CHECK(garde::core::formatIso8601(253402300800) == "10000-01-01T00:00:00Z");
+}
+
+TEST_CASE("Formatted instants parse back to themselves", "[core][time]") {
+  // Every field through its range: a step prime to the minute, hour and day, over 1900..2100.
+  for (garde::core::UnixTime t = -2208988800; t < 4102444800; t += 86400 * 13 + 3607) {
+    const std::string text = garde::core::formatIso8601(t);
+    REQUIRE(text.size() == 20);
+    REQUIRE(garde::core::parseIso8601(text).value() == t);
+  }
 }
 
 TEST_CASE("HTML escaping replaces the five special characters and keeps the rest", "[core][html]") {
