@@ -2,7 +2,8 @@
 /// @file The logging facade: JSON lines on stderr, one logger per dotted category.
 ///
 /// Never pass attribute values, assertions or names of people: ordinary logs hold no personal data.
-/// Thread-safe: each line is written with one call under a mutex.
+/// Thread-safe: each line is written whole, with one write(2) to stderr (or one call of a custom
+/// sink, under a mutex).
 
 #include <initializer_list>
 #include <string>
@@ -22,7 +23,8 @@ LogLevel logLevel() noexcept;
 /// Parses "debug", "info", "warn", "error", "off"; returns false when unknown.
 bool parseLogLevel(std::string_view text, LogLevel& out) noexcept;
 
-/// Where lines go; default stderr. The sink is called under the log mutex.
+/// Where lines go; nullptr (the default) is stderr. A custom sink is called under the log mutex;
+/// once this returns, the sink it replaced is no longer called.
 using LogSink = void (*)(std::string_view line);
 void setLogSink(LogSink sink) noexcept;
 

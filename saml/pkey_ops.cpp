@@ -31,11 +31,16 @@ const Fetched& fetched() {
   return instance;
 }
 
+using Pkey = core::CHandle<EVP_PKEY, EVP_PKEY_free>;
+
 // A context ready for EVP_PKEY_sign or EVP_PKEY_verify, reused for every operation of this
-// thread with that key and digest. The context holds a reference to the key, so the key's address
+// thread with that key and digest. The entry holds a reference to the key, so the key's address
 // cannot be reused by another key while the entry lives: the pointer is a sound identity.
+// A signing context works on this thread's own copy of the private key: an RSA key keeps one
+// blinding state for the first thread that signs with it and makes every other thread share a
+// second one under a lock, which the launch profile showed contended (futex calls in signing).
 struct Prepared {
-  const EVP_PKEY* key;
+  Pkey key;
   const EVP_MD* md;
   bool signing;
   PkeyCtx ctx;
@@ -48,11 +53,19 @@ constexpr std::size_t kMaxPrepared = 64;
 EVP_PKEY_CTX* prepared(EVP_PKEY* key, const EVP_MD* md, bool signing) {
   thread_local std::vector<Prepared> cache;
   for (auto& p : cache) {
-    if (p.key == key && p.md == md && p.signing == signing) {
+    if (p.key.get() == key && p.md == md && p.signing == signing) {
       return p.ctx.get();
     }
   }
-  PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (EVP_PKEY_up_ref(key) != 1) {
+    return nullptr;
+  }
+  Pkey held(key);
+  const Pkey own(signing ? EVP_PKEY_dup(key) : nullptr);
+  if (signing && !own) {
+    return nullptr;
+  }
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signing ? own.get() : key, nullptr));
   if (!ctx || (signing ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1 ||
       (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) ||
@@ -62,7 +75,7 @@ EVP_PKEY_CTX* prepared(EVP_PKEY* key, const EVP_MD* md, bool signing) {
   if (cache.size() >= kMaxPrepared) {
     cache.erase(cache.begin());
   }
-  cache.push_back({key, md, signing, std::move(ctx)});
+  cache.push_back({std::move(held), md, signing, std::move(ctx)});
   return cache.back().ctx.get();
 }
 
