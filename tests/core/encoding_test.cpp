@@ -37,6 +37,15 @@ TEST_CASE("base64 round-trips every length and rejects malformed input", "[core]
     CHECK(garde::core::base64Decode("aGVsbG8=", 5).value() == "hello");  // exactly the cap
     CHECK(garde::core::base64Decode("aGVs\r\n bG8=", 5).value() == "hello");
     CHECK(garde::core::base64Decode("", 0).value().empty());
+    // The four-at-a-time path hands over to the general one mid-input: at whitespace, at an
+    // invalid symbol and at the cap.
+    CHECK(garde::core::base64Decode("aGVsbG8gd29y bGQh").value() == "hello world!");
+    CHECK(garde::core::base64Decode("aGVsbG8gd29ybGQh", 11).error().code ==
+          ErrorCode::kLimitExceeded);
+    CHECK(garde::core::base64Decode("aGVsbG8gd29ybGQh", 12).value() == "hello world!");
+    CHECK(garde::core::base64Decode("aGVsbG8gd2*ybGQh").error().code == ErrorCode::kBadEncoding);
+    CHECK(garde::core::base64Decode("aGVsbG8gd29ybG==").error().code == ErrorCode::kBadEncoding);
+    CHECK(garde::core::base64Decode("aGVsbG8gd29ybA==").value() == "hello worl");
   }
 }
 
