@@ -35,11 +35,11 @@ Pseudonymizer::Pseudonymizer(PseudonymSettings settings) : settings_(std::move(s
   keyed_mac_.reset(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr, EVP_MAC_CTX_free);
   EVP_MAC_free(hmac);  // the context keeps its own reference
   char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
-  if (!keyed_mac_ ||
-      EVP_MAC_init(keyed_mac_.get(), reinterpret_cast<const unsigned char*>(settings_.secret.data()),
-                   settings_.secret.size(), params) != 1) {
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (!keyed_mac_ || EVP_MAC_init(keyed_mac_.get(),
+                                  reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+                                  settings_.secret.size(), params) != 1) {
     throw std::runtime_error("HMAC-SHA256 unavailable");
   }
 }

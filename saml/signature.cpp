@@ -329,8 +329,6 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
 
 // ---- verification
 
-// The checks made before any cryptography, in this order: a single direct ds:Signature child,
-// trusted keys given, the SAML profile (checkProfile). Returns the Signature.
 // Canonical XML is undefined for a namespace name that is not an absolute URI (C14N 1.0 section
 // 2.3); libxml2 refuses to canonicalize it, and xmlsec 1.2.37 then leaks its output buffer. Such a
 // name in scope of the signed element (declared in it or on an ancestor) refuses the signature
@@ -377,6 +375,9 @@ bool relativeNamespaceInScope(const xmlNode* element) {
   return false;
 }
 
+// The checks made before any cryptography, in this order: a single direct ds:Signature child,
+// trusted keys given, the SAML profile (checkProfile), no relative namespace name in scope.
+// Returns the Signature.
 core::Result<xmlNode*> checkedSignature(xmlNode* element, const std::vector<Certificate>& trusted) {
   if (element == nullptr || element->type != XML_ELEMENT_NODE) {
     return fail(ErrorCode::kSignatureMissing, "no element to verify");
@@ -644,7 +645,6 @@ bool verifiesWith(const Certificate& cert, SignatureAlgorithm alg, std::string_v
 // Verifies a signature of the direct shape: the Reference digest over the exclusive C14N of
 // `element` minus the Signature (no comments: a "#id" reference), then the SignatureValue over
 // the exclusive C14N of SignedInfo, with each trusted key in turn (never KeyInfo's).
-// nullopt when a canonicalization fails (the caller hands over to xmlsec).
 // Never hands over to xmlsec once chosen: a canonicalization libxml2 refuses is refused here (the
 // known cause, a relative namespace name, is refused before either path runs).
 core::Result<xmlNode*> verifyDirect(xmlNode* element, xmlNode* signature, const DirectShape& shape,

@@ -11,7 +11,8 @@ namespace {
 constexpr core::Logger kLog("store.audit");
 
 Db openOrThrow(const std::string& path) {
-  auto db = Db::open(path, OpenOptions{.busy_timeout_ms = 5000, .read_only = false, .create = false});
+  auto db =
+      Db::open(path, OpenOptions{.busy_timeout_ms = 5000, .read_only = false, .create = false});
   if (!db) {
     throw std::runtime_error("audit writer: cannot open " + path + ": " + db.error().describe());
   }
@@ -43,9 +44,10 @@ void AuditWriter::enqueue(AuditRecord record) {
       ++dropped_;
       ++committed_;  // accounted for: flush() must not wait for it
       if (dropped_ == 1 || dropped_ % 10'000 == 0) {
-        kLog.error("audit rows dropped: the queue is full (the database keeps failing); the "
-                   "audit file still has them",
-                   {{"dropped", std::to_string(dropped_)}});
+        kLog.error(
+            "audit rows dropped: the queue is full (the database keeps failing); the "
+            "audit file still has them",
+            {{"dropped", std::to_string(dropped_)}});
       }
     }
     queue_.push_back(std::move(record));
@@ -89,9 +91,8 @@ core::Status AuditWriter::writeBatch(const std::deque<AuditRecord>& rows) {
 void AuditWriter::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, options_.interval, [this] {
-      return stopping_ || flush_asked_ || queue_.size() >= options_.batch;
-    });
+    wake_.wait_for(lock, options_.interval,
+                   [this] { return stopping_ || flush_asked_ || queue_.size() >= options_.batch; });
     flush_asked_ = false;
     if (queue_.empty()) {
       written_.notify_all();

@@ -25,10 +25,10 @@ namespace garde::store {
 class AuditWriter {
  public:
   struct Options {
-    std::string database;                          ///< the (migrated) database file
-    std::chrono::milliseconds interval{100};       ///< longest a row waits before its commit
-    std::size_t batch = 512;                       ///< a pass starts early once this many wait
-    std::size_t max_queued = 100'000;              ///< beyond, the oldest rows are dropped
+    std::string database;                     ///< the (migrated) database file
+    std::chrono::milliseconds interval{100};  ///< longest a row waits before its commit
+    std::size_t batch = 512;                  ///< a pass starts early once this many wait
+    std::size_t max_queued = 100'000;         ///< beyond, the oldest rows are dropped
   };
 
   /// Opens its connection; throws std::runtime_error when the database cannot be opened.

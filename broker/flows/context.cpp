@@ -74,9 +74,7 @@ AuditSink::~AuditSink() {
   }
 }
 
-core::Status AuditSink::flushTable() {
-  return table_ ? table_->flush() : core::Status{};
-}
+core::Status AuditSink::flushTable() { return table_ ? table_->flush() : core::Status{}; }
 
 void AuditSink::setObserver(std::function<void(std::string_view)> observer) {
   std::lock_guard lock(mutex_);
@@ -98,18 +96,18 @@ core::Status AuditSink::write(const store::AuditRecord& r) {
       return core::fail(core::ErrorCode::kInternal, "cannot append to the audit file");
     }
   } else {
-  const std::string released = joinCodes(r.released);
-  kAuditLog.info("decision", {{"kind", r.kind},
-                              {"correlation_id", r.correlation_id},
-                              {"ent", r.ent_id},
-                              {"uai", r.uai},
-                              {"profile", r.profile},
-                              {"publisher", r.publisher_id},
-                              {"resource", r.resource_id},
-                              {"released", released},
-                              {"policy_version", r.policy_version},
-                              {"outcome", r.outcome},
-                              {"reason", r.reason}});
+    const std::string released = joinCodes(r.released);
+    kAuditLog.info("decision", {{"kind", r.kind},
+                                {"correlation_id", r.correlation_id},
+                                {"ent", r.ent_id},
+                                {"uai", r.uai},
+                                {"profile", r.profile},
+                                {"publisher", r.publisher_id},
+                                {"resource", r.resource_id},
+                                {"released", released},
+                                {"policy_version", r.policy_version},
+                                {"outcome", r.outcome},
+                                {"reason", r.reason}});
   }
   if (table_) {
     table_->enqueue(r);

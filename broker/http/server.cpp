@@ -391,10 +391,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // read the header with the header timeout.
       state_ = State::kIdle;
       tcp().expires_after(opts().idle_timeout);
-      stream_.async_read_some(buffer_.prepare(kIdleReadBytes), [self = this->shared_from_this()](
-                                                         beast::error_code ec, std::size_t n) {
-        self->onIdleData(ec, n);
-      });
+      stream_.async_read_some(
+          buffer_.prepare(kIdleReadBytes),
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->onIdleData(ec, n);
+          });
       return;
     }
     readHeader();
@@ -647,10 +648,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 };
 
 void Server::Impl::accept() {
-  acceptor_.async_accept(net::make_strand(nextIoContext()), [this](beast::error_code ec,
-                                                                   tcp::socket socket) {
-    onAccept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(
+      net::make_strand(nextIoContext()),
+      [this](beast::error_code ec, tcp::socket socket) { onAccept(ec, std::move(socket)); });
 }
 
 void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {

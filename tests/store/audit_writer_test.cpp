@@ -1,7 +1,8 @@
+#include "store/audit_writer.h"
+
 #include <catch2/catch.hpp>
 
 #include "store/audit.h"
-#include "store/audit_writer.h"
 #include "temp_db.h"
 
 using namespace garde;
