@@ -23,13 +23,15 @@ constexpr std::array<std::int8_t, 256> makeTable(const char* alphabet) {
 constexpr auto kTable = makeTable(kAlphabet);
 constexpr auto kUrlTable = makeTable(kUrlAlphabet);
 
-std::string encodeWith(std::string_view data, const char* alphabet, bool pad) {
+// Appends the encoding of `data` to `out`.
+void encodeWith(std::string& out, std::string_view data, const char* alphabet, bool pad) {
   const std::size_t full = data.size() / 3;
   const std::size_t rest = data.size() % 3;
   const std::size_t size = full * 4 + (rest == 0 ? 0 : (pad ? 4 : rest + 1));
-  std::string out(size, '\0');
+  const std::size_t start = out.size();
+  out.resize(start + size);
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  char* o = out.data();
+  char* o = out.data() + start;
   for (std::size_t i = 0; i < full; ++i, in += 3, o += 4) {
     const std::uint32_t n = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
     o[0] = alphabet[(n >> 18) & 63];
@@ -53,15 +55,25 @@ std::string encodeWith(std::string_view data, const char* alphabet, bool pad) {
       o[3] = '=';
     }
   }
-  return out;
 }
 
 bool isXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
 
-std::string base64Encode(std::string_view data) { return encodeWith(data, kAlphabet, true); }
-std::string base64UrlEncode(std::string_view data) { return encodeWith(data, kUrlAlphabet, false); }
+std::string base64Encode(std::string_view data) {
+  std::string out;
+  encodeWith(out, data, kAlphabet, true);
+  return out;
+}
+void appendBase64(std::string& out, std::string_view data) {
+  encodeWith(out, data, kAlphabet, true);
+}
+std::string base64UrlEncode(std::string_view data) {
+  std::string out;
+  encodeWith(out, data, kUrlAlphabet, false);
+  return out;
+}
 
 Result<std::string> base64Decode(std::string_view text, std::size_t max_decoded) {
   // Sized once and written through an index: at most 3 bytes per 4 symbols (whitespace only makes

@@ -9,6 +9,8 @@
 namespace garde::core {
 
 std::string base64Encode(std::string_view data);
+/// Appends the standard base64 of `data` to `out` (one copy less where the text goes into a page).
+void appendBase64(std::string& out, std::string_view data);
 
 /// Strict base64 decode: ASCII whitespace (as in XML and line-wrapped POST bodies) is skipped;
 /// any other character outside the alphabet, bad padding or a truncated quantum is kBadEncoding.

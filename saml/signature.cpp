@@ -296,16 +296,26 @@ void setText(xmlNode* node, const std::string& text) {
   xmlNodeAddContentLen(node, BAD_CAST text.data(), static_cast<int>(text.size()));
 }
 
-// Computes the Reference digest and the SignatureValue of a template made by signElement.
+// Computes the Reference digest and the SignatureValue of a template made by signElement, before
+// the template goes into the document: `sig` is not in `element`'s tree yet.
+//
+// The digest covers `element` as the enveloped-signature transform will show it to the verifier,
+// that is without the Signature, which is exactly the element now. SignedInfo is canonicalized
+// while the Signature is the root of a scratch document of its own: libxml2's C14N with a
+// visibility callback walks every node of the document it is given, and SignedInfo's exclusive
+// canonical form does not depend on where the Signature sits (it renders only the namespaces its
+// own elements use, and the ds namespace is declared on the Signature). Canonicalizing it inside
+// the message walked the whole Response again, about a tenth of a launch's non-RSA work.
 core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const PrivateKey& key,
                            SignatureAlgorithm alg) {
   xmlNode* digest_value = firstChildElement(ref, ns::kDsig, "DigestValue");
   xmlNode* signed_info = firstChildElement(sig, ns::kDsig, "SignedInfo");
   xmlNode* signature_value = firstChildElement(sig, ns::kDsig, "SignatureValue");
-  if (digest_value == nullptr || signed_info == nullptr || signature_value == nullptr) {
+  if (digest_value == nullptr || signed_info == nullptr || signature_value == nullptr ||
+      sig->parent != nullptr) {
     return fail(ErrorCode::kInternal, "signature template incomplete");
   }
-  auto content = canonicalSubtree(element->doc, {element, sig}, {kSigningPrefix});
+  auto content = canonicalSubtree(element->doc, {element, nullptr}, {kSigningPrefix});
   if (!content) {
     return fail(content.error());
   }
@@ -315,7 +325,21 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
     return fail(ErrorCode::kInternal, "digest failed");
   }
   setText(digest_value, core::base64Encode(std::string_view(reinterpret_cast<char*>(md), md_len)));
-  auto canonical_signed_info = canonicalSubtree(element->doc, {signed_info, nullptr}, {});
+  XmlDoc scratch(xmlNewDoc(BAD_CAST "1.0"));
+  if (!scratch) {
+    return fail(ErrorCode::kInternal, "cannot canonicalize SignedInfo");
+  }
+  xmlDoc* home = sig->doc;
+  if (home->dict != nullptr) {
+    // The same dictionary as the message's (a parsed one has one): the template's names come from
+    // it, and nodes moving between documents with different dictionaries would need copies.
+    scratch->dict = home->dict;
+    xmlDictReference(scratch->dict);
+  }
+  xmlDocSetRootElement(scratch.get(), sig);
+  auto canonical_signed_info = canonicalSubtree(scratch.get(), {signed_info, nullptr}, {});
+  xmlUnlinkNode(sig);
+  xmlSetTreeDoc(sig, home);  // back to the message's document before the caller inserts it
   if (!canonical_signed_info) {
     return fail(canonical_signed_info.error());
   }
@@ -748,22 +772,6 @@ core::Status signElement(xmlNode* element, const Credential& credential,
   if (sig == nullptr) {
     return fail(ErrorCode::kInternal, "cannot create signature template");
   }
-  // Schema order: the Signature follows the Issuer, or comes first.
-  xmlNode* issuer = firstChildElement(element, ns::kAssertion, "Issuer");
-  xmlNode* first = nullptr;
-  for (xmlNode* c = element->children; c != nullptr; c = c->next) {
-    if (c->type == XML_ELEMENT_NODE) {
-      first = c;
-      break;
-    }
-  }
-  if (issuer != nullptr) {
-    xmlAddNextSibling(issuer, sig);
-  } else if (first != nullptr) {
-    xmlAddPrevSibling(first, sig);
-  } else {
-    xmlAddChild(element, sig);
-  }
   const std::string uri = "#" + *id;
   xmlNode* c14n = nullptr;
   xmlNode* ref = xmlSecTmplSignatureAddReference(sig, digestTransform(algorithm), nullptr,
@@ -779,9 +787,24 @@ core::Status signElement(xmlNode* element, const Credential& credential,
   // Filled in directly rather than through xmlsec's transform chain, which costs several times
   // the C14N itself; verification stays on xmlsec (and every peer), which checks this output.
   if (auto filled = fillSignature(element, sig, ref, credential.key, algorithm); !filled) {
-    xmlUnlinkNode(sig);
     xmlFreeNode(sig);
     return filled;
+  }
+  // Schema order: the Signature follows the Issuer, or comes first.
+  xmlNode* issuer = firstChildElement(element, ns::kAssertion, "Issuer");
+  xmlNode* first = nullptr;
+  for (xmlNode* c = element->children; c != nullptr; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE) {
+      first = c;
+      break;
+    }
+  }
+  if (issuer != nullptr) {
+    xmlAddNextSibling(issuer, sig);
+  } else if (first != nullptr) {
+    xmlAddPrevSibling(first, sig);
+  } else {
+    xmlAddChild(element, sig);
   }
   // KeyInfo is outside SignedInfo: added after signing, it names our certificate for the peer.
   xmlNode* key_info = xmlNewChild(sig, sig->ns, BAD_CAST "KeyInfo", nullptr);

@@ -86,14 +86,13 @@ core::Status Stmt::run() {
 }
 
 Stmt::~Stmt() {
-  if (cache_ == nullptr || !handle_) {
+  if (home_ == nullptr || !handle_) {
     return;  // finalized by handle_
   }
   sqlite3_reset(handle_.get());
   sqlite3_clear_bindings(handle_.get());
-  StmtHandle& slot = cache_->idle[std::move(sql_)];
-  if (!slot) {
-    slot = std::move(handle_);  // else a twin is already idle: this one is finalized
+  if (!*home_) {
+    *home_ = std::move(handle_);  // else a twin is already idle: this one is finalized
   }
 }
 
@@ -162,10 +161,14 @@ core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
 }
 
 core::Result<Stmt> Db::prepare(std::string_view sql) {
-  std::string key(sql);
-  if (auto it = cache_->idle.find(key); it != cache_->idle.end() && it->second) {
-    StmtHandle reused = std::move(it->second);
-    return Stmt(std::move(reused), cache_.get(), std::move(key));
+  auto it = cache_->idle.find(sql);
+  if (it == cache_->idle.end()) {
+    it = cache_->idle.emplace(std::string(sql), nullptr).first;
+  }
+  StmtHandle& home = it->second;
+  if (home) {
+    StmtHandle reused = std::move(home);
+    return Stmt(std::move(reused), &home);
   }
   sqlite3_stmt* raw = nullptr;
   const int rc =
@@ -174,7 +177,7 @@ core::Result<Stmt> Db::prepare(std::string_view sql) {
   if (rc != SQLITE_OK) {
     return sqlFailure(handle_.get(), rc, "prepare");
   }
-  return Stmt(std::move(stmt), cache_.get(), std::move(key));
+  return Stmt(std::move(stmt), &home);
 }
 
 core::Status Db::execScript(const char* sql) {

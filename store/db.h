@@ -8,6 +8,7 @@
 /// SQLITE_OPEN_NOMUTEX). Open one Db per thread; WAL mode lets readers run beside one writer.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,8 +35,16 @@ using StmtHandle = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
 
 /// A connection's prepared statements kept for reuse, by SQL text (the launch path runs the same
 /// couple of dozen statements every time: preparing them each time cost more than running them).
+/// Looked up by string_view (no copy of the SQL per statement); a statement in use keeps a pointer
+/// to its slot, stable in a node-based map, and goes back there without a second lookup.
 struct StatementCache {
-  std::unordered_map<std::string, StmtHandle> idle;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const noexcept {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+  std::unordered_map<std::string, StmtHandle, Hash, std::equal_to<>> idle;
 };
 
 /// A prepared statement. Parameters are bound by 1-based index, never spliced into SQL text.
@@ -43,8 +52,8 @@ struct StatementCache {
 /// connection's cache on destruction (reset, bindings cleared) instead of being finalized.
 class Stmt {
  public:
-  explicit Stmt(StmtHandle handle, StatementCache* cache = nullptr, std::string sql = {})
-      : handle_(std::move(handle)), cache_(cache), sql_(std::move(sql)) {}
+  explicit Stmt(StmtHandle handle, StmtHandle* home = nullptr)
+      : handle_(std::move(handle)), home_(home) {}
   Stmt(Stmt&&) noexcept = default;
   Stmt& operator=(Stmt&&) = delete;
   Stmt(const Stmt&) = delete;
@@ -89,8 +98,8 @@ class Stmt {
  private:
   StmtHandle handle_;
   std::string bind_error_;
-  StatementCache* cache_ = nullptr;  ///< owned by the Db; null: finalize on destruction
-  std::string sql_;
+  StmtHandle* home_ =
+      nullptr;  ///< its slot in the Db's StatementCache; null: finalize on destruction
 };
 
 struct OpenOptions {

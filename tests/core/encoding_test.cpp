@@ -18,7 +18,11 @@ TEST_CASE("base64 round-trips every length and rejects malformed input", "[core]
     auto url = garde::core::base64UrlDecode(garde::core::base64UrlEncode(data));
     REQUIRE(url.has_value());
     CHECK(url.value() == data);
+    std::string page = "value=\"";
+    garde::core::appendBase64(page, data);
+    CHECK(page == "value=\"" + garde::core::base64Encode(data));
   }
+  CHECK(garde::core::base64Encode("hello") == "aGVsbG8=");
   CHECK(garde::core::base64Decode("aGVs\nbG8=").value() == "hello");
   SECTION("characters outside the alphabet") {
     auto r = garde::core::base64Decode("aGV*bG8=");
