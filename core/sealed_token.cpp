@@ -1,5 +1,6 @@
 #include "core/sealed_token.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <memory>
@@ -26,13 +27,39 @@ const EVP_CIPHER* aes256Gcm() {
   return cipher.get();
 }
 
+// A context for `encrypt` (or decrypt) under `key`, with no nonce yet. GCM's default nonce length
+// is the 12 bytes tokens use.
+std::shared_ptr<EVP_CIPHER_CTX> keyedContext(const std::string& key, bool encrypt) {
+  std::shared_ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  if (!ctx || EVP_CipherInit_ex(ctx.get(), aes256Gcm(), nullptr,
+                                reinterpret_cast<const unsigned char*>(key.data()), nullptr,
+                                encrypt ? 1 : 0) != 1 ||
+      EVP_CIPHER_CTX_get_iv_length(ctx.get()) != static_cast<int>(kNonce)) {
+    throw std::runtime_error("AES-256-GCM cannot be set up");
+  }
+  return ctx;
+}
+
+// A fresh context from `keyed`, given `nonce`: a copy costs a fraction of setting the key again.
+CipherCtx withNonce(const EVP_CIPHER_CTX* keyed, const unsigned char* nonce) {
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_CIPHER_CTX_copy(ctx.get(), keyed) != 1 ||
+      EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, nonce, -1) != 1) {
+    return CipherCtx();
+  }
+  return ctx;
+}
+
 }  // namespace
 
 TokenSealer::TokenSealer(std::string key, std::uint8_t key_id, Random& random)
-    : key_(std::move(key)), key_id_(key_id), random_(random) {
-  if (key_.size() != 32) {
+    : key_id_(key_id), random_(random) {
+  if (key.size() != 32) {
     throw std::invalid_argument("state token key must be 32 bytes");
   }
+  encrypt_ = keyedContext(key, true);
+  decrypt_ = keyedContext(key, false);
+  OPENSSL_cleanse(key.data(), key.size());
 }
 
 std::string TokenSealer::seal(std::string_view purpose, std::string_view payload,
@@ -53,15 +80,11 @@ std::string TokenSealer::seal(std::string_view purpose, std::string_view payload
   const std::size_t header = out.size();
   out.resize(header + plain.size() + kTag);
   auto* u = reinterpret_cast<unsigned char*>(out.data());
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  CipherCtx ctx = withNonce(encrypt_.get(), u + 2);
   int len = 0;
   int total = 0;
   // The version and key id are authenticated as additional data.
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) != 1 ||
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
-                         reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, u, 2) != 1 ||
+  if (!ctx || EVP_EncryptUpdate(ctx.get(), nullptr, &len, u, 2) != 1 ||
       EVP_EncryptUpdate(ctx.get(), u + header, &len,
                         reinterpret_cast<const unsigned char*>(plain.data()),
                         static_cast<int>(plain.size())) != 1) {
@@ -96,13 +119,9 @@ Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_vi
   const std::size_t header = 2 + kNonce;
   const std::size_t clen = data.size() - header - kTag;
   std::string plain(clen, '\0');
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  CipherCtx ctx = withNonce(decrypt_.get(), u + 2);
   int len = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) != 1 ||
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr,
-                         reinterpret_cast<const unsigned char*>(key_.data()), u + 2) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, u, 2) != 1 ||
+  if (!ctx || EVP_DecryptUpdate(ctx.get(), nullptr, &len, u, 2) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, u + header,
                         static_cast<int>(clen)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag,

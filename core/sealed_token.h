@@ -8,12 +8,15 @@
 /// for another.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/random.h"
 #include "core/result.h"
 #include "core/time.h"
+
+struct evp_cipher_ctx_st;
 
 namespace garde::core {
 
@@ -32,9 +35,12 @@ class TokenSealer {
   Result<std::string> unseal(std::string_view purpose, std::string_view token, UnixTime now) const;
 
  private:
-  std::string key_;
   std::uint8_t key_id_;
   Random& random_;
+  /// AES-256-GCM contexts keyed once (key schedule and GHASH tables): each token starts from a
+  /// copy of one, given only its nonce. Only read after construction, so shared by all threads.
+  std::shared_ptr<evp_cipher_ctx_st> encrypt_;
+  std::shared_ptr<evp_cipher_ctx_st> decrypt_;
 };
 
 }  // namespace garde::core

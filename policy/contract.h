@@ -29,6 +29,7 @@ std::optional<ContractStatus> parseContractStatus(std::string_view code) noexcep
 struct DeclaredAttribute {
   std::string code;
   std::string justification;
+  bool operator==(const DeclaredAttribute&) const = default;
 };
 
 struct ResourceContract {

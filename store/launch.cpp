@@ -27,10 +27,53 @@ core::Status entExists(Db& db, std::string_view ent_id) {
 
 }  // namespace
 
+core::Result<std::int64_t> registryGeneration(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db, "SELECT n FROM registry_generation WHERE id = 1");
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return core::fail(core::ErrorCode::kStoreError, "registry generation row missing");
+  }
+  return stmt.int64(0);
+}
+
+core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(
+    Db& db, std::string_view resource_id) {
+  auto generation = registryGeneration(db);
+  if (!generation) {
+    return core::fail(std::move(generation).error());
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    if (*generation == generation_) {
+      if (auto it = entries_.find(resource_id); it != entries_.end()) {
+        return it->second;
+      }
+    } else if (*generation > generation_) {
+      entries_.clear();  // something changed: everything is read again, once
+      generation_ = *generation;
+    }  // else a snapshot older than the cache's: read, and do not keep
+  }
+  // Read outside the lock, in the caller's snapshot of generation *generation.
+  auto entry = std::make_shared<ResourceEntry>();
+  GARDE_TRY(take(findResource(db, resource_id), entry->resource));
+  if (auto contract = findContract(db, resource_id)) {
+    entry->contract = std::move(contract).value();
+  } else if (contract.error().code != core::ErrorCode::kUnknownResource) {
+    return core::fail(std::move(contract).error());
+  }
+  const std::lock_guard lock(mutex_);
+  // Generations only grow: an entry read in an older snapshot than the cache's is not stored.
+  if (generation_ == *generation) {
+    entries_.emplace(std::string(resource_id), entry);
+  }
+  return std::shared_ptr<const ResourceEntry>(std::move(entry));
+}
+
 core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
                                             std::string_view ent_person_id, std::string_view uai,
                                             std::string_view resource_id,
-                                            std::optional<policy::Profile> wanted) {
+                                            std::optional<policy::Profile> wanted,
+                                            ResourceCache* resources) {
   std::optional<Transaction> tx;
   if (!db.inTransaction()) {
     auto begun = Transaction::begin(db, Transaction::Kind::kDeferred);
@@ -42,8 +85,20 @@ core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
   LaunchInputs in;
   GARDE_TRY(entExists(db, ent_id));
   GARDE_TRY(take(findPersonFacts(db, ent_id, ent_person_id, uai, wanted), in.person));
-  GARDE_TRY(take(findResource(db, resource_id), in.resource));
-  GARDE_TRY(take(findContract(db, resource_id), in.contract));
+  if (resources != nullptr) {
+    auto entry = resources->find(db, resource_id);
+    if (!entry) {
+      return core::fail(std::move(entry).error());
+    }
+    if (!(*entry)->contract) {
+      return core::fail(core::ErrorCode::kUnknownResource, "unknown resource or no contract");
+    }
+    in.resource = (*entry)->resource;
+    in.contract = *(*entry)->contract;
+  } else {
+    GARDE_TRY(take(findResource(db, resource_id), in.resource));
+    GARDE_TRY(take(findContract(db, resource_id), in.contract));
+  }
   GARDE_TRY(take(findLaunchSubscriptions(db, resource_id, in.person), in.subscriptions));
   if (tx) {
     GARDE_TRY(tx->commit());

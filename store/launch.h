@@ -1,8 +1,13 @@
 #pragma once
 /// @file Everything a launch needs from the store, read in one read transaction.
 
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -27,11 +32,46 @@ struct LaunchInputs {
   std::vector<policy::Subscription> subscriptions;
 };
 
+/// A resource and its contract (none when the resource has no contract row) as a launch reads them.
+struct ResourceEntry {
+  Resource resource;
+  std::optional<policy::ResourceContract> contract;
+};
+
+/// The resources and contracts the broker has launched, kept in memory: each call reads the
+/// registry generation (one single-row query), which triggers on the resources, contracts and
+/// contract_declarations tables bump in the same transaction as any change (migration 4), and
+/// reads the resource again only when it changed. So an edit by any process is in force for the
+/// next launch, as with store::PolicyCache. Call inside the caller's read transaction, so that the
+/// generation and what is read belong to the same snapshot. Only resources that exist are kept:
+/// the map is bounded by the resources table, whatever ids requests name. Thread-safe.
+class ResourceCache {
+ public:
+  /// kUnknownResource when the resource does not exist, kStoreError when the database fails.
+  core::Result<std::shared_ptr<const ResourceEntry>> find(Db& db, std::string_view resource_id);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::mutex mutex_;
+  std::int64_t generation_ = -1;
+  std::unordered_map<std::string, std::shared_ptr<const ResourceEntry>, Hash, std::equal_to<>>
+      entries_;
+};
+
+/// The registry generation (see ResourceCache).
+core::Result<std::int64_t> registryGeneration(Db& db);
+
 /// Errors: kUnknownPeer (ENT), kUnknownUser, kNotEntitled (no profile in `uai`), kUnknownResource
 /// (resource or contract), kStoreError.
 core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
                                             std::string_view ent_person_id, std::string_view uai,
                                             std::string_view resource_id,
-                                            std::optional<policy::Profile> wanted = std::nullopt);
+                                            std::optional<policy::Profile> wanted = std::nullopt,
+                                            ResourceCache* resources = nullptr);
 
 }  // namespace garde::store

@@ -284,10 +284,40 @@ CREATE TRIGGER ceilings_delete AFTER DELETE ON ceilings
   BEGIN UPDATE policy_generation SET n = n + 1; END;
 )SQL";
 
+// Version 4: the same for what a launch reads of a resource and its contract (the resources,
+// contracts and contract_declarations tables), kept in memory by store::ResourceCache.
+constexpr const char* kV4 = R"SQL(
+CREATE TABLE registry_generation (
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  n   INTEGER NOT NULL
+) STRICT;
+INSERT INTO registry_generation(id, n) VALUES (1, 0);
+
+CREATE TRIGGER resources_insert AFTER INSERT ON resources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER resources_update AFTER UPDATE ON resources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER resources_delete AFTER DELETE ON resources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER contracts_insert AFTER INSERT ON contracts
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER contracts_update AFTER UPDATE ON contracts
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER contracts_delete AFTER DELETE ON contracts
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER contract_declarations_insert AFTER INSERT ON contract_declarations
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER contract_declarations_update AFTER UPDATE ON contract_declarations
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER contract_declarations_delete AFTER DELETE ON contract_declarations
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
     {3, "policy generation counter", kV3},
+    {4, "resource registry generation counter", kV4},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

@@ -28,6 +28,7 @@ core::Error err(core::ErrorCode code, std::string detail) { return {code, std::m
 core::Result<std::string> pickEstablishment(store::Db& db, const std::string& ent_id,
                                             const std::string& person_id,
                                             const std::string& resource_id, policy::Date today,
+                                            store::ResourceCache& resources,
                                             std::optional<store::LaunchInputs>& inputs) {
   // One query for the person's establishments at this ENT (not one per establishment of the ENT).
   auto listed = store::listPersonEstablishments(db, ent_id, person_id);
@@ -41,7 +42,8 @@ core::Result<std::string> pickEstablishment(store::Db& db, const std::string& en
   }
   if (candidates.size() > 1) {
     for (const auto& uai : candidates) {
-      auto in = store::loadLaunchInputs(db, ent_id, person_id, uai, resource_id);
+      auto in = store::loadLaunchInputs(db, ent_id, person_id, uai, resource_id, std::nullopt,
+                                        &resources);
       if (in &&
           policy::checkEntitlement(in->person, in->contract, in->subscriptions, today).refusal ==
               policy::Refusal::kNone) {
@@ -95,7 +97,8 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
   store::Transaction read = std::move(begun).value();
   out.uai = tx.uai;
   if (out.uai.empty()) {
-    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today, out.inputs);
+    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today,
+                                    ctx.resource_cache, out.inputs);
     if (!picked) {
       out.error = std::move(picked).error();
       out.audit_refusal = true;
@@ -104,7 +107,8 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
     out.uai = std::move(picked).value();
   }
   if (!out.inputs) {
-    auto loaded = store::loadLaunchInputs(db, tx.ent_id, person_id, out.uai, tx.resource_id);
+    auto loaded = store::loadLaunchInputs(db, tx.ent_id, person_id, out.uai, tx.resource_id,
+                                          std::nullopt, &ctx.resource_cache);
     if (!loaded) {
       out.error = std::move(loaded).error();
       out.audit_refusal = true;

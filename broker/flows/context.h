@@ -24,6 +24,7 @@
 #include "store/audit.h"
 #include "store/audit_writer.h"
 #include "store/db.h"
+#include "store/launch.h"
 #include "store/policy_store.h"
 
 namespace garde::broker::flows {
@@ -118,6 +119,8 @@ struct FlowContext {
   std::int64_t state_lifetime_seconds = 600;
   /// The current policy, re-read from the database only when its generation changes.
   store::PolicyCache policy_cache{};
+  /// Resources and contracts, re-read only when the registry generation changes.
+  store::ResourceCache resource_cache{};
 };
 
 }  // namespace garde::broker::flows

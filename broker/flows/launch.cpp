@@ -43,14 +43,14 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
                             err(core::ErrorCode::kNotFound, "establishment unknown for this ENT"),
                             "unknown_establishment");
     }
-    auto found = store::findResource(lease->db(), launch.resource_id);
+    auto found = ctx.resource_cache.find(lease->db(), launch.resource_id);
     if (!found) {
       return detail::refuse(req, ctx, kLog, found.error(),
                             found.error().code == core::ErrorCode::kUnknownResource
                                 ? "unknown_resource"
                                 : std::string_view{});
     }
-    resource = std::move(found).value();
+    resource = (*found)->resource;
     if (auto c = read->commit(); !c) {
       return detail::refuse(req, ctx, kLog, c.error());
     }

@@ -173,3 +173,90 @@ TEST_CASE_METHOD(Demo, "A person's establishments at their ENT come from one que
   REQUIRE_FALSE(other_ent.has_value());
   CHECK(other_ent.error().code == ErrorCode::kUnknownUser);
 }
+
+TEST_CASE_METHOD(Demo,
+                 "The resource cache serves a resource until the registry changes, from any "
+                 "connection",
+                 "[store][resource-cache]") {
+  store::ResourceCache cache;
+  auto find = [&](store::Db& db, const char* id) {
+    auto tx = store::Transaction::begin(db, store::Transaction::Kind::kDeferred);
+    REQUIRE(tx.has_value());
+    auto entry = cache.find(db, id);
+    REQUIRE(tx->commit().has_value());
+    return entry;
+  };
+  const auto first = find(db_, demo::kResourceA);
+  REQUIRE(first.has_value());
+  REQUIRE((*first)->contract.has_value());
+  CHECK((*first)->resource.id == demo::kResourceA);
+  CHECK((*first)->contract->status == policy::ContractStatus::kApproved);
+  const auto again = find(db_, demo::kResourceA);
+  REQUIRE(again.has_value());
+  CHECK(again->get() == first->get());  // not read again
+
+  // Unknown ids are refused each time and never kept.
+  CHECK(find(db_, "ark:/none").error().code == ErrorCode::kUnknownResource);
+  CHECK(find(db_, "ark:/none").error().code == ErrorCode::kUnknownResource);
+
+  // Another connection (the admin tool, another broker node) changes each of the three tables.
+  store::Db other = test::openDb(path_);
+  const char* change = "";
+  SECTION("a contract suspended") {
+    change = "UPDATE contracts SET status = 'suspended' WHERE resource_id = 'ark:/49591/demo.manuel.a'";
+  }
+  SECTION("a declaration withdrawn") {
+    change = "DELETE FROM contract_declarations WHERE resource_id = 'ark:/49591/demo.manuel.a' "
+             "AND attribute_code = 'NOM'";
+  }
+  SECTION("the resource's URL changed") {
+    change = "UPDATE resources SET url = 'https://moved.example/' "
+             "WHERE id = 'ark:/49591/demo.manuel.a'";
+  }
+  SECTION("a declaration added") {
+    change = "INSERT INTO contract_declarations(resource_id, profile, attribute_code, "
+             "justification) VALUES ('ark:/49591/demo.manuel.a', 'National_doc', 'IDO', 'why')";
+  }
+  const auto before = store::registryGeneration(other);
+  REQUIRE(before.has_value());
+  REQUIRE(other.execScript(change).has_value());
+  CHECK(other.changes() == 1);
+  CHECK(store::registryGeneration(other).value() > *before);
+  const auto now = find(db_, demo::kResourceA);
+  REQUIRE(now.has_value());
+  CHECK(now->get() != first->get());  // read again
+  const auto direct_contract = store::findContract(db_, demo::kResourceA);
+  REQUIRE(direct_contract.has_value());
+  CHECK((*now)->contract->status == direct_contract->status);
+  CHECK((*now)->contract->declared == direct_contract->declared);
+  CHECK((*now)->resource.url == store::findResource(db_, demo::kResourceA)->url);
+  CHECK((*first)->resource.url != "https://moved.example/");  // an entry in use never changes
+
+  // Through loadLaunchInputs: the same as without the cache.
+  auto with = store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceA,
+                                      std::nullopt, &cache);
+  auto without =
+      store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceA);
+  REQUIRE(with.has_value());
+  REQUIRE(without.has_value());
+  CHECK(with->contract.declared == without->contract.declared);
+  CHECK(with->contract.status == without->contract.status);
+  CHECK(with->resource.url == without->resource.url);
+}
+
+TEST_CASE_METHOD(Demo, "A resource without a contract launches nobody, cached or not",
+                 "[store][resource-cache]") {
+  REQUIRE(db_.execScript("DELETE FROM contracts WHERE resource_id = 'ark:/49591/demo.manuel.a'")
+              .has_value());
+  store::ResourceCache cache;
+  auto entry = cache.find(db_, demo::kResourceA);
+  REQUIRE(entry.has_value());
+  CHECK_FALSE((*entry)->contract.has_value());
+  CHECK(store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceA,
+                                std::nullopt, &cache)
+            .error()
+            .code == ErrorCode::kUnknownResource);
+  CHECK(store::loadLaunchInputs(db_, demo::kEnt, demo::kPupil, demo::kUai, demo::kResourceA)
+            .error()
+            .code == ErrorCode::kUnknownResource);
+}
