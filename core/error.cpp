@@ -42,6 +42,8 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
       return "replayed";
     case ErrorCode::kStatusNotSuccess:
       return "status_not_success";
+    case ErrorCode::kNoPassive:
+      return "no_passive";
     case ErrorCode::kDecryptionFailed:
       return "decryption_failed";
     case ErrorCode::kUnknownPeer:

@@ -28,6 +28,7 @@ enum class ErrorCode {
   kNotYetValid,
   kReplayed,
   kStatusNotSuccess,  ///< the peer answered with a non-success SAML status
+  kNoPassive,         ///< the IdP answered Responder/NoPassive: no login without the user's action
   kDecryptionFailed,
   kUnknownPeer,  ///< entityID not in metadata / not configured
   kUnknownUser,

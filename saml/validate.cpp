@@ -170,12 +170,6 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
   out.response = std::move(*response);
   check.pass("response", "Response " + quoted(out.response.id) + " is well-formed");
 
-  if (!out.response.status.isSuccess()) {
-    return check.reject("status", ErrorCode::kStatusNotSuccess,
-                        "Response status is " + out.response.status.describe());
-  }
-  check.pass("status", "Success");
-
   // SAML2 Bindings 3.5.5.2: a signed Response must carry a Destination; any Destination must be us.
   if (out.response.destination) {
     if (*out.response.destination != exp.acs_url) {
@@ -219,6 +213,18 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
   } else {
     check.pass("in-response-to", "unsolicited Response allowed");
   }
+
+  // The status is read once the Response is known to answer our request (Destination, Issuer,
+  // InResponseTo): an error status reaches the caller only from the IdP we asked, about what we
+  // asked, and NoPassive can then be relayed to whoever asked for a passive login.
+  if (!out.response.status.isSuccess()) {
+    const bool no_passive = out.response.status.code == status_code::kResponder &&
+                            out.response.status.sub_code == status_code::kNoPassive;
+    return check.reject("status",
+                        no_passive ? ErrorCode::kNoPassive : ErrorCode::kStatusNotSuccess,
+                        "Response status is " + out.response.status.describe());
+  }
+  check.pass("status", "Success");
 
   if (assertions.empty()) {
     return check.reject("assertion-count", ErrorCode::kMalformedMessage,

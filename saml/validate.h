@@ -67,8 +67,9 @@ struct ValidatedResponse {
 /// @param trace optional; receives every check made.
 /// Errors (first failure wins): kMalformedMessage (root, assertion count or position, required
 /// elements, Version), signature errors from verifyEnvelopedSignature(), kSignatureMissing,
-/// kDecryptionFailed, kStatusNotSuccess (detail holds the status codes), kDestinationMismatch,
-/// kIssuerMismatch, kInResponseToMismatch, kRecipientMismatch, kExpired, kNotYetValid,
+/// kDecryptionFailed, kDestinationMismatch, kIssuerMismatch, kInResponseToMismatch, then
+/// kNoPassive (status Responder/NoPassive) or kStatusNotSuccess (any other non-success status;
+/// detail holds the status codes), then kRecipientMismatch, kExpired, kNotYetValid,
 /// kAudienceMismatch, kReplayed.
 /// Thread-safety: reentrant; the replay cache must be thread-safe (all implementations are).
 Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectation& expectation,

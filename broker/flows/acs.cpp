@@ -200,6 +200,13 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
   auto identity =
       connectors::ent::consumeEntResponse(*form, *ent, ctx.sp, tx.ent_request_id, now, replay);
   if (!identity) {
+    // The publisher asked for a passive login, we asked the ENT for one, and the ENT answered (to
+    // our request, checked) that it cannot: the publisher gets its NoPassive, without a page.
+    if (identity.error().code == core::ErrorCode::kNoPassive && tx.is_passive && offer) {
+      if (const auto* peer = ctx.publishers.findByPublisherId(tx.publisher_id)) {
+        return detail::noPassive(req, ctx, *peer, tx, now, "the ENT answered NoPassive");
+      }
+    }
     return detail::refuse(req, ctx, kLog, identity.error(), {}, offer);
   }
   if (tx.force_authn && identity->authn_instant < tx.ent_requested_at - ctx.sp.skew_seconds) {

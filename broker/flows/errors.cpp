@@ -42,6 +42,10 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
     case ErrorCode::kDecryptionFailed:
       return {403, responder(kAuthnFailed), reason,
               "L'authentification auprès de votre ENT n'a pas pu être vérifiée."};
+    case ErrorCode::kNoPassive:
+      return {403, responder(kNoPassive), reason,
+              "Votre ENT n'a pas pu vous connecter sans vous le demander. Relancez la ressource "
+              "depuis votre ENT."};
     case ErrorCode::kExpired:
       return {403, responder(kAuthnFailed), reason,
               "La demande de connexion a expiré. Relancez la ressource depuis votre ENT."};

@@ -45,27 +45,6 @@ Response toDiscovery(const Request& req, FlowContext& ctx, const SsoTransaction&
   return r;
 }
 
-/// The signed Responder/NoPassive answer to a passive request we cannot serve without the user.
-Response noPassive(const Request& req, FlowContext& ctx,
-                   const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
-                   core::UnixTime now) {
-  saml::Status status;
-  status.code = std::string(saml::status_code::kResponder);
-  status.sub_code = std::string(saml::status_code::kNoPassive);
-  auto post = connectors::publisher::buildErrorResponse(peer, tx.acs_url, tx.publisher_request_id,
-                                                        status, tx.relay_state, ctx.idp, ctx.random,
-                                                        now, detail::cspNonce(ctx.random));
-  if (!post) {
-    return detail::refuse(req, ctx, kLog, post.error());
-  }
-  ctx.metrics.decision("refused", "no_passive");
-  kLog.info("IsPassive request needs the ENT choice: NoPassive",
-            {{"request_id", req.request_id},
-             {"publisher", peer.publisher_id},
-             {"response_id", post->response_id}});
-  return detail::postForm(std::move(post).value());
-}
-
 /// A POST that a browser says came from another site (Sec-Fetch-Site). Absent (older browsers,
 /// scripts) is let through; the page posts to itself, "same-origin".
 bool crossSitePost(const Request& req) {
@@ -163,7 +142,8 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
     } else if (tx.is_passive) {
       // SAML2 Core 3.4.1: with IsPassive we must not take control of the user interface, and the
       // discovery page would.
-      return noPassive(req, ctx, *ar->peer, tx, now);
+      return detail::noPassive(req, ctx, *ar->peer, tx, now,
+                               "IsPassive request needs the ENT choice");
     } else {
       return toDiscovery(req, ctx, tx);
     }

@@ -87,6 +87,26 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
   return r;
 }
 
+Response noPassive(const Request& req, FlowContext& ctx,
+                   const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
+                   core::UnixTime now, std::string_view why) {
+  saml::Status status;
+  status.code = std::string(saml::status_code::kResponder);
+  status.sub_code = std::string(saml::status_code::kNoPassive);
+  auto post = connectors::publisher::buildErrorResponse(peer, tx.acs_url, tx.publisher_request_id,
+                                                        status, tx.relay_state, ctx.idp, ctx.random,
+                                                        now, cspNonce(ctx.random));
+  if (!post) {
+    return refuse(req, ctx, kSsoLog, post.error());
+  }
+  ctx.metrics.decision("refused", "no_passive");
+  kSsoLog.info("NoPassive to the publisher", {{"request_id", req.request_id},
+                                              {"why", why},
+                                              {"publisher", peer.publisher_id},
+                                              {"response_id", post->response_id}});
+  return postForm(std::move(post).value());
+}
+
 Response postForm(connectors::publisher::OutboundPost post) {
   Response r = Response::html(200, std::move(post.html));
   r.setHeader("Content-Security-Policy", std::move(post.content_security_policy));

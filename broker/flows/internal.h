@@ -33,6 +33,12 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
 /// The POST form to a publisher, with its CSP and no caching.
 Response postForm(connectors::publisher::OutboundPost post);
 
+/// The signed Responder/NoPassive answer to the publisher's IsPassive request `tx`, posted at once
+/// (SAML2 Core 3.4.1: no page of ours). `why` goes to the log.
+Response noPassive(const Request& req, FlowContext& ctx,
+                   const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
+                   core::UnixTime now, std::string_view why);
+
 /// A fresh CSP nonce (144 bits, base64).
 std::string cspNonce(core::Random& random);
 

@@ -123,6 +123,62 @@ TEST_CASE("An IsPassive request that would need the ENT choice gets NoPassive",
   }
 }
 
+// Finding: the ENT's NoPassive (to an IsPassive request we relayed) became a refusal page, a page
+// the publisher had asked us not to show. It now reaches the publisher as its own NoPassive, at
+// once, provided the ENT's Response answers our request.
+TEST_CASE("The ENT's NoPassive reaches the publisher that asked for a passive login",
+          "[broker][flows][review]") {
+  Flows f;
+  AskOptions ask;
+  ask.is_passive = true;
+  const std::string acs = std::string(kBase) + "/saml/sp/acs";
+  // The ENT's signed Response with status Responder/NoPassive to request `in_response_to`.
+  auto noPassiveXml = [&](const std::string& in_response_to) {
+    saml::Response r = test::goodResponse(in_response_to);
+    r.id = core::systemRandom().newId();
+    r.issuer = kEntEntity;
+    r.issue_instant = f.clock().t;
+    r.destination = acs;
+    r.status.code = std::string(saml::status_code::kResponder);
+    r.status.sub_code = std::string(saml::status_code::kNoPassive);
+    auto doc = test::signedResponseDoc(r, {});
+    return saml::serialize(doc.get());
+  };
+  std::string request_id;
+  const EntLeg leg = f.readEntRedirect(f.get(
+      f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "https://edition-a.test/p", request_id, ask) +
+      "&ent=ENTTEST1"));
+  REQUIRE(leg.request.is_passive);
+
+  SECTION("answering our request: NoPassive to the publisher, no page") {
+    const Response answer = f.postToAcs(noPassiveXml(leg.request_id), leg.relay_state);
+    CHECK(answer.status == 200);
+    CHECK(formAction(answer.body) == kPubAAcs);
+    CHECK(hiddenField(answer.body, "RelayState") == "https://edition-a.test/p");
+    CHECK(answer.body.find("Accès impossible") == std::string::npos);
+    const saml::Response told = postedResponse(answer);
+    CHECK(told.in_response_to == request_id);
+    CHECK(told.status.code == saml::status_code::kResponder);
+    CHECK(told.status.sub_code == saml::status_code::kNoPassive);
+    CHECK(f.decisions("refused", "no_passive") == 1);
+  }
+  SECTION("answering another request: refused, nothing relayed") {
+    const Response answer = f.postToAcs(noPassiveXml("_another_request"), leg.relay_state);
+    requireRefusalPage(answer, 403, f.lastRequestId());
+    CHECK(f.decisions("refused", "no_passive") == 0);
+    CHECK(f.decisions("refused", "in_response_to_mismatch") == 1);
+  }
+  SECTION("to a request that was not passive: the refusal page") {
+    std::string id2;
+    const EntLeg active = f.readEntRedirect(
+        f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id2) + "&ent=ENTTEST1"));
+    REQUIRE_FALSE(active.request.is_passive);
+    const Response answer = f.postToAcs(noPassiveXml(active.request_id), active.relay_state);
+    requireRefusalPage(answer, 403, f.lastRequestId());
+    CHECK(f.decisions("refused", "no_passive") == 1);  // counted, but shown as a page
+  }
+}
+
 // Finding (CSRF): POST /discovery with remember=1 sets the 90-day ENT choice. Any site could post
 // it (a discovery token is one unsigned AuthnRequest away) and pin the browser to another ENT.
 // A cross-site POST (Sec-Fetch-Site: cross-site) is refused; the form posts to itself.

@@ -489,6 +489,29 @@ TEST_CASE("Non-success status", "[saml][attack]") {
   CHECK(mentions(e, "Requester/RequestDenied"));
 }
 
+TEST_CASE("An error status is read only from a Response that answers our request",
+          "[saml][attack]") {
+  auto noPassive = [](std::optional<std::string> in_response_to) {
+    auto r = goodResponse(std::move(in_response_to));
+    r.status =
+        Status{std::string(status_code::kResponder), std::string(status_code::kNoPassive), ""};
+    auto doc = signedResponseDoc(r, {});
+    return serialize(doc.get());
+  };
+  // NoPassive has its own code, so that it can be relayed to whoever asked for a passive login.
+  CHECK(rejected(noPassive(kRequestId)).code == ErrorCode::kNoPassive);
+  // ... but only once the Response is known to answer our request.
+  CHECK(rejected(noPassive(std::string("_someone_else"))).code ==
+        ErrorCode::kInResponseToMismatch);
+  CHECK(rejected(noPassive(std::nullopt)).code == ErrorCode::kInResponseToMismatch);
+  auto other_destination = goodResponse();
+  other_destination.destination = "https://elsewhere.test/acs";
+  other_destination.status =
+      Status{std::string(status_code::kResponder), std::string(status_code::kNoPassive), ""};
+  auto doc = signedResponseDoc(other_destination, {});
+  CHECK(rejected(serialize(doc.get())).code == ErrorCode::kDestinationMismatch);
+}
+
 TEST_CASE("Successful Response without assertion", "[saml][attack]") {
   auto doc = signedResponseDoc(goodResponse(), {});
   CHECK(rejected(serialize(doc.get())).code == ErrorCode::kMalformedMessage);
