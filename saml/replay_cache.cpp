@@ -14,23 +14,29 @@ void InMemoryReplayCache::purge(core::UnixTime now) {
 
 bool InMemoryReplayCache::insertIfAbsent(std::string_view id, core::UnixTime expires,
                                          core::UnixTime now) {
+  return insert(id, expires, now) == Outcome::kFirstUse;
+}
+
+InMemoryReplayCache::Outcome InMemoryReplayCache::insert(std::string_view id,
+                                                         core::UnixTime expires,
+                                                         core::UnixTime now) {
   std::lock_guard lock(mutex_);
   purge(now);
   std::string key(id);
   if (entries_.contains(key)) {
-    return false;
+    return Outcome::kReplay;
   }
   if (expires <= now) {
     // Already outside its validity window: nothing to remember (the validator rejects it anyway).
-    return true;
+    return Outcome::kFirstUse;
   }
   if (entries_.size() >= max_entries_) {
     ++capacity_refusals_;
-    return false;
+    return Outcome::kFull;
   }
   entries_.emplace(key, expires);
   by_expiry_.emplace(expires, std::move(key));
-  return true;
+  return Outcome::kFirstUse;
 }
 
 std::size_t InMemoryReplayCache::size() const {

@@ -41,6 +41,10 @@ class InMemoryReplayCache final : public ReplayCache {
 
   bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) override;
 
+  enum class Outcome { kFirstUse, kReplay, kFull };
+  /// insertIfAbsent() telling a replay from a full cache, for callers that fail open when full.
+  Outcome insert(std::string_view id, core::UnixTime expires, core::UnixTime now);
+
   /// Live and not yet purged entries.
   std::size_t size() const;
   /// IDs refused because the cache was full.

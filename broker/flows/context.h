@@ -111,6 +111,9 @@ struct FlowContext {
   const connectors::ent::SpSettings& sp;
   const connectors::publisher::IdpSettings& idp;
   saml::ReplayCache& replay_cache;
+  /// Publisher AuthnRequest IDs taken, per publisher, while the request is fresh. Its own cache:
+  /// unsigned requests can fill it, and they must not crowd out the ENT assertions'.
+  saml::InMemoryReplayCache& request_replay_cache;
   const policy::Pseudonymizer& pseudonyms;
   AuditSink& audit;
   /// Whom the refusal page tells the user to contact.

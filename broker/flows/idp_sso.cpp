@@ -70,6 +70,25 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
     // Nothing verified to answer to: the page only.
     return detail::refuse(req, ctx, kLog, ar.error());
   }
+  // Each AuthnRequest is taken once while its IssueInstant is fresh enough to be accepted at all
+  // (later readAuthnRequest refuses it as stale): a captured URL or a resubmitted form gets the
+  // page only. A full cache (a flood of unsigned requests naming a publisher) lets requests
+  // through unchecked rather than locking every publisher out.
+  const std::string request_key =
+      "AuthnRequest " + ar->peer->publisher_id + " " + ar->request.id;  // an ID has no space
+  const auto taken = ctx.request_replay_cache.insert(
+      request_key,
+      ar->request.issue_instant + ctx.idp.request_max_age_seconds + ctx.idp.skew_seconds + 1, now);
+  if (taken == saml::InMemoryReplayCache::Outcome::kReplay) {
+    return detail::refuse(
+        req, ctx, kLog,
+        core::Error{core::ErrorCode::kReplayed, "AuthnRequest ID already used by this publisher"},
+        "replayed_request");
+  }
+  if (taken == saml::InMemoryReplayCache::Outcome::kFull) {
+    kLog.warn("AuthnRequest replay cache full: request taken unchecked",
+              {{"request_id", req.request_id}, {"publisher", ar->peer->publisher_id}});
+  }
   SsoTransaction tx;
   tx.publisher_id = ar->peer->publisher_id;
   tx.publisher_request_id = ar->request.id;

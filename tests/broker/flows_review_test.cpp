@@ -179,6 +179,40 @@ TEST_CASE("The ENT's NoPassive reaches the publisher that asked for a passive lo
   }
 }
 
+// Finding: a publisher's AuthnRequest could be used again while fresh (a captured URL, a
+// resubmitted form). Each is now taken once per publisher; the replay gets the page only.
+TEST_CASE("A publisher's AuthnRequest is taken once", "[broker][flows][review]") {
+  Flows f;
+  std::string id;
+  const std::string target =
+      f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id) + "&ent=ENTTEST1";
+  f.readEntRedirect(f.get(target));
+  const Response again = f.get(target);
+  requireRefusalPage(again, 403, f.lastRequestId());
+  CHECK(f.decisions("refused", "replayed_request") == 1);
+
+  SECTION("the same ID from another publisher is that publisher's own") {
+    AskOptions ask;
+    ask.id = id;
+    std::string id_b;
+    f.readEntRedirect(
+        f.get(f.publisherAuthnRequest(kPubBEntity, kPubBAcs, "", id_b, ask) + "&ent=ENTTEST1"));
+    CHECK(id_b == id);
+  }
+  SECTION("a new request of the same publisher goes through") {
+    std::string id2;
+    f.readEntRedirect(f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id2) + "&ent=ENTTEST1"));
+    CHECK(id2 != id);
+  }
+  SECTION("once stale, the request is refused as stale, not remembered for ever") {
+    f.clock().t += 3600;  // past the freshness window (5 min) and the clock skew
+    const Response stale = f.get(target);
+    requireRefusalPage(stale, 403, f.lastRequestId());
+    CHECK(f.decisions("refused", "replayed_request") == 1);
+    CHECK(f.decisions("refused", "expired") == 1);
+  }
+}
+
 // Finding (CSRF): POST /discovery with remember=1 sets the 90-day ENT choice. Any site could post
 // it (a discovery token is one unsigned AuthnRequest away) and pin the browser to another ENT.
 // A cross-site POST (Sec-Fetch-Site: cross-site) is refused; the form posts to itself.

@@ -150,6 +150,7 @@ struct EntAnswer {
 struct AskOptions {
   bool force_authn = false;
   bool is_passive = false;
+  std::string id;  ///< the request's ID; empty: a fresh one
 };
 
 /// The demo world with in-test peers, and a browser.
@@ -343,7 +344,7 @@ class Flows {
                                     const std::string& relay_state, std::string& id_out,
                                     const AskOptions& ask = {}) {
     saml::AuthnRequest ar;
-    ar.id = core::systemRandom().newId();
+    ar.id = ask.id.empty() ? core::systemRandom().newId() : ask.id;
     ar.issue_instant = clock_.t;
     ar.destination = std::string(kBase) + "/saml/idp/sso";
     ar.issuer = sp_entity_id;

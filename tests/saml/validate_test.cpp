@@ -194,6 +194,16 @@ TEST_CASE("A full replay cache purges expired IDs, then fails closed", "[saml][r
   CHECK_FALSE(cache.insertIfAbsent("_2", 300, 150));  // still a replay
 }
 
+TEST_CASE("The replay cache tells a replay from a full cache", "[saml][replay]") {
+  InMemoryReplayCache cache(1);
+  using Outcome = InMemoryReplayCache::Outcome;
+  CHECK(cache.insert("_1", 100, 0) == Outcome::kFirstUse);
+  CHECK(cache.insert("_1", 100, 10) == Outcome::kReplay);
+  CHECK(cache.insert("_2", 100, 10) == Outcome::kFull);
+  CHECK(cache.capacityRefusals() == 1);
+  CHECK(cache.insert("_2", 200, 100) == Outcome::kFirstUse);  // "_1" expired at 100
+}
+
 TEST_CASE("Replay cache is safe under concurrent inserts", "[saml][replay]") {
   InMemoryReplayCache cache;
   std::atomic<int> accepted{0};
