@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.h"
 #include "core/result.h"
 
 namespace garde::broker {
@@ -70,6 +71,9 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  ///< in order; names as written
   std::string body;
   std::vector<SetCookie> cookies;
+  /// What the handler adds to the request's log line (ids, entity and resource names; never
+  /// personal data): one line per request says what it did.
+  core::OwnedLogFields log_fields;
 
   /// Sets (replaces) a header, case-insensitively.
   Response& setHeader(std::string_view name, std::string value);

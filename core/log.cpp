@@ -105,11 +105,17 @@ void appendJsonEscaped(std::string& out, std::string_view text) {
 
 void Logger::log(LogLevel level, std::string_view message,
                  std::initializer_list<LogField> fields) const {
+  static const OwnedLogFields kNone;
+  log(level, message, fields, kNone);
+}
+
+void Logger::log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields,
+                 const OwnedLogFields& more) const {
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) {
     return;
   }
   std::string line;
-  line.reserve(128);
+  line.reserve(more.empty() ? 128 : 384);
   line += "{\"ts\":\"";
   line += formatIso8601(systemNow());
   line += "\",\"level\":\"";
@@ -119,12 +125,18 @@ void Logger::log(LogLevel level, std::string_view message,
   line += "\",\"msg\":\"";
   appendJsonEscaped(line, message);
   line += '"';
-  for (const auto& [key, value] : fields) {
+  auto field = [&line](std::string_view key, std::string_view value) {
     line += ",\"";
     appendJsonEscaped(line, key);
     line += "\":\"";
     appendJsonEscaped(line, value);
     line += '"';
+  };
+  for (const auto& [key, value] : fields) {
+    field(key, value);
+  }
+  for (const auto& [key, value] : more) {
+    field(key, value);
   }
   line += "}\n";
   if (g_sink.load(std::memory_order_acquire) == nullptr) {

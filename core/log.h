@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace garde::core {
 
@@ -16,6 +17,8 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 
 /// A structured field of a log line: key and already-formatted value.
 using LogField = std::pair<std::string_view, std::string_view>;
+/// Fields gathered along the way, owned, appended after a line's own (see Logger::log).
+using OwnedLogFields = std::vector<std::pair<std::string, std::string>>;
 
 /// Sets the minimum level written (default kInfo). Read once per call, atomically.
 void setLogLevel(LogLevel level) noexcept;
@@ -35,6 +38,9 @@ class Logger {
 
   void log(LogLevel level, std::string_view message,
            std::initializer_list<LogField> fields = {}) const;
+  /// The same line with `more` after `fields`.
+  void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields,
+           const OwnedLogFields& more) const;
   void debug(std::string_view m, std::initializer_list<LogField> f = {}) const {
     log(LogLevel::kDebug, m, f);
   }

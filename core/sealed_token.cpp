@@ -31,9 +31,10 @@ const EVP_CIPHER* aes256Gcm() {
 // is the 12 bytes tokens use.
 std::shared_ptr<EVP_CIPHER_CTX> keyedContext(const std::string& key, bool encrypt) {
   std::shared_ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), aes256Gcm(), nullptr,
-                                reinterpret_cast<const unsigned char*>(key.data()), nullptr,
-                                encrypt ? 1 : 0) != 1 ||
+  if (!ctx ||
+      EVP_CipherInit_ex(ctx.get(), aes256Gcm(), nullptr,
+                        reinterpret_cast<const unsigned char*>(key.data()), nullptr,
+                        encrypt ? 1 : 0) != 1 ||
       EVP_CIPHER_CTX_get_iv_length(ctx.get()) != static_cast<int>(kNonce)) {
     throw std::runtime_error("AES-256-GCM cannot be set up");
   }

@@ -220,8 +220,7 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
   if (!out.response.status.isSuccess()) {
     const bool no_passive = out.response.status.code == status_code::kResponder &&
                             out.response.status.sub_code == status_code::kNoPassive;
-    return check.reject("status",
-                        no_passive ? ErrorCode::kNoPassive : ErrorCode::kStatusNotSuccess,
+    return check.reject("status", no_passive ? ErrorCode::kNoPassive : ErrorCode::kStatusNotSuccess,
                         "Response status is " + out.response.status.describe());
   }
   check.pass("status", "Success");

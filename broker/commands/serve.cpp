@@ -31,8 +31,19 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics, core:
       request_replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
       pseudonyms(std::move(pseudonym_settings)),
       audit(config.log.audit_file, config.store.database),
-      context{clock, random,       metrics,    sealer,     db,      ents, publishers, sp, idp,
-              replay_cache, request_replay_cache, pseudonyms, audit} {
+      context{clock,
+              random,
+              metrics,
+              sealer,
+              db,
+              ents,
+              publishers,
+              sp,
+              idp,
+              replay_cache,
+              request_replay_cache,
+              pseudonyms,
+              audit} {
   const auto& b = config.broker;
   sp.entity_id = b.sp_entity_id;
   sp.acs_url = b.base_url + "/saml/sp/acs";

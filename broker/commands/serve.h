@@ -34,10 +34,10 @@ struct FlowServices {
   connectors::publisher::PublisherRegistry publishers;  ///< publisher SP metadata, idem
   connectors::ent::SpSettings sp;
   connectors::publisher::IdpSettings idp;
-  saml::InMemoryReplayCache replay_cache;  ///< one node; several nodes need a shared store
+  saml::InMemoryReplayCache replay_cache;          ///< one node; several nodes need a shared store
   saml::InMemoryReplayCache request_replay_cache;  ///< publisher AuthnRequest IDs, idem
-  policy::Pseudonymizer pseudonyms;        ///< [pseudonym] secret
-  flows::AuditSink audit;                  ///< log.audit_file, or the main log
+  policy::Pseudonymizer pseudonyms;                ///< [pseudonym] secret
+  flows::AuditSink audit;                          ///< log.audit_file, or the main log
   flows::FlowContext context;
 };
 

@@ -280,14 +280,16 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
     return detail::refuse(req, ctx, kLog, post.error(), {}, offer);
   }
   ctx.metrics.decision("released", "ok");
-  kLog.info("released", {{"request_id", req.request_id},
-                         {"ent", tx.ent_id},
-                         {"publisher", tx.publisher_id},
-                         {"resource", tx.resource_id},
-                         {"ent_response_id", identity->response_id},
-                         {"response_id", post->response_id},
-                         {"policy_version", decision.policy_version}});
-  return detail::postForm(std::move(post).value());
+  std::string response_id = post->response_id;
+  Response r = detail::postForm(std::move(post).value());
+  r.log_fields = {{"decision", "released"},
+                  {"ent", tx.ent_id},
+                  {"publisher", tx.publisher_id},
+                  {"resource", tx.resource_id},
+                  {"ent_response_id", identity->response_id},
+                  {"response_id", std::move(response_id)},
+                  {"policy_version", decision.policy_version}};
+  return r;
 }
 
 }  // namespace garde::broker::flows

@@ -77,11 +77,11 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
   if (!url) {
     return refuse(req, ctx, kSsoLog, url.error());
   }
-  kSsoLog.info("AuthnRequest to the ENT", {{"request_id", req.request_id},
-                                           {"ent", tx.ent_id},
-                                           {"publisher", tx.publisher_id},
-                                           {"authn_request_id", tx.ent_request_id}});
   Response r = Response::redirect(std::move(url).value(), 302);
+  r.log_fields = {{"step", "AuthnRequest to the ENT"},
+                  {"ent", tx.ent_id},
+                  {"publisher", tx.publisher_id},
+                  {"authn_request_id", tx.ent_request_id}};
   r.cookies = std::move(cookies);
   r.setHeader("Cache-Control", "no-store");
   return r;
@@ -100,11 +100,13 @@ Response noPassive(const Request& req, FlowContext& ctx,
     return refuse(req, ctx, kSsoLog, post.error());
   }
   ctx.metrics.decision("refused", "no_passive");
-  kSsoLog.info("NoPassive to the publisher", {{"request_id", req.request_id},
-                                              {"why", why},
-                                              {"publisher", peer.publisher_id},
-                                              {"response_id", post->response_id}});
-  return postForm(std::move(post).value());
+  std::string response_id = post->response_id;
+  Response r = postForm(std::move(post).value());
+  r.log_fields = {{"decision", "no_passive"},
+                  {"why", std::string(why)},
+                  {"publisher", peer.publisher_id},
+                  {"response_id", std::move(response_id)}};
+  return r;
 }
 
 Response postForm(connectors::publisher::OutboundPost post) {

@@ -591,12 +591,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (Metrics* m = server_.metrics()) {
       m->observeRequest(req.route, res.status, seconds);
     }
-    kLog.info("request", {{"request_id", req.request_id},
-                          {"method", req.method},
-                          {"route", req.route.empty() ? std::string_view("unmatched")
-                                                      : std::string_view(req.route)},
-                          {"status", std::to_string(res.status)},
-                          {"ms", std::to_string(static_cast<long long>(seconds * 1000))}});
+    kLog.log(
+        core::LogLevel::kInfo, "request",
+        {{"request_id", req.request_id},
+         {"method", req.method},
+         {"route", req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route)},
+         {"status", std::to_string(res.status)},
+         {"ms", std::to_string(static_cast<long long>(seconds * 1000))}},
+        res.log_fields);
 
     state_ = State::kWriting;
     tcp().expires_after(opts().body_timeout);

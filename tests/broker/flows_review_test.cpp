@@ -201,7 +201,8 @@ TEST_CASE("A publisher's AuthnRequest is taken once", "[broker][flows][review]")
   }
   SECTION("a new request of the same publisher goes through") {
     std::string id2;
-    f.readEntRedirect(f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id2) + "&ent=ENTTEST1"));
+    f.readEntRedirect(
+        f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id2) + "&ent=ENTTEST1"));
     CHECK(id2 != id);
   }
   SECTION("once stale, the request is refused as stale, not remembered for ever") {

@@ -54,3 +54,14 @@ TEST_CASE("A log line is one JSON object with its category, message and fields",
                   "\"k\":\"v\\nw\"}\n") != std::string::npos);
   CHECK(line.find('\n') == line.size() - 1);
 }
+
+TEST_CASE("Gathered fields follow a line's own fields, escaped the same way", "[core][log]") {
+  CapturedLog log;
+  const garde::core::OwnedLogFields more = {{"decision", "released"}, {"id", "a\"b"}};
+  garde::core::Logger("test.cat")
+      .log(garde::core::LogLevel::kInfo, "request", {{"status", "200"}}, more);
+  garde::core::Logger("test.cat").log(garde::core::LogLevel::kDebug, "hidden", {}, more);
+  REQUIRE(g_lines.size() == 1);
+  CHECK(g_lines.front().find("\"msg\":\"request\",\"status\":\"200\",\"decision\":\"released\","
+                             "\"id\":\"a\\\"b\"}\n") != std::string::npos);
+}

@@ -70,8 +70,8 @@ std::string openIndependently(const std::string& key, const std::string& token) 
       EVP_DecryptUpdate(ctx, nullptr, &len, u, 2) == 1 &&
       EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(plain.data()), &len, u + 14,
                         static_cast<int>(clen)) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, const_cast<unsigned char*>(u + 14 + clen)) ==
-          1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16,
+                          const_cast<unsigned char*>(u + 14 + clen)) == 1 &&
       EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(plain.data()) + len, &len) == 1;
   EVP_CIPHER_CTX_free(ctx);
   return ok ? plain : std::string("<authentication failed>");

@@ -13,6 +13,7 @@ metadata verifies; audit lines name attributes, never values; /metrics counts th
 outcome and reason.
 """
 
+import json
 import os
 import sys
 import urllib.parse
@@ -329,6 +330,29 @@ def audit():
 
 
 suite.check("audit file: one JSON line per decision, attribute names, never values", audit)
+
+
+def request_lines():
+    records = []
+    for line in h.broker.broker_log().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            pass  # a sanitizer or start-up line
+    requests_seen = [r for r in records if r.get("msg") == "request"]
+    acs = [r for r in requests_seen if r.get("route") == "/saml/sp/acs" and r.get("status") == "200"]
+    expect(any(r.get("decision") == "released" and r.get("response_id") and r.get("ent_response_id")
+               and r.get("policy_version") for r in acs),
+           f"no ACS request line says what was released: {acs[-2:]}")
+    legs = [r for r in requests_seen if r.get("authn_request_id")]
+    expect(legs and all(r.get("status") == "302" for r in legs),
+           f"no request line names the AuthnRequest sent to the ENT: {requests_seen[-3:]}")
+    text = h.broker.broker_log()
+    for value in ("Durand", "Paul", "paul.durand@ent.demo.test", seen["a_pupil"]["name_id"]):
+        expect(value not in text, f"the broker log holds personal data ({value!r})")
+
+
+suite.check("log: one line per request, saying what it did, no personal data", request_lines)
 
 
 def metrics():

@@ -501,8 +501,7 @@ TEST_CASE("An error status is read only from a Response that answers our request
   // NoPassive has its own code, so that it can be relayed to whoever asked for a passive login.
   CHECK(rejected(noPassive(kRequestId)).code == ErrorCode::kNoPassive);
   // ... but only once the Response is known to answer our request.
-  CHECK(rejected(noPassive(std::string("_someone_else"))).code ==
-        ErrorCode::kInResponseToMismatch);
+  CHECK(rejected(noPassive(std::string("_someone_else"))).code == ErrorCode::kInResponseToMismatch);
   CHECK(rejected(noPassive(std::nullopt)).code == ErrorCode::kInResponseToMismatch);
   auto other_destination = goodResponse();
   other_destination.destination = "https://elsewhere.test/acs";

@@ -203,19 +203,23 @@ TEST_CASE_METHOD(Demo,
   store::Db other = test::openDb(path_);
   const char* change = "";
   SECTION("a contract suspended") {
-    change = "UPDATE contracts SET status = 'suspended' WHERE resource_id = 'ark:/49591/demo.manuel.a'";
+    change =
+        "UPDATE contracts SET status = 'suspended' WHERE resource_id = 'ark:/49591/demo.manuel.a'";
   }
   SECTION("a declaration withdrawn") {
-    change = "DELETE FROM contract_declarations WHERE resource_id = 'ark:/49591/demo.manuel.a' "
-             "AND attribute_code = 'NOM'";
+    change =
+        "DELETE FROM contract_declarations WHERE resource_id = 'ark:/49591/demo.manuel.a' "
+        "AND attribute_code = 'NOM'";
   }
   SECTION("the resource's URL changed") {
-    change = "UPDATE resources SET url = 'https://moved.example/' "
-             "WHERE id = 'ark:/49591/demo.manuel.a'";
+    change =
+        "UPDATE resources SET url = 'https://moved.example/' "
+        "WHERE id = 'ark:/49591/demo.manuel.a'";
   }
   SECTION("a declaration added") {
-    change = "INSERT INTO contract_declarations(resource_id, profile, attribute_code, "
-             "justification) VALUES ('ark:/49591/demo.manuel.a', 'National_doc', 'IDO', 'why')";
+    change =
+        "INSERT INTO contract_declarations(resource_id, profile, attribute_code, "
+        "justification) VALUES ('ark:/49591/demo.manuel.a', 'National_doc', 'IDO', 'why')";
   }
   const auto before = store::registryGeneration(other);
   REQUIRE(before.has_value());
