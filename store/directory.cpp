@@ -276,36 +276,29 @@ core::Result<policy::PersonFacts> findPersonFacts(Db& db, std::string_view ent_i
     f.uai = std::string(uai);
   }
   {
+    // The person's groups, e-mail addresses, MEFs and subjects in one statement (one step of the
+    // launch's read transaction instead of four), each kind sorted by its value as before.
     GARDE_STORE_PREPARE(
         stmt, db,
-        "SELECT g.code, g.kind FROM group_members m JOIN groups g ON g.id = m.group_id "
-        "WHERE m.person_id = ?1 AND g.uai = ?2 ORDER BY g.code");
+        "SELECT 'g', g.code, g.kind FROM group_members m JOIN groups g ON g.id = m.group_id "
+        "WHERE m.person_id = ?1 AND g.uai = ?2 "
+        "UNION ALL SELECT 'e', email, '' FROM person_emails WHERE person_id = ?1 "
+        "UNION ALL SELECT 'm', mef_code, '' FROM person_mefs WHERE person_id = ?1 AND uai = ?2 "
+        "UNION ALL SELECT 's', subject_code, role FROM person_subjects "
+        "WHERE person_id = ?1 AND uai = ?2 "
+        "ORDER BY 1, 2");
     stmt.bindAll(person_id, uai);
     GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
-      (s.text(1) == "class" ? f.classes : f.groups).push_back(s.text(0));
-    }));
-  }
-  {
-    GARDE_STORE_PREPARE(stmt, db,
-                        "SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY email");
-    stmt.bind(1, person_id);
-    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { f.emails.push_back(s.text(0)); }));
-  }
-  {
-    GARDE_STORE_PREPARE(
-        stmt, db,
-        "SELECT mef_code FROM person_mefs WHERE person_id = ?1 AND uai = ?2 ORDER BY mef_code");
-    stmt.bindAll(person_id, uai);
-    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { f.mefs.push_back(s.text(0)); }));
-  }
-  {
-    GARDE_STORE_PREPARE(
-        stmt, db,
-        "SELECT role, subject_code FROM person_subjects WHERE person_id = ?1 AND uai = ?2 "
-        "ORDER BY subject_code");
-    stmt.bindAll(person_id, uai);
-    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
-      (s.text(0) == "teacher" ? f.teacher_subjects : f.pupil_subjects).push_back(s.text(1));
+      const std::string which = s.text(0);
+      if (which == "g") {
+        (s.text(2) == "class" ? f.classes : f.groups).push_back(s.text(1));
+      } else if (which == "e") {
+        f.emails.push_back(s.text(1));
+      } else if (which == "m") {
+        f.mefs.push_back(s.text(1));
+      } else {
+        (s.text(2) == "teacher" ? f.teacher_subjects : f.pupil_subjects).push_back(s.text(1));
+      }
     }));
   }
   return f;

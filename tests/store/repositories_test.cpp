@@ -123,6 +123,31 @@ TEST_CASE_METHOD(Directory, "Person facts are those of the session's establishme
   CHECK(t->teacher_subjects.empty());  // taught in the other establishment
 }
 
+TEST_CASE_METHOD(Directory, "Person facts come back sorted within each kind, none lost",
+                 "[store][directory]") {
+  // Added out of order, with values of one kind that would sort between another kind's.
+  const auto zeta = *store::upsertGroup(db_, "0561534N", "ZETA", store::GroupKind::kGroup, "Z");
+  const auto c3b = *store::upsertGroup(db_, "0561534N", "3B", store::GroupKind::kClass, "3e B");
+  const auto alpha = *store::upsertGroup(db_, "0561534N", "ALPHA", store::GroupKind::kGroup, "A");
+  for (auto g : {zeta, c3b, alpha}) {
+    REQUIRE(store::addGroupMember(db_, g, teacher_).has_value());
+  }
+  REQUIRE(store::addPersonEmail(db_, teacher_, "alice@x.test").has_value());
+  REQUIRE(store::addPersonMef(db_, teacher_, "0561534N", "2").has_value());
+  REQUIRE(store::addPersonMef(db_, teacher_, "0561534N", "1").has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "Z0001", true).has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "A0001", true).has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "M0001", false).has_value());
+  const auto t = store::findPersonFacts(db_, "ENTTEST1", "ens-1", "0561534N");
+  REQUIRE(t.has_value());
+  CHECK(t->classes == std::vector<std::string>{"3A", "3B"});
+  CHECK(t->groups == std::vector<std::string>{"ALPHA", "ZETA"});
+  CHECK(t->emails == std::vector<std::string>{"alice@x.test", "paul@x.test"});
+  CHECK(t->mefs == std::vector<std::string>{"1", "2"});
+  CHECK(t->teacher_subjects == std::vector<std::string>{"A0001", "L0202", "Z0001"});
+  CHECK(t->pupil_subjects == std::vector<std::string>{"M0001"});
+}
+
 TEST_CASE_METHOD(Directory,
                  "Several profiles in one establishment: first in order, or the wanted one",
                  "[store][directory]") {
