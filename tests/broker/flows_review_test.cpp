@@ -214,6 +214,26 @@ TEST_CASE("A publisher's AuthnRequest is taken once", "[broker][flows][review]")
   }
 }
 
+// The AuthnRequest replay cache is filled by requests nobody authenticated (a publisher that does
+// not sign them), so when it is full it lets new requests through rather than locking every
+// publisher out; IDs it holds are still refused.
+TEST_CASE("A full AuthnRequest replay cache fails open for new requests only",
+          "[broker][flows][review]") {
+  Flows f({}, 1000);
+  std::string first_id;
+  const std::string first = f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", first_id);
+  REQUIRE(f.get(first).status == 303);  // to the discovery page
+  for (int i = 1; i < 1000; ++i) {
+    std::string id;
+    REQUIRE(f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id)).status == 303);
+  }
+  CHECK(f.decisions("refused", "replayed_request") == 0);
+  std::string id;
+  CHECK(f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", id)).status == 303);  // full
+  requireRefusalPage(f.get(first), 403, f.lastRequestId());  // still remembered
+  CHECK(f.decisions("refused", "replayed_request") == 1);
+}
+
 // Finding (CSRF): POST /discovery with remember=1 sets the 90-day ENT choice. Any site could post
 // it (a discovery token is one unsigned AuthnRequest away) and pin the browser to another ENT.
 // A cross-site POST (Sec-Fetch-Site: cross-site) is refused; the form posts to itself.

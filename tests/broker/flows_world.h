@@ -156,9 +156,11 @@ struct AskOptions {
 /// The demo world with in-test peers, and a browser.
 class Flows {
  public:
-  /// `audit_file`: where the audit lines go (empty: the main log).
-  explicit Flows(std::string audit_file = {}) {
+  /// `audit_file`: where the audit lines go (empty: the main log). `replay_entries`: the size of
+  /// each replay cache (broker.replay_cache_entries).
+  explicit Flows(std::string audit_file = {}, std::int64_t replay_entries = 1'000'000) {
     config_.log.audit_file = std::move(audit_file);
+    config_.broker.replay_cache_entries = replay_entries;
     char tmpl[] = "/tmp/garde-flows-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
