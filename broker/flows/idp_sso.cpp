@@ -6,6 +6,7 @@
 #include "broker/flows/pages.h"
 #include "core/encoding.h"
 #include "saml/messages.h"
+#include "saml/pkey_ops.h"
 #include "store/publishers.h"
 
 namespace garde::broker::flows {
@@ -74,8 +75,18 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   // (later readAuthnRequest refuses it as stale): a captured URL or a resubmitted form gets the
   // page only. A full cache (a flood of unsigned requests naming a publisher) lets requests
   // through unchecked rather than locking every publisher out.
+  // Keyed by the ID's SHA-256: an unsigned request's ID can be as long as the message (256 KB),
+  // and a million of those must not be kept.
+  unsigned char id_digest[EVP_MAX_MD_SIZE];
+  unsigned int id_digest_len = 0;
+  if (!saml::pkey::digest(saml::pkey::digestNamed("SHA256"), ar->request.id, id_digest,
+                          &id_digest_len)) {
+    return detail::refuse(req, ctx, kLog, core::Error{core::ErrorCode::kInternal, "digest failed"},
+                          {}, nullptr);
+  }
   const std::string request_key =
-      "AuthnRequest " + ar->peer->publisher_id + " " + ar->request.id;  // an ID has no space
+      "AuthnRequest " + ar->peer->publisher_id + " " +
+      core::base64Encode(std::string_view(reinterpret_cast<const char*>(id_digest), id_digest_len));
   const auto taken = ctx.request_replay_cache.insert(
       request_key,
       ar->request.issue_instant + ctx.idp.request_max_age_seconds + ctx.idp.skew_seconds + 1, now);

@@ -280,6 +280,13 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
   if (request->issuer != claimed_issuer) {
     return fail(ErrorCode::kIssuerMismatch, "AuthnRequest Issuer changed after verification");
   }
+  // The ID travels on in our state (the RelayState to the ENT) and is remembered against replay:
+  // IDs are 20 to 50 characters in practice, and an unsigned request could carry 256 KB of one.
+  if (request->id.size() > kMaxRequestIdLength) {
+    return fail(
+        ErrorCode::kMalformedMessage,
+        "AuthnRequest ID longer than " + std::to_string(kMaxRequestIdLength) + " characters");
+  }
   // SAML2 Bindings 3.4.5.2 / 3.5.5.2: a Destination must be the endpoint that received it.
   if (signature_verified && !request->destination) {
     return fail(ErrorCode::kDestinationMismatch,

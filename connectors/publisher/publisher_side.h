@@ -106,10 +106,14 @@ bool isAcceptableAcsUrl(std::string_view url) noexcept;
 /// nor more than skew in the future (kNotYetValid); ACS URL / index resolved against the metadata
 /// (kBadRequest naming the URL or index), and acceptable (isAcceptableAcsUrl, kBadRequest);
 /// ProtocolBinding other than HTTP-POST (kBadRequest).
-/// IsPassive and ForceAuthn are only carried in `request`, for the flow to honour.
+/// IsPassive and ForceAuthn are only carried in `request`, for the flow to honour. An ID longer
+/// than kMaxRequestIdLength is kMalformedMessage.
 /// Each failure is a core::Error with a specific code and a detail naming what was wrong (no
 /// personal data). Other errors: kBadRequest (method, missing SAMLRequest, a SAMLResponse),
 /// kLimitExceeded, kBadEncoding, kForbiddenXml, kMalformedMessage, signature errors.
+/// The longest AuthnRequest ID accepted (IDs are 20 to 50 characters in practice).
+inline constexpr std::size_t kMaxRequestIdLength = 256;
+
 core::Result<PublisherAuthnRequest> readAuthnRequest(
     std::string_view method, std::string_view raw_query, const FormFields& form,
     const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now);

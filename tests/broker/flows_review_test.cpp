@@ -199,6 +199,23 @@ TEST_CASE("A publisher's AuthnRequest is taken once", "[broker][flows][review]")
         f.get(f.publisherAuthnRequest(kPubBEntity, kPubBAcs, "", id_b, ask) + "&ent=ENTTEST1"));
     CHECK(id_b == id);
   }
+  SECTION("long IDs are told apart by their digest, and remembered; longer ones refused") {
+    AskOptions ask;
+    ask.id = "_" + std::string(254, 'a') + "1";  // 256 characters, the longest accepted
+    std::string long_id;
+    const std::string long_target =
+        f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", long_id, ask) + "&ent=ENTTEST1";
+    f.readEntRedirect(f.get(long_target));
+    ask.id.back() = '2';  // differs in its last character only
+    f.readEntRedirect(
+        f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", long_id, ask) + "&ent=ENTTEST1"));
+    requireRefusalPage(f.get(long_target), 403, f.lastRequestId());
+    CHECK(f.decisions("refused", "replayed_request") == 2);
+    ask.id += "x";  // 257
+    requireRefusalPage(f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", long_id, ask)), 400,
+                       f.lastRequestId());
+    CHECK(f.decisions("refused", "malformed_message") == 1);
+  }
   SECTION("a new request of the same publisher goes through") {
     std::string id2;
     f.readEntRedirect(
