@@ -75,8 +75,8 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   // (later readAuthnRequest refuses it as stale): a captured URL or a resubmitted form gets the
   // page only. A full cache (a flood of unsigned requests naming a publisher) lets requests
   // through unchecked rather than locking every publisher out.
-  // Keyed by the ID's SHA-256: an unsigned request's ID can be as long as the message (256 KB),
-  // and a million of those must not be kept.
+  // Keyed by the ID's SHA-256 (44 characters in base64, however long the ID up to the 256
+  // readAuthnRequest accepts): a full cache of unsigned requests stays small.
   unsigned char id_digest[EVP_MAX_MD_SIZE];
   unsigned int id_digest_len = 0;
   if (!saml::pkey::digest(saml::pkey::digestNamed("SHA256"), ar->request.id, id_digest,
