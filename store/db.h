@@ -33,18 +33,21 @@ struct SqliteFinalizer {
 using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
 
+/// Hashes std::string keys and string_view look-ups alike (heterogeneous look-up, no copy per
+/// find).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
 /// A connection's prepared statements kept for reuse, by SQL text (the launch path runs the same
 /// couple of dozen statements every time: preparing them each time cost more than running them).
 /// Looked up by string_view (no copy of the SQL per statement); a statement in use keeps a pointer
 /// to its slot, stable in a node-based map, and goes back there without a second lookup.
 struct StatementCache {
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view sql) const noexcept {
-      return std::hash<std::string_view>{}(sql);
-    }
-  };
-  std::unordered_map<std::string, StmtHandle, Hash, std::equal_to<>> idle;
+  std::unordered_map<std::string, StmtHandle, StringHash, std::equal_to<>> idle;
 };
 
 /// A prepared statement. Parameters are bound by 1-based index, never spliced into SQL text.

@@ -28,12 +28,8 @@ core::Status entExists(Db& db, std::string_view ent_id) {
 }  // namespace
 
 core::Result<std::int64_t> registryGeneration(Db& db) {
-  GARDE_STORE_PREPARE(stmt, db, "SELECT n FROM registry_generation WHERE id = 1");
-  GARDE_STORE_STEP(found, stmt);
-  if (!found) {
-    return core::fail(core::ErrorCode::kStoreError, "registry generation row missing");
-  }
-  return stmt.int64(0);
+  return detail::generationCounter(db, "SELECT n FROM registry_generation WHERE id = 1",
+                                   "registry generation");
 }
 
 core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(

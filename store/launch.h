@@ -51,15 +51,9 @@ class ResourceCache {
   core::Result<std::shared_ptr<const ResourceEntry>> find(Db& db, std::string_view resource_id);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   std::mutex mutex_;
   std::int64_t generation_ = -1;
-  std::unordered_map<std::string, std::shared_ptr<const ResourceEntry>, Hash, std::equal_to<>>
+  std::unordered_map<std::string, std::shared_ptr<const ResourceEntry>, StringHash, std::equal_to<>>
       entries_;
 };
 

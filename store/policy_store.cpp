@@ -98,12 +98,8 @@ core::Result<policy::Ceilings> ceilingsOf(Db& db, std::string_view version) {
 }
 
 core::Result<std::int64_t> policyGeneration(Db& db) {
-  GARDE_STORE_PREPARE(stmt, db, "SELECT n FROM policy_generation WHERE id = 1");
-  GARDE_STORE_STEP(found, stmt);
-  if (!found) {
-    return core::fail(core::ErrorCode::kStoreError, "policy generation row missing");
-  }
-  return stmt.int64(0);
+  return detail::generationCounter(db, "SELECT n FROM policy_generation WHERE id = 1",
+                                   "policy generation");
 }
 
 core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy() {

@@ -1,7 +1,9 @@
 #pragma once
 // Internal helpers of store/*.cpp (not part of the module's interface).
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/result.h"
@@ -57,5 +59,17 @@ core::Status inTransaction(Db& db, F&& body) {
 }
 
 inline std::string isoTime(core::UnixTime t) { return core::formatIso8601(t); }
+
+/// The value of a one-row generation counter (policy_generation, registry_generation): `sql` is the
+/// constant query reading it, `what` names it in the error when the row is missing.
+inline core::Result<std::int64_t> generationCounter(Db& db, const char* sql,
+                                                    std::string_view what) {
+  GARDE_STORE_PREPARE(stmt, db, sql);
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return core::fail(core::ErrorCode::kStoreError, std::string(what) + " row missing");
+  }
+  return stmt.int64(0);
+}
 
 }  // namespace garde::store::detail
