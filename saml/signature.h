@@ -56,6 +56,15 @@ core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
 core::Status signElement(xmlNode* element, const Credential& credential,
                          std::optional<SignatureAlgorithm> alg = std::nullopt);
 
+/// The ds:Signature that signElement() would insert into an element with this `id` whose exclusive
+/// canonical form (InclusiveNamespaces PrefixList "xs", the Signature left out) is
+/// `canonical_element`, as text: for messages garde writes directly in canonical form
+/// (saml/message_text.h). Same algorithm, same SignedInfo, same bytes signed as signElement().
+/// `id` must be XML text.
+core::Result<std::string> envelopedSignatureText(std::string_view id,
+                                                 std::string_view canonical_element,
+                                                 const Credential& credential);
+
 /// Raw signature over exact bytes (Redirect binding: the query string's signed part).
 core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key,
                                     SignatureAlgorithm alg);

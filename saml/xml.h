@@ -96,6 +96,10 @@ std::optional<std::string> attributeNs(const xmlNode* node, const char* ns_uri, 
 /// (A comment inside a NameID must not truncate the identity: "a<!---->b" reads "ab".)
 std::string textContent(const xmlNode* node);
 
+/// True if `s` is UTF-8 made only of characters XML 1.0 can carry (section 2.2): what garde accepts
+/// as the text of an element or attribute it builds.
+bool isXmlText(std::string_view s) noexcept;
+
 /// Serializes a whole document (UTF-8, with XML declaration unless `with_declaration` is false).
 std::string serialize(const xmlDoc* doc, bool with_declaration = true);
 

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "saml/binding/post.h"
 #include "saml/encryption.h"
+#include "saml/message_text.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
 #include "store/publishers.h"
@@ -352,11 +353,11 @@ core::Result<std::optional<saml::Certificate>> encryptionCertificate(const Publi
   return std::optional<saml::Certificate>();
 }
 
-core::Result<OutboundPost> finish(xmlDoc* doc, const std::string& acs_url, std::string response_id,
-                                  std::string_view relay_state, std::string_view csp_nonce) {
+core::Result<OutboundPost> finish(const std::string& xml, const std::string& acs_url,
+                                  std::string response_id, std::string_view relay_state,
+                                  std::string_view csp_nonce) {
   OutboundPost out;
-  out.html = saml::renderPostForm(saml::serialize(doc), acs_url, relay_state, /*is_request=*/false,
-                                  csp_nonce);
+  out.html = saml::renderPostForm(xml, acs_url, relay_state, /*is_request=*/false, csp_nonce);
   out.content_security_policy = saml::postFormCsp(csp_nonce);
   out.acs_url = acs_url;
   out.response_id = std::move(response_id);
@@ -429,6 +430,15 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   }
 
   saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
+  // One signature per launch (ADR 0005): the Assertion is signed, the Response is not.
+  if (!*encrypt_for) {
+    // Written as text in canonical form: no tree, no C14N pass (saml/message_text.h).
+    auto xml = saml::writeResponseWithSignedAssertion(response, a, settings.signing);
+    if (!xml) {
+      return fail(std::move(xml).error());
+    }
+    return finish(*xml, acs_url, response.id, relay_state, csp_nonce);
+  }
   auto doc = saml::buildResponse(response, {a});
   if (!doc) {
     return fail(std::move(doc).error());
@@ -438,15 +448,12 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   if (assertion_el == nullptr) {
     return fail(ErrorCode::kInternal, "built Response has no Assertion");
   }
-  // One signature per launch (ADR 0005): the Assertion is signed, the Response is not.
   GARDE_TRY(saml::signElement(assertion_el, settings.signing));
-  if (*encrypt_for) {
-    auto encrypted = saml::encryptAssertion(assertion_el, **encrypt_for);
-    if (!encrypted) {
-      return fail(std::move(encrypted).error());
-    }
+  auto encrypted = saml::encryptAssertion(assertion_el, **encrypt_for);
+  if (!encrypted) {
+    return fail(std::move(encrypted).error());
   }
-  return finish(doc->get(), acs_url, response.id, relay_state, csp_nonce);
+  return finish(saml::serialize(doc->get()), acs_url, response.id, relay_state, csp_nonce);
 }
 
 core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const std::string& acs_url,
@@ -467,7 +474,7 @@ core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const s
     return fail(std::move(doc).error());
   }
   GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc->get()), settings.signing));
-  return finish(doc->get(), acs_url, response.id, relay_state, csp_nonce);
+  return finish(saml::serialize(doc->get()), acs_url, response.id, relay_state, csp_nonce);
 }
 
 // ---- IdP metadata -------------------------------------------------------------------------------

@@ -1,0 +1,33 @@
+#pragma once
+/// @file garde's signed Response written directly as text, without a libxml2 tree.
+///
+/// The Response garde's IdP sends a publisher carries one assertion signed with an enveloped
+/// signature. Built as a tree (buildResponse, signElement, serialize), that costs a tree, two
+/// canonicalizations and a serialization for every launch. Here the assertion is written once,
+/// already in exclusive canonical form (escaping of saml/canonical_text.h, attributes and namespace
+/// declarations in canonical order, end tags for empty elements): those bytes are both the digest's
+/// input and, with the Signature inserted after the Issuer, the assertion sent.
+///
+/// The result is the document the tree path makes: same elements, attributes, values, and the same
+/// canonical form, hence the same digest and signature (tests/saml/message_text_test.cpp compares
+/// the two byte for byte after C14N). Only what canonicalization erases differs: where the xsi
+/// namespace is declared, attribute order, empty-element tags, character references.
+
+#include <string>
+
+#include "core/result.h"
+#include "saml/keys.h"
+#include "saml/messages.h"
+
+namespace garde::saml {
+
+/// The serialized Response `r` (XML declaration included) carrying `assertion` signed with
+/// `signing` (the key's default algorithm, as signElement): what buildResponse(r, {assertion}),
+/// signElement(assertion element, signing) and serialize() give.
+/// Errors: as buildResponse (kMalformedMessage for a missing ID, Issuer, NameID value, Method or
+/// attribute Name; kBadEncoding for a value that is not XML text), kInternal if signing fails.
+core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
+                                                           const Assertion& assertion,
+                                                           const Credential& signing);
+
+}  // namespace garde::saml
