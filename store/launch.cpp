@@ -79,8 +79,16 @@ core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
     tx.emplace(std::move(begun).value());
   }
   LaunchInputs in;
-  GARDE_TRY(entExists(db, ent_id));
-  GARDE_TRY(take(findPersonFacts(db, ent_id, ent_person_id, uai, wanted), in.person));
+  // A person is found under an existing ENT (foreign key), so the ENT is looked up only to name
+  // the refusal when the person is not found.
+  if (auto person = findPersonFacts(db, ent_id, ent_person_id, uai, wanted)) {
+    in.person = std::move(person).value();
+  } else {
+    if (person.error().code == core::ErrorCode::kUnknownUser) {
+      GARDE_TRY(entExists(db, ent_id));
+    }
+    return core::fail(std::move(person).error());
+  }
   if (resources != nullptr) {
     auto entry = resources->find(db, resource_id);
     if (!entry) {
