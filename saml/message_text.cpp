@@ -20,7 +20,7 @@ struct Attr {
   std::string_view value;
 };
 
-constexpr std::size_t kMaxAttrs = 6;
+constexpr std::size_t kMaxAttrs = 10;
 
 // Writes elements in canonical form and remembers the first problem, as saml/messages.cpp's
 // TreeBuilder does, so that the writing code reads straight through.
@@ -281,6 +281,48 @@ core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
   out += *signature;
   out += assertion_text.substr(canonical->signature_at);
   out += "</samlp:Response>\n";
+  return out;
+}
+
+core::Result<std::string> writeAuthnRequest(const AuthnRequest& r) {
+  std::string out;
+  out.reserve(1024);
+  CanonicalWriter w(out);
+  w.require(r.id, "AuthnRequest", "ID");
+  const std::string namespaces =
+      std::string(" xmlns:samlp=\"") + ns::kProtocol + "\" xmlns:saml=\"" + ns::kAssertion + "\"";
+  const std::string issue_instant = core::formatIso8601(r.issue_instant);
+  const std::string acs_index = r.assertion_consumer_service_index
+                                    ? std::to_string(*r.assertion_consumer_service_index)
+                                    : std::string();
+  w.start(
+      "samlp:AuthnRequest", namespaces,
+      {Attr{"ID", r.id}, Attr{"Version", "2.0"}, Attr{"IssueInstant", issue_instant},
+       r.destination ? Attr{"Destination", *r.destination} : Attr{},
+       r.force_authn ? Attr{"ForceAuthn", "true"} : Attr{},
+       r.is_passive ? Attr{"IsPassive", "true"} : Attr{},
+       ifSet("ProtocolBinding", r.protocol_binding),
+       ifSet("AssertionConsumerServiceURL", r.assertion_consumer_service_url),
+       ifSet("AssertionConsumerServiceIndex", acs_index), ifSet("ProviderName", r.provider_name)});
+  if (!r.issuer.empty()) {
+    w.textElement("saml:Issuer", r.issuer);
+  }
+  if (const auto& policy = r.name_id_policy) {
+    w.start("samlp:NameIDPolicy", {},
+            {ifSet("Format", policy->format), ifSet("SPNameQualifier", policy->sp_name_qualifier),
+             policy->allow_create ? Attr{"AllowCreate", *policy->allow_create ? "true" : "false"}
+                                  : Attr{}});
+    w.end("samlp:NameIDPolicy");
+  }
+  if (const auto& context = r.requested_authn_context) {
+    w.start("samlp:RequestedAuthnContext", {}, {ifSet("Comparison", context->comparison)});
+    for (const std::string& ref : context->class_refs) {
+      w.textElement("saml:AuthnContextClassRef", ref);
+    }
+    w.end("samlp:RequestedAuthnContext");
+  }
+  w.end("samlp:AuthnRequest");
+  GARDE_TRY(w.status());
   return out;
 }
 

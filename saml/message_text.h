@@ -1,5 +1,6 @@
 #pragma once
-/// @file garde's signed Response written directly as text, without a libxml2 tree.
+/// @file garde's outgoing messages of every launch written directly as text, without a libxml2
+/// tree: the Response to the publisher with its signed assertion, and the AuthnRequest to the ENT.
 ///
 /// The Response garde's IdP sends a publisher carries one assertion signed with an enveloped
 /// signature. Built as a tree (buildResponse, signElement, serialize), that costs a tree, two
@@ -29,5 +30,10 @@ namespace garde::saml {
 core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
                                                            const Assertion& assertion,
                                                            const Credential& signing);
+
+/// The AuthnRequest `r` as XML text without declaration: what serialize(buildAuthnRequest(r),
+/// false) gives, up to what C14N erases (the Redirect binding signs the query, not the XML, so only
+/// the document matters). Errors: as buildAuthnRequest.
+core::Result<std::string> writeAuthnRequest(const AuthnRequest& r);
 
 }  // namespace garde::saml

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "saml/binding/post.h"
+#include "saml/message_text.h"
 #include "saml/messages.h"
 #include "saml/signature.h"
 #include "saml/validate.h"
@@ -125,13 +126,14 @@ core::Result<std::string> buildEntAuthnRequest(const EntPeer& ent, const SpSetti
   request.protocol_binding = std::string(saml::binding::kHttpPost);
   request.force_authn = options.force_authn;
   request.is_passive = options.is_passive;
-  auto doc = saml::buildAuthnRequest(request);
-  if (!doc) {
-    return core::fail(std::move(doc).error());
+  // Written as text, without a tree (saml/message_text.h).
+  auto xml = saml::writeAuthnRequest(request);
+  if (!xml) {
+    return core::fail(std::move(xml).error());
   }
   // Always signed in the query (SAML2 Bindings 3.4.4.1), even when the ENT's metadata does not set
   // WantAuthnRequestsSigned: one signature per launch, and no per-ENT switch to get wrong.
-  return saml::encodeRedirect(saml::serialize(doc->get(), false), sso->location, relay_state,
+  return saml::encodeRedirect(*xml, sso->location, relay_state,
                               /*is_request=*/true, &settings.signing,
                               saml::defaultAlgorithm(settings.signing.key));
 }

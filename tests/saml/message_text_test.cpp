@@ -229,3 +229,53 @@ TEST_CASE("Bad input fails the text path as it fails the tree path", "[saml][mes
     CHECK(tree.error().code == bad.code);
   }
 }
+
+TEST_CASE("The AuthnRequest written as text is the tree path's document", "[saml][message_text]") {
+  AuthnRequest base;
+  base.id = test::kRequestId;
+  base.issue_instant = test::kNow;
+  base.destination = "https://ent.example.org/idp/sso";
+  base.issuer = test::kSpEntityId;
+  base.assertion_consumer_service_url = test::kAcsUrl;
+  base.protocol_binding = std::string(binding::kHttpPost);
+  std::vector<std::pair<const char*, AuthnRequest>> shapes;
+  shapes.emplace_back("the ENT leg's request", base);
+  AuthnRequest full = base;
+  full.force_authn = true;
+  full.is_passive = true;
+  full.assertion_consumer_service_index = 3;
+  full.provider_name = kHostile;
+  full.destination = "https://ent.example.org/sso?x=1&y=" + kHostile;
+  full.issuer = kHostile;
+  full.name_id_policy = NameIDPolicy{std::string(name_id_format::kPersistent), kHostile, false};
+  full.requested_authn_context = RequestedAuthnContext{"minimum", {kHostile, "urn:x"}};
+  shapes.emplace_back("every field, hostile values", full);
+  AuthnRequest bare;
+  bare.id = "_bare";
+  bare.issue_instant = test::kNow;
+  bare.name_id_policy = NameIDPolicy{};
+  bare.requested_authn_context = RequestedAuthnContext{"", {"urn:x"}};
+  shapes.emplace_back("only what is required, an empty policy, no Comparison", bare);
+  for (const auto& [name, request] : shapes) {
+    INFO(name);
+    auto tree = buildAuthnRequest(request);
+    REQUIRE(tree.has_value());
+    auto text = writeAuthnRequest(request);
+    REQUIRE(text.has_value());
+    CHECK(canonicalDocument(*text) == canonicalDocument(serialize(tree->get())));
+    auto doc = parseUntrusted(*text);
+    REQUIRE(doc.has_value());
+    auto parsed = parseAuthnRequest(xmlDocGetRootElement(doc->get()));
+    REQUIRE(parsed.has_value());
+    CHECK(*parsed == request);
+  }
+
+  AuthnRequest bad = base;
+  bad.id.clear();
+  CHECK(writeAuthnRequest(bad).error().code == ErrorCode::kMalformedMessage);
+  CHECK(buildAuthnRequest(bad).error().code == ErrorCode::kMalformedMessage);
+  bad = base;
+  bad.assertion_consumer_service_url = "https://x/\x01";
+  CHECK(writeAuthnRequest(bad).error().code == ErrorCode::kBadEncoding);
+  CHECK(buildAuthnRequest(bad).error().code == ErrorCode::kBadEncoding);
+}
