@@ -10,7 +10,8 @@
 
 namespace garde::saml {
 
-/// Compresses `data` as a raw DEFLATE stream (zlib windowBits -15). Throws std::bad_alloc only.
+/// Compresses `data` as a raw DEFLATE stream (one block with the fixed Huffman codes, any raw
+/// inflater reads it). Throws std::bad_alloc only.
 std::string deflateRaw(std::string_view data);
 
 /// Inflates a raw DEFLATE stream, incrementally: output never grows past `max_inflated` bytes, so a
