@@ -124,16 +124,13 @@ core::Status upsertResource(Db& db, const Resource& r) {
       .run();
 }
 
-core::Result<Resource> findResource(Db& db, std::string_view resource_id) {
-  GARDE_STORE_PREPARE(
-      stmt, db,
-      "SELECT id, publisher_id, name, url, login_url, category, launch_mode FROM resources "
-      "WHERE id = ?1");
-  stmt.bind(1, resource_id);
-  GARDE_STORE_STEP(found, stmt);
-  if (!found) {
-    return core::fail(core::ErrorCode::kUnknownResource, "unknown resource");
-  }
+namespace {
+
+// The columns resourceRow() reads, in its order.
+#define GARDE_RESOURCE_COLUMNS \
+  "r.id, r.publisher_id, r.name, r.url, r.login_url, r.category, r.launch_mode"
+
+Resource resourceRow(const Stmt& stmt) {
   return Resource{stmt.text(0),
                   stmt.text(1),
                   stmt.text(2),
@@ -142,6 +139,32 @@ core::Result<Resource> findResource(Db& db, std::string_view resource_id) {
                   stmt.text(5),
                   policy::parseLaunchMode(stmt.text(6)).value_or(policy::LaunchMode::kBounce)};
 }
+
+}  // namespace
+
+core::Result<Resource> findResource(Db& db, std::string_view resource_id) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "SELECT " GARDE_RESOURCE_COLUMNS " FROM resources r WHERE r.id = ?1");
+  stmt.bind(1, resource_id);
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return core::fail(core::ErrorCode::kUnknownResource, "unknown resource");
+  }
+  return resourceRow(stmt);
+}
+
+core::Result<std::vector<Resource>> listContractedResources(Db& db, std::string_view publisher_id) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "SELECT " GARDE_RESOURCE_COLUMNS
+                      " FROM resources r JOIN contracts c ON c.resource_id = r.id "
+                      "WHERE r.publisher_id = ?1 ORDER BY r.id");
+  stmt.bind(1, publisher_id);
+  std::vector<Resource> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& row) { out.push_back(resourceRow(row)); }));
+  return out;
+}
+
+#undef GARDE_RESOURCE_COLUMNS
 
 core::Status saveContract(Db& db, const policy::ResourceContract& c, std::string_view actor,
                           std::string_view reason, core::UnixTime at) {

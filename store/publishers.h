@@ -46,6 +46,9 @@ core::Result<std::vector<Publisher>> listPublishers(Db& db);
 core::Status upsertResource(Db& db, const Resource& resource);
 /// kUnknownResource when unknown.
 core::Result<Resource> findResource(Db& db, std::string_view resource_id);
+/// The resources of `publisher_id` that have a contract (any status), by id: the candidates when a
+/// publisher's own AuthnRequest does not say which resource it is for. One indexed query.
+core::Result<std::vector<Resource>> listContractedResources(Db& db, std::string_view publisher_id);
 
 /// Stores a contract's declarations and status (a new revision), replacing the previous
 /// declarations, and appends a history row. The resource must exist (kConflict otherwise).

@@ -157,24 +157,17 @@ core::Result<store::Resource> resolveResource(store::Db& db, std::string_view pu
       return r;
     }
   }
-  // TODO(flows): a store query "resources of a publisher" would avoid reading every contract.
-  auto contracts = store::listContracts(db);
-  if (!contracts) {
-    return core::fail(std::move(contracts).error());
+  auto contracted = store::listContractedResources(db, publisher_id);
+  if (!contracted) {
+    return core::fail(std::move(contracted).error());
   }
-  std::vector<store::Resource> mine;
-  for (const auto& c : *contracts) {
-    if (c.publisher_id != publisher_id) {
-      continue;
+  std::vector<store::Resource>& mine = *contracted;
+  if (!relay_state.empty()) {
+    for (auto& r : mine) {
+      if (r.url == relay_state) {
+        return std::move(r);
+      }
     }
-    auto r = store::findResource(db, c.resource_id);
-    if (!r) {
-      return core::fail(std::move(r).error());
-    }
-    if (!relay_state.empty() && r->url == relay_state) {
-      return r;
-    }
-    mine.push_back(std::move(r).value());
   }
   if (!launch_resource.empty()) {
     for (auto& r : mine) {

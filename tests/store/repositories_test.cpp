@@ -210,6 +210,52 @@ TEST_CASE_METHOD(Catalogue, "Publishers and resources round-trip", "[store][publ
   CHECK(store::findResource(db_, "ark:/none").error().code == ErrorCode::kUnknownResource);
 }
 
+TEST_CASE_METHOD(Catalogue, "A publisher's resources with a contract are listed, and only they",
+                 "[store][publishers]") {
+  const char* other_pub = "987654321_0000000000000001";
+  REQUIRE(store::upsertPublisher(db_, {other_pub, "Other", "https://sp2.test", "<sp/>", "cd34"})
+              .has_value());
+  // A second contracted resource of kPub (sorts before kArk), one without a contract, and one of
+  // another publisher with a contract.
+  const store::Resource second{"ark:/0/a",
+                               kPub,
+                               "R0",
+                               "https://r0.test/",
+                               std::nullopt,
+                               "manuel",
+                               policy::LaunchMode::kDirect};
+  REQUIRE(store::upsertResource(db_, second).has_value());
+  REQUIRE(store::upsertResource(db_, {"ark:/0/z", kPub, "No contract", "https://nc.test/",
+                                      std::nullopt, "manuel", policy::LaunchMode::kBounce})
+              .has_value());
+  REQUIRE(store::upsertResource(db_, {"ark:/0/o", other_pub, "Theirs", "https://o.test/",
+                                      std::nullopt, "manuel", policy::LaunchMode::kBounce})
+              .has_value());
+  for (const auto& [ark, pub] : {std::pair{second.id, std::string(kPub)},
+                                 std::pair{std::string("ark:/0/o"), std::string(other_pub)}}) {
+    policy::ResourceContract c;
+    c.resource_id = ark;
+    c.publisher_id = pub;
+    c.status = policy::ContractStatus::kApproved;
+    c.declared[Profile::kElv] = {{"IDO", "account"}};
+    REQUIRE(store::saveContract(db_, c, "pub", "x", 100).has_value());
+  }
+
+  const auto mine = store::listContractedResources(db_, kPub);
+  REQUIRE(mine.has_value());
+  REQUIRE(mine->size() == 2);
+  CHECK((*mine)[0].id == second.id);
+  CHECK((*mine)[0].launch_mode == policy::LaunchMode::kDirect);
+  CHECK_FALSE((*mine)[0].login_url.has_value());
+  CHECK((*mine)[1].id == kArk);
+  CHECK((*mine)[1].login_url == "https://r1.test/login");
+  const auto theirs = store::listContractedResources(db_, other_pub);
+  REQUIRE(theirs.has_value());
+  REQUIRE(theirs->size() == 1);
+  CHECK(theirs->front().id == "ark:/0/o");
+  CHECK(store::listContractedResources(db_, "nobody")->empty());
+}
+
 TEST_CASE_METHOD(Catalogue, "Contracts keep declarations, status and history",
                  "[store][publishers]") {
   auto c = store::findContract(db_, kArk);
