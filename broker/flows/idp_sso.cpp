@@ -129,11 +129,11 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
       // The cookie speaks for the tile that minted it: only its own resource's publisher may take
       // the ENT and establishment from it (a cross-site page can mint one for any tile, then send
       // the browser to another publisher).
-      auto minted_for = store::findResource(lease->db(), launch->resource_id);
+      auto minted_for = ctx.resource_cache.find(lease->db(), launch->resource_id);
       if (!minted_for && minted_for.error().code == core::ErrorCode::kStoreError) {
         return detail::refuse(req, ctx, kLog, minted_for.error(), {}, &ret);
       }
-      if (!minted_for || minted_for->publisher_id != tx.publisher_id) {
+      if (!minted_for || (*minted_for)->resource.publisher_id != tx.publisher_id) {
         kLog.info("launch cookie of another publisher's resource ignored",
                   {{"request_id", req.request_id}, {"publisher", tx.publisher_id}});
         launch.reset();
