@@ -3,6 +3,7 @@
 #include <array>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "core/time.h"
 #include "saml/canonical_text.h"
@@ -122,11 +123,19 @@ Attr ifSet(std::string_view name, std::string_view value) {
   return value.empty() ? Attr{} : Attr{name, value};
 }
 
+constexpr std::string_view kXsiDeclaration =
+    " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"";
+constexpr std::string_view kAttributeValueTag = "<saml:AttributeValue";
+
 /// The assertion in exclusive canonical form with InclusiveNamespaces "xs" (the digest's input),
-/// and the offset just after its Issuer, where the Signature goes.
+/// and where its text changes on the wire: the Signature goes in after the Issuer, and the xsi
+/// namespace is declared once on the Assertion instead of on every AttributeValue, as the tree path
+/// writes it (exclusive C14N renders it on each AttributeValue either way: same digest).
 struct CanonicalAssertion {
   std::string text;
-  std::size_t signature_at = 0;
+  std::size_t apex_end = 0;         ///< the '>' of the Assertion's start tag
+  std::size_t signature_at = 0;     ///< just after the Issuer
+  std::vector<std::size_t> xsi_at;  ///< each AttributeValue's xsi declaration
 };
 
 core::Result<CanonicalAssertion> canonicalAssertion(const Assertion& a) {
@@ -138,11 +147,11 @@ core::Result<CanonicalAssertion> canonicalAssertion(const Assertion& a) {
   // visibly used by each AttributeValue only, where exclusive C14N renders it.
   const std::string apex_ns =
       a.attributes.empty() ? saml_ns : saml_ns + " xmlns:xs=\"" + ns::kXs + "\"";
-  const std::string value_ns = std::string(" xmlns:xsi=\"") + ns::kXsi + "\"";
   w.require(a.id, "Assertion", "ID");
   const std::string issue_instant = core::formatIso8601(a.issue_instant);
   w.start("saml:Assertion", apex_ns,
           {Attr{"ID", a.id}, Attr{"IssueInstant", issue_instant}, Attr{"Version", "2.0"}});
+  out.apex_end = out.text.size() - 1;
   w.textElement("saml:Issuer", a.issuer);
   w.require(a.issuer, "Assertion", "an Issuer");
   out.signature_at = out.text.size();
@@ -223,7 +232,9 @@ core::Result<CanonicalAssertion> canonicalAssertion(const Assertion& a) {
               {Attr{"Name", attr.name}, ifSet("NameFormat", attr.name_format),
                ifSet("FriendlyName", attr.friendly_name)});
       for (const std::string& value : attr.values) {
-        w.textElement("saml:AttributeValue", value, {}, value_ns, " xsi:type=\"xs:string\"");
+        out.xsi_at.push_back(out.text.size() + kAttributeValueTag.size());
+        w.textElement(kAttributeValueTag.substr(1), value, {}, kXsiDeclaration,
+                      " xsi:type=\"xs:string\"");
       }
       w.end("saml:Attribute");
     }
@@ -276,10 +287,19 @@ core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
   }
   w.end("samlp:Status");
   GARDE_TRY(w.status());
-  const std::string_view assertion_text = canonical->text;
-  out += assertion_text.substr(0, canonical->signature_at);
+  const std::string_view text = canonical->text;
+  out += text.substr(0, canonical->apex_end);
+  if (!canonical->xsi_at.empty()) {
+    out += kXsiDeclaration;
+  }
+  out += text.substr(canonical->apex_end, canonical->signature_at - canonical->apex_end);
   out += *signature;
-  out += assertion_text.substr(canonical->signature_at);
+  std::size_t done = canonical->signature_at;
+  for (const std::size_t at : canonical->xsi_at) {
+    out += text.substr(done, at - done);
+    done = at + kXsiDeclaration.size();
+  }
+  out += text.substr(done);
   out += "</samlp:Response>\n";
   return out;
 }

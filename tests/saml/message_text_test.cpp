@@ -141,6 +141,15 @@ TEST_CASE("The Response written as text has the tree path's canonical form, byte
     REQUIRE(text.has_value());
     CHECK(canonicalDocument(*text) == canonicalDocument(tree));
     CHECK(verifiedAssertion(*text, credential) == a);
+    // On the wire xsi is declared once, on the Assertion, as the tree path does: the text is not
+    // longer than the tree's serialization but for end tags of empty elements.
+    std::size_t xsi_declarations = 0;
+    for (auto at = text->find("xmlns:xsi="); at != std::string::npos;
+         at = text->find("xmlns:xsi=", at + 1)) {
+      ++xsi_declarations;
+    }
+    CHECK(xsi_declarations == (a.attributes.empty() ? 0U : 1U));
+    CHECK(text->size() < tree.size() + 300);
     auto doc = parseUntrusted(*text);
     REQUIRE(doc.has_value());
     auto response = parseResponse(xmlDocGetRootElement(doc->get()));
