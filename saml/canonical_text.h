@@ -10,66 +10,58 @@
 
 namespace garde::saml::c14n {
 
+/// Appends `text` to `out`, each character for which `escape` gives a reference replaced by it.
+template <class Escape>
+void appendEscaped(std::string& out, std::string_view text, Escape escape) {
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (const char* escaped = escape(text[i])) {
+      out.append(text, done, i - done);
+      out += escaped;
+      done = i + 1;
+    }
+  }
+  out.append(text, done, text.size() - done);
+}
+
 /// An attribute value: & < " and the three whitespace characters XML would normalize.
 inline void appendAttributeValue(std::string& out, std::string_view value) {
-  std::size_t done = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char* escaped = nullptr;
-    switch (value[i]) {
+  appendEscaped(out, value, [](char c) -> const char* {
+    switch (c) {
       case '&':
-        escaped = "&amp;";
-        break;
+        return "&amp;";
       case '<':
-        escaped = "&lt;";
-        break;
+        return "&lt;";
       case '"':
-        escaped = "&quot;";
-        break;
+        return "&quot;";
       case '\t':
-        escaped = "&#x9;";
-        break;
+        return "&#x9;";
       case '\n':
-        escaped = "&#xA;";
-        break;
+        return "&#xA;";
       case '\r':
-        escaped = "&#xD;";
-        break;
+        return "&#xD;";
       default:
-        continue;
+        return nullptr;
     }
-    out.append(value, done, i - done);
-    out += escaped;
-    done = i + 1;
-  }
-  out.append(value, done, value.size() - done);
+  });
 }
 
 /// Character data: & < > and carriage return.
 inline void appendText(std::string& out, std::string_view text) {
-  std::size_t done = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char* escaped = nullptr;
-    switch (text[i]) {
+  appendEscaped(out, text, [](char c) -> const char* {
+    switch (c) {
       case '&':
-        escaped = "&amp;";
-        break;
+        return "&amp;";
       case '<':
-        escaped = "&lt;";
-        break;
+        return "&lt;";
       case '>':
-        escaped = "&gt;";
-        break;
+        return "&gt;";
       case '\r':
-        escaped = "&#xD;";
-        break;
+        return "&#xD;";
       default:
-        continue;
+        return nullptr;
     }
-    out.append(text, done, i - done);
-    out += escaped;
-    done = i + 1;
-  }
-  out.append(text, done, text.size() - done);
+  });
 }
 
 }  // namespace garde::saml::c14n

@@ -100,12 +100,11 @@ class CanonicalWriter {
   }
 
   bool check(std::string_view text, std::string_view what) {
-    if (isXmlText(text)) {
-      return true;
+    auto ok = checkXmlText(text, what);
+    if (!ok && !error_) {
+      error_ = std::move(ok).error();
     }
-    setError(ErrorCode::kBadEncoding,
-             std::string(what) + " is not valid UTF-8 or holds characters XML cannot carry");
-    return false;
+    return ok.has_value();
   }
 
   void setError(ErrorCode code, std::string detail) {

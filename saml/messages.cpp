@@ -93,12 +93,11 @@ class TreeBuilder {
 
  private:
   bool check(std::string_view text, const char* what) {
-    if (isXmlText(text)) {
-      return true;
+    auto ok = checkXmlText(text, what);
+    if (!ok && !error_) {
+      error_ = std::move(ok).error();
     }
-    setError(ErrorCode::kBadEncoding,
-             std::string(what) + " is not valid UTF-8 or holds characters XML cannot carry");
-    return false;
+    return ok.has_value();
   }
   void setError(ErrorCode code, std::string detail) {
     if (!error_) {

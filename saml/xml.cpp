@@ -411,4 +411,12 @@ bool isXmlText(std::string_view s) noexcept {
   return true;
 }
 
+core::Status checkXmlText(std::string_view text, std::string_view what) {
+  if (isXmlText(text)) {
+    return {};
+  }
+  return core::fail(core::ErrorCode::kBadEncoding,
+                    std::string(what) + " is not valid UTF-8 or holds characters XML cannot carry");
+}
+
 }  // namespace garde::saml

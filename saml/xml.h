@@ -99,6 +99,8 @@ std::string textContent(const xmlNode* node);
 /// True if `s` is UTF-8 made only of characters XML 1.0 can carry (section 2.2): what garde accepts
 /// as the text of an element or attribute it builds.
 bool isXmlText(std::string_view s) noexcept;
+/// kBadEncoding naming `what` unless isXmlText(text): the check every builder of XML text makes.
+core::Status checkXmlText(std::string_view text, std::string_view what);
 
 /// Serializes a whole document (UTF-8, with XML declaration unless `with_declaration` is false).
 std::string serialize(const xmlDoc* doc, bool with_declaration = true);
