@@ -1,11 +1,11 @@
 #include "saml/message_text.h"
 
 #include <array>
-#include <optional>
 #include <utility>
 #include <vector>
 
 #include "core/time.h"
+#include "saml/build_problems.h"
 #include "saml/canonical_text.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
@@ -13,7 +13,6 @@
 namespace garde::saml {
 namespace {
 
-using core::ErrorCode;
 using core::fail;
 
 struct Attr {
@@ -81,18 +80,10 @@ class CanonicalWriter {
 
   /// The empty-value errors of the tree builder ("cannot build X without Y").
   void require(std::string_view value, std::string_view element, const char* what) {
-    if (value.empty()) {
-      setError(ErrorCode::kMalformedMessage,
-               "cannot build " + std::string(element) + " without " + what);
-    }
+    problems_.require(value, element, what);
   }
 
-  core::Status status() const {
-    if (error_) {
-      return fail(*error_);
-    }
-    return {};
-  }
+  core::Status status() const { return problems_.status(); }
 
  private:
   static std::string_view localPart(std::string_view qname) {
@@ -100,21 +91,11 @@ class CanonicalWriter {
   }
 
   bool check(std::string_view text, std::string_view what) {
-    auto ok = checkXmlText(text, what);
-    if (!ok && !error_) {
-      error_ = std::move(ok).error();
-    }
-    return ok.has_value();
-  }
-
-  void setError(ErrorCode code, std::string detail) {
-    if (!error_) {
-      error_ = core::Error{code, std::move(detail)};
-    }
+    return problems_.checkText(text, what);
   }
 
   std::string& out_;
-  std::optional<core::Error> error_;
+  detail::BuildProblems problems_;
 };
 
 /// An optional attribute: unset (null name) when `value` is empty.

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <utility>
 
+#include "saml/build_problems.h"
+
 namespace garde::saml {
 namespace {
 
@@ -75,38 +77,20 @@ class TreeBuilder {
     registerId(node);
   }
 
-  void require(std::string_view value, const xmlNode* node, const char* what = nullptr) {
-    if (value.empty()) {
-      std::string detail = "cannot build ";
-      detail += reinterpret_cast<const char*>(node->name);
-      detail += what != nullptr ? std::string(" without ") + what : std::string(" without ID");
-      setError(ErrorCode::kMalformedMessage, std::move(detail));
-    }
+  void require(std::string_view value, const xmlNode* node, const char* what = "ID") {
+    problems_.require(value, reinterpret_cast<const char*>(node->name), what);
   }
 
   Result<XmlDoc> finish() {
-    if (error_) {
-      return fail(std::move(*error_));
-    }
+    GARDE_TRY(problems_.status());
     return std::move(doc_);
   }
 
  private:
-  bool check(std::string_view text, const char* what) {
-    auto ok = checkXmlText(text, what);
-    if (!ok && !error_) {
-      error_ = std::move(ok).error();
-    }
-    return ok.has_value();
-  }
-  void setError(ErrorCode code, std::string detail) {
-    if (!error_) {
-      error_ = core::Error{code, std::move(detail)};
-    }
-  }
+  bool check(std::string_view text, const char* what) { return problems_.checkText(text, what); }
 
   XmlDoc doc_;
-  std::optional<core::Error> error_;
+  detail::BuildProblems problems_;
 };
 
 void buildIssuer(TreeBuilder& b, xmlNode* parent, xmlNs* saml, std::string_view issuer) {
