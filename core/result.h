@@ -90,7 +90,8 @@ using Status = Result<void>;
 
 }  // namespace garde::core
 
-/// Propagate a failed Result from an expression of type Result<void>.
+/// Propagates a failed Result: `GARDE_TRY(check(x));` returns its Error from the enclosing
+/// function (whose return type is any Result<U>) and discards a value when there is one.
 #define GARDE_TRY(expr)                                                 \
   do {                                                                  \
     auto garde_try_result_ = (expr);                                    \
@@ -98,3 +99,19 @@ using Status = Result<void>;
       return ::garde::core::fail(std::move(garde_try_result_).error()); \
     }                                                                   \
   } while (false)
+
+#define GARDE_RESULT_CONCAT_INNER_(a, b) a##b
+#define GARDE_RESULT_CONCAT_(a, b) GARDE_RESULT_CONCAT_INNER_(a, b)
+#define GARDE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)       \
+  auto tmp = (expr);                                       \
+  if (!tmp) {                                              \
+    return ::garde::core::fail(std::move(tmp).error());    \
+  }                                                        \
+  lhs = std::move(tmp).value()
+
+/// Evaluates `expr` (a Result<T>); on failure returns its Error from the enclosing function
+/// (whose return type is any Result<U>), else moves the value into `lhs`, which may declare a
+/// variable: `GARDE_ASSIGN_OR_RETURN(auto doc, parseUntrusted(xml, limits));`. One statement; not
+/// for the body of an unbraced if/else.
+#define GARDE_ASSIGN_OR_RETURN(lhs, expr) \
+  GARDE_ASSIGN_OR_RETURN_IMPL_(GARDE_RESULT_CONCAT_(garde_result_, __LINE__), lhs, expr)
