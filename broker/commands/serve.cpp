@@ -11,6 +11,7 @@
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
 #include "broker/http/server.h"
+#include "core/x509.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "store/demo_data.h"
@@ -166,7 +167,7 @@ http::ServerOptions serverOptions(const config::Config& c) {
 void prepareDemoFiles(const config::Config& demo) {
   const auto& s = demo.server;
   if (!exists(s.tls_cert_file) || !exists(s.tls_key_file)) {
-    const http::TlsPem tls = http::generateSelfSignedTls("localhost", 365);
+    const core::CertificatePem tls = core::generateSelfSignedTls("localhost", 365);
     writeFile(s.tls_key_file, tls.key, true);
     writeFile(s.tls_cert_file, tls.cert, false);
     kLog.info("demo: generated a self-signed TLS certificate", {{"file", s.tls_cert_file}});
