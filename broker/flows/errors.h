@@ -1,7 +1,7 @@
 #pragma once
 /// @file The one mapping from core::ErrorCode to what the flows answer: the HTTP status of the
 /// refusal page, the SAML status of the error Response a publisher gets when it asked, the metrics
-/// and audit reason label, and the sentence the user reads (STYLE.md section 4).
+/// and audit reason label, and the sentence the user reads (docs/style.md section 4).
 
 #include <string_view>
 
