@@ -12,8 +12,7 @@ using core::ErrorCode;
 using core::fail;
 using core::UnixTime;
 
-// ---- Building
-// --------------------------------------------------------------------------------------
+// ---- Building -----------------------------------------------------------------------------------
 
 // Builds one document. Strings are stored as text (libxml2 escapes them on output); the first
 // problem is remembered and reported by finish(), so the building code reads straight through.
@@ -213,8 +212,7 @@ void buildAssertionInto(TreeBuilder& b, xmlNode* parent, const Assertion& a) {
   }
 }
 
-// ---- Parsing
-// ---------------------------------------------------------------------------------------
+// ---- Parsing ------------------------------------------------------------------------------------
 
 std::string nameOf(const xmlNode* node) { return std::string(localName(node)); }
 
@@ -625,8 +623,7 @@ std::string Status::describe() const {
   return out;
 }
 
-// ---- Builders
-// ----------------------------------------------------------------------------------------
+// ---- Builders -----------------------------------------------------------------------------------
 
 Result<XmlDoc> buildAuthnRequest(const AuthnRequest& r) {
   TreeBuilder b;
@@ -704,8 +701,7 @@ Result<XmlDoc> buildLogoutResponse(const LogoutResponse& r) {
   return b.finish();
 }
 
-// ---- Parsers
-// -----------------------------------------------------------------------------------------
+// ---- Parsers ------------------------------------------------------------------------------------
 
 Result<AuthnRequest> parseAuthnRequest(const xmlNode* element) {
   GARDE_TRY(expectElement(element, ns::kProtocol, "AuthnRequest"));

@@ -83,8 +83,7 @@ void replaceFirst(std::string& s, const std::string& from, const std::string& to
 
 }  // namespace
 
-// ---- DEFLATE
-// ---------------------------------------------------------------------------------------
+// ---- DEFLATE ------------------------------------------------------------------------------------
 
 TEST_CASE("Raw DEFLATE round-trips and refuses a zlib wrapper", "[saml][binding][deflate]") {
   const std::string xml = requestXml();
@@ -161,8 +160,7 @@ TEST_CASE("Inflating stops at the cap, exactly", "[saml][binding][deflate]") {
   CHECK(codeOf(inflateRaw(deflated, data.size() - 1)) == ErrorCode::kLimitExceeded);
 }
 
-// ---- HTTP-Redirect
-// ---------------------------------------------------------------------------------
+// ---- HTTP-Redirect ------------------------------------------------------------------------------
 
 TEST_CASE("Redirect round trip without signature", "[saml][binding][redirect]") {
   const std::string xml = requestXml();
@@ -399,8 +397,7 @@ TEST_CASE("Redirect decodes '+' in base64 literally and in RelayState as a space
   CHECK(m->relay_state == "a b");
 }
 
-// ---- HTTP-POST
-// -------------------------------------------------------------------------------------
+// ---- HTTP-POST ----------------------------------------------------------------------------------
 
 TEST_CASE("POST form round trip", "[saml][binding][post]") {
   const std::string xml = requestXml();
@@ -478,8 +475,7 @@ TEST_CASE("POST body decoding rejects duplicated fields", "[saml][binding][post]
   CHECK(codeOf(decodePostBody("SAMLRequest=%zz")) == ErrorCode::kBadEncoding);
 }
 
-// ---- decodeAny
-// -------------------------------------------------------------------------------------
+// ---- decodeAny ----------------------------------------------------------------------------------
 
 TEST_CASE("decodeAny detects every form an operator may paste", "[saml][binding][decode_any]") {
   const std::string xml = requestXml();
