@@ -84,7 +84,7 @@ struct AuthnRequestSpec {
   std::optional<std::string> destination = std::string(kIdpSsoUrl);
   std::string issuer = kSpEntityId;
   std::string acs_url = kAcsUrl;
-  std::optional<saml::NameIDPolicy> name_id_policy;
+  std::optional<saml::NameIDPolicy> name_id_policy = std::nullopt;
 };
 
 saml::AuthnRequest authnRequest(const AuthnRequestSpec& spec = {});
