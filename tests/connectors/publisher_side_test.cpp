@@ -97,15 +97,8 @@ IdpSettings settings() {
   return s;
 }
 
-saml::AuthnRequest goodRequest() {
-  saml::AuthnRequest r;
-  r.id = test::kRequestId;
-  r.issue_instant = kNow;
-  r.destination = kSsoUrl;
-  r.issuer = kPubEntity;
-  r.assertion_consumer_service_url = kPubAcs;
-  r.protocol_binding = std::string(saml::binding::kHttpPost);
-  return r;
+saml::AuthnRequest goodRequest(const std::string& acs = kPubAcs) {
+  return test::authnRequest({.destination = kSsoUrl, .issuer = kPubEntity, .acs_url = acs});
 }
 
 std::string requestXml(const saml::AuthnRequest& r, const saml::Credential* xml_signer = nullptr) {
@@ -138,6 +131,8 @@ struct Fixture {
   IdpSettings idp = settings();
 
   explicit Fixture(SpOptions o = {}) : options(o), registry({publisherPeer(o)}) {}
+  /// A registry of `peer` alone (e.g. peerWithAcs()).
+  explicit Fixture(const PublisherPeer& peer) : registry({peer}) {}
 
   core::Result<PublisherAuthnRequest> get(const std::string& query, core::UnixTime now = kNow) {
     return readAuthnRequest("GET", query, {}, registry, idp, now);
@@ -287,23 +282,15 @@ TEST_CASE("An AuthnRequest for another Destination is refused",
 // signed for another IdP (publishers' SPs also talk to the GAR) cannot be replayed at ours.
 TEST_CASE("A signed AuthnRequest without Destination is refused",
           "[connectors][publisher][authn-request]") {
-  const IdpSettings idp = settings();
   const std::string acs = "https://sp.editeur.example.com/acs";
-  const PublisherPeer peer = peerWithAcs(acs, /*authn_requests_signed=*/true);
-  const PublisherRegistry registry({peer});
-  saml::AuthnRequest r = goodRequest();
-  r.assertion_consumer_service_url = acs;
+  Fixture f(peerWithAcs(acs, /*authn_requests_signed=*/true));
+  saml::AuthnRequest r = goodRequest(acs);
   r.destination.reset();
-  auto ar = readAuthnRequest("GET", redirectQuery(requestXml(r), &publisherSigning()), {}, registry,
-                             idp, kNow);
-  REQUIRE_FALSE(ar.has_value());
-  CHECK(ar.error().code == ErrorCode::kDestinationMismatch);
+  CHECK(codeOf(f.get(redirectQuery(requestXml(r), &publisherSigning()))) ==
+        ErrorCode::kDestinationMismatch);
 
   // Signed with Destination: accepted (the control).
-  r.destination = kSsoUrl;
-  CHECK(readAuthnRequest("GET", redirectQuery(requestXml(r), &publisherSigning()), {}, registry,
-                         idp, kNow)
-            .has_value());
+  CHECK(f.get(redirectQuery(requestXml(goodRequest(acs)), &publisherSigning())).has_value());
 }
 
 TEST_CASE("A stale or future AuthnRequest is refused", "[connectors][publisher][authn-request]") {
@@ -347,15 +334,10 @@ TEST_CASE("An AuthnRequest naming an ACS outside the metadata is refused",
 // message cap, 256 KiB), so the detail quotes it bounded.
 TEST_CASE("An unknown ACS URL is quoted bounded in the refusal detail",
           "[connectors][publisher][authn-request]") {
-  const IdpSettings idp = settings();
   const std::string acs = "https://sp.editeur.example.com/acs";
-  const PublisherPeer peer = peerWithAcs(acs);
-  const PublisherRegistry registry({peer});
-  saml::AuthnRequest r = goodRequest();
-  r.assertion_consumer_service_url = acs + std::string(20000, 'x');
-  auto ar = readAuthnRequest("GET", redirectQuery(requestXml(r)), {}, registry, idp, kNow);
-  REQUIRE_FALSE(ar.has_value());
-  CHECK(ar.error().code == ErrorCode::kBadRequest);
+  Fixture f(peerWithAcs(acs));
+  auto ar = f.get(redirectQuery(requestXml(goodRequest(acs + std::string(20000, 'x')))));
+  CHECK(codeOf(ar) == ErrorCode::kBadRequest);
   CHECK(ar.error().detail.size() < 1024);
 }
 
@@ -585,12 +567,8 @@ TEST_CASE("An ACS that is not https is never answered", "[connectors][publisher]
         "http://127.0.0.1.evil.example/acs", "http://localhost.evil.example/acs"}) {
     INFO(acs);
     const PublisherPeer peer = peerWithAcs(acs);
-    const PublisherRegistry registry({peer});
-    saml::AuthnRequest r = goodRequest();
-    r.assertion_consumer_service_url = acs;
-    auto ar = readAuthnRequest("GET", redirectQuery(requestXml(r)), {}, registry, idp, kNow);
-    REQUIRE_FALSE(ar.has_value());
-    CHECK(ar.error().code == ErrorCode::kBadRequest);
+    Fixture f(peer);
+    CHECK(codeOf(f.get(redirectQuery(requestXml(goodRequest(acs))))) == ErrorCode::kBadRequest);
 
     auto ok = buildSuccessResponse(peer, acs, std::nullopt, content(), "", idp, random, kNow,
                                    "bm9uY2Vub25jZW5vbmNl");
@@ -608,10 +586,8 @@ TEST_CASE("An ACS that is not https is never answered", "[connectors][publisher]
                                   "http://localhost:8080/acs", "http://[::1]:8080/acs"}) {
       INFO(acs);
       const PublisherPeer peer = peerWithAcs(acs);
-      const PublisherRegistry registry({peer});
-      saml::AuthnRequest r = goodRequest();
-      r.assertion_consumer_service_url = acs;
-      auto ar = readAuthnRequest("GET", redirectQuery(requestXml(r)), {}, registry, idp, kNow);
+      Fixture f(peer);
+      auto ar = f.get(redirectQuery(requestXml(goodRequest(acs))));
       REQUIRE(ar.has_value());
       CHECK(ar->acs_url == acs);
       CHECK(buildSuccessResponse(peer, acs, std::nullopt, content(), "", idp, random, kNow,
