@@ -67,9 +67,4 @@ saml::Certificate fixtureCertificate(const std::string& relative) {
   return valueOrThrow(saml::Certificate::fromPem(loadFixture(relative)), relative);
 }
 
-saml::Credential fixtureCredential(const std::string& key_relative,
-                                   const std::string& cert_relative) {
-  return saml::Credential{fixtureKey(key_relative), fixtureCertificate(cert_relative)};
-}
-
 }  // namespace garde::test
