@@ -68,7 +68,7 @@ struct Services {
 /// launch and SSO flows (flows::mountFlows), then each other flow's
 /// `mountXxx(router, services)` (add one line per flow in serve.cpp). Throws std::invalid_argument
 /// on a duplicate route.
-void mountRoutes(Router& router, Services& services);
+void mountRoutes(Router& router, Services& services, const config::MetricsConfig& metrics);
 
 }  // namespace garde::broker
 

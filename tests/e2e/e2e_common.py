@@ -419,6 +419,9 @@ class Broker:
         self.workdir = workdir
         self.port = port
         self.base = f"http://{LOOPBACK}:{port}"
+        # /metrics is served off the public listener, on a loopback listener of its own.
+        self.metrics_port = free_port()
+        self.metrics_base = f"http://{LOOPBACK}:{self.metrics_port}"
         self.sp_entity_id = f"{self.base}/saml/sp/metadata"
         self.idp_entity_id = f"{self.base}/saml/idp/metadata"
         self.sp_metadata_url = self.sp_entity_id
@@ -465,6 +468,11 @@ secret_file = "pseudonym-secret.hex"
 [log]
 level = "info"
 audit_file = "audit.jsonl"
+
+[metrics]
+listener = "separate"
+listen_address = "{LOOPBACK}"
+port = {self.metrics_port}
 """)
 
     def seed(self, ent, pub_a, pub_b):
@@ -537,7 +545,7 @@ audit_file = "audit.jsonl"
 
     def metrics(self):
         """/metrics as {(name, frozenset(labels)): value}."""
-        r = requests.get(f"{self.base}/metrics", timeout=HTTP_TIMEOUT)
+        r = requests.get(f"{self.metrics_base}/metrics", timeout=HTTP_TIMEOUT)
         expect(r.status_code == 200, f"/metrics answered {r.status_code}")
         out = {}
         for line in r.text.splitlines():

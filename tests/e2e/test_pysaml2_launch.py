@@ -128,6 +128,15 @@ def snapshot_metrics():
 
 suite.check("/metrics answers before the launches", snapshot_metrics)
 
+
+def metrics_not_public():
+    r = requests.get(f"{h.broker.base}/metrics", timeout=10)
+    expect(r.status_code == 404, f"/metrics on the public listener answered {r.status_code}")
+
+
+suite.check("/metrics is not served on the public listener (metrics.listener = separate)",
+            metrics_not_public)
+
 # ---- Releases ----------------------------------------------------------------------------------
 
 
