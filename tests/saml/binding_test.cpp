@@ -8,6 +8,7 @@
 #include "saml/binding/post.h"
 #include "saml/binding/redirect.h"
 #include "saml/signature.h"
+#include "support/credentials.h"
 #include "support/fixtures.h"
 
 using garde::core::ErrorCode;
@@ -16,29 +17,20 @@ using namespace garde::saml;
 
 namespace {
 
-constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
+using garde::test::kNow;
 
 const Credential& spCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "test sp", kNow)};
-  }();
+  static const Credential cred = garde::test::makeCredential("test sp", KeyType::kRsa, kNow);
   return cred;
 }
 
 const Credential& ecCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateEcP256();
-    return Credential{key, selfSign(key, "test ec sp", kNow)};
-  }();
+  static const Credential cred = garde::test::makeCredential("test ec sp", KeyType::kEc, kNow);
   return cred;
 }
 
 const Credential& otherCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "someone else", kNow)};
-  }();
+  static const Credential cred = garde::test::makeCredential("someone else", KeyType::kRsa, kNow);
   return cred;
 }
 
