@@ -22,8 +22,11 @@ void captureLine(std::string_view line) {
 /// Captures the log lines written during its life.
 struct LogCapture {
   LogCapture() {
-    std::lock_guard lock(g_lines_mutex);
-    g_lines.clear();
+    {
+      std::lock_guard lock(g_lines_mutex);
+      g_lines.clear();
+    }
+    // Not under g_lines_mutex: the sink is called under the log's mutex and takes g_lines_mutex.
     garde::core::setLogSink(captureLine);
   }
   ~LogCapture() { garde::core::setLogSink(nullptr); }
