@@ -29,7 +29,6 @@ using core::fail;
 using EncCtx = core::CHandle<xmlSecEncCtx, xmlSecEncCtxDestroy>;
 using SecKey = core::CHandle<xmlSecKey, xmlSecKeyDestroy>;
 using PkeyCtx = core::CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using XmlNodeHandle = core::CHandle<xmlNode, xmlFreeNode>;
 struct XmlNsListFree {
   void operator()(xmlNs** p) const noexcept { xmlFree(p); }
 };
