@@ -177,12 +177,9 @@ core::Result<WrappedKey> readEncryptedKey(const xmlNode* encrypted_key) {
                                                     "> in the EncryptedKey's EncryptionMethod");
     }
   }
-  auto value = cipherValue(encrypted_key, "EncryptedKey");
-  if (!value) {
-    return fail(std::move(value).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto value, cipherValue(encrypted_key, "EncryptedKey"));
   // RSA-16384 at most: 2 KiB of ciphertext.
-  auto cipher = core::base64Decode(textContent(*value), 2048);
+  auto cipher = core::base64Decode(textContent(value), 2048);
   if (!cipher) {
     return fail(ErrorCode::kMalformedMessage, "EncryptedKey CipherValue: " + cipher.error().detail);
   }
@@ -482,10 +479,7 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   // Key transport: rsa-oaep-mgf1p with SHA-1, the one RSA-OAEP form xmlsec 1.2.x (lasso, pysaml2,
   // python-xmlsec) decrypts; its security does not rest on SHA-1's collision resistance.
   // See docs/adr/0003-assertion-encryption.md.
-  auto wrapped_key = wrapKey(content_key, recipient.publicKey());
-  if (!wrapped_key) {
-    return fail(std::move(wrapped_key).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto wrapped_key, wrapKey(content_key, recipient.publicKey()));
 
   // <saml:EncryptedAssertion><xenc:EncryptedData Type=Element>
   //   <xenc:EncryptionMethod aes256-gcm/><ds:KeyInfo><xenc:EncryptedKey>...</ds:KeyInfo>
@@ -530,7 +524,7 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   xmlNode* x509_data = newChild(newChild(encrypted_key, ds, "KeyInfo"), ds, "X509Data");
   xmlNewTextChild(x509_data, ds, BAD_CAST "X509Certificate",
                   BAD_CAST recipient.base64Der().c_str());
-  const std::string wrapped_b64 = core::base64Encode(*wrapped_key);
+  const std::string wrapped_b64 = core::base64Encode(wrapped_key);
   xmlNewTextChild(newChild(encrypted_key, xenc, "CipherData"), xenc, BAD_CAST "CipherValue",
                   BAD_CAST wrapped_b64.c_str());
 
@@ -582,9 +576,7 @@ core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,
     return fail(ErrorCode::kAlgorithmForbidden,
                 "content encryption '" + *content_uri + "' is not allowed");
   }
-  if (auto value = cipherValue(encrypted_data, "EncryptedData"); !value) {
-    return fail(std::move(value).error());
-  }
+  GARDE_TRY(cipherValue(encrypted_data, "EncryptedData"));
   // Keys inline in the EncryptedData's KeyInfo come first; siblings in the EncryptedAssertion
   // after. Nothing else in KeyInfo is ever followed (KeyName, RetrievalMethod, X509Data).
   std::vector<xmlNode*> candidates;
@@ -603,11 +595,8 @@ core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,
   }
   std::vector<WrappedKey> wrapped;
   for (xmlNode* candidate : candidates) {
-    auto key = readEncryptedKey(candidate);
-    if (!key) {
-      return fail(std::move(key).error());
-    }
-    wrapped.push_back(std::move(key).value());
+    GARDE_ASSIGN_OR_RETURN(auto key, readEncryptedKey(candidate));
+    wrapped.push_back(std::move(key));
   }
 
   const xmlSecTransformId transform = contentTransform(content->uri);

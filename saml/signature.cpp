@@ -16,25 +16,19 @@ xmlNode* findSignature(const xmlNode* element) noexcept {
 
 core::Result<xmlNode*> verifyEnvelopedSignature(xmlNode* element,
                                                 const std::vector<Certificate>& trusted) {
-  auto signature = detail::checkedSignature(element, trusted);
-  if (!signature) {
-    return fail(signature.error());
-  }
-  if (auto direct = detail::verifyDirectly(element, *signature, trusted)) {
+  GARDE_ASSIGN_OR_RETURN(auto signature, detail::checkedSignature(element, trusted));
+  if (auto direct = detail::verifyDirectly(element, signature, trusted)) {
     return *std::move(direct);
   }
-  return detail::verifyWithXmlsec(element, *signature, trusted);
+  return detail::verifyWithXmlsec(element, signature, trusted);
 }
 
 namespace internal {
 
 core::Result<xmlNode*> verifyEnvelopedSignatureWithXmlsec(xmlNode* element,
                                                           const std::vector<Certificate>& trusted) {
-  auto signature = detail::checkedSignature(element, trusted);
-  if (!signature) {
-    return fail(signature.error());
-  }
-  return detail::verifyWithXmlsec(element, *signature, trusted);
+  GARDE_ASSIGN_OR_RETURN(auto signature, detail::checkedSignature(element, trusted));
+  return detail::verifyWithXmlsec(element, signature, trusted);
 }
 
 bool usesDirectVerification(const xmlNode* element) {

@@ -163,26 +163,19 @@ core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key
 
 core::Status verifyBytes(std::string_view data, std::string_view signature,
                          std::string_view alg_uri, const std::vector<Certificate>& trusted) {
-  auto alg = algorithmFromUri(alg_uri);
-  if (!alg) {
-    return fail(alg.error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto alg, algorithmFromUri(alg_uri));
   if (trusted.empty()) {
     return fail(ErrorCode::kNoTrustedKey, "no trusted key to verify the signature");
   }
   std::string sig(signature);
-  if (isEcdsa(*alg)) {
-    auto der = detail::ecdsaRawToDer(signature);
-    if (!der) {
-      return fail(der.error());
-    }
-    sig = std::move(der).value();
+  if (isEcdsa(alg)) {
+    GARDE_ASSIGN_OR_RETURN(sig, detail::ecdsaRawToDer(signature));
   }
   for (const auto& cert : trusted) {
-    if (isEcdsa(*alg) != (cert.keyType() == KeyType::kEc)) {
+    if (isEcdsa(alg) != (cert.keyType() == KeyType::kEc)) {
       continue;
     }
-    if (pkey::verify(cert.publicKey(), pkey::digestNamed(info(*alg).digest_name), data, sig)) {
+    if (pkey::verify(cert.publicKey(), pkey::digestNamed(info(alg).digest_name), data, sig)) {
       return {};
     }
   }

@@ -39,9 +39,7 @@ core::Status checkProfile(xmlNode* element, xmlNode* signature) {
   if (!sig_alg) {
     return fail(ErrorCode::kSignatureProfile, "SignedInfo has no SignatureMethod");
   }
-  if (auto alg = algorithmFromUri(*sig_alg); !alg) {
-    return fail(alg.error());
-  }
+  GARDE_TRY(algorithmFromUri(*sig_alg));
   const auto refs = childElements(signed_info, ns::kDsig, "Reference");
   if (refs.size() != 1) {
     return fail(ErrorCode::kSignatureProfile, "SignedInfo has " + std::to_string(refs.size()) +

@@ -47,13 +47,11 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
       sig->parent != nullptr) {
     return fail(ErrorCode::kInternal, "signature template incomplete");
   }
-  auto content = canonicalSubtree(element->doc, {element, nullptr}, {kSigningPrefix});
-  if (!content) {
-    return fail(content.error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto content,
+                         canonicalSubtree(element->doc, {element, nullptr}, {kSigningPrefix}));
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (!pkey::digest(pkey::digestNamed(info(alg).digest_name), *content, md, &md_len)) {
+  if (!pkey::digest(pkey::digestNamed(info(alg).digest_name), content, md, &md_len)) {
     return fail(ErrorCode::kInternal, "digest failed");
   }
   setText(digest_value, core::base64Encode(std::string_view(reinterpret_cast<char*>(md), md_len)));
@@ -68,18 +66,24 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
     scratch->dict = home->dict;
     xmlDictReference(scratch->dict);
   }
-  xmlDocSetRootElement(scratch.get(), sig);
-  auto canonical_signed_info = canonicalSubtree(scratch.get(), {signed_info, nullptr}, {});
-  xmlUnlinkNode(sig);
-  xmlSetTreeDoc(sig, home);  // back to the message's document before the caller inserts it
-  if (!canonical_signed_info) {
-    return fail(canonical_signed_info.error());
+  std::string canonical_signed_info;
+  {
+    // `sig` is lent to `scratch`, and goes back to the message's document (still out of its
+    // tree) before the caller inserts it, whatever happens in between.
+    struct Lend {
+      xmlNode* sig;
+      xmlDoc* home;
+      ~Lend() {
+        xmlUnlinkNode(sig);
+        xmlSetTreeDoc(sig, home);
+      }
+    } lend{sig, home};
+    xmlDocSetRootElement(scratch.get(), sig);
+    GARDE_ASSIGN_OR_RETURN(canonical_signed_info,
+                           canonicalSubtree(scratch.get(), {signed_info, nullptr}, {}));
   }
-  auto value = signBytes(*canonical_signed_info, key, alg);
-  if (!value) {
-    return fail(value.error());
-  }
-  setText(signature_value, core::base64Encode(*value));
+  GARDE_ASSIGN_OR_RETURN(auto value, signBytes(canonical_signed_info, key, alg));
+  setText(signature_value, core::base64Encode(value));
   return {};
 }
 
@@ -98,13 +102,10 @@ core::Status signElement(xmlNode* element, const Credential& credential,
   if (elementById(element->doc, *id) != element) {
     registerId(element);
   }
-  auto tmpl = detail::signatureTemplate(element->doc, algorithm, "#" + *id);
-  if (!tmpl) {
-    return fail(std::move(tmpl).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto tmpl, detail::signatureTemplate(element->doc, algorithm, "#" + *id));
   GARDE_TRY(
-      fillSignature(element, tmpl->signature.get(), tmpl->reference, credential.key, algorithm));
-  xmlNode* sig = tmpl->signature.release();  // owned by the tree from here
+      fillSignature(element, tmpl.signature.get(), tmpl.reference, credential.key, algorithm));
+  xmlNode* sig = tmpl.signature.release();  // owned by the tree from here
   // Schema order: the Signature follows the Issuer, or comes first.
   xmlNode* issuer = firstChildElement(element, ns::kAssertion, "Issuer");
   xmlNode* first = nullptr;
@@ -164,10 +165,8 @@ core::Result<std::string> envelopedSignatureText(std::string_view id,
   core::appendBase64(rest, std::string_view(reinterpret_cast<char*>(md), md_len));
   rest += "</ds:DigestValue>\n</ds:Reference>\n</ds:SignedInfo>";
   const std::string ds_declaration = std::string(" xmlns:ds=\"") + ns::kDsig + "\"";
-  auto value = signBytes("<ds:SignedInfo" + ds_declaration + rest, credential.key, alg.alg);
-  if (!value) {
-    return fail(value.error());
-  }
+  GARDE_ASSIGN_OR_RETURN(
+      auto value, signBytes("<ds:SignedInfo" + ds_declaration + rest, credential.key, alg.alg));
   std::string out;
   out.reserve(rest.size() + 2048);
   out += "<ds:Signature";
@@ -175,7 +174,7 @@ core::Result<std::string> envelopedSignatureText(std::string_view id,
   out += ">\n<ds:SignedInfo";
   out += rest;
   out += "\n<ds:SignatureValue>";
-  core::appendBase64(out, *value);
+  core::appendBase64(out, value);
   out += "</ds:SignatureValue>\n<ds:KeyInfo><ds:X509Data><ds:X509Certificate>";
   out += credential.cert.base64Der();
   out += "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>";
