@@ -18,6 +18,7 @@
 
 #include "core/c_handle.h"
 #include "core/encoding.h"
+#include "saml/crypto_handles.h"
 #include "saml/xml.h"
 
 namespace garde::saml {
@@ -27,8 +28,6 @@ using core::ErrorCode;
 using core::fail;
 
 using EncCtx = core::CHandle<xmlSecEncCtx, xmlSecEncCtxDestroy>;
-using SecKey = core::CHandle<xmlSecKey, xmlSecKeyDestroy>;
-using PkeyCtx = core::CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 struct XmlNsListFree {
   void operator()(xmlNs** p) const noexcept { xmlFree(p); }
 };
@@ -201,12 +200,12 @@ PkeyCtx oaepContext(EVP_PKEY* key, bool encrypt, const EVP_MD* digest, const EVP
     return nullptr;
   }
   if (!label.empty()) {
-    auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(label.data(), label.size()));
-    if (copy == nullptr ||
-        EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), copy, static_cast<int>(label.size())) != 1) {
-      OPENSSL_free(copy);
+    OpensslBytes copy(static_cast<unsigned char*>(OPENSSL_memdup(label.data(), label.size())));
+    if (!copy || EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), copy.get(),
+                                                  static_cast<int>(label.size())) != 1) {
       return nullptr;
     }
+    copy.release();  // owned by ctx from here
   }
   return ctx;
 }
@@ -416,8 +415,7 @@ core::Result<xmlNode*> graft(xmlNode* encrypted_assertion, xmlDoc* plaintext_doc
                 "decrypted assertion reuses ID '" + *duplicate + "' of the enclosing document");
   }
   xmlNode* grafted = assertion.release();
-  xmlReplaceNode(encrypted_assertion, grafted);
-  xmlFreeNode(encrypted_assertion);
+  const XmlNodeHandle replaced(xmlReplaceNode(encrypted_assertion, grafted));
   // Namespaces that only QName-valued content uses (xsi:type="xs:string") keep their binding.
   for (xmlNs* ns = wrapper->nsDef; ns != nullptr; ns = ns->next) {
     bool declared_here = false;
@@ -529,8 +527,7 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
                   BAD_CAST wrapped_b64.c_str());
 
   xmlNode* result = encrypted_assertion.release();
-  xmlReplaceNode(assertion, result);
-  xmlFreeNode(assertion);
+  const XmlNodeHandle replaced(xmlReplaceNode(assertion, result));
   return result;
 }
 

@@ -421,10 +421,12 @@ class Builder {
   xmlNs* ds_ = nullptr;
 };
 
-std::string idFor(std::string_view entity_id) {
+Result<std::string> idFor(std::string_view entity_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(entity_id.data(), entity_id.size(), digest, &len, EVP_sha256(), nullptr);
+  if (EVP_Digest(entity_id.data(), entity_id.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    return fail(ErrorCode::kInternal, "metadata: cannot digest the entityID");
+  }
   return "_" + core::hexEncode(std::string_view(reinterpret_cast<const char*>(digest), len))
                    .substr(0, 40);
 }
@@ -555,7 +557,11 @@ Result<XmlDoc> generateMetadata(const EntityDescriptor& entity,
   }
   Builder b;
   xmlNode* root = b.root("EntityDescriptor");
-  GARDE_TRY(b.set(root, "ID", entity.id.empty() ? idFor(entity.entity_id) : entity.id));
+  std::string id = entity.id;
+  if (id.empty()) {
+    GARDE_ASSIGN_OR_RETURN(id, idFor(entity.entity_id));
+  }
+  GARDE_TRY(b.set(root, "ID", id));
   GARDE_TRY(b.set(root, "entityID", entity.entity_id));
   if (const auto vu = valid_until ? valid_until : entity.valid_until) {
     GARDE_TRY(b.set(root, "validUntil", core::formatIso8601(*vu)));

@@ -78,10 +78,11 @@ core::Result<std::string> ecdsaDerToRaw(const std::string& der, int field_bytes)
     return fail(ErrorCode::kInternal, "ECDSA signature encoding failed");
   }
   std::string raw(static_cast<std::size_t>(field_bytes) * 2, '\0');
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()),
-               field_bytes);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()),
-               reinterpret_cast<unsigned char*>(raw.data()) + field_bytes, field_bytes);
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, field_bytes) != field_bytes ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + field_bytes, field_bytes) != field_bytes) {
+    return fail(ErrorCode::kInternal, "ECDSA signature encoding failed");
+  }
   return raw;
 }
 
@@ -90,18 +91,22 @@ core::Result<std::string> ecdsaRawToDer(std::string_view raw) {
     return fail(ErrorCode::kSignatureInvalid, "ECDSA signature has a wrong length");
   }
   const int half = static_cast<int>(raw.size() / 2);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
   EcdsaSig sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), half, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, half, nullptr);
-  ECDSA_SIG_set0(sig.get(), r, s);
+  Bignum r(BN_bin2bn(bytes, half, nullptr));
+  Bignum s(BN_bin2bn(bytes + half, half, nullptr));
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
+    return fail(ErrorCode::kInternal, "cannot hold an ECDSA signature");
+  }
+  r.release();  // owned by sig from here
+  s.release();
   unsigned char* buf = nullptr;
   const int n = i2d_ECDSA_SIG(sig.get(), &buf);
+  const OpensslBytes der(buf);
   if (n <= 0) {
     return fail(ErrorCode::kSignatureInvalid, "ECDSA signature cannot be encoded");
   }
-  std::string der(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
-  OPENSSL_free(buf);
-  return der;
+  return std::string(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
 }
 
 core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope,

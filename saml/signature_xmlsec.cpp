@@ -8,6 +8,7 @@
 #include <xmlsec/xmlsec.h>
 
 #include "core/c_handle.h"
+#include "saml/crypto_handles.h"
 #include "saml/signature_parts.h"
 
 namespace garde::saml::detail {
@@ -17,7 +18,6 @@ using core::ErrorCode;
 using core::fail;
 
 using DsigCtx = core::CHandle<xmlSecDSigCtx, xmlSecDSigCtxDestroy>;
-using SecKey = core::CHandle<xmlSecKey, xmlSecKeyDestroy>;
 
 xmlSecTransformId signTransform(SignatureAlgorithm alg) {
   switch (alg) {
@@ -52,31 +52,44 @@ xmlSecTransformId digestTransform(SignatureAlgorithm alg) {
 
 // An xmlsec key holding `pkey` (reference taken, not stolen).
 SecKey makeSecKey(EVP_PKEY* pkey) {
-  EVP_PKEY_up_ref(pkey);
-  xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(pkey);
-  if (data == nullptr) {
-    EVP_PKEY_free(pkey);
+  if (EVP_PKEY_up_ref(pkey) != 1) {
     return nullptr;
   }
+  EvpPkey reference(pkey);
+  // Adopted on success only, as the key is by the key on success only.
+  SecKeyData data(xmlSecOpenSSLEvpKeyAdopt(reference.get()));
+  if (!data) {
+    return nullptr;
+  }
+  reference.release();
   SecKey key(xmlSecKeyCreate());
-  if (!key || xmlSecKeySetValue(key.get(), data) < 0) {
-    xmlSecKeyDataDestroy(data);
+  if (!key || xmlSecKeySetValue(key.get(), data.get()) < 0) {
     return nullptr;
   }
+  data.release();
   return key;
 }
 
-void restrictTransforms(xmlSecDSigCtx* ctx) {
-  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId);
-  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId);
-  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id);
-  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha384Id);
-  xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha512Id);
-  xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId);
+// Every addition must succeed: xmlsec allows any transform while a list is empty.
+bool restrictTransforms(xmlSecDSigCtx* ctx) {
+  const xmlSecTransformId reference_transforms[] = {
+      xmlSecTransformEnvelopedId, xmlSecTransformExclC14NId, xmlSecTransformSha256Id,
+      xmlSecTransformSha384Id, xmlSecTransformSha512Id};
+  for (const xmlSecTransformId id : reference_transforms) {
+    if (xmlSecDSigCtxEnableReferenceTransform(ctx, id) < 0) {
+      return false;
+    }
+  }
+  if (xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId) < 0) {
+    return false;
+  }
   for (const auto& a : algorithms()) {
-    xmlSecDSigCtxEnableSignatureTransform(ctx, signTransform(a.alg));
+    if (xmlSecDSigCtxEnableSignatureTransform(ctx, signTransform(a.alg)) < 0) {
+      return false;
+    }
   }
   ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+  return true;
 }
 
 }  // namespace
@@ -87,10 +100,9 @@ core::Result<xmlNode*> verifyWithXmlsec(xmlNode* element, xmlNode* signature,
   for (const auto& cert : trusted) {
     DsigCtx ctx(xmlSecDSigCtxCreate(nullptr));
     SecKey key = makeSecKey(cert.publicKey());
-    if (!ctx || !key) {
+    if (!ctx || !key || !restrictTransforms(ctx.get())) {
       return fail(ErrorCode::kInternal, "cannot set up signature verification");
     }
-    restrictTransforms(ctx.get());
     ctx->signKey = key.release();  // owned by ctx from here
     // With signKey set and no keys manager, xmlsec never takes a key from the message's KeyInfo.
     if (xmlSecDSigCtxVerify(ctx.get(), signature) < 0) {
