@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "core/file.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/deflate.h"
@@ -82,7 +83,7 @@ constexpr const char* kPupil = "elv-0001";
 }
 
 std::string readWholeFile(const std::string& path) {
-  auto text = saml::readFile(path);
+  auto text = core::readFile(path);
   if (!text) {
     die("cannot read " + path + ": " + text.error().describe());
   }
@@ -368,7 +369,8 @@ int runSetup(const std::string& dir) {
   const core::UnixTime now = core::systemNow();
   // The ENT IdP: RSA-2048, as the GAR's ENTs use; its SSO endpoint is never contacted.
   const saml::PrivateKey ent_key = saml::PrivateKey::generateRsa(2048);
-  const saml::Certificate ent_cert = saml::selfSign(ent_key, "ent.launch-load.test", now - 86400);
+  const saml::Certificate ent_cert =
+      saml::selfSign(ent_key, "ent.launch-load.test", now - 86400, core::systemRandom());
   writeWholeFile(paths.ent_key, ent_key.pem());
   writeWholeFile(paths.ent_cert, ent_cert.pem());
   saml::EntityDescriptor ent;
@@ -384,7 +386,8 @@ int runSetup(const std::string& dir) {
   // Publisher B: a signing key only, so its assertions are signed and not encrypted (the bound in
   // docs/performance.md counts signatures). Its ACS is never contacted.
   const saml::PrivateKey pub_key = saml::PrivateKey::generateRsa(2048);
-  const saml::Certificate pub_cert = saml::selfSign(pub_key, "edition-b.launch-load.test", now);
+  const saml::Certificate pub_cert =
+      saml::selfSign(pub_key, "edition-b.launch-load.test", now, core::systemRandom());
   saml::EntityDescriptor pub;
   pub.entity_id = kPublisherBEntityId;
   saml::SpSsoDescriptor sp;

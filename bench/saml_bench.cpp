@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/deflate.h"
 #include "saml/encryption.h"
@@ -44,7 +45,7 @@ constexpr const char* kAssertionId = "_asrt123456789abcdef0123456789abcdef012345
 saml::Credential makeCredential(KeyType type, const char* common_name) {
   auto key = type == KeyType::kRsa ? saml::PrivateKey::generateRsa(2048)
                                    : saml::PrivateKey::generateEcP256();
-  auto cert = saml::selfSign(key, common_name, kNow - 86400);
+  auto cert = saml::selfSign(key, common_name, kNow - 86400, core::systemRandom());
   return saml::Credential{key, cert};
 }
 
@@ -143,7 +144,8 @@ std::string buildSignEncode(const saml::Response& response, const saml::Assertio
   if (a == nullptr || !saml::signElement(a, credential)) {
     return {};
   }
-  if (options.encrypt_assertion && !saml::encryptAssertion(a, recipient().cert)) {
+  if (options.encrypt_assertion &&
+      !saml::encryptAssertion(a, recipient().cert, core::systemRandom())) {
     return {};
   }
   if (options.sign_response && !saml::signElement(root, credential)) {

@@ -19,6 +19,7 @@ namespace garde::saml {
 
 using Bio = core::CHandle<BIO, BIO_free_all>;
 using Bignum = core::CHandle<BIGNUM, BN_free>;
+using CipherCtx = core::CHandle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 using EcdsaSig = core::CHandle<ECDSA_SIG, ECDSA_SIG_free>;
 using EvpMd = core::CHandle<EVP_MD, EVP_MD_free>;
 using EvpPkey = core::CHandle<EVP_PKEY, EVP_PKEY_free>;

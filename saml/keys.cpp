@@ -3,13 +3,10 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/encoding.h"
@@ -206,14 +203,15 @@ bool PrivateKey::matches(const Certificate& cert) const noexcept {
 }
 
 Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now,
-                     int days) {
-  unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1) {
-    throw std::runtime_error("cannot draw a certificate serial number");
+                     core::Random& random, int days) {
+  std::string serial = random.bytes(16);
+  if (serial.size() != 16) {
+    throw std::runtime_error("core::Random gave a short serial number");
   }
-  serial[0] &= 0x7f;  // a positive INTEGER
+  serial[0] = static_cast<char>(serial[0] & 0x7f);  // a positive INTEGER
   const X509Handle x(X509_new());
-  const Bignum bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  const Bignum bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(serial.data()),
+                            static_cast<int>(serial.size()), nullptr));
   const std::string cn(common_name);
   X509_NAME* name = x ? X509_get_subject_name(x.get()) : nullptr;
   const bool made =
@@ -236,16 +234,6 @@ Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::
     throw std::runtime_error("self-signed certificate unreadable: " + cert.error().detail);
   }
   return std::move(cert).value();
-}
-
-core::Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorCode::kNotFound, "cannot open " + path);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace garde::saml

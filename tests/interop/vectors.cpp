@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/redirect.h"
@@ -114,10 +115,11 @@ UnixTime timeArg(const Args& args, const std::string& name) {
 }
 
 saml::Credential credential(const Args& args) {
-  auto key =
-      need(saml::PrivateKey::fromPem(need(saml::readFile(args.get("key")), "--key")), "--key");
+  auto key = need(saml::PrivateKey::fromPem(need(garde::core::readFile(args.get("key")), "--key")),
+                  "--key");
   auto cert =
-      need(saml::Certificate::fromPem(need(saml::readFile(args.get("cert")), "--cert")), "--cert");
+      need(saml::Certificate::fromPem(need(garde::core::readFile(args.get("cert")), "--cert")),
+           "--cert");
   if (!key.matches(cert)) {
     throw UsageError("--key does not match --cert");
   }
@@ -185,9 +187,9 @@ int response(const Args& args) {
     }
     if (auto recipient = args.opt("encrypt-for")) {
       auto cert =
-          need(saml::Certificate::fromPem(need(saml::readFile(*recipient), "--encrypt-for")),
+          need(saml::Certificate::fromPem(need(garde::core::readFile(*recipient), "--encrypt-for")),
                "--encrypt-for");
-      need(saml::encryptAssertion(assertion, cert), "encrypting the Assertion");
+      need(saml::encryptAssertion(assertion, cert, random), "encrypting the Assertion");
     }
   }
   if (args.flag("sign-response")) {
@@ -248,8 +250,9 @@ int metadata(const Args& args) {
     saml::SpSsoDescriptor sp;
     auto enc_cert = cred.cert;
     if (auto path = args.opt("encryption-cert")) {
-      enc_cert = need(saml::Certificate::fromPem(need(saml::readFile(*path), "--encryption-cert")),
-                      "--encryption-cert");
+      enc_cert =
+          need(saml::Certificate::fromPem(need(garde::core::readFile(*path), "--encryption-cert")),
+               "--encryption-cert");
     }
     keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, enc_cert, {}});
     sp.keys = keys;

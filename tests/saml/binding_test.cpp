@@ -21,7 +21,7 @@ constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
 const Credential& spCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "test sp", kNow)};
+    return Credential{key, selfSign(key, "test sp", kNow, garde::core::systemRandom())};
   }();
   return cred;
 }
@@ -29,7 +29,7 @@ const Credential& spCredential() {
 const Credential& ecCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateEcP256();
-    return Credential{key, selfSign(key, "test ec sp", kNow)};
+    return Credential{key, selfSign(key, "test ec sp", kNow, garde::core::systemRandom())};
   }();
   return cred;
 }
@@ -37,7 +37,7 @@ const Credential& ecCredential() {
 const Credential& otherCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "someone else", kNow)};
+    return Credential{key, selfSign(key, "someone else", kNow, garde::core::systemRandom())};
   }();
   return cred;
 }

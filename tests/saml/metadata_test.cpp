@@ -22,7 +22,8 @@ constexpr const char* kRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Red
 const Credential& mdCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "federation metadata signer", kNow)};
+    return Credential{
+        key, selfSign(key, "federation metadata signer", kNow, garde::core::systemRandom())};
   }();
   return cred;
 }
@@ -30,7 +31,7 @@ const Credential& mdCredential() {
 const Credential& otherCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateEcP256();
-    return Credential{key, selfSign(key, "someone else", kNow)};
+    return Credential{key, selfSign(key, "someone else", kNow, garde::core::systemRandom())};
   }();
   return cred;
 }

@@ -15,7 +15,7 @@ constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
 const Credential& idpCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateRsa(2048);
-    auto cert = selfSign(key, "test idp", kNow);
+    auto cert = selfSign(key, "test idp", kNow, garde::core::systemRandom());
     return Credential{key, cert};
   }();
   return cred;
@@ -24,7 +24,7 @@ const Credential& idpCredential() {
 const Credential& ecCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateEcP256();
-    auto cert = selfSign(key, "test ec idp", kNow);
+    auto cert = selfSign(key, "test ec idp", kNow, garde::core::systemRandom());
     return Credential{key, cert};
   }();
   return cred;
@@ -33,7 +33,7 @@ const Credential& ecCredential() {
 const Credential& attackerCredential() {
   static const Credential cred = [] {
     auto key = PrivateKey::generateRsa(2048);
-    auto cert = selfSign(key, "attacker", kNow);
+    auto cert = selfSign(key, "attacker", kNow, garde::core::systemRandom());
     return Credential{key, cert};
   }();
   return cred;

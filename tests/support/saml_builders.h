@@ -33,7 +33,7 @@ inline constexpr const char* kAssertionId = "_asrt123456789abcdef0123456789abcde
 
 inline saml::Credential makeCredential(const char* common_name) {
   auto key = saml::PrivateKey::generateRsa(2048);
-  auto cert = saml::selfSign(key, common_name, kNow - 86400);
+  auto cert = saml::selfSign(key, common_name, kNow - 86400, core::systemRandom());
   return saml::Credential{key, cert};
 }
 
@@ -53,7 +53,8 @@ inline const saml::Credential& testSpCredential() {
 inline const saml::Credential& testEcCredential() {
   static const saml::Credential cred = [] {
     auto key = saml::PrivateKey::generateEcP256();
-    return saml::Credential{key, saml::selfSign(key, "test ec idp", kNow - 86400)};
+    return saml::Credential{key,
+                            saml::selfSign(key, "test ec idp", kNow - 86400, core::systemRandom())};
   }();
   return cred;
 }
@@ -157,7 +158,7 @@ inline saml::XmlDoc signedResponseDoc(const saml::Response& response,
       REQUIRE(saml::signElement(a, signer).has_value());
     }
     if (options.encrypt_assertion) {
-      REQUIRE(saml::encryptAssertion(a, testSpCredential().cert).has_value());
+      REQUIRE(saml::encryptAssertion(a, testSpCredential().cert, core::systemRandom()).has_value());
     }
   }
   if (options.sign_response) {
