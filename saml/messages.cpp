@@ -12,8 +12,7 @@ using core::ErrorCode;
 using core::fail;
 using core::UnixTime;
 
-// ---- Building
-// --------------------------------------------------------------------------------------
+// ---- Building -----------------------------------------------------------------------------------
 
 // Builds one document. Strings are stored as text (libxml2 escapes them on output); the first
 // problem is remembered and reported by finish(), so the building code reads straight through.
@@ -213,8 +212,21 @@ void buildAssertionInto(TreeBuilder& b, xmlNode* parent, const Assertion& a) {
   }
 }
 
-// ---- Parsing
-// ---------------------------------------------------------------------------------------
+// The message header common to requests and responses.
+xmlNode* buildHeader(TreeBuilder& b, const char* name, std::string_view id, UnixTime issue_instant,
+                     const std::optional<std::string>& destination) {
+  xmlNode* node = b.root(ns::kProtocol, "samlp", name);
+  xmlNewNs(node, BAD_CAST ns::kAssertion, BAD_CAST "saml");
+  b.idAttr(node, id);
+  b.attr(node, "Version", "2.0");
+  b.timeAttr(node, "IssueInstant", issue_instant);
+  b.attrIfPresent(node, "Destination", destination);
+  return node;
+}
+
+xmlNs* samlNs(xmlNode* root) { return xmlSearchNsByHref(root->doc, root, BAD_CAST ns::kAssertion); }
+
+// ---- Parsing ------------------------------------------------------------------------------------
 
 std::string nameOf(const xmlNode* node) { return std::string(localName(node)); }
 
@@ -484,20 +496,6 @@ core::Status parseStatusResponse(const xmlNode* node, T& out) {
   return {};
 }
 
-// The message header common to requests and responses.
-xmlNode* buildHeader(TreeBuilder& b, const char* name, std::string_view id, UnixTime issue_instant,
-                     const std::optional<std::string>& destination) {
-  xmlNode* node = b.root(ns::kProtocol, "samlp", name);
-  xmlNewNs(node, BAD_CAST ns::kAssertion, BAD_CAST "saml");
-  b.idAttr(node, id);
-  b.attr(node, "Version", "2.0");
-  b.timeAttr(node, "IssueInstant", issue_instant);
-  b.attrIfPresent(node, "Destination", destination);
-  return node;
-}
-
-xmlNs* samlNs(xmlNode* root) { return xmlSearchNsByHref(root->doc, root, BAD_CAST ns::kAssertion); }
-
 }  // namespace
 
 std::string Status::describe() const {
@@ -512,8 +510,7 @@ std::string Status::describe() const {
   return out;
 }
 
-// ---- Builders
-// ----------------------------------------------------------------------------------------
+// ---- Builders -----------------------------------------------------------------------------------
 
 Result<XmlDoc> buildAuthnRequest(const AuthnRequest& r) {
   TreeBuilder b;
@@ -591,8 +588,7 @@ Result<XmlDoc> buildLogoutResponse(const LogoutResponse& r) {
   return b.finish();
 }
 
-// ---- Parsers
-// -----------------------------------------------------------------------------------------
+// ---- Parsers ------------------------------------------------------------------------------------
 
 Result<AuthnRequest> parseAuthnRequest(const xmlNode* element) {
   GARDE_TRY(expectElement(element, ns::kProtocol, "AuthnRequest"));

@@ -259,9 +259,8 @@ struct LogoutResponse {
   bool operator==(const LogoutResponse&) const = default;
 };
 
-// ---- Builders
-// ------------------------------------------------------------------------------------ Every
-// builder returns a new document whose root is the message, IDs registered. Errors:
+// ---- Builders -----------------------------------------------------------------------------------
+// Every builder returns a new document whose root is the message, IDs registered. Errors:
 // kMalformedMessage when a required field is empty (id, issuer of an assertion, NameID value...),
 // kBadEncoding when a string is not valid UTF-8 or holds characters XML cannot carry.
 
@@ -283,10 +282,9 @@ Result<XmlDoc> buildLogoutRequest(const LogoutRequest& request);
 /// samlp:LogoutResponse.
 Result<XmlDoc> buildLogoutResponse(const LogoutResponse& response);
 
-// ---- Parsers
-// ------------------------------------------------------------------------------------- Each reads
-// `element` (which must be the named element, else kMalformedMessage) and nothing outside it. The
-// element is normally the one a signature verification returned.
+// ---- Parsers ------------------------------------------------------------------------------------
+// Each reads `element` (which must be the named element, else kMalformedMessage) and nothing
+// outside it. The element is normally the one a signature verification returned.
 
 Result<AuthnRequest> parseAuthnRequest(const xmlNode* element);
 /// Reads the Response's attributes, Issuer and Status; its assertions are not read.

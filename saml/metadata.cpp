@@ -320,8 +320,7 @@ std::vector<Certificate> certificatesFor(const std::vector<KeyDescriptor>& keys,
   return out;
 }
 
-// ---- Generation
-// ----------------------------------------------------------------------------------
+// ---- Generation ---------------------------------------------------------------------------------
 
 bool validUtf8(std::string_view s) {
   const std::string copy(s);

@@ -1,5 +1,5 @@
 #pragma once
-/// @file Best-effort decoding of a SAML message pasted by an operator (the `garde decode` CLI).
+/// @file Best-effort decoding of a SAML message pasted by an operator (`garde saml inspect`).
 /// Not for request paths: flows know their binding and call decodeRedirect() / decodePost().
 
 #include <optional>
