@@ -22,6 +22,19 @@ namespace garde::broker {
 /// Ordered multi-valued parameters (query, form). Transparent comparator: lookup by string_view.
 using Params = std::multimap<std::string, std::string, std::less<>>;
 
+/// What the TLS layer verified about the client: the certificate chain it presented (leaf first,
+/// DER) after the handshake verified it against the listener's client CA files, and the SHA-256
+/// fingerprint of the leaf (lower-case hex of the DER). Empty on plain HTTP, on a listener that
+/// asks for no client certificate, and when the client presented none. Callers are identified by
+/// the fingerprint of a registered certificate, never by the subject alone.
+struct PeerIdentity {
+  std::vector<std::string> chain_der;  ///< leaf first; empty when no certificate was presented
+  std::string sha256_fingerprint;      ///< hex of SHA-256(leaf DER); "" when none
+  std::string subject;                 ///< the leaf's subject (RFC 2253), for logs only
+
+  bool present() const noexcept { return !sha256_fingerprint.empty(); }
+};
+
 /// An inbound HTTP request, fully read and decoded.
 struct Request {
   std::string method;  ///< "GET", "POST", ... as sent (upper-case by convention)
@@ -35,6 +48,7 @@ struct Request {
   std::string body;  ///< raw body (also for form posts)
   std::string peer;  ///< client IP address (no port)
   bool is_tls = false;
+  PeerIdentity client_cert;  ///< set by broker/http/ from the TLS session; see PeerIdentity
   std::string request_id;  ///< fresh per request, echoed as X-Request-Id; put it in every log line
   std::string route;       ///< set by Router: the matched pattern ("/launch/{resourceId}") or ""
   std::map<std::string, std::string, std::less<>> path_params;  ///< set by Router, percent-decoded
