@@ -10,10 +10,10 @@
 // for resource B, then the ENT's Response POSTed to /saml/sp/acs. Everything that is not the
 // broker's work happens before the timed run (the pre-phase): the GETs (the broker signs its
 // AuthnRequest to the ENT there), reading the AuthnRequest ID and the sealed RelayState, building
-// and signing the ENT's Response (fresh Response and Assertion IDs each), and the whole HTTP request
-// bytes. The timed run only writes those bytes on keep-alive connections and checks for a 200
-// carrying the POST form to publisher B's ACS. Transactions last 10 minutes and the replay cache
-// holds assertion IDs, so the pre-phase prepares only what the run needs: a calibration burst
+// and signing the ENT's Response (fresh Response and Assertion IDs each), and the whole HTTP
+// request bytes. The timed run only writes those bytes on keep-alive connections and checks for a
+// 200 carrying the POST form to publisher B's ACS. Transactions last 10 minutes and the replay
+// cache holds assertion IDs, so the pre-phase prepares only what the run needs: a calibration burst
 // measures the rate, then rate * (warmup + duration) * 1.5 launches are prepared.
 //
 // Plain HTTP/1.1 over blocking POSIX sockets, one connection per client thread: no TLS (the broker
@@ -48,7 +48,6 @@
 #include <vector>
 
 #include "core/encoding.h"
-#include "core/file.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/deflate.h"
@@ -58,6 +57,8 @@
 #include "saml/metadata.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "support/credentials.h"
+#include "support/saml_builders.h"
 
 namespace garde::bench {
 namespace {
@@ -80,14 +81,6 @@ constexpr const char* kPupil = "elv-0001";
 [[noreturn]] void die(const std::string& what) {
   std::cerr << "launch_load: " << what << "\n";
   std::exit(2);
-}
-
-std::string readWholeFile(const std::string& path) {
-  auto text = core::readFile(path);
-  if (!text) {
-    die("cannot read " + path + ": " + text.error().describe());
-  }
-  return std::move(text).value();
 }
 
 void writeWholeFile(const std::string& path, const std::string& text) {
@@ -123,7 +116,7 @@ double parseDuration(const std::string& text) {
 // ---- A small blocking HTTP/1.1 client ---------------------------------------------------------
 
 struct HttpReply {
-  int status = 0;  ///< 0: connection or protocol error (see `error`)
+  int status = 0;                              ///< 0: connection or protocol error (see `error`)
   std::map<std::string, std::string> headers;  ///< lower-case names; repeated ones joined by '\n'
   std::string body;
   std::string error;
@@ -336,8 +329,7 @@ std::string postRequest(std::string_view target, std::uint16_t port, std::string
   return "POST " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
          "\r\nUser-Agent: garde-launch-load\r\nContent-Type: application/x-www-form-urlencoded" +
          (cookie.empty() ? std::string() : "\r\nCookie: " + std::string(cookie)) +
-         "\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
 /// GET /launch of resource B for the demo pupil's ENT and establishment (direct launch).
@@ -368,10 +360,10 @@ int runSetup(const std::string& dir) {
   const Paths paths(dir);
   const core::UnixTime now = core::systemNow();
   // The ENT IdP: RSA-2048, as the GAR's ENTs use; its SSO endpoint is never contacted.
-  const saml::PrivateKey ent_key = saml::PrivateKey::generateRsa(2048);
-  const saml::Certificate ent_cert =
-      saml::selfSign(ent_key, "ent.launch-load.test", now - 86400, core::systemRandom());
-  writeWholeFile(paths.ent_key, ent_key.pem());
+  const saml::Credential ent_cred =
+      test::makeCredential("ent.launch-load.test", saml::KeyType::kRsa, now - 86400);
+  const saml::Certificate& ent_cert = ent_cred.cert;
+  writeWholeFile(paths.ent_key, ent_cred.key.pem());
   writeWholeFile(paths.ent_cert, ent_cert.pem());
   saml::EntityDescriptor ent;
   ent.entity_id = kEntEntityId;
@@ -385,9 +377,8 @@ int runSetup(const std::string& dir) {
 
   // Publisher B: a signing key only, so its assertions are signed and not encrypted (the bound in
   // docs/performance.md counts signatures). Its ACS is never contacted.
-  const saml::PrivateKey pub_key = saml::PrivateKey::generateRsa(2048);
   const saml::Certificate pub_cert =
-      saml::selfSign(pub_key, "edition-b.launch-load.test", now, core::systemRandom());
+      test::makeCredential("edition-b.launch-load.test", saml::KeyType::kRsa, now).cert;
   saml::EntityDescriptor pub;
   pub.entity_id = kPublisherBEntityId;
   saml::SpSsoDescriptor sp;
@@ -415,7 +406,7 @@ struct RunOptions {
   int clients = 1;
   double duration = 20;
   double warmup = 3;
-  double rate = 0;  // > 0: open loop at this many launches per second
+  double rate = 0;    // > 0: open loop at this many launches per second
   long launches = 0;  // > 0: prepare exactly this many
   int prep_threads = 2;
   double assertion_lifetime = 300;
@@ -438,41 +429,28 @@ struct EntSigner {
 /// GAR's ENTs send it), fresh Response and Assertion IDs.
 std::string entResponseBase64(const EntSigner& ent, const std::string& request_id) {
   const core::UnixTime now = core::systemNow();
-  const auto valid_until = now + static_cast<core::UnixTime>(ent.assertion_lifetime);
-  saml::Response response;
-  response.id = core::systemRandom().newId();
-  response.in_response_to = request_id;
-  response.issue_instant = now;
-  response.destination = ent.acs_url;
-  response.issuer = kEntEntityId;
-  saml::Assertion a;
-  a.id = core::systemRandom().newId();
-  a.issue_instant = now;
-  a.issuer = kEntEntityId;
-  saml::Subject subject;
-  subject.name_id = saml::NameID{kPupil, std::string(saml::name_id_format::kPersistent),
-                                 kEntEntityId, ent.sp_entity_id};
-  saml::SubjectConfirmation confirmation;
-  confirmation.data =
-      saml::SubjectConfirmationData{std::nullopt, valid_until, ent.acs_url, request_id};
-  subject.confirmations.push_back(confirmation);
-  a.subject = subject;
-  saml::Conditions conditions;
-  conditions.not_before = now - 60;
-  conditions.not_on_or_after = valid_until;
-  conditions.audience_restrictions = {{ent.sp_entity_id}};
-  a.conditions = conditions;
-  a.authn_statements.push_back(
-      saml::AuthnStatement{now - 5, core::systemRandom().newId(), std::nullopt,
-                           std::string(saml::authn_context::kPasswordProtectedTransport)});
-  auto doc = saml::buildResponse(response, {a});
+  const saml::Response response = test::successResponse({.id = core::systemRandom().newId(),
+                                                         .in_response_to = request_id,
+                                                         .now = now,
+                                                         .destination = ent.acs_url,
+                                                         .issuer = kEntEntityId});
+  const saml::Assertion assertion =
+      test::bearerAssertion({.id = core::systemRandom().newId(),
+                             .now = now,
+                             .issuer = kEntEntityId,
+                             .audience = ent.sp_entity_id,
+                             .acs_url = ent.acs_url,
+                             .in_response_to = request_id,
+                             .name_id = kPupil,
+                             .lifetime = static_cast<core::UnixTime>(ent.assertion_lifetime),
+                             .authn_age = 5,
+                             .session_index = core::systemRandom().newId(),
+                             .session_lifetime = std::nullopt,
+                             .attributes = {}});
+  auto doc = test::buildSignedResponse(response, {assertion},
+                                       {.sign_response = false, .signer = &ent.credential});
   if (!doc) {
-    die("buildResponse: " + doc.error().describe());
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
-  xmlNode* assertion = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
-  if (assertion == nullptr || !saml::signElement(assertion, ent.credential)) {
-    die("cannot sign the ENT assertion");
+    die("cannot build or sign the ENT Response: " + doc.error().describe());
   }
   return core::base64Encode(saml::serialize(doc->get()));
 }
@@ -538,10 +516,9 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
       if (reply.status != 302) {
         why = "GET /launch answered " + std::to_string(reply.status) + " " + reply.error;
       } else {
-        redirect = readEntRedirect(reply.headers.count("location") != 0
-                                       ? reply.headers.at("location")
-                                       : std::string(),
-                                   why);
+        redirect = readEntRedirect(
+            reply.headers.count("location") != 0 ? reply.headers.at("location") : std::string(),
+            why);
       }
       if (!redirect) {
         if (failures.fetch_add(1) == 0) {
@@ -557,8 +534,9 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
       // The ACS takes the ENT's Response only from the browser that started the ENT leg
       // (garde_bind cookie, docs/flows.md); older brokers set none, and none is sent.
       const auto set_cookie = reply.headers.find("set-cookie");
-      const std::string bind =
-          set_cookie == reply.headers.end() ? std::string() : cookieFrom(set_cookie->second, "garde_bind");
+      const std::string bind = set_cookie == reply.headers.end()
+                                   ? std::string()
+                                   : cookieFrom(set_cookie->second, "garde_bind");
       ready[static_cast<std::size_t>(i)] = postRequest("/saml/sp/acs", opt.port, body, bind);
     }
   };
@@ -578,16 +556,16 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
 // ---- The timed run ------------------------------------------------------------------------------
 
 struct RunResult {
-  long completed = 0;       // 200 + form, completed inside the measured window
-  double window = 0;        // seconds measured
-  std::vector<double> latencies_ms;  // of those completions (both legs)
+  long completed = 0;                    // 200 + form, completed inside the measured window
+  double window = 0;                     // seconds measured
+  std::vector<double> latencies_ms;      // of those completions (both legs)
   std::vector<double> acs_latencies_ms;  // the ACS leg alone
-  std::map<std::string, long> errors;  // by HTTP status ("io" for connection errors)
-  long sent = 0;            // requests started (warmup included)
-  bool exhausted = false;   // ran out of prepared launches before the end
-  double broker_cpu = 0;    // broker CPU seconds during the window (0 without --broker-pid)
+  std::map<std::string, long> errors;    // by HTTP status ("io" for connection errors)
+  long sent = 0;                         // requests started (warmup included)
+  bool exhausted = false;                // ran out of prepared launches before the end
+  double broker_cpu = 0;     // broker CPU seconds during the window (0 without --broker-pid)
   double broker_system = 0;  // of which in the kernel (system time)
-  double own_cpu = 0;       // this process's CPU seconds during the whole run
+  double own_cpu = 0;        // this process's CPU seconds during the whole run
 };
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -795,8 +773,7 @@ void report(const RunOptions& opt, const RunResult& r, const std::string& what) 
                 l.empty() ? 0.0 : l.back(), percentile(acs, 50), percentile(acs, 99), errors,
                 r.window > 0 ? r.broker_cpu / r.window : 0.0,
                 r.completed > 0 ? 1000 * r.broker_cpu / static_cast<double>(r.completed) : 0.0,
-                r.broker_cpu > 0 ? r.broker_system / r.broker_cpu : 0.0,
-                r.own_cpu);
+                r.broker_cpu > 0 ? r.broker_system / r.broker_cpu : 0.0, r.own_cpu);
   std::cout << line << (opt.label.empty() ? "" : " label=" + opt.label) << "\n";
   for (const auto& [status, count] : r.errors) {
     std::cout << "  errors: " << status << ": " << count << "\n";
@@ -831,16 +808,17 @@ double calibrate(const RunOptions& opt, const EntSigner& ent) {
 
 int runLoad(RunOptions opt) {
   const Paths paths(opt.dir);
-  auto key = saml::PrivateKey::fromPem(readWholeFile(paths.ent_key));
-  auto cert = saml::Certificate::fromPem(readWholeFile(paths.ent_cert));
-  if (!key || !cert) {
-    die("cannot read the ENT key or certificate in " + opt.dir + " (run `launch_load setup`)");
+  auto credential = test::readCredential(paths.ent_key, paths.ent_cert);
+  if (!credential) {
+    die("cannot read the ENT key or certificate in " + opt.dir +
+        " (run `launch_load setup`): " + credential.error().describe());
   }
-  const EntSigner ent{saml::Credential{*key, *cert}, opt.base + "/saml/sp/metadata",
-                      opt.base + "/saml/sp/acs", opt.assertion_lifetime};
+  const EntSigner ent{*credential, opt.base + "/saml/sp/metadata", opt.base + "/saml/sp/acs",
+                      opt.assertion_lifetime};
 
-  std::cout << "broker " << opt.base << (opt.broker_pid > 0 ? " pid " + std::to_string(opt.broker_pid) : "")
-            << ", " << opt.clients << " client(s), "
+  std::cout << "broker " << opt.base
+            << (opt.broker_pid > 0 ? " pid " + std::to_string(opt.broker_pid) : "") << ", "
+            << opt.clients << " client(s), "
             << (opt.rate > 0 ? "open loop at " + std::to_string(opt.rate) + "/s" : "closed loop")
             << "\n";
   if (opt.broker_pid > 0) {

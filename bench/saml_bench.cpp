@@ -5,8 +5,9 @@
 //  signElement
 //    + serialize + base64 (the POST form's payload), with variants (Response signed too,
 //    encrypted).
-// Keys, certificates and input messages are made before the timed loops; `now` is fixed, so the
-// assertion stays valid whatever the wall clock says. Pure CPU: no files, no sockets, no clock
+// Keys, certificates and input messages are made before the timed loops, with the tests' builders
+// (tests/support, garde_test_support); `now` is fixed, so the assertion stays valid whatever the
+// wall clock says. Pure CPU: no files, no sockets, no clock
 // reads.
 
 #include <benchmark/benchmark.h>
@@ -18,154 +19,62 @@
 #include <vector>
 
 #include "core/encoding.h"
-#include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/deflate.h"
-#include "saml/encryption.h"
 #include "saml/keys.h"
 #include "saml/message_text.h"
 #include "saml/messages.h"
 #include "saml/signature.h"
 #include "saml/validate.h"
 #include "saml/xml.h"
+#include "support/saml_builders.h"
 
 namespace garde::bench {
 namespace {
 
 using saml::KeyType;
-
-constexpr core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
-constexpr const char* kIdpEntityId = "https://ent.example.org/idp";
-constexpr const char* kSpEntityId = "https://garde.example.org/sp";
-constexpr const char* kAcsUrl = "https://garde.example.org/sp/acs";
-constexpr const char* kRequestId = "_req0123456789abcdef0123456789abcdef01234567";
-constexpr const char* kResponseId = "_resp123456789abcdef0123456789abcdef0123456";
-constexpr const char* kAssertionId = "_asrt123456789abcdef0123456789abcdef0123456";
-
-saml::Credential makeCredential(KeyType type, const char* common_name) {
-  auto key = type == KeyType::kRsa ? saml::PrivateKey::generateRsa(2048)
-                                   : saml::PrivateKey::generateEcP256();
-  auto cert = saml::selfSign(key, common_name, kNow - 86400, core::systemRandom());
-  return saml::Credential{key, cert};
-}
-
-/// The signer's credential: RSA-2048 or ECDSA P-256, made once (after main() built the guard).
-const saml::Credential& signer(KeyType type) {
-  static const saml::Credential rsa = makeCredential(KeyType::kRsa, "bench idp rsa");
-  static const saml::Credential ec = makeCredential(KeyType::kEc, "bench idp ec");
-  return type == KeyType::kRsa ? rsa : ec;
-}
-
-/// The recipient's RSA-2048 credential, for assertion encryption.
-const saml::Credential& recipient() {
-  static const saml::Credential cred = makeCredential(KeyType::kRsa, "bench sp");
-  return cred;
-}
-
-saml::Attribute basic(const char* name, std::vector<std::string> values) {
-  return saml::Attribute{name, std::string(saml::attribute_name_format::kBasic), "",
-                         std::move(values)};
-}
-
-/// A bearer assertion with the eight attributes the GAR sends for a pupil (values made up).
-saml::Assertion garAssertion() {
-  saml::Assertion a;
-  a.id = kAssertionId;
-  a.issue_instant = kNow;
-  a.issuer = kIdpEntityId;
-  saml::Subject subject;
-  subject.name_id =
-      saml::NameID{"f3a9c2e17b6d4e2a9c8b1d2e3f4a5b6c",
-                   std::string(saml::name_id_format::kPersistent), kIdpEntityId, kSpEntityId};
-  saml::SubjectConfirmation sc;
-  sc.data = saml::SubjectConfirmationData{std::nullopt, kNow + 300, kAcsUrl, kRequestId};
-  subject.confirmations.push_back(sc);
-  a.subject = subject;
-  saml::Conditions c;
-  c.not_before = kNow - 60;
-  c.not_on_or_after = kNow + 300;
-  c.audience_restrictions = {{kSpEntityId}};
-  a.conditions = c;
-  a.authn_statements.push_back(
-      saml::AuthnStatement{kNow - 10, "_session0123456789abcdef", kNow + 8 * 3600,
-                           std::string(saml::authn_context::kPasswordProtectedTransport)});
-  a.attributes = {
-      basic("IDO", {"f3a9c2e17b6d4e2a9c8b1d2e3f4a5b6c0d1e2f3a"}),
-      basic("PRO", {"National_ELV"}),
-      basic("UAI", {"0750001A"}),
-      basic("DIV", {"0750001A##3A##3EME A"}),
-      basic("GRO", {"0750001A##3A-ANG1##ANGLAIS LV1 GROUPE 1",
-                    "0750001A##3A-ESP2##ESPAGNOL LV2 GROUPE 2", "0750001A##3A-LAT##LATIN"}),
-      basic("NOM", {"Dupont-Lefèvre"}),
-      basic("PRE", {"Émilie"}),
-      basic("P_MEL", {"emilie.dupont-lefevre@ac-paris.fr"}),
-  };
-  return a;
-}
-
-saml::Response goodResponse() {
-  saml::Response r;
-  r.id = kResponseId;
-  r.in_response_to = kRequestId;
-  r.issue_instant = kNow;
-  r.destination = kAcsUrl;
-  r.issuer = kIdpEntityId;
-  return r;
-}
-
-saml::ResponseExpectation expectation(KeyType type) {
-  saml::ResponseExpectation e;
-  e.trusted_certificates = {signer(type).cert};
-  e.idp_entity_id = kIdpEntityId;
-  e.sp_entity_id = kSpEntityId;
-  e.acs_url = kAcsUrl;
-  e.request_id = kRequestId;
-  e.now = kNow;
-  e.decryption_keys = {recipient().key};
-  return e;
-}
+using test::goodResponse;
 
 struct BuildOptions {
   bool sign_response = false;
   bool encrypt_assertion = false;
 };
 
+/// The signer's credential: RSA-2048 or ECDSA P-256 (tests/support, made once after main() built
+/// the guard).
+const saml::Credential& signer(KeyType type) {
+  return type == KeyType::kRsa ? test::testIdpCredential() : test::testEcCredential();
+}
+
+/// A bearer assertion with the eight attributes the GAR sends for a pupil (values made up).
+saml::Assertion garAssertion() {
+  return test::bearerAssertion({.name_id = "f3a9c2e17b6d4e2a9c8b1d2e3f4a5b6c",
+                                .session_index = "_session0123456789abcdef",
+                                .attributes = test::garPupilAttributes()});
+}
+
+/// What garde's SP expects of it; decrypts with the recipient's key (test::testSpCredential()).
+saml::ResponseExpectation expectation(KeyType type) {
+  return test::expectationFor(signer(type).cert, test::testSpCredential().key);
+}
+
 /// What garde's IdP role does per launch once the attributes are decided: builds the Response with
 /// one assertion, signs the assertion (encrypts it, signs the Response if asked), serializes, and
 /// base64-encodes for the POST form. Returns the base64 (empty on failure).
 std::string buildSignEncode(const saml::Response& response, const saml::Assertion& assertion,
                             const saml::Credential& credential, const BuildOptions& options) {
-  auto doc = saml::buildResponse(response, {assertion});
-  if (!doc) {
-    return {};
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
-  xmlNode* a = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
-  if (a == nullptr || !saml::signElement(a, credential)) {
-    return {};
-  }
-  if (options.encrypt_assertion &&
-      !saml::encryptAssertion(a, recipient().cert, core::systemRandom())) {
-    return {};
-  }
-  if (options.sign_response && !saml::signElement(root, credential)) {
-    return {};
-  }
-  return core::base64Encode(saml::serialize(doc->get()));
+  auto doc = test::buildSignedResponse(response, {assertion},
+                                       {.sign_response = options.sign_response,
+                                        .encrypt_assertion = options.encrypt_assertion,
+                                        .signer = &credential});
+  return doc ? core::base64Encode(saml::serialize(doc->get())) : std::string();
 }
 
 /// The signed Response XML as it arrives from the ENT (assertion signed, Response not).
 std::string signedResponseXml(KeyType type) {
-  auto doc = saml::buildResponse(goodResponse(), {garAssertion()});
-  if (!doc) {
-    return {};
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
-  xmlNode* a = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
-  if (!saml::signElement(a, signer(type))) {
-    return {};
-  }
-  return saml::serialize(doc->get());
+  auto doc = test::buildSignedResponse(goodResponse(), {garAssertion()},
+                                       {.sign_response = false, .signer = &signer(type)});
+  return doc ? saml::serialize(doc->get()) : std::string();
 }
 
 // ---- verify
@@ -296,14 +205,8 @@ BENCHMARK_CAPTURE(BM_WriteSignedResponseText, ecdsa_p256, KeyType::kEc);
 
 /// The AuthnRequest garde sends an ENT, as text.
 std::string entAuthnRequest() {
-  saml::AuthnRequest r;
-  r.id = kRequestId;
-  r.issue_instant = kNow;
-  r.destination = "https://ent.example.org/idp/profile/SAML2/Redirect/SSO";
-  r.issuer = kSpEntityId;
-  r.assertion_consumer_service_url = kAcsUrl;
-  r.protocol_binding = std::string(saml::binding::kHttpPost);
-  auto xml = saml::writeAuthnRequest(r);
+  auto xml = saml::writeAuthnRequest(test::authnRequest(
+      {.destination = "https://ent.example.org/idp/profile/SAML2/Redirect/SSO"}));
   return xml ? *xml : std::string();
 }
 

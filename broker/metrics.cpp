@@ -87,25 +87,33 @@ void Metrics::observeRequest(std::string_view route, int status, double seconds)
                          std::memory_order_relaxed);
 }
 
-void Metrics::decision(std::string_view outcome, std::string_view reason) {
-  std::string key(outcome);
-  key += '\0';
-  key += reason;
+void Metrics::bump(CounterMap& counters, std::string_view key) {
   {
     std::shared_lock lock(mutex_);
-    const auto it = decisions_.find(key);
-    if (it != decisions_.end()) {
+    const auto it = counters.find(key);
+    if (it != counters.end()) {
       it->second->value.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
   std::unique_lock lock(mutex_);
-  auto& slot = decisions_[key];
+  auto& slot = counters[std::string(key)];
   if (!slot) {
     slot = std::make_unique<Counter>();
   }
   slot->value.fetch_add(1, std::memory_order_relaxed);
 }
+
+void Metrics::decision(std::string_view outcome, std::string_view reason) {
+  std::string key(outcome);
+  key += '\0';
+  key += reason;
+  bump(decisions_, key);
+}
+
+void Metrics::httpRefusal(std::string_view reason) { bump(http_refusals_, reason); }
+
+void Metrics::connectionEvent(std::string_view event) { bump(connection_events_, event); }
 
 void Metrics::requestStarted() noexcept { in_flight_.fetch_add(1, std::memory_order_relaxed); }
 void Metrics::requestFinished() noexcept { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
@@ -154,6 +162,20 @@ std::string Metrics::exposition() const {
            "\",reason=\"" + escapeLabel(std::string_view(key).substr(nul + 1)) + "\"} " +
            std::to_string(c->value.load(std::memory_order_relaxed)) + "\n";
   }
+  const auto labelled = [&](const char* name, const char* help, const char* label,
+                            const CounterMap& counters) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " counter\n";
+    for (const auto& [key, c] : counters) {
+      out += std::string(name) + "{" + label + "=\"" + escapeLabel(key) + "\"} " +
+             std::to_string(c->value.load(std::memory_order_relaxed)) + "\n";
+    }
+  };
+  labelled("garde_http_refusals_total", "Requests refused by the HTTP layer, by reason.", "reason",
+           http_refusals_);
+  labelled("garde_http_connection_events_total",
+           "Connections cut by a timeout or refused by a limit, by event.", "event",
+           connection_events_);
   out += "# HELP garde_http_in_flight Requests being handled now.\n";
   out += "# TYPE garde_http_in_flight gauge\n";
   out +=

@@ -6,6 +6,11 @@
 ///   garde_http_request_duration_seconds{route}       histogram, fixed buckets (kLatencyBuckets)
 ///   garde_decisions_total{outcome,reason}            counter, for the flows (release, refusal...)
 ///   garde_http_in_flight                             gauge
+///   garde_http_refusals_total{reason}                counter; requests the HTTP layer refused
+///                                                    before any handler (malformed_query, ...)
+///   garde_http_connection_events_total{event}        counter; header_timeout, body_timeout,
+///                                                    handshake_timeout, refused_address_limit,
+///                                                    refused_global_limit
 /// `route` is the route *pattern* ("/launch/{resourceId}"), never the raw path, so cardinality
 /// stays bounded; requests no route matched are labelled "unmatched". Label values are chosen by
 /// code, never by the client.
@@ -43,6 +48,12 @@ class Metrics {
   /// "ok"). Both values must come from a fixed set in code (they become label values).
   void decision(std::string_view outcome, std::string_view reason);
 
+  /// Counts one request refused by the HTTP layer (a fixed label chosen by code).
+  void httpRefusal(std::string_view reason);
+  /// Counts one connection event: a timeout that cut a client short, or a connection refused by a
+  /// limit (a fixed label chosen by code).
+  void connectionEvent(std::string_view event);
+
   /// In-flight requests gauge: +1 when a request starts being handled, -1 when answered.
   void requestStarted() noexcept;
   void requestFinished() noexcept;
@@ -53,12 +64,15 @@ class Metrics {
  private:
   struct Endpoint;
   struct Counter;
+  using CounterMap = std::map<std::string, std::unique_ptr<Counter>, std::less<>>;
   Endpoint& endpoint(std::string_view route);
+  void bump(CounterMap& counters, std::string_view key);
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
-  std::map<std::string, std::unique_ptr<Counter>, std::less<>>
-      decisions_;  ///< key "outcome\0reason"
+  CounterMap decisions_;  ///< key "outcome\0reason"
+  CounterMap http_refusals_;
+  CounterMap connection_events_;
   std::atomic<std::int64_t> in_flight_{0};
 };
 

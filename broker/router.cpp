@@ -133,17 +133,25 @@ std::vector<std::string> Router::patterns() const {
   return out;
 }
 
-void addOperatorRoutes(Router& router, std::function<bool()> ready,
-                       std::function<std::string()> metrics_text) {
+void addHealthRoutes(Router& router, std::function<bool()> ready) {
   router.get("/healthz", [](const Request&) { return Response::text(200, "ok\n"); });
   router.get("/readyz", [ready = std::move(ready)](const Request&) {
     return ready && ready() ? Response::text(200, "ready\n") : Response::text(503, "not ready\n");
   });
+}
+
+void addMetricsRoute(Router& router, std::function<std::string()> metrics_text) {
   router.get("/metrics", [metrics_text = std::move(metrics_text)](const Request&) {
     Response r = Response::text(200, metrics_text ? metrics_text() : std::string());
     r.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return r;
   });
+}
+
+void addOperatorRoutes(Router& router, std::function<bool()> ready,
+                       std::function<std::string()> metrics_text) {
+  addHealthRoutes(router, std::move(ready));
+  addMetricsRoute(router, std::move(metrics_text));
 }
 
 }  // namespace garde::broker

@@ -47,5 +47,9 @@ class Router {
 /// `ready` and `metrics_text` are called from I/O threads: they must be thread-safe.
 void addOperatorRoutes(Router& router, std::function<bool()> ready,
                        std::function<std::string()> metrics_text);
+/// GET /healthz and GET /readyz only (the public listener when metrics are served elsewhere).
+void addHealthRoutes(Router& router, std::function<bool()> ready);
+/// GET /metrics only (the metrics listener, or the public one with metrics.listener = "public").
+void addMetricsRoute(Router& router, std::function<std::string()> metrics_text);
 
 }  // namespace garde::broker

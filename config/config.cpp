@@ -326,14 +326,15 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
                               std::to_string(where.column) + ": " + std::string(e.description()));
   }
 
-  static const std::set<std::string, std::less<>> kSections = {"server", "broker", "store",
-                                                               "state",  "log",    "pseudonym"};
+  static const std::set<std::string, std::less<>> kSections = {
+      "server", "broker", "store", "state", "log", "pseudonym", "metrics"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(
           std::string(k.str()),
           "unknown section or key (line " + std::to_string(v.source().begin.line) +
-              "); expected one of [server], [broker], [store], [state], [log], [pseudonym]");
+              "); expected one of [server], [broker], [store], [state], [log], [pseudonym], "
+              "[metrics]");
     }
   }
 
@@ -356,6 +357,10 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   server.duration("body_timeout", s.body_timeout, 100ms, milliseconds(1h));
   server.duration("idle_timeout", s.idle_timeout, 100ms, milliseconds(1h));
   server.duration("shutdown_grace", s.shutdown_grace, 0ms, milliseconds(1h));
+  server.string("client_ca_file", s.client_ca_file);
+  server.size("max_connections_per_address", s.max_connections_per_address, 1, 1'000'000);
+  server.size("max_connections", s.max_connections, 1, 10'000'000);
+  server.duration("linger_timeout", s.linger_timeout, 0ms, milliseconds(1min));
   server.rejectUnknown();
 
   if (!isIpLiteral(s.listen_address)) {
@@ -380,6 +385,27 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
       throw ConfigError("server.tls_key_file",
                         "required (HTTPS), unless plain_http_loopback = true");
     }
+  }
+
+  Section metrics(sectionTable(root, "metrics"), "metrics");
+  auto& m = c.metrics;
+  metrics.string("listener", m.listener);
+  metrics.string("listen_address", m.listen_address);
+  metrics.integer("port", m.port, 0, 65535);
+  metrics.rejectUnknown();
+  if (m.listener != "separate" && m.listener != "public" && m.listener != "off") {
+    throw ConfigError("metrics.listener",
+                      "expected \"separate\", \"public\" or \"off\", got " + quote(m.listener));
+  }
+  if (m.listener == "separate" && !isIpLiteral(m.listen_address)) {
+    throw ConfigError("metrics.listen_address",
+                      "expected an IP address such as \"127.0.0.1\", got " +
+                          quote(m.listen_address));
+  }
+  if (m.listener == "separate" && !isLoopbackAddress(m.listen_address) && s.plain_http_loopback) {
+    throw ConfigError("metrics.listen_address",
+                      "off loopback the metrics listener is HTTPS and needs server.tls_cert_file; "
+                      "with server.plain_http_loopback use a loopback address");
   }
 
   Section broker(sectionTable(root, "broker"), "broker");
@@ -474,7 +500,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
 
   for (std::string* p :
-       {&s.tls_cert_file, &s.tls_key_file, &b.signing_key_file, &b.signing_cert_file,
+       {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file, &b.signing_cert_file,
         &c.store.database, &c.state.token_key_file, &c.log.audit_file, &ps.secret_file}) {
     resolvePath(*p, base_dir);
   }
@@ -510,6 +536,9 @@ Config demoConfig(const std::filesystem::path& dir, std::uint16_t port) {
   c.server.port = port;
   c.server.tls_cert_file = at("tls-cert.pem");
   c.server.tls_key_file = at("tls-key.pem");
+  // The demo's metrics listener takes any free loopback port (printed at start), so that several
+  // demos or test brokers never collide on one.
+  c.metrics.port = 0;
   c.broker.base_url = "https://localhost:" + std::to_string(port);
   c.broker.idp_entity_id = c.broker.base_url + "/saml/idp/metadata";
   c.broker.sp_entity_id = c.broker.base_url + "/saml/sp/metadata";

@@ -45,6 +45,24 @@ struct ServerConfig {
   std::chrono::milliseconds body_timeout{30'000};    ///< reading the body, writing the response
   std::chrono::milliseconds idle_timeout{60'000};    ///< keep-alive wait for the next request
   std::chrono::milliseconds shutdown_grace{15'000};  ///< in-flight requests' deadline on SIGTERM
+  /// PEM CA certificates client certificates are verified against; empty = none asked for.
+  std::string client_ca_file;
+  /// Concurrent connections from one client address (schools reach us through NAT: generous).
+  std::size_t max_connections_per_address = 512;
+  /// Concurrent connections in all (lowered at start below the descriptor limit).
+  std::size_t max_connections = 20'000;
+  /// How long a client's unread bytes are drained after an early answer (413, 431, 408).
+  std::chrono::milliseconds linger_timeout{2'000};
+};
+
+/// [metrics]: where GET /metrics is served. Off the public listener by default: the series name
+/// publishers and routes and count refusals, which is operator information.
+struct MetricsConfig {
+  /// "separate" (default): a listener of its own at listen_address:port, plain HTTP on a loopback
+  /// address, else HTTPS with the server's certificate; "public": on the main listener; "off".
+  std::string listener = "separate";
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 9464;  ///< 0 = any free port (logged at start)
 };
 
 /// [broker]: the broker's identity on both sides.
@@ -98,6 +116,7 @@ struct Config {
   StateConfig state;
   LogConfig log;
   PseudonymConfig pseudonym;
+  MetricsConfig metrics;
   std::string source;
 };
 

@@ -29,9 +29,9 @@ class TokenSealer {
   /// Seals `payload` for `purpose`, valid until `expires`.
   std::string seal(std::string_view purpose, std::string_view payload, UnixTime expires) const;
 
-  /// Opens a token. Errors: kBadEncoding (not base64url / too short), kMalformedMessage (wrong
-  /// version or key id, authentication failed: tampered or another key), kForbidden (other
-  /// purpose), kExpired (now >= expiry).
+  /// Opens a token. Errors: kLimitExceeded (over 16 KiB), kBadEncoding (not base64url / too short),
+  /// kMalformedMessage (wrong version or key id, authentication failed: tampered or another key),
+  /// kForbidden (other purpose), kExpired (now >= expiry).
   Result<std::string> unseal(std::string_view purpose, std::string_view token, UnixTime now) const;
 
  private:

@@ -11,7 +11,7 @@
 
 namespace garde::policy {
 
-/// How a launch reaches the resource (DOMAIN.md section 5).
+/// How a launch reaches the resource (docs/domain.md section 5).
 enum class LaunchMode {
   kBounce,  ///< 302 to the resource's login URL; its SP sends an AuthnRequest (the GAR's way)
   kDirect,  ///< the broker sends an unsolicited Response

@@ -16,7 +16,7 @@
 
 namespace garde::policy {
 
-/// The well-known attribute codes (DOMAIN.md section 4). The catalogue is data: codes are strings
+/// The known attribute codes (docs/domain.md section 4). The catalogue is data: codes are strings
 /// and a deployment may add more; these constants only name the ones garde knows how to fill.
 namespace attr {
 inline constexpr std::string_view kIdo = "IDO";

@@ -1,5 +1,5 @@
 #pragma once
-/// @file Previewing a policy change (DESIGN.md section 5): which resources and profiles would gain
+/// @file Previewing a policy change (docs/domain.md section 9): which resources and profiles gain
 /// or lose attributes. Pure; the store counts the people concerned (store::countPeopleReached).
 
 #include <string>

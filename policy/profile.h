@@ -1,5 +1,5 @@
 #pragma once
-/// @file Profiles (DOMAIN.md section 3) and the subscription API's audience words. Pure.
+/// @file Profiles (docs/domain.md section 3) and the subscription API's audience words. Pure.
 
 #include <optional>
 #include <string_view>
@@ -27,7 +27,7 @@ std::string_view profileCode(Profile profile) noexcept;
 /// Parses a National_* code (exact, case-sensitive); nullopt when unknown.
 std::optional<Profile> parseProfile(std::string_view code) noexcept;
 
-/// The subscription API's audience words (publicCible, DOMAIN.md section 7).
+/// The subscription API's audience words (publicCible, docs/domain.md section 7).
 enum class Audience { kEleve, kEnseignant, kDocumentaliste, kAutrePersonnel };
 
 /// "ELEVE", "ENSEIGNANT", "DOCUMENTALISTE", "AUTRE PERSONNEL".

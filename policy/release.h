@@ -1,5 +1,5 @@
 #pragma once
-/// @file The release rule (DESIGN.md section 5):
+/// @file The release rule (docs/domain.md section 9):
 ///   released(user, resource) = declared(resource, profile(user)) ∩ ceiling(profile(user),
 ///   category) only if entitled(user, resource, today); otherwise nothing is released and the
 ///   access is refused.

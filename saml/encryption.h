@@ -1,7 +1,7 @@
 #pragma once
 /// @file Assertion encryption (SAML2 Core 6; XML Encryption 1.1): AES-256-GCM content encryption,
-/// RSA-OAEP key transport (MGF1-SHA1 per xmlenc's rsa-oaep-mgf1p, SHA-256 digest where the peer
-/// allows).
+/// RSA-OAEP key transport (rsa-oaep-mgf1p with SHA-1 out, for interop; SHA-2 digests and xmlenc11
+/// rsa-oaep accepted in; docs/adr/0003-assertion-encryption.md).
 ///
 /// Decryption never hands decrypted bytes to a lax parser: the plaintext is parsed with
 /// parseUntrusted() and grafted into the caller's tree, its IDs registered and checked for

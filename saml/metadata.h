@@ -4,7 +4,7 @@
 /// metadata.
 ///
 /// Pure: `now` is an option, nothing is fetched. Parsed values are immutable snapshots; copies are
-/// cheap enough to hand to a MetadataResolver (certificates share their OpenSSL handles).
+/// cheap enough to keep in the peer registries (certificates share their OpenSSL handles).
 ///
 /// Validity (SAML2 Metadata 2.3.1): a validUntil in the past on the root rejects the document
 /// (kExpired). A nested EntitiesDescriptor or EntityDescriptor whose validUntil has passed is

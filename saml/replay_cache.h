@@ -14,7 +14,7 @@
 
 namespace garde::saml {
 
-/// Remembers IDs until they expire. Implemented in memory here and in store/ for several processes.
+/// Remembers IDs until they expire. Implemented in memory below, per process (docs/security.md).
 /// Implementations are thread-safe.
 class ReplayCache {
  public:

@@ -40,7 +40,7 @@ struct ResponseExpectation {
   bool require_signed_assertion = true;
 };
 
-/// One check, for the operator CLI (`garde saml inspect`).
+/// One check, for the operator CLI ("garde saml inspect").
 struct ValidationCheck {
   std::string name;  ///< e.g. "assertion-count", "response-signature", "audience"
   bool passed = false;

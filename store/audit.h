@@ -1,6 +1,6 @@
 #pragma once
 /// @file The audit trail: one row per launch decision (released or refused) and per admin action.
-/// Rows name attributes, never their values (DESIGN.md section 2, step 7).
+/// Rows name attributes, never their values (docs/architecture.md, "Life of a launch", step 7).
 
 #include <cstdint>
 #include <string>

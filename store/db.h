@@ -22,7 +22,7 @@ struct sqlite3_stmt;
 
 namespace garde::store {
 
-/// Deleters defined in db.cpp, so that the aliases below need no SQLite header (STYLE.md section
+/// Deleters defined in db.cpp, so the aliases below need no SQLite header (docs/style.md section
 /// 3).
 struct SqliteCloser {
   void operator()(sqlite3* db) const noexcept;

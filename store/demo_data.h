@@ -50,7 +50,7 @@ inline constexpr const char* kTeacher = "ens-0001";
 /// (the policy version only when none exists yet, so a real policy is never replaced).
 core::Status loadDemoData(Db& db, const DemoPeers& peers = {});
 
-/// The ministry catalogue of DOMAIN.md section 4 (upserted) and, when no policy exists, the default
+/// The catalogue of docs/domain.md section 4 (upserted) and, when no policy exists, the default
 /// ceilings as `version`. Used by loadDemoData and by a fresh production install.
 core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
                                   core::UnixTime at);

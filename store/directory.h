@@ -1,5 +1,5 @@
 #pragma once
-/// @file The directory: ENTs, establishments, people, classes and groups (DESIGN.md section 4).
+/// @file The directory: ENTs, establishments, people, classes and groups (docs/data-model.md).
 /// Functions take the Db explicitly and run in the caller's transaction when there is one.
 
 #include <cstdint>
@@ -86,7 +86,7 @@ core::Status addGroupMember(Db& db, std::int64_t group_id, std::int64_t person_i
 /// facts).
 core::Status clearPersonFacts(Db& db, std::int64_t person_id);
 
-/// Completes a full snapshot of an ENT (DOMAIN.md section 6): deletes that ENT's people, profiles
+/// Ends a full snapshot of an ENT (docs/domain.md section 6): deletes that ENT's people, profiles
 /// and groups that `feed_id` did not write. Their memberships and assignments go with them
 /// (cascade). Call inside the import's transaction, after every file of the snapshot is written.
 /// @return the number of people removed.

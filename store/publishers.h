@@ -66,7 +66,7 @@ core::Result<policy::ResourceContract> findContract(Db& db, std::string_view res
 core::Result<std::vector<policy::ResourceContract>> listContracts(Db& db);
 
 /// How many people hold `profile` in an establishment subscribed to `resource_id` (any dates): the
-/// "how many users would a policy change affect" count of DESIGN.md section 5.
+/// "how many users would a policy change affect" count of docs/domain.md section 9.
 core::Result<std::int64_t> countPeopleReached(Db& db, std::string_view resource_id,
                                               policy::Profile profile);
 

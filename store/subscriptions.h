@@ -1,5 +1,5 @@
 #pragma once
-/// @file Subscriptions (GAR abonnements, DOMAIN.md section 7) and their assignments.
+/// @file Subscriptions (abonnements, docs/domain.md section 7) and their assignments (section 8).
 
 #include <cstdint>
 #include <map>
@@ -85,7 +85,7 @@ struct AssignmentCount {
   policy::AssignmentTargetKind kind = policy::AssignmentTargetKind::kPerson;
   std::int64_t count = 0;
 };
-/// The assignment report of a publisher's subscriptions (DOMAIN.md section 7), by subscription,
+/// Assignment report of a publisher's subscriptions (docs/domain.md section 8), by subscription,
 /// UAI, kind.
 core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_view publisher_id);
 

@@ -10,7 +10,9 @@
 #include "broker/commands/commands.h"
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
+#include "broker/flows/pages.h"
 #include "broker/http/server.h"
+#include "core/x509.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -89,10 +91,11 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
   return services;
 }
 
-void mountRoutes(Router& router, Services& services) {
-  addOperatorRoutes(
-      router, [&services] { return services.ready.load(); },
-      [&services] { return services.metrics.exposition(); });
+void mountRoutes(Router& router, Services& services, const config::MetricsConfig& metrics) {
+  addHealthRoutes(router, [&services] { return services.ready.load(); });
+  if (metrics.listener == "public") {
+    addMetricsRoute(router, [&services] { return services.metrics.exposition(); });
+  }
   if (services.flows) {
     flows::mountFlows(router, services.flows->context);
   }
@@ -159,6 +162,42 @@ http::ServerOptions serverOptions(const config::Config& c) {
   o.body_timeout = c.server.body_timeout;
   o.idle_timeout = c.server.idle_timeout;
   o.shutdown_grace = c.server.shutdown_grace;
+  if (!c.server.client_ca_file.empty()) {
+    o.client_ca_pem = config::readKeyedFile("server.client_ca_file", c.server.client_ca_file);
+  }
+  o.max_connections_per_address = c.server.max_connections_per_address;
+  o.max_connections = c.server.max_connections;
+  o.linger_timeout = c.server.linger_timeout;
+  o.refusal_page = [](const Request& req, const http::Refusal& refusal) {
+    flows::RefusalPage page;
+    page.message = refusal.status == 413 || refusal.status == 431
+                       ? "La demande est trop volumineuse."
+                   : refusal.status == 408 ? "La demande n'est pas arrivée à temps."
+                                           : "La demande est mal formée.";
+    page.contact = "le référent numérique de votre établissement";
+    page.correlation_id = req.request_id;
+    Response r = Response::html(refusal.status, flows::renderRefusal(page));
+    r.setHeader("Content-Security-Policy", std::string(flows::kPageCsp));
+    return r;
+  };
+  return o;
+}
+
+/// The metrics listener (metrics.listener = "separate"): GET /metrics only, plain HTTP on a
+/// loopback address, else HTTPS with the main listener's certificate.
+http::ServerOptions metricsServerOptions(const config::Config& c) {
+  http::ServerOptions o = serverOptions(c);
+  o.address = c.metrics.listen_address;
+  o.port = c.metrics.port;
+  o.client_ca_pem.clear();
+  o.threads = 1;
+  o.max_connections = 64;
+  o.max_connections_per_address = 16;
+  o.body_limit = 4096;
+  if (config::isLoopbackAddress(c.metrics.listen_address)) {
+    o.tls = false;
+    o.allow_plain_http_on_loopback = true;
+  }
   return o;
 }
 
@@ -167,7 +206,7 @@ http::ServerOptions serverOptions(const config::Config& c) {
 void prepareDemoFiles(const config::Config& demo) {
   const auto& s = demo.server;
   if (!exists(s.tls_cert_file) || !exists(s.tls_key_file)) {
-    const http::TlsPem tls = http::generateSelfSignedTls("localhost", 365);
+    const core::CertificatePem tls = core::generateSelfSignedTls("localhost", 365);
     writeFile(s.tls_key_file, tls.key, true);
     writeFile(s.tls_cert_file, tls.cert, false);
     kLog.info("demo: generated a self-signed TLS certificate", {{"file", s.tls_cert_file}});
@@ -260,11 +299,32 @@ int serve(const ServeOptions& options) {
   }
   services.flows =
       makeFlowServices(cfg, metrics, clock, services.random, services.signing, services.state_key);
-  mountRoutes(router, services);
+  mountRoutes(router, services, cfg.metrics);
 
   http::Server server(
       serverOptions(cfg), [&router](Request& req) { return router.dispatch(req); }, &metrics);
+  Router metrics_router;
+  std::unique_ptr<http::Server> metrics_server;
+  if (cfg.metrics.listener == "separate") {
+    addMetricsRoute(metrics_router, [&metrics] { return metrics.exposition(); });
+    metrics_server = std::make_unique<http::Server>(
+        metricsServerOptions(cfg),
+        [&metrics_router](Request& req) { return metrics_router.dispatch(req); });
+  }
   server.start();
+  std::string metrics_url = "(off)";
+  if (metrics_server) {
+    metrics_server->start();
+    const bool plain = config::isLoopbackAddress(cfg.metrics.listen_address);
+    const std::string host = cfg.metrics.listen_address.find(':') != std::string::npos
+                                 ? "[" + cfg.metrics.listen_address + "]"
+                                 : cfg.metrics.listen_address;
+    metrics_url = std::string(plain ? "http://" : "https://") + host + ":" +
+                  std::to_string(metrics_server->port()) + "/metrics";
+    kLog.info("metrics listener", {{"url", metrics_url}});
+  } else if (cfg.metrics.listener == "public") {
+    metrics_url = cfg.broker.base_url + "/metrics";
+  }
   services.ready.store(true);
   kLog.info("serving", {{"base_url", cfg.broker.base_url}, {"config", cfg.source}});
   if (options.demo) {
@@ -272,15 +332,18 @@ int serve(const ServeOptions& options) {
         "\ngarde demo is running (self-signed certificate: accept it in the browser, or curl -k)\n"
         "  %s/demo/            the demo ENT, its médiacentre and the demo publishers\n"
         "  %s/saml/sp/metadata  %s/saml/idp/metadata\n"
-        "  %s/healthz\n  %s/readyz\n  %s/metrics\n"
+        "  %s/healthz\n  %s/readyz\n  %s\n"
         "Files: %s\nStop with Ctrl-C.\n\n",
         cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(),
-        cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(),
+        cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), metrics_url.c_str(),
         std::filesystem::path(cfg.server.tls_cert_file).parent_path().c_str());
     std::fflush(stdout);
   }
   server.runUntilSignal();
   services.ready.store(false);
+  if (metrics_server) {
+    metrics_server->stop();
+  }
   return kExitOk;
 }
 

@@ -43,7 +43,7 @@ struct FlowServices {
 
 /// Builds the flows' services from the config and the (migrated) database at `db_path`: loads both
 /// registries, reads the pseudonym secret. Throws config::ConfigError or std::runtime_error (a
-/// start-up failure). `services` must outlive the result.
+/// start-up failure). `metrics`, `clock` and `random` must outlive the result.
 std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
                                                core::Clock& clock, core::Random& random,
                                                const saml::Credential& signing,
@@ -68,7 +68,7 @@ struct Services {
 /// launch and SSO flows (flows::mountFlows), then each other flow's
 /// `mountXxx(router, services)` (add one line per flow in serve.cpp). Throws std::invalid_argument
 /// on a duplicate route.
-void mountRoutes(Router& router, Services& services);
+void mountRoutes(Router& router, Services& services, const config::MetricsConfig& metrics);
 
 }  // namespace garde::broker
 

@@ -21,7 +21,7 @@ std::span<const DemoUser> demoUsers() noexcept;
 /// The account with this identifier, or nullptr.
 const DemoUser* findDemoUser(std::string_view id) noexcept;
 
-/// An attribute of the ministry catalogue (DOMAIN.md section 4).
+/// An attribute of the ministry catalogue (docs/domain.md section 4).
 struct CatalogueAttribute {
   std::string_view code;
   std::string_view meaning;

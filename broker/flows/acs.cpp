@@ -22,9 +22,9 @@ core::Error err(core::ErrorCode code, std::string detail) { return {code, std::m
 
 /// The session's establishment when the publisher came without a launch cookie: the person's only
 /// establishment in their ENT, else the first (in UAI order) where they are entitled to the
-/// resource, else the first (whose refusal is then reported). kUnknownUser / kNotEntitled as
-/// findPersonFacts says when there is none. `inputs` keeps the launch inputs read for the chosen
-/// establishment, when choosing needed them, so that they are not read twice.
+/// resource, else the first (whose refusal is then reported). kUnknownUser when the ENT has no such
+/// person, kNotEntitled when they have no profile there. `inputs` keeps the launch inputs read for
+/// the chosen establishment, when choosing needed them, so that they are not read twice.
 core::Result<std::string> pickEstablishment(store::Db& db, const std::string& ent_id,
                                             const std::string& person_id,
                                             const std::string& resource_id, policy::Date today,

@@ -1,7 +1,7 @@
 #pragma once
 /// @file The one mapping from core::ErrorCode to what the flows answer: the HTTP status of the
 /// refusal page, the SAML status of the error Response a publisher gets when it asked, the metrics
-/// and audit reason label, and the sentence the user reads (STYLE.md section 4).
+/// and audit reason label, and the sentence the user reads (docs/style.md section 4).
 
 #include <string_view>
 
@@ -13,7 +13,7 @@ namespace garde::broker::flows {
 struct ErrorMapping {
   int http_status = 500;
   /// Top-level code (always Responder: the broker answers for the whole chain) and second level:
-  /// RequestDenied, AuthnFailed or UnknownPrincipal.
+  /// RequestDenied, AuthnFailed, UnknownPrincipal or NoPassive.
   saml::Status saml_status;
   /// Stable label for metrics and audit (errorCodeName unless the flow gives a finer one).
   std::string_view reason;
@@ -25,9 +25,11 @@ struct ErrorMapping {
 ///   bad input (malformed, encoding, limits, forbidden XML, bad request, token purpose) -> 400
 ///   failed authentication at the ENT (signature, audience, recipient, issuer, InResponseTo,
 ///   expired or not yet valid, replayed, non-success status, decryption)        -> 403 AuthnFailed
+///   the ENT's NoPassive                                                    -> 403 NoPassive
 ///   unknown user                                                           -> 403 UnknownPrincipal
 ///   not entitled                                                           -> 403 RequestDenied
 ///   unknown ENT, establishment, resource or publisher                      -> 404 RequestDenied
+///   conflict                                                               -> 409 RequestDenied
 ///   store or internal failure                                              -> 500/503 Responder
 ErrorMapping mapError(core::ErrorCode code) noexcept;
 

@@ -2,11 +2,15 @@
 /// @file The HTTP(S) listener. Beast and Asio stay inside broker/http/*.cpp; this header is plain.
 ///
 /// One acceptor, N I/O threads each running its own event loop (io_context), connections handed to
-/// them round robin at accept and kept there, one strand per connection. Each request is read with a header
-/// timeout, a header size limit and a body limit, converted into a broker::Request, handed to the
-/// handler on the connection's strand, and the returned broker::Response is written back with the
-/// security headers, keep-alive permitting. Handler exceptions are caught once here, logged, and
-/// answered 500 with the request id.
+/// them round robin at accept and kept there, one strand per connection (session.cpp). A
+/// connection over the per-address or the global cap is closed at accept. Each request is read
+/// with a header timeout, a header size limit and a body limit, converted into a broker::Request
+/// (wire.h), handed to the handler on the connection's strand, and the returned broker::Response
+/// is written back with the security headers, keep-alive permitting. What the HTTP layer refuses
+/// itself (malformed encodings, limits, a body that never arrives) gets the refusal page with the
+/// request id and a warn line with its reason; an answer sent before the whole request was read is
+/// followed by a lingering close, so the client reads it instead of a reset. Handler exceptions are
+/// caught once here, logged, and answered 500 with the request id.
 
 #include <chrono>
 #include <cstddef>
@@ -15,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/http/wire.h"
 #include "broker/request.h"
 
 namespace garde::broker {
@@ -30,6 +35,11 @@ struct ServerOptions {
   bool tls = true;
   std::string tls_cert_pem;  ///< chain, leaf first (required when tls)
   std::string tls_key_pem;
+  /// PEM CA certificates that client certificates are verified against. Empty: no client
+  /// certificate is asked for. Set: the handshake asks for one (optional: browsers use the same
+  /// listener), refuses one that does not verify, and a verified one reaches handlers as
+  /// Request::client_cert.
+  std::string client_ca_pem;
   /// Plain HTTP is refused unless this is set AND the address is loopback.
   bool allow_plain_http_on_loopback = false;
   unsigned threads = 0;  ///< 0 = std::thread::hardware_concurrency()
@@ -39,6 +49,16 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{15'000};
+  /// Concurrent connections from one client address; more are closed at accept. Schools reach
+  /// the broker through NAT, many users to one address: keep it generous.
+  std::size_t max_connections_per_address = 512;
+  /// Concurrent connections in all; capped at start below the process's descriptor limit.
+  std::size_t max_connections = 20'000;
+  /// After an answer sent before the request was read whole (413, 431, 408, malformed HTTP), how
+  /// long the rest of the client's bytes are read and dropped before closing (lingering close).
+  std::chrono::milliseconds linger_timeout{2'000};
+  /// The page of the HTTP layer's own refusals; defaultRefusalPage() when empty.
+  RefusalRenderer refusal_page;
 };
 
 /// Handles one request. Gets a mutable Request so a Router can record the matched route (used for
@@ -78,13 +98,5 @@ class Server {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-/// A self-signed TLS certificate and its key (PEM), with subjectAltName DNS:localhost,
-/// IP:127.0.0.1 and IP:::1, for the demo and the tests. ECDSA P-256, SHA-256.
-struct TlsPem {
-  std::string cert;
-  std::string key;
-};
-TlsPem generateSelfSignedTls(const std::string& common_name = "localhost", int days = 365);
 
 }  // namespace garde::broker::http

@@ -93,6 +93,9 @@ using FormFields = std::map<std::string, std::string, std::less<>>;
 /// personal data and the URL becomes our form's action.
 bool isAcceptableAcsUrl(std::string_view url) noexcept;
 
+/// The longest AuthnRequest ID accepted (IDs are 20 to 50 characters in practice).
+inline constexpr std::size_t kMaxRequestIdLength = 256;
+
 /// Decodes and checks an AuthnRequest arriving at /saml/idp/sso.
 /// @param method "GET" (Redirect: `raw_query` is the query string exactly as received, after '?')
 ///        or "POST" (`form` holds the decoded fields SAMLRequest, RelayState).
@@ -111,9 +114,6 @@ bool isAcceptableAcsUrl(std::string_view url) noexcept;
 /// Each failure is a core::Error with a specific code and a detail naming what was wrong (no
 /// personal data). Other errors: kBadRequest (method, missing SAMLRequest, a SAMLResponse),
 /// kLimitExceeded, kBadEncoding, kForbiddenXml, kMalformedMessage, signature errors.
-/// The longest AuthnRequest ID accepted (IDs are 20 to 50 characters in practice).
-inline constexpr std::size_t kMaxRequestIdLength = 256;
-
 core::Result<PublisherAuthnRequest> readAuthnRequest(
     std::string_view method, std::string_view raw_query, const FormFields& form,
     const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now);

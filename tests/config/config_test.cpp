@@ -223,3 +223,41 @@ TEST_CASE("The demo config puts every file under its directory", "[config]") {
   CHECK(garde::config::isLoopbackAddress(c.server.listen_address));
   CHECK(c.broker.base_url.rfind("https://", 0) == 0);
 }
+
+TEST_CASE("Connection limits, client CAs and the metrics listener", "[config][metrics]") {
+  SECTION("defaults: metrics on a loopback listener of their own, generous connection caps") {
+    const Config c = parseConfig(configWith(""));
+    CHECK(c.metrics.listener == "separate");
+    CHECK(c.metrics.listen_address == "127.0.0.1");
+    CHECK(c.metrics.port == 9464);
+    CHECK(c.server.max_connections_per_address == 512);
+    CHECK(c.server.max_connections == 20'000);
+    CHECK(c.server.linger_timeout == 2s);
+    CHECK(c.server.client_ca_file.empty());
+  }
+  SECTION("set") {
+    const Config c = parseConfig(
+        configWith("max_connections_per_address = 8\nmax_connections = 100\n"
+                   "linger_timeout = \"500ms\"\nclient_ca_file = \"cas.pem\"\n",
+                   "", "[metrics]\nlistener = \"public\"\n"),
+        "/etc/garde");
+    CHECK(c.server.max_connections_per_address == 8);
+    CHECK(c.server.max_connections == 100);
+    CHECK(c.server.linger_timeout == 500ms);
+    CHECK(c.server.client_ca_file == "/etc/garde/cas.pem");
+    CHECK(c.metrics.listener == "public");
+  }
+  SECTION("bad values name their key") {
+    CHECK(errorKey(configWith("max_connections_per_address = 0\n")) ==
+          "server.max_connections_per_address");
+    CHECK(errorKey(configWith("", "", "[metrics]\nlistener = \"everywhere\"\n")) ==
+          "metrics.listener");
+    CHECK(errorKey(configWith("", "", "[metrics]\nlisten_address = \"metrics.local\"\n")) ==
+          "metrics.listen_address");
+    CHECK(errorKey(configWith("", "", "[metrics]\nport = 70000\n")) == "metrics.port");
+    CHECK(errorKey(configWith("", "", "[metrics]\nroute = \"/m\"\n")) == "metrics.route");
+  }
+  SECTION("the demo's metrics listener takes any free port") {
+    CHECK(garde::config::demoConfig("/tmp/d").metrics.port == 0);
+  }
+}

@@ -1,10 +1,8 @@
 #include "connectors/ent/ent_side.h"
 
 #include <libxml/tree.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <filesystem>
 
 #include "core/encoding.h"
 #include "saml/binding/redirect.h"
@@ -12,6 +10,7 @@
 #include "store/directory.h"
 #include "store/migrations.h"
 #include "support/saml_builders.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -21,8 +20,6 @@ using connectors::ent::EntRegistry;
 using connectors::ent::SpSettings;
 using core::ErrorCode;
 
-constexpr const char* kSso = "https://ent.example.org/idp/sso";
-
 saml::EntityDescriptor idpDescriptor(const char* entity_id = test::kIdpEntityId) {
   saml::EntityDescriptor e;
   e.entity_id = entity_id;
@@ -31,7 +28,7 @@ saml::EntityDescriptor idpDescriptor(const char* entity_id = test::kIdpEntityId)
       saml::KeyDescriptor{saml::KeyUse::kSigning, test::testIdpCredential().cert, {}});
   saml::Endpoint ep;
   ep.binding = std::string(saml::binding::kHttpRedirect);
-  ep.location = kSso;
+  ep.location = test::kIdpSsoUrl;
   idp.sso.push_back(ep);
   e.idp = idp;
   return e;
@@ -65,7 +62,7 @@ TEST_CASE("The ENT AuthnRequest goes to the Redirect SSO endpoint, signed, askin
   auto url = connectors::ent::buildEntAuthnRequest(peer(), settings(), test::kRequestId, "state-1",
                                                    test::kNow, {true, false});
   REQUIRE(url.has_value());
-  REQUIRE(url->rfind(std::string(kSso) + "?", 0) == 0);
+  REQUIRE(url->rfind(std::string(test::kIdpSsoUrl) + "?", 0) == 0);
   auto msg = saml::decodeRedirect(url->substr(url->find('?') + 1));
   REQUIRE(msg.has_value());
   CHECK(msg->relay_state == "state-1");
@@ -76,7 +73,7 @@ TEST_CASE("The ENT AuthnRequest goes to the Redirect SSO endpoint, signed, askin
   auto ar = saml::parseAuthnRequest(xmlDocGetRootElement(doc->get()));
   REQUIRE(ar.has_value());
   CHECK(ar->id == test::kRequestId);
-  CHECK(ar->destination == std::string(kSso));
+  CHECK(ar->destination == std::string(test::kIdpSsoUrl));
   CHECK(ar->issuer == test::kSpEntityId);
   CHECK(ar->assertion_consumer_service_url == test::kAcsUrl);
   CHECK(ar->protocol_binding == saml::binding::kHttpPost);
@@ -183,36 +180,30 @@ TEST_CASE("Our SP metadata is signed and announces signed requests and the POST 
 }
 
 TEST_CASE("The ENT registry loads parsable IdP metadata and skips the rest", "[connectors][ent]") {
-  char tmpl[] = "/tmp/garde-ent-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::filesystem::path dir = tmpl;
-  {
-    auto db = store::Db::open((dir / "g.db").string());
-    REQUIRE(db.has_value());
-    REQUIRE(store::migrate(*db).has_value());
-    auto md = saml::generateMetadata(idpDescriptor());
-    REQUIRE(md.has_value());
-    REQUIRE(store::upsertEnt(
-                *db, {"ENTA", "A", std::string(test::kIdpEntityId), saml::serialize(md->get())},
-                test::kNow)
-                .has_value());
-    REQUIRE(store::upsertEnt(*db,
-                             {"ENTB", "B", std::string("https://b.example.org/idp"),
-                              std::string("<not metadata")},
-                             test::kNow)
-                .has_value());
-    REQUIRE(
-        store::upsertEnt(*db, {"ENTC", "C", std::nullopt, std::nullopt}, test::kNow).has_value());
-    REQUIRE(store::upsertEstablishment(*db, {"0000001A", "ENTA", "a", {}, {}}).has_value());
-    REQUIRE(store::upsertEstablishment(*db, {"0000002B", "ENTB", "b", {}, {}}).has_value());
-    REQUIRE(store::upsertEstablishment(*db, {"0000003C", "ENTC", "c", {}, {}}).has_value());
-    auto registry = EntRegistry::load(*db, test::kNow);
-    REQUIRE(registry.has_value());
-    CHECK(registry->all().size() == 1);
-    REQUIRE(registry->findByEntId("ENTA") != nullptr);
-    CHECK(registry->findByEntityId(test::kIdpEntityId) == registry->findByEntId("ENTA"));
-    CHECK(registry->findByEntId("ENTB") == nullptr);
-    CHECK(registry->findByEntId("ENTC") == nullptr);
-  }
-  std::filesystem::remove_all(dir);
+  const test::TempDir dir("garde-ent");
+  auto db = store::Db::open(dir.file("g.db"));
+  REQUIRE(db.has_value());
+  REQUIRE(store::migrate(*db).has_value());
+  auto md = saml::generateMetadata(idpDescriptor());
+  REQUIRE(md.has_value());
+  REQUIRE(store::upsertEnt(
+              *db, {"ENTA", "A", std::string(test::kIdpEntityId), saml::serialize(md->get())},
+              test::kNow)
+              .has_value());
+  REQUIRE(store::upsertEnt(
+              *db,
+              {"ENTB", "B", std::string("https://b.example.org/idp"), std::string("<not metadata")},
+              test::kNow)
+              .has_value());
+  REQUIRE(store::upsertEnt(*db, {"ENTC", "C", std::nullopt, std::nullopt}, test::kNow).has_value());
+  REQUIRE(store::upsertEstablishment(*db, {"0000001A", "ENTA", "a", {}, {}}).has_value());
+  REQUIRE(store::upsertEstablishment(*db, {"0000002B", "ENTB", "b", {}, {}}).has_value());
+  REQUIRE(store::upsertEstablishment(*db, {"0000003C", "ENTC", "c", {}, {}}).has_value());
+  auto registry = EntRegistry::load(*db, test::kNow);
+  REQUIRE(registry.has_value());
+  CHECK(registry->all().size() == 1);
+  REQUIRE(registry->findByEntId("ENTA") != nullptr);
+  CHECK(registry->findByEntityId(test::kIdpEntityId) == registry->findByEntId("ENTA"));
+  CHECK(registry->findByEntId("ENTB") == nullptr);
+  CHECK(registry->findByEntId("ENTC") == nullptr);
 }

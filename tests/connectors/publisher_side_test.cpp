@@ -59,21 +59,34 @@ saml::EntityDescriptor publisherEntity(const SpOptions& o = {}) {
   return e;
 }
 
-/// The SP metadata XML, as a publisher's contract carries it.
-std::string publisherMetadataXml(const SpOptions& o = {}) {
-  auto doc = saml::generateMetadata(publisherEntity(o));
+std::string metadataXml(const saml::EntityDescriptor& e) {
+  auto doc = saml::generateMetadata(e);
   REQUIRE(doc.has_value());
   return saml::serialize(doc->get());
 }
 
+/// The SP metadata XML, as a publisher's contract carries it.
+std::string publisherMetadataXml(const SpOptions& o = {}) {
+  return metadataXml(publisherEntity(o));
+}
+
 /// Parsed the way the registry does.
-PublisherPeer publisherPeer(const SpOptions& o = {}) {
+PublisherPeer peerFrom(const std::string& metadata_xml) {
   saml::MetadataOptions options;
   options.now = kNow;
-  auto parsed = saml::parseMetadata(publisherMetadataXml(o), options);
+  auto parsed = saml::parseMetadata(metadata_xml, options);
   REQUIRE(parsed.has_value());
   REQUIRE(parsed->size() == 1);
   return PublisherPeer{kPublisherId, parsed->front()};
+}
+
+PublisherPeer publisherPeer(const SpOptions& o = {}) { return peerFrom(publisherMetadataXml(o)); }
+
+/// A publisher whose metadata's only (default) HTTP-POST ACS is `acs`.
+PublisherPeer peerWithAcs(const std::string& acs, bool authn_requests_signed = false) {
+  saml::EntityDescriptor e = publisherEntity({.authn_requests_signed = authn_requests_signed});
+  e.sp->acs = {saml::Endpoint{std::string(saml::binding::kHttpPost), acs, "", 0, true}};
+  return peerFrom(metadataXml(e));
 }
 
 IdpSettings settings() {
@@ -84,15 +97,8 @@ IdpSettings settings() {
   return s;
 }
 
-saml::AuthnRequest goodRequest() {
-  saml::AuthnRequest r;
-  r.id = test::kRequestId;
-  r.issue_instant = kNow;
-  r.destination = kSsoUrl;
-  r.issuer = kPubEntity;
-  r.assertion_consumer_service_url = kPubAcs;
-  r.protocol_binding = std::string(saml::binding::kHttpPost);
-  return r;
+saml::AuthnRequest goodRequest(const std::string& acs = kPubAcs) {
+  return test::authnRequest({.destination = kSsoUrl, .issuer = kPubEntity, .acs_url = acs});
 }
 
 std::string requestXml(const saml::AuthnRequest& r, const saml::Credential* xml_signer = nullptr) {
@@ -125,6 +131,8 @@ struct Fixture {
   IdpSettings idp = settings();
 
   explicit Fixture(SpOptions o = {}) : options(o), registry({publisherPeer(o)}) {}
+  /// A registry of `peer` alone (e.g. peerWithAcs()).
+  explicit Fixture(const PublisherPeer& peer) : registry({peer}) {}
 
   core::Result<PublisherAuthnRequest> get(const std::string& query, core::UnixTime now = kNow) {
     return readAuthnRequest("GET", query, {}, registry, idp, now);
@@ -270,6 +278,21 @@ TEST_CASE("An AuthnRequest for another Destination is refused",
   CHECK(r.error().detail.find("other-broker") != std::string::npos);
 }
 
+// SAML2 Bindings 3.4.5.2 / 3.5.5.2: a signed message must carry Destination, so that a request
+// signed for another IdP (publishers' SPs also talk to the GAR) cannot be replayed at ours.
+TEST_CASE("A signed AuthnRequest without Destination is refused",
+          "[connectors][publisher][authn-request]") {
+  const std::string acs = "https://sp.editeur.example.com/acs";
+  Fixture f(peerWithAcs(acs, /*authn_requests_signed=*/true));
+  saml::AuthnRequest r = goodRequest(acs);
+  r.destination.reset();
+  CHECK(codeOf(f.get(redirectQuery(requestXml(r), &publisherSigning()))) ==
+        ErrorCode::kDestinationMismatch);
+
+  // Signed with Destination: accepted (the control).
+  CHECK(f.get(redirectQuery(requestXml(goodRequest(acs)), &publisherSigning())).has_value());
+}
+
 TEST_CASE("A stale or future AuthnRequest is refused", "[connectors][publisher][authn-request]") {
   Fixture f;
   const std::string query = redirectQuery(requestXml(goodRequest()));
@@ -305,6 +328,17 @@ TEST_CASE("An AuthnRequest naming an ACS outside the metadata is refused",
     CHECK(codeOf(r) == ErrorCode::kBadRequest);
     CHECK(r.error().detail.find("ProtocolBinding") != std::string::npos);
   }
+}
+
+// Refusal details are logged; an ACS URL of a request is attacker-sized (up to the inflated
+// message cap, 256 KiB), so the detail quotes it bounded.
+TEST_CASE("An unknown ACS URL is quoted bounded in the refusal detail",
+          "[connectors][publisher][authn-request]") {
+  const std::string acs = "https://sp.editeur.example.com/acs";
+  Fixture f(peerWithAcs(acs));
+  auto ar = f.get(redirectQuery(requestXml(goodRequest(acs + std::string(20000, 'x')))));
+  CHECK(codeOf(ar) == ErrorCode::kBadRequest);
+  CHECK(ar.error().detail.size() < 1024);
 }
 
 TEST_CASE("Hostile encodings of an AuthnRequest are refused",
@@ -515,6 +549,53 @@ TEST_CASE("The IdP metadata parses and verifies with the signing certificate",
   auto refused = saml::parseMetadata(*xml, options);
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().code == ErrorCode::kSignatureInvalid);
+}
+
+// ---- ACS URLs ----------------------------------------------------------------------------------
+
+// An ACS Location is taken from the publisher's metadata as is. A contract whose metadata says
+// http:// (or javascript:, data:...) would have the children's attributes posted in clear text, or
+// a script URL put in our form's action. Only https:// is acceptable, plus http:// on a loopback
+// host (demo and tests).
+TEST_CASE("An ACS that is not https is never answered", "[connectors][publisher][acs]") {
+  const IdpSettings idp = settings();
+  core::Random& random = core::systemRandom();
+  for (const std::string acs :
+       {"http://sp.editeur.example.com/acs", "javascript:alert(document.domain)//",
+        "data:text/html,<script>alert(1)</script>", "HTTP://sp.editeur.example.com/acs",
+        "//sp.editeur.example.com/acs", "https:/sp.editeur.example.com/acs",
+        "http://127.0.0.1.evil.example/acs", "http://localhost.evil.example/acs"}) {
+    INFO(acs);
+    const PublisherPeer peer = peerWithAcs(acs);
+    Fixture f(peer);
+    CHECK(codeOf(f.get(redirectQuery(requestXml(goodRequest(acs))))) == ErrorCode::kBadRequest);
+
+    auto ok = buildSuccessResponse(peer, acs, std::nullopt, content(), "", idp, random, kNow,
+                                   "bm9uY2Vub25jZW5vbmNl");
+    REQUIRE_FALSE(ok.has_value());
+    CHECK(ok.error().code == ErrorCode::kUnknownPeer);
+    saml::Status status;
+    status.code = std::string(saml::status_code::kResponder);
+    auto err = buildErrorResponse(peer, acs, std::string("_r"), status, "", idp, random, kNow,
+                                  "bm9uY2Vub25jZW5vbmNl");
+    REQUIRE_FALSE(err.has_value());
+    CHECK(err.error().code == ErrorCode::kUnknownPeer);
+  }
+  SECTION("https, and http on a loopback host, are answered") {
+    for (const std::string acs : {"https://sp.editeur.example.com/acs", "http://127.0.0.1:8080/acs",
+                                  "http://localhost:8080/acs", "http://[::1]:8080/acs"}) {
+      INFO(acs);
+      const PublisherPeer peer = peerWithAcs(acs);
+      Fixture f(peer);
+      auto ar = f.get(redirectQuery(requestXml(goodRequest(acs))));
+      REQUIRE(ar.has_value());
+      CHECK(ar->acs_url == acs);
+      CHECK(buildSuccessResponse(peer, acs, std::nullopt, content(), "", idp, random, kNow,
+                                 "bm9uY2Vub25jZW5vbmNl")
+                .has_value());
+      CHECK(isAcceptableAcsUrl(acs));
+    }
+  }
 }
 
 // ---- Registry ----------------------------------------------------------------------------------

@@ -7,22 +7,14 @@
 #include <thread>
 
 #include "core/encoding.h"
+#include "support/counting_random.h"
 
 using garde::core::ErrorCode;
 using garde::core::TokenSealer;
 
-namespace {
-class CountingRandom final : public garde::core::Random {
- public:
-  std::string bytes(std::size_t n) override {
-    std::string out(n, '\0');
-    for (auto& c : out) c = static_cast<char>(++counter_);
-    return out;
-  }
+using garde::test::CountingRandom;
 
- private:
-  unsigned char counter_ = 0;
-};
+namespace {
 const std::string kKey(32, 'k');
 }  // namespace
 

@@ -2,46 +2,23 @@
 chromium headless through selenium (python3-selenium, chromium, chromium-driver).
 
 Used by tests/e2e/test_browser_*.py, which CTest runs with /usr/bin/python3 and GARDE_BIN,
-GARDE_SOURCE_DIR and GARDE_BUILD_DIR in the environment.
+GARDE_SOURCE_DIR and GARDE_BUILD_DIR in the environment. Checks, the suite and its work directory
+come from tests/support/python/garde_harness.py.
 """
 
-import os
 import re
-import shutil
 import socket
 import ssl
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 
+from garde_harness import CheckFailed, free_port
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-class Failure(Exception):
-    """A check failed; the message says what was expected and what was seen."""
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def env_path(name):
-    value = os.environ.get(name)
-    if not value:
-        raise Failure(f"{name} is not set (run the test through CTest)")
-    return value
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_is_free(port):
@@ -99,7 +76,7 @@ class DemoServer:
             port = free_port()
             args += [option, str(port)]
         elif not port_is_free(8443):
-            raise Failure("`garde serve` has no port option and the demo's port 8443 is in use")
+            raise CheckFailed("`garde serve` has no port option and the demo's port 8443 is in use")
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, bufsize=1)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -107,7 +84,7 @@ class DemoServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise Failure(f"garde exited with {self.process.returncode}:\n{self.output()}")
+                raise CheckFailed(f"garde exited with {self.process.returncode}:\n{self.output()}")
             if self.base_url is None:
                 self.base_url = self._printed_base_url(port)
             if self.base_url:
@@ -118,7 +95,7 @@ class DemoServer:
                 except OSError:
                     pass
             time.sleep(0.2)
-        raise Failure(f"garde was not ready within {timeout}s:\n{self.output()}")
+        raise CheckFailed(f"garde was not ready within {timeout}s:\n{self.output()}")
 
     def _read(self):
         for line in self.process.stdout:
@@ -178,7 +155,7 @@ def wait_for_any(driver, css_selectors, timeout=30, text_pattern=None):
         except Exception:  # the page is being replaced by a form submission; try again
             pass
         time.sleep(0.1)
-    raise Failure(f"none of {css_selectors} appeared within {timeout}s; at {driver.current_url}:\n"
+    raise CheckFailed(f"none of {css_selectors} appeared within {timeout}s; at {driver.current_url}:\n"
                   f"{page_text(driver)[:2000]}")
 
 
@@ -189,17 +166,3 @@ def page_text(driver):
         return driver.find_element(By.TAG_NAME, "body").text
     except Exception:
         return driver.page_source
-
-
-def run(main):
-    """Runs `main(workdir)` in a temporary directory; exit 0 on success, 1 with the message on a
-    failure."""
-    workdir = tempfile.mkdtemp(prefix="garde-browser-")
-    try:
-        main(workdir)
-    except Failure as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print("PASS")

@@ -1,4 +1,4 @@
-"""Shared harness for the end-to-end tests: garde over real HTTP on 127.0.0.1, between independent
+"""The end-to-end tests' set-up: garde over real HTTP on 127.0.0.1, between independent
 pysaml2 peers (an ENT IdP, two publisher SPs), driven by a cookie-keeping browser.
 
     Broker:   `$GARDE_BIN store seed-demo` (the demo directory, pointing at the peers' metadata),
@@ -11,31 +11,30 @@ pysaml2 peers (an ENT IdP, two publisher SPs), driven by a cookie-keeping browse
               parse_authn_request_response and records what it received for the test.
     Browser:  requests.Session following redirects and submitting the SAML auto-POST forms.
 
-Every process and thread started here is stopped by Harness.close() (called from Suite.finish and
-from the scripts' try/finally); every wait is bounded. Run a script directly with /usr/bin/python3
-(Debian's python3-pysaml2 and python3-requests) and GARDE_BIN set, or through
-`ctest -R e2e.test_pysaml2` (docs/testing.md). GARDE_E2E_KEEP=1 keeps the work directory (config, database, logs, metadata).
+Every process and thread started here is stopped by Harness.close() (called when the Suite closes:
+finish, a failed set-up, an exception outside a check, SIGTERM); every wait is bounded. Checks,
+commands, keys and encodings come from tests/support/python/garde_harness.py, shared with the
+interop tests. Run a script directly with /usr/bin/python3 (Debian's python3-pysaml2 and
+python3-requests) and GARDE_BIN set, or through `ctest -R e2e.test_pysaml2` (docs/testing.md).
+GARDE_E2E_KEEP=1 keeps the work directory (config, database, logs, metadata).
 """
 
-import atexit
-import base64
 import ctypes
 import html.parser
 import http.server
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import traceback
 import urllib.parse
 
-LOOPBACK = "127.0.0.1"
+from garde_harness import LOOPBACK, NS_MD, PPT, CheckFailed, Credential, expect, free_port
+from garde_harness import Suite as _Suite
+from garde_harness import b64, garde_bin, import_peer, run, tail, unb64, write
+
 ENT_ID = "ENTTEST1"
 UAI = "0561534N"
 RESOURCE_A = "ark:/49591/demo.manuel.a"
@@ -44,59 +43,7 @@ PUPIL = "elv-0001"
 UNASSIGNED_PUPIL = "elv-0003"
 TEACHER = "ens-0001"
 
-NS_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-NS_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-NS_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-PPT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 HTTP_TIMEOUT = 20  # seconds, every HTTP request of the harness
-
-
-class CheckFailed(Exception):
-    """A check's expectation was not met; the message says what and why."""
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def tail(text, lines=25):
-    return "\n".join((text or "").strip().splitlines()[-lines:])
-
-
-def run(cmd, timeout=120):
-    """Runs a command; returns (exit code, stdout + stderr as text)."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-def b64(data):
-    if isinstance(data, str):
-        data = data.encode()
-    return base64.b64encode(data).decode()
-
-
-def unb64(text):
-    return base64.b64decode(text).decode()
-
-
-def free_port():
-    """A TCP port free on 127.0.0.1 at the time of the call (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-def import_peer(module):
-    """Imports a peer library; missing is a failure with a hint, never a skip."""
-    try:
-        return __import__(module)
-    except ImportError as e:
-        print(f"FAIL cannot import {module} with {sys.executable}: {e}\n"
-              "     install Debian's python3-pysaml2 and python3-requests (scripts/bootstrap) and "
-              "run the test with /usr/bin/python3")
-        print("0 passed, 1 failed")
-        sys.exit(1)
 
 
 requests = import_peer("requests")
@@ -111,95 +58,25 @@ from saml2.client import Saml2Client  # noqa: E402
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID  # noqa: E402
 
 
-class Credential:
-    """An RSA-2048 key and a self-signed SHA-256 certificate made with the openssl CLI."""
-
-    def __init__(self, workdir, name, days=30):
-        self.name = name
-        self.key = os.path.join(workdir, f"{name}.key")
-        self.cert = os.path.join(workdir, f"{name}.crt")
-        rc, out = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
-                       "-days", str(days), "-subj", f"/CN={name}.e2e.test",
-                       "-keyout", self.key, "-out", self.cert])
-        expect(rc == 0, f"openssl could not make a key and certificate for {name}:\n{out}")
-
-    @property
-    def cert_b64(self):
-        with open(self.cert) as f:
-            return "".join(l.strip() for l in f if not l.startswith("-----"))
+# ---- The suite ----------------------------------------------------------------------------------
 
 
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-# ---- Checks -------------------------------------------------------------------------------------
-
-
-class Suite:
-    """Runs named checks, prints one line each, and a final "N passed, M failed" line; exits
-    non-zero if any failed. Closes the harness (processes, threads) before exiting."""
+class Suite(_Suite):
+    """garde_harness.Suite with the work directory `garde-e2e-*` (kept with GARDE_E2E_KEEP=1) and
+    the Harness set as `suite.harness`: closing the suite stops the broker and the peer servers,
+    after printing the tail of the broker's log if a check failed."""
 
     def __init__(self, title):
-        self.title = title
-        self.failures = []
-        self.passed = 0
+        super().__init__(title, prefix="garde-e2e-", keep_env="GARDE_E2E_KEEP")
         self.harness = None
-        self.workdir = tempfile.mkdtemp(prefix="garde-e2e-")
-        # Whatever ends the script (an exception outside a check, SIGTERM from a CTest timeout),
-        # the broker and the peer servers are stopped on the way out.
-        atexit.register(self._close_harness)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    def _close_harness(self):
-        if self.harness is not None:
-            self.harness.close()
-            self.harness = None
-
-    def check(self, name, fn, *args, **kwargs):
-        try:
-            fn(*args, **kwargs)
-        except CheckFailed as e:
-            self.failures.append(name)
-            print(f"FAIL {name}\n     {str(e).replace(chr(10), chr(10) + '     ')}", flush=True)
-            return False
-        except Exception:  # a peer library or the harness raising is a failed check
-            self.failures.append(name)
-            print(f"FAIL {name} (exception)\n{traceback.format_exc()}", flush=True)
-            return False
-        self.passed += 1
-        print(f"ok   {name}", flush=True)
-        return True
-
-    def setup(self, name, fn, *args, **kwargs):
-        """Like check, but a failure ends the suite (later checks depend on it)."""
-        result = {}
-
-        def wrapper():
-            result["value"] = fn(*args, **kwargs)
-
-        if not self.check(name, wrapper):
-            self.finish()
-        return result["value"]
-
-    def finish(self):
+    def on_close(self):
         if self.harness is not None:
             if self.failures:
                 print("---- broker log (tail) ----")
                 print(tail(self.harness.broker_log(), 40))
             self.harness.close()
             self.harness = None
-        if os.environ.get("GARDE_E2E_KEEP"):
-            print(f"(work files kept in {self.workdir})")
-        else:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-        total = self.passed + len(self.failures)
-        if self.failures:
-            print(f"{self.title}: {len(self.failures)} of {total} checks FAILED: " + ", ".join(self.failures))
-        print(f"{self.passed} passed, {len(self.failures)} failed", flush=True)
-        sys.exit(1 if self.failures else 0)
 
 
 # ---- HTTP peers ---------------------------------------------------------------------------------
@@ -542,6 +419,9 @@ class Broker:
         self.workdir = workdir
         self.port = port
         self.base = f"http://{LOOPBACK}:{port}"
+        # /metrics is served off the public listener, on a loopback listener of its own.
+        self.metrics_port = free_port()
+        self.metrics_base = f"http://{LOOPBACK}:{self.metrics_port}"
         self.sp_entity_id = f"{self.base}/saml/sp/metadata"
         self.idp_entity_id = f"{self.base}/saml/idp/metadata"
         self.sp_metadata_url = self.sp_entity_id
@@ -588,6 +468,11 @@ secret_file = "pseudonym-secret.hex"
 [log]
 level = "info"
 audit_file = "audit.jsonl"
+
+[metrics]
+listener = "separate"
+listen_address = "{LOOPBACK}"
+port = {self.metrics_port}
 """)
 
     def seed(self, ent, pub_a, pub_b):
@@ -660,7 +545,7 @@ audit_file = "audit.jsonl"
 
     def metrics(self):
         """/metrics as {(name, frozenset(labels)): value}."""
-        r = requests.get(f"{self.base}/metrics", timeout=HTTP_TIMEOUT)
+        r = requests.get(f"{self.metrics_base}/metrics", timeout=HTTP_TIMEOUT)
         expect(r.status_code == 200, f"/metrics answered {r.status_code}")
         out = {}
         for line in r.text.splitlines():
@@ -689,13 +574,6 @@ def _die_with_parent():
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
-
-
-def garde_bin():
-    path = os.environ.get("GARDE_BIN", "")
-    expect(path, "GARDE_BIN is not set (the path of the garde binary); run through ctest or set it")
-    expect(os.path.isfile(path) and os.access(path, os.X_OK), f"GARDE_BIN={path} is not an executable file")
-    return os.path.abspath(path)
 
 
 # ---- The browser --------------------------------------------------------------------------------

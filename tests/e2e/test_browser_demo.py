@@ -13,10 +13,10 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from browser_support import (DemoServer, Failure, check, env_path, make_driver,  # noqa: E402
-                             page_text, run, wait_for_any)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import Suite, env_path, expect  # noqa: E402
+from browser_support import DemoServer, make_driver, page_text, wait_for_any  # noqa: E402
 
 PUBLISHER_PAGE = "#nameid"
 # Publisher pages that end a launch without a sign-in; garde's own refusal page is recognised by
@@ -59,7 +59,7 @@ def switch_user(driver, base):
     if links:
         links[0].click()
         wait_for_any(driver, ["#tile-a"])
-    check("Not signed in" in page_text(driver), "switch user did not sign out of the demo ENT")
+    expect("Not signed in" in page_text(driver), "switch user did not sign out of the demo ENT")
 
 
 def launch(driver, base, link_id, user=None):
@@ -72,17 +72,17 @@ def launch(driver, base, link_id, user=None):
     ends = [PUBLISHER_PAGE, *REFUSAL_MARKERS]
     if user is not None:
         found = wait_for_any(driver, [f"#user-{user}", *ends])
-        check(found == f"#user-{user}",
+        expect(found == f"#user-{user}",
               f"expected the ENT login page after {link_id}, got {driver.current_url}")
         driver.find_element(By.ID, f"user-{user}").click()
     return wait_for_any(driver, ends, timeout=30, text_pattern=REFUSAL_TEXT)
 
 
 def expect_publisher_page(driver, found, path, what):
-    check(found == PUBLISHER_PAGE,
+    expect(found == PUBLISHER_PAGE,
           f"{what}: expected the publisher's page, got {driver.current_url}:\n"
           f"{page_text(driver)[:1500]}")
-    check(path in driver.current_url, f"{what}: expected {path}, at {driver.current_url}")
+    expect(path in driver.current_url, f"{what}: expected {path}, at {driver.current_url}")
 
 
 def main(workdir):
@@ -107,7 +107,7 @@ def main(workdir):
         driver.find_element(By.ID, "launch-a").click()
         found = wait_for_any(driver, ["#user-elv-0001", PUBLISHER_PAGE, *REFUSAL_MARKERS],
                              text_pattern=REFUSAL_TEXT)
-        check(found == "#user-elv-0001",
+        expect(found == "#user-elv-0001",
               f"expected the ENT login page, got {driver.current_url}:\n{page_text(driver)[:1500]}")
         shot(driver, out_dir, "03-ent-login")
         driver.find_element(By.ID, "user-elv-0001").click()
@@ -116,35 +116,35 @@ def main(workdir):
         expect_publisher_page(driver, found, "/demo/publisher-a/", "pupil on resource A")
         shot(driver, out_dir, "04-publisher-a-pupil")
         pupil_a, attrs, missing = received(driver)
-        check(pupil_a and pupil_a != "elv-0001",
+        expect(pupil_a and pupil_a != "elv-0001",
               f"the NameID must be a pseudonym, not the ENT identifier: {pupil_a!r}")
-        check(set(attrs) == {"IDO", "PRO", "UAI", "DIV"},
+        expect(set(attrs) == {"IDO", "PRO", "UAI", "DIV"},
               f"pupil on A: expected exactly IDO, PRO, UAI, DIV, got {sorted(attrs)}")
-        check("NOM" in missing and "PRE" in missing, "pupil on A: NOM/PRE not listed as missing")
-        check(attrs["IDO"] == [pupil_a], f"IDO {attrs['IDO']} is not the NameID {pupil_a}")
-        check(attrs["UAI"] == ["0561534N"], f"UAI: {attrs['UAI']}")
-        check(attrs["DIV"] == ["3A"], f"DIV: {attrs['DIV']}")
-        check(driver.find_element(By.ID, "encrypted").text.strip() == "yes",
+        expect("NOM" in missing and "PRE" in missing, "pupil on A: NOM/PRE not listed as missing")
+        expect(attrs["IDO"] == [pupil_a], f"IDO {attrs['IDO']} is not the NameID {pupil_a}")
+        expect(attrs["UAI"] == ["0561534N"], f"UAI: {attrs['UAI']}")
+        expect(attrs["DIV"] == ["3A"], f"DIV: {attrs['DIV']}")
+        expect(driver.find_element(By.ID, "encrypted").text.strip() == "yes",
               "publisher A's assertion should have arrived encrypted")
 
         # The SP session: the resource page says signed in.
         driver.find_element(By.ID, "continue").click()
         wait_for_any(driver, ["#signed-in", "#signed-out"])
-        check(driver.find_elements(By.ID, "signed-in"), "publisher A's resource page: not signed in")
+        expect(driver.find_elements(By.ID, "signed-in"), "publisher A's resource page: not signed in")
 
         # The ENT remembers the pupil: resource A again without the login page, same pseudonym.
         found = launch(driver, base, "launch-a")
         expect_publisher_page(driver, found, "/demo/publisher-a/", "second launch of A")
         again, _, _ = received(driver)
-        check(again == pupil_a, f"the pseudonym changed between launches: {pupil_a} / {again}")
+        expect(again == pupil_a, f"the pseudonym changed between launches: {pupil_a} / {again}")
 
         # 2. Resource B (direct launch) for the same pupil: only IDO and PRO.
         found = launch(driver, base, "launch-b")
         expect_publisher_page(driver, found, "/demo/publisher-b/", "pupil on resource B")
         pupil_b, attrs, _ = received(driver)
-        check(set(attrs) == {"IDO", "PRO"},
+        expect(set(attrs) == {"IDO", "PRO"},
               f"pupil on B: expected exactly IDO, PRO, got {sorted(attrs)}")
-        check(pupil_b != pupil_a, "publishers A and B got the same pseudonym for the pupil")
+        expect(pupil_b != pupil_a, "publishers A and B got the same pseudonym for the pupil")
 
         # 3. Teacher ens-0001 on resource A, after switching user: NOM, PRE, P_MEL too.
         switch_user(driver, base)
@@ -152,23 +152,23 @@ def main(workdir):
         expect_publisher_page(driver, found, "/demo/publisher-a/", "teacher on resource A")
         shot(driver, out_dir, "05-publisher-a-teacher")
         teacher_a, attrs, missing = received(driver)
-        check(set(attrs) == {"IDO", "PRO", "UAI", "NOM", "PRE", "P_MEL"},
+        expect(set(attrs) == {"IDO", "PRO", "UAI", "NOM", "PRE", "P_MEL"},
               f"teacher on A: expected IDO, PRO, UAI, NOM, PRE, P_MEL, got {sorted(attrs)}")
-        check(attrs["NOM"] == ["Durand"] and attrs["PRE"] == ["Paul"],
+        expect(attrs["NOM"] == ["Durand"] and attrs["PRE"] == ["Paul"],
               f"teacher on A: NOM {attrs['NOM']}, PRE {attrs['PRE']}")
-        check(teacher_a not in (pupil_a, pupil_b), "the teacher got a pupil's pseudonym")
+        expect(teacher_a not in (pupil_a, pupil_b), "the teacher got a pupil's pseudonym")
 
         # The same launch through the GAR's form (/domaineGar).
         found = launch(driver, base, "gar-a")
         expect_publisher_page(driver, found, "/demo/publisher-a/", "teacher on A via /domaineGar")
-        check(received(driver)[0] == teacher_a, "/domaineGar gave another pseudonym")
+        expect(received(driver)[0] == teacher_a, "/domaineGar gave another pseudonym")
 
         # Resource B for the teacher: only IDO and PRO.
         found = launch(driver, base, "launch-b")
         expect_publisher_page(driver, found, "/demo/publisher-b/", "teacher on resource B")
         shot(driver, out_dir, "06-publisher-b-teacher")
         _, attrs, _ = received(driver)
-        check(set(attrs) == {"IDO", "PRO"},
+        expect(set(attrs) == {"IDO", "PRO"},
               f"teacher on B: expected exactly IDO, PRO, got {sorted(attrs)}")
 
         # 4. Pupil elv-0003 (class 4B, not assigned resource A): garde refuses, with a correlation id.
@@ -176,24 +176,24 @@ def main(workdir):
         found = launch(driver, base, "launch-a", user="elv-0003")
         shot(driver, out_dir, "07-refused")
         text = page_text(driver)
-        check(found != PUBLISHER_PAGE, "elv-0003 reached publisher A's page")
-        check(re.search(REFUSAL_TEXT, text) is not None,
+        expect(found != PUBLISHER_PAGE, "elv-0003 reached publisher A's page")
+        expect(re.search(REFUSAL_TEXT, text) is not None,
               f"the refusal page shows no correlation id, at {driver.current_url}:\n{text[:1500]}")
-        check("/demo/" not in driver.current_url,
+        expect("/demo/" not in driver.current_url,
               f"expected garde's own refusal page, got {driver.current_url}")
         ids = [e.text.strip() for e in driver.find_elements(By.CSS_SELECTOR, ".id")]
-        check(any(ids), f"no correlation id shown on the refusal page:\n{text[:1500]}")
+        expect(any(ids), f"no correlation id shown on the refusal page:\n{text[:1500]}")
         # The page may offer to go back to the publisher, which then gets a SAML error status.
         back = driver.find_elements(By.CSS_SELECTOR, "form[action$='/saml/idp/return'] button")
         if back:
             back[0].click()
             found = wait_for_any(driver, [PUBLISHER_PAGE, *REFUSAL_MARKERS])
-            check(found == "#refused",
+            expect(found == "#refused",
                   f"publisher A should show the refusal status, got {driver.current_url}:\n"
                   f"{page_text(driver)[:1500]}")
             shot(driver, out_dir, "08-publisher-a-refused")
         print(f"screenshots in {out_dir}")
-    except Failure:
+    except Exception:
         if driver is not None:
             try:
                 shot(driver, out_dir, "99-failure")
@@ -208,4 +208,7 @@ def main(workdir):
 
 
 if __name__ == "__main__":
-    run(main)
+    suite = Suite("e2e browser demo", prefix="garde-browser-")
+    suite.check("the demo, clicked through in chromium: releases, pseudonyms, switch user, "
+                "/domaineGar and the refusal page", main, suite.workdir)
+    suite.finish()

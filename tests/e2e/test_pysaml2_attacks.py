@@ -18,10 +18,11 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import Credential, b64, expect, tail, unb64  # noqa: E402
 from e2e_common import (  # noqa: E402
-    PUPIL, RESOURCE_B, Browser, Credential, Harness, Suite, b64, expect, expect_refusal, launch_url,
-    requests, tail, unb64, HTTP_TIMEOUT)
+    HTTP_TIMEOUT, PUPIL, RESOURCE_B, Browser, Harness, Suite, expect_refusal, launch_url, requests)
 
 suite = Suite("e2e pysaml2 attacks on the ENT leg")
 h = Harness(suite.workdir)

@@ -18,10 +18,12 @@ import os
 import sys
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import NS_MD, Credential, expect, run, tail, unb64, write  # noqa: E402
 from e2e_common import (  # noqa: E402
-    PUPIL, RESOURCE_A, RESOURCE_B, TEACHER, UAI, UNASSIGNED_PUPIL, Browser, Credential, Harness, NS_MD, Suite, domaine_gar_url, expect, expect_refusal, launch_url, requests,
-    forms, run, saml_form, sigver, tail, unb64, write, HTTP_TIMEOUT)
+    HTTP_TIMEOUT, PUPIL, RESOURCE_A, RESOURCE_B, TEACHER, UAI, UNASSIGNED_PUPIL, Browser, Harness,
+    Suite, domaine_gar_url, expect_refusal, forms, launch_url, requests, saml_form, sigver)
 
 suite = Suite("e2e pysaml2 launch")
 h = Harness(suite.workdir)
@@ -125,6 +127,15 @@ def snapshot_metrics():
 
 
 suite.check("/metrics answers before the launches", snapshot_metrics)
+
+
+def metrics_not_public():
+    r = requests.get(f"{h.broker.base}/metrics", timeout=10)
+    expect(r.status_code == 404, f"/metrics on the public listener answered {r.status_code}")
+
+
+suite.check("/metrics is not served on the public listener (metrics.listener = separate)",
+            metrics_not_public)
 
 # ---- Releases ----------------------------------------------------------------------------------
 

@@ -5,16 +5,16 @@ are refused. In the other direction a lasso IdP, configured with garde's SP meta
 garde's signed HTTP-Redirect AuthnRequest (signature verify hint FORCE).
 """
 
-import base64
 import datetime
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import Credential, b64, expect, import_peer  # noqa: E402
 from interop_common import (  # noqa: E402
     ATTR_MAIL, ATTR_UID, IDP_ENTITY_ID, IDP_SSO, MAIL_VALUE, SP_ACS, SP_ENTITY_ID, UID_VALUE,
-    Credential, Suite, Vectors, b64, expect, idp_metadata, import_peer, now_utc, sp_metadata,
-    tamper_value)
+    Suite, Vectors, idp_metadata, now_utc, sp_metadata, tamper_value)
 
 LASSO_SP = "https://lasso-sp.interop.test/sp"
 LASSO_ACS = "https://lasso-sp.interop.test/acs"
@@ -77,7 +77,7 @@ def metadata_foreign_signature_refused():
            "lasso loaded garde's metadata although its signature was checked against another certificate")
 
 
-from interop_common import CheckFailed as CheckFailedType  # noqa: E402
+from garde_harness import CheckFailed as CheckFailedType  # noqa: E402
 
 suite.check("lasso loadMetadata verifies the signature of garde's IdP metadata", metadata_signature_checked)
 suite.check("lasso loadMetadata refuses garde's IdP metadata against another certificate",

@@ -9,11 +9,12 @@ import datetime
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import NS_MD, CheckFailed, Credential, b64, expect, import_peer  # noqa: E402
 from interop_common import (  # noqa: E402
-    ATTR_MAIL, ATTR_UID, IDP_ENTITY_ID, IDP_SSO, MAIL_VALUE, NS_MD, SP_ACS, SP_ENTITY_ID, UID_VALUE,
-    CheckFailed, Credential, Suite, Vectors, b64, expect, import_peer, now_utc, split_redirect,
-    tamper_value)
+    ATTR_MAIL, ATTR_UID, IDP_ENTITY_ID, IDP_SSO, MAIL_VALUE, SP_ACS, SP_ENTITY_ID, UID_VALUE,
+    Suite, Vectors, now_utc, split_redirect, tamper_value)
 
 PY_SP = "https://pysaml2-sp.interop.test/sp"
 PY_ACS = "https://pysaml2-sp.interop.test/acs"

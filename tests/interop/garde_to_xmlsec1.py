@@ -9,11 +9,14 @@ import datetime
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import (  # noqa: E402
+    NS_MD, NS_SAML, NS_SAMLP, Credential, expect, import_peer, inflate_b64, tail)
 from interop_common import (  # noqa: E402
-    ATTR_MAIL, ATTR_UID, IDP_ENTITY_ID, IDP_SSO, MAIL_VALUE, NS_MD, NS_SAML, NS_SAMLP, SP_ACS,
-    SP_ENTITY_ID, UID_VALUE, Credential, Suite, Vectors, count_signatures, expect, import_peer,
-    inflate_b64, now_utc, signed_redirect_bytes, split_redirect, tail, tamper_value, xmlsec1_verify)
+    ATTR_MAIL, ATTR_UID, IDP_ENTITY_ID, IDP_SSO, MAIL_VALUE, SP_ACS, SP_ENTITY_ID, UID_VALUE,
+    Suite, Vectors, count_signatures, now_utc, signed_redirect_bytes, split_redirect, tamper_value,
+    xmlsec1_verify)
 
 PEER_SP = "https://sp.interop.test/sp"
 PEER_ACS = "https://sp.interop.test/acs"
@@ -85,7 +88,7 @@ encrypted = suite.setup("garde encrypts a signed Assertion for the SP's certific
 
 
 def decrypts():
-    from interop_common import run
+    from garde_harness import run
     path = os.path.join(W, "encrypted.xml")
     with open(path, "w") as f:
         f.write(encrypted)
@@ -156,7 +159,7 @@ def redirect_signature_openssl():
         f.write(signed_redirect_bytes(query))
     with open(sig, "wb") as f:
         f.write(base64.b64decode(params["Signature"]))
-    from interop_common import run
+    from garde_harness import run
     rc, out = run(["openssl", "x509", "-in", sp.cert, "-pubkey", "-noout", "-out", pub])
     expect(rc == 0, out)
     rc, out = run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig, data])

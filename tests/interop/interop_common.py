@@ -2,51 +2,36 @@
 
 Each test script builds its peers at run time in a temporary directory (keys from the openssl CLI,
 metadata, messages), runs checks with `Suite.check`, and exits 0 only if every check passed. A peer
-library that cannot be imported is a failure, not a skip: scripts/bootstrap installs them.
+library that cannot be imported is a failure, not a skip: scripts/bootstrap installs them. What the
+e2e tests share with these (checks, commands, keys, encodings) is tests/support/python/garde_harness.py.
 
 Run a script directly with /usr/bin/python3 (Debian's python3-lasso and python3-pysaml2 live
 there), with GARDE_BIN and GARDE_INTEROP_VECTORS set, or through `ctest -R interop`.
 """
 
-import base64
 import datetime
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import traceback
 import urllib.parse
-import zlib
+
+from garde_harness import NS_MD, NS_SAMLP, expect, require_executable, run, show, tail
+from garde_harness import Suite as _Suite
+from garde_harness import b64, garde_bin
 
 SP_ENTITY_ID = "https://garde.test/sp"
 SP_ACS = "https://garde.test/saml/sp/acs"
 IDP_ENTITY_ID = "https://garde.test/idp"
 IDP_SSO = "https://garde.test/saml/idp/sso"
 
-NS_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-NS_SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-NS_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 URI_FORMAT = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
-PPT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 
 # Attributes every peer releases: (OID name, friendly name, value). The tamper checks change "jdoe".
 ATTR_UID = "urn:oid:0.9.2342.19200300.100.1.1"
 ATTR_MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
 UID_VALUE = "jdoe"
 MAIL_VALUE = "jdoe@example.org"
-
-
-class CheckFailed(Exception):
-    """A check's expectation was not met; the message says what and why."""
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def now_utc():
@@ -57,78 +42,8 @@ def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def b64(data):
-    if isinstance(data, str):
-        data = data.encode()
-    return base64.b64encode(data).decode()
-
-
-def deflate_b64(xml):
-    """Redirect binding encoding (SAML2 Bindings 3.4.4.1): raw DEFLATE, then base64."""
-    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return b64(comp.compress(xml.encode()) + comp.flush())
-
-
-def inflate_b64(text):
-    return zlib.decompress(base64.b64decode(text), -15).decode()
-
-
-def require_executable(env_name, what):
-    path = os.environ.get(env_name, "")
-    if not path:
-        raise CheckFailed(f"{env_name} is not set (the path of {what}); run through ctest or set it")
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        raise CheckFailed(f"{env_name}={path} is not an executable file ({what}); build it first")
-    return path
-
-
-def garde_bin():
-    return require_executable("GARDE_BIN", "the garde binary")
-
-
 def vectors_bin():
     return require_executable("GARDE_INTEROP_VECTORS", "tests/interop/garde_interop_vectors")
-
-
-def run(cmd, stdin=None, timeout=120):
-    """Runs a command; returns (exit code, stdout + stderr as text)."""
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-def show(cmd):
-    return " ".join(a if len(a) < 120 else a[:60] + "..." for a in cmd)
-
-
-def tail(text, lines=25):
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
-class Credential:
-    """An RSA-2048 key and a self-signed SHA-256 certificate made with the openssl CLI."""
-
-    def __init__(self, workdir, name, days=30):
-        self.name = name
-        self.key = os.path.join(workdir, f"{name}.key")
-        self.cert = os.path.join(workdir, f"{name}.crt")
-        rc, out = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
-                       "-days", str(days), "-subj", f"/CN={name}.interop.test",
-                       "-keyout", self.key, "-out", self.cert])
-        expect(rc == 0, f"openssl could not make a key and certificate for {name}:\n{out}")
-
-    @property
-    def key_pem(self):
-        with open(self.key) as f:
-            return f.read()
-
-    @property
-    def cert_pem(self):
-        with open(self.cert) as f:
-            return f.read()
-
-    @property
-    def cert_b64(self):
-        return "".join(l for l in self.cert_pem.splitlines() if not l.startswith("-----"))
 
 
 def key_descriptor(cred, use):
@@ -273,65 +188,11 @@ class Garde:
         return out
 
 
-class Suite:
-    """Runs named checks, prints one line each, and exits non-zero if any failed."""
+class Suite(_Suite):
+    """garde_harness.Suite with the work directory `garde-interop-*`, kept with GARDE_INTEROP_KEEP=1."""
 
     def __init__(self, title):
-        self.title = title
-        self.failures = []
-        self.passed = 0
-        self._tmp = tempfile.TemporaryDirectory(prefix="garde-interop-")
-        self.workdir = self._tmp.name
-
-    def check(self, name, fn, *args, **kwargs):
-        try:
-            fn(*args, **kwargs)
-        except CheckFailed as e:
-            self.failures.append(name)
-            print(f"FAIL {name}\n     {str(e).replace(chr(10), chr(10) + '     ')}", flush=True)
-            return False
-        except Exception:  # a peer library raising is a failed check, with its traceback
-            self.failures.append(name)
-            print(f"FAIL {name} (exception)\n{traceback.format_exc()}", flush=True)
-            return False
-        self.passed += 1
-        print(f"ok   {name}", flush=True)
-        return True
-
-    def setup(self, name, fn, *args, **kwargs):
-        """Like check, but a failure ends the suite (later checks depend on it)."""
-        result = {}
-
-        def wrapper():
-            result["value"] = fn(*args, **kwargs)
-
-        if not self.check(name, wrapper):
-            self.finish()
-        return result["value"]
-
-    def finish(self):
-        total = self.passed + len(self.failures)
-        if os.environ.get("GARDE_INTEROP_KEEP"):
-            kept = tempfile.mkdtemp(prefix="garde-interop-kept-")
-            shutil.copytree(self.workdir, kept, dirs_exist_ok=True)
-            print(f"(work files kept in {kept})")
-        if self.failures:
-            print(f"{self.title}: {len(self.failures)} of {total} checks FAILED: "
-                  + ", ".join(self.failures))
-            sys.exit(1)
-        print(f"{self.title}: all {total} checks passed")
-        sys.exit(0)
-
-
-def import_peer(module):
-    """Imports a peer library; missing is a failure with a hint, never a skip."""
-    try:
-        return __import__(module)
-    except ImportError as e:
-        print(f"FAIL cannot import {module} with {sys.executable}: {e}\n"
-              "     install Debian's python3-lasso / python3-pysaml2 (scripts/bootstrap) and run "
-              "the test with /usr/bin/python3")
-        sys.exit(1)
+        super().__init__(title, prefix="garde-interop-", keep_env="GARDE_INTEROP_KEEP")
 
 
 def post_body(field, xml, relay_state=None):

@@ -9,18 +9,19 @@ import datetime
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import NS_SAMLP, Credential, b64, expect, import_peer, tail  # noqa: E402
 from interop_common import (  # noqa: E402
-    ATTR_MAIL, ATTR_UID, BINDING_POST, MAIL_VALUE, NS_SAMLP, SP_ACS, SP_ENTITY_ID, UID_VALUE,
-    URI_FORMAT, CheckFailed, Credential, count_signatures, Garde, Suite, b64, expect, idp_metadata, iso, now_utc,
-    post_body, sp_metadata, tail, tamper_value, xmlsec1_sign_metadata, xmlsec1_verify)
+    ATTR_MAIL, ATTR_UID, BINDING_POST, MAIL_VALUE, SP_ACS, SP_ENTITY_ID, UID_VALUE, URI_FORMAT,
+    Garde, Suite, count_signatures, idp_metadata, iso, now_utc, post_body, sp_metadata,
+    tamper_value, xmlsec1_sign_metadata, xmlsec1_verify)
 
 LASSO_IDP = "https://lasso-idp.interop.test/idp"
 LASSO_SSO = "https://lasso-idp.interop.test/sso"
 REQUEST_ID = "_lasso0interop0request0000000000000001"
 
 suite = Suite("interop lasso -> garde")
-from interop_common import import_peer  # noqa: E402
 
 lasso = import_peer("lasso")
 W = suite.workdir

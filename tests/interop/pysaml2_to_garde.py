@@ -9,11 +9,13 @@ import functools
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import (  # noqa: E402
+    NS_MD, NS_SAMLP, PPT, Credential, b64, expect, import_peer, tail)
 from interop_common import (  # noqa: E402
-    ATTR_UID, MAIL_VALUE, PPT, SP_ACS, SP_ENTITY_ID, UID_VALUE, URI_FORMAT, Credential, Garde,
-    Suite, b64, count_signatures, expect, idp_metadata, import_peer, now_utc, post_body,
-    sp_metadata, tail, tamper_value, xmlsec1_verify, NS_SAMLP, NS_MD)
+    ATTR_UID, MAIL_VALUE, SP_ACS, SP_ENTITY_ID, UID_VALUE, URI_FORMAT, Garde, Suite,
+    count_signatures, idp_metadata, now_utc, post_body, sp_metadata, tamper_value, xmlsec1_verify)
 
 PYSAML2_IDP = "https://pysaml2-idp.interop.test/idp"
 PYSAML2_SSO = "https://pysaml2-idp.interop.test/sso"

@@ -30,12 +30,13 @@
 #include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/redirect.h"
-#include "saml/encryption.h"
 #include "saml/keys.h"
 #include "saml/messages.h"
 #include "saml/metadata.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "support/credentials.h"
+#include "support/saml_builders.h"
 
 namespace {
 
@@ -115,15 +116,11 @@ UnixTime timeArg(const Args& args, const std::string& name) {
 }
 
 saml::Credential credential(const Args& args) {
-  auto key = need(saml::PrivateKey::fromPem(need(garde::core::readFile(args.get("key")), "--key")),
-                  "--key");
-  auto cert =
-      need(saml::Certificate::fromPem(need(garde::core::readFile(args.get("cert")), "--cert")),
-           "--cert");
-  if (!key.matches(cert)) {
-    throw UsageError("--key does not match --cert");
+  auto cred = garde::test::readCredential(args.get("key"), args.get("cert"));
+  if (!cred && cred.error().code == garde::core::ErrorCode::kBadRequest) {
+    throw UsageError("--key does not match --cert");  // readCredential's code for a mismatch
   }
-  return saml::Credential{key, cert};
+  return need(std::move(cred), "--key or --cert");
 }
 
 /// The Response an IdP sends garde's SP (or a peer SP) after an AuthnRequest: a bearer assertion
@@ -136,65 +133,56 @@ int response(const Args& args) {
   const std::string request_id = args.get("request-id");
   auto& random = garde::core::systemRandom();
 
-  saml::Assertion a;
-  a.id = random.newId();
-  a.issue_instant = now;
-  a.issuer = issuer;
-  saml::Subject subject;
-  subject.name_id =
-      saml::NameID{args.opt("name-id").value_or(random.newId()),
-                   std::string(saml::name_id_format::kTransient), issuer, args.get("audience")};
-  saml::SubjectConfirmation confirmation;
-  confirmation.data = saml::SubjectConfirmationData{std::nullopt, now + 300, acs, request_id};
-  subject.confirmations.push_back(confirmation);
-  a.subject = subject;
-  saml::Conditions conditions;
-  conditions.not_before = now - 60;
-  conditions.not_on_or_after = now + 300;
-  conditions.audience_restrictions = {{args.get("audience")}};
-  a.conditions = conditions;
-  a.authn_statements.push_back(
-      saml::AuthnStatement{now, random.newId(), now + 8 * 3600,
-                           std::string(saml::authn_context::kPasswordProtectedTransport)});
+  std::vector<saml::Attribute> attributes;
   for (const auto& spec : args.all("attr")) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
       throw UsageError("--attr wants NAME=VALUE");
     }
     const std::string name = spec.substr(0, eq);
-    auto it = std::find_if(a.attributes.begin(), a.attributes.end(),
+    auto it = std::find_if(attributes.begin(), attributes.end(),
                            [&](const saml::Attribute& x) { return x.name == name; });
-    if (it == a.attributes.end()) {
-      a.attributes.push_back(
+    if (it == attributes.end()) {
+      attributes.push_back(
           saml::Attribute{name, std::string(saml::attribute_name_format::kUri), "", {}});
-      it = a.attributes.end() - 1;
+      it = attributes.end() - 1;
     }
     it->values.push_back(spec.substr(eq + 1));
   }
 
-  saml::Response r;
-  r.id = random.newId();
-  r.in_response_to = request_id;
-  r.issue_instant = now;
-  r.destination = args.opt("destination").value_or(acs);
-  r.issuer = issuer;
-
-  auto doc = need(saml::buildResponse(r, {a}), "buildResponse");
-  xmlNode* root = xmlDocGetRootElement(doc.get());
-  for (xmlNode* assertion : saml::childElements(root, saml::ns::kAssertion, "Assertion")) {
-    if (args.flag("sign-assertion")) {
-      need(saml::signElement(assertion, cred), "signing the Assertion");
-    }
-    if (auto recipient = args.opt("encrypt-for")) {
-      auto cert =
-          need(saml::Certificate::fromPem(need(garde::core::readFile(*recipient), "--encrypt-for")),
-               "--encrypt-for");
-      need(saml::encryptAssertion(assertion, cert, random), "encrypting the Assertion");
-    }
+  const std::string audience = args.get("audience");
+  const saml::Assertion assertion =
+      garde::test::bearerAssertion({.id = random.newId(),
+                                    .now = now,
+                                    .issuer = issuer,
+                                    .audience = audience,
+                                    .acs_url = acs,
+                                    .in_response_to = request_id,
+                                    .name_id = args.opt("name-id").value_or(random.newId()),
+                                    .name_id_format = std::string(saml::name_id_format::kTransient),
+                                    .authn_age = 0,
+                                    .session_index = random.newId(),
+                                    .attributes = attributes});
+  const saml::Response response =
+      garde::test::successResponse({.id = random.newId(),
+                                    .in_response_to = request_id,
+                                    .now = now,
+                                    .destination = args.opt("destination").value_or(acs),
+                                    .issuer = issuer});
+  std::optional<saml::Certificate> recipient;
+  if (auto path = args.opt("encrypt-for")) {
+    recipient =
+        need(saml::Certificate::fromPem(need(garde::core::readFile(*path), "--encrypt-for")),
+             "--encrypt-for");
   }
-  if (args.flag("sign-response")) {
-    need(saml::signElement(root, cred), "signing the Response");
-  }
+  auto doc =
+      need(garde::test::buildSignedResponse(response, {assertion},
+                                            {.sign_assertion = args.flag("sign-assertion"),
+                                             .sign_response = args.flag("sign-response"),
+                                             .encrypt_assertion = recipient.has_value(),
+                                             .signer = &cred,
+                                             .recipient = recipient ? &*recipient : nullptr}),
+           "building, signing or encrypting the Response");
   std::cout << saml::serialize(doc.get());
   return 0;
 }
@@ -202,14 +190,14 @@ int response(const Args& args) {
 /// garde's SP sending an AuthnRequest by HTTP-Redirect, signed over the query (Bindings 3.4.4.1).
 int authnRequest(const Args& args) {
   const auto cred = credential(args);
-  saml::AuthnRequest req;
-  req.id = args.get("id");
-  req.issue_instant = timeArg(args, "now");
-  req.destination = args.get("destination");
-  req.issuer = args.get("issuer");
-  req.assertion_consumer_service_url = args.get("acs");
-  req.protocol_binding = std::string(saml::binding::kHttpPost);
-  req.name_id_policy = saml::NameIDPolicy{std::string(saml::name_id_format::kTransient), "", true};
+  const saml::AuthnRequest req =
+      garde::test::authnRequest({.id = args.get("id"),
+                                 .now = timeArg(args, "now"),
+                                 .destination = args.get("destination"),
+                                 .issuer = args.get("issuer"),
+                                 .acs_url = args.get("acs"),
+                                 .name_id_policy = saml::NameIDPolicy{
+                                     std::string(saml::name_id_format::kTransient), "", true}});
   auto doc = need(saml::buildAuthnRequest(req), "buildAuthnRequest");
   const std::string xml = saml::serialize(doc.get());
   const bool sign = !args.flag("unsigned");

@@ -8,6 +8,7 @@
 #include "saml/binding/post.h"
 #include "saml/binding/redirect.h"
 #include "saml/signature.h"
+#include "support/credentials.h"
 #include "support/fixtures.h"
 
 using garde::core::ErrorCode;
@@ -16,29 +17,20 @@ using namespace garde::saml;
 
 namespace {
 
-constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
+using garde::test::kNow;
 
 const Credential& spCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "test sp", kNow, garde::core::systemRandom())};
-  }();
+  static const Credential cred = garde::test::makeCredential("test sp", KeyType::kRsa, kNow);
   return cred;
 }
 
 const Credential& ecCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateEcP256();
-    return Credential{key, selfSign(key, "test ec sp", kNow, garde::core::systemRandom())};
-  }();
+  static const Credential cred = garde::test::makeCredential("test ec sp", KeyType::kEc, kNow);
   return cred;
 }
 
 const Credential& otherCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{key, selfSign(key, "someone else", kNow, garde::core::systemRandom())};
-  }();
+  static const Credential cred = garde::test::makeCredential("someone else", KeyType::kRsa, kNow);
   return cred;
 }
 
@@ -83,8 +75,7 @@ void replaceFirst(std::string& s, const std::string& from, const std::string& to
 
 }  // namespace
 
-// ---- DEFLATE
-// ---------------------------------------------------------------------------------------
+// ---- DEFLATE ------------------------------------------------------------------------------------
 
 TEST_CASE("Raw DEFLATE round-trips and refuses a zlib wrapper", "[saml][binding][deflate]") {
   const std::string xml = requestXml();
@@ -161,8 +152,7 @@ TEST_CASE("Inflating stops at the cap, exactly", "[saml][binding][deflate]") {
   CHECK(codeOf(inflateRaw(deflated, data.size() - 1)) == ErrorCode::kLimitExceeded);
 }
 
-// ---- HTTP-Redirect
-// ---------------------------------------------------------------------------------
+// ---- HTTP-Redirect ------------------------------------------------------------------------------
 
 TEST_CASE("Redirect round trip without signature", "[saml][binding][redirect]") {
   const std::string xml = requestXml();
@@ -399,8 +389,7 @@ TEST_CASE("Redirect decodes '+' in base64 literally and in RelayState as a space
   CHECK(m->relay_state == "a b");
 }
 
-// ---- HTTP-POST
-// -------------------------------------------------------------------------------------
+// ---- HTTP-POST ----------------------------------------------------------------------------------
 
 TEST_CASE("POST form round trip", "[saml][binding][post]") {
   const std::string xml = requestXml();
@@ -478,8 +467,7 @@ TEST_CASE("POST body decoding rejects duplicated fields", "[saml][binding][post]
   CHECK(codeOf(decodePostBody("SAMLRequest=%zz")) == ErrorCode::kBadEncoding);
 }
 
-// ---- decodeAny
-// -------------------------------------------------------------------------------------
+// ---- decodeAny ----------------------------------------------------------------------------------
 
 TEST_CASE("decodeAny detects every form an operator may paste", "[saml][binding][decode_any]") {
   const std::string xml = requestXml();

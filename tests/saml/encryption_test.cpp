@@ -2,12 +2,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,41 +14,36 @@
 #include "core/random.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "support/constants.h"
+#include "support/credentials.h"
 #include "support/fixtures.h"
+#include "support/temp_dir.h"
 
 using garde::core::ErrorCode;
+using garde::test::kNow;
 using garde::test::loadFixture;
 using namespace garde::saml;
 
 namespace {
 
-constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
-
-Credential makeRsaCredential(std::string_view name) {
-  auto key = PrivateKey::generateRsa(2048);
-  auto cert = selfSign(key, name, kNow, garde::core::systemRandom());
-  return Credential{key, cert};
-}
-
 const Credential& recipient() {
-  static const Credential cred = makeRsaCredential("test sp");
+  static const Credential cred = garde::test::makeCredential("test sp", KeyType::kRsa, kNow);
   return cred;
 }
 
 const Credential& otherRecipient() {
-  static const Credential cred = makeRsaCredential("another sp");
+  static const Credential cred = garde::test::makeCredential("another sp", KeyType::kRsa, kNow);
   return cred;
 }
 
 const Credential& idp() {
-  static const Credential cred = makeRsaCredential("test idp");
+  static const Credential cred = garde::test::makeCredential("test idp", KeyType::kRsa, kNow);
   return cred;
 }
 
 // The committed key the xmlsec1-made fixtures are encrypted for.
 const PrivateKey& fixtureKey() {
-  static const PrivateKey key =
-      PrivateKey::fromPem(loadFixture("saml/encryption/recipient.key.pem")).value();
+  static const PrivateKey key = garde::test::fixtureKey("saml/encryption/recipient.key.pem");
   return key;
 }
 
@@ -118,25 +110,6 @@ std::string expectedAssertion() {
   auto doc = parseOwn(kResponse).value();
   return canonical(doc, find(doc, ns::kAssertion, "Assertion"));
 }
-
-class TempFile {
- public:
-  explicit TempFile(const std::string& content) {
-    char name[] = "/tmp/garde-enc-XXXXXX";
-    const int fd = mkstemp(name);
-    REQUIRE(fd >= 0);
-    close(fd);
-    path_ = name;
-    std::ofstream(path_, std::ios::binary) << content;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace
 
@@ -327,9 +300,8 @@ TEST_CASE("Only a saml:Assertion can be encrypted, and only for an RSA key", "[s
                          garde::core::systemRandom())
             .error()
             .code == ErrorCode::kMalformedMessage);
-  const auto ec_key = PrivateKey::generateEcP256();
-  const auto ec_cert = selfSign(ec_key, "ec sp", kNow, garde::core::systemRandom());
-  auto result = encryptAssertion(find(doc, ns::kAssertion, "Assertion"), ec_cert,
+  const auto ec = garde::test::makeCredential("ec sp", KeyType::kEc, kNow);
+  auto result = encryptAssertion(find(doc, ns::kAssertion, "Assertion"), ec.cert,
                                  garde::core::systemRandom());
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().code == ErrorCode::kAlgorithmForbidden);
@@ -351,13 +323,14 @@ TEST_CASE(
 
 TEST_CASE("Garde's encrypted assertion decrypts with xmlsec1", "[saml][encryption][interop]") {
   REQUIRE(std::system("xmlsec1 --version > /dev/null 2>&1") == 0);
-  const TempFile key(recipient().key.pem());
-  const TempFile in(encryptedResponse(recipient().cert));
-  const TempFile out("");
-  const std::string cmd = "xmlsec1 --decrypt --privkey-pem " + key.path() + " --output " +
-                          out.path() + " " + in.path() + " > /dev/null 2>&1";
+  const garde::test::TempDir dir("garde-enc");
+  const std::string key = dir.write("recipient.key.pem", recipient().key.pem());
+  const std::string in = dir.write("encrypted.xml", encryptedResponse(recipient().cert));
+  const std::string out = dir.file("decrypted.xml");
+  const std::string cmd = "xmlsec1 --decrypt --privkey-pem " + key + " --output " + out + " " + in +
+                          " > /dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
-  auto doc = parseUntrusted(garde::core::readFile(out.path()).value()).value();
+  auto doc = parseUntrusted(garde::core::readFile(out).value()).value();
   xmlNode* assertion = find(doc, ns::kAssertion, "Assertion");
   REQUIRE(assertion != nullptr);
   CHECK(canonical(doc, assertion) == expectedAssertion());

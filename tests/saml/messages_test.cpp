@@ -52,13 +52,7 @@ std::string goodAssertionXml() {
 }  // namespace
 
 TEST_CASE("AuthnRequest round-trips every field", "[saml][messages]") {
-  AuthnRequest r;
-  r.id = "_req1";
-  r.issue_instant = kNow;
-  r.destination = "https://ent.example.org/idp/sso";
-  r.issuer = garde::test::kSpEntityId;
-  r.assertion_consumer_service_url = garde::test::kAcsUrl;
-  r.protocol_binding = std::string(binding::kHttpPost);
+  AuthnRequest r = garde::test::authnRequest({.id = "_req1"});
   r.provider_name = "garde & co <test>";
   r.force_authn = true;
   r.is_passive = false;
@@ -308,14 +302,9 @@ void checkGolden(const XmlDoc& doc, const std::string& name) {
 }  // namespace
 
 TEST_CASE("Built messages match their golden C14N", "[saml][messages][golden]") {
-  AuthnRequest r;
-  r.id = "_req1";
-  r.issue_instant = kNow;
-  r.destination = "https://ent.example.org/idp/sso";
-  r.issuer = garde::test::kSpEntityId;
-  r.assertion_consumer_service_url = garde::test::kAcsUrl;
-  r.protocol_binding = std::string(binding::kHttpPost);
-  r.name_id_policy = NameIDPolicy{std::string(name_id_format::kPersistent), "", true};
+  const AuthnRequest r = garde::test::authnRequest(
+      {.id = "_req1",
+       .name_id_policy = NameIDPolicy{std::string(name_id_format::kPersistent), "", true}});
   auto request = buildAuthnRequest(r);
   REQUIRE(request.has_value());
   checkGolden(*request, "authn_request.xml");

@@ -6,6 +6,7 @@
 #include "core/time.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "support/credentials.h"
 #include "support/fixtures.h"
 
 using garde::core::ErrorCode;
@@ -15,29 +16,23 @@ using namespace garde::saml;
 
 namespace {
 
-constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
+using garde::test::kNow;
 constexpr const char* kPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 constexpr const char* kRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 
 const Credential& mdCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    return Credential{
-        key, selfSign(key, "federation metadata signer", kNow, garde::core::systemRandom())};
-  }();
+  static const Credential cred =
+      garde::test::makeCredential("federation metadata signer", KeyType::kRsa, kNow);
   return cred;
 }
 
 const Credential& otherCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateEcP256();
-    return Credential{key, selfSign(key, "someone else", kNow, garde::core::systemRandom())};
-  }();
+  static const Credential cred = garde::test::makeCredential("someone else", KeyType::kEc, kNow);
   return cred;
 }
 
 Certificate fixtureCert(const std::string& name) {
-  return Certificate::fromPem(loadFixture("saml/metadata/" + name + ".pem")).value();
+  return garde::test::fixtureCertificate("saml/metadata/" + name + ".pem");
 }
 
 std::string md(const std::string& name) { return loadFixture("saml/metadata/" + name); }

@@ -4,38 +4,27 @@
 #include <string>
 
 #include "saml/xml.h"
+#include "support/credentials.h"
 
 using garde::core::ErrorCode;
 using namespace garde::saml;
 
 namespace {
 
-constexpr garde::core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
+using garde::test::kNow;
 
 const Credential& idpCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    auto cert = selfSign(key, "test idp", kNow, garde::core::systemRandom());
-    return Credential{key, cert};
-  }();
+  static const Credential cred = garde::test::makeCredential("test idp", KeyType::kRsa, kNow);
   return cred;
 }
 
 const Credential& ecCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateEcP256();
-    auto cert = selfSign(key, "test ec idp", kNow, garde::core::systemRandom());
-    return Credential{key, cert};
-  }();
+  static const Credential cred = garde::test::makeCredential("test ec idp", KeyType::kEc, kNow);
   return cred;
 }
 
 const Credential& attackerCredential() {
-  static const Credential cred = [] {
-    auto key = PrivateKey::generateRsa(2048);
-    auto cert = selfSign(key, "attacker", kNow, garde::core::systemRandom());
-    return Credential{key, cert};
-  }();
+  static const Credential cred = garde::test::makeCredential("attacker", KeyType::kRsa, kNow);
   return cred;
 }
 

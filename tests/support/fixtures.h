@@ -1,27 +1,15 @@
 #pragma once
-// Test helpers: reading fixtures from tests/data.
+// Reading fixtures from tests/data (the committed files of docs/testing.md).
 
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 
 namespace garde::test {
 
 /// Path of a fixture under tests/data.
-inline std::string dataPath(const std::string& relative) {
-  return std::string(GARDE_TEST_DATA) + "/" + relative;
-}
+std::string dataPath(const std::string& relative);
 
-/// Whole content of a fixture under tests/data; throws if missing (a broken test, not a result).
-inline std::string loadFixture(const std::string& relative) {
-  std::ifstream in(dataPath(relative), std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("missing fixture: " + relative);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+/// Whole content of a fixture under tests/data; throws std::runtime_error if it is missing (a
+/// broken test, not a result).
+std::string loadFixture(const std::string& relative);
 
 }  // namespace garde::test

@@ -1,192 +1,131 @@
 #pragma once
-// Test helpers for SAML: test credentials, a known-good Assertion/Response and expectation, and
-// signing/serializing them the way an IdP does. Header-only; needs the LibraryGuard of
-// tests/main.cpp.
+// Test SAML messages, built once for the tests (tests/<module>), the benchmarks (bench/) and the
+// interop vector tool (tests/interop/vectors.cpp): a known-good bearer Assertion and Response, an
+// AuthnRequest, signed and encrypted the way an IdP does, and what garde's SP expects of them.
+// Everything is a parameter with the test values of support/constants.h as defaults; the
+// *Spec structs take designated initializers:
 //
 //   auto xml = garde::test::signedResponseXml(goodResponse(), goodAssertion(), {});
-//   auto doc = parseUntrusted(xml);
-//   auto ok = validateResponse(doc->get(), goodExpectation());
+//   auto ok = garde::test::parseAndValidate(xml, goodExpectation());
+//   auto a = garde::test::bearerAssertion({.now = now, .name_id = "elv-0001"});
+//
+// Needs a saml::LibraryGuard in main() (tests/main.cpp, bench/bench_main.cpp). Functions that
+// return a plain value throw std::runtime_error when the saml library refuses (a broken test, not
+// a result; Catch2 reports it as a failure); buildSignedResponse() returns the refusal instead.
 
-#include <catch2/catch.hpp>
-#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/random.h"
+#include "core/result.h"
 #include "core/time.h"
-#include "saml/encryption.h"
 #include "saml/keys.h"
 #include "saml/messages.h"
-#include "saml/signature.h"
 #include "saml/validate.h"
 #include "saml/xml.h"
+#include "support/constants.h"
+#include "support/counting_random.h"
+#include "support/credentials.h"
 
 namespace garde::test {
 
-inline constexpr core::UnixTime kNow = 1795456800;  // 2026-11-23T18:00:00Z
-inline constexpr const char* kIdpEntityId = "https://ent.example.org/idp";
-inline constexpr const char* kSpEntityId = "https://garde.example.org/sp";
-inline constexpr const char* kAcsUrl = "https://garde.example.org/sp/acs";
-inline constexpr const char* kRequestId = "_req0123456789abcdef0123456789abcdef01234567";
-inline constexpr const char* kResponseId = "_resp123456789abcdef0123456789abcdef0123456";
-inline constexpr const char* kAssertionId = "_asrt123456789abcdef0123456789abcdef0123456";
+/// The two ENT-like attributes of goodAssertion(): ENTPersonProfils (URI name format, friendly
+/// name) with two values, ENTPersonStructRattach (basic) with one.
+std::vector<saml::Attribute> entAttributes();
 
-inline saml::Credential makeCredential(const char* common_name) {
-  auto key = saml::PrivateKey::generateRsa(2048);
-  auto cert = saml::selfSign(key, common_name, kNow - 86400, core::systemRandom());
-  return saml::Credential{key, cert};
-}
+/// The eight attributes the GAR sends for a pupil, basic name format, values made up: IDO, PRO,
+/// UAI, DIV, GRO (three values), NOM, PRE, P_MEL.
+std::vector<saml::Attribute> garPupilAttributes();
 
-/// The ENT IdP's signing credential (generated once per test run).
-inline const saml::Credential& testIdpCredential() {
-  static const saml::Credential cred = makeCredential("test idp");
-  return cred;
-}
-
-/// garde's SP credential (decryption key for EncryptedAssertion).
-inline const saml::Credential& testSpCredential() {
-  static const saml::Credential cred = makeCredential("test sp");
-  return cred;
-}
-
-/// An ECDSA P-256 IdP credential (generated once per test run).
-inline const saml::Credential& testEcCredential() {
-  static const saml::Credential cred = [] {
-    auto key = saml::PrivateKey::generateEcP256();
-    return saml::Credential{key,
-                            saml::selfSign(key, "test ec idp", kNow - 86400, core::systemRandom())};
-  }();
-  return cred;
-}
-
-/// A key nobody trusts.
-inline const saml::Credential& attackerCredential() {
-  static const saml::Credential cred = makeCredential("attacker");
-  return cred;
-}
-
-/// Deterministic core::Random: bytes from a counter.
-class CountingRandom final : public core::Random {
- public:
-  std::string bytes(std::size_t n) override {
-    std::string out(n, '\0');
-    for (char& c : out) {
-      c = static_cast<char>(counter_++ & 0xff);
-    }
-    return out;
-  }
-
- private:
-  std::uint64_t counter_ = 1;
+/// What bearerAssertion() builds. Times count from `now`.
+struct AssertionSpec {
+  std::string id = kAssertionId;
+  core::UnixTime now = kNow;  ///< IssueInstant
+  std::string issuer = kIdpEntityId;
+  std::string audience = kSpEntityId;  ///< AudienceRestriction, the NameID's SPNameQualifier
+  std::string acs_url = kAcsUrl;       ///< SubjectConfirmationData Recipient
+  std::optional<std::string> in_response_to = std::string(kRequestId);
+  std::string name_id = "pseudo-7f3a9c";  ///< NameQualifier: the issuer
+  std::string name_id_format = std::string(saml::name_id_format::kPersistent);
+  core::UnixTime lifetime = 300;        ///< NotOnOrAfter of the Conditions and the confirmation
+  core::UnixTime not_before_skew = 60;  ///< Conditions NotBefore = now - this
+  core::UnixTime authn_age = 10;        ///< AuthnInstant = now - this
+  std::string session_index = "_session1";
+  std::optional<core::UnixTime> session_lifetime = 8 * 3600;  ///< SessionNotOnOrAfter - now
+  std::vector<saml::Attribute> attributes = entAttributes();
 };
 
-/// A bearer assertion for garde's SP issued at kNow, valid five minutes, with ENT-like attributes.
-inline saml::Assertion goodAssertion(
-    const char* id = kAssertionId, const std::optional<std::string>& in_response_to = kRequestId) {
-  saml::Assertion a;
-  a.id = id;
-  a.issue_instant = kNow;
-  a.issuer = kIdpEntityId;
-  saml::Subject subject;
-  subject.name_id = saml::NameID{"pseudo-7f3a9c", std::string(saml::name_id_format::kPersistent),
-                                 kIdpEntityId, kSpEntityId};
-  saml::SubjectConfirmation sc;
-  sc.data = saml::SubjectConfirmationData{std::nullopt, kNow + 300, kAcsUrl, in_response_to};
-  subject.confirmations.push_back(sc);
-  a.subject = subject;
-  saml::Conditions c;
-  c.not_before = kNow - 60;
-  c.not_on_or_after = kNow + 300;
-  c.audience_restrictions = {{kSpEntityId}};
-  a.conditions = c;
-  a.authn_statements.push_back(
-      saml::AuthnStatement{kNow - 10, "_session1", kNow + 8 * 3600,
-                           std::string(saml::authn_context::kPasswordProtectedTransport)});
-  a.attributes.push_back(saml::Attribute{"urn:oid:1.3.6.1.4.1.20830.1.1.1",
-                                         std::string(saml::attribute_name_format::kUri),
-                                         "ENTPersonProfils",
-                                         {"National_ELV", "National_ENS"}});
-  a.attributes.push_back(saml::Attribute{"ENTPersonStructRattach",
-                                         std::string(saml::attribute_name_format::kBasic),
-                                         "",
-                                         {"0750001A"}});
-  return a;
-}
+/// A bearer assertion: NameID, one bearer SubjectConfirmation, Conditions with one audience, one
+/// PasswordProtectedTransport AuthnStatement, the attributes.
+saml::Assertion bearerAssertion(const AssertionSpec& spec = {});
 
-/// A Success Response to kRequestId for kAcsUrl.
-inline saml::Response goodResponse(const std::optional<std::string>& in_response_to = kRequestId) {
-  saml::Response r;
-  r.id = kResponseId;
-  r.in_response_to = in_response_to;
-  r.issue_instant = kNow;
-  r.destination = kAcsUrl;
-  r.issuer = kIdpEntityId;
-  return r;
-}
+/// bearerAssertion() with the defaults: for garde's SP at kNow, valid five minutes.
+saml::Assertion goodAssertion(const char* id = kAssertionId,
+                              const std::optional<std::string>& in_response_to = kRequestId);
 
-/// What garde's SP expects of goodResponse()/goodAssertion() at kNow.
-inline saml::ResponseExpectation goodExpectation() {
-  saml::ResponseExpectation e;
-  e.trusted_certificates = {testIdpCredential().cert};
-  e.idp_entity_id = kIdpEntityId;
-  e.sp_entity_id = kSpEntityId;
-  e.acs_url = kAcsUrl;
-  e.request_id = kRequestId;
-  e.now = kNow;
-  e.decryption_keys = {testSpCredential().key};
-  return e;
-}
+/// What successResponse() builds (status Success).
+struct ResponseSpec {
+  std::string id = kResponseId;
+  std::optional<std::string> in_response_to = std::string(kRequestId);
+  core::UnixTime now = kNow;
+  std::optional<std::string> destination = std::string(kAcsUrl);
+  std::string issuer = kIdpEntityId;
+};
+
+saml::Response successResponse(const ResponseSpec& spec = {});
+
+/// A Success Response to `in_response_to` (kRequestId) for kAcsUrl.
+saml::Response goodResponse(const std::optional<std::string>& in_response_to = kRequestId);
+
+/// What authnRequest() builds: an SP's AuthnRequest asking for HTTP-POST to `acs_url`.
+struct AuthnRequestSpec {
+  std::string id = kRequestId;
+  core::UnixTime now = kNow;
+  std::optional<std::string> destination = std::string(kIdpSsoUrl);
+  std::string issuer = kSpEntityId;
+  std::string acs_url = kAcsUrl;
+  std::optional<saml::NameIDPolicy> name_id_policy = std::nullopt;
+};
+
+saml::AuthnRequest authnRequest(const AuthnRequestSpec& spec = {});
 
 struct SignOptions {
   bool sign_assertion = true;
   bool sign_response = true;
   bool encrypt_assertion = false;
-  const saml::Credential* signer = nullptr;  ///< default testIdpCredential()
+  const saml::Credential* signer = nullptr;      ///< default testIdpCredential()
+  const saml::Certificate* recipient = nullptr;  ///< encrypted for; default testSpCredential()
 };
 
-/// Builds the response in place (assertions as direct children), signs the assertions, encrypts
-/// them for testSpCredential() if asked, then signs the Response. Returns the document.
-inline saml::XmlDoc signedResponseDoc(const saml::Response& response,
-                                      const std::vector<saml::Assertion>& assertions,
-                                      const SignOptions& options = {}) {
-  const saml::Credential& signer = options.signer ? *options.signer : testIdpCredential();
-  auto doc = saml::buildResponse(response, assertions);
-  REQUIRE(doc.has_value());
-  xmlNode* root = xmlDocGetRootElement(doc->get());
-  for (xmlNode* a : saml::childElements(root, saml::ns::kAssertion, "Assertion")) {
-    if (options.sign_assertion) {
-      REQUIRE(saml::signElement(a, signer).has_value());
-    }
-    if (options.encrypt_assertion) {
-      REQUIRE(saml::encryptAssertion(a, testSpCredential().cert, core::systemRandom()).has_value());
-    }
-  }
-  if (options.sign_response) {
-    REQUIRE(saml::signElement(root, signer).has_value());
-  }
-  return std::move(doc).value();
-}
+/// Builds the Response with `assertions` as direct children, signs each assertion, encrypts it
+/// if asked, then signs the Response if asked. Returns the library's refusal as it is.
+core::Result<saml::XmlDoc> buildSignedResponse(const saml::Response& response,
+                                               const std::vector<saml::Assertion>& assertions,
+                                               const SignOptions& options = {});
+
+/// buildSignedResponse(), throwing on a refusal.
+saml::XmlDoc signedResponseDoc(const saml::Response& response,
+                               const std::vector<saml::Assertion>& assertions,
+                               const SignOptions& options = {});
 
 /// signedResponseDoc() serialized, as it would arrive in SAMLResponse (before base64).
-inline std::string signedResponseXml(const saml::Response& response,
-                                     const saml::Assertion& assertion,
-                                     const SignOptions& options = {}) {
-  auto doc = signedResponseDoc(response, {assertion}, options);
-  return saml::serialize(doc.get());
-}
+std::string signedResponseXml(const saml::Response& response, const saml::Assertion& assertion,
+                              const SignOptions& options = {});
 
 /// The good response, both the Response and the Assertion signed.
-inline std::string goodResponseXml() { return signedResponseXml(goodResponse(), goodAssertion()); }
+std::string goodResponseXml();
+
+/// What garde's SP expects of goodResponse()/goodAssertion() at kNow, trusting `trusted` and
+/// decrypting with `decryption_key`.
+saml::ResponseExpectation expectationFor(const saml::Certificate& trusted,
+                                         const saml::PrivateKey& decryption_key);
+
+/// expectationFor(testIdpCredential().cert, testSpCredential().key).
+saml::ResponseExpectation goodExpectation();
 
 /// Parses `xml` as untrusted input and validates it; parse errors are returned as they are.
-inline core::Result<saml::ValidatedResponse> parseAndValidate(
-    const std::string& xml, const saml::ResponseExpectation& e,
-    saml::ValidationTrace* trace = nullptr) {
-  auto doc = saml::parseUntrusted(xml);
-  if (!doc) {
-    return core::fail(doc.error());
-  }
-  return saml::validateResponse(doc->get(), e, trace);
-}
+core::Result<saml::ValidatedResponse> parseAndValidate(const std::string& xml,
+                                                       const saml::ResponseExpectation& e,
+                                                       saml::ValidationTrace* trace = nullptr);
 
 }  // namespace garde::test
