@@ -1,7 +1,6 @@
 #include "saml/encryption.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <xmlsec/buffer.h>
 #include <xmlsec/crypto.h>
@@ -11,6 +10,7 @@
 #include <xmlsec/xmlenc.h>
 #include <xmlsec/xmlsec.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +18,7 @@
 
 #include "core/c_handle.h"
 #include "core/encoding.h"
+#include "saml/crypto_handles.h"
 #include "saml/xml.h"
 
 namespace garde::saml {
@@ -27,9 +28,6 @@ using core::ErrorCode;
 using core::fail;
 
 using EncCtx = core::CHandle<xmlSecEncCtx, xmlSecEncCtxDestroy>;
-using SecKey = core::CHandle<xmlSecKey, xmlSecKeyDestroy>;
-using PkeyCtx = core::CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using XmlNodeHandle = core::CHandle<xmlNode, xmlFreeNode>;
 struct XmlNsListFree {
   void operator()(xmlNs** p) const noexcept { xmlFree(p); }
 };
@@ -43,6 +41,11 @@ constexpr const char* kRsaOaepMgf1p = "http://www.w3.org/2001/04/xmlenc#rsa-oaep
 constexpr std::string_view kRsaOaep11 = "http://www.w3.org/2009/xmlenc11#rsa-oaep";
 constexpr std::string_view kRsa15 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5";
 constexpr const char* kSha1 = "http://www.w3.org/2000/09/xmldsig#sha1";
+
+constexpr std::size_t kAes256KeyBytes = 32;
+// XML Encryption 1.1 section 5.2.4: a 96-bit nonce and a 128-bit tag.
+constexpr std::size_t kGcmNonceBytes = 12;
+constexpr std::size_t kGcmTagBytes = 16;
 
 // One message carries one EncryptedKey per recipient key; more is an RSA-work amplifier.
 constexpr std::size_t kMaxEncryptedKeys = 4;
@@ -178,12 +181,9 @@ core::Result<WrappedKey> readEncryptedKey(const xmlNode* encrypted_key) {
                                                     "> in the EncryptedKey's EncryptionMethod");
     }
   }
-  auto value = cipherValue(encrypted_key, "EncryptedKey");
-  if (!value) {
-    return fail(std::move(value).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto value, cipherValue(encrypted_key, "EncryptedKey"));
   // RSA-16384 at most: 2 KiB of ciphertext.
-  auto cipher = core::base64Decode(textContent(*value), 2048);
+  auto cipher = core::base64Decode(textContent(value), 2048);
   if (!cipher) {
     return fail(ErrorCode::kMalformedMessage, "EncryptedKey CipherValue: " + cipher.error().detail);
   }
@@ -205,12 +205,12 @@ PkeyCtx oaepContext(EVP_PKEY* key, bool encrypt, const EVP_MD* digest, const EVP
     return nullptr;
   }
   if (!label.empty()) {
-    auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(label.data(), label.size()));
-    if (copy == nullptr ||
-        EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), copy, static_cast<int>(label.size())) != 1) {
-      OPENSSL_free(copy);
+    OpensslBytes copy(static_cast<unsigned char*>(OPENSSL_memdup(label.data(), label.size())));
+    if (!copy || EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), copy.get(),
+                                                  static_cast<int>(label.size())) != 1) {
       return nullptr;
     }
+    copy.release();  // owned by ctx from here
   }
   return ctx;
 }
@@ -254,7 +254,39 @@ core::Result<std::string> wrapKey(const std::string& content_key, EVP_PKEY* reci
   return out;
 }
 
-// An xmlsec encryption context for EncryptedData with a known AES key: only the one content
+// AES-256-GCM of XML Encryption 1.1 (section 5.2.4): the CipherValue's octets are the nonce, the
+// ciphertext and the tag, with no additional authenticated data. Done with OpenSSL directly,
+// since xmlsec draws its nonce itself and garde's come from the caller's core::Random.
+core::Result<std::string> encryptGcm(const std::string& key, const std::string& nonce,
+                                     std::string_view plaintext) {
+  if (key.size() != kAes256KeyBytes || nonce.size() != kGcmNonceBytes ||
+      plaintext.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    return fail(ErrorCode::kInternal, "AES-GCM: bad key, nonce or plaintext size");
+  }
+  std::string out = nonce;
+  out.resize(nonce.size() + plaintext.size() + kGcmTagBytes);
+  auto* cipher = reinterpret_cast<unsigned char*>(out.data()) + nonce.size();
+  const auto* in = reinterpret_cast<const unsigned char*>(plaintext.data());
+  int len = 0;
+  int final_len = 0;
+  const CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kGcmNonceBytes),
+                          nullptr) != 1 ||
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
+                         reinterpret_cast<const unsigned char*>(key.data()),
+                         reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), cipher, &len, in, static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), cipher + len, &final_len) != 1 ||
+      static_cast<std::size_t>(len + final_len) != plaintext.size() ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagBytes),
+                          cipher + plaintext.size()) != 1) {
+    return fail(ErrorCode::kInternal, "AES-GCM encryption of the assertion failed");
+  }
+  return out;
+}
+
+// An xmlsec context decrypting EncryptedData with a known AES key: only the one content
 // transform is enabled, no URI may be dereferenced, and with encKey preset and no keys manager
 // xmlsec never reads the KeyInfo (xmlenc.c only asks the keys manager when encKey is NULL).
 EncCtx contentContext(xmlSecTransformId transform, const std::string& aes_key) {
@@ -420,8 +452,7 @@ core::Result<xmlNode*> graft(xmlNode* encrypted_assertion, xmlDoc* plaintext_doc
                 "decrypted assertion reuses ID '" + *duplicate + "' of the enclosing document");
   }
   xmlNode* grafted = assertion.release();
-  xmlReplaceNode(encrypted_assertion, grafted);
-  xmlFreeNode(encrypted_assertion);
+  const XmlNodeHandle replaced(xmlReplaceNode(encrypted_assertion, grafted));
   // Namespaces that only QName-valued content uses (xsi:type="xs:string") keep their binding.
   for (xmlNs* ns = wrapper->nsDef; ns != nullptr; ns = ns->next) {
     bool declared_here = false;
@@ -453,7 +484,8 @@ xmlNode* newChild(xmlNode* parent, xmlNs* ns, const char* name) {
 
 }  // namespace
 
-core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& recipient) {
+core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& recipient,
+                                        core::Random& random) {
   if (!isElement(assertion, ns::kAssertion, "Assertion") || assertion->doc == nullptr ||
       assertion->parent == nullptr) {
     return fail(ErrorCode::kMalformedMessage,
@@ -469,12 +501,9 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
     return fail(ErrorCode::kInternal, "cannot serialize the assertion");
   }
 
-  // A fresh content key per assertion, from OpenSSL's CSPRNG like the GCM nonce xmlsec draws: the
-  // interface takes no core::Random because neither may ever be predictable.
-  std::string content_key(32, '\0');
-  if (RAND_priv_bytes(reinterpret_cast<unsigned char*>(content_key.data()), 32) != 1) {
-    return fail(ErrorCode::kInternal, "cannot draw a content encryption key");
-  }
+  // A fresh content key and nonce per assertion, from the caller's CSPRNG.
+  std::string content_key = random.bytes(kAes256KeyBytes);
+  const std::string nonce = random.bytes(kGcmNonceBytes);
   struct Cleanse {
     std::string& key;
     ~Cleanse() { OPENSSL_cleanse(key.data(), key.size()); }
@@ -483,10 +512,8 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   // Key transport: rsa-oaep-mgf1p with SHA-1, the one RSA-OAEP form xmlsec 1.2.x (lasso, pysaml2,
   // python-xmlsec) decrypts; its security does not rest on SHA-1's collision resistance.
   // See docs/adr/0003-assertion-encryption.md.
-  auto wrapped_key = wrapKey(content_key, recipient.publicKey());
-  if (!wrapped_key) {
-    return fail(std::move(wrapped_key).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto wrapped_key, wrapKey(content_key, recipient.publicKey()));
+  GARDE_ASSIGN_OR_RETURN(const std::string cipher_value, encryptGcm(content_key, nonce, plaintext));
 
   // <saml:EncryptedAssertion><xenc:EncryptedData Type=Element>
   //   <xenc:EncryptionMethod aes256-gcm/><ds:KeyInfo><xenc:EncryptedKey>...</ds:KeyInfo>
@@ -508,19 +535,7 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   const std::string content_alg(kAes256Gcm);
   xmlNewProp(newChild(encrypted_data, xenc, "EncryptionMethod"), BAD_CAST "Algorithm",
              BAD_CAST content_alg.c_str());
-  xmlNode* cipher_data = newChild(encrypted_data, xenc, "CipherData");
-  newChild(cipher_data, xenc, "CipherValue");
-
-  // The KeyInfo is added after encryption: were it in the template, xmlsec would try to write a
-  // key into it through a keys manager.
-  EncCtx ctx = contentContext(xmlSecTransformAes256GcmId, content_key);
-  if (!ctx || xmlSecEncCtxBinaryEncrypt(ctx.get(), encrypted_data,
-                                        reinterpret_cast<const xmlSecByte*>(plaintext.data()),
-                                        static_cast<xmlSecSize>(plaintext.size())) < 0) {
-    return fail(ErrorCode::kInternal, "AES-GCM encryption of the assertion failed");
-  }
-  xmlNode* key_info = xmlNewDocNode(doc, ds, BAD_CAST "KeyInfo", nullptr);
-  xmlAddPrevSibling(cipher_data, key_info);
+  xmlNode* key_info = newChild(encrypted_data, ds, "KeyInfo");
 
   // SAML2 Core 6.2: the EncryptedKey inside the EncryptedData's KeyInfo, as lasso, pysaml2 and
   // Shibboleth (inline placement) write and read it; the recipient's certificate names the key.
@@ -531,13 +546,15 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   xmlNode* x509_data = newChild(newChild(encrypted_key, ds, "KeyInfo"), ds, "X509Data");
   xmlNewTextChild(x509_data, ds, BAD_CAST "X509Certificate",
                   BAD_CAST recipient.base64Der().c_str());
-  const std::string wrapped_b64 = core::base64Encode(*wrapped_key);
+  const std::string wrapped_b64 = core::base64Encode(wrapped_key);
   xmlNewTextChild(newChild(encrypted_key, xenc, "CipherData"), xenc, BAD_CAST "CipherValue",
                   BAD_CAST wrapped_b64.c_str());
+  const std::string cipher_b64 = core::base64Encode(cipher_value);
+  xmlNewTextChild(newChild(encrypted_data, xenc, "CipherData"), xenc, BAD_CAST "CipherValue",
+                  BAD_CAST cipher_b64.c_str());
 
   xmlNode* result = encrypted_assertion.release();
-  xmlReplaceNode(assertion, result);
-  xmlFreeNode(assertion);
+  const XmlNodeHandle replaced(xmlReplaceNode(assertion, result));
   return result;
 }
 
@@ -583,9 +600,7 @@ core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,
     return fail(ErrorCode::kAlgorithmForbidden,
                 "content encryption '" + *content_uri + "' is not allowed");
   }
-  if (auto value = cipherValue(encrypted_data, "EncryptedData"); !value) {
-    return fail(std::move(value).error());
-  }
+  GARDE_TRY(cipherValue(encrypted_data, "EncryptedData"));
   // Keys inline in the EncryptedData's KeyInfo come first; siblings in the EncryptedAssertion
   // after. Nothing else in KeyInfo is ever followed (KeyName, RetrievalMethod, X509Data).
   std::vector<xmlNode*> candidates;
@@ -604,11 +619,8 @@ core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,
   }
   std::vector<WrappedKey> wrapped;
   for (xmlNode* candidate : candidates) {
-    auto key = readEncryptedKey(candidate);
-    if (!key) {
-      return fail(std::move(key).error());
-    }
-    wrapped.push_back(std::move(key).value());
+    GARDE_ASSIGN_OR_RETURN(auto key, readEncryptedKey(candidate));
+    wrapped.push_back(std::move(key));
   }
 
   const xmlSecTransformId transform = contentTransform(content->uri);

@@ -19,9 +19,12 @@
 namespace garde::saml {
 
 /// Replaces `assertion` (a saml:Assertion, usually signed already) in its document by a
-/// saml:EncryptedAssertion for `recipient`'s RSA key. Returns the new EncryptedAssertion element.
+/// saml:EncryptedAssertion for `recipient`'s RSA key: AES-256-GCM under a fresh 256-bit key and
+/// 96-bit nonce, both drawn from `random`, the key wrapped with RSA-OAEP (OpenSSL draws the
+/// padding's seed itself: its API takes none). Returns the new EncryptedAssertion element.
 /// Errors: kAlgorithmForbidden if the recipient's key is not RSA; kInternal on crypto failure.
-core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& recipient);
+core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& recipient,
+                                        core::Random& random);
 
 /// Decrypts a saml:EncryptedAssertion in place with any of `keys` (several during a rollover):
 /// the EncryptedAssertion is replaced by the decrypted saml:Assertion, which is returned.

@@ -3,27 +3,43 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
-#include "core/c_handle.h"
 #include "core/encoding.h"
+#include "saml/crypto_handles.h"
 
 namespace garde::saml {
 namespace {
 
 using core::ErrorCode;
 using core::fail;
-using Bio = core::CHandle<BIO, BIO_free_all>;
 
 Bio memBio(std::string_view data) {
   return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+// A memory BIO for output; allocation failure is truly exceptional.
+Bio newMemBio() {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio) {
+    throw std::runtime_error("cannot allocate a memory BIO");
+  }
+  return bio;
+}
+
+// The DER encoding of `x` (i2d_X509's output, freed here).
+std::string derOf(X509* x) {
+  unsigned char* buf = nullptr;
+  const int n = i2d_X509(x, &buf);
+  const OpensslBytes held(buf);
+  if (n <= 0) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
 }
 
 std::string bioString(BIO* bio) {
@@ -32,8 +48,13 @@ std::string bioString(BIO* bio) {
   return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
 }
 
-std::shared_ptr<x509_st> shareCert(X509* cert) { return {cert, X509_free}; }
-std::shared_ptr<evp_pkey_st> shareKey(EVP_PKEY* key) { return {key, EVP_PKEY_free}; }
+// Copies share the handle; the last one frees it through the CHandle's deleter.
+std::shared_ptr<x509_st> shareCert(X509Handle cert) {
+  return std::shared_ptr<x509_st>(std::move(cert));
+}
+std::shared_ptr<evp_pkey_st> shareKey(EvpPkey key) {
+  return std::shared_ptr<evp_pkey_st>(std::move(key));
+}
 
 KeyType typeOf(const EVP_PKEY* key) {
   return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? KeyType::kEc : KeyType::kRsa;
@@ -61,15 +82,15 @@ core::Status checkStrength(const EVP_PKEY* key) {
 
 core::Result<Certificate> Certificate::fromDer(std::string_view der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (x == nullptr || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
-    X509_free(x);
+  X509Handle x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
     return fail(ErrorCode::kMalformedMessage, "certificate is not valid DER X.509");
   }
+  const bool has_key = X509_get0_pubkey(x.get()) != nullptr;
   Certificate c;
-  c.cert_ = shareCert(x);
+  c.cert_ = shareCert(std::move(x));
   c.der_ = std::string(der);
-  if (X509_get0_pubkey(x) == nullptr) {
+  if (!has_key) {
     return fail(ErrorCode::kMalformedMessage, "certificate has no usable public key");
   }
   return c;
@@ -85,23 +106,23 @@ core::Result<Certificate> Certificate::fromBase64Der(std::string_view b64) {
 
 core::Result<Certificate> Certificate::fromPem(std::string_view pem) {
   Bio bio = memBio(pem);
-  X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-  if (x == nullptr) {
+  if (!bio) {
+    return fail(ErrorCode::kInternal, "cannot allocate a memory BIO");
+  }
+  const X509Handle x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!x) {
     return fail(ErrorCode::kMalformedMessage, "no PEM certificate found");
   }
-  unsigned char* buf = nullptr;
-  const int n = i2d_X509(x, &buf);
-  std::string der(reinterpret_cast<char*>(buf), n > 0 ? static_cast<std::size_t>(n) : 0);
-  OPENSSL_free(buf);
-  X509_free(x);
-  return fromDer(der);
+  return fromDer(derOf(x.get()));
 }
 
 std::string Certificate::base64Der() const { return core::base64Encode(der_); }
 
 std::string Certificate::pem() const {
-  Bio bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), cert_.get());
+  Bio bio = newMemBio();
+  if (PEM_write_bio_X509(bio.get(), cert_.get()) != 1) {
+    throw std::runtime_error("cannot write a certificate as PEM");
+  }
   return bioString(bio.get());
 }
 
@@ -110,8 +131,10 @@ evp_pkey_st* Certificate::publicKey() const noexcept { return X509_get0_pubkey(c
 KeyType Certificate::keyType() const noexcept { return typeOf(publicKey()); }
 
 std::string Certificate::subject() const {
-  Bio bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert_.get()), 0, XN_FLAG_RFC2253);
+  Bio bio = newMemBio();
+  if (X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert_.get()), 0, XN_FLAG_RFC2253) < 0) {
+    throw std::runtime_error("cannot print a certificate's subject");
+  }
   return bioString(bio.get());
 }
 
@@ -126,25 +149,30 @@ core::UnixTime Certificate::notAfter() const noexcept {
 std::string Certificate::fingerprint() const {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  X509_digest(cert_.get(), EVP_sha256(), md, &len);
+  if (X509_digest(cert_.get(), EVP_sha256(), md, &len) != 1) {
+    throw std::runtime_error("cannot digest a certificate");
+  }
   return core::hexEncode(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
 core::Result<PrivateKey> PrivateKey::fromPem(std::string_view pem) {
   Bio bio = memBio(pem);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-  if (key == nullptr) {
+  if (!bio) {
+    return fail(ErrorCode::kInternal, "cannot allocate a memory BIO");
+  }
+  EvpPkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
     return fail(ErrorCode::kMalformedMessage, "no unencrypted PEM private key found");
   }
+  GARDE_TRY(checkStrength(key.get()));
   PrivateKey k;
-  k.key_ = shareKey(key);
-  GARDE_TRY(checkStrength(key));
+  k.key_ = shareKey(std::move(key));
   return k;
 }
 
 PrivateKey PrivateKey::generateRsa(int bits) {
   PrivateKey k;
-  k.key_ = shareKey(EVP_RSA_gen(static_cast<unsigned>(bits)));
+  k.key_ = shareKey(EvpPkey(EVP_RSA_gen(static_cast<unsigned>(bits))));
   if (!k.key_) {
     throw std::runtime_error("RSA key generation failed");
   }
@@ -153,7 +181,7 @@ PrivateKey PrivateKey::generateRsa(int bits) {
 
 PrivateKey PrivateKey::generateEcP256() {
   PrivateKey k;
-  k.key_ = shareKey(EVP_EC_gen("P-256"));
+  k.key_ = shareKey(EvpPkey(EVP_EC_gen("P-256")));
   if (!k.key_) {
     throw std::runtime_error("EC key generation failed");
   }
@@ -163,8 +191,10 @@ PrivateKey PrivateKey::generateEcP256() {
 KeyType PrivateKey::keyType() const noexcept { return typeOf(key_.get()); }
 
 std::string PrivateKey::pem() const {
-  Bio bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  Bio bio = newMemBio();
+  if (PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw std::runtime_error("cannot write a private key as PEM");
+  }
   return bioString(bio.get());
 }
 
@@ -173,41 +203,37 @@ bool PrivateKey::matches(const Certificate& cert) const noexcept {
 }
 
 Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now,
-                     int days) {
-  core::CHandle<X509, X509_free> x(X509_new());
-  X509_set_version(x.get(), 2);
-  unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
-  serial[0] &= 0x7f;
-  core::CHandle<BIGNUM, BN_free> bn(BN_bin2bn(serial, sizeof serial, nullptr));
-  BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x.get()));
-  ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(now - 60));
-  ASN1_TIME_set(X509_getm_notAfter(x.get()),
-                static_cast<time_t>(now + static_cast<core::UnixTime>(days) * 86400));
-  X509_NAME* name = X509_get_subject_name(x.get());
+                     core::Random& random, int days) {
+  std::string serial = random.bytes(16);
+  if (serial.size() != 16) {
+    throw std::runtime_error("core::Random gave a short serial number");
+  }
+  serial[0] = static_cast<char>(serial[0] & 0x7f);  // a positive INTEGER
+  const X509Handle x(X509_new());
+  const Bignum bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(serial.data()),
+                            static_cast<int>(serial.size()), nullptr));
   const std::string cn(common_name);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_set_issuer_name(x.get(), name);
-  X509_set_pubkey(x.get(), key.get());
-  if (X509_sign(x.get(), key.get(), EVP_sha256()) <= 0) {
+  X509_NAME* name = x ? X509_get_subject_name(x.get()) : nullptr;
+  const bool made =
+      x && bn && X509_set_version(x.get(), 2) == 1 &&
+      BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x.get())) != nullptr &&
+      ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(now - 60)) != nullptr &&
+      ASN1_TIME_set(X509_getm_notAfter(x.get()),
+                    static_cast<time_t>(now + static_cast<core::UnixTime>(days) * 86400)) !=
+          nullptr &&
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                                 0) == 1 &&
+      X509_set_issuer_name(x.get(), name) == 1 && X509_set_pubkey(x.get(), key.get()) == 1 &&
+      X509_sign(x.get(), key.get(), EVP_sha256()) > 0;
+  if (!made) {
     throw std::runtime_error("self-signing the certificate failed");
   }
-  unsigned char* buf = nullptr;
-  const int n = i2d_X509(x.get(), &buf);
-  std::string der(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
-  OPENSSL_free(buf);
-  return Certificate::fromDer(der).value();
-}
-
-core::Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(ErrorCode::kNotFound, "cannot open " + path);
+  auto cert = Certificate::fromDer(derOf(x.get()));
+  if (!cert) {
+    throw std::runtime_error("self-signed certificate unreadable: " + cert.error().detail);
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return std::move(cert).value();
 }
 
 }  // namespace garde::saml

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/random.h"
 #include "core/result.h"
 #include "core/time.h"
 
@@ -49,6 +50,8 @@ class PrivateKey {
  public:
   /// PEM (PKCS#8 or traditional). kMalformedMessage if unreadable, kAlgorithmForbidden if too weak.
   static core::Result<PrivateKey> fromPem(std::string_view pem);
+  /// New keys for the demo and tests. OpenSSL's key generation draws from its own CSPRNG (its API
+  /// takes no source of randomness). Throws std::runtime_error if generation fails.
   static PrivateKey generateRsa(int bits = 2048);
   static PrivateKey generateEcP256();
 
@@ -69,12 +72,10 @@ struct Credential {
   Certificate cert;
 };
 
-/// Makes a self-signed certificate for `key` (SHA-256, `days` validity from `now`), for the demo
-/// and tests.
+/// Makes a self-signed certificate for `key` (SHA-256, `days` validity from `now`, a 127-bit
+/// serial number drawn from `random`), for the demo and tests. Throws std::runtime_error if
+/// OpenSSL fails.
 Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::UnixTime now,
-                     int days = 3650);
-
-/// Reads a whole file; kNotFound if it cannot be opened. (Start-up helper; not for request paths.)
-core::Result<std::string> readFile(const std::string& path);
+                     core::Random& random, int days = 3650);
 
 }  // namespace garde::saml

@@ -230,17 +230,12 @@ core::Result<CanonicalAssertion> canonicalAssertion(const Assertion& a) {
 core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
                                                            const Assertion& assertion,
                                                            const Credential& signing) {
-  auto canonical = canonicalAssertion(assertion);
-  if (!canonical) {
-    return fail(std::move(canonical).error());
-  }
-  auto signature = envelopedSignatureText(assertion.id, canonical->text, signing);
-  if (!signature) {
-    return fail(std::move(signature).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto canonical, canonicalAssertion(assertion));
+  GARDE_ASSIGN_OR_RETURN(auto signature,
+                         envelopedSignatureText(assertion.id, canonical.text, signing));
 
   std::string out;
-  out.reserve(canonical->text.size() + signature->size() + 1024);
+  out.reserve(canonical.text.size() + signature.size() + 1024);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   CanonicalWriter w(out);
   w.require(r.id, "Response", "ID");
@@ -267,15 +262,15 @@ core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
   }
   w.end("samlp:Status");
   GARDE_TRY(w.status());
-  const std::string_view text = canonical->text;
-  out += text.substr(0, canonical->apex_end);
-  if (!canonical->xsi_at.empty()) {
+  const std::string_view text = canonical.text;
+  out += text.substr(0, canonical.apex_end);
+  if (!canonical.xsi_at.empty()) {
     out += kXsiDeclaration;
   }
-  out += text.substr(canonical->apex_end, canonical->signature_at - canonical->apex_end);
-  out += *signature;
-  std::size_t done = canonical->signature_at;
-  for (const std::size_t at : canonical->xsi_at) {
+  out += text.substr(canonical.apex_end, canonical.signature_at - canonical.apex_end);
+  out += signature;
+  std::size_t done = canonical.signature_at;
+  for (const std::size_t at : canonical.xsi_at) {
     out += text.substr(done, at - done);
     done = at + kXsiDeclaration.size();
   }

@@ -212,6 +212,20 @@ void buildAssertionInto(TreeBuilder& b, xmlNode* parent, const Assertion& a) {
   }
 }
 
+// The message header common to requests and responses.
+xmlNode* buildHeader(TreeBuilder& b, const char* name, std::string_view id, UnixTime issue_instant,
+                     const std::optional<std::string>& destination) {
+  xmlNode* node = b.root(ns::kProtocol, "samlp", name);
+  xmlNewNs(node, BAD_CAST ns::kAssertion, BAD_CAST "saml");
+  b.idAttr(node, id);
+  b.attr(node, "Version", "2.0");
+  b.timeAttr(node, "IssueInstant", issue_instant);
+  b.attrIfPresent(node, "Destination", destination);
+  return node;
+}
+
+xmlNs* samlNs(xmlNode* root) { return xmlSearchNsByHref(root->doc, root, BAD_CAST ns::kAssertion); }
+
 // ---- Parsing ------------------------------------------------------------------------------------
 
 std::string nameOf(const xmlNode* node) { return std::string(localName(node)); }
@@ -253,14 +267,11 @@ Result<std::optional<UnixTime>> optionalTime(const xmlNode* node, const char* na
 }
 
 Result<UnixTime> requiredTime(const xmlNode* node, const char* name) {
-  auto t = optionalTime(node, name);
+  GARDE_ASSIGN_OR_RETURN(auto t, optionalTime(node, name));
   if (!t) {
-    return fail(std::move(t).error());
-  }
-  if (!t.value()) {
     return malformed(nameOf(node) + " has no " + name + " attribute");
   }
-  return **t;
+  return *t;
 }
 
 Result<std::optional<bool>> optionalBool(const xmlNode* node, const char* name) {
@@ -330,17 +341,14 @@ Result<std::string> requiredText(const xmlNode* node) {
 
 // saml:Issuer; Format, when present, must be the entity format (SAML2 Core 2.2.5, Profiles 4.1.4).
 Result<std::string> parseIssuer(const xmlNode* parent) {
-  auto issuer = optionalChild(parent, ns::kAssertion, "Issuer");
-  if (!issuer) {
-    return fail(std::move(issuer).error());
-  }
-  if (*issuer == nullptr) {
+  GARDE_ASSIGN_OR_RETURN(auto issuer, optionalChild(parent, ns::kAssertion, "Issuer"));
+  if (issuer == nullptr) {
     return std::string();
   }
-  if (auto format = attribute(*issuer, "Format"); format && *format != name_id_format::kEntity) {
+  if (auto format = attribute(issuer, "Format"); format && *format != name_id_format::kEntity) {
     return malformed(nameOf(parent) + "/Issuer/@Format is not the entity format");
   }
-  return requiredText(*issuer);
+  return requiredText(issuer);
 }
 
 Result<NameID> parseNameId(const xmlNode* node) {
@@ -356,76 +364,38 @@ Result<NameID> parseNameId(const xmlNode* node) {
 }
 
 Result<Status> parseStatus(const xmlNode* parent) {
-  auto status_node = optionalChild(parent, ns::kProtocol, "Status");
-  if (!status_node) {
-    return fail(std::move(status_node).error());
-  }
-  if (*status_node == nullptr) {
+  GARDE_ASSIGN_OR_RETURN(auto status_node, optionalChild(parent, ns::kProtocol, "Status"));
+  if (status_node == nullptr) {
     return malformed(nameOf(parent) + " has no Status");
   }
-  auto code_node = optionalChild(*status_node, ns::kProtocol, "StatusCode");
-  if (!code_node) {
-    return fail(std::move(code_node).error());
-  }
-  if (*code_node == nullptr) {
+  GARDE_ASSIGN_OR_RETURN(auto code_node, optionalChild(status_node, ns::kProtocol, "StatusCode"));
+  if (code_node == nullptr) {
     return malformed("Status has no StatusCode");
   }
   Status out;
-  auto code = requiredAttr(*code_node, "Value");
-  if (!code) {
-    return fail(std::move(code).error());
+  GARDE_ASSIGN_OR_RETURN(out.code, requiredAttr(code_node, "Value"));
+  GARDE_ASSIGN_OR_RETURN(auto sub_node, optionalChild(code_node, ns::kProtocol, "StatusCode"));
+  if (sub_node != nullptr) {
+    GARDE_ASSIGN_OR_RETURN(out.sub_code, requiredAttr(sub_node, "Value"));
   }
-  out.code = std::move(*code);
-  auto sub_node = optionalChild(*code_node, ns::kProtocol, "StatusCode");
-  if (!sub_node) {
-    return fail(std::move(sub_node).error());
-  }
-  if (*sub_node != nullptr) {
-    auto sub = requiredAttr(*sub_node, "Value");
-    if (!sub) {
-      return fail(std::move(sub).error());
-    }
-    out.sub_code = std::move(*sub);
-  }
-  auto message = optionalChild(*status_node, ns::kProtocol, "StatusMessage");
-  if (!message) {
-    return fail(std::move(message).error());
-  }
-  if (*message != nullptr) {
-    out.message = textContent(*message);
+  GARDE_ASSIGN_OR_RETURN(auto message, optionalChild(status_node, ns::kProtocol, "StatusMessage"));
+  if (message != nullptr) {
+    out.message = textContent(message);
   }
   return out;
 }
 
 Result<SubjectConfirmation> parseSubjectConfirmation(const xmlNode* node) {
   SubjectConfirmation out;
-  auto method = requiredAttr(node, "Method");
-  if (!method) {
-    return fail(std::move(method).error());
-  }
-  out.method = std::move(*method);
-  auto data_node = optionalChild(node, ns::kAssertion, "SubjectConfirmationData");
-  if (!data_node) {
-    return fail(std::move(data_node).error());
-  }
-  if (*data_node != nullptr) {
+  GARDE_ASSIGN_OR_RETURN(out.method, requiredAttr(node, "Method"));
+  GARDE_ASSIGN_OR_RETURN(auto data_node,
+                         optionalChild(node, ns::kAssertion, "SubjectConfirmationData"));
+  if (data_node != nullptr) {
     SubjectConfirmationData data;
-    auto not_before = optionalTime(*data_node, "NotBefore");
-    if (!not_before) {
-      return fail(std::move(not_before).error());
-    }
-    auto not_on_or_after = optionalTime(*data_node, "NotOnOrAfter");
-    if (!not_on_or_after) {
-      return fail(std::move(not_on_or_after).error());
-    }
-    auto in_response_to = optionalAttr(*data_node, "InResponseTo");
-    if (!in_response_to) {
-      return fail(std::move(in_response_to).error());
-    }
-    data.not_before = *not_before;
-    data.not_on_or_after = *not_on_or_after;
-    data.in_response_to = std::move(*in_response_to);
-    data.recipient = attribute(*data_node, "Recipient").value_or("");
+    GARDE_ASSIGN_OR_RETURN(data.not_before, optionalTime(data_node, "NotBefore"));
+    GARDE_ASSIGN_OR_RETURN(data.not_on_or_after, optionalTime(data_node, "NotOnOrAfter"));
+    GARDE_ASSIGN_OR_RETURN(data.in_response_to, optionalAttr(data_node, "InResponseTo"));
+    data.recipient = attribute(data_node, "Recipient").value_or("");
     out.data = std::move(data);
   }
   return out;
@@ -437,23 +407,13 @@ Result<Subject> parseSubject(const xmlNode* node) {
       firstChildElement(node, ns::kAssertion, "EncryptedID") != nullptr) {
     return malformed("Subject with BaseID or EncryptedID is not supported");
   }
-  auto name_id_node = optionalChild(node, ns::kAssertion, "NameID");
-  if (!name_id_node) {
-    return fail(std::move(name_id_node).error());
-  }
-  if (*name_id_node != nullptr) {
-    auto name_id = parseNameId(*name_id_node);
-    if (!name_id) {
-      return fail(std::move(name_id).error());
-    }
-    out.name_id = std::move(*name_id);
+  GARDE_ASSIGN_OR_RETURN(auto name_id_node, optionalChild(node, ns::kAssertion, "NameID"));
+  if (name_id_node != nullptr) {
+    GARDE_ASSIGN_OR_RETURN(out.name_id, parseNameId(name_id_node));
   }
   for (xmlNode* sc : childElements(node, ns::kAssertion, "SubjectConfirmation")) {
-    auto conf = parseSubjectConfirmation(sc);
-    if (!conf) {
-      return fail(std::move(conf).error());
-    }
-    out.confirmations.push_back(std::move(*conf));
+    GARDE_ASSIGN_OR_RETURN(auto conf, parseSubjectConfirmation(sc));
+    out.confirmations.push_back(std::move(conf));
   }
   if (!out.name_id && out.confirmations.empty()) {
     return malformed("Subject has neither NameID nor SubjectConfirmation");
@@ -463,25 +423,14 @@ Result<Subject> parseSubject(const xmlNode* node) {
 
 Result<Conditions> parseConditions(const xmlNode* node) {
   Conditions out;
-  auto not_before = optionalTime(node, "NotBefore");
-  if (!not_before) {
-    return fail(std::move(not_before).error());
-  }
-  auto not_on_or_after = optionalTime(node, "NotOnOrAfter");
-  if (!not_on_or_after) {
-    return fail(std::move(not_on_or_after).error());
-  }
-  out.not_before = *not_before;
-  out.not_on_or_after = *not_on_or_after;
+  GARDE_ASSIGN_OR_RETURN(out.not_before, optionalTime(node, "NotBefore"));
+  GARDE_ASSIGN_OR_RETURN(out.not_on_or_after, optionalTime(node, "NotOnOrAfter"));
   for (xmlNode* child : childElements(node)) {
     if (isElement(child, ns::kAssertion, "AudienceRestriction")) {
       std::vector<std::string> audiences;
       for (xmlNode* a : childElements(child, ns::kAssertion, "Audience")) {
-        auto text = requiredText(a);
-        if (!text) {
-          return fail(std::move(text).error());
-        }
-        audiences.push_back(std::move(*text));
+        GARDE_ASSIGN_OR_RETURN(auto text, requiredText(a));
+        audiences.push_back(std::move(text));
       }
       if (audiences.empty()) {
         return malformed("AudienceRestriction has no Audience");
@@ -490,11 +439,8 @@ Result<Conditions> parseConditions(const xmlNode* node) {
     } else if (isElement(child, ns::kAssertion, "OneTimeUse")) {
       out.one_time_use = true;
     } else if (isElement(child, ns::kAssertion, "ProxyRestriction")) {
-      auto count = optionalUnsigned(child, "Count", 1 << 20);
-      if (!count) {
-        return fail(std::move(count).error());
-      }
-      out.proxy_restriction_count = count->value_or(1 << 20);
+      GARDE_ASSIGN_OR_RETURN(auto count, optionalUnsigned(child, "Count", 1 << 20));
+      out.proxy_restriction_count = count.value_or(1 << 20);
     } else {
       // SAML2 Core 2.5.1: a condition we cannot evaluate makes the assertion invalid.
       return malformed("Conditions holds an unsupported condition " + nameOf(child));
@@ -505,45 +451,24 @@ Result<Conditions> parseConditions(const xmlNode* node) {
 
 Result<AuthnStatement> parseAuthnStatement(const xmlNode* node) {
   AuthnStatement out;
-  auto instant = requiredTime(node, "AuthnInstant");
-  if (!instant) {
-    return fail(std::move(instant).error());
-  }
-  out.authn_instant = *instant;
+  GARDE_ASSIGN_OR_RETURN(out.authn_instant, requiredTime(node, "AuthnInstant"));
   out.session_index = attribute(node, "SessionIndex").value_or("");
-  auto session_end = optionalTime(node, "SessionNotOnOrAfter");
-  if (!session_end) {
-    return fail(std::move(session_end).error());
-  }
-  out.session_not_on_or_after = *session_end;
-  auto context = optionalChild(node, ns::kAssertion, "AuthnContext");
-  if (!context) {
-    return fail(std::move(context).error());
-  }
-  if (*context == nullptr) {
+  GARDE_ASSIGN_OR_RETURN(out.session_not_on_or_after, optionalTime(node, "SessionNotOnOrAfter"));
+  GARDE_ASSIGN_OR_RETURN(auto context, optionalChild(node, ns::kAssertion, "AuthnContext"));
+  if (context == nullptr) {
     return malformed("AuthnStatement has no AuthnContext");
   }
-  auto class_ref = optionalChild(*context, ns::kAssertion, "AuthnContextClassRef");
-  if (!class_ref) {
-    return fail(std::move(class_ref).error());
-  }
-  if (*class_ref != nullptr) {
-    auto text = requiredText(*class_ref);
-    if (!text) {
-      return fail(std::move(text).error());
-    }
-    out.authn_context_class_ref = std::move(*text);
+  GARDE_ASSIGN_OR_RETURN(auto class_ref,
+                         optionalChild(context, ns::kAssertion, "AuthnContextClassRef"));
+  if (class_ref != nullptr) {
+    GARDE_ASSIGN_OR_RETURN(out.authn_context_class_ref, requiredText(class_ref));
   }
   return out;
 }
 
 Result<Attribute> parseAttribute(const xmlNode* node) {
   Attribute out;
-  auto name = requiredAttr(node, "Name");
-  if (!name) {
-    return fail(std::move(name).error());
-  }
-  out.name = std::move(*name);
+  GARDE_ASSIGN_OR_RETURN(out.name, requiredAttr(node, "Name"));
   out.name_format = attribute(node, "NameFormat").value_or("");
   out.friendly_name = attribute(node, "FriendlyName").value_or("");
   for (xmlNode* v : childElements(node, ns::kAssertion, "AttributeValue")) {
@@ -556,58 +481,20 @@ Result<Attribute> parseAttribute(const xmlNode* node) {
 template <class T>
 core::Status parseMessageHeader(const xmlNode* node, T& out) {
   GARDE_TRY(checkVersion(node));
-  auto id = requiredAttr(node, "ID");
-  if (!id) {
-    return fail(std::move(id).error());
-  }
-  out.id = std::move(*id);
-  auto instant = requiredTime(node, "IssueInstant");
-  if (!instant) {
-    return fail(std::move(instant).error());
-  }
-  out.issue_instant = *instant;
-  auto destination = optionalAttr(node, "Destination");
-  if (!destination) {
-    return fail(std::move(destination).error());
-  }
-  out.destination = std::move(*destination);
-  auto issuer = parseIssuer(node);
-  if (!issuer) {
-    return fail(std::move(issuer).error());
-  }
-  out.issuer = std::move(*issuer);
+  GARDE_ASSIGN_OR_RETURN(out.id, requiredAttr(node, "ID"));
+  GARDE_ASSIGN_OR_RETURN(out.issue_instant, requiredTime(node, "IssueInstant"));
+  GARDE_ASSIGN_OR_RETURN(out.destination, optionalAttr(node, "Destination"));
+  GARDE_ASSIGN_OR_RETURN(out.issuer, parseIssuer(node));
   return {};
 }
 
 template <class T>
 core::Status parseStatusResponse(const xmlNode* node, T& out) {
   GARDE_TRY(parseMessageHeader(node, out));
-  auto in_response_to = optionalAttr(node, "InResponseTo");
-  if (!in_response_to) {
-    return fail(std::move(in_response_to).error());
-  }
-  out.in_response_to = std::move(*in_response_to);
-  auto status = parseStatus(node);
-  if (!status) {
-    return fail(std::move(status).error());
-  }
-  out.status = std::move(*status);
+  GARDE_ASSIGN_OR_RETURN(out.in_response_to, optionalAttr(node, "InResponseTo"));
+  GARDE_ASSIGN_OR_RETURN(out.status, parseStatus(node));
   return {};
 }
-
-// The message header common to requests and responses.
-xmlNode* buildHeader(TreeBuilder& b, const char* name, std::string_view id, UnixTime issue_instant,
-                     const std::optional<std::string>& destination) {
-  xmlNode* node = b.root(ns::kProtocol, "samlp", name);
-  xmlNewNs(node, BAD_CAST ns::kAssertion, BAD_CAST "saml");
-  b.idAttr(node, id);
-  b.attr(node, "Version", "2.0");
-  b.timeAttr(node, "IssueInstant", issue_instant);
-  b.attrIfPresent(node, "Destination", destination);
-  return node;
-}
-
-xmlNs* samlNs(xmlNode* root) { return xmlSearchNsByHref(root->doc, root, BAD_CAST ns::kAssertion); }
 
 }  // namespace
 
@@ -707,58 +594,37 @@ Result<AuthnRequest> parseAuthnRequest(const xmlNode* element) {
   GARDE_TRY(expectElement(element, ns::kProtocol, "AuthnRequest"));
   AuthnRequest out;
   GARDE_TRY(parseMessageHeader(element, out));
-  auto force = optionalBool(element, "ForceAuthn");
-  if (!force) {
-    return fail(std::move(force).error());
-  }
-  auto passive = optionalBool(element, "IsPassive");
-  if (!passive) {
-    return fail(std::move(passive).error());
-  }
-  out.force_authn = force->value_or(false);
-  out.is_passive = passive->value_or(false);
+  GARDE_ASSIGN_OR_RETURN(auto force, optionalBool(element, "ForceAuthn"));
+  GARDE_ASSIGN_OR_RETURN(auto passive, optionalBool(element, "IsPassive"));
+  out.force_authn = force.value_or(false);
+  out.is_passive = passive.value_or(false);
   out.protocol_binding = attribute(element, "ProtocolBinding").value_or("");
   out.assertion_consumer_service_url =
       attribute(element, "AssertionConsumerServiceURL").value_or("");
-  auto index = optionalUnsigned(element, "AssertionConsumerServiceIndex", 65535);
-  if (!index) {
-    return fail(std::move(index).error());
-  }
-  out.assertion_consumer_service_index = *index;
+  GARDE_ASSIGN_OR_RETURN(out.assertion_consumer_service_index,
+                         optionalUnsigned(element, "AssertionConsumerServiceIndex", 65535));
   out.provider_name = attribute(element, "ProviderName").value_or("");
 
-  auto policy = optionalChild(element, ns::kProtocol, "NameIDPolicy");
-  if (!policy) {
-    return fail(std::move(policy).error());
-  }
-  if (*policy != nullptr) {
+  GARDE_ASSIGN_OR_RETURN(auto policy, optionalChild(element, ns::kProtocol, "NameIDPolicy"));
+  if (policy != nullptr) {
     NameIDPolicy p;
-    p.format = attribute(*policy, "Format").value_or("");
-    p.sp_name_qualifier = attribute(*policy, "SPNameQualifier").value_or("");
-    auto allow = optionalBool(*policy, "AllowCreate");
-    if (!allow) {
-      return fail(std::move(allow).error());
-    }
-    p.allow_create = *allow;
+    p.format = attribute(policy, "Format").value_or("");
+    p.sp_name_qualifier = attribute(policy, "SPNameQualifier").value_or("");
+    GARDE_ASSIGN_OR_RETURN(p.allow_create, optionalBool(policy, "AllowCreate"));
     out.name_id_policy = std::move(p);
   }
-  auto context = optionalChild(element, ns::kProtocol, "RequestedAuthnContext");
-  if (!context) {
-    return fail(std::move(context).error());
-  }
-  if (*context != nullptr) {
+  GARDE_ASSIGN_OR_RETURN(auto context,
+                         optionalChild(element, ns::kProtocol, "RequestedAuthnContext"));
+  if (context != nullptr) {
     RequestedAuthnContext c;
-    c.comparison = attribute(*context, "Comparison").value_or("");
+    c.comparison = attribute(context, "Comparison").value_or("");
     if (!c.comparison.empty() && c.comparison != "exact" && c.comparison != "minimum" &&
         c.comparison != "maximum" && c.comparison != "better") {
       return malformed("RequestedAuthnContext/@Comparison is not a known comparison");
     }
-    for (xmlNode* ref : childElements(*context, ns::kAssertion, "AuthnContextClassRef")) {
-      auto text = requiredText(ref);
-      if (!text) {
-        return fail(std::move(text).error());
-      }
-      c.class_refs.push_back(std::move(*text));
+    for (xmlNode* ref : childElements(context, ns::kAssertion, "AuthnContextClassRef")) {
+      GARDE_ASSIGN_OR_RETURN(auto text, requiredText(ref));
+      c.class_refs.push_back(std::move(text));
     }
     if (c.class_refs.empty()) {
       return malformed("RequestedAuthnContext has no AuthnContextClassRef");
@@ -779,64 +645,33 @@ Result<Assertion> parseAssertion(const xmlNode* element) {
   GARDE_TRY(expectElement(element, ns::kAssertion, "Assertion"));
   Assertion out;
   GARDE_TRY(checkVersion(element));
-  auto id = requiredAttr(element, "ID");
-  if (!id) {
-    return fail(std::move(id).error());
-  }
-  out.id = std::move(*id);
-  auto instant = requiredTime(element, "IssueInstant");
-  if (!instant) {
-    return fail(std::move(instant).error());
-  }
-  out.issue_instant = *instant;
-  auto issuer = parseIssuer(element);
-  if (!issuer) {
-    return fail(std::move(issuer).error());
-  }
-  if (issuer->empty()) {
+  GARDE_ASSIGN_OR_RETURN(out.id, requiredAttr(element, "ID"));
+  GARDE_ASSIGN_OR_RETURN(out.issue_instant, requiredTime(element, "IssueInstant"));
+  GARDE_ASSIGN_OR_RETURN(auto issuer, parseIssuer(element));
+  if (issuer.empty()) {
     return malformed("Assertion has no Issuer");
   }
-  out.issuer = std::move(*issuer);
+  out.issuer = std::move(issuer);
 
-  auto subject = optionalChild(element, ns::kAssertion, "Subject");
-  if (!subject) {
-    return fail(std::move(subject).error());
+  GARDE_ASSIGN_OR_RETURN(auto subject, optionalChild(element, ns::kAssertion, "Subject"));
+  if (subject != nullptr) {
+    GARDE_ASSIGN_OR_RETURN(out.subject, parseSubject(subject));
   }
-  if (*subject != nullptr) {
-    auto s = parseSubject(*subject);
-    if (!s) {
-      return fail(std::move(s).error());
-    }
-    out.subject = std::move(*s);
-  }
-  auto conditions = optionalChild(element, ns::kAssertion, "Conditions");
-  if (!conditions) {
-    return fail(std::move(conditions).error());
-  }
-  if (*conditions != nullptr) {
-    auto c = parseConditions(*conditions);
-    if (!c) {
-      return fail(std::move(c).error());
-    }
-    out.conditions = std::move(*c);
+  GARDE_ASSIGN_OR_RETURN(auto conditions, optionalChild(element, ns::kAssertion, "Conditions"));
+  if (conditions != nullptr) {
+    GARDE_ASSIGN_OR_RETURN(out.conditions, parseConditions(conditions));
   }
   for (xmlNode* st : childElements(element, ns::kAssertion, "AuthnStatement")) {
-    auto s = parseAuthnStatement(st);
-    if (!s) {
-      return fail(std::move(s).error());
-    }
-    out.authn_statements.push_back(std::move(*s));
+    GARDE_ASSIGN_OR_RETURN(auto s, parseAuthnStatement(st));
+    out.authn_statements.push_back(std::move(s));
   }
   for (xmlNode* st : childElements(element, ns::kAssertion, "AttributeStatement")) {
     if (firstChildElement(st, ns::kAssertion, "EncryptedAttribute") != nullptr) {
       return malformed("EncryptedAttribute is not supported");
     }
     for (xmlNode* a : childElements(st, ns::kAssertion, "Attribute")) {
-      auto attr = parseAttribute(a);
-      if (!attr) {
-        return fail(std::move(attr).error());
-      }
-      out.attributes.push_back(std::move(*attr));
+      GARDE_ASSIGN_OR_RETURN(auto attr, parseAttribute(a));
+      out.attributes.push_back(std::move(attr));
     }
   }
   return out;
@@ -846,30 +681,16 @@ Result<LogoutRequest> parseLogoutRequest(const xmlNode* element) {
   GARDE_TRY(expectElement(element, ns::kProtocol, "LogoutRequest"));
   LogoutRequest out;
   GARDE_TRY(parseMessageHeader(element, out));
-  auto not_on_or_after = optionalTime(element, "NotOnOrAfter");
-  if (!not_on_or_after) {
-    return fail(std::move(not_on_or_after).error());
-  }
-  out.not_on_or_after = *not_on_or_after;
+  GARDE_ASSIGN_OR_RETURN(out.not_on_or_after, optionalTime(element, "NotOnOrAfter"));
   out.reason = attribute(element, "Reason").value_or("");
-  auto name_id_node = optionalChild(element, ns::kAssertion, "NameID");
-  if (!name_id_node) {
-    return fail(std::move(name_id_node).error());
-  }
-  if (*name_id_node == nullptr) {
+  GARDE_ASSIGN_OR_RETURN(auto name_id_node, optionalChild(element, ns::kAssertion, "NameID"));
+  if (name_id_node == nullptr) {
     return malformed("LogoutRequest has no NameID (BaseID and EncryptedID are not supported)");
   }
-  auto name_id = parseNameId(*name_id_node);
-  if (!name_id) {
-    return fail(std::move(name_id).error());
-  }
-  out.name_id = std::move(*name_id);
+  GARDE_ASSIGN_OR_RETURN(out.name_id, parseNameId(name_id_node));
   for (xmlNode* index : childElements(element, ns::kProtocol, "SessionIndex")) {
-    auto text = requiredText(index);
-    if (!text) {
-      return fail(std::move(text).error());
-    }
-    out.session_indexes.push_back(std::move(*text));
+    GARDE_ASSIGN_OR_RETURN(auto text, requiredText(index));
+    out.session_indexes.push_back(std::move(text));
   }
   return out;
 }

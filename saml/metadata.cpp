@@ -130,11 +130,7 @@ Result<Endpoint> parseEndpoint(const xmlNode* node, bool indexed, std::string_vi
       return malformed(entity_id, where + " with a bad index");
     }
     e.index = value;
-    auto is_default = boolAttribute(node, "isDefault", entity_id);
-    if (!is_default) {
-      return fail(std::move(is_default).error());
-    }
-    e.is_default = *is_default;
+    GARDE_ASSIGN_OR_RETURN(e.is_default, boolAttribute(node, "isDefault", entity_id));
   }
   return e;
 }
@@ -143,15 +139,12 @@ Result<std::vector<Endpoint>> parseEndpoints(const xmlNode* role, const char* na
                                              std::string_view entity_id) {
   std::vector<Endpoint> out;
   for (const xmlNode* node : childElements(role, ns::kMetadata, name)) {
-    auto e = parseEndpoint(node, indexed, entity_id);
-    if (!e) {
-      return fail(std::move(e).error());
-    }
+    GARDE_ASSIGN_OR_RETURN(auto e, parseEndpoint(node, indexed, entity_id));
     if (indexed && std::any_of(out.begin(), out.end(),
-                               [&](const Endpoint& o) { return o.index == e->index; })) {
+                               [&](const Endpoint& o) { return o.index == e.index; })) {
       return malformed(entity_id, std::string("duplicate ") + name + " index");
     }
-    out.push_back(std::move(e).value());
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -195,16 +188,8 @@ Result<std::vector<KeyDescriptor>> parseKeys(const xmlNode* role, std::string_vi
 
 core::Status parseSsoDescriptor(const xmlNode* role, std::string_view entity_id,
                                 SsoDescriptor& out) {
-  auto keys = parseKeys(role, entity_id);
-  if (!keys) {
-    return fail(std::move(keys).error());
-  }
-  out.keys = std::move(keys).value();
-  auto slo = parseEndpoints(role, "SingleLogoutService", false, entity_id);
-  if (!slo) {
-    return fail(std::move(slo).error());
-  }
-  out.slo = std::move(slo).value();
+  GARDE_ASSIGN_OR_RETURN(out.keys, parseKeys(role, entity_id));
+  GARDE_ASSIGN_OR_RETURN(out.slo, parseEndpoints(role, "SingleLogoutService", false, entity_id));
   for (const xmlNode* f : childElements(role, ns::kMetadata, "NameIDFormat")) {
     out.name_id_formats.emplace_back(trim(textContent(f)));
   }
@@ -225,15 +210,12 @@ class Walker {
       if (isElement(child, ns::kMetadata, "EntityDescriptor")) {
         GARDE_TRY(addEntity(child, inherited));
       } else if (isElement(child, ns::kMetadata, "EntitiesDescriptor")) {
-        auto vu = validUntil(child, {});
-        if (!vu) {
-          return fail(std::move(vu).error());
-        }
-        if (expired(*vu)) {
+        GARDE_ASSIGN_OR_RETURN(auto vu, validUntil(child, {}));
+        if (expired(vu)) {
           dropped_expired_ = true;
           continue;
         }
-        GARDE_TRY(walkEntities(child, earliest(inherited, *vu)));
+        GARDE_TRY(walkEntities(child, earliest(inherited, vu)));
       }
       // ds:Signature, md:Extensions, md:Name...: nothing to read.
     }
@@ -248,11 +230,8 @@ class Walker {
     if (entity_id->size() > kMaxEntityIdLength) {
       return malformed({}, "entityID longer than 1024 characters");
     }
-    auto vu = validUntil(node, *entity_id);
-    if (!vu) {
-      return fail(std::move(vu).error());
-    }
-    if (expired(*vu)) {
+    GARDE_ASSIGN_OR_RETURN(auto vu, validUntil(node, *entity_id));
+    if (expired(vu)) {
       dropped_expired_ = true;
       return {};
     }
@@ -262,48 +241,30 @@ class Walker {
     EntityDescriptor e;
     e.entity_id = *entity_id;
     e.id = attribute(node, "ID").value_or("");
-    e.valid_until = earliest(inherited, *vu);
-    auto idp_role = pickRole(node, "IDPSSODescriptor", e.entity_id);
-    if (!idp_role) {
-      return fail(std::move(idp_role).error());
-    }
-    if (const xmlNode* role = *idp_role) {
+    e.valid_until = earliest(inherited, vu);
+    GARDE_ASSIGN_OR_RETURN(auto idp_role, pickRole(node, "IDPSSODescriptor", e.entity_id));
+    if (const xmlNode* role = idp_role) {
       IdpSsoDescriptor idp;
       GARDE_TRY(parseSsoDescriptor(role, e.entity_id, idp));
-      auto want = boolAttribute(role, "WantAuthnRequestsSigned", e.entity_id);
-      if (!want) {
-        return fail(std::move(want).error());
-      }
-      idp.want_authn_requests_signed = want->value_or(false);
-      auto sso = parseEndpoints(role, "SingleSignOnService", false, e.entity_id);
-      if (!sso) {
-        return fail(std::move(sso).error());
-      }
-      idp.sso = std::move(sso).value();
+      GARDE_ASSIGN_OR_RETURN(auto want,
+                             boolAttribute(role, "WantAuthnRequestsSigned", e.entity_id));
+      idp.want_authn_requests_signed = want.value_or(false);
+      GARDE_ASSIGN_OR_RETURN(idp.sso,
+                             parseEndpoints(role, "SingleSignOnService", false, e.entity_id));
       e.idp = std::move(idp);
     }
-    auto sp_role = pickRole(node, "SPSSODescriptor", e.entity_id);
-    if (!sp_role) {
-      return fail(std::move(sp_role).error());
-    }
-    if (const xmlNode* role = *sp_role) {
+    GARDE_ASSIGN_OR_RETURN(auto sp_role, pickRole(node, "SPSSODescriptor", e.entity_id));
+    if (const xmlNode* role = sp_role) {
       SpSsoDescriptor sp;
       GARDE_TRY(parseSsoDescriptor(role, e.entity_id, sp));
-      auto signed_requests = boolAttribute(role, "AuthnRequestsSigned", e.entity_id);
-      auto want_assertions = boolAttribute(role, "WantAssertionsSigned", e.entity_id);
-      if (!signed_requests) {
-        return fail(std::move(signed_requests).error());
-      }
-      if (!want_assertions) {
-        return fail(std::move(want_assertions).error());
-      }
-      sp.authn_requests_signed = signed_requests->value_or(false);
-      sp.want_assertions_signed = want_assertions->value_or(false);
-      auto acs = parseEndpoints(role, "AssertionConsumerService", true, e.entity_id);
-      if (!acs) {
-        return fail(std::move(acs).error());
-      }
-      sp.acs = std::move(acs).value();
+      GARDE_ASSIGN_OR_RETURN(auto signed_requests,
+                             boolAttribute(role, "AuthnRequestsSigned", e.entity_id));
+      GARDE_ASSIGN_OR_RETURN(auto want_assertions,
+                             boolAttribute(role, "WantAssertionsSigned", e.entity_id));
+      sp.authn_requests_signed = signed_requests.value_or(false);
+      sp.want_assertions_signed = want_assertions.value_or(false);
+      GARDE_ASSIGN_OR_RETURN(sp.acs,
+                             parseEndpoints(role, "AssertionConsumerService", true, e.entity_id));
       e.sp = std::move(sp);
     }
     entities_.push_back(std::move(e));
@@ -316,11 +277,8 @@ class Walker {
  private:
   // A role whose own validUntil passed is ignored; a bad time is still an error.
   Result<bool> roleValid(const xmlNode* role, std::string_view entity_id) const {
-    auto vu = validUntil(role, entity_id);
-    if (!vu) {
-      return fail(std::move(vu).error());
-    }
-    return !expired(*vu);
+    GARDE_ASSIGN_OR_RETURN(auto vu, validUntil(role, entity_id));
+    return !expired(vu);
   }
 
   // The first role of this kind usable for SAML 2.0, or nullptr.
@@ -330,11 +288,8 @@ class Walker {
       if (!supportsSaml2(role)) {
         continue;
       }
-      auto valid = roleValid(role, entity_id);
-      if (!valid) {
-        return fail(std::move(valid).error());
-      }
-      if (*valid) {
+      GARDE_ASSIGN_OR_RETURN(auto valid, roleValid(role, entity_id));
+      if (valid) {
         return role;
       }
     }
@@ -465,10 +420,12 @@ class Builder {
   xmlNs* ds_ = nullptr;
 };
 
-std::string idFor(std::string_view entity_id) {
+Result<std::string> idFor(std::string_view entity_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(entity_id.data(), entity_id.size(), digest, &len, EVP_sha256(), nullptr);
+  if (EVP_Digest(entity_id.data(), entity_id.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    return fail(ErrorCode::kInternal, "metadata: cannot digest the entityID");
+  }
   return "_" + core::hexEncode(std::string_view(reinterpret_cast<const char*>(digest), len))
                    .substr(0, 40);
 }
@@ -560,11 +517,8 @@ const Endpoint* EntityDescriptor::acsByUrl(std::string_view url,
 
 Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
                                                     const MetadataOptions& options) {
-  auto doc = parseUntrusted(xml, options.limits);
-  if (!doc) {
-    return fail(std::move(doc).error());
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
+  GARDE_ASSIGN_OR_RETURN(auto doc, parseUntrusted(xml, options.limits));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   const bool is_entity = isElement(root, ns::kMetadata, "EntityDescriptor");
   if (!is_entity && !isElement(root, ns::kMetadata, "EntitiesDescriptor")) {
     return malformed({}, "root is neither EntityDescriptor nor EntitiesDescriptor");
@@ -573,27 +527,21 @@ Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
     if (findSignature(root) == nullptr) {
       return fail(ErrorCode::kSignatureMissing, "metadata: the root element is not signed");
     }
-    auto verified = verifyEnvelopedSignature(root, options.trusted);
-    if (!verified) {
-      return fail(std::move(verified).error());
-    }
-    root = *verified;  // read only from what the signature covers
+    GARDE_ASSIGN_OR_RETURN(auto verified, verifyEnvelopedSignature(root, options.trusted));
+    root = verified;  // read only from what the signature covers
   }
-  auto vu = validUntil(root, {});
-  if (!vu) {
-    return fail(std::move(vu).error());
-  }
-  if (!*vu && options.require_valid_until) {
+  GARDE_ASSIGN_OR_RETURN(auto vu, validUntil(root, {}));
+  if (!vu && options.require_valid_until) {
     return malformed({}, "the root carries no validUntil");
   }
   Walker walker(options);
-  if (walker.expired(*vu)) {
+  if (walker.expired(vu)) {
     return fail(ErrorCode::kExpired, "metadata: validUntil of the root has passed");
   }
   if (is_entity) {
     GARDE_TRY(walker.addEntity(root, std::nullopt));
   } else {
-    GARDE_TRY(walker.walkEntities(root, *vu));
+    GARDE_TRY(walker.walkEntities(root, vu));
   }
   if (walker.entities().empty() && walker.droppedExpired()) {
     return fail(ErrorCode::kExpired, "metadata: every entity's validUntil has passed");
@@ -608,7 +556,11 @@ Result<XmlDoc> generateMetadata(const EntityDescriptor& entity,
   }
   Builder b;
   xmlNode* root = b.root("EntityDescriptor");
-  GARDE_TRY(b.set(root, "ID", entity.id.empty() ? idFor(entity.entity_id) : entity.id));
+  std::string id = entity.id;
+  if (id.empty()) {
+    GARDE_ASSIGN_OR_RETURN(id, idFor(entity.entity_id));
+  }
+  GARDE_TRY(b.set(root, "ID", id));
   GARDE_TRY(b.set(root, "entityID", entity.entity_id));
   if (const auto vu = valid_until ? valid_until : entity.valid_until) {
     GARDE_TRY(b.set(root, "validUntil", core::formatIso8601(*vu)));

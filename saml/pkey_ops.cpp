@@ -5,33 +5,21 @@
 
 #include <vector>
 
-#include "core/c_handle.h"
+#include "saml/crypto_handles.h"
 
 namespace garde::saml::pkey {
 namespace {
 
-using PkeyCtx = core::CHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-
 struct Fetched {
-  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  EVP_MD* sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
-  EVP_MD* sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
-  Fetched() = default;
-  Fetched(const Fetched&) = delete;
-  Fetched& operator=(const Fetched&) = delete;
-  ~Fetched() {
-    EVP_MD_free(sha256);
-    EVP_MD_free(sha384);
-    EVP_MD_free(sha512);
-  }
+  EvpMd sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
+  EvpMd sha384{EVP_MD_fetch(nullptr, "SHA384", nullptr)};
+  EvpMd sha512{EVP_MD_fetch(nullptr, "SHA512", nullptr)};
 };
 
 const Fetched& fetched() {
   static const Fetched instance;
   return instance;
 }
-
-using Pkey = core::CHandle<EVP_PKEY, EVP_PKEY_free>;
 
 // A context ready for EVP_PKEY_sign or EVP_PKEY_verify, reused for every operation of this
 // thread with that key and digest. The entry holds a reference to the key, so the key's address
@@ -40,7 +28,7 @@ using Pkey = core::CHandle<EVP_PKEY, EVP_PKEY_free>;
 // blinding state for the first thread that signs with it and makes every other thread share a
 // second one under a lock, which the launch profile showed contended (futex calls in signing).
 struct Prepared {
-  Pkey key;
+  EvpPkey key;
   const EVP_MD* md;
   bool signing;
   PkeyCtx ctx;
@@ -60,8 +48,8 @@ EVP_PKEY_CTX* prepared(EVP_PKEY* key, const EVP_MD* md, bool signing) {
   if (EVP_PKEY_up_ref(key) != 1) {
     return nullptr;
   }
-  Pkey held(key);
-  const Pkey own(signing ? EVP_PKEY_dup(key) : nullptr);
+  EvpPkey held(key);
+  const EvpPkey own(signing ? EVP_PKEY_dup(key) : nullptr);
   if (signing && !own) {
     return nullptr;
   }
@@ -84,13 +72,13 @@ EVP_PKEY_CTX* prepared(EVP_PKEY* key, const EVP_MD* md, bool signing) {
 const EVP_MD* digestNamed(std::string_view name) noexcept {
   const auto& f = fetched();
   if (name == "SHA256") {
-    return f.sha256;
+    return f.sha256.get();
   }
   if (name == "SHA384") {
-    return f.sha384;
+    return f.sha384.get();
   }
   if (name == "SHA512") {
-    return f.sha512;
+    return f.sha512.get();
   }
   return nullptr;
 }

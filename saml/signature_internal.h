@@ -1,6 +1,7 @@
 #pragma once
-/// @file Internals of saml/signature.cpp exposed for its tests (the differential test of the two
-/// verification paths). Not part of garde's API: include saml/signature.h instead.
+/// @file Internals of saml/'s signature verification exposed for its tests (the differential tests
+/// of the two verification paths, signature_direct.cpp and signature_xmlsec.cpp). Not part of
+/// garde's API: include saml/signature.h instead.
 
 #include <libxml/tree.h>
 
@@ -18,7 +19,7 @@ core::Result<xmlNode*> verifyEnvelopedSignatureWithXmlsec(xmlNode* element,
 
 /// True when verifyEnvelopedSignature() checks the signature of `element` without xmlsec: one
 /// direct ds:Signature child of the common SAML shape (transforms enveloped-signature then
-/// exclusive C14N, nothing else; see signature.cpp). Says nothing about validity.
+/// exclusive C14N, nothing else; see signature_direct.cpp). Says nothing about validity.
 bool usesDirectVerification(const xmlNode* element);
 
 }  // namespace garde::saml::internal

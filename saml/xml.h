@@ -21,6 +21,8 @@ namespace garde::saml {
 using core::Result;
 
 using XmlDoc = core::CHandle<xmlDoc, xmlFreeDoc>;
+/// A node outside any document tree (new, or unlinked), freed with its subtree.
+using XmlNodeHandle = core::CHandle<xmlNode, xmlFreeNode>;
 /// xmlFree is a function pointer variable, so it needs a hand-written deleter.
 struct XmlFree {
   void operator()(xmlChar* p) const noexcept { xmlFree(p); }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "broker/commands/commands.h"
+#include "core/file.h"
 #include "core/time.h"
 #include "saml/metadata.h"
 
@@ -19,7 +20,7 @@ struct VerifyOptions {
 };
 
 void runVerify(const VerifyOptions& opt) {
-  auto text = saml::readFile(opt.file);
+  auto text = core::readFile(opt.file);
   if (!text) {
     std::cerr << "garde: " << text.error().detail << "\n";
     throw CLI::RuntimeError(kExitUsage);
@@ -36,7 +37,7 @@ void runVerify(const VerifyOptions& opt) {
   }
   mopt.require_valid_until = opt.require_valid_until;
   for (const auto& path : opt.certs) {
-    auto pem = saml::readFile(path);
+    auto pem = core::readFile(path);
     auto cert = pem ? saml::Certificate::fromPem(*pem)
                     : core::Result<saml::Certificate>(core::fail(pem.error()));
     if (!cert) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "broker/commands/commands.h"
+#include "core/file.h"
 #include "core/time.h"
 #include "saml/binding/decode_any.h"
 #include "saml/binding/redirect.h"
@@ -56,7 +57,7 @@ std::string readInput(const std::string& arg) {
 }
 
 std::string fileOrFail(const std::string& path, const char* what) {
-  auto text = saml::readFile(path);
+  auto text = core::readFile(path);
   if (!text) {
     failWith(kExitUsage, std::string(what) + ": " + text.error().detail);
   }

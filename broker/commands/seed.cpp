@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/commands/commands.h"
+#include "core/file.h"
 #include "saml/keys.h"
 #include "store/db.h"
 #include "store/demo_data.h"
@@ -44,7 +45,7 @@ void readIfGiven(std::optional<std::string>& field, const std::string& path, con
   if (path.empty()) {
     return;
   }
-  auto text = saml::readFile(path);
+  auto text = core::readFile(path);
   if (!text) {
     fail(std::string(option) + " " + path + ": " + text.error().describe());
   }

@@ -15,6 +15,7 @@
 #include "core/x509.h"
 #include "core/encoding.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "store/demo_data.h"
 #include "store/migrations.h"
 
@@ -214,7 +215,7 @@ void prepareDemoFiles(const config::Config& demo) {
   if (!exists(b.signing_key_file) || !exists(b.signing_cert_file)) {
     const saml::PrivateKey key = saml::PrivateKey::generateRsa(2048);
     const saml::Certificate cert =
-        saml::selfSign(key, "garde demo signing", core::systemNow(), 3650);
+        saml::selfSign(key, "garde demo signing", core::systemNow(), core::systemRandom(), 3650);
     writeFile(b.signing_key_file, key.pem(), true);
     writeFile(b.signing_cert_file, cert.pem(), false);
     kLog.info("demo: generated a signing key", {{"file", b.signing_key_file}});

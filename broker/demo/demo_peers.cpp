@@ -9,7 +9,9 @@
 
 #include "broker/demo/html.h"
 #include "broker/demo/peers.h"
+#include "core/file.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "core/time.h"
 
 namespace garde::broker::demo {
@@ -40,8 +42,8 @@ saml::Credential loadOrCreate(const std::filesystem::path& dir, const std::strin
   const auto key_path = dir / (name + "-key.pem");
   const auto cert_path = dir / (name + "-cert.pem");
   if (std::filesystem::exists(key_path) && std::filesystem::exists(cert_path)) {
-    auto key = saml::readFile(key_path.string());
-    auto cert = saml::readFile(cert_path.string());
+    auto key = core::readFile(key_path.string());
+    auto cert = core::readFile(cert_path.string());
     if (key && cert) {
       auto k = saml::PrivateKey::fromPem(*key);
       auto c = saml::Certificate::fromPem(*cert);
@@ -54,7 +56,8 @@ saml::Credential loadOrCreate(const std::filesystem::path& dir, const std::strin
     kLog.warn("demo: replacing an unusable key or certificate", {{"file", key_path.string()}});
   }
   saml::PrivateKey key = saml::PrivateKey::generateRsa(2048);
-  saml::Certificate cert = saml::selfSign(key, common_name, core::systemNow(), 3650);
+  saml::Certificate cert =
+      saml::selfSign(key, common_name, core::systemNow(), core::systemRandom(), 3650);
   writeFile(key_path, key.pem(), 0600);
   writeFile(cert_path, cert.pem(), 0644);
   kLog.info("demo: generated a key", {{"file", key_path.string()}});

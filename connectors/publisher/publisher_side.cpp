@@ -449,7 +449,7 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
     return fail(ErrorCode::kInternal, "built Response has no Assertion");
   }
   GARDE_TRY(saml::signElement(assertion_el, settings.signing));
-  auto encrypted = saml::encryptAssertion(assertion_el, **encrypt_for);
+  auto encrypted = saml::encryptAssertion(assertion_el, **encrypt_for, random);
   if (!encrypted) {
     return fail(std::move(encrypted).error());
   }

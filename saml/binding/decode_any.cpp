@@ -133,24 +133,17 @@ core::Result<DecodedMessage> decodeAny(std::string_view text, const DecodeLimits
   // A bare parameter value, maybe still percent-encoded ('+' kept: it is base64's).
   std::string value(text);
   if (value.find('%') != std::string::npos) {
-    auto unescaped = core::urlDecode(value, /*form_mode=*/false);
-    if (!unescaped) {
-      return fail(std::move(unescaped).error());
-    }
-    value = std::move(unescaped).value();
+    GARDE_ASSIGN_OR_RETURN(value, core::urlDecode(value, /*form_mode=*/false));
   }
-  auto bytes = core::base64Decode(value, limits.max_encoded);
-  if (!bytes) {
-    return fail(std::move(bytes).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto bytes, core::base64Decode(value, limits.max_encoded));
   DecodedMessage d;
-  if (looksLikeXml(*bytes)) {
+  if (looksLikeXml(bytes)) {
     d.form = InputForm::kBase64;
     d.binding = BindingType::kPost;
-    d.xml = std::move(bytes).value();
+    d.xml = std::move(bytes);
     return d;
   }
-  auto inflated = inflateRaw(*bytes, limits.max_inflated);
+  auto inflated = inflateRaw(bytes, limits.max_inflated);
   if (!inflated) {
     return fail(inflated.error().code,
                 "neither base64 XML nor base64 DEFLATE: " + inflated.error().detail);

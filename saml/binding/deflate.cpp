@@ -8,6 +8,8 @@
 #include <limits>
 #include <new>
 
+#include "core/c_handle.h"
+
 namespace garde::saml {
 namespace {
 
@@ -17,18 +19,8 @@ using core::fail;
 constexpr int kRawWindowBits = -15;  // negative: raw DEFLATE, no zlib header or checksum
 constexpr std::size_t kChunk = 16 * 1024;
 
-struct InflateStream {
-  z_stream z{};
-  bool ok = false;
-  InflateStream() { ok = inflateInit2(&z, kRawWindowBits) == Z_OK; }
-  ~InflateStream() {
-    if (ok) {
-      inflateEnd(&z);
-    }
-  }
-  InflateStream(const InflateStream&) = delete;
-  InflateStream& operator=(const InflateStream&) = delete;
-};
+// Ends an initialised stream (the z_stream itself lives on the caller's stack).
+using InflateEnd = core::CHandle<z_stream, inflateEnd>;
 
 // ---- Compression
 //
@@ -201,11 +193,11 @@ core::Result<std::string> inflateRaw(std::string_view data, std::size_t max_infl
   if (data.size() > std::numeric_limits<uInt>::max()) {
     return fail(ErrorCode::kLimitExceeded, "deflate: input too large");
   }
-  InflateStream stream;
-  if (!stream.ok) {
+  z_stream z{};
+  if (inflateInit2(&z, kRawWindowBits) != Z_OK) {
     return fail(ErrorCode::kInternal, "deflate: cannot initialise zlib");
   }
-  z_stream& z = stream.z;
+  const InflateEnd end_stream(&z);
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   std::string out;

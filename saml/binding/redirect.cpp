@@ -89,12 +89,9 @@ core::Result<std::string> encodeRedirect(std::string_view xml, std::string_view 
     query += "&SigAlg=";
     query += core::urlEncode(algorithmUri(alg));
     // Bindings 3.4.4.1: the signature covers these exact bytes, in this order.
-    auto sig = signBytes(query, signer->key, alg);
-    if (!sig) {
-      return fail(std::move(sig).error());
-    }
+    GARDE_ASSIGN_OR_RETURN(auto sig, signBytes(query, signer->key, alg));
     query += "&Signature=";
-    query += core::urlEncode(core::base64Encode(*sig));
+    query += core::urlEncode(core::base64Encode(sig));
   }
   std::string url(endpoint_url);
   if (url.find('?') == std::string::npos) {
@@ -152,11 +149,9 @@ core::Result<InboundMessage> decodeRedirect(std::string_view raw_query,
   if (payload.value.empty()) {
     return fail(ErrorCode::kBadRequest, "redirect: empty " + std::string(payload.name));
   }
-  auto deflated = decodeBase64Param(payload.value, payload.name, limits.max_encoded);
-  if (!deflated) {
-    return fail(std::move(deflated).error());
-  }
-  auto xml = inflateRaw(*deflated, limits.max_inflated);
+  GARDE_ASSIGN_OR_RETURN(auto deflated,
+                         decodeBase64Param(payload.value, payload.name, limits.max_encoded));
+  auto xml = inflateRaw(deflated, limits.max_inflated);
   if (!xml) {
     return fail(xml.error().code, "redirect: " + xml.error().detail);
   }
@@ -179,15 +174,13 @@ core::Result<InboundMessage> decodeRedirect(std::string_view raw_query,
     if (!alg) {
       return fail(ErrorCode::kBadEncoding, "redirect: SigAlg: " + alg.error().detail);
     }
-    auto sig = decodeBase64Param(slots[kSignature]->value, "Signature", 16 * 1024);
-    if (!sig) {
-      return fail(std::move(sig).error());
-    }
-    if (sig->empty()) {
+    GARDE_ASSIGN_OR_RETURN(auto sig,
+                           decodeBase64Param(slots[kSignature]->value, "Signature", 16 * 1024));
+    if (sig.empty()) {
       return fail(ErrorCode::kBadRequest, "redirect: empty Signature");
     }
     msg.sig_alg = std::move(alg).value();
-    msg.signature = std::move(sig).value();
+    msg.signature = std::move(sig);
     // Bindings 3.4.4.1: the signed octets are the parameters as received, in this fixed order,
     // whatever order they arrived in. Never re-encode: senders differ in what they escape.
     msg.signed_query = std::string(payload.whole);

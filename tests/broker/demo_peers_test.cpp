@@ -35,7 +35,7 @@ constexpr const char* kBase = "https://127.0.0.1:18443";
 const saml::Credential& brokerCredential() {
   static const saml::Credential cred = [] {
     auto key = saml::PrivateKey::generateRsa(2048);
-    auto cert = saml::selfSign(key, "test broker", core::systemNow() - 3600);
+    auto cert = saml::selfSign(key, "test broker", core::systemNow() - 3600, core::systemRandom());
     return saml::Credential{key, cert};
   }();
   return cred;
@@ -44,7 +44,7 @@ const saml::Credential& brokerCredential() {
 const saml::Credential& strangerCredential() {
   static const saml::Credential cred = [] {
     auto key = saml::PrivateKey::generateRsa(2048);
-    auto cert = saml::selfSign(key, "stranger", core::systemNow() - 3600);
+    auto cert = saml::selfSign(key, "stranger", core::systemNow() - 3600, core::systemRandom());
     return saml::Credential{key, cert};
   }();
   return cred;
@@ -191,7 +191,7 @@ std::string brokerResponse(const std::string& sp_entity_id, const std::string& a
       saml::childElements(xmlDocGetRootElement(doc->get()), saml::ns::kAssertion, "Assertion")[0];
   REQUIRE(saml::signElement(assertion, signer).has_value());
   if (encrypt_for) {
-    REQUIRE(saml::encryptAssertion(assertion, *encrypt_for).has_value());
+    REQUIRE(saml::encryptAssertion(assertion, *encrypt_for, core::systemRandom()).has_value());
   }
   return saml::serialize(doc->get());
 }

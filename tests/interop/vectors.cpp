@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file.h"
 #include "core/random.h"
 #include "core/time.h"
 #include "saml/binding/redirect.h"
@@ -170,8 +171,9 @@ int response(const Args& args) {
                                     .issuer = issuer});
   std::optional<saml::Certificate> recipient;
   if (auto path = args.opt("encrypt-for")) {
-    recipient = need(saml::Certificate::fromPem(need(saml::readFile(*path), "--encrypt-for")),
-                     "--encrypt-for");
+    recipient =
+        need(saml::Certificate::fromPem(need(garde::core::readFile(*path), "--encrypt-for")),
+             "--encrypt-for");
   }
   auto doc =
       need(garde::test::buildSignedResponse(response, {assertion},
@@ -236,8 +238,9 @@ int metadata(const Args& args) {
     saml::SpSsoDescriptor sp;
     auto enc_cert = cred.cert;
     if (auto path = args.opt("encryption-cert")) {
-      enc_cert = need(saml::Certificate::fromPem(need(saml::readFile(*path), "--encryption-cert")),
-                      "--encryption-cert");
+      enc_cert =
+          need(saml::Certificate::fromPem(need(garde::core::readFile(*path), "--encryption-cert")),
+               "--encryption-cert");
     }
     keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, enc_cert, {}});
     sp.keys = keys;

@@ -537,7 +537,8 @@ TEST_CASE("Encrypted assertion smuggling a second assertion in its Advice",
   xmlAddPrevSibling(firstChildElement(assertion, ns::kAssertion, "AuthnStatement"), advice);
   xmlAddChild(advice, inner);
   REQUIRE(signElement(assertion, testIdpCredential()).has_value());
-  REQUIRE(encryptAssertion(assertion, testSpCredential().cert).has_value());
+  REQUIRE(encryptAssertion(assertion, testSpCredential().cert, garde::core::systemRandom())
+              .has_value());
   REQUIRE(signElement(root, testIdpCredential()).has_value());
   const std::string xml = serialize(doc->get());
   REQUIRE(xml.find("_evil") == std::string::npos);

@@ -5,9 +5,13 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/encoding.h"
+#include "core/file.h"
+#include "core/random.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
 #include "support/constants.h"
@@ -83,7 +87,7 @@ std::string encryptedResponse(const Certificate& to, bool sign = false) {
   if (sign) {
     REQUIRE(signElement(assertion, idp()).has_value());
   }
-  auto encrypted = encryptAssertion(assertion, to);
+  auto encrypted = encryptAssertion(assertion, to, garde::core::systemRandom());
   REQUIRE(encrypted.has_value());
   return serialize(doc.get());
 }
@@ -163,6 +167,75 @@ TEST_CASE("Each encryption draws a fresh content key and nonce", "[saml][encrypt
   CHECK(textContent(contentCipherValue(a)) != textContent(contentCipherValue(b)));
 }
 
+// Hands out bytes from a counter, and keeps each draw.
+class RecordingRandom final : public garde::core::Random {
+ public:
+  std::string bytes(std::size_t n) override {
+    std::string out(n, '\0');
+    for (char& c : out) {
+      c = static_cast<char>(next_++);
+    }
+    draws.push_back(out);
+    return out;
+  }
+  std::vector<std::string> draws;
+
+ private:
+  unsigned char next_ = 1;
+};
+
+// AES-256-GCM decryption of a CipherValue's octets (nonce, ciphertext, tag); nullopt if the tag
+// does not verify.
+std::optional<std::string> gcmDecrypt(const std::string& key, const std::string& octets) {
+  REQUIRE(octets.size() > 28);
+  const std::string nonce = octets.substr(0, 12);
+  std::string tag = octets.substr(octets.size() - 16);
+  const std::string cipher = octets.substr(12, octets.size() - 28);
+  std::string out(cipher.size(), '\0');
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  REQUIRE(ctx != nullptr);
+  int len = 0;
+  int final_len = 0;
+  const bool ok =
+      EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key.data()),
+                         reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
+      EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
+                        reinterpret_cast<const unsigned char*>(cipher.data()),
+                        static_cast<int>(cipher.size())) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &final_len) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+TEST_CASE("The content key and nonce come from the caller's Random", "[saml][encryption]") {
+  RecordingRandom random;
+  auto doc = parseOwn(kResponse).value();
+  REQUIRE(encryptAssertion(find(doc, ns::kAssertion, "Assertion"), recipient().cert, random)
+              .has_value());
+  REQUIRE(random.draws.size() == 2);
+  const std::string& key = random.draws[0];
+  const std::string& nonce = random.draws[1];
+  CHECK(key.size() == 32);
+  CHECK(nonce.size() == 12);
+  const auto octets = garde::core::base64Decode(textContent(contentCipherValue(doc)));
+  REQUIRE(octets.has_value());
+  CHECK(octets->substr(0, 12) == nonce);
+  const auto plaintext = gcmDecrypt(key, *octets);
+  REQUIRE(plaintext.has_value());
+  CHECK(plaintext->find("ID=\"_a1\"") != std::string::npos);
+  // The same draws give the same content encryption (the key transport's OAEP seed is OpenSSL's).
+  RecordingRandom again;
+  auto second = parseOwn(kResponse).value();
+  REQUIRE(encryptAssertion(find(second, ns::kAssertion, "Assertion"), recipient().cert, again)
+              .has_value());
+  CHECK(textContent(contentCipherValue(second)) == textContent(contentCipherValue(doc)));
+}
+
 TEST_CASE("Decryption with a key the assertion was not encrypted for fails", "[saml][encryption]") {
   auto doc = parseUntrusted(encryptedResponse(recipient().cert)).value();
   auto result =
@@ -209,7 +282,9 @@ TEST_CASE("A tampered wrapped key is rejected", "[saml][encryption]") {
 
 TEST_CASE("A decrypted assertion reusing an ID of the document is rejected", "[saml][encryption]") {
   auto built = parseOwn(kResponse).value();
-  REQUIRE(encryptAssertion(find(built, ns::kAssertion, "Assertion"), recipient().cert).has_value());
+  REQUIRE(encryptAssertion(find(built, ns::kAssertion, "Assertion"), recipient().cert,
+                           garde::core::systemRandom())
+              .has_value());
   // The Response now claims the assertion's ID: after decryption two elements would carry it.
   xmlSetProp(xmlDocGetRootElement(built.get()), BAD_CAST "ID", BAD_CAST "_a1");
   auto doc = parseUntrusted(serialize(built.get())).value();
@@ -221,10 +296,13 @@ TEST_CASE("A decrypted assertion reusing an ID of the document is rejected", "[s
 
 TEST_CASE("Only a saml:Assertion can be encrypted, and only for an RSA key", "[saml][encryption]") {
   auto doc = parseOwn(kResponse).value();
-  CHECK(encryptAssertion(xmlDocGetRootElement(doc.get()), recipient().cert).error().code ==
-        ErrorCode::kMalformedMessage);
+  CHECK(encryptAssertion(xmlDocGetRootElement(doc.get()), recipient().cert,
+                         garde::core::systemRandom())
+            .error()
+            .code == ErrorCode::kMalformedMessage);
   const auto ec = garde::test::makeCredential("ec sp", KeyType::kEc, kNow);
-  auto result = encryptAssertion(find(doc, ns::kAssertion, "Assertion"), ec.cert);
+  auto result = encryptAssertion(find(doc, ns::kAssertion, "Assertion"), ec.cert,
+                                 garde::core::systemRandom());
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().code == ErrorCode::kAlgorithmForbidden);
   CHECK(find(doc, ns::kAssertion, "Assertion") != nullptr);
@@ -252,7 +330,7 @@ TEST_CASE("Garde's encrypted assertion decrypts with xmlsec1", "[saml][encryptio
   const std::string cmd = "xmlsec1 --decrypt --privkey-pem " + key + " --output " + out + " " + in +
                           " > /dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
-  auto doc = parseUntrusted(readFile(out).value()).value();
+  auto doc = parseUntrusted(garde::core::readFile(out).value()).value();
   xmlNode* assertion = find(doc, ns::kAssertion, "Assertion");
   REQUIRE(assertion != nullptr);
   CHECK(canonical(doc, assertion) == expectedAssertion());

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "message_shapes.h"
 #include "saml/signature.h"
 #include "saml/signature_internal.h"
 #include "saml/xml.h"
@@ -20,26 +21,10 @@
 using garde::core::ErrorCode;
 using namespace garde::saml;
 namespace test = garde::test;
+using garde::test::shapes::canonicalDocument;
+using garde::test::shapes::treeResponse;
 
 namespace {
-
-std::string treeResponse(const Response& r, const Assertion& a, const Credential& signing) {
-  auto doc = buildResponse(r, {a});
-  REQUIRE(doc.has_value());
-  xmlNode* root = xmlDocGetRootElement(doc->get());
-  xmlNode* assertion = firstChildElement(root, ns::kAssertion, "Assertion");
-  REQUIRE(assertion != nullptr);
-  REQUIRE(signElement(assertion, signing).has_value());
-  return serialize(doc->get());
-}
-
-std::string canonicalDocument(const std::string& xml) {
-  auto doc = parseUntrusted(xml);
-  REQUIRE(doc.has_value());
-  auto c14n = canonicalize(doc->get(), xmlDocGetRootElement(doc->get()));
-  REQUIRE(c14n.has_value());
-  return *c14n;
-}
 
 /// The assertion of `xml`, verified with `trusted` through both verification paths, parsed.
 Assertion verifiedAssertion(const std::string& xml, const Credential& trusted) {

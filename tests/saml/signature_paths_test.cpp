@@ -1,7 +1,7 @@
-// Differential test of the two verification paths of saml/signature.cpp: the direct one (the
-// common SAML shape, without xmlsec's transform chain) and xmlsec's. For every document here the
-// public verifyEnvelopedSignature() must give what the xmlsec path gives (success, or the same
-// error code), and take the direct path exactly where expected.
+// Differential test of the two verification paths of saml/: the direct one (signature_direct.cpp:
+// the common SAML shape, without xmlsec's transform chain) and xmlsec's (signature_xmlsec.cpp).
+// For every document here the public verifyEnvelopedSignature() must give what the xmlsec path
+// gives (success, or the same error code), and take the direct path exactly where expected.
 
 #include <libxml/c14n.h>
 #include <openssl/evp.h>

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "core/file.h"
+#include "core/random.h"
 #include "support/fixtures.h"
 
 namespace garde::test {
@@ -10,7 +12,7 @@ saml::Credential makeCredential(const char* common_name, saml::KeyType type,
                                 core::UnixTime issued_at) {
   auto key = type == saml::KeyType::kRsa ? saml::PrivateKey::generateRsa(2048)
                                          : saml::PrivateKey::generateEcP256();
-  auto cert = saml::selfSign(key, common_name, issued_at);
+  auto cert = saml::selfSign(key, common_name, issued_at, core::systemRandom());
   return saml::Credential{key, cert};
 }
 
@@ -36,8 +38,8 @@ const saml::Credential& attackerCredential() {
 
 core::Result<saml::Credential> readCredential(const std::string& key_file,
                                               const std::string& cert_file) {
-  GARDE_ASSIGN_OR_RETURN(const std::string key_pem, saml::readFile(key_file));
-  GARDE_ASSIGN_OR_RETURN(const std::string cert_pem, saml::readFile(cert_file));
+  GARDE_ASSIGN_OR_RETURN(const std::string key_pem, core::readFile(key_file));
+  GARDE_ASSIGN_OR_RETURN(const std::string cert_pem, core::readFile(cert_file));
   GARDE_ASSIGN_OR_RETURN(saml::PrivateKey key, saml::PrivateKey::fromPem(key_pem));
   GARDE_ASSIGN_OR_RETURN(saml::Certificate cert, saml::Certificate::fromPem(cert_pem));
   if (!key.matches(cert)) {

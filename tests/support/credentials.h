@@ -25,7 +25,7 @@ const saml::Credential& testEcCredential();
 /// A key nobody trusts ("attacker").
 const saml::Credential& attackerCredential();
 
-/// A key and its certificate from PEM files; kNotFound / kMalformedMessage as saml::readFile and
+/// A key and its certificate from PEM files; kNotFound / kMalformedMessage as core::readFile and
 /// fromPem say, kBadRequest if the key does not match the certificate.
 core::Result<saml::Credential> readCredential(const std::string& key_file,
                                               const std::string& cert_file);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/random.h"
 #include "saml/encryption.h"
 #include "saml/signature.h"
 
@@ -113,7 +114,8 @@ core::Result<saml::XmlDoc> buildSignedResponse(const saml::Response& response,
     }
     if (options.encrypt_assertion) {
       GARDE_TRY(saml::encryptAssertion(
-          a, options.recipient != nullptr ? *options.recipient : testSpCredential().cert));
+          a, options.recipient != nullptr ? *options.recipient : testSpCredential().cert,
+          core::systemRandom()));
     }
   }
   if (options.sign_response) {
