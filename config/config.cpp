@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/private_files.h"
+
 namespace garde::config {
 namespace {
 
@@ -558,6 +560,28 @@ std::string readKeyedFile(std::string_view key, const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::vector<std::pair<std::string, std::string>> ownerOnlyFiles(const Config& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, path] : {std::pair{"server.tls_key_file", &c.server.tls_key_file},
+                                  std::pair{"broker.signing_key_file", &c.broker.signing_key_file},
+                                  std::pair{"state.token_key_file", &c.state.token_key_file},
+                                  std::pair{"pseudonym.secret_file", &c.pseudonym.secret_file},
+                                  std::pair{"log.audit_file", &c.log.audit_file}}) {
+    if (!path->empty()) {
+      out.emplace_back(key, *path);
+    }
+  }
+  return out;
+}
+
+void checkOwnerOnlyFiles(const Config& config) {
+  for (const auto& [key, path] : ownerOnlyFiles(config)) {
+    if (auto checked = core::checkOwnerOnly(path); !checked) {
+      throw ConfigError(key, checked.error().detail);
+    }
+  }
 }
 
 std::string readPseudonymSecret(const PseudonymConfig& pseudonym) {

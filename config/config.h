@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/log.h"
 
@@ -145,6 +147,17 @@ std::string readPseudonymSecret(const PseudonymConfig& pseudonym);
 /// Reads a file named by the config key `key` (e.g. "server.tls_cert_file"); throws ConfigError
 /// naming that key if it cannot be read.
 std::string readKeyedFile(std::string_view key, const std::string& path);
+
+/// The config keys naming files that hold secrets or personal data, with their paths, in the
+/// order start-up reads them: server.tls_key_file, broker.signing_key_file, state.token_key_file,
+/// pseudonym.secret_file, log.audit_file (unset keys left out). The database (store.database),
+/// and its -wal and -shm, are store::Db::open's to check.
+std::vector<std::pair<std::string, std::string>> ownerOnlyFiles(const Config& config);
+
+/// Start-up check: throws ConfigError naming the key and the file when one of ownerOnlyFiles()
+/// exists and group or others may read or write it (docs/security.md). Absent files pass (their
+/// reader reports them).
+void checkOwnerOnlyFiles(const Config& config);
 
 /// True for an IP literal in 127.0.0.0/8 or ::1.
 bool isLoopbackAddress(std::string_view address);

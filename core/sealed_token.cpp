@@ -19,8 +19,8 @@ constexpr std::size_t kTag = 16;
 
 // Fetched once: the legacy EVP_aes_256_gcm() is looked up in the provider store at every init.
 const EVP_CIPHER* aes256Gcm() {
-  static const std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> cipher(
-      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), EVP_CIPHER_free);
+  static const CHandle<EVP_CIPHER, EVP_CIPHER_free> cipher(
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
   if (!cipher) {
     throw std::runtime_error("AES-256-GCM unavailable");
   }
@@ -30,7 +30,7 @@ const EVP_CIPHER* aes256Gcm() {
 // A context for `encrypt` (or decrypt) under `key`, with no nonce yet. GCM's default nonce length
 // is the 12 bytes tokens use.
 std::shared_ptr<EVP_CIPHER_CTX> keyedContext(const std::string& key, bool encrypt) {
-  std::shared_ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (!ctx ||
       EVP_CipherInit_ex(ctx.get(), aes256Gcm(), nullptr,
                         reinterpret_cast<const unsigned char*>(key.data()), nullptr,
@@ -38,7 +38,7 @@ std::shared_ptr<EVP_CIPHER_CTX> keyedContext(const std::string& key, bool encryp
       EVP_CIPHER_CTX_get_iv_length(ctx.get()) != static_cast<int>(kNonce)) {
     throw std::runtime_error("AES-256-GCM cannot be set up");
   }
-  return ctx;
+  return std::shared_ptr<EVP_CIPHER_CTX>(std::move(ctx));  // shared: only read, by copies
 }
 
 // A fresh context from `keyed`, given `nonce`: a copy costs a fraction of setting the key again.
@@ -104,11 +104,7 @@ Result<std::string> TokenSealer::unseal(std::string_view purpose, std::string_vi
   if (token.size() > 16384) {
     return fail(ErrorCode::kLimitExceeded, "token too long");
   }
-  auto raw = base64UrlDecode(token);
-  if (!raw) {
-    return fail(raw.error());
-  }
-  const std::string& data = raw.value();
+  GARDE_ASSIGN_OR_RETURN(const std::string data, base64UrlDecode(token));
   if (data.size() < 2 + kNonce + kTag + 9) {
     return fail(ErrorCode::kBadEncoding, "token too short");
   }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "core/c_handle.h"
+#include "core/crypto.h"
 #include "core/encoding.h"
 
 namespace garde::core {
@@ -178,12 +179,11 @@ std::string certificateSubject(const x509_st* cert) {
 }
 
 std::string sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+  auto digest = sha256(bytes);
+  if (!digest) {
     throw std::runtime_error("SHA-256 failed");
   }
-  return hexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  return hexEncode(*digest);
 }
 
 Result<std::string> pemCertificateFingerprint(std::string_view pem) {

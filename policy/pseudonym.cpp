@@ -1,9 +1,5 @@
 #include "policy/pseudonym.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-
 #include <algorithm>
 #include <stdexcept>
 
@@ -22,27 +18,21 @@ bool validVersion(std::string_view v) {
   });
 }
 
-}  // namespace
-
-Pseudonymizer::Pseudonymizer(PseudonymSettings settings) : settings_(std::move(settings)) {
-  if (settings_.secret.size() < kMinSecretBytes) {
+// The secret, once the settings are known to be valid (so the MAC is keyed only then).
+std::string_view checkedSecret(const PseudonymSettings& settings) {
+  if (settings.secret.size() < kMinSecretBytes) {
     throw std::invalid_argument("pseudonym secret must hold at least 32 bytes");
   }
-  if (!validVersion(settings_.secret_version)) {
+  if (!validVersion(settings.secret_version)) {
     throw std::invalid_argument("pseudonym secret version must be 1..16 characters [A-Za-z0-9]");
   }
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  keyed_mac_.reset(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr, EVP_MAC_CTX_free);
-  EVP_MAC_free(hmac);  // the context keeps its own reference
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                               OSSL_PARAM_END};
-  if (!keyed_mac_ || EVP_MAC_init(keyed_mac_.get(),
-                                  reinterpret_cast<const unsigned char*>(settings_.secret.data()),
-                                  settings_.secret.size(), params) != 1) {
-    throw std::runtime_error("HMAC-SHA256 unavailable");
-  }
+  return settings.secret;
 }
+
+}  // namespace
+
+Pseudonymizer::Pseudonymizer(PseudonymSettings settings)
+    : settings_(std::move(settings)), keyed_mac_(checkedSecret(settings_)) {}
 
 core::Result<std::string> Pseudonymizer::pseudonym(std::string_view publisher_id,
                                                    std::string_view ent_id,
@@ -65,21 +55,11 @@ core::Result<std::string> Pseudonymizer::pseudonym(std::string_view publisher_id
   message.append(ent_id).push_back('\0');
   message.append(ent_person_id);
 
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  std::size_t mac_len = 0;
-  const std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
-      EVP_MAC_CTX_dup(keyed_mac_.get()), EVP_MAC_CTX_free);
-  if (!ctx ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof mac) != 1) {
-    return core::fail(core::ErrorCode::kInternal, "HMAC-SHA256 failed");
-  }
-  const std::string_view raw(reinterpret_cast<const char*>(mac), mac_len);
+  GARDE_ASSIGN_OR_RETURN(const std::string mac, keyed_mac_.mac(message));
   std::string out = settings_.secret_version;
   out.push_back('-');
-  out += settings_.encoding == PseudonymEncoding::kHex ? core::hexEncode(raw)
-                                                       : core::base64UrlEncode(raw);
+  out += settings_.encoding == PseudonymEncoding::kHex ? core::hexEncode(mac)
+                                                       : core::base64UrlEncode(mac);
   return out;
 }
 

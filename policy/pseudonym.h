@@ -6,13 +6,11 @@
 /// label "*" (shared mode: one pseudonym for all publishers, the GAR's weaker behaviour), and
 /// encode is base64url without padding (43 characters) or lower-case hex (64 characters).
 
-#include <memory>
 #include <string>
 #include <string_view>
 
+#include "core/crypto.h"
 #include "core/result.h"
-
-struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
 
 namespace garde::policy {
 
@@ -49,7 +47,7 @@ class Pseudonymizer {
   PseudonymSettings settings_;
   // HMAC-SHA256 keyed with the secret once; each pseudonym works on a copy (immutable after the
   // constructor, so copies may be taken from several threads at once).
-  std::shared_ptr<evp_mac_ctx_st> keyed_mac_;
+  core::HmacSha256 keyed_mac_;
 };
 
 }  // namespace garde::policy

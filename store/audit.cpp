@@ -35,26 +35,6 @@ std::vector<std::string> splitCodes(const std::string& text) {
 
 }  // namespace
 
-AuditRecord launchAudit(const policy::PersonFacts& person, const policy::ResourceContract& contract,
-                        const policy::Decision& decision, std::string correlation_id,
-                        core::UnixTime at) {
-  AuditRecord r;
-  r.at = at;
-  r.kind = "launch";
-  r.correlation_id = std::move(correlation_id);
-  r.ent_id = person.ent_id;
-  r.uai = person.uai;
-  r.profile = std::string(policy::profileCode(person.profile));
-  r.publisher_id = contract.publisher_id;
-  r.resource_id = contract.resource_id;
-  r.released = decision.releasedCodes();
-  r.policy_version = decision.policy_version;
-  r.outcome = decision.entitled ? "released" : "refused";
-  r.reason = decision.entitled ? decision.subscription_id
-                               : std::string(policy::refusalCode(decision.refusal));
-  return r;
-}
-
 std::string auditJsonLine(const AuditRecord& r) {
   std::string out = "{";
   auto field = [&](std::string_view key, std::string_view value) {

@@ -8,13 +8,12 @@
 
 #include "core/result.h"
 #include "core/time.h"
-#include "policy/contract.h"
-#include "policy/person_facts.h"
-#include "policy/release.h"
 #include "store/db.h"
 
 namespace garde::store {
 
+/// One audit row, filled by its writer (the flows build a launch's from the policy decision,
+/// broker/flows/audit_record.h).
 struct AuditRecord {
   core::UnixTime at = 0;
   std::string kind = "launch";  ///< "launch" | "admin"
@@ -30,12 +29,6 @@ struct AuditRecord {
   std::string reason;                ///< refusal code or admin action
   std::string actor;                 ///< admin actions: who
 };
-
-/// The audit row of a launch decision: names of released attributes, never values; no person
-/// identifier either (the correlation id links to the request log if an inquiry needs it).
-AuditRecord launchAudit(const policy::PersonFacts& person, const policy::ResourceContract& contract,
-                        const policy::Decision& decision, std::string correlation_id,
-                        core::UnixTime at);
 
 /// The record as one JSON line (no trailing newline), for the audit log file and exports.
 std::string auditJsonLine(const AuditRecord& record);

@@ -78,14 +78,11 @@ std::uint64_t AuditWriter::dropped() const {
 }
 
 core::Status AuditWriter::writeBatch(const std::deque<AuditRecord>& rows) {
-  auto tx = Transaction::begin(db_, Transaction::Kind::kImmediate);
-  if (!tx) {
-    return core::fail(std::move(tx).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db_, Transaction::Kind::kImmediate));
   for (const auto& row : rows) {
     GARDE_TRY(writeAudit(db_, row));
   }
-  return tx->commit();
+  return tx.commit();
 }
 
 void AuditWriter::run() {

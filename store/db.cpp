@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include "core/c_handle.h"
 #include "core/log.h"
+#include "core/private_files.h"
 
 namespace garde::store {
 namespace {
@@ -19,10 +21,30 @@ core::Failure sqlFailure(sqlite3* db, int rc, std::string_view what) {
   return core::fail(code, std::move(detail));
 }
 
+/// A file path, not an in-memory, temporary or URI database: garde creates and checks the file.
+bool isFilePath(const std::string& path) {
+  return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
+// The database holds names and e-mails of pupils and staff. SQLite creates a new file 0644 less
+// the umask, and its -wal and -shm with the mode of the database file: the file is created 0600
+// here first, and an existing one (or its companions) that group or others may read is refused.
+core::Status ownerOnly(const std::string& path, const OpenOptions& options) {
+  if (options.create && !options.read_only) {
+    GARDE_TRY(core::createOwnerOnlyFile(path));
+  } else {
+    GARDE_TRY(core::checkOwnerOnly(path));
+  }
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    GARDE_TRY(core::checkOwnerOnly(path + suffix));
+  }
+  return {};
+}
+
 }  // namespace
 
-void SqliteCloser::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+void closeSqlite(sqlite3* db) noexcept { sqlite3_close_v2(db); }
+void finalizeStmt(sqlite3_stmt* stmt) noexcept { sqlite3_finalize(stmt); }
 
 // --- Stmt -------------------------------------------------------------------------------------
 
@@ -75,11 +97,8 @@ core::Result<bool> Stmt::step() {
 
 core::Status Stmt::run() {
   for (;;) {
-    auto r = step();
-    if (!r) {
-      return core::fail(std::move(r).error());
-    }
-    if (!*r) {
+    GARDE_ASSIGN_OR_RETURN(const bool row, step());
+    if (!row) {
       return {};
     }
   }
@@ -132,6 +151,15 @@ core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
   // between the I/O threads (futex calls in sqlite3Malloc). garde never reads them.
   static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)memstatus_off;  // SQLITE_MISUSE if SQLite was already initialised: then they stay on
+  if (isFilePath(path)) {
+    if (auto owner_only = ownerOnly(path, options); !owner_only) {
+      core::Error error = std::move(owner_only).error();
+      if (error.code != core::ErrorCode::kConfigInvalid) {
+        error.code = core::ErrorCode::kStoreError;  // a failing system call: cannot be opened
+      }
+      return core::fail(std::move(error));
+    }
+  }
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (options.create && !options.read_only) {
@@ -184,8 +212,8 @@ core::Status Db::execScript(const char* sql) {
   char* message = nullptr;
   const int rc = sqlite3_exec(handle_.get(), sql, nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
+    const core::CHandle<char, sqlite3_free> owned(message);
     std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
-    sqlite3_free(message);
     const auto code = (rc & 0xff) == SQLITE_CONSTRAINT ? core::ErrorCode::kConflict
                                                        : core::ErrorCode::kStoreError;
     return core::fail(code, "exec: " + detail);
@@ -202,11 +230,8 @@ bool Db::inTransaction() const { return sqlite3_get_autocommit(handle_.get()) ==
 // BEGIN and COMMIT go through the statement cache like any other statement: sqlite3_exec would
 // compile them again on every transaction (a launch runs several).
 core::Status Db::runCached(const char* sql) {
-  auto stmt = prepare(sql);
-  if (!stmt) {
-    return core::fail(std::move(stmt).error());
-  }
-  return stmt->run();
+  GARDE_ASSIGN_OR_RETURN(Stmt stmt, prepare(sql));
+  return stmt.run();
 }
 
 core::Result<Transaction> Transaction::begin(Db& db, Kind kind) {

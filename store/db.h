@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/c_handle.h"
 #include "core/result.h"
 
 struct sqlite3;
@@ -22,16 +23,12 @@ struct sqlite3_stmt;
 
 namespace garde::store {
 
-/// Deleters defined in db.cpp, so the aliases below need no SQLite header (docs/style.md section
-/// 3).
-struct SqliteCloser {
-  void operator()(sqlite3* db) const noexcept;
-};
-struct SqliteFinalizer {
-  void operator()(sqlite3_stmt* stmt) const noexcept;
-};
-using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
-using StmtHandle = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
+/// sqlite3_close_v2 and sqlite3_finalize, defined in db.cpp so that the handles below need no
+/// SQLite header (docs/style.md section 3).
+void closeSqlite(sqlite3* db) noexcept;
+void finalizeStmt(sqlite3_stmt* stmt) noexcept;
+using SqliteHandle = core::CHandle<sqlite3, closeSqlite>;
+using StmtHandle = core::CHandle<sqlite3_stmt, finalizeStmt>;
 
 /// Hashes std::string keys and string_view look-ups alike (heterogeneous look-up, no copy per
 /// find).
@@ -116,7 +113,9 @@ struct OpenOptions {
 class Db {
  public:
   /// Opens (and with options.create, creates) the database at `path` (":memory:" works).
-  /// kStoreError when it cannot be opened or configured.
+  /// A file path's database is created mode 0600 whatever the umask (its -wal and -shm follow
+  /// its mode); kConfigInvalid, naming the file, when it or its -wal, -shm or -journal exists and
+  /// group or others may read or write it. kStoreError when it cannot be opened or configured.
   static core::Result<Db> open(const std::string& path, const OpenOptions& options = {});
 
   /// Prepares one statement. The SQL must be a constant of the program: data goes through bind().

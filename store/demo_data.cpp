@@ -123,28 +123,25 @@ core::Status seed(Db& db, const DemoPeers& peers) {
       db, {demo::kUai, demo::kEnt, "Collège de démonstration", "RENNES", "340"}));
 
   for (const auto& p : kPeople) {
-    auto id = upsertPerson(db, {demo::kEnt, p.id, p.last, p.first, p.civility});
-    if (!id) {
-      return core::fail(std::move(id).error());
-    }
-    GARDE_TRY(addPersonProfile(db, *id, demo::kUai, p.profile));
+    GARDE_ASSIGN_OR_RETURN(const std::int64_t id,
+                           upsertPerson(db, {demo::kEnt, p.id, p.last, p.first, p.civility}));
+    GARDE_TRY(addPersonProfile(db, id, demo::kUai, p.profile));
     for (const char* g : p.groups) {
       const bool is_class = std::string_view(g) != "LATIN";
-      auto gid = upsertGroup(db, demo::kUai, g, is_class ? GroupKind::kClass : GroupKind::kGroup,
-                             is_class ? std::string("Classe ") + g : std::string("Groupe ") + g);
-      if (!gid) {
-        return core::fail(std::move(gid).error());
-      }
-      GARDE_TRY(addGroupMember(db, *gid, *id));
+      GARDE_ASSIGN_OR_RETURN(
+          const std::int64_t gid,
+          upsertGroup(db, demo::kUai, g, is_class ? GroupKind::kClass : GroupKind::kGroup,
+                      is_class ? std::string("Classe ") + g : std::string("Groupe ") + g));
+      GARDE_TRY(addGroupMember(db, gid, id));
     }
     for (const char* e : p.emails) {
-      GARDE_TRY(addPersonEmail(db, *id, e));
+      GARDE_TRY(addPersonEmail(db, id, e));
     }
     for (const char* m : p.mefs) {
-      GARDE_TRY(addPersonMef(db, *id, demo::kUai, m));
+      GARDE_TRY(addPersonMef(db, id, demo::kUai, m));
     }
     for (const char* s : p.subjects) {
-      GARDE_TRY(addPersonSubject(db, *id, demo::kUai, s, p.profile != Profile::kElv));
+      GARDE_TRY(addPersonSubject(db, id, demo::kUai, s, p.profile != Profile::kElv));
     }
   }
 
@@ -229,11 +226,8 @@ core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_
     for (const auto& entry : kCatalogue) {
       GARDE_TRY(upsertCatalogueEntry(db, entry, ++position));
     }
-    auto exists = anyPolicy(db);
-    if (!exists) {
-      return core::fail(std::move(exists).error());
-    }
-    if (*exists) {
+    GARDE_ASSIGN_OR_RETURN(const bool exists, anyPolicy(db));
+    if (exists) {
       return {};
     }
     return publishPolicy(

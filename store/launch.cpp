@@ -6,15 +6,6 @@
 namespace garde::store {
 namespace {
 
-template <class T>
-core::Status take(core::Result<T>&& r, T& out) {
-  if (!r) {
-    return core::fail(std::move(r).error());
-  }
-  out = std::move(r).value();
-  return {};
-}
-
 core::Status entExists(Db& db, std::string_view ent_id) {
   GARDE_STORE_PREPARE(stmt, db, "SELECT 1 FROM ents WHERE id = ?1");
   stmt.bind(1, ent_id);
@@ -34,24 +25,21 @@ core::Result<std::int64_t> registryGeneration(Db& db) {
 
 core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(
     Db& db, std::string_view resource_id) {
-  auto generation = registryGeneration(db);
-  if (!generation) {
-    return core::fail(std::move(generation).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(const std::int64_t generation, registryGeneration(db));
   {
     const std::lock_guard lock(mutex_);
-    if (*generation == generation_) {
+    if (generation == generation_) {
       if (auto it = entries_.find(resource_id); it != entries_.end()) {
         return it->second;
       }
-    } else if (*generation > generation_) {
+    } else if (generation > generation_) {
       entries_.clear();  // something changed: everything is read again, once
-      generation_ = *generation;
+      generation_ = generation;
     }  // else a snapshot older than the cache's: read, and do not keep
   }
-  // Read outside the lock, in the caller's snapshot of generation *generation.
+  // Read outside the lock, in the caller's snapshot of generation `generation`.
   auto entry = std::make_shared<ResourceEntry>();
-  GARDE_TRY(take(findResource(db, resource_id), entry->resource));
+  GARDE_ASSIGN_OR_RETURN(entry->resource, findResource(db, resource_id));
   if (auto contract = findContract(db, resource_id)) {
     entry->contract = std::move(contract).value();
   } else if (contract.error().code != core::ErrorCode::kUnknownResource) {
@@ -59,7 +47,7 @@ core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(
   }
   const std::lock_guard lock(mutex_);
   // Generations only grow: an entry read in an older snapshot than the cache's is not stored.
-  if (generation_ == *generation) {
+  if (generation_ == generation) {
     entries_.emplace(std::string(resource_id), entry);
   }
   return std::shared_ptr<const ResourceEntry>(std::move(entry));
@@ -72,11 +60,8 @@ core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
                                             ResourceCache* resources) {
   std::optional<Transaction> tx;
   if (!db.inTransaction()) {
-    auto begun = Transaction::begin(db, Transaction::Kind::kDeferred);
-    if (!begun) {
-      return core::fail(std::move(begun).error());
-    }
-    tx.emplace(std::move(begun).value());
+    GARDE_ASSIGN_OR_RETURN(Transaction begun, Transaction::begin(db, Transaction::Kind::kDeferred));
+    tx.emplace(std::move(begun));
   }
   LaunchInputs in;
   // A person is found under an existing ENT (foreign key), so the ENT is looked up only to name
@@ -90,20 +75,17 @@ core::Result<LaunchInputs> loadLaunchInputs(Db& db, std::string_view ent_id,
     return core::fail(std::move(person).error());
   }
   if (resources != nullptr) {
-    auto entry = resources->find(db, resource_id);
-    if (!entry) {
-      return core::fail(std::move(entry).error());
-    }
-    if (!(*entry)->contract) {
+    GARDE_ASSIGN_OR_RETURN(const auto entry, resources->find(db, resource_id));
+    if (!entry->contract) {
       return core::fail(core::ErrorCode::kUnknownResource, "unknown resource or no contract");
     }
-    in.resource = (*entry)->resource;
-    in.contract = *(*entry)->contract;
+    in.resource = entry->resource;
+    in.contract = *entry->contract;
   } else {
-    GARDE_TRY(take(findResource(db, resource_id), in.resource));
-    GARDE_TRY(take(findContract(db, resource_id), in.contract));
+    GARDE_ASSIGN_OR_RETURN(in.resource, findResource(db, resource_id));
+    GARDE_ASSIGN_OR_RETURN(in.contract, findContract(db, resource_id));
   }
-  GARDE_TRY(take(findLaunchSubscriptions(db, resource_id, in.person), in.subscriptions));
+  GARDE_ASSIGN_OR_RETURN(in.subscriptions, findLaunchSubscriptions(db, resource_id, in.person));
   if (tx) {
     GARDE_TRY(tx->commit());
   }

@@ -336,48 +336,35 @@ int latestSchemaVersion() { return kMigrations.back().version; }
 
 core::Result<int> schemaVersion(Db& db) {
   GARDE_TRY(db.execScript(kSchemaVersionTable));
-  auto stmt = db.prepare("SELECT ifnull(max(version), 0) FROM schema_version");
-  if (!stmt) {
-    return core::fail(std::move(stmt).error());
-  }
-  auto row = stmt->step();
-  if (!row) {
-    return core::fail(std::move(row).error());
-  }
-  return static_cast<int>(stmt->int64(0));
+  GARDE_ASSIGN_OR_RETURN(Stmt stmt,
+                         db.prepare("SELECT ifnull(max(version), 0) FROM schema_version"));
+  GARDE_TRY(stmt.step());
+  return static_cast<int>(stmt.int64(0));
 }
 
 core::Status migrate(Db& db, int target) {
   if (target < 0) {
     target = latestSchemaVersion();
   }
-  auto current = schemaVersion(db);
-  if (!current) {
-    return core::fail(std::move(current).error());
-  }
-  if (*current > latestSchemaVersion()) {
+  GARDE_ASSIGN_OR_RETURN(const int current, schemaVersion(db));
+  if (current > latestSchemaVersion()) {
     return core::fail(core::ErrorCode::kStoreError,
-                      "database schema version " + std::to_string(*current) +
+                      "database schema version " + std::to_string(current) +
                           " is newer than this binary's " + std::to_string(latestSchemaVersion()));
   }
   for (const auto& m : kMigrations) {
-    if (m.version <= *current || m.version > target) {
+    if (m.version <= current || m.version > target) {
       continue;
     }
-    auto tx = Transaction::begin(db);
-    if (!tx) {
-      return core::fail(std::move(tx).error());
-    }
+    GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db));
     if (auto s = db.execScript(m.sql); !s) {
       return core::fail(core::ErrorCode::kStoreError,
                         "migration " + std::to_string(m.version) + " failed: " + s.error().detail);
     }
-    auto record = db.prepare("INSERT INTO schema_version(version, name) VALUES (?1, ?2)");
-    if (!record) {
-      return core::fail(std::move(record).error());
-    }
-    GARDE_TRY(record->bindAll(m.version, m.name).run());
-    GARDE_TRY(tx->commit());
+    GARDE_ASSIGN_OR_RETURN(Stmt record,
+                           db.prepare("INSERT INTO schema_version(version, name) VALUES (?1, ?2)"));
+    GARDE_TRY(record.bindAll(m.version, m.name).run());
+    GARDE_TRY(tx.commit());
     kLog.info("schema migrated", {{"version", std::to_string(m.version)}, {"name", m.name}});
   }
   return {};

@@ -30,16 +30,13 @@ core::Status upsertCatalogueEntry(Db& db, const policy::CatalogueEntry& e, int p
 
 core::Status publishPolicy(Db& db, const PolicyChange& change) {
   return detail::inTransaction(db, [&]() -> core::Status {
-    auto previous = currentVersion(db);
-    if (!previous) {
-      return core::fail(std::move(previous).error());
-    }
+    GARDE_ASSIGN_OR_RETURN(const std::optional<std::string> previous, currentVersion(db));
     {
       GARDE_STORE_PREPARE(
           stmt, db,
           "INSERT INTO policy_versions(version, previous, created_at, created_by, reason) "
           "VALUES (?1, ?2, ?3, ?4, ?5)");
-      GARDE_TRY(stmt.bindAll(change.version, *previous, detail::isoTime(change.at), change.author,
+      GARDE_TRY(stmt.bindAll(change.version, previous, detail::isoTime(change.at), change.author,
                              change.reason)
                     .run());
     }
@@ -112,26 +109,17 @@ core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy(std::int64_t
   // admin publishes a new version.
   std::optional<Transaction> tx;
   if (!db_.inTransaction()) {
-    auto begun = Transaction::begin(db_, Transaction::Kind::kDeferred);
-    if (!begun) {
-      return core::fail(std::move(begun).error());
-    }
-    tx.emplace(std::move(begun).value());
+    GARDE_ASSIGN_OR_RETURN(Transaction begun,
+                           Transaction::begin(db_, Transaction::Kind::kDeferred));
+    tx.emplace(std::move(begun));
   }
   policy::PolicySnapshot snapshot;
-  auto read_generation = policyGeneration(db_);
-  if (!read_generation) {
-    return core::fail(std::move(read_generation).error());
-  }
-  generation = *read_generation;
-  auto version = currentVersion(db_);
+  GARDE_ASSIGN_OR_RETURN(generation, policyGeneration(db_));
+  GARDE_ASSIGN_OR_RETURN(const std::optional<std::string> version, currentVersion(db_));
   if (!version) {
-    return core::fail(std::move(version).error());
-  }
-  if (!*version) {
     return core::fail(core::ErrorCode::kStoreError, "no policy version published");
   }
-  snapshot.version = **version;
+  snapshot.version = *version;
   {
     GARDE_STORE_PREPARE(stmt, db_,
                         "SELECT code, meaning, sensitivity, multi_valued FROM attribute_catalogue "
@@ -143,11 +131,7 @@ core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy(std::int64_t
            s.int64(3) != 0});
     }));
   }
-  auto ceilings = ceilingsOf(db_, snapshot.version);
-  if (!ceilings) {
-    return core::fail(std::move(ceilings).error());
-  }
-  snapshot.ceilings = std::move(ceilings).value();
+  GARDE_ASSIGN_OR_RETURN(snapshot.ceilings, ceilingsOf(db_, snapshot.version));
   if (tx) {
     GARDE_TRY(tx->commit());
   }
@@ -155,23 +139,17 @@ core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy(std::int64_t
 }
 
 core::Result<std::shared_ptr<const policy::PolicySnapshot>> PolicyCache::current(Db& db) {
-  auto generation = policyGeneration(db);
-  if (!generation) {
-    return core::fail(std::move(generation).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(const std::int64_t generation, policyGeneration(db));
   {
     const std::lock_guard lock(mutex_);
-    if (snapshot_ && generation_ == *generation) {
+    if (snapshot_ && generation_ == generation) {
       return snapshot_;
     }
   }
   // Read outside the lock: other threads keep serving the snapshot they have meanwhile.
   std::int64_t read_at = 0;
-  auto fresh = SqlPolicySource(db).currentPolicy(read_at);
-  if (!fresh) {
-    return core::fail(std::move(fresh).error());
-  }
-  auto snapshot = std::make_shared<const policy::PolicySnapshot>(std::move(fresh).value());
+  GARDE_ASSIGN_OR_RETURN(policy::PolicySnapshot fresh, SqlPolicySource(db).currentPolicy(read_at));
+  auto snapshot = std::make_shared<const policy::PolicySnapshot>(std::move(fresh));
   const std::lock_guard lock(mutex_);
   // Generations only grow: never replace a newer snapshot a concurrent reader stored.
   if (read_at >= generation_) {

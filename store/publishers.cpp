@@ -169,11 +169,8 @@ core::Result<std::vector<Resource>> listContractedResources(Db& db, std::string_
 core::Status saveContract(Db& db, const policy::ResourceContract& c, std::string_view actor,
                           std::string_view reason, core::UnixTime at) {
   return detail::inTransaction(db, [&]() -> core::Status {
-    auto head = contractHead(db, c.resource_id);
-    if (!head) {
-      return core::fail(std::move(head).error());
-    }
-    const std::int64_t revision = head->revision + 1;
+    GARDE_ASSIGN_OR_RETURN(const auto head, contractHead(db, c.resource_id));
+    const std::int64_t revision = head.revision + 1;
     const std::string_view status = policy::contractStatusCode(c.status);
     {
       GARDE_STORE_PREPARE(
@@ -202,7 +199,7 @@ core::Status saveContract(Db& db, const policy::ResourceContract& c, std::string
         }
       }
     }
-    return appendHistory(db, c.resource_id, revision, at, actor, head->status, status, reason,
+    return appendHistory(db, c.resource_id, revision, at, actor, head.status, status, reason,
                          declarationsText(c));
   });
 }
@@ -214,11 +211,8 @@ core::Status setContractStatus(Db& db, std::string_view resource_id, policy::Con
     if (!contract) {
       return core::fail(core::ErrorCode::kNotFound, "no contract for this resource");
     }
-    auto head = contractHead(db, resource_id);
-    if (!head) {
-      return core::fail(std::move(head).error());
-    }
-    const std::int64_t revision = head->revision + 1;
+    GARDE_ASSIGN_OR_RETURN(const auto head, contractHead(db, resource_id));
+    const std::int64_t revision = head.revision + 1;
     {
       GARDE_STORE_PREPARE(
           stmt, db,
@@ -228,7 +222,7 @@ core::Status setContractStatus(Db& db, std::string_view resource_id, policy::Con
                              detail::isoTime(at), actor)
                     .run());
     }
-    return appendHistory(db, resource_id, revision, at, actor, head->status,
+    return appendHistory(db, resource_id, revision, at, actor, head.status,
                          policy::contractStatusCode(status), reason, declarationsText(*contract));
   });
 }
@@ -273,11 +267,8 @@ core::Result<std::vector<policy::ResourceContract>> listContracts(Db& db) {
   }
   std::vector<policy::ResourceContract> out;
   for (const auto& id : ids) {
-    auto c = findContract(db, id);
-    if (!c) {
-      return core::fail(std::move(c).error());
-    }
-    out.push_back(std::move(c).value());
+    GARDE_ASSIGN_OR_RETURN(policy::ResourceContract c, findContract(db, id));
+    out.push_back(std::move(c));
   }
   return out;
 }

@@ -168,11 +168,8 @@ core::Result<std::vector<SubscriptionRecord>> listSubscriptions(Db& db, const Su
   std::vector<SubscriptionRecord> out;
   out.reserve(ids.size());
   for (const auto& id : ids) {
-    auto rec = findSubscription(db, id);
-    if (!rec) {
-      return core::fail(std::move(rec).error());
-    }
-    out.push_back(std::move(rec).value());
+    GARDE_ASSIGN_OR_RETURN(SubscriptionRecord rec, findSubscription(db, id));
+    out.push_back(std::move(rec));
   }
   return out;
 }

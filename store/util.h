@@ -12,31 +12,19 @@
 
 namespace garde::store::detail {
 
-/// Prepares `sql` or returns its failure from the enclosing function.
-#define GARDE_STORE_PREPARE(var, db, sql)                         \
-  auto var##_result_ = (db).prepare(sql);                         \
-  if (!var##_result_) {                                           \
-    return ::garde::core::fail(std::move(var##_result_).error()); \
-  }                                                               \
-  ::garde::store::Stmt& var = *var##_result_
+/// Prepares `sql` into the Stmt `var` or returns its failure from the enclosing function.
+#define GARDE_STORE_PREPARE(var, db, sql) \
+  GARDE_ASSIGN_OR_RETURN(::garde::store::Stmt var, (db).prepare(sql))
 
 /// Steps `stmt` into `has_row` or returns its failure from the enclosing function.
-#define GARDE_STORE_STEP(has_row, stmt)                               \
-  auto has_row##_result_ = (stmt).step();                             \
-  if (!has_row##_result_) {                                           \
-    return ::garde::core::fail(std::move(has_row##_result_).error()); \
-  }                                                                   \
-  const bool has_row = *has_row##_result_
+#define GARDE_STORE_STEP(has_row, stmt) GARDE_ASSIGN_OR_RETURN(const bool has_row, (stmt).step())
 
 /// Calls `f(stmt)` for each row; returns the first step failure.
 template <class F>
 core::Status forEachRow(Stmt& stmt, F&& f) {
   for (;;) {
-    auto row = stmt.step();
+    GARDE_ASSIGN_OR_RETURN(const bool row, stmt.step());
     if (!row) {
-      return core::fail(std::move(row).error());
-    }
-    if (!*row) {
       return {};
     }
     f(static_cast<const Stmt&>(stmt));
@@ -50,12 +38,9 @@ core::Status inTransaction(Db& db, F&& body) {
   if (db.inTransaction()) {
     return body();
   }
-  auto tx = Transaction::begin(db);
-  if (!tx) {
-    return core::fail(std::move(tx).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db));
   GARDE_TRY(body());
-  return tx->commit();
+  return tx.commit();
 }
 
 inline std::string isoTime(core::UnixTime t) { return core::formatIso8601(t); }

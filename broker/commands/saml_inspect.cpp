@@ -68,10 +68,8 @@ std::string prettyXml(xmlDoc* doc) {
   xmlChar* mem = nullptr;
   int size = 0;
   xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-  std::string out =
-      mem ? std::string(reinterpret_cast<char*>(mem), static_cast<std::size_t>(size)) : "";
-  xmlFree(mem);
-  return out;
+  const saml::XmlString owned(mem);
+  return mem ? std::string(reinterpret_cast<char*>(mem), static_cast<std::size_t>(size)) : "";
 }
 
 void printCheck(bool ok, std::string_view name, std::string_view detail) {

@@ -1,8 +1,5 @@
 #include "broker/commands/serve.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -12,10 +9,11 @@
 #include "broker/flows/flows.h"
 #include "broker/flows/pages.h"
 #include "broker/http/server.h"
-#include "core/x509.h"
 #include "core/encoding.h"
 #include "core/log.h"
+#include "core/private_files.h"
 #include "core/random.h"
+#include "core/x509.h"
 #include "store/demo_data.h"
 #include "store/migrations.h"
 
@@ -109,19 +107,15 @@ namespace {
 
 constexpr core::Logger kLog("broker.serve");
 
-void writeFile(const std::string& path, const std::string& content, bool secret) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  // Secrets are created 0600 from the start (no window where they are world-readable).
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
-  if (fd < 0) {
-    throw std::runtime_error("cannot write " + path);
+/// Writes a file the demo generates, owner-only (0600 whatever the umask) like every file in its
+/// directory, which is created owner-only (0700) too.
+void writeFile(const std::string& path, const std::string& content) {
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (auto created = core::createOwnerOnlyDirectories(dir); !created) {
+    throw std::runtime_error(created.error().detail);
   }
-  const bool ok =
-      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  ::close(fd);
-  if (!ok) {
-    throw std::runtime_error("cannot write " + path);
+  if (auto written = core::writeOwnerOnlyFile(path, content); !written) {
+    throw std::runtime_error(written.error().detail);
   }
 }
 
@@ -204,11 +198,20 @@ http::ServerOptions metricsServerOptions(const config::Config& c) {
 }  // namespace
 
 void prepareDemoFiles(const config::Config& demo) {
+  // The demo's directory holds its keys and its database: created owner-only, and refused when it
+  // exists and group or others may use it.
+  const std::filesystem::path dir = std::filesystem::path(demo.store.database).parent_path();
+  if (auto created = core::createOwnerOnlyDirectories(dir); !created) {
+    throw std::runtime_error("--demo-dir: " + created.error().detail);
+  }
+  if (auto checked = core::checkOwnerOnly(dir.empty() ? "." : dir); !checked) {
+    throw std::runtime_error("--demo-dir: " + checked.error().detail);
+  }
   const auto& s = demo.server;
   if (!exists(s.tls_cert_file) || !exists(s.tls_key_file)) {
     const core::CertificatePem tls = core::generateSelfSignedTls("localhost", 365);
-    writeFile(s.tls_key_file, tls.key, true);
-    writeFile(s.tls_cert_file, tls.cert, false);
+    writeFile(s.tls_key_file, tls.key);
+    writeFile(s.tls_cert_file, tls.cert);
     kLog.info("demo: generated a self-signed TLS certificate", {{"file", s.tls_cert_file}});
   }
   const auto& b = demo.broker;
@@ -216,17 +219,15 @@ void prepareDemoFiles(const config::Config& demo) {
     const saml::PrivateKey key = saml::PrivateKey::generateRsa(2048);
     const saml::Certificate cert =
         saml::selfSign(key, "garde demo signing", core::systemNow(), core::systemRandom(), 3650);
-    writeFile(b.signing_key_file, key.pem(), true);
-    writeFile(b.signing_cert_file, cert.pem(), false);
+    writeFile(b.signing_key_file, key.pem());
+    writeFile(b.signing_cert_file, cert.pem());
     kLog.info("demo: generated a signing key", {{"file", b.signing_key_file}});
   }
   if (!demo.state.token_key_file.empty() && !exists(demo.state.token_key_file)) {
-    writeFile(demo.state.token_key_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n",
-              true);
+    writeFile(demo.state.token_key_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n");
   }
   if (!demo.pseudonym.secret_file.empty() && !exists(demo.pseudonym.secret_file)) {
-    writeFile(demo.pseudonym.secret_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n",
-              true);
+    writeFile(demo.pseudonym.secret_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n");
   }
 }
 
@@ -234,9 +235,11 @@ namespace {
 
 /// Opens the database and brings its schema to this binary's version (idempotent).
 void migrateStore(const config::Config& cfg) {
-  std::filesystem::path dir = std::filesystem::path(cfg.store.database).parent_path();
-  if (!dir.empty()) {
-    std::filesystem::create_directories(dir);
+  // A directory created for the database is owner-only; an existing one is the operator's.
+  if (auto created =
+          core::createOwnerOnlyDirectories(std::filesystem::path(cfg.store.database).parent_path());
+      !created) {
+    throw std::runtime_error("store.database: " + created.error().detail);
   }
   auto db = store::Db::open(cfg.store.database);
   if (!db) {
@@ -282,6 +285,8 @@ int serve(const ServeOptions& options) {
     return kExitUsage;
   }
   core::setLogLevel(cfg.log.level);
+  // Keys and the audit file: owner-only or no start (the database is checked when it is opened).
+  config::checkOwnerOnlyFiles(cfg);
 
   Metrics metrics;
   core::SystemClock clock;

@@ -85,8 +85,10 @@ struct ServeOptions {
 /// config or unreadable key file, std::runtime_error on a start-up failure (e.g. port in use).
 int serve(const ServeOptions& options);
 
-/// Creates the demo's TLS certificate, signing key/certificate and state key under the directories
-/// named by `demo` when a file is absent (keys mode 0600). Existing files are kept.
+/// Creates the demo's TLS certificate, signing key/certificate, state key and pseudonym secret
+/// under the directory named by `demo` when a file is absent: the directory 0700, every file 0600,
+/// whatever the umask. Existing files are kept. Throws std::runtime_error naming the directory when
+/// it exists and group or others may read or write it.
 void prepareDemoFiles(const config::Config& demo);
 
 }  // namespace garde::broker::commands

@@ -1,12 +1,12 @@
 // POST /saml/sp/acs: the ENT's Response ends the ENT leg; the broker decides and answers the
 // publisher (docs/flows.md, "Life of a launch" steps 4 to 7).
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
+#include "broker/flows/audit_record.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
+#include "core/crypto.h"
 #include "policy/release.h"
 #include "store/audit.h"
 #include "store/directory.h"
@@ -179,8 +179,7 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
   // sign that browser in as the first user. The ENT leg set the binding cookie in the browser that
   // started it; only that browser may finish it.
   const std::string* binding = req.cookie(kBindingCookie);
-  if (binding == nullptr || binding->size() != tx.browser_binding.size() ||
-      CRYPTO_memcmp(binding->data(), tx.browser_binding.data(), binding->size()) != 0) {
+  if (binding == nullptr || !core::constantTimeEqual(*binding, tx.browser_binding)) {
     return detail::refuse(req, ctx, kLog,
                           err(core::ErrorCode::kForbidden,
                               "the SSO transaction was started in another browser (binding cookie "
@@ -243,7 +242,7 @@ Response handleAcs(const Request& req, FlowContext& ctx) {
     const store::LaunchInputs& inputs = *read.inputs;
     decision = policy::decide(inputs.person, inputs.contract, inputs.subscriptions, *read.policy,
                               ctx.pseudonyms, today);
-    audit = store::launchAudit(inputs.person, inputs.contract, decision, req.request_id, now);
+    audit = launchAudit(inputs.person, inputs.contract, decision, req.request_id, now);
   }
   if (auto w = ctx.audit.write(audit); !w) {
     // No release that cannot be accounted for.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "core/private_files.h"
 
 namespace garde::broker::flows {
 namespace {
@@ -57,10 +58,13 @@ void DbPool::release(std::unique_ptr<store::Db> db) {
 
 AuditSink::AuditSink(std::string file, std::string database) : file_(std::move(file)) {
   if (!file_.empty()) {
-    fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd_ < 0) {
-      throw std::runtime_error("log.audit_file: cannot open " + file_ + " for appending");
+    // Owner-only (0600 whatever the umask; an existing file others may read is refused).
+    auto fd = core::openOwnerOnly(file_, O_WRONLY | O_APPEND);
+    if (!fd) {
+      throw std::runtime_error("log.audit_file: cannot open " + file_ +
+                               " for appending: " + fd.error().detail);
     }
+    fd_ = *fd;
   }
   if (!database.empty()) {
     table_ = std::make_unique<store::AuditWriter>(store::AuditWriter::Options{std::move(database)});

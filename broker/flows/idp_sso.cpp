@@ -4,9 +4,9 @@
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
 #include "broker/flows/pages.h"
+#include "core/crypto.h"
 #include "core/encoding.h"
 #include "saml/messages.h"
-#include "saml/pkey_ops.h"
 #include "store/publishers.h"
 
 namespace garde::broker::flows {
@@ -77,16 +77,13 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   // through unchecked rather than locking every publisher out.
   // Keyed by the ID's SHA-256 (44 characters in base64, however long the ID up to the 256
   // readAuthnRequest accepts): a full cache of unsigned requests stays small.
-  unsigned char id_digest[EVP_MAX_MD_SIZE];
-  unsigned int id_digest_len = 0;
-  if (!saml::pkey::digest(saml::pkey::digestNamed("SHA256"), ar->request.id, id_digest,
-                          &id_digest_len)) {
+  const auto id_digest = core::sha256(ar->request.id);
+  if (!id_digest) {
     return detail::refuse(req, ctx, kLog, core::Error{core::ErrorCode::kInternal, "digest failed"},
                           {}, nullptr);
   }
   const std::string request_key =
-      "AuthnRequest " + ar->peer->publisher_id + " " +
-      core::base64Encode(std::string_view(reinterpret_cast<const char*>(id_digest), id_digest_len));
+      "AuthnRequest " + ar->peer->publisher_id + " " + core::base64Encode(*id_digest);
   const auto taken = ctx.request_replay_cache.insert(
       request_key,
       ar->request.issue_instant + ctx.idp.request_max_age_seconds + ctx.idp.skew_seconds + 1, now);

@@ -49,12 +49,9 @@ EntRegistry::EntRegistry(std::vector<EntPeer> peers) {
 }
 
 core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now) {
-  auto establishments = store::listEstablishments(db);
-  if (!establishments) {
-    return core::fail(std::move(establishments).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto establishments, store::listEstablishments(db));
   std::set<std::string> ent_ids;
-  for (const auto& e : *establishments) {
+  for (const auto& e : establishments) {
     ent_ids.insert(e.ent_id);
   }
   std::vector<EntPeer> peers;
@@ -127,13 +124,10 @@ core::Result<std::string> buildEntAuthnRequest(const EntPeer& ent, const SpSetti
   request.force_authn = options.force_authn;
   request.is_passive = options.is_passive;
   // Written as text, without a tree (saml/message_text.h).
-  auto xml = saml::writeAuthnRequest(request);
-  if (!xml) {
-    return core::fail(std::move(xml).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto xml, saml::writeAuthnRequest(request));
   // Always signed in the query (SAML2 Bindings 3.4.4.1), even when the ENT's metadata does not set
   // WantAuthnRequestsSigned: one signature per launch, and no per-ENT switch to get wrong.
-  return saml::encodeRedirect(*xml, sso->location, relay_state,
+  return saml::encodeRedirect(xml, sso->location, relay_state,
                               /*is_request=*/true, &settings.signing,
                               saml::defaultAlgorithm(settings.signing.key));
 }
@@ -142,17 +136,11 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
                                              const SpSettings& settings,
                                              std::string_view expected_request_id,
                                              core::UnixTime now, saml::ReplayCache& replay_cache) {
-  auto inbound = saml::decodePost(form, settings.decode_limits);
-  if (!inbound) {
-    return core::fail(std::move(inbound).error());
-  }
-  if (inbound->is_request) {
+  GARDE_ASSIGN_OR_RETURN(auto inbound, saml::decodePost(form, settings.decode_limits));
+  if (inbound.is_request) {
     return core::fail(core::ErrorCode::kBadRequest, "a SAMLRequest was posted to the ACS");
   }
-  auto doc = saml::parseUntrusted(inbound->xml);
-  if (!doc) {
-    return core::fail(std::move(doc).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto doc, saml::parseUntrusted(inbound.xml));
   saml::ResponseExpectation expect;
   expect.trusted_certificates = ent.metadata.idp->signingCertificates();
   expect.idp_entity_id = ent.metadata.entity_id;
@@ -165,11 +153,8 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
   expect.decryption_keys = {settings.signing.key};
   expect.replay_cache = &replay_cache;
   expect.require_signed_assertion = settings.require_signed_assertion;
-  auto validated = saml::validateResponse(doc->get(), expect);
-  if (!validated) {
-    return core::fail(std::move(validated).error());
-  }
-  const saml::Assertion& a = validated->assertion;
+  GARDE_ASSIGN_OR_RETURN(auto validated, saml::validateResponse(doc.get(), expect));
+  const saml::Assertion& a = validated.assertion;
   if (!a.subject || !a.subject->name_id || a.subject->name_id->value.empty()) {
     return core::fail(core::ErrorCode::kUnknownUser, "the ENT assertion carries no NameID");
   }
@@ -180,7 +165,7 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
     id.authn_instant = a.authn_statements.front().authn_instant;
     id.authn_context_class_ref = a.authn_statements.front().authn_context_class_ref;
   }
-  id.response_id = validated->response.id;
+  id.response_id = validated.response.id;
   id.assertion_id = a.id;
   return id;
 }
@@ -202,12 +187,9 @@ core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime 
   acs.is_default = true;
   sp.acs.push_back(acs);
   entity.sp = sp;
-  auto doc = saml::generateMetadata(entity);
-  if (!doc) {
-    return core::fail(std::move(doc).error());
-  }
-  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc->get()), settings.signing));
-  return saml::serialize(doc->get());
+  GARDE_ASSIGN_OR_RETURN(auto doc, saml::generateMetadata(entity));
+  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc.get()), settings.signing));
+  return saml::serialize(doc.get());
 }
 
 }  // namespace garde::connectors::ent

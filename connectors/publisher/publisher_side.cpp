@@ -81,13 +81,10 @@ PublisherRegistry::PublisherRegistry(std::vector<PublisherPeer> peers) {
 }
 
 core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::UnixTime now) {
-  auto publishers = store::listPublishers(db);
-  if (!publishers) {
-    return fail(std::move(publishers).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto publishers, store::listPublishers(db));
   std::vector<PublisherPeer> peers;
   std::size_t skipped = 0;
-  for (const store::Publisher& publisher : *publishers) {
+  for (const store::Publisher& publisher : publishers) {
     if (!publisher.sp_metadata_xml) {
       continue;
     }
@@ -211,20 +208,15 @@ core::Result<std::string> resolveAcs(const saml::AuthnRequest& request,
 core::Result<PublisherAuthnRequest> readAuthnRequest(
     std::string_view method, std::string_view raw_query, const FormFields& form,
     const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now) {
-  auto message = decodeBinding(method, raw_query, form, settings.decode_limits);
-  if (!message) {
-    return fail(std::move(message).error());
-  }
-  if (!message->is_request) {
+  GARDE_ASSIGN_OR_RETURN(auto message,
+                         decodeBinding(method, raw_query, form, settings.decode_limits));
+  if (!message.is_request) {
     return fail(ErrorCode::kBadRequest, "SSO endpoint received a SAMLResponse, not a SAMLRequest");
   }
   saml::ParseLimits parse_limits;
   parse_limits.max_bytes = settings.decode_limits.max_inflated;
-  auto doc = saml::parseUntrusted(message->xml, parse_limits);
-  if (!doc) {
-    return fail(std::move(doc).error());
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
+  GARDE_ASSIGN_OR_RETURN(auto doc, saml::parseUntrusted(message.xml, parse_limits));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   if (!saml::isElement(root, saml::ns::kProtocol, "AuthnRequest")) {
     return fail(ErrorCode::kMalformedMessage, "SAMLRequest root is not samlp:AuthnRequest");
   }
@@ -258,8 +250,8 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
     request_el = *verified;
     signature_verified = true;
   }
-  if (message->hasRedirectSignature()) {
-    auto verified = saml::verifyRedirectSignature(*message, sp.signingCertificates());
+  if (message.hasRedirectSignature()) {
+    auto verified = saml::verifyRedirectSignature(message, sp.signingCertificates());
     if (!verified) {
       core::Error e = std::move(verified).error();
       e.detail = "AuthnRequest Redirect signature of " + quoted(peer->metadata.entity_id) + ": " +
@@ -274,55 +266,49 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
                     " is unsigned, and its metadata says AuthnRequestsSigned=\"true\"");
   }
 
-  auto request = saml::parseAuthnRequest(request_el);
-  if (!request) {
-    return fail(std::move(request).error());
-  }
-  if (request->issuer != claimed_issuer) {
+  GARDE_ASSIGN_OR_RETURN(auto request, saml::parseAuthnRequest(request_el));
+  if (request.issuer != claimed_issuer) {
     return fail(ErrorCode::kIssuerMismatch, "AuthnRequest Issuer changed after verification");
   }
   // The ID travels on in our state (the RelayState to the ENT) and is remembered against replay:
   // IDs are 20 to 50 characters in practice, and an unsigned request could carry 256 KB of one.
-  if (request->id.size() > kMaxRequestIdLength) {
+  if (request.id.size() > kMaxRequestIdLength) {
     return fail(
         ErrorCode::kMalformedMessage,
         "AuthnRequest ID longer than " + std::to_string(kMaxRequestIdLength) + " characters");
   }
   // SAML2 Bindings 3.4.5.2 / 3.5.5.2: a Destination must be the endpoint that received it.
-  if (signature_verified && !request->destination) {
+  if (signature_verified && !request.destination) {
     return fail(ErrorCode::kDestinationMismatch,
                 "signed AuthnRequest from " + quoted(peer->metadata.entity_id) +
                     " has no Destination (SAML2 Bindings 3.4.5.2, 3.5.5.2)");
   }
-  if (request->destination && *request->destination != settings.sso_url) {
+  if (request.destination && *request.destination != settings.sso_url) {
     return fail(ErrorCode::kDestinationMismatch,
-                "AuthnRequest Destination " + quoted(request->destination->substr(0, 256)) +
+                "AuthnRequest Destination " + quoted(request.destination->substr(0, 256)) +
                     " is not our SSO URL " + quoted(settings.sso_url));
   }
-  if (request->issue_instant > now + settings.skew_seconds) {
+  if (request.issue_instant > now + settings.skew_seconds) {
     return fail(ErrorCode::kNotYetValid, "AuthnRequest IssueInstant " +
-                                             core::formatIso8601(request->issue_instant) +
+                                             core::formatIso8601(request.issue_instant) +
                                              " is in the future");
   }
-  if (request->issue_instant < now - settings.request_max_age_seconds - settings.skew_seconds) {
+  if (request.issue_instant < now - settings.request_max_age_seconds - settings.skew_seconds) {
     return fail(ErrorCode::kExpired,
-                "AuthnRequest IssueInstant " + core::formatIso8601(request->issue_instant) +
+                "AuthnRequest IssueInstant " + core::formatIso8601(request.issue_instant) +
                     " is older than " + std::to_string(settings.request_max_age_seconds) + "s");
   }
-  auto acs_url = resolveAcs(*request, peer->metadata);
-  if (!acs_url) {
-    return fail(std::move(acs_url).error());
-  }
-  if (auto ok = checkAcs(*acs_url, peer->metadata); !ok) {
+  GARDE_ASSIGN_OR_RETURN(auto acs_url, resolveAcs(request, peer->metadata));
+  if (auto ok = checkAcs(acs_url, peer->metadata); !ok) {
     return fail(ErrorCode::kBadRequest, ok.error().detail);
   }
 
   PublisherAuthnRequest out;
-  out.request = std::move(*request);
+  out.request = std::move(request);
   out.peer = peer;
-  out.acs_url = std::move(*acs_url);
-  out.relay_state = std::move(message->relay_state);
-  out.binding = message->binding;
+  out.acs_url = std::move(acs_url);
+  out.relay_state = std::move(message.relay_state);
+  out.binding = message.binding;
   out.signed_request = signature_verified;
   return out;
 }
@@ -393,10 +379,7 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   if (content.pseudonym.empty()) {
     return fail(ErrorCode::kMalformedMessage, "no pseudonym for the NameID");
   }
-  auto encrypt_for = encryptionCertificate(peer);
-  if (!encrypt_for) {
-    return fail(std::move(encrypt_for).error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto encrypt_for, encryptionCertificate(peer));
   const std::string& sp_entity_id = peer.metadata.entity_id;
   const core::UnixTime not_on_or_after = now + settings.assertion_lifetime_seconds;
 
@@ -431,29 +414,21 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
 
   saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
   // One signature per launch (ADR 0005): the Assertion is signed, the Response is not.
-  if (!*encrypt_for) {
+  if (!encrypt_for) {
     // Written as text in canonical form: no tree, no C14N pass (saml/message_text.h).
-    auto xml = saml::writeResponseWithSignedAssertion(response, a, settings.signing);
-    if (!xml) {
-      return fail(std::move(xml).error());
-    }
-    return finish(*xml, acs_url, response.id, relay_state, csp_nonce);
+    GARDE_ASSIGN_OR_RETURN(auto xml,
+                           saml::writeResponseWithSignedAssertion(response, a, settings.signing));
+    return finish(xml, acs_url, response.id, relay_state, csp_nonce);
   }
-  auto doc = saml::buildResponse(response, {a});
-  if (!doc) {
-    return fail(std::move(doc).error());
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
+  GARDE_ASSIGN_OR_RETURN(auto doc, saml::buildResponse(response, {a}));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   xmlNode* assertion_el = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
   if (assertion_el == nullptr) {
     return fail(ErrorCode::kInternal, "built Response has no Assertion");
   }
   GARDE_TRY(saml::signElement(assertion_el, settings.signing));
-  auto encrypted = saml::encryptAssertion(assertion_el, **encrypt_for, random);
-  if (!encrypted) {
-    return fail(std::move(encrypted).error());
-  }
-  return finish(saml::serialize(doc->get()), acs_url, response.id, relay_state, csp_nonce);
+  GARDE_TRY(saml::encryptAssertion(assertion_el, *encrypt_for, random));
+  return finish(saml::serialize(doc.get()), acs_url, response.id, relay_state, csp_nonce);
 }
 
 core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const std::string& acs_url,
@@ -469,12 +444,9 @@ core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const s
   GARDE_TRY(checkAcs(acs_url, peer.metadata));
   saml::Response response = responseHeader(acs_url, in_response_to, settings, random, now);
   response.status = status;
-  auto doc = saml::buildResponse(response);
-  if (!doc) {
-    return fail(std::move(doc).error());
-  }
-  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc->get()), settings.signing));
-  return finish(saml::serialize(doc->get()), acs_url, response.id, relay_state, csp_nonce);
+  GARDE_ASSIGN_OR_RETURN(auto doc, saml::buildResponse(response));
+  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc.get()), settings.signing));
+  return finish(saml::serialize(doc.get()), acs_url, response.id, relay_state, csp_nonce);
 }
 
 // ---- IdP metadata -------------------------------------------------------------------------------
@@ -491,11 +463,8 @@ core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTim
   idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), settings.sso_url, "",
                                    std::nullopt, std::nullopt});
   entity.idp = std::move(idp);
-  auto doc = saml::generateMetadata(entity);
-  if (!doc) {
-    return fail(std::move(doc).error());
-  }
-  xmlNode* root = xmlDocGetRootElement(doc->get());
+  GARDE_ASSIGN_OR_RETURN(auto doc, saml::generateMetadata(entity));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   // Written explicitly (the generator omits the default), so operators reading it need not know
   // the schema default: publishers may sign their AuthnRequests, and need not.
   if (xmlNode* role = saml::firstChildElement(root, saml::ns::kMetadata, "IDPSSODescriptor");
@@ -503,7 +472,7 @@ core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTim
     xmlSetProp(role, BAD_CAST "WantAuthnRequestsSigned", BAD_CAST "false");
   }
   GARDE_TRY(saml::signElement(root, settings.signing));
-  return saml::serialize(doc->get());
+  return saml::serialize(doc.get());
 }
 
 }  // namespace garde::connectors::publisher
