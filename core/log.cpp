@@ -18,17 +18,19 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::mutex g_mutex;
 std::atomic<LogSink> g_sink{nullptr};  // nullptr: stderr
 
-void writeStderr(std::string_view line) {
+/// False when stderr refused part of the line (there is nowhere to report that but the caller).
+bool writeStderr(std::string_view line) {
   while (!line.empty()) {
     const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
-      return;  // nowhere to report a failing stderr
+      return false;
     }
     line.remove_prefix(static_cast<std::size_t>(n));
   }
+  return true;
 }
 
 std::string_view levelName(LogLevel level) {
@@ -45,6 +47,49 @@ std::string_view levelName(LogLevel level) {
       return "off";
   }
   return "info";
+}
+
+std::string formatLine(std::string_view level, std::string_view category, std::string_view message,
+                       std::initializer_list<LogField> fields, const OwnedLogFields& more) {
+  std::string line;
+  line.reserve(more.empty() ? 128 : 384);
+  line += "{\"ts\":\"";
+  line += formatIso8601(systemNow());
+  line += "\",\"level\":\"";
+  line += level;
+  line += "\",\"cat\":\"";
+  appendJsonEscaped(line, category);
+  line += "\",\"msg\":\"";
+  appendJsonEscaped(line, message);
+  line += '"';
+  auto field = [&line](std::string_view key, std::string_view value) {
+    line += ",\"";
+    appendJsonEscaped(line, key);
+    line += "\":\"";
+    appendJsonEscaped(line, value);
+    line += '"';
+  };
+  for (const auto& [key, value] : fields) {
+    field(key, value);
+  }
+  for (const auto& [key, value] : more) {
+    field(key, value);
+  }
+  line += "}\n";
+  return line;
+}
+
+bool emit(const std::string& line) {
+  if (g_sink.load(std::memory_order_acquire) == nullptr) {
+    return writeStderr(line);
+  }
+  // Read again under the lock: once setLogSink returns, the sink it replaced is never called.
+  std::lock_guard lock(g_mutex);
+  if (LogSink sink = g_sink.load(std::memory_order_relaxed)) {
+    sink(line);
+    return true;
+  }
+  return writeStderr(line);
 }
 
 }  // namespace
@@ -114,42 +159,12 @@ void Logger::log(LogLevel level, std::string_view message, std::initializer_list
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) {
     return;
   }
-  std::string line;
-  line.reserve(more.empty() ? 128 : 384);
-  line += "{\"ts\":\"";
-  line += formatIso8601(systemNow());
-  line += "\",\"level\":\"";
-  line += levelName(level);
-  line += "\",\"cat\":\"";
-  appendJsonEscaped(line, category_);
-  line += "\",\"msg\":\"";
-  appendJsonEscaped(line, message);
-  line += '"';
-  auto field = [&line](std::string_view key, std::string_view value) {
-    line += ",\"";
-    appendJsonEscaped(line, key);
-    line += "\":\"";
-    appendJsonEscaped(line, value);
-    line += '"';
-  };
-  for (const auto& [key, value] : fields) {
-    field(key, value);
-  }
-  for (const auto& [key, value] : more) {
-    field(key, value);
-  }
-  line += "}\n";
-  if (g_sink.load(std::memory_order_acquire) == nullptr) {
-    writeStderr(line);
-    return;
-  }
-  // Read again under the lock: once setLogSink returns, the sink it replaced is never called.
-  std::lock_guard lock(g_mutex);
-  if (LogSink sink = g_sink.load(std::memory_order_relaxed)) {
-    sink(line);
-  } else {
-    writeStderr(line);
-  }
+  (void)emit(formatLine(levelName(level), category_, message, fields, more));
+}
+
+bool Logger::record(std::string_view message, std::initializer_list<LogField> fields) const {
+  static const OwnedLogFields kNone;
+  return emit(formatLine("audit", category_, message, fields, kNone));
 }
 
 }  // namespace garde::core

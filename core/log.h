@@ -54,6 +54,13 @@ class Logger {
     log(LogLevel::kError, m, f);
   }
 
+  /// A record of account (the audit trail when it has no file of its own), not a diagnostic: the
+  /// line (level "audit") is written whatever the log level, even "off", and the caller learns
+  /// whether it was: false when the write to stderr failed (the caller must then not go on with
+  /// what it cannot account for). A custom sink always counts as written.
+  [[nodiscard]] bool record(std::string_view message,
+                            std::initializer_list<LogField> fields = {}) const;
+
  private:
   std::string_view category_;
 };

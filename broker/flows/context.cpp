@@ -100,8 +100,10 @@ core::Status AuditSink::write(const store::AuditRecord& r) {
       return core::fail(core::ErrorCode::kInternal, "cannot append to the audit file");
     }
   } else {
+    // A record of account, not a diagnostic: written whatever log.level says (ADR 0011), and a
+    // line stderr did not take refuses the release like a failed audit file.
     const std::string released = joinCodes(r.released);
-    kAuditLog.info("decision", {{"kind", r.kind},
+    const bool written = kAuditLog.record("decision", {{"kind", r.kind},
                                 {"correlation_id", r.correlation_id},
                                 {"ent", r.ent_id},
                                 {"uai", r.uai},
@@ -112,6 +114,9 @@ core::Status AuditSink::write(const store::AuditRecord& r) {
                                 {"policy_version", r.policy_version},
                                 {"outcome", r.outcome},
                                 {"reason", r.reason}});
+    if (!written) {
+      return core::fail(core::ErrorCode::kInternal, "cannot write the audit line to the main log");
+    }
   }
   if (table_) {
     table_->enqueue(r);
