@@ -40,6 +40,8 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
       return "not_yet_valid";
     case ErrorCode::kReplayed:
       return "replayed";
+    case ErrorCode::kReplayCacheFull:
+      return "replay_cache_full";
     case ErrorCode::kStatusNotSuccess:
       return "status_not_success";
     case ErrorCode::kNoPassive:

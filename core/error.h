@@ -27,6 +27,7 @@ enum class ErrorCode {
   kExpired,
   kNotYetValid,
   kReplayed,
+  kReplayCacheFull,  ///< an ID could not be remembered (the cache is full): refused, not a replay
   kStatusNotSuccess,  ///< the peer answered with a non-success SAML status
   kNoPassive,         ///< the IdP answered Responder/NoPassive: no login without the user's action
   kDecryptionFailed,

@@ -12,11 +12,6 @@ void InMemoryReplayCache::purge(core::UnixTime now) {
   }
 }
 
-bool InMemoryReplayCache::insertIfAbsent(std::string_view id, core::UnixTime expires,
-                                         core::UnixTime now) {
-  return insert(id, expires, now) == Outcome::kFirstUse;
-}
-
 InMemoryReplayCache::Outcome InMemoryReplayCache::insert(std::string_view id,
                                                          core::UnixTime expires,
                                                          core::UnixTime now) {

@@ -20,17 +20,25 @@ class ReplayCache {
  public:
   virtual ~ReplayCache() = default;
 
+  /// kFirstUse: `id` was absent and is now recorded. kReplay: it is recorded and not yet expired.
+  /// kFull: the cache cannot remember it (callers fail closed, with a reason of its own: a full
+  /// cache is an operating problem, not an attack by this user).
+  enum class Outcome { kFirstUse, kReplay, kFull };
+
   /// Records `id` until `expires` (exclusive) unless it is already recorded and not yet expired.
   /// @param now the caller's clock; entries with expires <= now are forgotten.
-  /// @return true if `id` was absent (first use); false if it is a replay, or if the cache cannot
-  ///         remember it (a full cache fails closed: see InMemoryReplayCache).
-  virtual bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) = 0;
+  virtual Outcome insert(std::string_view id, core::UnixTime expires, core::UnixTime now) = 0;
+
+  /// insert() == kFirstUse.
+  bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) {
+    return insert(id, expires, now) == Outcome::kFirstUse;
+  }
 };
 
 /// A bounded, mutex-protected in-memory cache for one process.
 ///
 /// Size policy: expired entries are purged on every insert (cheapest-first, by expiry). When the
-/// cache still holds `max_entries` live entries, a new ID is refused (insertIfAbsent returns false)
+/// cache still holds `max_entries` live entries, a new ID is refused (insert returns kFull)
 /// rather than evicting a live one: evicting would let that assertion be replayed, while refusing
 /// only delays logins until entries expire (a few minutes). Entries are added only after every
 /// other check passed, so filling the cache needs assertions signed by a trusted IdP.
@@ -39,11 +47,7 @@ class InMemoryReplayCache final : public ReplayCache {
  public:
   explicit InMemoryReplayCache(std::size_t max_entries = 100'000);
 
-  bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) override;
-
-  enum class Outcome { kFirstUse, kReplay, kFull };
-  /// insertIfAbsent() telling a replay from a full cache, for callers that fail open when full.
-  Outcome insert(std::string_view id, core::UnixTime expires, core::UnixTime now);
+  Outcome insert(std::string_view id, core::UnixTime expires, core::UnixTime now) override;
 
   /// Live and not yet purged entries.
   std::size_t size() const;

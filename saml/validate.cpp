@@ -376,9 +376,17 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
 
   // SAML2 Profiles 4.1.4.5: remember the ID for as long as the assertion could be accepted.
   if (exp.replay_cache != nullptr) {
-    if (!exp.replay_cache->insertIfAbsent(a.id, valid_until + exp.skew_seconds, exp.now)) {
-      return check.reject("replay", ErrorCode::kReplayed,
-                          "Assertion ID " + quoted(a.id) + " was already used");
+    switch (exp.replay_cache->insert(a.id, valid_until + exp.skew_seconds, exp.now)) {
+      case ReplayCache::Outcome::kFirstUse:
+        break;
+      case ReplayCache::Outcome::kReplay:
+        return check.reject("replay", ErrorCode::kReplayed,
+                            "Assertion ID " + quoted(a.id) + " was already used");
+      case ReplayCache::Outcome::kFull:
+        // Fail closed, but say why: nobody replayed anything, the cache has no room to remember.
+        return check.reject("replay", ErrorCode::kReplayCacheFull,
+                            "the replay cache is full: Assertion ID " + quoted(a.id) +
+                                " cannot be remembered, so it is not accepted");
     }
     check.pass("replay", "Assertion ID seen for the first time");
   } else {

@@ -70,7 +70,7 @@ struct ValidatedResponse {
 /// kDecryptionFailed, kDestinationMismatch, kIssuerMismatch, kInResponseToMismatch, then
 /// kNoPassive (status Responder/NoPassive) or kStatusNotSuccess (any other non-success status;
 /// detail holds the status codes), then kRecipientMismatch, kExpired, kNotYetValid,
-/// kAudienceMismatch, kReplayed.
+/// kAudienceMismatch, kReplayed, kReplayCacheFull.
 /// Thread-safety: reentrant; the replay cache must be thread-safe (all implementations are).
 Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectation& expectation,
                                            ValidationTrace* trace = nullptr);

@@ -63,8 +63,8 @@ class TransactionBoundReplay final : public saml::ReplayCache {
  public:
   TransactionBoundReplay(saml::ReplayCache& inner, core::UnixTime until)
       : inner_(inner), until_(until) {}
-  bool insertIfAbsent(std::string_view id, core::UnixTime expires, core::UnixTime now) override {
-    return inner_.insertIfAbsent(id, std::min(expires, until_), now);
+  Outcome insert(std::string_view id, core::UnixTime expires, core::UnixTime now) override {
+    return inner_.insert(id, std::min(expires, until_), now);
   }
 
  private:

@@ -63,6 +63,9 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
     case ErrorCode::kConflict:
       return {409, responder(kRequestDenied), reason,
               "La demande n'a pas pu aboutir. Réessayez plus tard."};
+    case ErrorCode::kReplayCacheFull:
+      return {503, responder({}), reason,
+              "Le service reçoit trop de connexions en ce moment. Réessayez dans quelques minutes."};
     case ErrorCode::kStoreError:
       return {503, responder({}), reason,
               "Le service est momentanément indisponible. Réessayez dans quelques minutes."};

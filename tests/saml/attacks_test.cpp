@@ -544,3 +544,15 @@ TEST_CASE("Encrypted assertion smuggling a second assertion in its Advice",
   REQUIRE(xml.find("_evil") == std::string::npos);
   requireWrappingRefused(rejected(xml));
 }
+
+TEST_CASE("A full replay cache refuses a fresh assertion as replay_cache_full, not as a replay",
+          "[saml][attack][replay]") {
+  InMemoryReplayCache cache(1);
+  REQUIRE(cache.insertIfAbsent("_someone_else", kNow + 3600, kNow));
+  auto e = goodExpectation();
+  e.replay_cache = &cache;
+  const auto error = rejected(goodResponseXml(), e);
+  CHECK(error.code == ErrorCode::kReplayCacheFull);
+  CHECK_THAT(error.detail, Catch::Contains("replay cache is full"));
+  CHECK(cache.capacityRefusals() == 1);
+}
