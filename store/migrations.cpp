@@ -342,6 +342,26 @@ core::Result<int> schemaVersion(Db& db) {
   return static_cast<int>(stmt.int64(0));
 }
 
+core::Status probeDatabase(const std::string& path, int busy_timeout_ms) {
+  OpenOptions options;
+  options.read_only = true;
+  options.create = false;
+  options.busy_timeout_ms = busy_timeout_ms;
+  GARDE_ASSIGN_OR_RETURN(Db db, Db::open(path, options));
+  auto stmt = db.prepare("SELECT ifnull(max(version), 0) FROM schema_version");
+  if (!stmt) {
+    return core::fail(core::ErrorCode::kStoreError, "the database has no schema_version table");
+  }
+  GARDE_TRY(stmt->step());
+  const auto version = static_cast<int>(stmt->int64(0));
+  if (version != latestSchemaVersion()) {
+    return core::fail(core::ErrorCode::kStoreError,
+                      "the database is at schema version " + std::to_string(version) +
+                          ", this binary needs " + std::to_string(latestSchemaVersion()));
+  }
+  return {};
+}
+
 core::Status migrate(Db& db, int target) {
   if (target < 0) {
     target = latestSchemaVersion();

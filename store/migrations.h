@@ -33,4 +33,8 @@ core::Result<int> schemaVersion(Db& db);
 /// rolled back; earlier ones stay applied).
 core::Status migrate(Db& db, int target = -1);
 
+/// Whether the database at `path` answers: it exists (never created here), opens read-only within
+/// `busy_timeout_ms`, and is at latestSchemaVersion(). For /readyz. kStoreError naming what failed.
+core::Status probeDatabase(const std::string& path, int busy_timeout_ms = 1000);
+
 }  // namespace garde::store

@@ -90,7 +90,24 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
 }
 
 void mountRoutes(Router& router, Services& services, const config::MetricsConfig& metrics) {
-  addHealthRoutes(router, [&services] { return services.ready.load(); });
+  // Ready once started and while the database answers at our schema version (a node whose
+  // database went away must leave the load balancer's pool). Reasons are logged, rate-limited.
+  addHealthRoutes(router, [&services] {
+    if (!services.ready.load()) {
+      return false;
+    }
+    auto probe = store::probeDatabase(services.config.store.database);
+    if (!probe) {
+      static std::atomic<core::UnixTime> last_logged{0};
+      const core::UnixTime now = core::systemNow();
+      if (last_logged.exchange(now) != now) {
+        core::Logger("broker.readyz")
+            .warn("not ready: the database does not answer", {{"error", probe.error().describe()}});
+      }
+      return false;
+    }
+    return true;
+  });
   if (metrics.listener == "public") {
     addMetricsRoute(router, [&services] { return services.metrics.exposition(); });
   }
