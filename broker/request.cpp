@@ -117,8 +117,33 @@ core::Result<Params> parseUrlEncoded(std::string_view text) {
   return out;
 }
 
-void parseCookieHeader(std::string_view value,
-                       std::map<std::string, std::string, std::less<>>& out) {
+std::optional<std::string> repeatedParameter(const Request& req) {
+  auto repeatedIn = [](const Params& params) -> std::optional<std::string> {
+    for (auto it = params.begin(); it != params.end(); ++it) {
+      const auto next = std::next(it);
+      if (next != params.end() && next->first == it->first) {
+        return it->first;  // a multimap keeps equal keys adjacent
+      }
+    }
+    return std::nullopt;
+  };
+  if (auto name = repeatedIn(req.query)) {
+    return name;
+  }
+  if (auto name = repeatedIn(req.form)) {
+    return name;
+  }
+  for (const auto& [name, value] : req.form) {
+    if (req.query.contains(name)) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> parseCookieHeader(std::string_view value,
+                                             std::map<std::string, std::string, std::less<>>& out) {
+  std::optional<std::string> repeated;
   while (!value.empty()) {
     const std::size_t semi = value.find(';');
     const std::string_view pair = trim(value.substr(0, semi));
@@ -131,8 +156,13 @@ void parseCookieHeader(std::string_view value,
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
       v = v.substr(1, v.size() - 2);
     }
-    out.emplace(std::string(trim(pair.substr(0, eq))), std::string(v));  // emplace keeps the first
+    // emplace keeps the first
+    auto [it, inserted] = out.emplace(std::string(trim(pair.substr(0, eq))), std::string(v));
+    if (!inserted && !repeated) {
+      repeated = it->first;
+    }
   }
+  return repeated;
 }
 
 std::string formatSetCookie(const SetCookie& c, bool over_tls) {

@@ -109,8 +109,15 @@ using Handler = std::function<Response(const Request&)>;
 core::Result<Params> parseUrlEncoded(std::string_view text);
 
 /// Parses Cookie header values ("a=1; b=2"). Malformed pairs are skipped; the first of a name wins.
-void parseCookieHeader(std::string_view value,
-                       std::map<std::string, std::string, std::less<>>& out);
+/// Returns the first name seen again (in this header or already in `out`), if any: the caller
+/// decides whether a repeated cookie is an attack (cookie tossing from a sibling domain).
+std::optional<std::string> parseCookieHeader(std::string_view value,
+                                             std::map<std::string, std::string, std::less<>>& out);
+
+/// The first parameter name given more than once in the query, more than once in the form body,
+/// or in both, if any. Parameter pollution: two values of one name are read differently by
+/// different layers (the first, the last, both), so garde refuses them on every endpoint.
+std::optional<std::string> repeatedParameter(const Request& req);
 
 /// Serialises a Set-Cookie header value. `over_tls` false drops Secure (loopback development only).
 std::string formatSetCookie(const SetCookie& cookie, bool over_tls);

@@ -138,6 +138,13 @@ Response handleDomaineGar(const Request& req, FlowContext& ctx) {
   auto ent = base64Param(req, "idENT");
   auto uai = base64Param(req, "idEtab");
   std::optional<std::string> resource;
+  if (req.queryParam("idRessource") != nullptr && req.queryParam("idSrc") != nullptr) {
+    // Two names for one thing: which one wins would differ between readers. Neither does.
+    return detail::refuse(req, ctx, kLog,
+                          err(core::ErrorCode::kBadRequest,
+                              "domaineGar names its resource twice (idRessource and idSrc)"),
+                          "conflicting_parameters");
+  }
   if (const auto* v = req.queryParam("idRessource")) {
     resource = *v;
   } else {

@@ -46,6 +46,20 @@ Refusal refusal(int status, std::string reason, std::string detail) {
   return Refusal{status, std::move(reason), std::move(detail)};
 }
 
+/// The cookies garde sets all begin so; a repeated one is refused, anyone else's is let be.
+constexpr std::string_view kOwnCookiePrefix = "garde_";
+
+/// A client-chosen name for a log detail: at most 40 characters, printable ASCII, the rest '?'.
+std::string printableName(std::string_view name) {
+  std::string out(name.substr(0, 40));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+      c = '?';
+    }
+  }
+  return name.size() > 40 ? out + "..." : out;
+}
+
 }  // namespace
 
 std::string newRequestId() { return core::hexEncode(core::systemRandom().bytes(12)); }
@@ -57,12 +71,16 @@ Inbound fromWire(WireRequest& msg, const ConnectionInfo& connection) {
   req.is_tls = connection.tls;
   req.peer = connection.peer;
   req.client_cert = connection.client_cert;
+  std::optional<std::string> repeated_cookie;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   for (const auto& field : msg) {
     std::string name = lower(field.name_string());
     if (name == "cookie") {
-      parseCookieHeader(field.value(), req.cookies);
+      if (auto again = parseCookieHeader(field.value(), req.cookies);
+          again && again->starts_with(kOwnCookiePrefix) && !repeated_cookie) {
+        repeated_cookie = std::move(again);
+      }
     }
     req.headers.emplace(std::move(name), std::string(field.value()));
   }
@@ -88,6 +106,17 @@ Inbound fromWire(WireRequest& msg, const ConnectionInfo& connection) {
       return in;
     }
     req.form = std::move(form).value();
+  }
+  if (auto name = repeatedParameter(req)) {
+    in.refusal = refusal(400, "repeated_parameter",
+                         "parameter '" + printableName(*name) + "' given more than once");
+    return in;
+  }
+  if (repeated_cookie) {
+    // One of our cookies twice: a sibling domain may have tossed its own; we read neither.
+    in.refusal = refusal(400, "repeated_cookie",
+                         "cookie '" + printableName(*repeated_cookie) + "' sent more than once");
+    return in;
   }
   return in;
 }

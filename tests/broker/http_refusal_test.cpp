@@ -91,6 +91,19 @@ TEST_CASE("A malformed %-escape in a query or a form body gets the refusal page 
   }
 }
 
+TEST_CASE("A repeated parameter gets the refusal page, a warn line with its reason and a count",
+          "[broker][http][refusal][pollution]") {
+  LogCapture log;
+  garde::broker::Metrics metrics;
+  auto server = startServer(options(false), nullptr, &metrics);
+  PlainClient client(server->port());
+  requireRefusalPage(client.roundTrip(makeGet("/launch/x?ent=ENTTEST1&ent=OTHER")), 400);
+  CHECK(log.has({"\"warn\"", "request refused", "\"reason\":\"repeated_parameter\""}));
+  CHECK_THAT(metrics.exposition(),
+             Catch::Contains("garde_http_refusals_total{reason=\"repeated_parameter\"} 1"));
+  CHECK(client.roundTrip(makeGet("/healthz")).result_int() == 200);
+}
+
 TEST_CASE("The serve command's refusal page is used for the HTTP layer's refusals",
           "[broker][http][refusal]") {
   ServerOptions o = options(false);

@@ -113,3 +113,42 @@ TEST_CASE("The default refusal page is HTML, escaped, with the request id", "[br
   CHECK_THAT(r.body, Catch::Contains("&lt;id&gt;"));
   CHECK_THAT(r.body, !Catch::Contains("<id>"));
 }
+
+TEST_CASE("A repeated or conflicting parameter is refused before any handler",
+          "[broker][wire][pollution]") {
+  const auto refusal = [](const std::string& target, const std::string& body = {},
+                          const std::string& cookie = {}) -> std::string {
+    std::string bytes = (body.empty() ? "GET " : "POST ") + target + " HTTP/1.1\r\nHost: x\r\n";
+    if (!cookie.empty()) {
+      bytes += "Cookie: " + cookie + "\r\n";
+    }
+    if (!body.empty()) {
+      bytes += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n";
+    }
+    const auto in = readRequestBytes(bytes + "\r\n" + body, WireLimits{});
+    return in.refusal ? std::to_string(in.refusal->status) + " " + in.refusal->reason + ": " +
+                            in.refusal->detail
+                      : "accepted";
+  };
+  CHECK(refusal("/launch/x?ent=ENTTEST1&ent=OTHER") ==
+        "400 repeated_parameter: parameter 'ent' given more than once");
+  CHECK(refusal("/launch/x?ent=ENTTEST1&ent=ENTTEST1") ==
+        "400 repeated_parameter: parameter 'ent' given more than once");  // even the same value
+  CHECK(refusal("/saml/idp/sso?SAMLRequest=a&RelayState=r&SAMLRequest=b").rfind(
+            "400 repeated_parameter: parameter 'SAMLRequest'", 0) == 0);
+  CHECK(refusal("/saml/sp/acs", "SAMLResponse=a&RelayState=r&SAMLResponse=b") ==
+        "400 repeated_parameter: parameter 'SAMLResponse' given more than once");
+  CHECK(refusal("/saml/sp/acs?RelayState=q", "SAMLResponse=a&RelayState=r") ==
+        "400 repeated_parameter: parameter 'RelayState' given more than once");  // query and body
+  CHECK(refusal("/x?" + std::string(60, 'n') + "=1&" + std::string(60, 'n') + "=2")
+            .find(std::string(40, 'n') + "...'") != std::string::npos);  // a bounded name
+  CHECK(refusal("/x?%0A=1&%0A=2") ==
+        "400 repeated_parameter: parameter '?' given more than once");  // printable in the log
+  CHECK(refusal("/demo/?garde_bind=1", "", "garde_bind=AAAA; x=1; garde_bind=BBBB") ==
+        "400 repeated_cookie: cookie 'garde_bind' sent more than once");
+
+  CHECK(refusal("/launch/x?ent=ENTTEST1&uai=0561534N") == "accepted");
+  CHECK(refusal("/saml/sp/acs?a=1", "SAMLResponse=a&RelayState=r") == "accepted");
+  CHECK(refusal("/", "", "theirs=1; theirs=2; garde_bind=A") == "accepted");  // not our cookie
+}
