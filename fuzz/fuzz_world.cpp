@@ -65,8 +65,8 @@ void initOnce() {
 }
 
 const saml::Credential& credential() {
-  static const saml::Credential cred = test::fixtureCredential(
-      "saml/encryption/recipient.key.pem", "saml/encryption/recipient.crt.pem");
+  static const saml::Credential cred{test::fixtureKey("saml/encryption/recipient.key.pem"),
+                                     test::fixtureCertificate("saml/encryption/recipient.crt.pem")};
   return cred;
 }
 
