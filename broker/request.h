@@ -35,6 +35,12 @@ struct PeerIdentity {
   bool present() const noexcept { return !sha256_fingerprint.empty(); }
 };
 
+/// Who the router authenticated the caller of a route as (broker/router.h, CallerAuth): a
+/// registered client certificate's owner, or an admin session's operator.
+struct Caller {
+  std::string id;  ///< as the registry or the session names the caller (logs, authorisation)
+};
+
 /// An inbound HTTP request, fully read and decoded.
 struct Request {
   std::string method;  ///< "GET", "POST", ... as sent (upper-case by convention)
@@ -52,6 +58,9 @@ struct Request {
   std::string request_id;  ///< fresh per request, echoed as X-Request-Id; put it in every log line
   std::string route;       ///< set by Router: the matched pattern ("/launch/{resourceId}") or ""
   std::map<std::string, std::string, std::less<>> path_params;  ///< set by Router, percent-decoded
+  /// Set by Router on a route whose CallerAuth is not kNone, once the caller is authenticated;
+  /// nullopt on kNone routes.
+  std::optional<Caller> caller;
 
   /// First value of a header (name in lower case), or nullptr.
   const std::string* header(std::string_view lower_name) const;

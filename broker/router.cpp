@@ -3,9 +3,21 @@
 #include <stdexcept>
 
 #include "core/encoding.h"
+#include "core/log.h"
 
 namespace garde::broker {
 namespace {
+
+constexpr core::Logger kLog("broker.router");
+
+/// A caller the route does not accept: logged once (the reason, never the certificate), 403.
+Response refuseCaller(const Request& req, std::string_view reason) {
+  kLog.warn("caller refused", {{"request_id", req.request_id},
+                               {"route", req.route},
+                               {"reason", reason},
+                               {"status", "403"}});
+  return Response::text(403, "Forbidden\n");
+}
 
 std::vector<std::string_view> splitPath(std::string_view path) {
   std::vector<std::string_view> out;
@@ -31,7 +43,8 @@ bool isParam(std::string_view segment) {
 
 }  // namespace
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+void Router::add(std::string_view method, std::string_view pattern, CallerAuth auth,
+                 Handler handler) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
   }
@@ -59,6 +72,7 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
       }
     }
   }
+  r.auth = auth;
   r.handler = std::move(handler);
   routes_.push_back(std::move(r));
 }
@@ -122,7 +136,46 @@ Response Router::dispatch(Request& req) const {
     }
   }
   req.route = found->pattern;
+  req.caller.reset();
+  if (auto refused = authenticate(*found, req)) {
+    return std::move(refused).value();
+  }
   return found->handler(req);
+}
+
+std::optional<Response> Router::authenticate(const Route& route, Request& req) const {
+  switch (route.auth) {
+    case CallerAuth::kNone:
+      return std::nullopt;
+    case CallerAuth::kClientCertificate: {
+      // docs/adr/0012: a missing certificate is a 403 like an unknown one (there is no HTTP
+      // challenge that would make a client present one); the log tells the two apart.
+      if (!req.client_cert.present()) {
+        return refuseCaller(req, "client_certificate_missing");
+      }
+      std::optional<Caller> caller;
+      if (authenticators_.client_certificates) {
+        caller = authenticators_.client_certificates(req.client_cert);
+      }
+      if (!caller) {
+        return refuseCaller(req, "client_certificate_unregistered");
+      }
+      req.caller = std::move(caller);
+      return std::nullopt;
+    }
+    case CallerAuth::kAdminSession: {
+      std::optional<Caller> caller;
+      if (authenticators_.admin_sessions) {
+        caller = authenticators_.admin_sessions(req);
+      }
+      if (!caller) {
+        return refuseCaller(req, "admin_session_missing");
+      }
+      req.caller = std::move(caller);
+      return std::nullopt;
+    }
+  }
+  return refuseCaller(req, "unknown_caller_auth");
 }
 
 std::vector<std::string> Router::patterns() const {
@@ -134,14 +187,14 @@ std::vector<std::string> Router::patterns() const {
 }
 
 void addHealthRoutes(Router& router, std::function<bool()> ready) {
-  router.get("/healthz", [](const Request&) { return Response::text(200, "ok\n"); });
-  router.get("/readyz", [ready = std::move(ready)](const Request&) {
+  router.get("/healthz", CallerAuth::kNone, [](const Request&) { return Response::text(200, "ok\n"); });
+  router.get("/readyz", CallerAuth::kNone, [ready = std::move(ready)](const Request&) {
     return ready && ready() ? Response::text(200, "ready\n") : Response::text(503, "not ready\n");
   });
 }
 
 void addMetricsRoute(Router& router, std::function<std::string()> metrics_text) {
-  router.get("/metrics", [metrics_text = std::move(metrics_text)](const Request&) {
+  router.get("/metrics", CallerAuth::kNone, [metrics_text = std::move(metrics_text)](const Request&) {
     Response r = Response::text(200, metrics_text ? metrics_text() : std::string());
     r.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return r;

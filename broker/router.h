@@ -6,7 +6,13 @@
 /// {param} value is then percent-decoded (a malformed escape is a 400). A path that matches no
 /// pattern is a 404; one that matches with another method a 405 with Allow. HEAD falls back to GET.
 /// Routes are added at start-up; dispatch() is then const and safe from many threads.
+///
+/// Each route declares how its caller is authenticated (CallerAuth), and the router enforces it
+/// before the handler runs: no handler checks a certificate or a session by hand
+/// (docs/adr/0012-caller-authentication-in-the-router.md).
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,18 +21,49 @@
 
 namespace garde::broker {
 
+/// How the caller of a route is authenticated, checked by Router::dispatch before the handler.
+enum class CallerAuth {
+  kNone,               ///< anyone (browsers, peers whose messages the handler verifies itself)
+  kClientCertificate,  ///< a TLS client certificate whose fingerprint is registered
+  kAdminSession,       ///< an operator's admin session
+};
+
+/// "Is this certificate registered, and as whom": the caller the verified client certificate
+/// (its SHA-256 fingerprint) is registered as, or nullopt when it is not. Called from the I/O
+/// threads: must be thread-safe.
+using ClientCertificateRegistry = std::function<std::optional<Caller>(const PeerIdentity&)>;
+/// Whose valid admin session the request carries, or nullopt. Called from the I/O threads.
+using AdminSessionVerifier = std::function<std::optional<Caller>(const Request&)>;
+
+/// What the router asks to authenticate callers. An empty function refuses every caller of the
+/// routes that need it (fail closed).
+struct CallerAuthenticators {
+  ClientCertificateRegistry client_certificates;
+  AdminSessionVerifier admin_sessions;
+};
+
 class Router {
  public:
-  /// Adds a route. Throws std::invalid_argument on a malformed pattern (not starting with '/',
-  /// empty or unbalanced {}) or on the same method + pattern twice (a programming error at
-  /// start-up).
-  void add(std::string_view method, std::string_view pattern, Handler handler);
-  void get(std::string_view pattern, Handler handler) { add("GET", pattern, std::move(handler)); }
-  void post(std::string_view pattern, Handler handler) { add("POST", pattern, std::move(handler)); }
+  explicit Router(CallerAuthenticators authenticators = {})
+      : authenticators_(std::move(authenticators)) {}
 
-  /// Finds the route, fills `req.route` and `req.path_params` and calls its handler; 404/405/400
-  /// otherwise (with `req.route` left empty). Exceptions from the handler propagate (the server
-  /// answers 500 once, at the top).
+  /// Adds a route whose callers are authenticated as `auth` says. Throws std::invalid_argument on
+  /// a malformed pattern (not starting with '/', empty or unbalanced {}) or on the same method +
+  /// pattern twice (a programming error at start-up).
+  void add(std::string_view method, std::string_view pattern, CallerAuth auth, Handler handler);
+  void get(std::string_view pattern, CallerAuth auth, Handler handler) {
+    add("GET", pattern, auth, std::move(handler));
+  }
+  void post(std::string_view pattern, CallerAuth auth, Handler handler) {
+    add("POST", pattern, auth, std::move(handler));
+  }
+
+  /// Finds the route, fills `req.route` and `req.path_params`, authenticates the caller as the
+  /// route declares (setting `req.caller`) and calls its handler; 404/405/400 otherwise (with
+  /// `req.route` left empty). A caller the route's CallerAuth does not accept gets a 403 and the
+  /// handler is not called: kClientCertificate without a client certificate, or with one that the
+  /// registry does not know; kAdminSession without a session the verifier accepts. Exceptions
+  /// from the handler propagate (the server answers 500 once, at the top).
   Response dispatch(Request& req) const;
 
   /// The patterns registered, in order (for docs and tests).
@@ -37,8 +74,13 @@ class Router {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;  ///< "{name}" for parameters
+    CallerAuth auth = CallerAuth::kNone;
     Handler handler;
   };
+  /// The caller of `route` as its CallerAuth accepts it, or the 403 that refuses it.
+  std::optional<Response> authenticate(const Route& route, Request& req) const;
+
+  CallerAuthenticators authenticators_;
   std::vector<Route> routes_;
 };
 

@@ -368,12 +368,12 @@ class EntIdp {
 MountedPeer mountEntIdp(Router& router, const DemoSettings& settings, saml::Credential credential) {
   auto idp = std::make_shared<const EntIdp>(settings, std::move(credential));
   const std::string p = kEntPath;
-  router.get(p, [](const Request&) { return Response::redirect(std::string(kEntPath) + "/"); });
-  router.get(p + "/", [idp](const Request& r) { return idp->portal(r); });
-  router.get(p + "/idp", [idp](const Request& r) { return idp->metadata(r); });
-  router.get(p + "/sso", [idp](const Request& r) { return idp->sso(r); });
-  router.post(p + "/login", [idp](const Request& r) { return idp->login(r); });
-  router.get(p + "/logout", [idp](const Request& r) { return idp->logout(r); });
+  router.get(p, CallerAuth::kNone, [](const Request&) { return Response::redirect(std::string(kEntPath) + "/"); });
+  router.get(p + "/", CallerAuth::kNone, [idp](const Request& r) { return idp->portal(r); });
+  router.get(p + "/idp", CallerAuth::kNone, [idp](const Request& r) { return idp->metadata(r); });
+  router.get(p + "/sso", CallerAuth::kNone, [idp](const Request& r) { return idp->sso(r); });
+  router.post(p + "/login", CallerAuth::kNone, [idp](const Request& r) { return idp->login(r); });
+  router.get(p + "/logout", CallerAuth::kNone, [idp](const Request& r) { return idp->logout(r); });
   return {idp->entityId(), idp->metadataXml(), settings.base_url + kEntPath};
 }
 

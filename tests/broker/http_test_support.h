@@ -29,6 +29,7 @@ namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using garde::broker::Request;
 using garde::broker::Response;
+using garde::broker::CallerAuth;
 using garde::broker::Router;
 using garde::broker::http::Server;
 using garde::broker::http::ServerOptions;
@@ -66,7 +67,7 @@ inline Router& testRouter() {
     Router r;
     garde::broker::addOperatorRoutes(
         r, [] { return true; }, [] { return std::string(); });
-    r.post("/echo", [](const Request& req) {
+    r.post("/echo", CallerAuth::kNone, [](const Request& req) {
       std::string out = "method=" + req.method + " tls=" + (req.is_tls ? "1" : "0");
       for (const auto& [k, v] : req.query) {
         out += " q:" + k + "=" + v;
@@ -85,7 +86,7 @@ inline Router& testRouter() {
       res.cookies.push_back(cookie);
       return res;
     });
-    r.get("/boom", [](const Request&) -> Response { throw std::runtime_error("kaboom"); });
+    r.get("/boom", CallerAuth::kNone, [](const Request&) -> Response { throw std::runtime_error("kaboom"); });
     return r;
   }();
   return router;

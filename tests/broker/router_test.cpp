@@ -9,6 +9,7 @@
 using garde::broker::Metrics;
 using garde::broker::Request;
 using garde::broker::Response;
+using garde::broker::CallerAuth;
 using garde::broker::Router;
 
 namespace {
@@ -33,10 +34,10 @@ Response echoRoute(const Request& req) {
 
 TEST_CASE("Router matches literal and {param} segments", "[broker][router]") {
   Router router;
-  router.get("/launch/{resourceId}", echoRoute);
-  router.get("/ressources/{idENT}/{UAI}/{id}", echoRoute);
-  router.get("/saml/idp/metadata", echoRoute);
-  router.post("/saml/sp/acs", echoRoute);
+  router.get("/launch/{resourceId}", CallerAuth::kNone, echoRoute);
+  router.get("/ressources/{idENT}/{UAI}/{id}", CallerAuth::kNone, echoRoute);
+  router.get("/saml/idp/metadata", CallerAuth::kNone, echoRoute);
+  router.post("/saml/sp/acs", CallerAuth::kNone, echoRoute);
 
   SECTION("a {param} is percent-decoded") {
     Request req = makeRequest("GET", "/launch/ark%3A%2F12345");
@@ -87,8 +88,8 @@ TEST_CASE("Router matches literal and {param} segments", "[broker][router]") {
 
 TEST_CASE("Router prefers literal segments over params", "[broker][router]") {
   Router router;
-  router.get("/api/{x}", echoRoute);
-  router.get("/api/status", echoRoute);
+  router.get("/api/{x}", CallerAuth::kNone, echoRoute);
+  router.get("/api/status", CallerAuth::kNone, echoRoute);
   Request req = makeRequest("GET", "/api/status");
   CHECK(router.dispatch(req).body == "/api/status");
   Request other = makeRequest("GET", "/api/other");
@@ -97,18 +98,18 @@ TEST_CASE("Router prefers literal segments over params", "[broker][router]") {
 
 TEST_CASE("Router refuses malformed and duplicate patterns", "[broker][router]") {
   Router router;
-  router.get("/a/{id}", echoRoute);
-  CHECK_THROWS_AS(router.get("/a/{other}", echoRoute), std::invalid_argument);
-  CHECK_THROWS_AS(router.get("no-slash", echoRoute), std::invalid_argument);
-  CHECK_THROWS_AS(router.get("/a/{unclosed", echoRoute), std::invalid_argument);
-  CHECK_THROWS_AS(router.get("/a/x{y}", echoRoute), std::invalid_argument);
-  CHECK_NOTHROW(router.post("/a/{id}", echoRoute));
+  router.get("/a/{id}", CallerAuth::kNone, echoRoute);
+  CHECK_THROWS_AS(router.get("/a/{other}", CallerAuth::kNone, echoRoute), std::invalid_argument);
+  CHECK_THROWS_AS(router.get("no-slash", CallerAuth::kNone, echoRoute), std::invalid_argument);
+  CHECK_THROWS_AS(router.get("/a/{unclosed", CallerAuth::kNone, echoRoute), std::invalid_argument);
+  CHECK_THROWS_AS(router.get("/a/x{y}", CallerAuth::kNone, echoRoute), std::invalid_argument);
+  CHECK_NOTHROW(router.post("/a/{id}", CallerAuth::kNone, echoRoute));
   CHECK(router.patterns() == std::vector<std::string>{"GET /a/{id}", "POST /a/{id}"});
 }
 
 TEST_CASE("Handler exceptions propagate out of the router", "[broker][router]") {
   Router router;
-  router.get("/boom", [](const Request&) -> Response { throw std::runtime_error("boom"); });
+  router.get("/boom", CallerAuth::kNone, [](const Request&) -> Response { throw std::runtime_error("boom"); });
   Request req = makeRequest("GET", "/boom");
   CHECK_THROWS_WITH(router.dispatch(req), "boom");
 }
@@ -207,4 +208,166 @@ TEST_CASE("Metrics escape label values", "[broker][metrics]") {
   Metrics m;
   m.decision("a\"b", "c\\d\ne");
   CHECK_THAT(m.exposition(), Catch::Contains("outcome=\"a\\\"b\",reason=\"c\\\\d\\ne\""));
+}
+
+namespace {
+
+using garde::broker::Caller;
+using garde::broker::CallerAuthenticators;
+using garde::broker::PeerIdentity;
+
+constexpr const char* kRegistered = "ab12";
+
+PeerIdentity certificate(std::string fingerprint) {
+  PeerIdentity p;
+  p.chain_der = {"leaf DER"};
+  p.sha256_fingerprint = std::move(fingerprint);
+  p.subject = "CN=partner";
+  return p;
+}
+
+/// A registry that knows one fingerprint, as the partner "ent-42".
+CallerAuthenticators oneRegisteredCertificate() {
+  CallerAuthenticators a;
+  a.client_certificates = [](const PeerIdentity& p) -> std::optional<Caller> {
+    if (p.sha256_fingerprint == kRegistered) {
+      return Caller{"ent-42"};
+    }
+    return std::nullopt;
+  };
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("A kNone route is called without any caller check", "[broker][router][caller]") {
+  Router router;
+  int calls = 0;
+  router.get("/open", CallerAuth::kNone, [&calls](const Request& req) {
+    ++calls;
+    CHECK_FALSE(req.caller.has_value());
+    return Response::text(200, "ok");
+  });
+  Request req = makeRequest("GET", "/open");
+  CHECK(router.dispatch(req).status == 200);
+  CHECK(calls == 1);
+}
+
+TEST_CASE("A kClientCertificate route admits only a registered certificate, as whom it is",
+          "[broker][router][caller]") {
+  int calls = 0;
+  std::string seen_caller;
+  const auto handler = [&](const Request& req) {
+    ++calls;
+    REQUIRE(req.caller.has_value());
+    seen_caller = req.caller->id;
+    return Response::text(200, "ok");
+  };
+
+  SECTION("a registered fingerprint: the handler runs with the resolved caller") {
+    Router router(oneRegisteredCertificate());
+    router.get("/partner", CallerAuth::kClientCertificate, handler);
+    Request req = makeRequest("GET", "/partner");
+    req.client_cert = certificate(kRegistered);
+    CHECK(router.dispatch(req).status == 200);
+    CHECK(calls == 1);
+    CHECK(seen_caller == "ent-42");
+    REQUIRE(req.caller.has_value());
+    CHECK(req.caller->id == "ent-42");
+  }
+  SECTION("no certificate: 403, the handler is never called") {
+    Router router(oneRegisteredCertificate());
+    router.get("/partner", CallerAuth::kClientCertificate, handler);
+    Request req = makeRequest("GET", "/partner");
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+    CHECK_FALSE(req.caller.has_value());
+  }
+  SECTION("a verified certificate that is not registered: 403, the handler is never called") {
+    Router router(oneRegisteredCertificate());
+    router.post("/partner", CallerAuth::kClientCertificate, handler);
+    Request req = makeRequest("POST", "/partner");
+    req.client_cert = certificate("cd34");
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+    CHECK_FALSE(req.caller.has_value());
+  }
+  SECTION("no registry configured: every certificate is refused (fail closed)") {
+    Router router;
+    router.get("/partner", CallerAuth::kClientCertificate, handler);
+    Request req = makeRequest("GET", "/partner");
+    req.client_cert = certificate(kRegistered);
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+  }
+  SECTION("a caller set by whoever built the request is not trusted on a kNone route") {
+    Router router(oneRegisteredCertificate());
+    router.get("/open", CallerAuth::kNone, [&calls](const Request& req) {
+      ++calls;
+      CHECK_FALSE(req.caller.has_value());
+      return Response::text(200, "ok");
+    });
+    Request req = makeRequest("GET", "/open");
+    req.caller = Caller{"forged"};
+    CHECK(router.dispatch(req).status == 200);
+    CHECK(calls == 1);
+  }
+  SECTION("HEAD falling back to GET is authenticated like the GET") {
+    Router router(oneRegisteredCertificate());
+    router.get("/partner", CallerAuth::kClientCertificate, handler);
+    Request req = makeRequest("HEAD", "/partner");
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+  }
+}
+
+TEST_CASE("A kAdminSession route is refused unless the session verifier says yes",
+          "[broker][router][caller]") {
+  int calls = 0;
+  const auto handler = [&calls](const Request& req) {
+    ++calls;
+    REQUIRE(req.caller.has_value());
+    return Response::text(200, req.caller->id);
+  };
+
+  SECTION("no verifier (no admin session exists yet): 403, the handler is never called") {
+    Router router;
+    router.get("/admin", CallerAuth::kAdminSession, handler);
+    Request req = makeRequest("GET", "/admin");
+    req.client_cert = certificate(kRegistered);  // a certificate is not a session
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+  }
+  SECTION("a verifier that refuses: 403, the handler is never called") {
+    CallerAuthenticators a;
+    a.admin_sessions = [](const Request&) -> std::optional<Caller> { return std::nullopt; };
+    Router router(a);
+    router.get("/admin", CallerAuth::kAdminSession, handler);
+    Request req = makeRequest("GET", "/admin");
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+  }
+  SECTION("a verifier that accepts: the handler runs as the session's operator") {
+    CallerAuthenticators a;
+    a.admin_sessions = [](const Request& req) -> std::optional<Caller> {
+      const std::string* c = req.cookie("admin");
+      return c && *c == "valid" ? std::optional<Caller>(Caller{"operator-1"}) : std::nullopt;
+    };
+    Router router(a);
+    router.get("/admin", CallerAuth::kAdminSession, handler);
+    Request req = makeRequest("GET", "/admin");
+    req.cookies.emplace("admin", "valid");
+    const Response res = router.dispatch(req);
+    CHECK(res.status == 200);
+    CHECK(res.body == "operator-1");
+    CHECK(calls == 1);
+  }
+  SECTION("a registered client certificate does not open an admin route") {
+    Router router(oneRegisteredCertificate());
+    router.get("/admin", CallerAuth::kAdminSession, handler);
+    Request req = makeRequest("GET", "/admin");
+    req.client_cert = certificate(kRegistered);
+    CHECK(router.dispatch(req).status == 403);
+    CHECK(calls == 0);
+  }
 }
