@@ -28,6 +28,8 @@ CLEAN = {
                                'int g() { return SSL_CTX_set_min_proto_version(nullptr, 0); }\n'),
     "broker/flows/acs.cpp": ('#include "connectors/ent/ent_side.h"\n#include "policy/release.h"\n'
                              '#include "saml/xml.h"\n#include "store/db.h"\n'),
+    "broker/demo/ent_idp.cpp": '#include "broker/demo/html.h"\n#include "broker/router.h"\n',
+    "broker/commands/serve.cpp": '#include "broker/demo/demo_peers.h"\n#include "broker/flows/flows.h"\n',
     "tests/store/db_test.cpp": '#include <sqlite3.h>\n#include "broker/flows/flows.h"\n',
 }
 
@@ -72,6 +74,12 @@ PLANTED = [
      "broker/http/hash.cpp:1: openssl: <openssl/evp.h> outside core/ and saml/"),
     ("policy/mac.cpp", 'unsigned char mac[EVP_MAX_MD_SIZE];\n',
      "policy/mac.cpp:1: openssl: OpenSSL's EVP_MAX_MD_SIZE outside core/ and saml/"),
+    ("broker/flows/demo.cpp", '#include "broker/demo/demo_peers.h"\n',
+     "broker/flows/demo.cpp:1: demo: includes broker/demo/demo_peers.h: only broker/commands/"),
+    ("broker/router.cpp", '#include "broker/demo/peers.h"\n',
+     "broker/router.cpp:1: demo: includes broker/demo/peers.h: only broker/commands/"),
+    ("connectors/demo.cpp", '#include "broker/demo/html.h"\n',
+     "connectors/demo.cpp:1: demo: includes broker/demo/html.h: only broker/commands/"),
     ("broker/flows/sql.cpp", 'int rc = sqlite3_exec(db, "", nullptr, nullptr, nullptr);\n',
      "broker/flows/sql.cpp:1: sqlite: sqlite3_exec outside store/"),
 ]
