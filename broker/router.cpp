@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "core/encoding.h"
+#include "core/log.h"
 
 namespace garde::broker {
 namespace {
@@ -63,6 +64,18 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
   routes_.push_back(std::move(r));
 }
 
+Response Router::refuse(const Request& req, http::Refusal refusal) const {
+  core::Logger("broker.router")
+      .warn("request refused", {{"request_id", req.request_id},
+                                {"status", std::to_string(refusal.status)},
+                                {"reason", refusal.reason},
+                                {"detail", refusal.detail}});
+  Response r = refusal_page_ ? refusal_page_(req, refusal) : http::defaultRefusalPage(req, refusal);
+  r.status = refusal.status;
+  r.log_fields.emplace_back("reason", refusal.reason);
+  return r;
+}
+
 Response Router::dispatch(Request& req) const {
   const std::vector<std::string_view> segments = splitPath(req.path);
   const Route* found = nullptr;
@@ -104,9 +117,10 @@ Response Router::dispatch(Request& req) const {
   }
   if (!found) {
     if (allow.empty()) {
-      return Response::text(404, "Not found\n");
+      return refuse(req, {404, "not_found", "no route for this path"});
     }
-    Response r = Response::text(405, "Method not allowed\n");
+    Response r = refuse(req, {405, "method_not_allowed", "the route does not take " +
+                                                            req.method.substr(0, 16)});
     r.setHeader("Allow", allow);
     return r;
   }
@@ -116,7 +130,7 @@ Response Router::dispatch(Request& req) const {
     if (isParam(p)) {
       auto value = core::urlDecode(segments[i], /*form_mode=*/false);
       if (!value) {
-        return Response::text(400, "Bad request: malformed path\n");
+        return refuse(req, {400, "malformed_path", "a malformed %-escape in a path segment"});
       }
       req.path_params.emplace(p.substr(1, p.size() - 2), std::move(value).value());
     }

@@ -5,6 +5,7 @@
 
 #include "broker/metrics.h"
 #include "broker/request.h"
+#include "support/log_capture.h"
 
 using garde::broker::Metrics;
 using garde::broker::Request;
@@ -207,4 +208,43 @@ TEST_CASE("Metrics escape label values", "[broker][metrics]") {
   Metrics m;
   m.decision("a\"b", "c\\d\ne");
   CHECK_THAT(m.exposition(), Catch::Contains("outcome=\"a\\\"b\",reason=\"c\\\\d\\ne\""));
+}
+
+TEST_CASE("The router's own refusals get the refusal page and a warn line with their reason",
+          "[broker][router][refusal]") {
+  garde::test::LogCapture log;
+  Router router;
+  router.post("/saml/sp/acs", [](const Request&) { return Response::text(200, "acs"); });
+  router.get("/launch/{resourceId}", [](const Request&) { return Response::text(200, "l"); });
+  const auto refused = [&](const char* method, const char* path) {
+    Request req = makeRequest(method, path);
+    req.request_id = "rid-router-1";
+    return router.dispatch(req);
+  };
+  SECTION("default page") {
+    const Response r404 = refused("GET", "/nope");
+    CHECK(r404.status == 404);
+    CHECK_THAT(*r404.header("Content-Type"), Catch::Contains("text/html"));
+    CHECK_THAT(r404.body, Catch::Contains("rid-router-1"));
+    CHECK(log.has({"\"warn\"", "request refused", "\"reason\":\"not_found\"", "rid-router-1"}));
+
+    const Response r405 = refused("GET", "/saml/sp/acs");
+    CHECK(r405.status == 405);
+    CHECK(*r405.header("Allow") == "POST");
+    CHECK_THAT(r405.body, Catch::Contains("rid-router-1"));
+    CHECK(log.has({"\"warn\"", "\"reason\":\"method_not_allowed\""}));
+
+    const Response r400 = refused("GET", "/launch/a%ZZ");
+    CHECK(r400.status == 400);
+    CHECK_THAT(*r400.header("Content-Type"), Catch::Contains("text/html"));
+    CHECK(log.has({"\"warn\"", "\"reason\":\"malformed_path\""}));
+  }
+  SECTION("the page given at start-up") {
+    router.setRefusalPage([](const Request& req, const garde::broker::http::Refusal& refusal) {
+      return Response::html(200, "<p>custom " + refusal.reason + " " + req.request_id + "</p>");
+    });
+    const Response r = refused("DELETE", "/launch/x");
+    CHECK(r.status == 405);  // the router's status, whatever the renderer said
+    CHECK(r.body == "<p>custom method_not_allowed rid-router-1</p>");
+  }
 }
