@@ -8,17 +8,6 @@
 namespace garde::broker {
 namespace {
 
-constexpr core::Logger kLog("broker.router");
-
-/// A caller the route does not accept: logged once (the reason, never the certificate), 403.
-Response refuseCaller(const Request& req, std::string_view reason) {
-  kLog.warn("caller refused", {{"request_id", req.request_id},
-                               {"route", req.route},
-                               {"reason", reason},
-                               {"status", "403"}});
-  return Response::text(403, "Forbidden\n");
-}
-
 std::vector<std::string_view> splitPath(std::string_view path) {
   std::vector<std::string_view> out;
   // "/" has no segment; "/a/" has "a" and "".
@@ -77,6 +66,18 @@ void Router::add(std::string_view method, std::string_view pattern, CallerAuth a
   routes_.push_back(std::move(r));
 }
 
+Response Router::refuse(const Request& req, http::Refusal refusal) const {
+  core::Logger("broker.router")
+      .warn("request refused", {{"request_id", req.request_id},
+                                {"status", std::to_string(refusal.status)},
+                                {"reason", refusal.reason},
+                                {"detail", refusal.detail}});
+  Response r = refusal_page_ ? refusal_page_(req, refusal) : http::defaultRefusalPage(req, refusal);
+  r.status = refusal.status;
+  r.log_fields.emplace_back("reason", refusal.reason);
+  return r;
+}
+
 Response Router::dispatch(Request& req) const {
   const std::vector<std::string_view> segments = splitPath(req.path);
   const Route* found = nullptr;
@@ -118,9 +119,10 @@ Response Router::dispatch(Request& req) const {
   }
   if (!found) {
     if (allow.empty()) {
-      return Response::text(404, "Not found\n");
+      return refuse(req, {404, "not_found", "no route for this path"});
     }
-    Response r = Response::text(405, "Method not allowed\n");
+    Response r = refuse(
+        req, {405, "method_not_allowed", "the route does not take " + req.method.substr(0, 16)});
     r.setHeader("Allow", allow);
     return r;
   }
@@ -130,7 +132,7 @@ Response Router::dispatch(Request& req) const {
     if (isParam(p)) {
       auto value = core::urlDecode(segments[i], /*form_mode=*/false);
       if (!value) {
-        return Response::text(400, "Bad request: malformed path\n");
+        return refuse(req, {400, "malformed_path", "a malformed %-escape in a path segment"});
       }
       req.path_params.emplace(p.substr(1, p.size() - 2), std::move(value).value());
     }
@@ -151,14 +153,15 @@ std::optional<Response> Router::authenticate(const Route& route, Request& req) c
       // docs/adr/0012: a missing certificate is a 403 like an unknown one (there is no HTTP
       // challenge that would make a client present one); the log tells the two apart.
       if (!req.client_cert.present()) {
-        return refuseCaller(req, "client_certificate_missing");
+        return refuse(req, {403, "client_certificate_missing", "no client certificate presented"});
       }
       std::optional<Caller> caller;
       if (authenticators_.client_certificates) {
         caller = authenticators_.client_certificates(req.client_cert);
       }
       if (!caller) {
-        return refuseCaller(req, "client_certificate_unregistered");
+        return refuse(req, {403, "client_certificate_unregistered",
+                            "the client certificate's fingerprint is not registered"});
       }
       req.caller = std::move(caller);
       return std::nullopt;
@@ -169,13 +172,13 @@ std::optional<Response> Router::authenticate(const Route& route, Request& req) c
         caller = authenticators_.admin_sessions(req);
       }
       if (!caller) {
-        return refuseCaller(req, "admin_session_missing");
+        return refuse(req, {403, "admin_session_missing", "no admin session the verifier accepts"});
       }
       req.caller = std::move(caller);
       return std::nullopt;
     }
   }
-  return refuseCaller(req, "unknown_caller_auth");
+  return refuse(req, {403, "unknown_caller_auth", "the route's CallerAuth is not known"});
 }
 
 std::vector<std::string> Router::patterns() const {
@@ -187,18 +190,20 @@ std::vector<std::string> Router::patterns() const {
 }
 
 void addHealthRoutes(Router& router, std::function<bool()> ready) {
-  router.get("/healthz", CallerAuth::kNone, [](const Request&) { return Response::text(200, "ok\n"); });
+  router.get("/healthz", CallerAuth::kNone,
+             [](const Request&) { return Response::text(200, "ok\n"); });
   router.get("/readyz", CallerAuth::kNone, [ready = std::move(ready)](const Request&) {
     return ready && ready() ? Response::text(200, "ready\n") : Response::text(503, "not ready\n");
   });
 }
 
 void addMetricsRoute(Router& router, std::function<std::string()> metrics_text) {
-  router.get("/metrics", CallerAuth::kNone, [metrics_text = std::move(metrics_text)](const Request&) {
-    Response r = Response::text(200, metrics_text ? metrics_text() : std::string());
-    r.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    return r;
-  });
+  router.get("/metrics", CallerAuth::kNone,
+             [metrics_text = std::move(metrics_text)](const Request&) {
+               Response r = Response::text(200, metrics_text ? metrics_text() : std::string());
+               r.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+               return r;
+             });
 }
 
 void addOperatorRoutes(Router& router, std::function<bool()> ready,

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/http/wire.h"
 #include "broker/request.h"
 
 namespace garde::broker {
@@ -69,7 +70,15 @@ class Router {
   /// The patterns registered, in order (for docs and tests).
   std::vector<std::string> patterns() const;
 
+  /// How the router's own refusals (404 not_found, 405 method_not_allowed, 400 malformed_path)
+  /// are answered: given the request and the refusal, returns the page (the status and, for 405,
+  /// Allow are set on it afterwards). The router logs each at warn with its reason first. Unset:
+  /// http::defaultRefusalPage. Set once at start-up, before dispatch() is called.
+  void setRefusalPage(http::RefusalRenderer page) { refusal_page_ = std::move(page); }
+
  private:
+  Response refuse(const Request& req, http::Refusal refusal) const;
+
   struct Route {
     std::string method;
     std::string pattern;
@@ -82,6 +91,7 @@ class Router {
 
   CallerAuthenticators authenticators_;
   std::vector<Route> routes_;
+  http::RefusalRenderer refusal_page_;
 };
 
 /// The operator endpoints every deployment has: GET /healthz (200 "ok" while the process serves),

@@ -89,7 +89,26 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
   return services;
 }
 
+Response layerRefusalPage(const Request& req, const http::Refusal& refusal) {
+  flows::RefusalPage page;
+  page.message = refusal.status == 413 || refusal.status == 431 ? "La demande est trop volumineuse."
+                 : refusal.status == 408 ? "La demande n'est pas arrivée à temps."
+                 : refusal.status == 404 ? "La page demandée n'existe pas."
+                 : refusal.status == 405 ? "Cette adresse ne s'utilise pas ainsi."
+                                         : "La demande est mal formée.";
+  page.contact = "le référent numérique de votre établissement";
+  page.correlation_id = req.request_id;
+  Response r = Response::html(refusal.status, flows::renderRefusal(page));
+  r.setHeader("Content-Security-Policy", std::string(flows::kPageCsp));
+  return r;
+}
+
 void mountRoutes(Router& router, Services& services, const config::MetricsConfig& metrics) {
+  // The router's 404/405/400: the same page as every other refusal, counted with the HTTP layer's.
+  router.setRefusalPage([&services](const Request& req, const http::Refusal& refusal) {
+    services.metrics.httpRefusal(refusal.reason);
+    return layerRefusalPage(req, refusal);
+  });
   // Ready once started and while the database answers at our schema version (a node whose
   // database went away must leave the load balancer's pool). Reasons are logged, rate-limited.
   addHealthRoutes(router, [&services] {
@@ -179,18 +198,7 @@ http::ServerOptions serverOptions(const config::Config& c) {
   o.max_connections_per_address = c.server.max_connections_per_address;
   o.max_connections = c.server.max_connections;
   o.linger_timeout = c.server.linger_timeout;
-  o.refusal_page = [](const Request& req, const http::Refusal& refusal) {
-    flows::RefusalPage page;
-    page.message = refusal.status == 413 || refusal.status == 431
-                       ? "La demande est trop volumineuse."
-                   : refusal.status == 408 ? "La demande n'est pas arrivée à temps."
-                                           : "La demande est mal formée.";
-    page.contact = "le référent numérique de votre établissement";
-    page.correlation_id = req.request_id;
-    Response r = Response::html(refusal.status, flows::renderRefusal(page));
-    r.setHeader("Content-Security-Policy", std::string(flows::kPageCsp));
-    return r;
-  };
+  o.refusal_page = layerRefusalPage;
   return o;
 }
 

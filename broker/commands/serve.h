@@ -70,6 +70,10 @@ struct Services {
 /// on a duplicate route.
 void mountRoutes(Router& router, Services& services, const config::MetricsConfig& metrics);
 
+/// The page of every refusal taken before a flow runs (the HTTP layer's and the router's): the
+/// flows' refusal page with the request id and a message chosen by status.
+Response layerRefusalPage(const Request& req, const http::Refusal& refusal);
+
 }  // namespace garde::broker
 
 namespace garde::broker::commands {

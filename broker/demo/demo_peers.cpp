@@ -88,8 +88,10 @@ void mountLanding(Router& router, const DemoSettings& settings) {
       htmlEscape(settings.base_url + kPublisherBPath) + "</a></td></tr>\n</table>\n" +
       "<p class=\"muted\">Every peer here is built on garde's own SAML library, with its own key "
       "and self-signed certificate. Names and identifiers are fictitious. See docs/demo.md.</p>";
-  router.get(kDemoPath, CallerAuth::kNone, [](const Request&) { return Response::redirect(std::string(kDemoPath) + "/"); });
-  router.get(std::string(kDemoPath) + "/", CallerAuth::kNone, [body](const Request&) { return htmlPage(200, Site::kLanding, "garde demo", body); });
+  router.get(kDemoPath, CallerAuth::kNone,
+             [](const Request&) { return Response::redirect(std::string(kDemoPath) + "/"); });
+  router.get(std::string(kDemoPath) + "/", CallerAuth::kNone,
+             [body](const Request&) { return htmlPage(200, Site::kLanding, "garde demo", body); });
 }
 
 store::DemoPeers installDemoPeers(Router& router, const DemoSettings& settings) {

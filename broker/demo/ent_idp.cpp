@@ -368,7 +368,8 @@ class EntIdp {
 MountedPeer mountEntIdp(Router& router, const DemoSettings& settings, saml::Credential credential) {
   auto idp = std::make_shared<const EntIdp>(settings, std::move(credential));
   const std::string p = kEntPath;
-  router.get(p, CallerAuth::kNone, [](const Request&) { return Response::redirect(std::string(kEntPath) + "/"); });
+  router.get(p, CallerAuth::kNone,
+             [](const Request&) { return Response::redirect(std::string(kEntPath) + "/"); });
   router.get(p + "/", CallerAuth::kNone, [idp](const Request& r) { return idp->portal(r); });
   router.get(p + "/idp", CallerAuth::kNone, [idp](const Request& r) { return idp->metadata(r); });
   router.get(p + "/sso", CallerAuth::kNone, [idp](const Request& r) { return idp->sso(r); });

@@ -352,11 +352,14 @@ MountedPeer mountPublisherSp(Router& router, const DemoSettings& settings, Publi
                              saml::Credential credential) {
   auto sp = std::make_shared<const PublisherSp>(settings, kind, std::move(credential));
   const std::string& p = sp->path();
-  router.get(p, CallerAuth::kNone, [sp](const Request&) { return Response::redirect(sp->path() + "/resource"); });
+  router.get(p, CallerAuth::kNone,
+             [sp](const Request&) { return Response::redirect(sp->path() + "/resource"); });
   router.get(p + "/login", CallerAuth::kNone, [sp](const Request& r) { return sp->login(r); });
   router.post(p + "/acs", CallerAuth::kNone, [sp](const Request& r) { return sp->acs(r); });
-  router.get(p + "/resource", CallerAuth::kNone, [sp](const Request& r) { return sp->resource(r); });
-  router.get(p + "/metadata", CallerAuth::kNone, [sp](const Request& r) { return sp->metadata(r); });
+  router.get(p + "/resource", CallerAuth::kNone,
+             [sp](const Request& r) { return sp->resource(r); });
+  router.get(p + "/metadata", CallerAuth::kNone,
+             [sp](const Request& r) { return sp->metadata(r); });
   return sp->mounted();
 }
 

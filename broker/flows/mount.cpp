@@ -51,17 +51,27 @@ MetadataDocuments buildMetadata(const FlowContext& ctx) {
 
 void mountFlows(Router& router, FlowContext& ctx) {
   auto metadata = std::make_shared<const MetadataDocuments>(buildMetadata(ctx));
-  router.get("/saml/sp/metadata", CallerAuth::kNone, [metadata](const Request&) { return metadataResponse(metadata->sp); });
-  router.get("/saml/idp/metadata", CallerAuth::kNone, [metadata](const Request&) { return metadataResponse(metadata->idp); });
+  router.get("/saml/sp/metadata", CallerAuth::kNone,
+             [metadata](const Request&) { return metadataResponse(metadata->sp); });
+  router.get("/saml/idp/metadata", CallerAuth::kNone,
+             [metadata](const Request&) { return metadataResponse(metadata->idp); });
   FlowContext* c = &ctx;
-  router.get("/launch/{resourceId}", CallerAuth::kNone, [c](const Request& r) { return handleLaunch(r, *c); });
-  router.get("/domaineGar", CallerAuth::kNone, [c](const Request& r) { return handleDomaineGar(r, *c); });
-  router.get("/saml/idp/sso", CallerAuth::kNone, [c](const Request& r) { return handleIdpSso(r, *c); });
-  router.post("/saml/idp/sso", CallerAuth::kNone, [c](const Request& r) { return handleIdpSso(r, *c); });
-  router.get("/discovery", CallerAuth::kNone, [c](const Request& r) { return handleDiscovery(r, *c); });
-  router.post("/discovery", CallerAuth::kNone, [c](const Request& r) { return handleDiscovery(r, *c); });
-  router.post("/saml/sp/acs", CallerAuth::kNone, [c](const Request& r) { return handleAcs(r, *c); });
-  router.post("/saml/idp/return", CallerAuth::kNone, [c](const Request& r) { return handleReturn(r, *c); });
+  router.get("/launch/{resourceId}", CallerAuth::kNone,
+             [c](const Request& r) { return handleLaunch(r, *c); });
+  router.get("/domaineGar", CallerAuth::kNone,
+             [c](const Request& r) { return handleDomaineGar(r, *c); });
+  router.get("/saml/idp/sso", CallerAuth::kNone,
+             [c](const Request& r) { return handleIdpSso(r, *c); });
+  router.post("/saml/idp/sso", CallerAuth::kNone,
+              [c](const Request& r) { return handleIdpSso(r, *c); });
+  router.get("/discovery", CallerAuth::kNone,
+             [c](const Request& r) { return handleDiscovery(r, *c); });
+  router.post("/discovery", CallerAuth::kNone,
+              [c](const Request& r) { return handleDiscovery(r, *c); });
+  router.post("/saml/sp/acs", CallerAuth::kNone,
+              [c](const Request& r) { return handleAcs(r, *c); });
+  router.post("/saml/idp/return", CallerAuth::kNone,
+              [c](const Request& r) { return handleReturn(r, *c); });
 }
 
 }  // namespace garde::broker::flows

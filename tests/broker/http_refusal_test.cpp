@@ -6,44 +6,13 @@
 #include <vector>
 
 #include "http_test_support.h"
+#include "support/log_capture.h"
 
 using namespace http_test;
 
 namespace {
 
-std::mutex g_lines_mutex;
-std::vector<std::string> g_lines;
-
-void captureLine(std::string_view line) {
-  std::lock_guard lock(g_lines_mutex);
-  g_lines.emplace_back(line);
-}
-
-/// Captures the log lines written during its life.
-struct LogCapture {
-  LogCapture() {
-    {
-      std::lock_guard lock(g_lines_mutex);
-      g_lines.clear();
-    }
-    // Not under g_lines_mutex: the sink is called under the log's mutex and takes g_lines_mutex.
-    garde::core::setLogSink(captureLine);
-  }
-  ~LogCapture() { garde::core::setLogSink(nullptr); }
-  bool has(std::initializer_list<std::string_view> parts) const {
-    std::lock_guard lock(g_lines_mutex);
-    for (const auto& line : g_lines) {
-      bool all = true;
-      for (auto p : parts) {
-        all = all && line.find(p) != std::string::npos;
-      }
-      if (all) {
-        return true;
-      }
-    }
-    return false;
-  }
-};
+using garde::test::LogCapture;
 
 void requireRefusalPage(const bhttp::response<bhttp::string_body>& res, unsigned status) {
   CHECK(res.result_int() == status);

@@ -56,15 +56,16 @@ TEST_CASE("HTTPS needs a matching key and certificate", "[broker][http]") {
 TEST_CASE("Request conversion: query, form, cookies, peer, Set-Cookie", "[broker][http]") {
   auto server = startServer(options(false));
   PlainClient client(server->port());
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/echo?RelayState=a%2Fb&x=1+2", 11};
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/echo?state=a%2Fb&x=1+2", 11};
   req.set(bhttp::field::host, "127.0.0.1");
   req.set(bhttp::field::content_type, "application/x-www-form-urlencoded; charset=utf-8");
   req.set(bhttp::field::cookie, "garde_lang=fr; other=1");
   req.body() = "SAMLResponse=PHNhbWw%2B&RelayState=r";
+  // (A name in both the query and the body is refused: wire_test.cpp, parameter pollution.)
   const auto res = client.roundTrip(req);
   CHECK(res.result_int() == 200);
   CHECK(res.body() ==
-        "method=POST tls=0 q:RelayState=a/b q:x=1 2 f:RelayState=r f:SAMLResponse=PHNhbWw+ "
+        "method=POST tls=0 q:state=a/b q:x=1 2 f:RelayState=r f:SAMLResponse=PHNhbWw+ "
         "c:garde_lang=fr "
         "c:other=1 peer=127.0.0.1");
   CHECK(res[bhttp::field::set_cookie] == "garde_tx=v1; Path=/; HttpOnly; SameSite=Lax");

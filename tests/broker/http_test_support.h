@@ -27,9 +27,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
+using garde::broker::CallerAuth;
 using garde::broker::Request;
 using garde::broker::Response;
-using garde::broker::CallerAuth;
 using garde::broker::Router;
 using garde::broker::http::Server;
 using garde::broker::http::ServerOptions;
@@ -86,7 +86,8 @@ inline Router& testRouter() {
       res.cookies.push_back(cookie);
       return res;
     });
-    r.get("/boom", CallerAuth::kNone, [](const Request&) -> Response { throw std::runtime_error("kaboom"); });
+    r.get("/boom", CallerAuth::kNone,
+          [](const Request&) -> Response { throw std::runtime_error("kaboom"); });
     return r;
   }();
   return router;

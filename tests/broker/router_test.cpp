@@ -5,11 +5,12 @@
 
 #include "broker/metrics.h"
 #include "broker/request.h"
+#include "support/log_capture.h"
 
+using garde::broker::CallerAuth;
 using garde::broker::Metrics;
 using garde::broker::Request;
 using garde::broker::Response;
-using garde::broker::CallerAuth;
 using garde::broker::Router;
 
 namespace {
@@ -109,7 +110,8 @@ TEST_CASE("Router refuses malformed and duplicate patterns", "[broker][router]")
 
 TEST_CASE("Handler exceptions propagate out of the router", "[broker][router]") {
   Router router;
-  router.get("/boom", CallerAuth::kNone, [](const Request&) -> Response { throw std::runtime_error("boom"); });
+  router.get("/boom", CallerAuth::kNone,
+             [](const Request&) -> Response { throw std::runtime_error("boom"); });
   Request req = makeRequest("GET", "/boom");
   CHECK_THROWS_WITH(router.dispatch(req), "boom");
 }
@@ -208,6 +210,47 @@ TEST_CASE("Metrics escape label values", "[broker][metrics]") {
   Metrics m;
   m.decision("a\"b", "c\\d\ne");
   CHECK_THAT(m.exposition(), Catch::Contains("outcome=\"a\\\"b\",reason=\"c\\\\d\\ne\""));
+}
+
+TEST_CASE("The router's own refusals get the refusal page and a warn line with their reason",
+          "[broker][router][refusal]") {
+  garde::test::LogCapture log;
+  Router router;
+  router.post("/saml/sp/acs", CallerAuth::kNone,
+              [](const Request&) { return Response::text(200, "acs"); });
+  router.get("/launch/{resourceId}", CallerAuth::kNone,
+             [](const Request&) { return Response::text(200, "l"); });
+  const auto refused = [&](const char* method, const char* path) {
+    Request req = makeRequest(method, path);
+    req.request_id = "rid-router-1";
+    return router.dispatch(req);
+  };
+  SECTION("default page") {
+    const Response r404 = refused("GET", "/nope");
+    CHECK(r404.status == 404);
+    CHECK_THAT(*r404.header("Content-Type"), Catch::Contains("text/html"));
+    CHECK_THAT(r404.body, Catch::Contains("rid-router-1"));
+    CHECK(log.has({"\"warn\"", "request refused", "\"reason\":\"not_found\"", "rid-router-1"}));
+
+    const Response r405 = refused("GET", "/saml/sp/acs");
+    CHECK(r405.status == 405);
+    CHECK(*r405.header("Allow") == "POST");
+    CHECK_THAT(r405.body, Catch::Contains("rid-router-1"));
+    CHECK(log.has({"\"warn\"", "\"reason\":\"method_not_allowed\""}));
+
+    const Response r400 = refused("GET", "/launch/a%ZZ");
+    CHECK(r400.status == 400);
+    CHECK_THAT(*r400.header("Content-Type"), Catch::Contains("text/html"));
+    CHECK(log.has({"\"warn\"", "\"reason\":\"malformed_path\""}));
+  }
+  SECTION("the page given at start-up") {
+    router.setRefusalPage([](const Request& req, const garde::broker::http::Refusal& refusal) {
+      return Response::html(200, "<p>custom " + refusal.reason + " " + req.request_id + "</p>");
+    });
+    const Response r = refused("DELETE", "/launch/x");
+    CHECK(r.status == 405);  // the router's status, whatever the renderer said
+    CHECK(r.body == "<p>custom method_not_allowed rid-router-1</p>");
+  }
 }
 
 namespace {
@@ -370,4 +413,32 @@ TEST_CASE("A kAdminSession route is refused unless the session verifier says yes
     CHECK(router.dispatch(req).status == 403);
     CHECK(calls == 0);
   }
+}
+
+TEST_CASE("A refused caller gets the refusal page and a warn line with the reason",
+          "[broker][router][caller][refusal]") {
+  garde::test::LogCapture log;
+  Router router(oneRegisteredCertificate());
+  router.get("/partner", CallerAuth::kClientCertificate,
+             [](const Request&) { return Response::text(200, "ok"); });
+  router.get("/admin", CallerAuth::kAdminSession,
+             [](const Request&) { return Response::text(200, "ok"); });
+  const auto refused = [&](const char* path, std::string fingerprint) {
+    Request req = makeRequest("GET", path);
+    req.request_id = "rid-caller-1";
+    if (!fingerprint.empty()) {
+      req.client_cert = certificate(std::move(fingerprint));
+    }
+    return router.dispatch(req);
+  };
+  const Response missing = refused("/partner", "");
+  CHECK(missing.status == 403);
+  CHECK_THAT(*missing.header("Content-Type"), Catch::Contains("text/html"));
+  CHECK_THAT(missing.body, Catch::Contains("rid-caller-1"));
+  CHECK(log.has({"\"warn\"", "request refused", "\"reason\":\"client_certificate_missing\"",
+                 "rid-caller-1"}));
+  CHECK(refused("/partner", "ffff").status == 403);
+  CHECK(log.has({"\"warn\"", "\"reason\":\"client_certificate_unregistered\""}));
+  CHECK(refused("/admin", kRegistered).status == 403);
+  CHECK(log.has({"\"warn\"", "\"reason\":\"admin_session_missing\""}));
 }

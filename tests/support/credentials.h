@@ -30,12 +30,10 @@ const saml::Credential& attackerCredential();
 core::Result<saml::Credential> readCredential(const std::string& key_file,
                                               const std::string& cert_file);
 
-/// A committed key, certificate or both under tests/data (e.g.
+/// A committed key or certificate under tests/data (e.g.
 /// "saml/encryption/recipient.key.pem"); throws std::runtime_error if missing or unreadable (a
 /// broken test, not a result).
 saml::PrivateKey fixtureKey(const std::string& relative);
 saml::Certificate fixtureCertificate(const std::string& relative);
-saml::Credential fixtureCredential(const std::string& key_relative,
-                                   const std::string& cert_relative);
 
 }  // namespace garde::test
