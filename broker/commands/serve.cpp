@@ -8,6 +8,7 @@
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/pages.h"
+#include "broker/flows/services.h"
 #include "broker/http/server.h"
 #include "core/encoding.h"
 #include "core/log.h"
@@ -18,76 +19,6 @@
 #include "store/migrations.h"
 
 namespace garde::broker {
-
-FlowServices::FlowServices(const config::Config& config, Metrics& metrics, core::Clock& clock,
-                           core::Random& random, const saml::Credential& signing,
-                           const std::string& state_key, connectors::ent::EntRegistry ent_registry,
-                           connectors::publisher::PublisherRegistry publisher_registry,
-                           policy::PseudonymSettings pseudonym_settings)
-    : sealer(state_key, 1, random),
-      db(config.store.database),
-      ents(std::move(ent_registry)),
-      publishers(std::move(publisher_registry)),
-      replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
-      request_replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
-      pseudonyms(std::move(pseudonym_settings)),
-      audit(config.log.audit_file, config.store.database),
-      context{clock,
-              random,
-              metrics,
-              sealer,
-              db,
-              ents,
-              publishers,
-              sp,
-              idp,
-              replay_cache,
-              request_replay_cache,
-              pseudonyms,
-              audit} {
-  const auto& b = config.broker;
-  sp.entity_id = b.sp_entity_id;
-  sp.acs_url = b.base_url + "/saml/sp/acs";
-  sp.signing = signing;
-  sp.skew_seconds = b.clock_skew.count();
-  idp.entity_id = b.idp_entity_id;
-  idp.sso_url = b.base_url + "/saml/idp/sso";
-  idp.signing = signing;
-  idp.skew_seconds = b.clock_skew.count();
-}
-
-std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
-                                               core::Clock& clock, core::Random& random,
-                                               const saml::Credential& signing,
-                                               const std::string& state_key) {
-  auto db = store::Db::open(config.store.database);
-  if (!db) {
-    throw std::runtime_error("store.database: " + db.error().describe());
-  }
-  const core::UnixTime now = clock.now();
-  auto ents = connectors::ent::EntRegistry::load(*db, now);
-  if (!ents) {
-    throw std::runtime_error("cannot load the ENTs: " + ents.error().describe());
-  }
-  auto publishers = connectors::publisher::PublisherRegistry::load(*db, now);
-  if (!publishers) {
-    throw std::runtime_error("cannot load the publishers: " + publishers.error().describe());
-  }
-  policy::PseudonymSettings pseudonym;
-  pseudonym.secret = config::readPseudonymSecret(config.pseudonym);
-  pseudonym.secret_version = config.pseudonym.secret_version;
-  pseudonym.scope = config.pseudonym.scope == "shared" ? policy::PseudonymScope::kShared
-                                                       : policy::PseudonymScope::kPerPublisher;
-  pseudonym.encoding = config.pseudonym.encoding == "hex" ? policy::PseudonymEncoding::kHex
-                                                          : policy::PseudonymEncoding::kBase64Url;
-  auto services = std::make_unique<FlowServices>(
-      config, metrics, clock, random, signing, state_key, std::move(ents).value(),
-      std::move(publishers).value(), std::move(pseudonym));
-  core::Logger("broker.serve")
-      .info("flows ready", {{"ents", std::to_string(services->ents.all().size())},
-                            {"publishers", std::to_string(services->publishers.size())}});
-  return services;
-}
 
 Response layerRefusalPage(const Request& req, const http::Refusal& refusal) {
   flows::RefusalPage page;
@@ -131,7 +62,7 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     addMetricsRoute(router, [&services] { return services.metrics.exposition(); });
   }
   if (services.flows) {
-    flows::mountFlows(router, services.flows->context);
+    flows::mountFlows(router, *services.flows);
   }
   // Other flows mount their routes here, e.g. mountFeeds(router, services);
 }
@@ -327,8 +258,8 @@ int serve(const ServeOptions& options) {
     installDemo(router, cfg, services.signing,
                 std::filesystem::absolute(options.demo_dir).lexically_normal());
   }
-  services.flows =
-      makeFlowServices(cfg, metrics, clock, services.random, services.signing, services.state_key);
+  services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
+                                           services.state_key);
   mountRoutes(router, services, cfg.metrics);
 
   http::Server server(

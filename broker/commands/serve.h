@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "broker/flows/context.h"
+#include "broker/flows/services.h"
 #include "broker/metrics.h"
 #include "broker/router.h"
 #include "config/config.h"
@@ -15,39 +15,6 @@
 #include "saml/keys.h"
 
 namespace garde::broker {
-
-/// What the launch and SSO flows own, built by `serve` once the database is ready (see
-/// makeFlowServices). Members are immutable or thread-safe; `context` refers to the others, so the
-/// object is never moved once built (held by unique_ptr).
-struct FlowServices {
-  FlowServices(const config::Config& config, Metrics& metrics, core::Clock& clock,
-               core::Random& random, const saml::Credential& signing, const std::string& state_key,
-               connectors::ent::EntRegistry ent_registry,
-               connectors::publisher::PublisherRegistry publisher_registry,
-               policy::PseudonymSettings pseudonym_settings);
-  FlowServices(const FlowServices&) = delete;
-  FlowServices& operator=(const FlowServices&) = delete;
-
-  core::TokenSealer sealer;           ///< [state] key, key id 1
-  flows::DbPool db;                   ///< store.database, one connection per request at a time
-  connectors::ent::EntRegistry ents;  ///< ENT IdP metadata, parsed at start-up
-  connectors::publisher::PublisherRegistry publishers;  ///< publisher SP metadata, idem
-  connectors::ent::SpSettings sp;
-  connectors::publisher::IdpSettings idp;
-  saml::InMemoryReplayCache replay_cache;          ///< one node; several nodes need a shared store
-  saml::InMemoryReplayCache request_replay_cache;  ///< publisher AuthnRequest IDs, idem
-  policy::Pseudonymizer pseudonyms;                ///< [pseudonym] secret
-  flows::AuditSink audit;                          ///< log.audit_file, or the main log
-  flows::FlowContext context;
-};
-
-/// Builds the flows' services from the config and the (migrated) database at `db_path`: loads both
-/// registries, reads the pseudonym secret. Throws config::ConfigError or std::runtime_error (a
-/// start-up failure). `metrics`, `clock` and `random` must outlive the result.
-std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
-                                               core::Clock& clock, core::Random& random,
-                                               const saml::Credential& signing,
-                                               const std::string& state_key);
 
 /// What routes and flows get: built once by `serve` before the server starts, then shared
 /// read-only by every I/O thread (each member is immutable or thread-safe). Flows add the
@@ -61,7 +28,7 @@ struct Services {
   std::string state_key;     ///< 32 bytes, from [state]
   std::atomic<bool> ready{false};  ///< /readyz answers 200 once true
   /// The launch/SSO flows' services; when null (tests of the operator routes), no flow is mounted.
-  std::unique_ptr<FlowServices> flows{};
+  std::unique_ptr<flows::FlowServices> flows{};
 };
 
 /// The one place routes are mounted: the operator endpoints, then (when services.flows is set) the

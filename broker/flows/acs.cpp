@@ -1,9 +1,10 @@
 // POST /saml/sp/acs: the ENT's Response ends the ENT leg; the broker decides and answers the
-// publisher (docs/flows.md, "Life of a launch" steps 4 to 7).
+// publisher (docs/flows.md, "Life of a launch" steps 4 to 7). Parse, then the pure decisions of
+// acs_decision.h, then render.
 
 #include <algorithm>
 
-#include "broker/flows/audit_record.h"
+#include "broker/flows/acs_decision.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
 #include "core/crypto.h"
@@ -72,21 +73,11 @@ class TransactionBoundReplay final : public saml::ReplayCache {
   core::UnixTime until_;
 };
 
-/// What the decision reads from the store, or why it cannot be made.
-struct DecisionReads {
-  std::string uai;
-  std::optional<store::LaunchInputs> inputs;
-  std::shared_ptr<const policy::PolicySnapshot> policy;
-  std::optional<core::Error> error;
-  std::string_view reason;     ///< refusal reason when not derived from the error code
-  bool audit_refusal = false;  ///< a refusal before the decision, to be audited
-};
-
 /// Reads everything the decision needs in one read transaction: one snapshot of the database, and
 /// one BEGIN/COMMIT for the whole launch rather than one per query. It ends before the caller
 /// writes an audit row (a read transaction upgraded to a write would fail when another connection
 /// wrote meanwhile).
-DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTransaction& tx,
+DecisionReads readDecisionInputs(const AcsDeps& deps, store::Db& db, const SsoTransaction& tx,
                                  const std::string& person_id, policy::Date today) {
   DecisionReads out;
   auto begun = store::Transaction::begin(db, store::Transaction::Kind::kDeferred);
@@ -97,8 +88,8 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
   store::Transaction read = std::move(begun).value();
   out.uai = tx.uai;
   if (out.uai.empty()) {
-    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today,
-                                    ctx.resource_cache, out.inputs);
+    auto picked = pickEstablishment(db, tx.ent_id, person_id, tx.resource_id, today, deps.resources,
+                                    out.inputs);
     if (!picked) {
       out.error = std::move(picked).error();
       out.audit_refusal = true;
@@ -108,7 +99,7 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
   }
   if (!out.inputs) {
     auto loaded = store::loadLaunchInputs(db, tx.ent_id, person_id, out.uai, tx.resource_id,
-                                          std::nullopt, &ctx.resource_cache);
+                                          std::nullopt, &deps.resources);
     if (!loaded) {
       out.error = std::move(loaded).error();
       out.audit_refusal = true;
@@ -123,7 +114,7 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
     out.reason = "unknown_resource";
     return out;
   }
-  auto snapshot = ctx.policy_cache.current(db);
+  auto snapshot = deps.policies.current(db);
   if (!snapshot) {
     out.error = std::move(snapshot).error();
     return out;
@@ -136,159 +127,135 @@ DecisionReads readDecisionInputs(FlowContext& ctx, store::Db& db, const SsoTrans
   return out;
 }
 
-void auditRefusalBeforeDecision(FlowContext& ctx, const Request& req, const SsoTransaction& tx,
-                                const std::string& uai, std::string_view reason,
-                                core::UnixTime now) {
-  store::AuditRecord r;
-  r.at = now;
-  r.correlation_id = req.request_id;
-  r.ent_id = tx.ent_id;
-  r.uai = uai;
-  r.publisher_id = tx.publisher_id;
-  r.resource_id = tx.resource_id;
-  r.outcome = "refused";
-  r.reason = std::string(reason);
-  if (auto w = ctx.audit.write(r); !w) {
-    kLog.error("audit record not written",
-               {{"request_id", req.request_id}, {"error", w.error().describe()}});
-  }
-}
-
-}  // namespace
-
-Response handleAcs(const Request& req, FlowContext& ctx) {
-  const core::UnixTime now = ctx.clock.now();
-  auto form = detail::samlFormFields(req);
-  if (!form) {
-    return detail::refuse(req, ctx, kLog, form.error());
-  }
-  const auto relay = form->find("RelayState");
-  if (relay == form->end()) {
-    return detail::refuse(req, ctx, kLog,
-                          err(core::ErrorCode::kBadRequest, "Response without RelayState"));
-  }
-  auto opened = unsealTransaction(ctx.sealer, purpose::kSso, relay->second, now);
-  if (!opened) {
-    // Unauthenticated state: nothing in it can be trusted, not even where to send an error.
-    return detail::refuse(req, ctx, kLog, opened.error(),
-                          opened.error().code == core::ErrorCode::kExpired ? "expired_transaction"
-                                                                           : "bad_transaction");
-  }
-  const SsoTransaction tx = std::move(opened).value();
-  // Login CSRF: a valid (Response, RelayState) pair of one user posted from another browser would
-  // sign that browser in as the first user. The ENT leg set the binding cookie in the browser that
-  // started it; only that browser may finish it.
-  const std::string* binding = req.cookie(kBindingCookie);
-  if (binding == nullptr || !core::constantTimeEqual(*binding, tx.browser_binding)) {
-    return detail::refuse(req, ctx, kLog,
-                          err(core::ErrorCode::kForbidden,
-                              "the SSO transaction was started in another browser (binding cookie "
-                              "missing or different)"),
-                          "browser_mismatch");
-  }
-  const ReturnState ret{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
-  const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
-
-  const connectors::ent::EntPeer* ent = ctx.ents.findByEntId(tx.ent_id);
-  if (!ent) {
-    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "ENT gone"),
-                          "unknown_ent", offer);
-  }
-  TransactionBoundReplay replay(
-      ctx.replay_cache, tx.ent_requested_at + ctx.state_lifetime_seconds + ctx.sp.skew_seconds);
-  auto identity =
-      connectors::ent::consumeEntResponse(*form, *ent, ctx.sp, tx.ent_request_id, now, replay);
-  if (!identity) {
-    // The publisher asked for a passive login, we asked the ENT for one, and the ENT answered (to
-    // our request, checked) that it cannot: the publisher gets its NoPassive, without a page.
-    if (identity.error().code == core::ErrorCode::kNoPassive && tx.is_passive && offer) {
-      if (const auto* peer = ctx.publishers.findByPublisherId(tx.publisher_id)) {
-        return detail::noPassive(req, ctx, *peer, tx, now, "the ENT answered NoPassive");
+/// Writes the decision's audit record, then answers: the refusal page, or the signed assertion
+/// posted to the publisher.
+Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransaction& tx,
+                       const connectors::ent::EntIdentity& identity,
+                       const connectors::publisher::PublisherPeer& peer, ReleaseDecision decision,
+                       const ReturnState* offer, core::UnixTime now) {
+  if (decision.audit) {
+    if (auto w = deps.audit.write(*decision.audit); !w) {
+      if (decision.audit_required) {
+        // No release that cannot be accounted for.
+        return detail::refuse(req, deps.refusals, kLog, w.error(), "audit_failed", offer);
       }
+      kLog.error("audit record not written",
+                 {{"request_id", req.request_id}, {"error", w.error().describe()}});
     }
-    return detail::refuse(req, ctx, kLog, identity.error(), {}, offer);
   }
-  if (tx.force_authn && identity->authn_instant < tx.ent_requested_at - ctx.sp.skew_seconds) {
-    // The publisher asked for a fresh login and we asked the ENT for one: an authentication older
-    // than our request means the ENT ignored ForceAuthn. We do not vouch for it.
-    return detail::refuse(req, ctx, kLog,
-                          err(core::ErrorCode::kStatusNotSuccess,
-                              "ForceAuthn asked, but the ENT's AuthnInstant predates our request"),
-                          "force_authn_not_honoured", offer);
+  if (decision.refusal) {
+    return detail::refuse(req, deps.refusals, kLog, *decision.refusal, decision.reason, offer);
   }
-  const auto* peer = ctx.publishers.findByPublisherId(tx.publisher_id);
-  if (!peer) {
-    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "publisher gone"),
-                          "unknown_publisher", offer);
-  }
-
-  const policy::Date today = parisToday(now);
-  policy::Decision decision;
-  store::AuditRecord audit;
-  {
-    auto lease = ctx.db.acquire();
-    if (!lease) {
-      return detail::refuse(req, ctx, kLog, lease.error(), {}, offer);
-    }
-    store::Db& db = lease->db();
-    auto read = readDecisionInputs(ctx, db, tx, identity->name_id, today);
-    if (read.error) {
-      if (read.audit_refusal) {
-        const std::string reason(core::errorCodeName(read.error->code));
-        auditRefusalBeforeDecision(ctx, req, tx, read.uai, reason, now);
-      }
-      return detail::refuse(req, ctx, kLog, *read.error, read.reason, offer);
-    }
-    const store::LaunchInputs& inputs = *read.inputs;
-    decision = policy::decide(inputs.person, inputs.contract, inputs.subscriptions, *read.policy,
-                              ctx.pseudonyms, today);
-    audit = launchAudit(inputs.person, inputs.contract, decision, req.request_id, now);
-  }
-  if (auto w = ctx.audit.write(audit); !w) {
-    // No release that cannot be accounted for.
-    return detail::refuse(req, ctx, kLog, w.error(), "audit_failed", offer);
-  }
-  if (!decision.entitled) {
-    return detail::refuse(
-        req, ctx, kLog,
-        err(core::ErrorCode::kNotEntitled,
-            "refused by policy: " + std::string(policy::refusalCode(decision.refusal))),
-        policy::refusalCode(decision.refusal), offer);
-  }
-
-  connectors::publisher::AssertionContent content;
-  for (const auto& a : decision.released) {
-    if (a.code == policy::attr::kIdo && !a.values.empty()) {
-      content.pseudonym = a.values.front();
-    }
-    content.attributes.emplace_back(a.code, a.values);
-  }
+  connectors::publisher::AssertionContent& content = decision.content;
   if (content.pseudonym.empty()) {
     // The contract does not declare IDO: the NameID must not carry an identifier the publisher was
     // not granted, so it gets a one-time value (transient in effect).
-    content.pseudonym = ctx.random.newId();
-  }
-  content.authn_instant = identity->authn_instant;
-  if (!identity->authn_context_class_ref.empty()) {
-    content.authn_context_class_ref = identity->authn_context_class_ref;
+    content.pseudonym = deps.answer.random.newId();
   }
   auto post = connectors::publisher::buildSuccessResponse(
-      *peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, ctx.idp, ctx.random, now,
-      detail::cspNonce(ctx.random));
+      peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, deps.answer.idp,
+      deps.answer.random, now, detail::cspNonce(deps.answer.random));
   if (!post) {
-    return detail::refuse(req, ctx, kLog, post.error(), {}, offer);
+    return detail::refuse(req, deps.refusals, kLog, post.error(), {}, offer);
   }
-  ctx.metrics.decision("released", "ok");
+  deps.metrics.decision("released", "ok");
   std::string response_id = post->response_id;
   Response r = detail::postForm(std::move(post).value());
   r.log_fields = {{"decision", "released"},
                   {"ent", tx.ent_id},
                   {"publisher", tx.publisher_id},
                   {"resource", tx.resource_id},
-                  {"ent_response_id", identity->response_id},
+                  {"ent_response_id", identity.response_id},
                   {"response_id", std::move(response_id)},
                   {"policy_version", decision.policy_version}};
   return r;
+}
+
+/// The request, parsed: the ENT's form and the sealed transaction it answers, from the browser
+/// that started it.
+struct AcsRequest {
+  connectors::ent::FormFields form;
+  SsoTransaction tx;
+};
+
+/// Reads the form, opens the transaction in RelayState and checks the browser binding. The error
+/// and its label on a refusal (nothing in an unopened transaction can be trusted, not even where
+/// to send an error).
+core::Result<AcsRequest> parseAcsRequest(const Request& req, const core::TokenSealer& sealer,
+                                         core::UnixTime now, std::string_view& reason) {
+  auto form = detail::samlFormFields(req);
+  if (!form) {
+    return core::fail(std::move(form).error());
+  }
+  const auto relay = form->find("RelayState");
+  if (relay == form->end()) {
+    return core::fail(core::ErrorCode::kBadRequest, "Response without RelayState");
+  }
+  auto opened = unsealTransaction(sealer, purpose::kSso, relay->second, now);
+  if (!opened) {
+    reason = opened.error().code == core::ErrorCode::kExpired ? "expired_transaction"
+                                                              : "bad_transaction";
+    return core::fail(std::move(opened).error());
+  }
+  // Login CSRF: a valid (Response, RelayState) pair of one user posted from another browser would
+  // sign that browser in as the first user. The ENT leg set the binding cookie in the browser that
+  // started it; only that browser may finish it.
+  const std::string* binding = req.cookie(kBindingCookie);
+  if (binding == nullptr || !core::constantTimeEqual(*binding, opened->browser_binding)) {
+    reason = "browser_mismatch";
+    return core::fail(core::ErrorCode::kForbidden,
+                      "the SSO transaction was started in another browser (binding cookie "
+                      "missing or different)");
+  }
+  return AcsRequest{std::move(form).value(), std::move(opened).value()};
+}
+
+}  // namespace
+
+Response handleAcs(const Request& req, const AcsDeps& deps) {
+  const core::UnixTime now = deps.clock.now();
+  std::string_view parse_reason;
+  auto parsed = parseAcsRequest(req, deps.sealer, now, parse_reason);
+  if (!parsed) {
+    return detail::refuse(req, deps.refusals, kLog, parsed.error(), parse_reason);
+  }
+  const SsoTransaction& tx = parsed->tx;
+  const ReturnState ret{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
+  const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
+
+  const connectors::ent::EntPeer* ent = deps.ents.findByEntId(tx.ent_id);
+  if (!ent) {
+    return detail::refuse(req, deps.refusals, kLog, err(core::ErrorCode::kUnknownPeer, "ENT gone"),
+                          "unknown_ent", offer);
+  }
+  TransactionBoundReplay replay(
+      deps.replay_cache, tx.ent_requested_at + deps.state_lifetime_seconds + deps.sp.skew_seconds);
+  const auto identity = connectors::ent::consumeEntResponse(parsed->form, *ent, deps.sp,
+                                                            tx.ent_request_id, now, replay);
+  const auto* peer = deps.publishers.findByPublisherId(tx.publisher_id);
+  const EntAnswerAssessment answer =
+      assessEntAnswer(tx, identity, deps.sp.skew_seconds, peer != nullptr);
+  switch (answer.next) {
+    case EntAnswerAssessment::Next::kNoPassive:
+      return detail::noPassive(req, deps.refusals, deps.answer, *peer, tx, now, answer.why);
+    case EntAnswerAssessment::Next::kRefuse:
+      return detail::refuse(req, deps.refusals, kLog, *answer.error, answer.reason, offer);
+    case EntAnswerAssessment::Next::kDecide:
+      break;
+  }
+
+  const policy::Date today = parisToday(now);
+  DecisionReads reads;
+  {
+    auto lease = deps.db.acquire();
+    if (!lease) {
+      return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
+    }
+    reads = readDecisionInputs(deps, lease->db(), tx, identity->name_id, today);
+  }
+  ReleaseDecision decision =
+      decideRelease(tx, *identity, reads, deps.pseudonyms, today, req.request_id, now);
+  return renderRelease(req, deps, tx, *identity, *peer, std::move(decision), offer, now);
 }
 
 }  // namespace garde::broker::flows

@@ -1,6 +1,6 @@
 #pragma once
-/// @file The launch and SSO flows (docs/flows.md): plain Request -> Response functions over a
-/// FlowContext, and the one call that mounts them.
+/// @file The launch and SSO flows (docs/flows.md): plain Request -> Response functions, each over
+/// its own deps struct (broker/flows/deps.h), and the one call that mounts them.
 ///
 ///   GET  /saml/sp/metadata          our SP metadata (signed, generated once at mount)
 ///   GET  /saml/idp/metadata         our IdP metadata (signed, generated once at mount)
@@ -11,13 +11,15 @@
 ///   POST /saml/sp/acs               the ENT's Response
 ///   POST /saml/idp/return           a refusal page's "back to the publisher" (error Response)
 ///
-/// Handlers are thread-safe (the context is) and never throw for bad input: every failure is a
+/// Every route is CallerAuth::kNone: the handlers verify the messages they are given. Handlers are
+/// thread-safe (what their deps refer to is) and never throw for bad input: every failure is a
 /// refusal page with the request id, logged once, counted in garde_decisions_total.
 
 #include <string>
 #include <string_view>
 
-#include "broker/flows/context.h"
+#include "broker/flows/deps.h"
+#include "broker/flows/services.h"
 #include "broker/request.h"
 #include "broker/router.h"
 #include "policy/date.h"
@@ -33,12 +35,19 @@ inline constexpr std::string_view kBindingCookie = "garde_bind";
 /// How long the ENT choice is remembered (90 days).
 inline constexpr std::int64_t kEntChoiceMaxAge = 90 * 86400;
 
-Response handleLaunch(const Request& req, FlowContext& ctx);
-Response handleDomaineGar(const Request& req, FlowContext& ctx);
-Response handleIdpSso(const Request& req, FlowContext& ctx);
-Response handleDiscovery(const Request& req, FlowContext& ctx);
-Response handleAcs(const Request& req, FlowContext& ctx);
-Response handleReturn(const Request& req, FlowContext& ctx);
+Response handleLaunch(const Request& req, const LaunchDeps& deps);
+Response handleDomaineGar(const Request& req, const LaunchDeps& deps);
+Response handleIdpSso(const Request& req, const IdpSsoDeps& deps);
+Response handleDiscovery(const Request& req, const DiscoveryDeps& deps);
+Response handleAcs(const Request& req, const AcsDeps& deps);
+Response handleReturn(const Request& req, const ReturnDeps& deps);
+
+/// Each route's deps, lent from `services` (which must outlive them).
+LaunchDeps launchDeps(FlowServices& services);
+IdpSsoDeps idpSsoDeps(FlowServices& services);
+DiscoveryDeps discoveryDeps(FlowServices& services);
+AcsDeps acsDeps(FlowServices& services);
+ReturnDeps returnDeps(FlowServices& services);
 
 /// Our two metadata documents, generated and signed once.
 struct MetadataDocuments {
@@ -46,11 +55,13 @@ struct MetadataDocuments {
   std::string idp;
 };
 /// Throws std::runtime_error when a document cannot be built or signed (a start-up failure).
-MetadataDocuments buildMetadata(const FlowContext& ctx);
+MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp,
+                                const connectors::publisher::IdpSettings& idp, core::UnixTime now);
 
-/// Mounts every route above. Generates the metadata once (throws std::runtime_error on failure,
-/// std::invalid_argument on a duplicate route). `ctx` must outlive the router.
-void mountFlows(Router& router, FlowContext& ctx);
+/// Mounts every route above, each with the deps struct of its handler built once here from
+/// `services`. Generates the metadata once (throws std::runtime_error on failure,
+/// std::invalid_argument on a duplicate route). `services` must outlive the router.
+void mountFlows(Router& router, FlowServices& services);
 
 /// The civil day in Europe/Paris at `now` (EU summer time rule: UTC+2 from the last Sunday of
 /// March 01:00 UTC to the last Sunday of October 01:00 UTC, else UTC+1): the "today" of

@@ -1,9 +1,11 @@
 // GET, POST /saml/idp/sso (a publisher's AuthnRequest), GET, POST /discovery (which ENT?) and
 // POST /saml/idp/return (a refusal page's way back to the publisher). docs/flows.md.
+// handleIdpSso: parse and verify, read the store, decideSsoRoute (sso_decision.h), render.
 
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
 #include "broker/flows/pages.h"
+#include "broker/flows/sso_decision.h"
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "saml/messages.h"
@@ -34,12 +36,12 @@ ReturnState returnFor(const SsoTransaction& tx) {
   return ReturnState{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
 }
 
-Response toDiscovery(const Request& req, FlowContext& ctx, const SsoTransaction& pending) {
-  auto token = sealTransaction(ctx.sealer, purpose::kDiscovery, pending,
-                               ctx.clock.now() + ctx.state_lifetime_seconds);
+Response toDiscovery(const Request& req, const IdpSsoDeps& deps, const SsoTransaction& pending) {
+  auto token = sealTransaction(deps.sealer, purpose::kDiscovery, pending,
+                               deps.clock.now() + deps.state_lifetime_seconds);
   if (!token) {
     const ReturnState ret = returnFor(pending);
-    return detail::refuse(req, ctx, kLog, token.error(), {}, &ret);
+    return detail::refuse(req, deps.refusals, kLog, token.error(), {}, &ret);
   }
   Response r = Response::redirect("/discovery?t=" + core::urlEncode(*token), 303);
   r.setHeader("Cache-Control", "no-store");
@@ -53,23 +55,22 @@ bool crossSitePost(const Request& req) {
   return req.method == "POST" && site != nullptr && *site != "same-origin" && *site != "none";
 }
 
-}  // namespace
-
-Response handleIdpSso(const Request& req, FlowContext& ctx) {
-  const core::UnixTime now = ctx.clock.now();
+/// The publisher's AuthnRequest, verified (readAuthnRequest: known issuer, signature, destination,
+/// freshness, ACS from metadata) and taken once (the request replay cache).
+core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
+    const Request& req, const IdpSsoDeps& deps, core::UnixTime now, std::string_view& reason) {
   connectors::publisher::FormFields form;
   if (req.method == "POST") {
     auto fields = detail::samlFormFields(req);
     if (!fields) {
-      return detail::refuse(req, ctx, kLog, fields.error());
+      return core::fail(std::move(fields).error());
     }
     form = std::move(fields).value();
   }
   auto ar = connectors::publisher::readAuthnRequest(req.method, detail::rawQuery(req), form,
-                                                    ctx.publishers, ctx.idp, now);
+                                                    deps.publishers, deps.idp, now);
   if (!ar) {
-    // Nothing verified to answer to: the page only.
-    return detail::refuse(req, ctx, kLog, ar.error());
+    return ar;
   }
   // Each AuthnRequest is taken once while its IssueInstant is fresh enough to be accepted at all
   // (later readAuthnRequest refuses it as stale): a captured URL or a resubmitted form gets the
@@ -79,38 +80,54 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   // readAuthnRequest accepts): a full cache of unsigned requests stays small.
   const auto id_digest = core::sha256(ar->request.id);
   if (!id_digest) {
-    return detail::refuse(req, ctx, kLog, core::Error{core::ErrorCode::kInternal, "digest failed"},
-                          {}, nullptr);
+    return core::fail(core::ErrorCode::kInternal, "digest failed");
   }
   const std::string request_key =
       "AuthnRequest " + ar->peer->publisher_id + " " + core::base64Encode(*id_digest);
-  const auto taken = ctx.request_replay_cache.insert(
+  const auto taken = deps.request_replay_cache.insert(
       request_key,
-      ar->request.issue_instant + ctx.idp.request_max_age_seconds + ctx.idp.skew_seconds + 1, now);
+      ar->request.issue_instant + deps.idp.request_max_age_seconds + deps.idp.skew_seconds + 1,
+      now);
   if (taken == saml::InMemoryReplayCache::Outcome::kReplay) {
-    return detail::refuse(
-        req, ctx, kLog,
-        core::Error{core::ErrorCode::kReplayed, "AuthnRequest ID already used by this publisher"},
-        "replayed_request");
+    reason = "replayed_request";
+    return core::fail(core::ErrorCode::kReplayed, "AuthnRequest ID already used by this publisher");
   }
   if (taken == saml::InMemoryReplayCache::Outcome::kFull) {
     kLog.warn("AuthnRequest replay cache full: request taken unchecked",
               {{"request_id", req.request_id}, {"publisher", ar->peer->publisher_id}});
   }
+  return ar;
+}
+
+SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest& ar) {
   SsoTransaction tx;
-  tx.publisher_id = ar->peer->publisher_id;
-  tx.publisher_request_id = ar->request.id;
-  tx.acs_url = ar->acs_url;
-  tx.relay_state = ar->relay_state.value_or("");
-  tx.force_authn = ar->request.force_authn;
-  tx.is_passive = ar->request.is_passive;
+  tx.publisher_id = ar.peer->publisher_id;
+  tx.publisher_request_id = ar.request.id;
+  tx.acs_url = ar.acs_url;
+  tx.relay_state = ar.relay_state.value_or("");
+  tx.force_authn = ar.request.force_authn;
+  tx.is_passive = ar.request.is_passive;
+  return tx;
+}
+
+}  // namespace
+
+Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
+  const core::UnixTime now = deps.clock.now();
+  std::string_view read_reason;
+  auto ar = readPublisherRequest(req, deps, now, read_reason);
+  if (!ar) {
+    // Nothing verified to answer to: the page only.
+    return detail::refuse(req, deps.refusals, kLog, ar.error(), read_reason);
+  }
+  SsoTransaction tx = transactionFor(*ar);
   const ReturnState ret = returnFor(tx);
 
-  std::optional<LaunchState> launch;
+  SsoRouteInputs in;
   if (const std::string* cookie = req.cookie(kLaunchCookie)) {
-    auto opened = unsealLaunch(ctx.sealer, *cookie, now);
+    auto opened = unsealLaunch(deps.sealer, *cookie, now);
     if (opened) {
-      launch = std::move(opened).value();
+      in.launch = std::move(opened).value();
     } else {
       kLog.info("launch cookie ignored", {{"request_id", req.request_id},
                                           {"error", core::errorCodeName(opened.error().code)}});
@@ -118,92 +135,84 @@ Response handleIdpSso(const Request& req, FlowContext& ctx) {
   }
 
   {
-    auto lease = ctx.db.acquire();
+    auto lease = deps.db.acquire();
     if (!lease) {
-      return detail::refuse(req, ctx, kLog, lease.error(), {}, &ret);
+      return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, &ret);
     }
-    if (launch) {
+    if (in.launch) {
       // The cookie speaks for the tile that minted it: only its own resource's publisher may take
       // the ENT and establishment from it (a cross-site page can mint one for any tile, then send
       // the browser to another publisher).
-      auto minted_for = ctx.resource_cache.find(lease->db(), launch->resource_id);
+      auto minted_for = deps.resources.find(lease->db(), in.launch->resource_id);
       if (!minted_for && minted_for.error().code == core::ErrorCode::kStoreError) {
-        return detail::refuse(req, ctx, kLog, minted_for.error(), {}, &ret);
+        return detail::refuse(req, deps.refusals, kLog, minted_for.error(), {}, &ret);
       }
       if (!minted_for || (*minted_for)->resource.publisher_id != tx.publisher_id) {
         kLog.info("launch cookie of another publisher's resource ignored",
                   {{"request_id", req.request_id}, {"publisher", tx.publisher_id}});
-        launch.reset();
+        in.launch.reset();
       }
     }
-    auto resource = detail::resolveResource(lease->db(), tx.publisher_id, tx.relay_state,
-                                            launch ? std::string_view(launch->resource_id) : "");
+    auto resource =
+        detail::resolveResource(lease->db(), tx.publisher_id, tx.relay_state,
+                                in.launch ? std::string_view(in.launch->resource_id) : "");
     if (!resource) {
-      return detail::refuse(req, ctx, kLog, resource.error(), "unknown_resource", &ret);
+      return detail::refuse(req, deps.refusals, kLog, resource.error(), "unknown_resource", &ret);
     }
     tx.resource_id = resource->id;
   }
 
-  if (launch) {
-    // The tile already said who and where: no discovery.
-    tx.ent_id = launch->ent_id;
-    tx.uai = launch->uai;
-  } else if (auto hint = entHint(req.query)) {
-    tx.ent_id = *hint;
-  } else if (const std::string* remembered = req.cookie(kEntChoiceCookie)) {
+  in.hint = entHint(req.query);
+  if (const std::string* remembered = req.cookie(kEntChoiceCookie)) {
     if (auto decoded = core::base64UrlDecode(*remembered); decoded) {
-      tx.ent_id = std::move(decoded).value();
+      in.remembered = std::move(decoded).value();
     }
   }
-  if (!tx.ent_id.empty() && !ctx.ents.findByEntId(tx.ent_id)) {
-    if (launch) {
-      return detail::refuse(
-          req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "launch cookie names an unknown ENT"),
-          "unknown_ent", &ret);
-    }
-    tx.ent_id.clear();  // a stale hint or remembered choice: ask again
+  in.is_passive = tx.is_passive;
+  in.known_ents = deps.ent_ids;
+  SsoRoute route = decideSsoRoute(in);
+  switch (route.next) {
+    case SsoRoute::Next::kRefuse:
+      return detail::refuse(req, deps.refusals, kLog, *route.error, route.reason, &ret);
+    case SsoRoute::Next::kNoPassive:
+      return detail::noPassive(req, deps.refusals, deps.answer, *ar->peer, tx, now, route.why);
+    case SsoRoute::Next::kDiscovery:
+      return toDiscovery(req, deps, tx);
+    case SsoRoute::Next::kEntLeg:
+      break;
   }
-  if (tx.ent_id.empty()) {
-    if (ctx.ents.all().size() == 1) {
-      tx.ent_id = ctx.ents.all().front().ent_id;
-    } else if (tx.is_passive) {
-      // SAML2 Core 3.4.1: with IsPassive we must not take control of the user interface, and the
-      // discovery page would.
-      return detail::noPassive(req, ctx, *ar->peer, tx, now,
-                               "IsPassive request needs the ENT choice");
-    } else {
-      return toDiscovery(req, ctx, tx);
-    }
-  }
-  return detail::startEntLeg(req, ctx, std::move(tx));
+  tx.ent_id = std::move(route.ent_id);
+  tx.uai = std::move(route.uai);
+  return detail::startEntLeg(req, deps.refusals, deps.ent_leg, std::move(tx));
 }
 
-Response handleDiscovery(const Request& req, FlowContext& ctx) {
-  const core::UnixTime now = ctx.clock.now();
+Response handleDiscovery(const Request& req, const DiscoveryDeps& deps) {
+  const core::UnixTime now = deps.clock.now();
   const bool post = req.method == "POST";
   if (crossSitePost(req)) {
     // The choice can be remembered for 90 days: another site must not make it for the user.
-    return detail::refuse(req, ctx, kLog,
+    return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kForbidden, "discovery posted from another site"),
                           "cross_site_post");
   }
   const Params& params = post ? req.form : req.query;
   const auto t = params.find("t");
   if (t == params.end()) {
-    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kBadRequest, "discovery without t"));
+    return detail::refuse(req, deps.refusals, kLog,
+                          err(core::ErrorCode::kBadRequest, "discovery without t"));
   }
-  auto pending = unsealTransaction(ctx.sealer, purpose::kDiscovery, t->second, now);
+  auto pending = unsealTransaction(deps.sealer, purpose::kDiscovery, t->second, now);
   if (!pending) {
-    return detail::refuse(req, ctx, kLog, pending.error(),
+    return detail::refuse(req, deps.refusals, kLog, pending.error(),
                           pending.error().code == core::ErrorCode::kExpired ? "expired_transaction"
                                                                             : std::string_view{});
   }
   SsoTransaction tx = std::move(pending).value();
   const ReturnState ret = returnFor(tx);
   std::optional<std::string> chosen = entHint(params);
-  if (chosen && !ctx.ents.findByEntId(*chosen)) {
+  if (chosen && !deps.ents.findByEntId(*chosen)) {
     if (post) {
-      return detail::refuse(req, ctx, kLog,
+      return detail::refuse(req, deps.refusals, kLog,
                             err(core::ErrorCode::kUnknownPeer, "unknown ENT chosen"), "unknown_ent",
                             &ret);
     }
@@ -213,7 +222,7 @@ Response handleDiscovery(const Request& req, FlowContext& ctx) {
     DiscoveryPage page;
     page.pending_token = t->second;
     page.correlation_id = req.request_id;
-    for (const auto& ent : ctx.ents.all()) {
+    for (const auto& ent : deps.ents.all()) {
       page.ents.emplace_back(ent.ent_id, ent.name);
     }
     Response r = Response::html(200, renderDiscovery(page));
@@ -228,31 +237,33 @@ Response handleDiscovery(const Request& req, FlowContext& ctx) {
     cookies.push_back(detail::stateCookie(req, kEntChoiceCookie, core::base64UrlEncode(tx.ent_id),
                                           kEntChoiceMaxAge));
   }
-  return detail::startEntLeg(req, ctx, std::move(tx), std::move(cookies));
+  return detail::startEntLeg(req, deps.refusals, deps.ent_leg, std::move(tx), std::move(cookies));
 }
 
-Response handleReturn(const Request& req, FlowContext& ctx) {
-  const core::UnixTime now = ctx.clock.now();
+Response handleReturn(const Request& req, const ReturnDeps& deps) {
+  const core::UnixTime now = deps.clock.now();
   const std::string* t = req.formField("t");
   if (!t) {
-    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kBadRequest, "return without t"));
+    return detail::refuse(req, deps.refusals, kLog,
+                          err(core::ErrorCode::kBadRequest, "return without t"));
   }
-  auto state = unsealReturn(ctx.sealer, *t, now);
+  auto state = unsealReturn(deps.sealer, *t, now);
   if (!state) {
-    return detail::refuse(req, ctx, kLog, state.error());
+    return detail::refuse(req, deps.refusals, kLog, state.error());
   }
-  const auto* peer = ctx.publishers.findByPublisherId(state->publisher_id);
+  const auto* peer = deps.publishers.findByPublisherId(state->publisher_id);
   if (!peer) {
-    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "publisher gone"));
+    return detail::refuse(req, deps.refusals, kLog,
+                          err(core::ErrorCode::kUnknownPeer, "publisher gone"));
   }
   saml::Status status;
   status.code = std::string(saml::status_code::kResponder);
   status.sub_code = state->saml_sub_status;
   auto post = connectors::publisher::buildErrorResponse(
-      *peer, state->acs_url, state->publisher_request_id, status, state->relay_state, ctx.idp,
-      ctx.random, now, detail::cspNonce(ctx.random));
+      *peer, state->acs_url, state->publisher_request_id, status, state->relay_state,
+      deps.answer.idp, deps.answer.random, now, detail::cspNonce(deps.answer.random));
   if (!post) {
-    return detail::refuse(req, ctx, kLog, post.error());
+    return detail::refuse(req, deps.refusals, kLog, post.error());
   }
   kLog.info("error Response to the publisher", {{"request_id", req.request_id},
                                                 {"publisher", peer->publisher_id},

@@ -12,7 +12,7 @@ constexpr core::Logger kSsoLog("flows.sso");
 
 }  // namespace
 
-Response refuse(const Request& req, FlowContext& ctx, const core::Logger& log,
+Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger& log,
                 const core::Error& error, std::string_view reason, const ReturnState* ret) {
   const ErrorMapping m = mapError(error.code);
   const std::string_view label = reason.empty() ? m.reason : reason;
@@ -20,12 +20,14 @@ Response refuse(const Request& req, FlowContext& ctx, const core::Logger& log,
                        {"reason", label},
                        {"status", std::to_string(m.http_status)},
                        {"error", error.describe()}});
-  ctx.metrics.decision("refused", label);
-  RefusalPage page{std::string(m.user_message), ctx.contact, req.request_id, std::nullopt};
+  deps.metrics.decision("refused", label);
+  RefusalPage page{std::string(m.user_message), deps.settings.contact, req.request_id,
+                   std::nullopt};
   if (ret) {
     ReturnState r = *ret;
     r.saml_sub_status = m.saml_status.sub_code;
-    auto token = sealReturn(ctx.sealer, r, ctx.clock.now() + ctx.state_lifetime_seconds);
+    auto token =
+        sealReturn(deps.sealer, r, deps.clock.now() + deps.settings.state_lifetime_seconds);
     if (token) {
       page.return_token = std::move(token).value();
     }
@@ -49,33 +51,33 @@ SetCookie stateCookie(const Request& req, std::string_view name, std::string val
   return c;
 }
 
-Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
-                     std::vector<SetCookie> cookies) {
-  const core::UnixTime now = ctx.clock.now();
-  const connectors::ent::EntPeer* ent = ctx.ents.findByEntId(tx.ent_id);
+Response startEntLeg(const Request& req, const RefusalDeps& refusals, const EntLegDeps& deps,
+                     SsoTransaction tx, std::vector<SetCookie> cookies) {
+  const core::UnixTime now = deps.clock.now();
+  const connectors::ent::EntPeer* ent = deps.ents.findByEntId(tx.ent_id);
   if (!ent) {
-    return refuse(req, ctx, kSsoLog,
+    return refuse(req, refusals, kSsoLog,
                   core::Error{core::ErrorCode::kUnknownPeer, "ENT not in the registry"},
                   "unknown_ent");
   }
-  tx.ent_request_id = ctx.random.newId();
+  tx.ent_request_id = deps.random.newId();
   tx.ent_requested_at = now;
   // Bind the transaction to this browser: reuse its binding (other tabs may have transactions in
   // flight) or give it one.
   const std::string* existing = req.cookie(kBindingCookie);
   tx.browser_binding = (existing != nullptr && existing->size() == 22)
                            ? *existing
-                           : core::base64UrlEncode(ctx.random.bytes(16));
+                           : core::base64UrlEncode(deps.random.bytes(16));
   cookies.push_back(
-      stateCookie(req, kBindingCookie, tx.browser_binding, ctx.state_lifetime_seconds));
-  auto token = sealTransaction(ctx.sealer, purpose::kSso, tx, now + ctx.state_lifetime_seconds);
+      stateCookie(req, kBindingCookie, tx.browser_binding, deps.state_lifetime_seconds));
+  auto token = sealTransaction(deps.sealer, purpose::kSso, tx, now + deps.state_lifetime_seconds);
   if (!token) {
-    return refuse(req, ctx, kSsoLog, token.error());
+    return refuse(req, refusals, kSsoLog, token.error());
   }
-  auto url = connectors::ent::buildEntAuthnRequest(*ent, ctx.sp, tx.ent_request_id, *token, now,
+  auto url = connectors::ent::buildEntAuthnRequest(*ent, deps.sp, tx.ent_request_id, *token, now,
                                                    {tx.force_authn, tx.is_passive});
   if (!url) {
-    return refuse(req, ctx, kSsoLog, url.error());
+    return refuse(req, refusals, kSsoLog, url.error());
   }
   Response r = Response::redirect(std::move(url).value(), 302);
   r.log_fields = {{"step", "AuthnRequest to the ENT"},
@@ -87,19 +89,20 @@ Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
   return r;
 }
 
-Response noPassive(const Request& req, FlowContext& ctx,
+Response noPassive(const Request& req, const RefusalDeps& refusals,
+                   const PublisherAnswerDeps& answer,
                    const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
                    core::UnixTime now, std::string_view why) {
   saml::Status status;
   status.code = std::string(saml::status_code::kResponder);
   status.sub_code = std::string(saml::status_code::kNoPassive);
-  auto post = connectors::publisher::buildErrorResponse(peer, tx.acs_url, tx.publisher_request_id,
-                                                        status, tx.relay_state, ctx.idp, ctx.random,
-                                                        now, cspNonce(ctx.random));
+  auto post = connectors::publisher::buildErrorResponse(
+      peer, tx.acs_url, tx.publisher_request_id, status, tx.relay_state, answer.idp, answer.random,
+      now, cspNonce(answer.random));
   if (!post) {
-    return refuse(req, ctx, kSsoLog, post.error());
+    return refuse(req, refusals, kSsoLog, post.error());
   }
-  ctx.metrics.decision("refused", "no_passive");
+  refusals.metrics.decision("refused", "no_passive");
   std::string response_id = post->response_id;
   Response r = postForm(std::move(post).value());
   r.log_fields = {{"decision", "no_passive"},

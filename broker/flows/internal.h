@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/flows/context.h"
+#include "broker/flows/deps.h"
 #include "broker/flows/state.h"
 #include "broker/request.h"
 #include "core/log.h"
@@ -17,7 +17,7 @@ namespace garde::broker::flows::detail {
 /// Logs (category `log`, request id, never personal data), counts, and renders the refusal page.
 /// `reason` overrides the metrics label of mapError(); `ret` (a publisher asked) adds the button
 /// that returns a SAML error Response to it.
-Response refuse(const Request& req, FlowContext& ctx, const core::Logger& log,
+Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger& log,
                 const core::Error& error, std::string_view reason = {},
                 const ReturnState* ret = nullptr);
 
@@ -27,15 +27,16 @@ SetCookie stateCookie(const Request& req, std::string_view name, std::string val
                       std::int64_t max_age);
 
 /// Seals the transaction into the RelayState of a signed AuthnRequest to the ENT and answers 302.
-Response startEntLeg(const Request& req, FlowContext& ctx, SsoTransaction tx,
-                     std::vector<SetCookie> cookies = {});
+Response startEntLeg(const Request& req, const RefusalDeps& refusals, const EntLegDeps& deps,
+                     SsoTransaction tx, std::vector<SetCookie> cookies = {});
 
 /// The POST form to a publisher, with its CSP and no caching.
 Response postForm(connectors::publisher::OutboundPost post);
 
 /// The signed Responder/NoPassive answer to the publisher's IsPassive request `tx`, posted at once
 /// (SAML2 Core 3.4.1: no page of ours). `why` goes to the log.
-Response noPassive(const Request& req, FlowContext& ctx,
+Response noPassive(const Request& req, const RefusalDeps& refusals,
+                   const PublisherAnswerDeps& answer,
                    const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
                    core::UnixTime now, std::string_view why);
 

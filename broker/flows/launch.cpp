@@ -14,61 +14,61 @@ constexpr core::Logger kLog("flows.launch");
 
 core::Error err(core::ErrorCode code, std::string detail) { return {code, std::move(detail)}; }
 
-Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& launch) {
+Response startLaunch(const Request& req, const LaunchDeps& deps, const LaunchState& launch) {
   if (launch.ent_id.empty() || launch.uai.empty() || launch.resource_id.empty()) {
-    return detail::refuse(req, ctx, kLog,
+    return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kBadRequest, "launch without ENT, UAI or resource"));
   }
-  if (!ctx.ents.findByEntId(launch.ent_id)) {
-    return detail::refuse(req, ctx, kLog, err(core::ErrorCode::kUnknownPeer, "unknown ENT"),
-                          "unknown_ent");
+  if (!deps.ents.findByEntId(launch.ent_id)) {
+    return detail::refuse(req, deps.refusals, kLog,
+                          err(core::ErrorCode::kUnknownPeer, "unknown ENT"), "unknown_ent");
   }
   store::Resource resource;
   {
-    auto lease = ctx.db.acquire();
+    auto lease = deps.db.acquire();
     if (!lease) {
-      return detail::refuse(req, ctx, kLog, lease.error());
+      return detail::refuse(req, deps.refusals, kLog, lease.error());
     }
     // Both reads in one read transaction (one lock of the database instead of one per query).
     auto read = store::Transaction::begin(lease->db(), store::Transaction::Kind::kDeferred);
     if (!read) {
-      return detail::refuse(req, ctx, kLog, read.error());
+      return detail::refuse(req, deps.refusals, kLog, read.error());
     }
     auto establishment = store::findEstablishment(lease->db(), launch.uai);
     if (!establishment && establishment.error().code != core::ErrorCode::kNotFound) {
-      return detail::refuse(req, ctx, kLog, establishment.error());
+      return detail::refuse(req, deps.refusals, kLog, establishment.error());
     }
     if (!establishment || establishment->ent_id != launch.ent_id) {
-      return detail::refuse(req, ctx, kLog,
+      return detail::refuse(req, deps.refusals, kLog,
                             err(core::ErrorCode::kNotFound, "establishment unknown for this ENT"),
                             "unknown_establishment");
     }
-    auto found = ctx.resource_cache.find(lease->db(), launch.resource_id);
+    auto found = deps.resources.find(lease->db(), launch.resource_id);
     if (!found) {
-      return detail::refuse(req, ctx, kLog, found.error(),
+      return detail::refuse(req, deps.refusals, kLog, found.error(),
                             found.error().code == core::ErrorCode::kUnknownResource
                                 ? "unknown_resource"
                                 : std::string_view{});
     }
     resource = (*found)->resource;
     if (auto c = read->commit(); !c) {
-      return detail::refuse(req, ctx, kLog, c.error());
+      return detail::refuse(req, deps.refusals, kLog, c.error());
     }
   }
-  const auto* peer = ctx.publishers.findByPublisherId(resource.publisher_id);
+  const auto* peer = deps.publishers.findByPublisherId(resource.publisher_id);
   if (!peer) {
-    return detail::refuse(req, ctx, kLog,
+    return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kUnknownPeer, "the resource's publisher has no SP"),
                           "unknown_publisher");
   }
 
-  const core::UnixTime now = ctx.clock.now();
-  auto token = sealLaunch(ctx.sealer, launch, now + ctx.state_lifetime_seconds);
+  const core::UnixTime now = deps.clock.now();
+  auto token = sealLaunch(deps.sealer, launch, now + deps.state_lifetime_seconds);
   if (!token) {
-    return detail::refuse(req, ctx, kLog, token.error());
+    return detail::refuse(req, deps.refusals, kLog, token.error());
   }
-  SetCookie cookie =
-      detail::stateCookie(req, kLaunchCookie, std::move(token).value(), ctx.state_lifetime_seconds);
+  SetCookie cookie = detail::stateCookie(req, kLaunchCookie, std::move(token).value(),
+                                         deps.state_lifetime_seconds);
 
   if (resource.launch_mode == policy::LaunchMode::kBounce && resource.login_url) {
     // (a) The GAR's way: the publisher's SP will send its AuthnRequest to /saml/idp/sso, where the
@@ -86,7 +86,7 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
   const saml::Endpoint* acs = peer->metadata.defaultAcs(saml::binding::kHttpPost);
   if (!acs || !connectors::publisher::isAcceptableAcsUrl(acs->location)) {
     // Refused before the ENT leg rather than after it (buildSuccessResponse checks it again).
-    return detail::refuse(req, ctx, kLog,
+    return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kUnknownPeer,
                               "the publisher's metadata has no acceptable HTTP-POST ACS"),
                           "unknown_publisher");
@@ -100,7 +100,7 @@ Response startLaunch(const Request& req, FlowContext& ctx, const LaunchState& la
   tx.relay_state = resource.url;
   std::vector<SetCookie> cookies;
   cookies.push_back(std::move(cookie));
-  return detail::startEntLeg(req, ctx, std::move(tx), std::move(cookies));
+  return detail::startEntLeg(req, deps.refusals, deps.ent_leg, std::move(tx), std::move(cookies));
 }
 
 std::optional<std::string> base64Param(const Request& req, std::string_view name) {
@@ -117,7 +117,7 @@ std::optional<std::string> base64Param(const Request& req, std::string_view name
 
 }  // namespace
 
-Response handleLaunch(const Request& req, FlowContext& ctx) {
+Response handleLaunch(const Request& req, const LaunchDeps& deps) {
   LaunchState launch;
   if (const auto* v = req.pathParam("resourceId")) {
     launch.resource_id = *v;
@@ -128,10 +128,10 @@ Response handleLaunch(const Request& req, FlowContext& ctx) {
   if (const auto* v = req.queryParam("uai")) {
     launch.uai = *v;
   }
-  return startLaunch(req, ctx, launch);
+  return startLaunch(req, deps, launch);
 }
 
-Response handleDomaineGar(const Request& req, FlowContext& ctx) {
+Response handleDomaineGar(const Request& req, const LaunchDeps& deps) {
   // The GAR's form: idENT and idEtab base64; idRessource URL-encoded (already decoded by the HTTP
   // layer) or, newer, idSrc base64.
   LaunchState launch;
@@ -140,7 +140,7 @@ Response handleDomaineGar(const Request& req, FlowContext& ctx) {
   std::optional<std::string> resource;
   if (req.queryParam("idRessource") != nullptr && req.queryParam("idSrc") != nullptr) {
     // Two names for one thing: which one wins would differ between readers. Neither does.
-    return detail::refuse(req, ctx, kLog,
+    return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kBadRequest,
                               "domaineGar names its resource twice (idRessource and idSrc)"),
                           "conflicting_parameters");
@@ -152,14 +152,14 @@ Response handleDomaineGar(const Request& req, FlowContext& ctx) {
   }
   if (!ent || !uai || !resource) {
     return detail::refuse(
-        req, ctx, kLog,
+        req, deps.refusals, kLog,
         err(core::ErrorCode::kBadRequest,
             "domaineGar needs base64 idENT and idEtab, and idRessource or idSrc"));
   }
   launch.ent_id = std::move(*ent);
   launch.uai = std::move(*uai);
   launch.resource_id = std::move(*resource);
-  return startLaunch(req, ctx, launch);
+  return startLaunch(req, deps, launch);
 }
 
 }  // namespace garde::broker::flows

@@ -36,42 +36,97 @@ policy::Date parisToday(core::UnixTime now) {
   return policy::Date::fromDays(floorDiv(now + offset, 86400));
 }
 
-MetadataDocuments buildMetadata(const FlowContext& ctx) {
-  const core::UnixTime now = ctx.clock.now();
-  auto sp = connectors::ent::spMetadata(ctx.sp, now);
+MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp_settings,
+                                const connectors::publisher::IdpSettings& idp_settings,
+                                core::UnixTime now) {
+  auto sp = connectors::ent::spMetadata(sp_settings, now);
   if (!sp) {
     throw std::runtime_error("cannot build the SP metadata: " + sp.error().describe());
   }
-  auto idp = connectors::publisher::idpMetadata(ctx.idp, now);
+  auto idp = connectors::publisher::idpMetadata(idp_settings, now);
   if (!idp) {
     throw std::runtime_error("cannot build the IdP metadata: " + idp.error().describe());
   }
   return {std::move(sp).value(), std::move(idp).value()};
 }
 
-void mountFlows(Router& router, FlowContext& ctx) {
-  auto metadata = std::make_shared<const MetadataDocuments>(buildMetadata(ctx));
+namespace {
+
+RefusalDeps refusalDeps(FlowServices& s) { return {s.metrics, s.clock, s.sealer, s.settings}; }
+
+EntLegDeps entLegDeps(FlowServices& s) {
+  return {s.clock, s.random, s.sealer, s.ents, s.sp, s.settings.state_lifetime_seconds};
+}
+
+PublisherAnswerDeps answerDeps(FlowServices& s) { return {s.random, s.idp}; }
+
+std::vector<std::string> entIds(const connectors::ent::EntRegistry& ents) {
+  std::vector<std::string> out;
+  for (const auto& ent : ents.all()) {
+    out.push_back(ent.ent_id);
+  }
+  return out;
+}
+
+}  // namespace
+
+LaunchDeps launchDeps(FlowServices& s) {
+  return {refusalDeps(s), entLegDeps(s), s.clock, s.sealer,    s.settings.state_lifetime_seconds,
+          s.db,           s.resources,   s.ents,  s.publishers};
+}
+
+IdpSsoDeps idpSsoDeps(FlowServices& s) {
+  return {refusalDeps(s), entLegDeps(s),
+          answerDeps(s),  s.clock,
+          s.sealer,       s.settings.state_lifetime_seconds,
+          s.publishers,   s.idp,
+          entIds(s.ents), s.request_replay_cache,
+          s.db,           s.resources};
+}
+
+DiscoveryDeps discoveryDeps(FlowServices& s) {
+  return {refusalDeps(s), entLegDeps(s), s.clock, s.sealer, s.ents};
+}
+
+AcsDeps acsDeps(FlowServices& s) {
+  return {refusalDeps(s), answerDeps(s), s.metrics,
+          s.clock,        s.sealer,      s.settings.state_lifetime_seconds,
+          s.ents,         s.sp,          s.publishers,
+          s.replay_cache, s.db,          s.resources,
+          s.policies,     s.pseudonyms,  s.audit};
+}
+
+ReturnDeps returnDeps(FlowServices& s) {
+  return {refusalDeps(s), answerDeps(s), s.clock, s.sealer, s.publishers};
+}
+
+void mountFlows(Router& router, FlowServices& services) {
+  auto metadata = std::make_shared<const MetadataDocuments>(
+      buildMetadata(services.sp, services.idp, services.clock.now()));
   router.get("/saml/sp/metadata", CallerAuth::kNone,
              [metadata](const Request&) { return metadataResponse(metadata->sp); });
   router.get("/saml/idp/metadata", CallerAuth::kNone,
              [metadata](const Request&) { return metadataResponse(metadata->idp); });
-  FlowContext* c = &ctx;
+  // Each handler's deps are built once, here, and copied into its route: immutable from now on.
+  const LaunchDeps launch = launchDeps(services);
   router.get("/launch/{resourceId}", CallerAuth::kNone,
-             [c](const Request& r) { return handleLaunch(r, *c); });
+             [launch](const Request& r) { return handleLaunch(r, launch); });
   router.get("/domaineGar", CallerAuth::kNone,
-             [c](const Request& r) { return handleDomaineGar(r, *c); });
+             [launch](const Request& r) { return handleDomaineGar(r, launch); });
+  const IdpSsoDeps sso = idpSsoDeps(services);
   router.get("/saml/idp/sso", CallerAuth::kNone,
-             [c](const Request& r) { return handleIdpSso(r, *c); });
+             [sso](const Request& r) { return handleIdpSso(r, sso); });
   router.post("/saml/idp/sso", CallerAuth::kNone,
-              [c](const Request& r) { return handleIdpSso(r, *c); });
+              [sso](const Request& r) { return handleIdpSso(r, sso); });
+  const DiscoveryDeps discovery = discoveryDeps(services);
   router.get("/discovery", CallerAuth::kNone,
-             [c](const Request& r) { return handleDiscovery(r, *c); });
+             [discovery](const Request& r) { return handleDiscovery(r, discovery); });
   router.post("/discovery", CallerAuth::kNone,
-              [c](const Request& r) { return handleDiscovery(r, *c); });
+              [discovery](const Request& r) { return handleDiscovery(r, discovery); });
   router.post("/saml/sp/acs", CallerAuth::kNone,
-              [c](const Request& r) { return handleAcs(r, *c); });
+              [acs = acsDeps(services)](const Request& r) { return handleAcs(r, acs); });
   router.post("/saml/idp/return", CallerAuth::kNone,
-              [c](const Request& r) { return handleReturn(r, *c); });
+              [ret = returnDeps(services)](const Request& r) { return handleReturn(r, ret); });
 }
 
 }  // namespace garde::broker::flows

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "broker/flows/context.h"
+#include "broker/flows/audit_sink.h"
 #include "core/log.h"
 #include "support/temp_dir.h"
 

@@ -193,10 +193,10 @@ class Flows {
       REQUIRE(store::upsertEstablishment(*db, {"0999999Z", "ENTTEST2", "Autre collège", {}, {}})
                   .has_value());
     }
-    services_ = broker::makeFlowServices(config_, metrics_, clock_, core::systemRandom(),
+    services_ = broker::flows::makeFlowServices(config_, metrics_, clock_, core::systemRandom(),
                                          brokerCredential(), std::string(32, 'k'));
     services_->audit.setObserver([this](std::string_view line) { audit_.emplace_back(line); });
-    broker::flows::mountFlows(router_, services_->context);
+    broker::flows::mountFlows(router_, *services_);
   }
   ~Flows() {
     services_.reset();
@@ -391,7 +391,7 @@ class Flows {
   config::Config config_;
   broker::Metrics metrics_;
   FixedClock clock_;
-  std::unique_ptr<broker::FlowServices> services_;
+  std::unique_ptr<broker::flows::FlowServices> services_;
   broker::Router router_;
   std::map<std::string, std::string> jar_;
   std::vector<std::string> audit_;

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "broker/commands/serve.h"
-#include "broker/flows/context.h"
+#include "broker/flows/audit_sink.h"
 #include "config/config.h"
 #include "core/time.h"
 #include "saml/keys.h"

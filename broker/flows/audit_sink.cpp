@@ -1,4 +1,4 @@
-#include "broker/flows/context.h"
+#include "broker/flows/audit_sink.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,39 +22,6 @@ std::string joinCodes(const std::vector<std::string>& codes) {
 }
 
 }  // namespace
-
-DbPool::DbPool(std::string path, store::OpenOptions options)
-    : path_(std::move(path)), options_(options) {}
-
-DbPool::Lease::~Lease() {
-  if (db_) {
-    pool_->release(std::move(db_));
-  }
-}
-
-core::Result<DbPool::Lease> DbPool::acquire() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      auto db = std::move(idle_.back());
-      idle_.pop_back();
-      return Lease(*this, std::move(db));
-    }
-  }
-  auto opened = store::Db::open(path_, options_);
-  if (!opened) {
-    return core::fail(std::move(opened).error());
-  }
-  return Lease(*this, std::make_unique<store::Db>(std::move(opened).value()));
-}
-
-void DbPool::release(std::unique_ptr<store::Db> db) {
-  if (db->inTransaction()) {
-    return;  // a flow left a transaction open (an exception): drop the connection, never reuse it
-  }
-  std::lock_guard lock(mutex_);
-  idle_.push_back(std::move(db));
-}
 
 AuditSink::AuditSink(std::string file, std::string database) : file_(std::move(file)) {
   if (!file_.empty()) {
@@ -104,16 +71,16 @@ core::Status AuditSink::write(const store::AuditRecord& r) {
     // line stderr did not take refuses the release like a failed audit file.
     const std::string released = joinCodes(r.released);
     const bool written = kAuditLog.record("decision", {{"kind", r.kind},
-                                {"correlation_id", r.correlation_id},
-                                {"ent", r.ent_id},
-                                {"uai", r.uai},
-                                {"profile", r.profile},
-                                {"publisher", r.publisher_id},
-                                {"resource", r.resource_id},
-                                {"released", released},
-                                {"policy_version", r.policy_version},
-                                {"outcome", r.outcome},
-                                {"reason", r.reason}});
+                                                       {"correlation_id", r.correlation_id},
+                                                       {"ent", r.ent_id},
+                                                       {"uai", r.uai},
+                                                       {"profile", r.profile},
+                                                       {"publisher", r.publisher_id},
+                                                       {"resource", r.resource_id},
+                                                       {"released", released},
+                                                       {"policy_version", r.policy_version},
+                                                       {"outcome", r.outcome},
+                                                       {"reason", r.reason}});
     if (!written) {
       return core::fail(core::ErrorCode::kInternal, "cannot write the audit line to the main log");
     }

@@ -1,0 +1,65 @@
+#pragma once
+/// @file The services the launch and SSO flows are built on, owned in one place: built by `serve`
+/// (or a test) once the database is ready, then lent to each route's deps struct by mountFlows()
+/// (broker/flows/deps.h). Members are immutable or thread-safe.
+
+#include <memory>
+#include <string>
+
+#include "broker/flows/audit_sink.h"
+#include "broker/flows/db_pool.h"
+#include "broker/flows/deps.h"
+#include "broker/metrics.h"
+#include "config/config.h"
+#include "connectors/ent/ent_side.h"
+#include "connectors/publisher/publisher_side.h"
+#include "core/random.h"
+#include "core/sealed_token.h"
+#include "core/time.h"
+#include "policy/pseudonym.h"
+#include "saml/keys.h"
+#include "saml/replay_cache.h"
+#include "store/launch.h"
+#include "store/policy_store.h"
+
+namespace garde::broker::flows {
+
+/// What the flows own. The route deps refer to its members, so the object is never moved once
+/// built (held by unique_ptr) and must outlive the router.
+struct FlowServices {
+  FlowServices(const config::Config& config, Metrics& metrics, core::Clock& clock,
+               core::Random& random, const saml::Credential& signing, const std::string& state_key,
+               connectors::ent::EntRegistry ent_registry,
+               connectors::publisher::PublisherRegistry publisher_registry,
+               policy::PseudonymSettings pseudonym_settings);
+  FlowServices(const FlowServices&) = delete;
+  FlowServices& operator=(const FlowServices&) = delete;
+
+  Metrics& metrics;
+  core::Clock& clock;
+  core::Random& random;
+  core::TokenSealer sealer;           ///< [state] key, key id 1
+  DbPool db;                          ///< store.database, one connection per request at a time
+  connectors::ent::EntRegistry ents;  ///< ENT IdP metadata, parsed at start-up
+  connectors::publisher::PublisherRegistry publishers;  ///< publisher SP metadata, idem
+  connectors::ent::SpSettings sp;
+  connectors::publisher::IdpSettings idp;
+  saml::InMemoryReplayCache replay_cache;          ///< one node; several nodes need a shared store
+  saml::InMemoryReplayCache request_replay_cache;  ///< publisher AuthnRequest IDs, idem
+  policy::Pseudonymizer pseudonyms;                ///< [pseudonym] secret
+  AuditSink audit;                                 ///< log.audit_file, or the main log
+  store::PolicyCache policies;     ///< the current policy, re-read when its generation changes
+  store::ResourceCache resources;  ///< resources and contracts, idem for the registry generation
+  FlowSettings settings;
+};
+
+/// Builds the flows' services from the config and the (migrated) database at
+/// `config.store.database`: loads both registries, reads the pseudonym secret. Throws
+/// config::ConfigError or std::runtime_error (a start-up failure). `metrics`, `clock` and `random`
+/// must outlive the result.
+std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
+                                               core::Clock& clock, core::Random& random,
+                                               const saml::Credential& signing,
+                                               const std::string& state_key);
+
+}  // namespace garde::broker::flows
