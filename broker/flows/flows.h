@@ -58,6 +58,18 @@ struct MetadataDocuments {
 MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp,
                                 const connectors::publisher::IdpSettings& idp, core::UnixTime now);
 
+/// Mount one handler's routes (CallerAuth::kNone) with its deps, copied into the route: the
+/// metadata (GET /saml/sp/metadata, /saml/idp/metadata), the launch (GET /launch/{resourceId},
+/// /domaineGar), the IdP SSO (GET, POST /saml/idp/sso), the discovery (GET, POST /discovery), the
+/// ACS (POST /saml/sp/acs), the way back to the publisher (POST /saml/idp/return). What a deps
+/// struct refers to must outlive the router. A test mounts only what it exercises.
+void mountMetadata(Router& router, MetadataDocuments documents);
+void mountLaunch(Router& router, const LaunchDeps& deps);
+void mountIdpSso(Router& router, const IdpSsoDeps& deps);
+void mountDiscovery(Router& router, const DiscoveryDeps& deps);
+void mountAcs(Router& router, const AcsDeps& deps);
+void mountReturn(Router& router, const ReturnDeps& deps);
+
 /// Mounts every route above, each with the deps struct of its handler built once here from
 /// `services`. Generates the metadata once (throws std::runtime_error on failure,
 /// std::invalid_argument on a duplicate route). `services` must outlive the router.

@@ -100,33 +100,53 @@ ReturnDeps returnDeps(FlowServices& s) {
   return {refusalDeps(s), answerDeps(s), s.clock, s.sealer, s.publishers};
 }
 
-void mountFlows(Router& router, FlowServices& services) {
-  auto metadata = std::make_shared<const MetadataDocuments>(
-      buildMetadata(services.sp, services.idp, services.clock.now()));
+void mountMetadata(Router& router, MetadataDocuments documents) {
+  auto metadata = std::make_shared<const MetadataDocuments>(std::move(documents));
   router.get("/saml/sp/metadata", CallerAuth::kNone,
              [metadata](const Request&) { return metadataResponse(metadata->sp); });
   router.get("/saml/idp/metadata", CallerAuth::kNone,
              [metadata](const Request&) { return metadataResponse(metadata->idp); });
-  // Each handler's deps are built once, here, and copied into its route: immutable from now on.
-  const LaunchDeps launch = launchDeps(services);
+}
+
+void mountLaunch(Router& router, const LaunchDeps& deps) {
   router.get("/launch/{resourceId}", CallerAuth::kNone,
-             [launch](const Request& r) { return handleLaunch(r, launch); });
+             [deps](const Request& r) { return handleLaunch(r, deps); });
   router.get("/domaineGar", CallerAuth::kNone,
-             [launch](const Request& r) { return handleDomaineGar(r, launch); });
-  const IdpSsoDeps sso = idpSsoDeps(services);
+             [deps](const Request& r) { return handleDomaineGar(r, deps); });
+}
+
+void mountIdpSso(Router& router, const IdpSsoDeps& deps) {
   router.get("/saml/idp/sso", CallerAuth::kNone,
-             [sso](const Request& r) { return handleIdpSso(r, sso); });
+             [deps](const Request& r) { return handleIdpSso(r, deps); });
   router.post("/saml/idp/sso", CallerAuth::kNone,
-              [sso](const Request& r) { return handleIdpSso(r, sso); });
-  const DiscoveryDeps discovery = discoveryDeps(services);
+              [deps](const Request& r) { return handleIdpSso(r, deps); });
+}
+
+void mountDiscovery(Router& router, const DiscoveryDeps& deps) {
   router.get("/discovery", CallerAuth::kNone,
-             [discovery](const Request& r) { return handleDiscovery(r, discovery); });
+             [deps](const Request& r) { return handleDiscovery(r, deps); });
   router.post("/discovery", CallerAuth::kNone,
-              [discovery](const Request& r) { return handleDiscovery(r, discovery); });
+              [deps](const Request& r) { return handleDiscovery(r, deps); });
+}
+
+void mountAcs(Router& router, const AcsDeps& deps) {
   router.post("/saml/sp/acs", CallerAuth::kNone,
-              [acs = acsDeps(services)](const Request& r) { return handleAcs(r, acs); });
+              [deps](const Request& r) { return handleAcs(r, deps); });
+}
+
+void mountReturn(Router& router, const ReturnDeps& deps) {
   router.post("/saml/idp/return", CallerAuth::kNone,
-              [ret = returnDeps(services)](const Request& r) { return handleReturn(r, ret); });
+              [deps](const Request& r) { return handleReturn(r, deps); });
+}
+
+void mountFlows(Router& router, FlowServices& services) {
+  // Each handler's deps are built once, here, and copied into its routes: immutable from now on.
+  mountMetadata(router, buildMetadata(services.sp, services.idp, services.clock.now()));
+  mountLaunch(router, launchDeps(services));
+  mountIdpSso(router, idpSsoDeps(services));
+  mountDiscovery(router, discoveryDeps(services));
+  mountAcs(router, acsDeps(services));
+  mountReturn(router, returnDeps(services));
 }
 
 }  // namespace garde::broker::flows

@@ -2,7 +2,9 @@
 // SQLite database seeded with the demo data, in-test ENT IdP and publisher SPs, the real wiring
 // (makeFlowServices + flows::mountFlows), a cookie jar standing in for the browser.
 
-#include "flows_world.h"
+#include <cstring>
+
+#include "support/flows_world.h"
 
 TEST_CASE("A direct launch ends in an unsolicited Response to the publisher's default ACS",
           "[broker][flows][launch]") {

@@ -1,10 +1,10 @@
 // Conflicting parameters at the launch endpoints (repeated ones are refused by the HTTP layer
 // before any handler: tests/broker/wire_test.cpp).
-#include "flows_world.h"
+#include "support/flows_world.h"
 
 TEST_CASE("/domaineGar naming its resource both as idRessource and idSrc is refused",
           "[broker][flows][refusal][pollution]") {
-  Flows f;
+  Flows f({}, 1'000'000, {FlowRoute::kLaunch});
   const std::string base = "/domaineGar?idENT=" + core::urlEncode(core::base64Encode("ENTTEST1")) +
                            "&idEtab=" + core::urlEncode(core::base64Encode("0561534N"));
   const std::string id_ressource = "&idRessource=" + core::urlEncode("ark:/49591/demo.outil.b");

@@ -1,10 +1,10 @@
 // A full assertion replay cache: the launch is refused (fail closed) with a reason of its own, not
 // as a replay of the user's assertion.
-#include "flows_world.h"
+#include "support/flows_world.h"
 
 TEST_CASE("A full assertion replay cache refuses the launch as replay_cache_full",
           "[broker][flows][refusal]") {
-  Flows f({}, 1);  // room for one assertion ID
+  Flows f({}, 1, {FlowRoute::kLaunch, FlowRoute::kAcs});  // room for one assertion ID
   const Response first = f.entLeg(f.get(std::string(kResourceBPath) + kTileQuery),
                                   store::demo::kPupil);
   REQUIRE(first.status == 200);
