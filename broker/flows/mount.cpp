@@ -52,13 +52,20 @@ MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp_settings,
 
 namespace {
 
-RefusalDeps refusalDeps(FlowServices& s) { return {s.metrics, s.clock, s.sealer, s.settings}; }
-
-EntLegDeps entLegDeps(FlowServices& s) {
-  return {s.clock, s.random, s.sealer, s.ents, s.sp, s.settings.state_lifetime_seconds};
+RefusalDeps refusalDeps(FlowServices& s) {
+  return {.metrics = s.metrics, .clock = s.clock, .sealer = s.sealer, .settings = s.settings};
 }
 
-PublisherAnswerDeps answerDeps(FlowServices& s) { return {s.random, s.idp}; }
+EntLegDeps entLegDeps(FlowServices& s) {
+  return {.clock = s.clock,
+          .random = s.random,
+          .sealer = s.sealer,
+          .ents = s.ents,
+          .sp = s.sp,
+          .state_lifetime_seconds = s.settings.state_lifetime_seconds};
+}
+
+PublisherAnswerDeps answerDeps(FlowServices& s) { return {.random = s.random, .idp = s.idp}; }
 
 std::vector<std::string> entIds(const connectors::ent::EntRegistry& ents) {
   std::vector<std::string> out;
@@ -71,33 +78,64 @@ std::vector<std::string> entIds(const connectors::ent::EntRegistry& ents) {
 }  // namespace
 
 LaunchDeps launchDeps(FlowServices& s) {
-  return {refusalDeps(s), entLegDeps(s), s.clock, s.sealer,    s.settings.state_lifetime_seconds,
-          s.db,           s.resources,   s.ents,  s.publishers};
+  return {.refusals = refusalDeps(s),
+          .ent_leg = entLegDeps(s),
+          .clock = s.clock,
+          .sealer = s.sealer,
+          .state_lifetime_seconds = s.settings.state_lifetime_seconds,
+          .db = s.db,
+          .resources = s.resources,
+          .ents = s.ents,
+          .publishers = s.publishers};
 }
 
 IdpSsoDeps idpSsoDeps(FlowServices& s) {
-  return {refusalDeps(s), entLegDeps(s),
-          answerDeps(s),  s.clock,
-          s.sealer,       s.settings.state_lifetime_seconds,
-          s.publishers,   s.idp,
-          entIds(s.ents), s.request_replay_cache,
-          s.db,           s.resources};
+  return {.refusals = refusalDeps(s),
+          .ent_leg = entLegDeps(s),
+          .answer = answerDeps(s),
+          .clock = s.clock,
+          .sealer = s.sealer,
+          .state_lifetime_seconds = s.settings.state_lifetime_seconds,
+          .publishers = s.publishers,
+          .idp = s.idp,
+          .ent_ids = entIds(s.ents),
+          .request_replay_cache = s.request_replay_cache,
+          .db = s.db,
+          .resources = s.resources};
 }
 
 DiscoveryDeps discoveryDeps(FlowServices& s) {
-  return {refusalDeps(s), entLegDeps(s), s.clock, s.sealer, s.ents};
+  return {.refusals = refusalDeps(s),
+          .ent_leg = entLegDeps(s),
+          .clock = s.clock,
+          .sealer = s.sealer,
+          .ents = s.ents};
 }
 
 AcsDeps acsDeps(FlowServices& s) {
-  return {refusalDeps(s), answerDeps(s), s.metrics,
-          s.clock,        s.sealer,      s.settings.state_lifetime_seconds,
-          s.ents,         s.sp,          s.publishers,
-          s.replay_cache, s.db,          s.resources,
-          s.policies,     s.pseudonyms,  s.audit};
+  return {.refusals = refusalDeps(s),
+          .answer = answerDeps(s),
+          .metrics = s.metrics,
+          .clock = s.clock,
+          .sealer = s.sealer,
+          .state_lifetime_seconds = s.settings.state_lifetime_seconds,
+          .ents = s.ents,
+          .sp = s.sp,
+          .publishers = s.publishers,
+          .replay_cache = s.replay_cache,
+          .db = s.db,
+          .resources = s.resources,
+          .policies = s.policies,
+          .pseudonyms = s.pseudonyms,
+          .audit = s.audit};
 }
 
 ReturnDeps returnDeps(FlowServices& s) {
-  return {refusalDeps(s), answerDeps(s), s.clock, s.sealer, s.publishers};
+  return {.refusals = refusalDeps(s),
+          .answer = answerDeps(s),
+          .clock = s.clock,
+          .sealer = s.sealer,
+          .publishers = s.publishers};
 }
 
 void mountMetadata(Router& router, MetadataDocuments documents) {
