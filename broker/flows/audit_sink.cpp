@@ -71,16 +71,16 @@ core::Status AuditSink::write(const store::AuditRecord& r) {
     // line stderr did not take refuses the release like a failed audit file.
     const std::string released = joinCodes(r.released);
     const bool written = kAuditLog.record("decision", {{"kind", r.kind},
-                                                       {"correlation_id", r.correlation_id},
-                                                       {"ent", r.ent_id},
-                                                       {"uai", r.uai},
-                                                       {"profile", r.profile},
-                                                       {"publisher", r.publisher_id},
-                                                       {"resource", r.resource_id},
-                                                       {"released", released},
-                                                       {"policy_version", r.policy_version},
-                                                       {"outcome", r.outcome},
-                                                       {"reason", r.reason}});
+                                {"correlation_id", r.correlation_id},
+                                {"ent", r.ent_id},
+                                {"uai", r.uai},
+                                {"profile", r.profile},
+                                {"publisher", r.publisher_id},
+                                {"resource", r.resource_id},
+                                {"released", released},
+                                {"policy_version", r.policy_version},
+                                {"outcome", r.outcome},
+                                {"reason", r.reason}});
     if (!written) {
       return core::fail(core::ErrorCode::kInternal, "cannot write the audit line to the main log");
     }
