@@ -111,6 +111,7 @@ TEST_CASE("The GAR's /domaineGar form launches like /launch", "[broker][flows][l
                           core::urlEncode(core::base64Encode("ark:/49591/demo.outil.b"));
   CHECK(f.get(src).status == 302);
   requireRefusalPage(f.get("/domaineGar?idENT=!!!&idEtab=MDU2MTUzNE4="), 400, f.lastRequestId());
+  CHECK(f.decisions("refused", "bad_request") == 1);  // idENT not base64, no resource
 }
 
 TEST_CASE("A launch naming an unknown ENT, establishment or resource is refused",
@@ -130,6 +131,7 @@ TEST_CASE("A launch naming an unknown ENT, establishment or resource is refused"
   CHECK(f.decisions("refused", "unknown_ent") == 1);
   CHECK(f.decisions("refused", "unknown_establishment") == 2);
   CHECK(f.decisions("refused", "unknown_resource") == 1);
+  CHECK(f.decisions("refused", "bad_request") == 1);  // the tile without its uai
 }
 
 TEST_CASE("A pupil not assigned the resource is refused, and the publisher can be told",

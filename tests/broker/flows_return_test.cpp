@@ -107,6 +107,7 @@ TEST_CASE("The way back is refused without a token, with a bad one, or to a publ
     const Response r = w.post({{"t", t}});
     CHECK(r.status >= 400);
     CHECK(r.body.find("SAMLResponse") == std::string::npos);
+    CHECK(w.decisions("malformed_message") == 1);  // the token's authentication failed
   }
   SECTION("an expired token") {
     const std::string t = w.token(kPublisherId);
@@ -114,6 +115,7 @@ TEST_CASE("The way back is refused without a token, with a bad one, or to a publ
     const Response r = w.post({{"t", t}});
     CHECK(r.status >= 400);
     CHECK(r.body.find("SAMLResponse") == std::string::npos);
+    CHECK(w.decisions("expired") == 1);
   }
   SECTION("a publisher no longer in the registry") {
     requireRefusalPage(w.post({{"t", w.token("999999999_0000000000000009")}}), 404, "corr-return");
