@@ -32,17 +32,7 @@ struct ReturnWorld {
   }
 
   static std::vector<connectors::publisher::PublisherPeer> onePublisher() {
-    saml::EntityDescriptor e;
-    e.entity_id = kPubAEntity;
-    saml::SpSsoDescriptor sp;
-    saml::Endpoint acs;
-    acs.binding = std::string(saml::binding::kHttpPost);
-    acs.location = kPubAAcs;
-    acs.index = 0;
-    acs.is_default = true;
-    sp.acs.push_back(acs);
-    e.sp = sp;
-    return {{kPublisherId, e}};
+    return {{kPublisherId, spEntity(kPubAEntity, kPubAAcs)}};
   }
 
   std::string token(const std::string& publisher_id) {

@@ -4,10 +4,11 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "support/temp_dir.h"
 
 namespace garde::test {
 
@@ -23,24 +24,11 @@ class Umask {
   mode_t previous_;
 };
 
-/// A fresh directory (mkdtemp: mode 0700), removed with everything in it at the end.
-class ScratchDir {
+/// support/temp_dir.h's TempDir (mkdtemp: mode 0700, removed at the end) with `dir / "name"`.
+class ScratchDir : public TempDir {
  public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "garde-modes-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+  ScratchDir() : TempDir("garde-modes") {}
+  std::filesystem::path operator/(const std::string& name) const { return path() / name; }
 };
 
 /// The permission bits of `path` (0600...).

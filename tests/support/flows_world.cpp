@@ -29,17 +29,7 @@ std::string idpMetadataXml(const char* entity_id, const char* sso, const saml::C
 }
 
 std::string spMetadataXml(const char* entity_id, const char* acs_url) {
-  saml::EntityDescriptor e;
-  e.entity_id = entity_id;
-  saml::SpSsoDescriptor sp;
-  saml::Endpoint acs;
-  acs.binding = std::string(saml::binding::kHttpPost);
-  acs.location = acs_url;
-  acs.index = 0;
-  acs.is_default = true;
-  sp.acs.push_back(acs);
-  e.sp = sp;
-  auto doc = saml::generateMetadata(e);
+  auto doc = saml::generateMetadata(spEntity(entity_id, acs_url));
   REQUIRE(doc.has_value());
   return saml::serialize(doc->get());
 }
@@ -83,6 +73,20 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
 }
 
 }  // namespace
+
+saml::EntityDescriptor spEntity(const char* entity_id, const char* acs_url) {
+  saml::EntityDescriptor e;
+  e.entity_id = entity_id;
+  saml::SpSsoDescriptor sp;
+  saml::Endpoint acs;
+  acs.binding = std::string(saml::binding::kHttpPost);
+  acs.location = acs_url;
+  acs.index = 0;
+  acs.is_default = true;
+  sp.acs.push_back(acs);
+  e.sp = sp;
+  return e;
+}
 
 const saml::Credential& brokerCredential() {
   static const saml::Credential c = test::makeCredential("garde test broker");

@@ -61,6 +61,9 @@ class FixedClock final : public core::Clock {
 const saml::Credential& brokerCredential();
 const saml::Credential& ent2Credential();
 
+/// A publisher SP: `entity_id` with one default HTTP-POST ACS at `acs_url`, no keys.
+saml::EntityDescriptor spEntity(const char* entity_id, const char* acs_url);
+
 /// value="..." of the hidden input `name` in a page, or "" when absent.
 std::string hiddenField(const std::string& html, const std::string& name);
 /// The action of the page's form.
