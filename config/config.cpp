@@ -419,6 +419,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   broker.string("signing_cert_file", b.signing_cert_file);
   broker.duration("clock_skew", b.clock_skew, 0ms, milliseconds(1h));
   broker.integer("replay_cache_entries", b.replay_cache_entries, 1000, 100'000'000);
+  broker.boolean("want_assertions_signed", b.want_assertions_signed);
   broker.rejectUnknown();
   if (b.base_url.empty()) {
     throw ConfigError("broker.base_url",

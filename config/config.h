@@ -79,6 +79,9 @@ struct BrokerConfig {
   /// ENT assertion IDs remembered against replay (about 200 bytes each). An entry lives at most
   /// as long as its SSO transaction (10 min) plus the skew, so size it as peak launches/s x 800.
   std::int64_t replay_cache_entries = 1'000'000;
+  /// ENT assertions must themselves be signed, as our SP metadata's WantAssertionsSigned says.
+  /// Off: a signed Response may carry an unsigned assertion (some ENT IdPs sign only the Response).
+  bool want_assertions_signed = true;
 };
 
 /// [store]

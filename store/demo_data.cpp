@@ -116,9 +116,11 @@ core::Status putSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime
 core::Status seed(Db& db, const DemoPeers& peers) {
   const core::UnixTime at = peers.at;
   GARDE_TRY(loadMinistryDefaults(db, demo::kPolicyVersion, "demo", at));
-  GARDE_TRY(upsertEnt(
-      db, {demo::kEnt, "ENT de démonstration", peers.ent_idp_entity_id, peers.ent_idp_metadata_xml},
-      at));
+  GARDE_TRY(upsertEnt(db,
+                      {demo::kEnt, "ENT de démonstration", peers.ent_idp_entity_id,
+                       peers.ent_idp_metadata_xml, peers.ent_identifier_source,
+                       peers.ent_identifier_name, peers.ent_sign_authn_requests},
+                      at));
   GARDE_TRY(upsertEstablishment(
       db, {demo::kUai, demo::kEnt, "Collège de démonstration", "RENNES", "340"}));
 

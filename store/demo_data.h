@@ -17,6 +17,10 @@ namespace garde::store {
 struct DemoPeers {
   std::string ent_idp_entity_id = "https://ent.demo.test/idp";
   std::optional<std::string> ent_idp_metadata_xml;
+  /// How the ENT says who the user is, and when our requests are signed (store::Ent).
+  std::string ent_identifier_source = "name_id";
+  std::string ent_identifier_name = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+  std::string ent_sign_authn_requests = "metadata";
   std::string publisher_a_sp_entity_id = "https://edition-a.demo.test/sp/metadata";
   std::optional<std::string> publisher_a_sp_metadata_xml;
   std::string publisher_a_base_url = "https://edition-a.demo.test";

@@ -8,7 +8,8 @@ namespace garde::store {
 namespace {
 
 Ent readEnt(const Stmt& s) {
-  return Ent{s.text(0), s.text(1), s.optionalText(2), s.optionalText(3)};
+  return Ent{s.text(0), s.text(1), s.optionalText(2), s.optionalText(3),
+             s.text(4),   s.text(5), s.text(6)};
 }
 
 }  // namespace
@@ -16,17 +17,22 @@ Ent readEnt(const Stmt& s) {
 core::Status upsertEnt(Db& db, const Ent& ent, core::UnixTime at) {
   GARDE_STORE_PREPARE(
       stmt, db,
-      "INSERT INTO ents(id, name, idp_entity_id, idp_metadata_xml, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
-      "idp_entity_id = excluded.idp_entity_id, idp_metadata_xml = excluded.idp_metadata_xml");
+      "INSERT INTO ents(id, name, idp_entity_id, idp_metadata_xml, created_at, identifier_source, "
+      "identifier_name, sign_authn_requests) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+      "idp_entity_id = excluded.idp_entity_id, idp_metadata_xml = excluded.idp_metadata_xml, "
+      "identifier_source = excluded.identifier_source, identifier_name = excluded.identifier_name, "
+      "sign_authn_requests = excluded.sign_authn_requests");
   return stmt
-      .bindAll(ent.id, ent.name, ent.idp_entity_id, ent.idp_metadata_xml, detail::isoTime(at))
+      .bindAll(ent.id, ent.name, ent.idp_entity_id, ent.idp_metadata_xml, detail::isoTime(at),
+               ent.identifier_source, ent.identifier_name, ent.sign_authn_requests)
       .run();
 }
 
 core::Result<Ent> findEnt(Db& db, std::string_view ent_id) {
   GARDE_STORE_PREPARE(stmt, db,
-                      "SELECT id, name, idp_entity_id, idp_metadata_xml FROM ents WHERE id = ?1");
+                      "SELECT id, name, idp_entity_id, idp_metadata_xml, identifier_source, "
+                      "identifier_name, sign_authn_requests FROM ents WHERE id = ?1");
   stmt.bind(1, ent_id);
   GARDE_STORE_STEP(found, stmt);
   if (!found) {
@@ -38,7 +44,8 @@ core::Result<Ent> findEnt(Db& db, std::string_view ent_id) {
 core::Result<Ent> findEntByIdpEntityId(Db& db, std::string_view idp_entity_id) {
   GARDE_STORE_PREPARE(
       stmt, db,
-      "SELECT id, name, idp_entity_id, idp_metadata_xml FROM ents WHERE idp_entity_id = ?1");
+      "SELECT id, name, idp_entity_id, idp_metadata_xml, identifier_source, identifier_name, "
+      "sign_authn_requests FROM ents WHERE idp_entity_id = ?1");
   stmt.bind(1, idp_entity_id);
   GARDE_STORE_STEP(found, stmt);
   if (!found) {

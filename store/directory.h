@@ -20,6 +20,14 @@ struct Ent {
   std::string name;
   std::optional<std::string> idp_entity_id;     ///< the ENT IdP's entityID
   std::optional<std::string> idp_metadata_xml;  ///< its metadata, as onboarded
+  /// Where its assertions carry the person's identifier (GARPersonIdentifiant): "name_id" (the
+  /// NameID, of the format `identifier_name`, asked for as NameIDPolicy) or "attribute" (the
+  /// saml:Attribute whose Name or FriendlyName is `identifier_name`).
+  std::string identifier_source = "name_id";
+  std::string identifier_name = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+  /// "metadata": our AuthnRequests are signed when its IdP metadata says WantAuthnRequestsSigned;
+  /// "always": every one is.
+  std::string sign_authn_requests = "metadata";
 };
 
 struct Establishment {

@@ -313,11 +313,25 @@ CREATE TRIGGER contract_declarations_delete AFTER DELETE ON contract_declaration
   BEGIN UPDATE registry_generation SET n = n + 1; END;
 )SQL";
 
+// Version 5: how each ENT says who the user is, and when our AuthnRequests to it are signed
+// (docs/data-model.md, "ents"). Existing ENTs keep what garde did before: the NameID, now asked
+// for in the persistent format.
+constexpr const char* kV5 = R"SQL(
+ALTER TABLE ents ADD COLUMN identifier_source TEXT NOT NULL DEFAULT 'name_id'
+  CHECK (identifier_source IN ('name_id', 'attribute'));
+ALTER TABLE ents ADD COLUMN identifier_name TEXT NOT NULL
+  DEFAULT 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'
+  CHECK (length(identifier_name) BETWEEN 1 AND 1024);
+ALTER TABLE ents ADD COLUMN sign_authn_requests TEXT NOT NULL DEFAULT 'metadata'
+  CHECK (sign_authn_requests IN ('metadata', 'always'));
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
     {3, "policy generation counter", kV3},
     {4, "resource registry generation counter", kV4},
+    {5, "ENT identifier source and AuthnRequest signing", kV5},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

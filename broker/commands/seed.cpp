@@ -5,8 +5,11 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "broker/commands/commands.h"
+#include "connectors/ent/ent_side.h"
 #include "core/file.h"
 #include "saml/keys.h"
 #include "store/db.h"
@@ -20,6 +23,8 @@ struct SeedOptions {
   std::string database;
   std::string ent_idp_entity_id;
   std::string ent_idp_metadata;
+  std::string ent_identifier = "name-id";
+  std::string ent_sign_requests = "metadata";
   std::string publisher_a_entity_id;
   std::string publisher_a_metadata;
   std::string publisher_a_base_url;
@@ -60,8 +65,31 @@ std::string trimSlash(std::string url) {
   return url;
 }
 
+/// `--ent-identifier`: "name-id" (persistent), "name-id:FORMAT" or "attribute:NAME", into the
+/// registration's spelling (source, name).
+std::pair<std::string, std::string> parseEntIdentifier(const std::string& option) {
+  std::pair<std::string, std::string> out{"name_id", std::string(saml::name_id_format::kPersistent)};
+  if (option == "name-id") {
+    return out;
+  }
+  if (option.rfind("name-id:", 0) == 0) {
+    out.second = option.substr(8);
+  } else if (option.rfind("attribute:", 0) == 0) {
+    out = {"attribute", option.substr(10)};
+  } else {
+    fail("--ent-identifier: expected name-id, name-id:FORMAT-URI or attribute:NAME, not " + option);
+  }
+  if (auto checked = connectors::ent::identifierSourceFromStore(out.first, out.second); !checked) {
+    fail("--ent-identifier: " + checked.error().detail);
+  }
+  return out;
+}
+
 void runSeed(const SeedOptions& opt) {
   store::DemoPeers peers;
+  std::tie(peers.ent_identifier_source, peers.ent_identifier_name) =
+      parseEntIdentifier(opt.ent_identifier);
+  peers.ent_sign_authn_requests = opt.ent_sign_requests;
   setIfGiven(peers.ent_idp_entity_id, opt.ent_idp_entity_id);
   readIfGiven(peers.ent_idp_metadata_xml, opt.ent_idp_metadata, "--ent-idp-metadata");
   setIfGiven(peers.publisher_a_sp_entity_id, opt.publisher_a_entity_id);
@@ -101,6 +129,14 @@ void addStoreSeedDemo(CLI::App& app) {
       ->required();
   sub->add_option("--ent-idp-entity-id", opt->ent_idp_entity_id, "entityID of the demo ENT's IdP");
   sub->add_option("--ent-idp-metadata", opt->ent_idp_metadata, "the ENT IdP's metadata file");
+  sub->add_option("--ent-identifier", opt->ent_identifier,
+                  "where the ENT's assertion carries the person's identifier: name-id (persistent "
+                  "NameID, the default), name-id:FORMAT-URI, or attribute:NAME (Name or "
+                  "FriendlyName, e.g. attribute:uid)");
+  sub->add_option("--ent-sign-requests", opt->ent_sign_requests,
+                  "sign AuthnRequests to the ENT: metadata (when its metadata says "
+                  "WantAuthnRequestsSigned, the default) or always")
+      ->check(CLI::IsMember({"metadata", "always"}));
   sub->add_option("--publisher-a-entity-id", opt->publisher_a_entity_id,
                   "entityID of publisher A's SP (bounce launch)");
   sub->add_option("--publisher-a-metadata", opt->publisher_a_metadata,

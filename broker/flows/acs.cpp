@@ -251,7 +251,13 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
     if (!lease) {
       return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
     }
-    reads = readDecisionInputs(deps, lease->db(), tx, identity->name_id, today);
+    reads = readDecisionInputs(deps, lease->db(), tx, identity->person_id, today);
+  }
+  if (reads.error && reads.error->code == core::ErrorCode::kUnknownUser) {
+    // Say where the identifier was read (a transient NameID matches nobody), never the value.
+    reads.error->detail += "; identifier source: " + identity->source + ", NameID format " +
+                           (identity->name_id_format.empty() ? std::string("(none)")
+                                                             : identity->name_id_format);
   }
   ReleaseDecision decision =
       decideRelease(tx, *identity, reads, deps.pseudonyms, today, req.request_id, now);

@@ -28,6 +28,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
   sp.acs_url = b.base_url + "/saml/sp/acs";
   sp.signing = signing;
   sp.skew_seconds = b.clock_skew.count();
+  sp.require_signed_assertion = b.want_assertions_signed;
   idp.entity_id = b.idp_entity_id;
   idp.sso_url = b.base_url + "/saml/idp/sso";
   idp.signing = signing;

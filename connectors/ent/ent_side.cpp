@@ -31,7 +31,87 @@ const saml::Endpoint* redirectSso(const saml::EntityDescriptor& md) {
   return nullptr;
 }
 
+bool isUnspecified(std::string_view format) {
+  return format.empty() || format == saml::name_id_format::kUnspecified;
+}
+
+/// The identifier where `source` says, or kUnknownUser naming the source and what was found.
+core::Result<std::string> readIdentifier(const saml::Assertion& a, const IdentifierSource& source) {
+  if (source.kind == IdentifierSource::Kind::kNameId) {
+    if (!a.subject || !a.subject->name_id || a.subject->name_id->value.empty()) {
+      return core::fail(core::ErrorCode::kUnknownUser,
+                        "the ENT assertion carries no NameID; identifier source: " +
+                            source.describe());
+    }
+    const std::string& format = a.subject->name_id->format;
+    if (!isUnspecified(source.name) && format != source.name) {
+      return core::fail(core::ErrorCode::kUnknownUser,
+                        "the ENT's NameID is of format " +
+                            (format.empty() ? std::string("(none)") : format) +
+                            "; identifier source: " + source.describe());
+    }
+    return a.subject->name_id->value;
+  }
+  const saml::Attribute* found = nullptr;
+  for (const saml::Attribute& attribute : a.attributes) {
+    if (attribute.name == source.name || attribute.friendly_name == source.name) {
+      if (found) {
+        return core::fail(core::ErrorCode::kUnknownUser,
+                          "the ENT assertion carries the identifier attribute twice; identifier "
+                          "source: " + source.describe());
+      }
+      found = &attribute;
+    }
+  }
+  if (!found) {
+    return core::fail(core::ErrorCode::kUnknownUser,
+                      "the ENT assertion carries no such attribute (" +
+                          std::to_string(a.attributes.size()) +
+                          " attributes); identifier source: " + source.describe());
+  }
+  if (found->values.size() != 1 || found->values.front().empty()) {
+    return core::fail(core::ErrorCode::kUnknownUser,
+                      "the identifier attribute has " + std::to_string(found->values.size()) +
+                          " values, not one; identifier source: " + source.describe());
+  }
+  return found->values.front();
+}
+
 }  // namespace
+
+std::string IdentifierSource::describe() const {
+  if (kind == Kind::kNameId) {
+    return "NameID (format " + name + ")";
+  }
+  return "attribute " + name;
+}
+
+core::Result<IdentifierSource> identifierSourceFromStore(std::string_view source,
+                                                         std::string_view name) {
+  IdentifierSource out;
+  if (source == "name_id") {
+    out.kind = IdentifierSource::Kind::kNameId;
+  } else if (source == "attribute") {
+    out.kind = IdentifierSource::Kind::kAttribute;
+  } else {
+    return core::fail(core::ErrorCode::kBadRequest,
+                      "identifier source must be name_id or attribute, not " + std::string(source));
+  }
+  if (name.empty() || name.size() > 1024) {
+    return core::fail(core::ErrorCode::kBadRequest, "identifier name must be 1 to 1024 characters");
+  }
+  if (out.kind == IdentifierSource::Kind::kNameId && name.find(':') == std::string_view::npos) {
+    return core::fail(core::ErrorCode::kBadRequest,
+                      "a NameID identifier source names a Format URI, not " + std::string(name));
+  }
+  out.name = std::string(name);
+  return out;
+}
+
+bool EntPeer::signsRequests() const noexcept {
+  return request_signing == RequestSigning::kAlways ||
+         (metadata.idp && metadata.idp->want_authn_requests_signed);
+}
 
 EntRegistry::EntRegistry(std::vector<EntPeer> peers) {
   for (EntPeer& p : peers) {
@@ -90,7 +170,22 @@ core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now) {
       kRegistryLog.warn("ENT skipped: no HTTP-Redirect SingleSignOnService", {{"ent", id}});
       continue;
     }
-    peers.push_back(EntPeer{ent->id, ent->name, *found});
+    auto identifier = identifierSourceFromStore(ent->identifier_source, ent->identifier_name);
+    if (!identifier) {
+      kRegistryLog.warn("ENT skipped: identifier source not understood",
+                        {{"ent", id}, {"error", identifier.error().describe()}});
+      continue;
+    }
+    RequestSigning signing = RequestSigning::kAsMetadataSays;
+    if (ent->sign_authn_requests == "always") {
+      signing = RequestSigning::kAlways;
+    } else if (ent->sign_authn_requests != "metadata") {
+      kRegistryLog.warn("ENT skipped: sign_authn_requests must be metadata or always",
+                        {{"ent", id}});
+      continue;
+    }
+    peers.push_back(
+        EntPeer{ent->id, ent->name, *found, std::move(identifier).value(), signing});
   }
   return EntRegistry(std::move(peers));
 }
@@ -123,10 +218,22 @@ core::Result<std::string> buildEntAuthnRequest(const EntPeer& ent, const SpSetti
   request.protocol_binding = std::string(saml::binding::kHttpPost);
   request.force_authn = options.force_authn;
   request.is_passive = options.is_passive;
+  // Say what identifier we need (SAML2 Core 3.4.1.1): an IdP on its defaults answers a transient
+  // NameID otherwise. An attribute source leaves the NameID to the IdP.
+  saml::NameIDPolicy policy;
+  policy.allow_create = true;
+  if (ent.identifier.kind == IdentifierSource::Kind::kNameId &&
+      !isUnspecified(ent.identifier.name)) {
+    policy.format = ent.identifier.name;
+  }
+  request.name_id_policy = std::move(policy);
   // Written as text, without a tree (saml/message_text.h).
   GARDE_ASSIGN_OR_RETURN(auto xml, saml::writeAuthnRequest(request));
-  // Always signed in the query (SAML2 Bindings 3.4.4.1), even when the ENT's metadata does not set
-  // WantAuthnRequestsSigned: one signature per launch, and no per-ENT switch to get wrong.
+  if (!ent.signsRequests()) {
+    return saml::encodeRedirect(xml, sso->location, relay_state, /*is_request=*/true, nullptr,
+                                saml::defaultAlgorithm(settings.signing.key));
+  }
+  // Signed in the query (SAML2 Bindings 3.4.4.1) where the ENT asks, or its registration says.
   return saml::encodeRedirect(xml, sso->location, relay_state,
                               /*is_request=*/true, &settings.signing,
                               saml::defaultAlgorithm(settings.signing.key));
@@ -155,12 +262,13 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
   expect.require_signed_assertion = settings.require_signed_assertion;
   GARDE_ASSIGN_OR_RETURN(auto validated, saml::validateResponse(doc.get(), expect));
   const saml::Assertion& a = validated.assertion;
-  if (!a.subject || !a.subject->name_id || a.subject->name_id->value.empty()) {
-    return core::fail(core::ErrorCode::kUnknownUser, "the ENT assertion carries no NameID");
-  }
+  GARDE_ASSIGN_OR_RETURN(auto person_id, readIdentifier(a, ent.identifier));
   EntIdentity id;
-  id.name_id = a.subject->name_id->value;
-  id.name_id_format = a.subject->name_id->format;
+  id.person_id = std::move(person_id);
+  id.source = ent.identifier.describe();
+  if (a.subject && a.subject->name_id) {
+    id.name_id_format = a.subject->name_id->format;
+  }
   if (!a.authn_statements.empty()) {
     id.authn_instant = a.authn_statements.front().authn_instant;
     id.authn_context_class_ref = a.authn_statements.front().authn_context_class_ref;
@@ -175,7 +283,7 @@ core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime 
   entity.entity_id = settings.entity_id;
   saml::SpSsoDescriptor sp;
   sp.authn_requests_signed = true;
-  sp.want_assertions_signed = true;
+  sp.want_assertions_signed = settings.require_signed_assertion;
   sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
   sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, settings.signing.cert, {}});
   sp.name_id_formats = {std::string(saml::name_id_format::kPersistent),

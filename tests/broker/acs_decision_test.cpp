@@ -41,7 +41,7 @@ SsoTransaction transaction() {
 
 garde::connectors::ent::EntIdentity identity(core::UnixTime authn_instant = kRequestedAt + 5) {
   garde::connectors::ent::EntIdentity id;
-  id.name_id = "elv-0001";
+  id.person_id = "elv-0001";
   id.authn_instant = authn_instant;
   id.authn_context_class_ref = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password";
   id.response_id = "_resp-1";

@@ -246,15 +246,30 @@ TEST_CASE("A bad ENT Response is refused and releases nothing", "[broker][flows]
   }
 }
 
-TEST_CASE("A signed Response around an unsigned assertion is accepted (SAML2 Profiles 4.1.4.2)",
+TEST_CASE("An unsigned assertion is refused as our metadata's WantAssertionsSigned says",
           "[broker][flows][acs]") {
-  Flows f;
-  const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
   EntAnswer o;
   o.sign_assertion = false;
-  const Received got = f.publisherReceives(f.entLeg(tile, store::demo::kPupil, o), kPubBEntity,
-                                           kPubBAcs, std::nullopt);
-  CHECK(names(got.attributes) == std::set<std::string>{"IDO", "PRO"});
+  SECTION("by default") {
+    Flows f;
+    CHECK(f.get("/saml/sp/metadata").body.find("WantAssertionsSigned=\"true\"") !=
+          std::string::npos);
+    const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
+    const Response r = f.entLeg(tile, store::demo::kPupil, o);
+    requireRefusalPage(r, 403, f.lastRequestId());
+    CHECK(f.decisions("refused", "signature_missing") == 1);
+  }
+  SECTION("with broker.want_assertions_signed = false, a signed Response protects it (SAML2 "
+          "Profiles 4.1.4.2)") {
+    Flows f({}, 1'000'000, allFlowRoutes(),
+            [](config::Config& c) { c.broker.want_assertions_signed = false; });
+    CHECK(f.get("/saml/sp/metadata").body.find("WantAssertionsSigned=\"false\"") !=
+          std::string::npos);
+    const Response tile = f.get(std::string(kResourceBPath) + kTileQuery);
+    const Received got = f.publisherReceives(f.entLeg(tile, store::demo::kPupil, o), kPubBEntity,
+                                             kPubBAcs, std::nullopt);
+    CHECK(names(got.attributes) == std::set<std::string>{"IDO", "PRO"});
+  }
 }
 
 TEST_CASE("A publisher-initiated access asks which ENT, then remembers the choice",

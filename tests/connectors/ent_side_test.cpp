@@ -34,7 +34,7 @@ saml::EntityDescriptor idpDescriptor(const char* entity_id = test::kIdpEntityId)
   return e;
 }
 
-EntPeer peer() { return EntPeer{"ENTTEST1", "ENT", idpDescriptor()}; }
+EntPeer peer() { return EntPeer{"ENTTEST1", "ENT", idpDescriptor(), {}, {}}; }
 
 SpSettings settings() {
   SpSettings s;
@@ -59,7 +59,9 @@ std::string responseFor(const std::string& name_id, const char* assertion_id,
 
 TEST_CASE("The ENT AuthnRequest goes to the Redirect SSO endpoint, signed, asking for POST",
           "[connectors][ent]") {
-  auto url = connectors::ent::buildEntAuthnRequest(peer(), settings(), test::kRequestId, "state-1",
+  EntPeer signing = peer();
+  signing.metadata.idp->want_authn_requests_signed = true;
+  auto url = connectors::ent::buildEntAuthnRequest(signing, settings(), test::kRequestId, "state-1",
                                                    test::kNow, {true, false});
   REQUIRE(url.has_value());
   REQUIRE(url->rfind(std::string(test::kIdpSsoUrl) + "?", 0) == 0);
@@ -81,6 +83,151 @@ TEST_CASE("The ENT AuthnRequest goes to the Redirect SSO endpoint, signed, askin
   CHECK(ar->issue_instant == test::kNow);
 }
 
+namespace {
+
+/// The AuthnRequest we send `p`, decoded; `signed_out` tells whether the query was signed (and
+/// verifies with our key).
+saml::AuthnRequest sentTo(const EntPeer& p, bool& signed_out) {
+  auto url = connectors::ent::buildEntAuthnRequest(p, settings(), test::kRequestId, "s", test::kNow);
+  REQUIRE(url.has_value());
+  auto msg = saml::decodeRedirect(url->substr(url->find('?') + 1));
+  REQUIRE(msg.has_value());
+  signed_out = msg->hasRedirectSignature();
+  if (signed_out) {
+    CHECK(saml::verifyRedirectSignature(*msg, {test::testSpCredential().cert}).has_value());
+  }
+  auto doc = saml::parseUntrusted(msg->xml);
+  REQUIRE(doc.has_value());
+  auto ar = saml::parseAuthnRequest(xmlDocGetRootElement(doc->get()));
+  REQUIRE(ar.has_value());
+  return *ar;
+}
+
+}  // namespace
+
+TEST_CASE("The ENT AuthnRequest is signed where the ENT's metadata or registration asks",
+          "[connectors][ent]") {
+  EntPeer p = peer();
+  bool is_signed = true;
+  SECTION("metadata without WantAuthnRequestsSigned: not signed") {
+    sentTo(p, is_signed);
+    CHECK_FALSE(is_signed);
+  }
+  SECTION("WantAuthnRequestsSigned=\"true\": signed") {
+    p.metadata.idp->want_authn_requests_signed = true;
+    sentTo(p, is_signed);
+    CHECK(is_signed);
+  }
+  SECTION("registration says always: signed whatever the metadata says") {
+    p.request_signing = connectors::ent::RequestSigning::kAlways;
+    sentTo(p, is_signed);
+    CHECK(is_signed);
+  }
+}
+
+TEST_CASE("The ENT AuthnRequest asks for the identifier its registration names",
+          "[connectors][ent]") {
+  EntPeer p = peer();
+  bool is_signed = false;
+  SECTION("a persistent NameID by default") {
+    const auto ar = sentTo(p, is_signed);
+    REQUIRE(ar.name_id_policy.has_value());
+    CHECK(ar.name_id_policy->format == saml::name_id_format::kPersistent);
+    CHECK(ar.name_id_policy->allow_create == true);
+  }
+  SECTION("an attribute: a NameIDPolicy without Format (the IdP's NameID is not read)") {
+    p.identifier = {connectors::ent::IdentifierSource::Kind::kAttribute, "uid"};
+    const auto ar = sentTo(p, is_signed);
+    REQUIRE(ar.name_id_policy.has_value());
+    CHECK(ar.name_id_policy->format.empty());
+  }
+  SECTION("an unspecified NameID: no Format either") {
+    p.identifier.name = std::string(saml::name_id_format::kUnspecified);
+    CHECK(sentTo(p, is_signed).name_id_policy->format.empty());
+  }
+  SECTION("another stated format is asked as such") {
+    p.identifier.name = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    CHECK(sentTo(p, is_signed).name_id_policy->format == p.identifier.name);
+  }
+}
+
+TEST_CASE("The person's identifier is read where the ENT's registration says, and only there",
+          "[connectors][ent]") {
+  using Kind = connectors::ent::IdentifierSource::Kind;
+  saml::InMemoryReplayCache cache;
+  int n = 0;
+  const auto consume = [&](const EntPeer& p, const saml::Assertion& a) {
+    const std::string id = "_id" + std::to_string(++n);
+    saml::Assertion copy = a;
+    copy.id = id;
+    return connectors::ent::consumeEntResponse(
+        form(test::signedResponseXml(test::goodResponse(), copy, {})), p, settings(),
+        test::kRequestId, test::kNow, cache);
+  };
+  saml::Assertion a = test::goodAssertion("_x");
+  a.subject->name_id->value = "a1b2c3-transient";
+  a.subject->name_id->format = std::string(saml::name_id_format::kTransient);
+  a.attributes.clear();
+  a.attributes.push_back({"urn:oid:0.9.2342.19200300.100.1.1",
+                          "urn:oasis:names:tc:SAML:2.0:attrname-format:uri", "uid", {"elv-0001"}});
+  a.attributes.push_back({"givenName", "", "", {"Léa"}});
+  EntPeer p = peer();
+
+  SECTION("a transient NameID where a persistent one is registered: unknown, saying which source "
+          "and which format, without the value") {
+    const auto r = consume(p, a);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kUnknownUser);
+    CHECK(r.error().detail.find("nameid-format:transient") != std::string::npos);
+    CHECK(r.error().detail.find("NameID (format urn:oasis:names:tc:SAML:2.0:nameid-format:"
+                                "persistent)") != std::string::npos);
+    CHECK(r.error().detail.find("a1b2c3") == std::string::npos);
+  }
+  SECTION("an unspecified-format registration takes the NameID whatever its format") {
+    p.identifier.name = std::string(saml::name_id_format::kUnspecified);
+    const auto r = consume(p, a);
+    REQUIRE(r.has_value());
+    CHECK(r->person_id == "a1b2c3-transient");
+  }
+  SECTION("the attribute, by Name or by FriendlyName") {
+    for (const char* name : {"urn:oid:0.9.2342.19200300.100.1.1", "uid"}) {
+      p.identifier = {Kind::kAttribute, name};
+      const auto r = consume(p, a);
+      REQUIRE(r.has_value());
+      CHECK(r->person_id == "elv-0001");
+      CHECK(r->source == std::string("attribute ") + name);
+      CHECK(r->name_id_format == saml::name_id_format::kTransient);
+    }
+  }
+  SECTION("an attribute that is absent, empty, or has several values identifies nobody") {
+    p.identifier = {Kind::kAttribute, "employeeNumber"};
+    auto r = consume(p, a);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kUnknownUser);
+    CHECK(r.error().detail.find("attribute employeeNumber") != std::string::npos);
+    p.identifier = {Kind::kAttribute, "uid"};
+    a.attributes[0].values = {"elv-0001", "elv-0002"};
+    r = consume(p, a);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kUnknownUser);
+    CHECK(r.error().detail.find("elv-000") == std::string::npos);
+    a.attributes[0].values = {""};
+    CHECK(consume(p, a).error().code == ErrorCode::kUnknownUser);
+    a.attributes[0].values = {"elv-0001"};
+    a.attributes.push_back({"uid", "", "", {"elv-0002"}});
+    CHECK(consume(p, a).error().code == ErrorCode::kUnknownUser);
+  }
+}
+
+TEST_CASE("A registration's identifier source is checked", "[connectors][ent]") {
+  using connectors::ent::identifierSourceFromStore;
+  CHECK(identifierSourceFromStore("attribute", "uid").has_value());
+  CHECK(identifierSourceFromStore("name_id", saml::name_id_format::kTransient).has_value());
+  CHECK_FALSE(identifierSourceFromStore("name_id", "uid").has_value());  // not a Format URI
+  CHECK_FALSE(identifierSourceFromStore("header", "uid").has_value());
+  CHECK_FALSE(identifierSourceFromStore("attribute", "").has_value());
+}
+
 TEST_CASE("An ENT without a Redirect SSO endpoint cannot be sent an AuthnRequest",
           "[connectors][ent]") {
   EntPeer p = peer();
@@ -95,23 +242,24 @@ TEST_CASE("The ENT Response gives the person's identifier at the ENT", "[connect
   auto id = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a1")), peer(),
                                                 settings(), test::kRequestId, test::kNow, cache);
   REQUIRE(id.has_value());
-  CHECK(id->name_id == "elv-0001");
+  CHECK(id->person_id == "elv-0001");
   CHECK(id->authn_context_class_ref == saml::authn_context::kPasswordProtectedTransport);
 
-  SECTION("a signed Response protects an unsigned assertion by default") {
+  SECTION("an unsigned assertion is refused by default, a signed Response protects it when the "
+          "assertion need not be signed") {
     test::SignOptions sign;
     sign.sign_assertion = false;
-    auto again =
-        connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a2", sign)), peer(),
-                                            settings(), test::kRequestId, test::kNow, cache);
-    CHECK(again.has_value());
-    SpSettings strict = settings();
-    strict.require_signed_assertion = true;
     auto refused =
         connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a3", sign)), peer(),
-                                            strict, test::kRequestId, test::kNow, cache);
+                                            settings(), test::kRequestId, test::kNow, cache);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == ErrorCode::kSignatureMissing);
+    SpSettings lenient = settings();
+    lenient.require_signed_assertion = false;
+    auto again =
+        connectors::ent::consumeEntResponse(form(responseFor("elv-0001", "_a2", sign)), peer(),
+                                            lenient, test::kRequestId, test::kNow, cache);
+    CHECK(again.has_value());
   }
 }
 

@@ -105,13 +105,22 @@ TEST_CASE("A version 1 database migrates forward with its data", "[store][migrat
     REQUIRE(store::migrate(db, 1).has_value());
     CHECK(*store::schemaVersion(db) == 1);
     CHECK_FALSE(hasTable(db, "audit"));
-    REQUIRE(store::upsertEnt(db, {"ENTTEST1", "ENT", std::nullopt, std::nullopt}, 0).has_value());
+    // A row as version 1 wrote it (today's upsertEnt writes later columns).
+    REQUIRE(db.execScript("INSERT INTO ents(id, name, created_at) "
+                          "VALUES ('ENTTEST1', 'ENT', '2025-09-01T00:00:00Z')")
+                .has_value());
   }
   auto db = test::openDb(path);
   REQUIRE(store::migrate(db).has_value());
   CHECK(*store::schemaVersion(db) == store::latestSchemaVersion());
   CHECK(hasTable(db, "audit"));
-  CHECK(store::findEnt(db, "ENTTEST1").has_value());
+  const auto ent = store::findEnt(db, "ENTTEST1");
+  REQUIRE(ent.has_value());
+  // Version 5: an ENT registered before keeps what garde did then, the NameID (now asked for as
+  // persistent), and its AuthnRequests are signed as its metadata asks.
+  CHECK(ent->identifier_source == "name_id");
+  CHECK(ent->identifier_name == "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent");
+  CHECK(ent->sign_authn_requests == "metadata");
 }
 
 TEST_CASE("A failing migration is rolled back whole", "[store][migrations]") {

@@ -13,10 +13,12 @@ namespace {
 using broker::Request;
 using broker::Response;
 
-std::string idpMetadataXml(const char* entity_id, const char* sso, const saml::Credential& cred) {
+std::string idpMetadataXml(const char* entity_id, const char* sso, const saml::Credential& cred,
+                           bool want_requests_signed) {
   saml::EntityDescriptor e;
   e.entity_id = entity_id;
   saml::IdpSsoDescriptor idp;
+  idp.want_authn_requests_signed = want_requests_signed;
   idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, cred.cert, {}});
   saml::Endpoint ep;
   ep.binding = std::string(saml::binding::kHttpRedirect);
@@ -118,7 +120,8 @@ FlowRoutes allFlowRoutes() {
           FlowRoute::kDiscovery, FlowRoute::kAcs,    FlowRoute::kReturn};
 }
 
-Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes routes) {
+Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes routes,
+             const std::function<void(config::Config&)>& adjust) {
   config_.log.audit_file = std::move(audit_file);
   config_.broker.replay_cache_entries = replay_entries;
   char tmpl[] = "/tmp/garde-flows-XXXXXX";
@@ -136,7 +139,7 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
     REQUIRE(store::migrate(*db).has_value());
     store::DemoPeers peers;
     peers.ent_idp_entity_id = kEntEntity;
-    peers.ent_idp_metadata_xml = idpMetadataXml(kEntEntity, kEntSso, test::testIdpCredential());
+    peers.ent_idp_metadata_xml = idpMetadataXml(kEntEntity, kEntSso, test::testIdpCredential(), true);
     peers.publisher_a_sp_entity_id = kPubAEntity;
     peers.publisher_a_sp_metadata_xml = spMetadataXml(kPubAEntity, kPubAAcs);
     peers.publisher_a_base_url = kPubABase;
@@ -147,11 +150,14 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
     // A second ENT, so that a publisher-initiated access needs the discovery page.
     REQUIRE(store::upsertEnt(*db,
                              {"ENTTEST2", "Autre ENT", std::string(kEnt2Entity),
-                              idpMetadataXml(kEnt2Entity, kEnt2Sso, ent2Credential())},
+                              idpMetadataXml(kEnt2Entity, kEnt2Sso, ent2Credential(), false)},
                              test::kNow)
                 .has_value());
     REQUIRE(store::upsertEstablishment(*db, {"0999999Z", "ENTTEST2", "Autre collège", {}, {}})
                 .has_value());
+  }
+  if (adjust) {
+    adjust(config_);
   }
   services_ = broker::flows::makeFlowServices(config_, metrics_, clock_, core::systemRandom(),
                                               brokerCredential(), std::string(32, 'k'));
@@ -219,7 +225,13 @@ EntLeg Flows::readEntRedirect(const Response& r, const char* sso) {
   REQUIRE(location->rfind(sso, 0) == 0);
   auto msg = saml::decodeRedirect(location->substr(location->find('?') + 1));
   REQUIRE(msg.has_value());
-  CHECK(saml::verifyRedirectSignature(*msg, {brokerCredential().cert}).has_value());
+  // Signed where the ENT's metadata asks (WantAuthnRequestsSigned): the demo ENT does, ENTTEST2
+  // does not.
+  if (std::string_view(sso) == kEntSso) {
+    CHECK(saml::verifyRedirectSignature(*msg, {brokerCredential().cert}).has_value());
+  } else {
+    CHECK_FALSE(msg->hasRedirectSignature());
+  }
   auto doc = saml::parseUntrusted(msg->xml);
   REQUIRE(doc.has_value());
   auto ar = saml::parseAuthnRequest(xmlDocGetRootElement(doc->get()));
@@ -228,6 +240,10 @@ EntLeg Flows::readEntRedirect(const Response& r, const char* sso) {
   CHECK(ar->protocol_binding == saml::binding::kHttpPost);
   CHECK(ar->destination == std::string(sso));
   CHECK(ar->issuer == config_.broker.sp_entity_id);
+  // The identifier both ENTs are registered with: a persistent NameID.
+  REQUIRE(ar->name_id_policy.has_value());
+  CHECK(ar->name_id_policy->format == saml::name_id_format::kPersistent);
+  CHECK(ar->name_id_policy->allow_create == true);
   REQUIRE(msg->relay_state.has_value());
   return EntLeg{ar->id, *msg->relay_state, *ar};
 }
@@ -240,7 +256,7 @@ std::string Flows::entResponseXml(const EntLeg& leg, const std::string& person,
   a.issuer = o.issuer;
   a.issue_instant = clock_.t;
   a.subject->name_id =
-      saml::NameID{person, std::string(saml::name_id_format::kUnspecified), {}, {}};
+      saml::NameID{person, std::string(saml::name_id_format::kPersistent), {}, {}};
   a.subject->confirmations[0].data->recipient = acs;
   a.subject->confirmations[0].data->not_on_or_after = clock_.t + 300;
   a.conditions->not_before = clock_.t - 60;

@@ -23,6 +23,8 @@
 #include "broker/flows/services.h"
 #include "broker/metrics.h"
 #include "broker/router.h"
+#include <functional>
+
 #include "config/config.h"
 #include "core/encoding.h"
 #include "saml/binding/post.h"
@@ -112,8 +114,10 @@ class Flows {
   /// `audit_file`: where the audit lines go (empty: the main log). `replay_entries`: the size of
   /// each replay cache (broker.replay_cache_entries). `routes`: the handlers mounted; a request
   /// to another is a 404.
+  /// `adjust` changes the broker's config before the flows are built (a key's non-default value).
   explicit Flows(std::string audit_file = {}, std::int64_t replay_entries = 1'000'000,
-                 FlowRoutes routes = allFlowRoutes());
+                 FlowRoutes routes = allFlowRoutes(),
+                 const std::function<void(config::Config&)>& adjust = {});
   ~Flows();
   Flows(const Flows&) = delete;
   Flows& operator=(const Flows&) = delete;
