@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "core/encoding.h"
@@ -242,8 +243,10 @@ class Walker {
     e.entity_id = *entity_id;
     e.id = attribute(node, "ID").value_or("");
     e.valid_until = earliest(inherited, vu);
+    GARDE_TRY(readAlgorithms(node, e));
     GARDE_ASSIGN_OR_RETURN(auto idp_role, pickRole(node, "IDPSSODescriptor", e.entity_id));
     if (const xmlNode* role = idp_role) {
+      GARDE_TRY(readAlgorithms(role, e));
       IdpSsoDescriptor idp;
       GARDE_TRY(parseSsoDescriptor(role, e.entity_id, idp));
       GARDE_ASSIGN_OR_RETURN(auto want,
@@ -255,6 +258,7 @@ class Walker {
     }
     GARDE_ASSIGN_OR_RETURN(auto sp_role, pickRole(node, "SPSSODescriptor", e.entity_id));
     if (const xmlNode* role = sp_role) {
+      GARDE_TRY(readAlgorithms(role, e));
       SpSsoDescriptor sp;
       GARDE_TRY(parseSsoDescriptor(role, e.entity_id, sp));
       GARDE_ASSIGN_OR_RETURN(auto signed_requests,
@@ -275,6 +279,46 @@ class Walker {
   bool droppedExpired() const { return dropped_expired_; }
 
  private:
+  // alg:DigestMethod and alg:SigningMethod under md:Extensions of `node` (an EntityDescriptor or
+  // a role), appended to e's lists without duplicates.
+  static core::Status readAlgorithms(const xmlNode* node, EntityDescriptor& e) {
+    for (const xmlNode* ext : childElements(node, ns::kMetadata, "Extensions")) {
+      for (const xmlNode* d : childElements(ext, kAlgSupportNs, "DigestMethod")) {
+        const auto alg = attribute(d, "Algorithm");
+        if (!alg || alg->empty()) {
+          return malformed(e.entity_id, "alg:DigestMethod without Algorithm");
+        }
+        if (std::find(e.digest_methods.begin(), e.digest_methods.end(), *alg) ==
+            e.digest_methods.end()) {
+          e.digest_methods.push_back(*alg);
+        }
+      }
+      for (const xmlNode* m : childElements(ext, kAlgSupportNs, "SigningMethod")) {
+        const auto alg = attribute(m, "Algorithm");
+        if (!alg || alg->empty()) {
+          return malformed(e.entity_id, "alg:SigningMethod without Algorithm");
+        }
+        SigningMethod method{*alg, 0};
+        if (const auto min = attribute(m, "MinKeySize")) {
+          int v = 0;
+          const auto [end, ec] = std::from_chars(min->data(), min->data() + min->size(), v);
+          if (ec != std::errc() || end != min->data() + min->size() || v < 0) {
+            return malformed(e.entity_id, "alg:SigningMethod MinKeySize is not a number");
+          }
+          method.min_key_size = v;
+        }
+        bool seen = false;
+        for (const SigningMethod& have : e.signing_methods) {
+          seen = seen || have.algorithm == method.algorithm;
+        }
+        if (!seen) {
+          e.signing_methods.push_back(std::move(method));
+        }
+      }
+    }
+    return {};
+  }
+
   // A role whose own validUntil passed is ignored; a bad time is still an error.
   Result<bool> roleValid(const xmlNode* role, std::string_view entity_id) const {
     GARDE_ASSIGN_OR_RETURN(auto vu, validUntil(role, entity_id));
@@ -397,6 +441,26 @@ class Builder {
       }
       if (e.is_default) {
         GARDE_TRY(set(node, "isDefault", *e.is_default ? "true" : "false"));
+      }
+    }
+    return {};
+  }
+
+  // md:Extensions with the algorithm support profile's elements, when there are any.
+  core::Status algorithms(xmlNode* root, const EntityDescriptor& e) {
+    if (e.digest_methods.empty() && e.signing_methods.empty()) {
+      return {};
+    }
+    xmlNode* ext = child(root, "Extensions");
+    xmlNs* alg = xmlNewNs(ext, BAD_CAST kAlgSupportNs, BAD_CAST "alg");
+    for (const std::string& d : e.digest_methods) {
+      GARDE_TRY(set(xmlNewChild(ext, alg, BAD_CAST "DigestMethod", nullptr), "Algorithm", d));
+    }
+    for (const SigningMethod& m : e.signing_methods) {
+      xmlNode* node = xmlNewChild(ext, alg, BAD_CAST "SigningMethod", nullptr);
+      GARDE_TRY(set(node, "Algorithm", m.algorithm));
+      if (m.min_key_size > 0) {
+        GARDE_TRY(set(node, "MinKeySize", std::to_string(m.min_key_size)));
       }
     }
     return {};
@@ -566,6 +630,7 @@ Result<XmlDoc> generateMetadata(const EntityDescriptor& entity,
     GARDE_TRY(b.set(root, "validUntil", core::formatIso8601(*vu)));
   }
   registerId(root);
+  GARDE_TRY(b.algorithms(root, entity));
   if (entity.idp) {
     const IdpSsoDescriptor& d = *entity.idp;
     xmlNode* role = b.child(root, "IDPSSODescriptor");

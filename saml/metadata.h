@@ -20,6 +20,7 @@
 
 #include "core/result.h"
 #include "core/time.h"
+#include "saml/algorithms.h"
 #include "saml/keys.h"
 #include "saml/xml.h"
 
@@ -92,6 +93,11 @@ struct EntityDescriptor {
   std::optional<core::UnixTime> valid_until;
   std::optional<IdpSsoDescriptor> idp;
   std::optional<SpSsoDescriptor> sp;
+  /// The algorithms the entity says it supports (SAML V2.0 Metadata Profile for Algorithm Support:
+  /// alg:DigestMethod and alg:SigningMethod in md:Extensions of the EntityDescriptor, or of a role
+  /// that is read), in document order; empty when it says nothing.
+  std::vector<std::string> digest_methods;
+  std::vector<SigningMethod> signing_methods;
 
   /// Signing certificates of every role (IdP first), without duplicates; use the role's own helper
   /// when an entity plays both roles with different keys.
@@ -128,7 +134,9 @@ Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
 
 /// Builds an md:EntityDescriptor document for `entity` (ID attribute set and registered, so the
 /// caller can signElement() the root). `valid_until` overrides entity.valid_until when given.
-/// Every KeyDescriptor is written (several for a rollover), in order, with its X509Certificate.
+/// Every KeyDescriptor is written (several for a rollover), in order, with its X509Certificate;
+/// digest_methods and signing_methods go into md:Extensions as alg:DigestMethod and
+/// alg:SigningMethod (MinKeySize when set).
 /// Errors: kMalformedMessage for an empty entity_id or an endpoint without binding or location.
 Result<XmlDoc> generateMetadata(const EntityDescriptor& entity,
                                 std::optional<core::UnixTime> valid_until = std::nullopt);

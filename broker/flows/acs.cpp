@@ -147,10 +147,12 @@ Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransac
     return detail::refuse(req, deps.refusals, kLog, *decision.refusal, decision.reason, offer);
   }
   connectors::publisher::AssertionContent& content = decision.content;
-  if (content.pseudonym.empty()) {
-    // The contract does not declare IDO: the NameID must not carry an identifier the publisher was
-    // not granted, so it gets a one-time value (transient in effect).
+  if (content.pseudonym.empty() || tx.name_id_format == saml::name_id_format::kTransient) {
+    // A transient NameID where the publisher asked for one (the pseudonym still goes in IDO where
+    // the contract declares it), and where the contract does not declare IDO: the NameID must not
+    // carry an identifier the publisher was not granted, so it gets a one-time value.
     content.pseudonym = deps.answer.random.newId();
+    content.name_id_format = std::string(saml::name_id_format::kTransient);
   }
   auto post = connectors::publisher::buildSuccessResponse(
       peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, deps.answer.idp,
@@ -220,7 +222,8 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
     return detail::refuse(req, deps.refusals, kLog, parsed.error(), parse_reason);
   }
   const SsoTransaction& tx = parsed->tx;
-  const ReturnState ret{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
+  const ReturnState ret{
+      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
   const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
 
   const connectors::ent::EntPeer* ent = deps.ents.findByEntId(tx.ent_id);
@@ -255,9 +258,9 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
   }
   if (reads.error && reads.error->code == core::ErrorCode::kUnknownUser) {
     // Say where the identifier was read (a transient NameID matches nobody), never the value.
-    reads.error->detail += "; identifier source: " + identity->source + ", NameID format " +
-                           (identity->name_id_format.empty() ? std::string("(none)")
-                                                             : identity->name_id_format);
+    reads.error->detail +=
+        "; identifier source: " + identity->source + ", NameID format " +
+        (identity->name_id_format.empty() ? std::string("(none)") : identity->name_id_format);
   }
   ReleaseDecision decision =
       decideRelease(tx, *identity, reads, deps.pseudonyms, today, req.request_id, now);

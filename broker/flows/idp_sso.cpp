@@ -33,7 +33,8 @@ std::optional<std::string> entHint(const Params& params) {
 }
 
 ReturnState returnFor(const SsoTransaction& tx) {
-  return ReturnState{tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}};
+  return ReturnState{
+      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
 }
 
 Response toDiscovery(const Request& req, const IdpSsoDeps& deps, const SsoTransaction& pending) {
@@ -58,7 +59,8 @@ bool crossSitePost(const Request& req) {
 /// The publisher's AuthnRequest, verified (readAuthnRequest: known issuer, signature, destination,
 /// freshness, ACS from metadata) and taken once (the request replay cache).
 core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
-    const Request& req, const IdpSsoDeps& deps, core::UnixTime now, std::string_view& reason) {
+    const Request& req, const IdpSsoDeps& deps, core::UnixTime now, std::string_view& reason,
+    connectors::publisher::AlgorithmRefusal& algorithm_refusal) {
   connectors::publisher::FormFields form;
   if (req.method == "POST") {
     auto fields = detail::samlFormFields(req);
@@ -67,8 +69,8 @@ core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
     }
     form = std::move(fields).value();
   }
-  auto ar = connectors::publisher::readAuthnRequest(req.method, detail::rawQuery(req), form,
-                                                    deps.publishers, deps.idp, now);
+  auto ar = connectors::publisher::readAuthnRequest(
+      req.method, detail::rawQuery(req), form, deps.publishers, deps.idp, now, &algorithm_refusal);
   if (!ar) {
     return ar;
   }
@@ -99,6 +101,41 @@ core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
   return ar;
 }
 
+/// The refusal of a request signed with an algorithm we refuse, where it can be answered: the page
+/// says which algorithm and what to configure instead, in French and English, and its button
+/// returns Requester/RequestUnsupported to the publisher's ACS with the same words.
+Response refuseAlgorithm(const Request& req, const IdpSsoDeps& deps, const core::Error& error,
+                         const connectors::publisher::AlgorithmRefusal& refusal) {
+  const auto& ar = refusal.unverified;
+  const std::string instead_fr =
+      refusal.instead.empty() ? std::string("un algorithme annoncé dans les métadonnées de garde")
+                              : refusal.instead;
+  const std::string instead_en = refusal.instead.empty()
+                                     ? std::string("an algorithm listed in garde's metadata")
+                                     : refusal.instead;
+  std::vector<std::pair<std::string, std::string>> notes = {
+      {"fr", "Pour l'administrateur du service : la demande est signée avec l'algorithme " +
+                 refusal.algorithm + ", que garde refuse. Configurez à la place " + instead_fr +
+                 " (les algorithmes acceptés sont annoncés dans les métadonnées de garde, "
+                 "alg:SigningMethod et alg:DigestMethod)."},
+      {"en", "For the service's administrator: the request is signed with " + refusal.algorithm +
+                 ", which garde refuses. Configure " + instead_en +
+                 " instead (the algorithms garde accepts are listed in its metadata, "
+                 "alg:SigningMethod and alg:DigestMethod)."},
+  };
+  ReturnState ret;
+  ret.publisher_id = ar.peer->publisher_id;
+  ret.publisher_request_id = ar.request.id;
+  ret.acs_url = ar.acs_url;
+  ret.relay_state = ar.relay_state.value_or("");
+  ret.saml_status = std::string(saml::status_code::kRequester);
+  ret.saml_sub_status = std::string(saml::status_code::kRequestUnsupported);
+  ret.saml_status_message = "signature algorithm " + refusal.algorithm + " refused; use " +
+                            (refusal.instead.empty() ? std::string("SHA-256") : refusal.instead);
+  return detail::refuse(req, deps.refusals, kLog, error, "algorithm_forbidden", &ret,
+                        std::move(notes));
+}
+
 SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest& ar) {
   SsoTransaction tx;
   tx.publisher_id = ar.peer->publisher_id;
@@ -107,6 +144,9 @@ SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest
   tx.relay_state = ar.relay_state.value_or("");
   tx.force_authn = ar.request.force_authn;
   tx.is_passive = ar.request.is_passive;
+  // Checked by the caller first (answerNameIdFormat gives nullopt for a format we cannot give).
+  tx.name_id_format = connectors::publisher::answerNameIdFormat(&ar.request, *ar.peer)
+                          .value_or(std::string(saml::name_id_format::kPersistent));
   return tx;
 }
 
@@ -115,13 +155,27 @@ SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest
 Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
   const core::UnixTime now = deps.clock.now();
   std::string_view read_reason;
-  auto ar = readPublisherRequest(req, deps, now, read_reason);
+  connectors::publisher::AlgorithmRefusal algorithm_refusal;
+  auto ar = readPublisherRequest(req, deps, now, read_reason, algorithm_refusal);
+  if (!ar && algorithm_refusal.unverified.peer != nullptr) {
+    return refuseAlgorithm(req, deps, ar.error(), algorithm_refusal);
+  }
   if (!ar) {
     // Nothing verified to answer to: the page only.
     return detail::refuse(req, deps.refusals, kLog, ar.error(), read_reason);
   }
   SsoTransaction tx = transactionFor(*ar);
   const ReturnState ret = returnFor(tx);
+  if (!connectors::publisher::answerNameIdFormat(&ar->request, *ar->peer)) {
+    // SAML2 Core 3.4.1.1: a NameID format we cannot give is answered at once, before the ENT leg.
+    saml::Status status;
+    status.code = std::string(saml::status_code::kRequester);
+    status.sub_code = std::string(saml::status_code::kInvalidNameIdPolicy);
+    status.message = "garde gives persistent (pseudonym) and transient NameIDs only";
+    return detail::answerWithStatus(req, deps.refusals, deps.answer, *ar->peer, tx, now, status,
+                                    "invalid_name_id_policy",
+                                    "NameIDPolicy asks for a format or qualifier we cannot give");
+  }
 
   SsoRouteInputs in;
   if (const std::string* cookie = req.cookie(kLaunchCookie)) {
@@ -257,8 +311,10 @@ Response handleReturn(const Request& req, const ReturnDeps& deps) {
                           err(core::ErrorCode::kUnknownPeer, "publisher gone"));
   }
   saml::Status status;
-  status.code = std::string(saml::status_code::kResponder);
+  status.code =
+      state->saml_status.empty() ? std::string(saml::status_code::kResponder) : state->saml_status;
   status.sub_code = state->saml_sub_status;
+  status.message = state->saml_status_message;
   auto post = connectors::publisher::buildErrorResponse(
       *peer, state->acs_url, state->publisher_request_id, status, state->relay_state,
       deps.answer.idp, deps.answer.random, now, detail::cspNonce(deps.answer.random));

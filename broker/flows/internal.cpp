@@ -13,7 +13,8 @@ constexpr core::Logger kSsoLog("flows.sso");
 }  // namespace
 
 Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger& log,
-                const core::Error& error, std::string_view reason, const ReturnState* ret) {
+                const core::Error& error, std::string_view reason, const ReturnState* ret,
+                std::vector<std::pair<std::string, std::string>> notes) {
   const ErrorMapping m = mapError(error.code);
   const std::string_view label = reason.empty() ? m.reason : reason;
   log.warn("refused", {{"request_id", req.request_id},
@@ -21,11 +22,13 @@ Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger&
                        {"status", std::to_string(m.http_status)},
                        {"error", error.describe()}});
   deps.metrics.decision("refused", label);
-  RefusalPage page{std::string(m.user_message), deps.settings.contact, req.request_id,
-                   std::nullopt};
+  RefusalPage page{std::string(m.user_message), std::move(notes), deps.settings.contact,
+                   req.request_id, std::nullopt};
   if (ret) {
     ReturnState r = *ret;
-    r.saml_sub_status = m.saml_status.sub_code;
+    if (r.saml_sub_status.empty() && r.saml_status.empty()) {
+      r.saml_sub_status = m.saml_status.sub_code;
+    }
     auto token =
         sealReturn(deps.sealer, r, deps.clock.now() + deps.settings.state_lifetime_seconds);
     if (token) {
@@ -89,6 +92,28 @@ Response startEntLeg(const Request& req, const RefusalDeps& refusals, const EntL
   return r;
 }
 
+Response answerWithStatus(const Request& req, const RefusalDeps& refusals,
+                          const PublisherAnswerDeps& answer,
+                          const connectors::publisher::PublisherPeer& peer,
+                          const SsoTransaction& tx, core::UnixTime now, const saml::Status& status,
+                          std::string_view reason, std::string_view why) {
+  auto post = connectors::publisher::buildErrorResponse(
+      peer, tx.acs_url, tx.publisher_request_id, status, tx.relay_state, answer.idp, answer.random,
+      now, cspNonce(answer.random));
+  if (!post) {
+    return refuse(req, refusals, kSsoLog, post.error());
+  }
+  refusals.metrics.decision("refused", reason);
+  std::string response_id = post->response_id;
+  Response r = postForm(std::move(post).value());
+  r.log_fields = {{"decision", std::string(reason)},
+                  {"why", std::string(why)},
+                  {"publisher", peer.publisher_id},
+                  {"status", status.describe()},
+                  {"response_id", std::move(response_id)}};
+  return r;
+}
+
 Response noPassive(const Request& req, const RefusalDeps& refusals,
                    const PublisherAnswerDeps& answer,
                    const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
@@ -96,20 +121,7 @@ Response noPassive(const Request& req, const RefusalDeps& refusals,
   saml::Status status;
   status.code = std::string(saml::status_code::kResponder);
   status.sub_code = std::string(saml::status_code::kNoPassive);
-  auto post = connectors::publisher::buildErrorResponse(
-      peer, tx.acs_url, tx.publisher_request_id, status, tx.relay_state, answer.idp, answer.random,
-      now, cspNonce(answer.random));
-  if (!post) {
-    return refuse(req, refusals, kSsoLog, post.error());
-  }
-  refusals.metrics.decision("refused", "no_passive");
-  std::string response_id = post->response_id;
-  Response r = postForm(std::move(post).value());
-  r.log_fields = {{"decision", "no_passive"},
-                  {"why", std::string(why)},
-                  {"publisher", peer.publisher_id},
-                  {"response_id", std::move(response_id)}};
-  return r;
+  return answerWithStatus(req, refusals, answer, peer, tx, now, status, "no_passive", why);
 }
 
 Response postForm(connectors::publisher::OutboundPost post) {

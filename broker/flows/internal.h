@@ -17,9 +17,12 @@ namespace garde::broker::flows::detail {
 /// Logs (category `log`, request id, never personal data), counts, and renders the refusal page.
 /// `reason` overrides the metrics label of mapError(); `ret` (a publisher asked) adds the button
 /// that returns a SAML error Response to it.
+/// `notes` are further paragraphs of the page (RefusalPage::notes). A `ret` whose SAML status is
+/// already set keeps it (otherwise mapError's).
 Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger& log,
                 const core::Error& error, std::string_view reason = {},
-                const ReturnState* ret = nullptr);
+                const ReturnState* ret = nullptr,
+                std::vector<std::pair<std::string, std::string>> notes = {});
 
 /// A cookie carrying state: HttpOnly, Path=/, SameSite=None + Secure over TLS (the POST back from
 /// a peer is cross-site), SameSite=Lax on plain loopback HTTP (browsers drop None without Secure).
@@ -32,6 +35,14 @@ Response startEntLeg(const Request& req, const RefusalDeps& refusals, const EntL
 
 /// The POST form to a publisher, with its CSP and no caching.
 Response postForm(connectors::publisher::OutboundPost post);
+
+/// A signed error Response with `status` to the publisher's request `tx`, posted at once (no page
+/// of ours), counted as refused with `reason`; `why` goes to the log.
+Response answerWithStatus(const Request& req, const RefusalDeps& refusals,
+                          const PublisherAnswerDeps& answer,
+                          const connectors::publisher::PublisherPeer& peer,
+                          const SsoTransaction& tx, core::UnixTime now, const saml::Status& status,
+                          std::string_view reason, std::string_view why);
 
 /// The signed Responder/NoPassive answer to the publisher's IsPassive request `tx`, posted at once
 /// (SAML2 Core 3.4.1: no page of ours). `why` goes to the log.

@@ -21,7 +21,15 @@ std::string renderRefusal(const RefusalPage& p) {
   out += kStyle;
   out += "<h1>Accès impossible</h1><p>";
   out += htmlEscape(p.message);
-  out += "</p><p>Si le problème persiste, contactez ";
+  out += "</p>";
+  for (const auto& [lang, text] : p.notes) {
+    out += "<p class=\"note\" lang=\"";
+    out += htmlEscape(lang);
+    out += "\">";
+    out += htmlEscape(text);
+    out += "</p>";
+  }
+  out += "<p>Si le problème persiste, contactez ";
   out += htmlEscape(p.contact);
   out += " en indiquant ce numéro de suivi :</p><p class=\"id\">";
   out += htmlEscape(p.correlation_id);

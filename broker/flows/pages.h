@@ -20,7 +20,10 @@ inline constexpr std::string_view kPageCsp =
 using core::htmlEscape;
 
 struct RefusalPage {
-  std::string message;         ///< what happened (ErrorMapping::user_message)
+  std::string message;  ///< what happened (ErrorMapping::user_message)
+  /// Further paragraphs for the peer's administrator (e.g. which algorithm was refused), each
+  /// with its language tag ("fr", "en").
+  std::vector<std::pair<std::string, std::string>> notes;
   std::string contact;         ///< whom to contact
   std::string correlation_id;  ///< Request::request_id
   /// When a publisher asked: the sealed return token, posted to /saml/idp/return by a button.

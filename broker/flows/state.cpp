@@ -71,13 +71,17 @@ core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::str
   return LaunchState{(*f)[0], (*f)[1], (*f)[2]};
 }
 
+constexpr const char* kTransientFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+constexpr const char* kPersistentFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+
 core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::string_view which,
                                           const SsoTransaction& t, core::UnixTime expires) {
   const std::string requested_at = std::to_string(t.ent_requested_at);
   auto payload =
       join({t.ent_id, t.uai, t.resource_id, t.publisher_id, t.publisher_request_id ? "1" : "0",
             t.publisher_request_id.value_or(""), t.acs_url, t.relay_state, t.ent_request_id,
-            requested_at, t.force_authn ? "1" : "0", t.is_passive ? "1" : "0", t.browser_binding});
+            requested_at, t.force_authn ? "1" : "0", t.is_passive ? "1" : "0", t.browser_binding,
+            t.name_id_format == kTransientFormat ? "t" : "p"});
   if (!payload) {
     return payload;
   }
@@ -91,12 +95,13 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
   if (!payload) {
     return core::fail(std::move(payload).error());
   }
-  auto f = split(*payload, 13);
+  auto f = split(*payload, 14);
   if (!f) {
     return core::fail(std::move(f).error());
   }
   auto& v = *f;
   SsoTransaction t;
+  t.name_id_format = v[13] == "t" ? kTransientFormat : kPersistentFormat;
   t.ent_id = v[0];
   t.uai = v[1];
   t.resource_id = v[2];
@@ -120,7 +125,7 @@ core::Result<std::string> sealReturn(const core::TokenSealer& sealer, const Retu
                                      core::UnixTime expires) {
   auto payload =
       join({s.publisher_id, s.publisher_request_id ? "1" : "0", s.publisher_request_id.value_or(""),
-            s.acs_url, s.relay_state, s.saml_sub_status});
+            s.acs_url, s.relay_state, s.saml_sub_status, s.saml_status, s.saml_status_message});
   if (!payload) {
     return payload;
   }
@@ -133,12 +138,12 @@ core::Result<ReturnState> unsealReturn(const core::TokenSealer& sealer, std::str
   if (!payload) {
     return core::fail(std::move(payload).error());
   }
-  auto f = split(*payload, 6);
+  auto f = split(*payload, 8);
   if (!f) {
     return core::fail(std::move(f).error());
   }
   auto& v = *f;
-  return ReturnState{v[0], optionalField(v[1], v[2]), v[3], v[4], v[5]};
+  return ReturnState{v[0], optionalField(v[1], v[2]), v[3], v[4], v[5], v[6], v[7]};
 }
 
 }  // namespace garde::broker::flows

@@ -48,6 +48,9 @@ struct SsoTransaction {
   core::UnixTime ent_requested_at = 0;
   bool force_authn = false;
   bool is_passive = false;
+  /// The publisher's NameID format (connectors::publisher::answerNameIdFormat): persistent or
+  /// transient.
+  std::string name_id_format = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
   /// The `garde_bind` cookie of the browser that started the ENT leg: the ACS accepts the ENT's
   /// Response only from that browser (no login CSRF by posting one's own Response elsewhere).
   std::string browser_binding;
@@ -59,7 +62,9 @@ struct ReturnState {
   std::optional<std::string> publisher_request_id;
   std::string acs_url;
   std::string relay_state;
-  std::string saml_sub_status;  ///< second-level StatusCode of the refusal (errors.h)
+  std::string saml_sub_status;      ///< second-level StatusCode of the refusal (errors.h)
+  std::string saml_status;          ///< top-level StatusCode; empty: Responder
+  std::string saml_status_message;  ///< StatusMessage; empty: none
 };
 
 core::Result<std::string> sealLaunch(const core::TokenSealer& sealer, const LaunchState& state,

@@ -39,9 +39,9 @@ bool isUnspecified(std::string_view format) {
 core::Result<std::string> readIdentifier(const saml::Assertion& a, const IdentifierSource& source) {
   if (source.kind == IdentifierSource::Kind::kNameId) {
     if (!a.subject || !a.subject->name_id || a.subject->name_id->value.empty()) {
-      return core::fail(core::ErrorCode::kUnknownUser,
-                        "the ENT assertion carries no NameID; identifier source: " +
-                            source.describe());
+      return core::fail(
+          core::ErrorCode::kUnknownUser,
+          "the ENT assertion carries no NameID; identifier source: " + source.describe());
     }
     const std::string& format = a.subject->name_id->format;
     if (!isUnspecified(source.name) && format != source.name) {
@@ -58,7 +58,8 @@ core::Result<std::string> readIdentifier(const saml::Assertion& a, const Identif
       if (found) {
         return core::fail(core::ErrorCode::kUnknownUser,
                           "the ENT assertion carries the identifier attribute twice; identifier "
-                          "source: " + source.describe());
+                          "source: " +
+                              source.describe());
       }
       found = &attribute;
     }
@@ -184,8 +185,7 @@ core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now) {
                         {{"ent", id}});
       continue;
     }
-    peers.push_back(
-        EntPeer{ent->id, ent->name, *found, std::move(identifier).value(), signing});
+    peers.push_back(EntPeer{ent->id, ent->name, *found, std::move(identifier).value(), signing});
   }
   return EntRegistry(std::move(peers));
 }
@@ -285,7 +285,11 @@ core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime 
   sp.authn_requests_signed = true;
   sp.want_assertions_signed = settings.require_signed_assertion;
   sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
-  sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, settings.signing.cert, {}});
+  const saml::AlgorithmSupport& algorithms = saml::algorithmSupport();
+  sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, settings.signing.cert,
+                                        algorithms.encryption_methods});
+  entity.digest_methods = algorithms.digest_methods;
+  entity.signing_methods = algorithms.signing_methods;
   sp.name_id_formats = {std::string(saml::name_id_format::kPersistent),
                         std::string(saml::name_id_format::kUnspecified)};
   saml::Endpoint acs;

@@ -2,9 +2,11 @@
 
 #include <libxml/tree.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "core/log.h"
+#include "saml/algorithms.h"
 #include "saml/binding/post.h"
 #include "saml/encryption.h"
 #include "saml/message_text.h"
@@ -203,11 +205,68 @@ core::Result<std::string> resolveAcs(const saml::AuthnRequest& request,
   return e->location;
 }
 
+/// The algorithm of the request's signatures that the signature profile refuses: the Redirect
+/// SigAlg, else the XML signature's SignatureMethod, else one of its DigestMethods. Empty when
+/// none is (the refusal was for the key, say).
+std::string refusedAlgorithm(const saml::InboundMessage& message, const xmlNode* root) {
+  if (message.sig_alg && !saml::algorithmFromUri(*message.sig_alg)) {
+    return *message.sig_alg;
+  }
+  const xmlNode* sig = saml::findSignature(root);
+  const xmlNode* info =
+      sig != nullptr ? saml::firstChildElement(sig, saml::ns::kDsig, "SignedInfo") : nullptr;
+  if (info == nullptr) {
+    return {};
+  }
+  const xmlNode* method = saml::firstChildElement(info, saml::ns::kDsig, "SignatureMethod");
+  if (const auto alg = method ? saml::attribute(method, "Algorithm") : std::nullopt;
+      alg && !saml::algorithmFromUri(*alg)) {
+    return *alg;
+  }
+  for (const xmlNode* ref : saml::childElements(info, saml::ns::kDsig, "Reference")) {
+    const xmlNode* digest = saml::firstChildElement(ref, saml::ns::kDsig, "DigestMethod");
+    if (const auto alg = digest ? saml::attribute(digest, "Algorithm") : std::nullopt;
+        alg && !saml::checkDigestAlgorithm(*alg)) {
+      return *alg;
+    }
+  }
+  return {};
+}
+
+/// Fills `out` when a request refused for an algorithm can still be answered (AlgorithmRefusal).
+void noteAlgorithmRefusal(const saml::InboundMessage& message, xmlNode* root,
+                          const PublisherPeer& peer, AlgorithmRefusal* out) {
+  if (out == nullptr) {
+    return;
+  }
+  std::string algorithm = refusedAlgorithm(message, root);
+  if (algorithm.empty()) {
+    return;
+  }
+  auto request = saml::parseAuthnRequest(root);
+  if (!request || request->id.empty() || request->id.size() > kMaxRequestIdLength) {
+    return;
+  }
+  auto acs_url = resolveAcs(*request, peer.metadata);
+  if (!acs_url || !checkAcs(*acs_url, peer.metadata)) {
+    return;
+  }
+  out->instead = std::string(saml::replacementAlgorithm(algorithm));
+  out->algorithm = std::move(algorithm);
+  out->unverified.request = std::move(request).value();
+  out->unverified.peer = &peer;
+  out->unverified.acs_url = std::move(acs_url).value();
+  out->unverified.relay_state = message.relay_state;
+  out->unverified.binding = message.binding;
+  out->unverified.signed_request = false;
+}
+
 }  // namespace
 
 core::Result<PublisherAuthnRequest> readAuthnRequest(
     std::string_view method, std::string_view raw_query, const FormFields& form,
-    const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now) {
+    const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now,
+    AlgorithmRefusal* algorithm_refusal) {
   GARDE_ASSIGN_OR_RETURN(auto message,
                          decodeBinding(method, raw_query, form, settings.decode_limits));
   if (!message.is_request) {
@@ -242,6 +301,9 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
   if (saml::findSignature(root) != nullptr) {
     auto verified = saml::verifyEnvelopedSignature(root, sp.signingCertificates());
     if (!verified) {
+      if (verified.error().code == ErrorCode::kAlgorithmForbidden) {
+        noteAlgorithmRefusal(message, root, *peer, algorithm_refusal);
+      }
       core::Error e = std::move(verified).error();
       e.detail =
           "AuthnRequest XML signature of " + quoted(peer->metadata.entity_id) + ": " + e.detail;
@@ -253,6 +315,9 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
   if (message.hasRedirectSignature()) {
     auto verified = saml::verifyRedirectSignature(message, sp.signingCertificates());
     if (!verified) {
+      if (verified.error().code == ErrorCode::kAlgorithmForbidden) {
+        noteAlgorithmRefusal(message, root, *peer, algorithm_refusal);
+      }
       core::Error e = std::move(verified).error();
       e.detail = "AuthnRequest Redirect signature of " + quoted(peer->metadata.entity_id) + ": " +
                  e.detail;
@@ -311,6 +376,37 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
   out.binding = message.binding;
   out.signed_request = signature_verified;
   return out;
+}
+
+std::optional<std::string> answerNameIdFormat(const saml::AuthnRequest* request,
+                                              const PublisherPeer& peer) {
+  const std::string persistent(saml::name_id_format::kPersistent);
+  const std::string transient(saml::name_id_format::kTransient);
+  if (request == nullptr) {
+    if (!peer.metadata.sp) {
+      return persistent;
+    }
+    const auto& formats = peer.metadata.sp->name_id_formats;
+    const auto has = [&](const std::string& f) {
+      return std::find(formats.begin(), formats.end(), f) != formats.end();
+    };
+    return has(transient) && !has(persistent) ? transient : persistent;
+  }
+  if (!request->name_id_policy) {
+    return persistent;
+  }
+  const saml::NameIDPolicy& policy = *request->name_id_policy;
+  if (!policy.sp_name_qualifier.empty() && policy.sp_name_qualifier != peer.metadata.entity_id) {
+    return std::nullopt;
+  }
+  if (policy.format.empty() || policy.format == saml::name_id_format::kUnspecified ||
+      policy.format == persistent) {
+    return persistent;
+  }
+  if (policy.format == transient) {
+    return transient;
+  }
+  return std::nullopt;
 }
 
 // ---- Responses ----------------------------------------------------------------------------------
@@ -379,6 +475,11 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   if (content.pseudonym.empty()) {
     return fail(ErrorCode::kMalformedMessage, "no pseudonym for the NameID");
   }
+  if (content.name_id_format != saml::name_id_format::kPersistent &&
+      content.name_id_format != saml::name_id_format::kTransient) {
+    return fail(ErrorCode::kMalformedMessage,
+                "NameID format " + quotedBounded(content.name_id_format) + " is not ours to give");
+  }
   GARDE_ASSIGN_OR_RETURN(auto encrypt_for, encryptionCertificate(peer));
   const std::string& sp_entity_id = peer.metadata.entity_id;
   const core::UnixTime not_on_or_after = now + settings.assertion_lifetime_seconds;
@@ -388,8 +489,8 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   a.issue_instant = now;
   a.issuer = settings.entity_id;
   saml::Subject subject;
-  subject.name_id = saml::NameID{content.pseudonym, std::string(saml::name_id_format::kPersistent),
-                                 settings.entity_id, sp_entity_id};
+  subject.name_id =
+      saml::NameID{content.pseudonym, content.name_id_format, settings.entity_id, sp_entity_id};
   saml::SubjectConfirmation confirmation;
   // SAML2 Profiles 4.1.4.2: bearer data has Recipient and NotOnOrAfter, and no NotBefore.
   confirmation.data =
@@ -458,6 +559,9 @@ core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTim
   idp.want_authn_requests_signed = false;
   idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
   idp.name_id_formats.emplace_back(saml::name_id_format::kPersistent);
+  idp.name_id_formats.emplace_back(saml::name_id_format::kTransient);
+  entity.digest_methods = saml::algorithmSupport().digest_methods;
+  entity.signing_methods = saml::algorithmSupport().signing_methods;
   idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), settings.sso_url, "",
                                    std::nullopt, std::nullopt});
   idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), settings.sso_url, "",

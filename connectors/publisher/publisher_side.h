@@ -96,6 +96,18 @@ bool isAcceptableAcsUrl(std::string_view url) noexcept;
 /// The longest AuthnRequest ID accepted (IDs are 20 to 50 characters in practice).
 inline constexpr std::size_t kMaxRequestIdLength = 256;
 
+/// An AuthnRequest refused because of an algorithm of its signature, which can still be answered:
+/// the Issuer is a registered publisher, the request parses, its ID is within
+/// kMaxRequestIdLength, and its ACS resolves against that publisher's metadata (an error Response
+/// carries no personal data and goes only to an ACS of the metadata, so a forged request naming
+/// the publisher gains nothing).
+struct AlgorithmRefusal {
+  std::string algorithm;  ///< the refused URI (SigAlg, SignatureMethod or DigestMethod)
+  std::string instead;    ///< saml::replacementAlgorithm(algorithm); may be empty
+  /// The request as read without a verified signature: peer, acs_url, request.id, relay_state.
+  PublisherAuthnRequest unverified;
+};
+
 /// Decodes and checks an AuthnRequest arriving at /saml/idp/sso.
 /// @param method "GET" (Redirect: `raw_query` is the query string exactly as received, after '?')
 ///        or "POST" (`form` holds the decoded fields SAMLRequest, RelayState).
@@ -114,15 +126,31 @@ inline constexpr std::size_t kMaxRequestIdLength = 256;
 /// Each failure is a core::Error with a specific code and a detail naming what was wrong (no
 /// personal data). Other errors: kBadRequest (method, missing SAMLRequest, a SAMLResponse),
 /// kLimitExceeded, kBadEncoding, kForbiddenXml, kMalformedMessage, signature errors.
+/// When the request is refused as kAlgorithmForbidden and can still be answered, and
+/// `algorithm_refusal` is not null, it is filled (see AlgorithmRefusal).
 core::Result<PublisherAuthnRequest> readAuthnRequest(
     std::string_view method, std::string_view raw_query, const FormFields& form,
-    const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now);
+    const PublisherRegistry& registry, const IdpSettings& settings, core::UnixTime now,
+    AlgorithmRefusal* algorithm_refusal = nullptr);
+
+/// The NameID format to answer with (SAML2 Core 3.4.1.1), or nullopt when the publisher asked for
+/// one we cannot give (the caller answers Requester/InvalidNameIDPolicy). With `request`: its
+/// NameIDPolicy Format, absent, unspecified or persistent -> persistent; transient -> transient;
+/// any other (emailAddress, X509SubjectName, entity, encrypted...) -> nullopt, as is an
+/// SPNameQualifier other than the publisher's own entityID (we are in no affiliation). Without a
+/// request (an unsolicited Response): persistent, unless the SP metadata's NameIDFormats name
+/// transient and not persistent. Pure.
+std::optional<std::string> answerNameIdFormat(const saml::AuthnRequest* request,
+                                              const PublisherPeer& peer);
 
 /// What the publisher receives, decided by policy (released attribute codes with their values) and
 /// the pseudonym.
 struct AssertionContent {
-  /// The NameID (persistent format) and also the IDO attribute value when IDO is released.
+  /// The NameID value: the pseudonym (persistent format), also the IDO attribute value when IDO is
+  /// released; or a one-time value (transient format).
   std::string pseudonym;
+  /// saml::name_id_format::kPersistent or kTransient (anything else is kMalformedMessage).
+  std::string name_id_format = std::string(saml::name_id_format::kPersistent);
   /// Code -> values, in release order. One saml:Attribute each (Name = code, NameFormat basic).
   std::vector<std::pair<std::string, std::vector<std::string>>> attributes;
   core::UnixTime authn_instant = 0;  ///< 0: `now` is used
@@ -169,7 +197,8 @@ core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const s
 
 /// The broker's IdP metadata: SingleSignOnService Redirect and POST at sso_url, the signing
 /// certificate as KeyDescriptor use="signing", WantAuthnRequestsSigned="false", NameIDFormat
-/// persistent; signed with settings.signing. Generated once at start-up by the caller and cached.
+/// persistent and transient, the algorithms we accept and use (saml::algorithmSupport); signed
+/// with settings.signing. Generated once at start-up by the caller and cached.
 /// @param now unused for validity today (no validUntil is written); kept for a future validUntil.
 core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTime now);
 

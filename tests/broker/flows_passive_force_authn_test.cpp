@@ -5,23 +5,6 @@
 
 #include "support/flows_world.h"
 
-namespace {
-
-/// The SAML Response in a POST form page, parsed (no validation: error Responses carry no
-/// assertion).
-saml::Response postedResponse(const Response& r) {
-  REQUIRE(r.status == 200);
-  auto xml = core::base64Decode(hiddenField(r.body, "SAMLResponse"));
-  REQUIRE(xml.has_value());
-  auto doc = saml::parseUntrusted(*xml);
-  REQUIRE(doc.has_value());
-  auto parsed = saml::parseResponse(xmlDocGetRootElement(doc->get()));
-  REQUIRE(parsed.has_value());
-  return *parsed;
-}
-
-}  // namespace
-
 // Finding: ForceAuthn was proxied to the ENT but never checked on its answer. An ENT that ignores
 // it (or reuses its session) made the broker vouch, to a publisher that asked for a fresh login,
 // for an authentication of hours ago.

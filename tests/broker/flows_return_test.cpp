@@ -36,7 +36,8 @@ struct ReturnWorld {
   }
 
   std::string token(const std::string& publisher_id) {
-    flows::ReturnState state{publisher_id, "_req-42", kPubAAcs, "https://edition-a.test/r", {}};
+    flows::ReturnState state{publisher_id, "_req-42", kPubAAcs, "https://edition-a.test/r",
+                             {},           {},        {}};
     state.saml_sub_status = std::string(saml::status_code::kRequestDenied);
     auto t = flows::sealReturn(sealer, state, clock.t + 600);
     REQUIRE(t.has_value());

@@ -88,7 +88,8 @@ namespace {
 /// The AuthnRequest we send `p`, decoded; `signed_out` tells whether the query was signed (and
 /// verifies with our key).
 saml::AuthnRequest sentTo(const EntPeer& p, bool& signed_out) {
-  auto url = connectors::ent::buildEntAuthnRequest(p, settings(), test::kRequestId, "s", test::kNow);
+  auto url =
+      connectors::ent::buildEntAuthnRequest(p, settings(), test::kRequestId, "s", test::kNow);
   REQUIRE(url.has_value());
   auto msg = saml::decodeRedirect(url->substr(url->find('?') + 1));
   REQUIRE(msg.has_value());
@@ -169,12 +170,15 @@ TEST_CASE("The person's identifier is read where the ENT's registration says, an
   a.subject->name_id->format = std::string(saml::name_id_format::kTransient);
   a.attributes.clear();
   a.attributes.push_back({"urn:oid:0.9.2342.19200300.100.1.1",
-                          "urn:oasis:names:tc:SAML:2.0:attrname-format:uri", "uid", {"elv-0001"}});
+                          "urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+                          "uid",
+                          {"elv-0001"}});
   a.attributes.push_back({"givenName", "", "", {"Léa"}});
   EntPeer p = peer();
 
-  SECTION("a transient NameID where a persistent one is registered: unknown, saying which source "
-          "and which format, without the value") {
+  SECTION(
+      "a transient NameID where a persistent one is registered: unknown, saying which source "
+      "and which format, without the value") {
     const auto r = consume(p, a);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == ErrorCode::kUnknownUser);
@@ -245,8 +249,9 @@ TEST_CASE("The ENT Response gives the person's identifier at the ENT", "[connect
   CHECK(id->person_id == "elv-0001");
   CHECK(id->authn_context_class_ref == saml::authn_context::kPasswordProtectedTransport);
 
-  SECTION("an unsigned assertion is refused by default, a signed Response protects it when the "
-          "assertion need not be signed") {
+  SECTION(
+      "an unsigned assertion is refused by default, a signed Response protects it when the "
+      "assertion need not be signed") {
     test::SignOptions sign;
     sign.sign_assertion = false;
     auto refused =
@@ -325,6 +330,30 @@ TEST_CASE("Our SP metadata is signed and announces signed requests and the POST 
   CHECK(e.defaultAcs()->location == test::kAcsUrl);
   CHECK(e.defaultAcs()->binding == saml::binding::kHttpPost);
   CHECK(e.sp->encryptionCertificates().size() == 1);
+  // What we accept and use, said beforehand: the algorithm support profile's elements, and the
+  // EncryptionMethods under the encryption key (AES-GCM and RSA-OAEP; no CBC, no RSA 1.5).
+  const saml::AlgorithmSupport& support = saml::algorithmSupport();
+  CHECK(e.digest_methods == support.digest_methods);
+  CHECK(e.signing_methods == support.signing_methods);
+  bool found_encryption_key = false;
+  for (const saml::KeyDescriptor& k : e.sp->keys) {
+    if (k.use == saml::KeyUse::kEncryption) {
+      found_encryption_key = true;
+      CHECK(k.encryption_methods == support.encryption_methods);
+    }
+  }
+  CHECK(found_encryption_key);
+  CHECK(xml->find("-cbc") == std::string::npos);
+  CHECK(xml->find("rsa-1_5") == std::string::npos);
+  CHECK(xml->find("#sha1") == std::string::npos);
+
+  SECTION("WantAssertionsSigned says what the ACS enforces") {
+    SpSettings lenient = settings();
+    lenient.require_signed_assertion = false;
+    auto other = connectors::ent::spMetadata(lenient, test::kNow);
+    REQUIRE(other.has_value());
+    CHECK(other->find("WantAssertionsSigned=\"false\"") != std::string::npos);
+  }
 }
 
 TEST_CASE("The ENT registry loads parsable IdP metadata and skips the rest", "[connectors][ent]") {

@@ -2,6 +2,7 @@
 
 #include "connectors/publisher/publisher_side.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -536,7 +537,17 @@ TEST_CASE("The IdP metadata parses and verifies with the signing certificate",
   CHECK_FALSE(e.idp->want_authn_requests_signed);
   CHECK(xml->find("WantAuthnRequestsSigned=\"false\"") != std::string::npos);
   CHECK(e.idp->name_id_formats ==
-        std::vector<std::string>{std::string(saml::name_id_format::kPersistent)});
+        std::vector<std::string>{std::string(saml::name_id_format::kPersistent),
+                                 std::string(saml::name_id_format::kTransient)});
+  // What we accept and use, said before anything is refused (metadata profile for algorithm
+  // support): SHA-2 only, RSA from 2048 bits.
+  CHECK(e.digest_methods == saml::algorithmSupport().digest_methods);
+  CHECK(e.signing_methods == saml::algorithmSupport().signing_methods);
+  CHECK(xml->find("urn:oasis:names:tc:SAML:metadata:algsupport") != std::string::npos);
+  CHECK(xml->find("sha1") == std::string::npos);
+  CHECK(std::find(e.signing_methods.begin(), e.signing_methods.end(),
+                  saml::SigningMethod{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", 2048}) !=
+        e.signing_methods.end());
   REQUIRE(e.idp->sso.size() == 2);
   CHECK(e.idp->sso[0].binding == saml::binding::kHttpRedirect);
   CHECK(e.idp->sso[1].binding == saml::binding::kHttpPost);
@@ -631,6 +642,43 @@ TEST_CASE("The registry loads publishers' SP metadata from the store and skips b
   CHECK(peer->metadata.sp->acs.size() == 3);
   CHECK(registry->findByEntityId("https://broken.example.com/sp") == nullptr);
   CHECK(registry->findByPublisherId("123456789_0000000000000003") == nullptr);
+}
+
+// ---- NameID format ---------------------------------------------------------------------------
+
+TEST_CASE("The NameID format answers the publisher's NameIDPolicy", "[connectors][publisher]") {
+  const std::string persistent(saml::name_id_format::kPersistent);
+  const std::string transient(saml::name_id_format::kTransient);
+  PublisherPeer peer = publisherPeer();
+  saml::AuthnRequest request;
+  CHECK(answerNameIdFormat(&request, peer) == persistent);  // no NameIDPolicy
+  request.name_id_policy = saml::NameIDPolicy{};
+  CHECK(answerNameIdFormat(&request, peer) == persistent);  // no Format
+  request.name_id_policy->format = std::string(saml::name_id_format::kUnspecified);
+  CHECK(answerNameIdFormat(&request, peer) == persistent);
+  request.name_id_policy->format = transient;
+  CHECK(answerNameIdFormat(&request, peer) == transient);
+  for (const char* other : {"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                            "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName",
+                            "urn:oasis:names:tc:SAML:2.0:nameid-format:entity",
+                            "urn:oasis:names:tc:SAML:2.0:nameid-format:encrypted", "x"}) {
+    request.name_id_policy->format = other;
+    CHECK_FALSE(answerNameIdFormat(&request, peer).has_value());
+  }
+  SECTION("an SPNameQualifier other than the publisher's own (an affiliation) cannot be given") {
+    request.name_id_policy->format = persistent;
+    request.name_id_policy->sp_name_qualifier = "https://affiliation.example";
+    CHECK_FALSE(answerNameIdFormat(&request, peer).has_value());
+    request.name_id_policy->sp_name_qualifier = peer.metadata.entity_id;
+    CHECK(answerNameIdFormat(&request, peer) == persistent);
+  }
+  SECTION("unsolicited: as the SP metadata's NameIDFormats say") {
+    CHECK(answerNameIdFormat(nullptr, peer) == persistent);
+    peer.metadata.sp->name_id_formats = {transient};
+    CHECK(answerNameIdFormat(nullptr, peer) == transient);
+    peer.metadata.sp->name_id_formats = {transient, persistent};
+    CHECK(answerNameIdFormat(nullptr, peer) == persistent);
+  }
 }
 
 }  // namespace garde::connectors::publisher

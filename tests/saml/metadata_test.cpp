@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/time.h"
+#include "saml/messages.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
 #include "support/credentials.h"
@@ -402,3 +403,76 @@ TEST_CASE("Metadata ignores roles that are not SAML 2.0 or have expired", "[saml
   CHECK(r->front().idp->sso[0].location == "https://idp.example/saml2");
   CHECK_FALSE(r->front().sp.has_value());
 }
+
+namespace garde {
+
+TEST_CASE("Metadata carries the algorithm support profile's elements both ways",
+          "[saml][metadata][algorithms]") {
+  saml::EntityDescriptor e;
+  e.entity_id = "https://idp.example/alg";
+  e.idp = saml::IdpSsoDescriptor{};
+  e.idp->sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect),
+                                      "https://idp.example/sso", "", std::nullopt, std::nullopt});
+  e.digest_methods = saml::algorithmSupport().digest_methods;
+  e.signing_methods = saml::algorithmSupport().signing_methods;
+  auto doc = saml::generateMetadata(e);
+  REQUIRE(doc.has_value());
+  const std::string xml = saml::serialize(doc->get());
+  CHECK(xml.find("<md:Extensions") < xml.find("<md:IDPSSODescriptor"));
+  CHECK(xml.find("MinKeySize=\"2048\"") != std::string::npos);
+  auto parsed = saml::parseMetadata(xml, {});
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->front().digest_methods == e.digest_methods);
+  CHECK(parsed->front().signing_methods == e.signing_methods);
+
+  SECTION("a peer's, under the EntityDescriptor or a role, read without duplicates") {
+    const std::string peer =
+        R"(<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:alg="urn:oasis:names:tc:SAML:metadata:algsupport" entityID="https://sp.example">
+  <md:Extensions><alg:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/></md:Extensions>
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:Extensions>
+      <alg:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+      <alg:SigningMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" MinKeySize="2048"/>
+      <alg:SigningMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"/>
+    </md:Extensions>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example/acs" index="0"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>)";
+    auto p = saml::parseMetadata(peer, {});
+    REQUIRE(p.has_value());
+    CHECK(p->front().digest_methods ==
+          std::vector<std::string>{"http://www.w3.org/2001/04/xmlenc#sha256"});
+    REQUIRE(p->front().signing_methods.size() == 2);
+    CHECK(p->front().signing_methods[0].min_key_size == 2048);
+    CHECK(p->front().signing_methods[1].min_key_size == 0);
+  }
+  SECTION("a SigningMethod without Algorithm or with a bad MinKeySize is malformed") {
+    for (const char* bad :
+         {R"(<alg:SigningMethod/>)", R"(<alg:SigningMethod Algorithm="x" MinKeySize="big"/>)"}) {
+      const std::string peer =
+          std::string(
+              R"(<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:alg="urn:oasis:names:tc:SAML:metadata:algsupport" entityID="https://sp.example"><md:Extensions>)") +
+          bad + "</md:Extensions></md:EntityDescriptor>";
+      auto p = saml::parseMetadata(peer, {});
+      REQUIRE_FALSE(p.has_value());
+      CHECK(p.error().code == core::ErrorCode::kMalformedMessage);
+    }
+  }
+}
+
+TEST_CASE("A refused algorithm has its replacement", "[saml][algorithms]") {
+  CHECK(saml::replacementAlgorithm("http://www.w3.org/2000/09/xmldsig#rsa-sha1") ==
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
+  CHECK(saml::replacementAlgorithm("http://www.w3.org/2001/04/xmlenc#aes128-cbc") ==
+        "http://www.w3.org/2009/xmlenc11#aes128-gcm");
+  CHECK(saml::replacementAlgorithm("urn:nothing").empty());
+  CHECK(saml::checkDigestAlgorithm("http://www.w3.org/2001/04/xmlenc#sha256").has_value());
+  CHECK(saml::checkDigestAlgorithm("http://www.w3.org/2000/09/xmldsig#sha1").error().code ==
+        core::ErrorCode::kAlgorithmForbidden);
+  // Every advertised signing method is one the verifier accepts.
+  for (const auto& m : saml::algorithmSupport().signing_methods) {
+    CHECK(saml::algorithmFromUri(m.algorithm).has_value());
+  }
+}
+
+}  // namespace garde

@@ -121,7 +121,8 @@ FlowRoutes allFlowRoutes() {
 }
 
 Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes routes,
-             const std::function<void(config::Config&)>& adjust) {
+             const std::function<void(config::Config&)>& adjust,
+             const std::function<void(store::Db&)>& seed) {
   config_.log.audit_file = std::move(audit_file);
   config_.broker.replay_cache_entries = replay_entries;
   char tmpl[] = "/tmp/garde-flows-XXXXXX";
@@ -139,7 +140,8 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
     REQUIRE(store::migrate(*db).has_value());
     store::DemoPeers peers;
     peers.ent_idp_entity_id = kEntEntity;
-    peers.ent_idp_metadata_xml = idpMetadataXml(kEntEntity, kEntSso, test::testIdpCredential(), true);
+    peers.ent_idp_metadata_xml =
+        idpMetadataXml(kEntEntity, kEntSso, test::testIdpCredential(), true);
     peers.publisher_a_sp_entity_id = kPubAEntity;
     peers.publisher_a_sp_metadata_xml = spMetadataXml(kPubAEntity, kPubAAcs);
     peers.publisher_a_base_url = kPubABase;
@@ -155,6 +157,9 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
                 .has_value());
     REQUIRE(store::upsertEstablishment(*db, {"0999999Z", "ENTTEST2", "Autre collège", {}, {}})
                 .has_value());
+    if (seed) {
+      seed(*db);
+    }
   }
   if (adjust) {
     adjust(config_);
@@ -240,9 +245,8 @@ EntLeg Flows::readEntRedirect(const Response& r, const char* sso) {
   CHECK(ar->protocol_binding == saml::binding::kHttpPost);
   CHECK(ar->destination == std::string(sso));
   CHECK(ar->issuer == config_.broker.sp_entity_id);
-  // The identifier both ENTs are registered with: a persistent NameID.
+  // Every AuthnRequest says what identifier it needs (its Format: the ENT's registration).
   REQUIRE(ar->name_id_policy.has_value());
-  CHECK(ar->name_id_policy->format == saml::name_id_format::kPersistent);
   CHECK(ar->name_id_policy->allow_create == true);
   REQUIRE(msg->relay_state.has_value());
   return EntLeg{ar->id, *msg->relay_state, *ar};
@@ -255,15 +259,24 @@ std::string Flows::entResponseXml(const EntLeg& leg, const std::string& person,
   saml::Assertion a = test::goodAssertion(core::systemRandom().newId().c_str(), leg.request_id);
   a.issuer = o.issuer;
   a.issue_instant = clock_.t;
-  a.subject->name_id =
-      saml::NameID{person, std::string(saml::name_id_format::kPersistent), {}, {}};
+  a.subject->name_id = saml::NameID{person, std::string(saml::name_id_format::kPersistent), {}, {}};
+  if (o.transient_name_id) {
+    a.subject->name_id = saml::NameID{
+        core::systemRandom().newId(), std::string(saml::name_id_format::kTransient), {}, {}};
+  }
   a.subject->confirmations[0].data->recipient = acs;
   a.subject->confirmations[0].data->not_on_or_after = clock_.t + 300;
   a.conditions->not_before = clock_.t - 60;
   a.conditions->not_on_or_after = clock_.t + 300;
   a.conditions->audience_restrictions = {{o.audience}};
   a.authn_statements[0].authn_instant = clock_.t + o.authn_instant_offset;
-  a.attributes.clear();
+  a.attributes = o.attributes;
+  if (o.transient_name_id) {
+    a.attributes.push_back({"urn:oid:0.9.2342.19200300.100.1.1",
+                            std::string(saml::attribute_name_format::kUri),
+                            "uid",
+                            {person}});
+  }
   saml::Response r = test::goodResponse(leg.request_id);
   r.id = core::systemRandom().newId();
   r.issuer = o.issuer;
@@ -331,6 +344,7 @@ std::string Flows::publisherAuthnRequest(const char* sp_entity_id, const char* a
   ar.protocol_binding = std::string(saml::binding::kHttpPost);
   ar.force_authn = ask.force_authn;
   ar.is_passive = ask.is_passive;
+  ar.name_id_policy = ask.name_id_policy;
   auto doc = saml::buildAuthnRequest(ar);
   REQUIRE(doc.has_value());
   auto url =
@@ -339,6 +353,17 @@ std::string Flows::publisherAuthnRequest(const char* sp_entity_id, const char* a
   REQUIRE(url.has_value());
   id_out = ar.id;
   return url->substr(std::string(kBase).size());
+}
+
+saml::Response postedResponse(const broker::Response& r) {
+  REQUIRE(r.status == 200);
+  auto xml = core::base64Decode(hiddenField(r.body, "SAMLResponse"));
+  REQUIRE(xml.has_value());
+  auto doc = saml::parseUntrusted(*xml);
+  REQUIRE(doc.has_value());
+  auto parsed = saml::parseResponse(xmlDocGetRootElement(doc->get()));
+  REQUIRE(parsed.has_value());
+  return *parsed;
 }
 
 double Flows::decisions(const std::string& outcome, const std::string& reason) const {

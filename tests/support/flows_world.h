@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,8 +24,6 @@
 #include "broker/flows/services.h"
 #include "broker/metrics.h"
 #include "broker/router.h"
-#include <functional>
-
 #include "config/config.h"
 #include "core/encoding.h"
 #include "saml/binding/post.h"
@@ -93,6 +92,11 @@ struct EntAnswer {
   bool sign_assertion = true;
   /// The ENT's AuthnInstant, relative to the clock (an ENT that reuses its session: far back).
   std::int64_t authn_instant_offset = -10;
+  /// The NameID: the person's identifier in this format; with `transient_name_id`, a fresh random
+  /// transient value instead (an IdP on its defaults), the identifier going in `uid` only.
+  bool transient_name_id = false;
+  /// Attributes besides (the person's identifier as `uid` when transient_name_id).
+  std::vector<saml::Attribute> attributes;
 };
 
 /// What a publisher's AuthnRequest asks for besides the defaults.
@@ -100,6 +104,7 @@ struct AskOptions {
   bool force_authn = false;
   bool is_passive = false;
   std::string id;  ///< the request's ID; empty: a fresh one
+  std::optional<saml::NameIDPolicy> name_id_policy;
 };
 
 /// The handlers whose routes a Flows world mounts (flows::mountMetadata, mountLaunch, ...).
@@ -114,10 +119,12 @@ class Flows {
   /// `audit_file`: where the audit lines go (empty: the main log). `replay_entries`: the size of
   /// each replay cache (broker.replay_cache_entries). `routes`: the handlers mounted; a request
   /// to another is a 404.
-  /// `adjust` changes the broker's config before the flows are built (a key's non-default value).
+  /// `adjust` changes the broker's config before the flows are built (a key's non-default value);
+  /// `seed` changes the demo database before they are (an ENT's registration, say).
   explicit Flows(std::string audit_file = {}, std::int64_t replay_entries = 1'000'000,
                  FlowRoutes routes = allFlowRoutes(),
-                 const std::function<void(config::Config&)>& adjust = {});
+                 const std::function<void(config::Config&)>& adjust = {},
+                 const std::function<void(store::Db&)>& seed = {});
   ~Flows();
   Flows(const Flows&) = delete;
   Flows& operator=(const Flows&) = delete;
@@ -167,6 +174,10 @@ class Flows {
 
 /// The attribute names of `a`.
 std::set<std::string> names(const Attributes& a);
+
+/// The SAML Response in a POST form page, parsed (no validation: error Responses carry no
+/// assertion).
+saml::Response postedResponse(const broker::Response& r);
 
 /// Checks that `r` is the refusal page with `status` and the correlation id, releasing nothing.
 void requireRefusalPage(const broker::Response& r, int status, const std::string& correlation_id);
