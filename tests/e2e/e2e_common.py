@@ -455,6 +455,10 @@ shutdown_grace = "2s"
 base_url = "{self.base}"
 signing_key_file = "garde-signing.key"
 signing_cert_file = "garde-signing.crt"
+# The attack suite also checks that a Response signed only on the Response is accepted (SAML2
+# Profiles 4.1.4.2), which needs the default (assertions themselves signed) off; the default's
+# refusal is tested in tests/broker/flows_launch_test.cpp.
+want_assertions_signed = false
 
 [store]
 database = "garde.db"
