@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
-from garde_harness import NS_SAML, NS_SAMLP, expect, inflate_b64, tail, unb64  # noqa: E402
+from garde_harness import NS_SAML, NS_SAMLP, expect, inflate_b64, tail, unb64, write  # noqa: E402
 from e2e_common import (  # noqa: E402
     RESOURCE_A, RESOURCE_B, Browser, Suite, expect_refusal, forms, launch_url, saml_form)
 from stock_peers import (  # noqa: E402
@@ -494,6 +494,40 @@ def invalid_name_id_policy():
 suite.check("Shibboleth asking a NameID format garde does not issue (emailAddress): an "
             "InvalidNameIDPolicy error Response, which Shibboleth reports", invalid_name_id_policy)
 
+
+def shibboleth_checks_metadata():
+    """garde's IdP metadata with one Location changed after signing: shibd's Signature filter
+    refuses the reload and keeps what it had (the SSO still goes to garde's real endpoint)."""
+    path = peers.shib.idp_metadata_file
+    good = open(path).read()
+    bad = good.replace(f'Location="{peers.broker.idp_sso_url}"', f'Location="{peers.broker.idp_sso_url}-x"', 1)
+    expect(bad != good, "garde's IdP metadata names no SSO Location to change")
+    logged = len(peers.shib.log())
+    login = f"{peers.shib.handler}/Login?" + urllib.parse.urlencode({"target": peers.shib.resource_url})
+    try:
+        write(path, bad)
+        stamp = time.time() + 2
+        os.utime(path, (stamp, stamp))
+        deadline = time.monotonic() + 20
+        refused = ""
+        while time.monotonic() < deadline and "failed signature check" not in refused:
+            r = Browser().session.get(login, allow_redirects=False, timeout=10)  # shibd reads its metadata
+            time.sleep(0.3)
+            refused = peers.shib.log()[logged:]
+        expect("failed signature check" in refused,
+               f"shibd did not refuse the altered metadata within 20 s:\n{tail(refused, 8)}")
+        expect(r.status_code == 302 and r.headers.get("Location", "").startswith(peers.broker.idp_sso_url + "?"),
+               f"after the refused reload Shibboleth sends the browser to {r.headers.get('Location', '')[:120]}")
+    finally:
+        write(path, good)
+        stamp = time.time() + 4
+        os.utime(path, (stamp, stamp))
+
+
+suite.check("Shibboleth checks garde's metadata signature (MetadataFilter Signature with garde's "
+            "certificate): a Location changed after signing is refused, the signed copy kept",
+            shibboleth_checks_metadata)
+
 # ---- The peers and garde afterwards -------------------------------------------------------------
 
 
@@ -505,7 +539,7 @@ def peers_healthy():
     bad = [l for l in log.splitlines() if re.search(r"PHP (Fatal|Warning|Parse)|:error\]", l)
            and "SAML response reported an IdP error" not in l]
     expect(not bad, "Apache's error log:\n" + "\n".join(bad[-8:]))
-    unmapped = [l for l in peers.shib.log().splitlines() if "unmapped" in l]
+    unmapped = [l for l in peers.shib.log().splitlines() if "skipping SAML 2.0 Attribute" in l]
     expect(not unmapped, "Shibboleth dropped attributes it has no mapping for:\n" + "\n".join(unmapped[-5:]))
 
 
