@@ -821,14 +821,24 @@ class Peers:
         self.shib.start()
         return self
 
-    def seed(self, seed_args=()):
-        self.broker.seed(self.ent, self.shib, self.mellon, extra=list(seed_args))
+    def seed(self, seed_args=(), swap=False):
+        """Shibboleth as publisher A and mellon as B, or the other way round with `swap`."""
+        a, b = (self.mellon, self.shib) if swap else (self.shib, self.mellon)
+        self.broker.seed(self.ent, a, b, extra=list(seed_args))
 
-    def restart_broker(self, seed_args=()):
-        """Re-seeds the database (the same peers, other options) and restarts garde."""
+    def restart_broker(self, seed_args=(), swap=False):
+        """Re-seeds the database (the same peers, other options or roles) and restarts garde; its
+        entity IDs, key and metadata stay the same, so the peers keep theirs."""
         rc = self.broker.stop()
         expect(rc == 0, f"garde serve exited with {rc} on SIGTERM:\n{tail(self.broker.broker_log())}")
-        self.seed(seed_args)
+        if swap:
+            # seed-demo updates publishers A and B in turn, and an SP entityID is unique: A cannot
+            # take B's while B still has it. A new database (the same pseudonym secret, so the
+            # same pseudonyms).
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(self.broker.database + suffix):
+                    os.remove(self.broker.database + suffix)
+        self.seed(seed_args, swap)
         self.broker.start()
 
     def connect(self):

@@ -14,7 +14,10 @@ Shibboleth SP 3.4 as publisher A (resource A, bounce launch), mod_auth_mellon 0.
 - with Shibboleth's opaque RelayState, a teacher entitled to one of A's resources goes straight
   through, a pupil entitled to both chooses on a garde page, a pupil entitled to none is refused;
 - elv-0003 (not assigned A) is refused A with a page and nothing released, the way back gives
-  Shibboleth a RequestDenied error, and B still works for them.
+  Shibboleth a RequestDenied error, and B still works for them;
+- with the roles swapped (a new database), Shibboleth takes garde's unsolicited Response of a
+  direct launch and mellon does the bounce launch through its login URL;
+- shibd refuses garde's metadata altered after signing.
 """
 
 import os
@@ -493,6 +496,48 @@ def invalid_name_id_policy():
 
 suite.check("Shibboleth asking a NameID format garde does not issue (emailAddress): an "
             "InvalidNameIDPolicy error Response, which Shibboleth reports", invalid_name_id_policy)
+
+
+# ---- The other way round: Shibboleth unsolicited, mellon through its login URL -----------------
+
+suite.setup("roles swapped (seed-demo: mellon as publisher A, bounce launch; Shibboleth as B, "
+            "direct launch), garde restarted", peers.restart_broker,
+            ["--ent-identifier", "attribute:uid"], True)
+swapped_browser = Browser()
+
+
+def shibboleth_unsolicited():
+    before = peers.broker.decisions()
+    w = walk(launch_url(peers.broker, RESOURCE_B), "elv-0001", swapped_browser, what="direct launch to Shibboleth")
+    got = at_shibboleth(w, "pupil, direct launch of B at Shibboleth")
+    release_is(got, "elv-0001", ALL_B, "pupil at Shibboleth as B")
+    expect(not sso_requests(w, peers.broker.idp_sso_url), "Shibboleth sent an AuthnRequest in a direct launch")
+    expect(got.response().get("InResponseTo") is None, "the direct launch's Response has an InResponseTo")
+    expect(got.name_id_format == PERSISTENT and got.name_id == got.ido, f"NameID {got.name_id_format}")
+    released(before)
+
+
+suite.check("direct launch to Shibboleth (now B): it accepts garde's unsolicited Response and goes to "
+            "the RelayState, its resource URL: exactly IDO, PRO", shibboleth_unsolicited)
+
+
+def mellon_bounce():
+    before = peers.broker.decisions()
+    w = walk(launch_url(peers.broker, RESOURCE_A), "elv-0001", swapped_browser, login=False,
+             what="bounce launch through mellon")
+    expect(w.visited(peers.mellon.login_url) and w.visited(peers.mellon.endpoint + "/login"),
+           "the bounce launch did not go through mellon's login URL and its /mellon/login")
+    got = at_mellon(w, "pupil, bounce launch of A at mellon")
+    release_is(got, "elv-0001", PUPIL_A, "pupil at mellon as A")
+    (params, request), = sso_requests(w, peers.broker.idp_sso_url)
+    expect(params.get("RelayState") == peers.mellon.resource_url, f"mellon's RelayState {params.get('RelayState')!r}")
+    expect(got.response().get("InResponseTo") == ET.fromstring(request).get("ID"),
+           "the Response does not answer mellon's AuthnRequest")
+    released(before)
+
+
+suite.check("bounce launch of A through mellon's login URL (/mellon/login, RelayState its resource "
+            "URL), SSO at SimpleSAMLphp: exactly IDO, PRO, UAI, DIV", mellon_bounce)
 
 
 def shibboleth_checks_metadata():
