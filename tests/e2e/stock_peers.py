@@ -43,7 +43,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 from garde_harness import LOOPBACK, NS_SAML, CheckFailed, Credential, expect, free_port, run, tail, write
-from e2e_common import HTTP_TIMEOUT, Broker, Browser, _die_with_parent, forms, requests, saml_form
+from e2e_common import HTTP_TIMEOUT, Broker, _die_with_parent, forms, requests, saml_form
 
 # ---- What the tests need installed --------------------------------------------------------------
 
@@ -156,7 +156,11 @@ def make_readable(path, writable=()):
     owner = _www_data()
     if owner is None:
         return
+    writable = [os.path.abspath(d) for d in writable]
     for dirpath, dirnames, filenames in os.walk(path):
+        if os.path.abspath(dirpath) in writable:  # theirs: what they wrote there stays theirs
+            dirnames[:] = []
+            continue
         os.chmod(dirpath, 0o750)
         os.chown(dirpath, 0, owner[1])
         for f in filenames:
@@ -377,7 +381,7 @@ $config = [
     ],
 ];
 """ % "\n".join(users))
-        write(os.path.join(self.metadata_dir, "saml20-idp-hosted.php"), f"""<?php
+        write(os.path.join(self.metadata_dir, "saml20-idp-hosted.php"), """<?php
 // written by tests/e2e/stock_peers.py: the ENT's IdP, SimpleSAMLphp's defaults otherwise
 $metadata['__DYNAMIC:1__'] = [
     'host' => '__DEFAULT__',
@@ -805,14 +809,11 @@ class Peers:
         owner = _www_data()
         if owner:  # the Apache children (www-data) go through the work directory, no more
             os.chmod(self.workdir, 0o711)
-        make_readable(r, writable=self.ent.state_dirs + [os.path.join(r, "apache", "run"),
-                                                          os.path.join(r, "mellon", "post"),
-                                                          self.shib.log_dir])
+        make_readable(r, self.writable())
         self.apache = Apache(os.path.join(r, "apache"), [self.ent.port, self.shib.port, self.mellon.port],
                              [self.ent.vhost(), self.shib.vhost(), self.mellon.vhost()],
                              self.shib.server_level() + self.mellon.server_level())
-        if owner:
-            os.chown(os.path.join(r, "apache", "run"), owner[0], owner[1])
+        make_readable(r, self.writable())
         self.apache.start()
         self.ent.fetch_metadata()
         self.seed(seed_args)
@@ -855,9 +856,13 @@ class Peers:
             else:
                 write(self.shib.idp_metadata_file, resp.text)
                 write(self.mellon.idp_metadata_file, resp.text)
-        make_readable(self.root, writable=self.ent.state_dirs + [os.path.join(self.root, "apache", "run"),
-                                                                 os.path.join(self.root, "mellon", "post"),
-                                                                 self.shib.log_dir])
+        make_readable(self.root, self.writable())
+
+    def writable(self):
+        """The directories the Apache children write: SimpleSAMLphp's sessions, logs and cache,
+        Apache's run directory, mellon's POST store, mod_shib's in-process log."""
+        return self.ent.state_dirs + [os.path.join(self.root, "apache", "run"),
+                                      os.path.join(self.root, "mellon", "post"), self.shib.log_dir]
 
     def logs(self, lines=15):
         parts = []
