@@ -210,10 +210,13 @@ ServerName {LOOPBACK}
 StartServers 2
 MinSpareServers 2
 MaxSpareServers 4
-MaxRequestWorkers 16
+# Each browser of a test keeps its connections alive, and a prefork child serves one connection:
+# enough children for all the browsers of a run, idle connections closed soon.
+MaxRequestWorkers 64
 MaxConnectionsPerChild 0
 Timeout 30
 KeepAlive On
+KeepAliveTimeout 2
 ErrorLog "{self.error_log}"
 LogLevel warn
 LogFormat "%h %t \\"%r\\" %>s %b %D" timed
@@ -825,7 +828,9 @@ class Peers:
     def seed(self, seed_args=(), swap=False):
         """Shibboleth as publisher A and mellon as B, or the other way round with `swap`."""
         a, b = (self.mellon, self.shib) if swap else (self.shib, self.mellon)
-        self.broker.seed(self.ent, a, b, extra=list(seed_args))
+        # SimpleSAMLphp's metadata says WantAuthnRequestsSigned: the registration's default
+        # (metadata) signs because of it.
+        self.broker.seed(self.ent, a, b, extra=list(seed_args), ent_sign_requests="metadata")
 
     def restart_broker(self, seed_args=(), swap=False):
         """Re-seeds the database (the same peers, other options or roles) and restarts garde; its
