@@ -479,7 +479,8 @@ listen_address = "{LOOPBACK}"
 port = {self.metrics_port}
 """)
 
-    def seed(self, ent, pub_a, pub_b):
+    def seed(self, ent, pub_a, pub_b, extra=(), ent_sign_requests="always"):
+        """`garde store seed-demo` with these peers (`extra`: more seed-demo options)."""
         cmd = [self.bin, "store", "seed-demo", "--database", self.database,
                "--ent-idp-entity-id", ent.entity_id, "--ent-idp-metadata", ent.metadata_file,
                "--publisher-a-entity-id", pub_a.entity_id, "--publisher-a-metadata", pub_a.metadata_file,
@@ -488,7 +489,7 @@ port = {self.metrics_port}
                "--publisher-b-base-url", pub_b.base,
                # The ENT checks the query signature but its metadata cannot say so (above):
                # its registration does.
-               "--ent-sign-requests", "always"]
+               "--ent-sign-requests", ent_sign_requests, *extra]
         rc, out = run(cmd)
         expect(rc == 0, f"`garde store seed-demo` failed (exit {rc}):\n{tail(out)}")
         return out
