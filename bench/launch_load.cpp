@@ -1,10 +1,10 @@
 // launch_load: a load generator for complete launches against a running broker over loopback.
 //
 //   launch_load setup --dir DIR
-//       Makes the ENT IdP's key, certificate and metadata (saml::generateMetadata), publisher B's SP
-//       metadata (signing key only) and publisher A's key, certificate and SP metadata (signing and
-//       encryption keys, AuthnRequestsSigned), for `garde store seed-demo` (scripts/bench-launch
-//       does it all).
+//       Makes the ENT IdP's key, certificate and metadata (saml::generateMetadata), publisher B's
+//       SP metadata (signing key only) and publisher A's key, certificate and SP metadata (signing
+//       and encryption keys, AuthnRequestsSigned), for `garde store seed-demo`
+//       (scripts/bench-launch does it all).
 //   launch_load run --base http[s]://127.0.0.1:PORT --dir DIR [--flow direct|bounce]
 //       [--connections per-user|per-client] [--resume] [--clients N] [--duration 20s]
 //       [--warmup 3s] [--rate R] [--launches M] [--broker-pid PID] [--soak [--round 60s]]
@@ -446,8 +446,7 @@ SSL_CTX* makeClientTls() {
   return ctx;
 }
 
-std::string getRequest(std::string_view target, std::uint16_t port,
-                       std::string_view cookie = {}) {
+std::string getRequest(std::string_view target, std::uint16_t port, std::string_view cookie = {}) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
          "\r\nUser-Agent: garde-launch-load" +
          (cookie.empty() ? std::string() : "\r\nCookie: " + std::string(cookie)) + "\r\n\r\n";
@@ -585,7 +584,8 @@ struct RunOptions {
   int prep_threads = 2;
   double assertion_lifetime = 300;
   long broker_pid = 0;
-  bool acs_only = false;  // direct flow: time the ACS leg only (the launch leg is then all prepared)
+  bool acs_only =
+      false;  // direct flow: time the ACS leg only (the launch leg is then all prepared)
   bool soak = false;
   double soak_total = 600;
   double round = 60;
@@ -801,10 +801,10 @@ struct RunResult {
   std::map<std::string, long> errors;    // by HTTP status ("io" for connection errors)
   long sent = 0;                         // requests started (warmup included)
   bool exhausted = false;                // ran out of prepared launches before the end
-  double broker_cpu = 0;     // broker CPU seconds during the window (0 without --broker-pid)
-  double broker_system = 0;  // of which in the kernel (system time)
-  double own_cpu = 0;        // this process's CPU seconds during the whole run
-  ConnectionStats connections;  // opened during the whole run (warm-up included), and resumed
+  double broker_cpu = 0;         // broker CPU seconds during the window (0 without --broker-pid)
+  double broker_system = 0;      // of which in the kernel (system time)
+  double own_cpu = 0;            // this process's CPU seconds during the whole run
+  ConnectionStats connections;   // opened during the whole run (warm-up included), and resumed
   long signed_ent_requests = 0;  // broker AuthnRequests to the ENT that carried a Signature
   long ent_requests = 0;         // broker AuthnRequests to the ENT seen
   double ent_seconds = 0;        // the generator's ENT work during the window (bounce)
@@ -875,9 +875,9 @@ double ownCpu() {
 
 /// What one flow's legs saw, beyond its failure.
 struct FlowOutcome {
-  std::string failure;      // empty: the flow completed as expected
-  double ent_seconds = 0;   // the generator's own work as the ENT (excluded from the latency)
-  double acs_seconds = 0;   // the ACS leg alone
+  std::string failure;          // empty: the flow completed as expected
+  double ent_seconds = 0;       // the generator's own work as the ENT (excluded from the latency)
+  double acs_seconds = 0;       // the ACS leg alone
   int ent_request_signed = -1;  // 1/0: the broker's AuthnRequest to the ENT was / was not signed
 };
 
@@ -972,13 +972,12 @@ FlowOutcome bounceFlow(const RunOptions& opt, const Peers& peers, HttpConnection
   const HttpReply tile = connection.exchange(launch_request);
   if (tile.status != 302 || tile.headers.count("location") == 0 ||
       tile.headers.at("location").rfind(kPublisherALoginUrl, 0) != 0) {
-    out.failure = tile.status == 0 ? "tile io (" + tile.error + ")"
-                                   : "tile " + std::to_string(tile.status);
+    out.failure =
+        tile.status == 0 ? "tile io (" + tile.error + ")" : "tile " + std::to_string(tile.status);
     return out;
   }
   jar.take(tile);
-  const HttpReply sso =
-      connection.exchange(getRequest(sso_target, opt.target.port, jar.header()));
+  const HttpReply sso = connection.exchange(getRequest(sso_target, opt.target.port, jar.header()));
   if (sso.status != 302 || sso.headers.count("location") == 0 ||
       sso.headers.at("location").rfind(kEntSsoUrl, 0) != 0) {
     out.failure =
@@ -1092,8 +1091,8 @@ RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<
       mine.ent_seconds += flow.ent_seconds;
       if (flow.failure.empty()) {
         ++mine.completed;
-        mine.latencies_ms.push_back(
-            duration<double, std::milli>(done - sent_at).count() - 1000 * flow.ent_seconds);
+        mine.latencies_ms.push_back(duration<double, std::milli>(done - sent_at).count() -
+                                    1000 * flow.ent_seconds);
         mine.acs_latencies_ms.push_back(1000 * flow.acs_seconds);
       } else {
         ++mine.errors[flow.failure];
@@ -1163,10 +1162,9 @@ void report(const RunOptions& opt, const RunResult& r, const std::string& what) 
   // to the ENT when it was signed (seen in the Redirect's query). Its public-key operations: the
   // ENT Response's signature, and for the bounce flow the publisher's AuthnRequest signature and
   // the RSA-OAEP key transport of the encrypted assertion.
-  const double signatures =
-      1.0 + (r.ent_requests > 0 ? static_cast<double>(r.signed_ent_requests) /
-                                      static_cast<double>(r.ent_requests)
-                                : 0.0);
+  const double signatures = 1.0 + (r.ent_requests > 0 ? static_cast<double>(r.signed_ent_requests) /
+                                                            static_cast<double>(r.ent_requests)
+                                                      : 0.0);
   const int public_ops = bounce ? 3 : 1;
   char line[1024];
   std::snprintf(
@@ -1484,8 +1482,8 @@ int run(int argc, char** argv) {
     }
     opt.flow = flow == "bounce" ? Flow::kBounce : Flow::kDirect;
     opt.per_user = connections == "per-user";
-    opt.target.port = static_cast<std::uint16_t>(
-        std::stoi(opt.base.substr(tls ? https.size() : http.size())));
+    opt.target.port =
+        static_cast<std::uint16_t>(std::stoi(opt.base.substr(tls ? https.size() : http.size())));
     opt.target.tls = tls ? makeClientTls() : nullptr;
     opt.target.resume = resume;
     status = runLoad(opt);

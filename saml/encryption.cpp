@@ -558,6 +558,56 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   return result;
 }
 
+core::Result<std::string> encryptedAssertionText(std::string_view assertion_xml,
+                                                 const Certificate& recipient,
+                                                 core::Random& random) {
+  if (recipient.keyType() != KeyType::kRsa) {
+    return fail(ErrorCode::kAlgorithmForbidden,
+                "assertion encryption needs an RSA recipient key (key agreement is not supported)");
+  }
+  if (assertion_xml.empty()) {
+    return fail(ErrorCode::kInternal, "no assertion to encrypt");
+  }
+  // As encryptAssertion: a fresh content key and nonce, in the same order, the same algorithms.
+  std::string content_key = random.bytes(kAes256KeyBytes);
+  const std::string nonce = random.bytes(kGcmNonceBytes);
+  struct Cleanse {
+    std::string& key;
+    ~Cleanse() { OPENSSL_cleanse(key.data(), key.size()); }
+  } cleanse{content_key};
+  GARDE_ASSIGN_OR_RETURN(auto wrapped_key, wrapKey(content_key, recipient.publicKey()));
+  GARDE_ASSIGN_OR_RETURN(const std::string cipher_value,
+                         encryptGcm(content_key, nonce, assertion_xml));
+
+  // The elements encryptAssertion builds, in its order; every value is a URI constant or base64,
+  // none needs escaping.
+  const std::string certificate = recipient.base64Der();
+  std::string out;
+  out.reserve(1024 + certificate.size() + (wrapped_key.size() + cipher_value.size()) * 4 / 3);
+  out += "<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc=\"";
+  out += ns::kXenc;
+  out += "\" xmlns:ds=\"";
+  out += ns::kDsig;
+  out += "\" Type=\"";
+  out += kTypeElement;
+  out += "\"><xenc:EncryptionMethod Algorithm=\"";
+  out += kAes256Gcm;
+  out += "\"/><ds:KeyInfo><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm=\"";
+  out += kRsaOaepMgf1p;
+  out += "\"><ds:DigestMethod Algorithm=\"";
+  out += kSha1;
+  out += "\"/></xenc:EncryptionMethod><ds:KeyInfo><ds:X509Data><ds:X509Certificate>";
+  out += certificate;
+  out += "</ds:X509Certificate></ds:X509Data></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>";
+  core::appendBase64(out, wrapped_key);
+  out +=
+      "</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>"
+      "<xenc:CipherData><xenc:CipherValue>";
+  core::appendBase64(out, cipher_value);
+  out += "</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>";
+  return out;
+}
+
 core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,
                                         const std::vector<PrivateKey>& keys) {
   if (!isElement(encrypted_assertion, ns::kAssertion, "EncryptedAssertion") ||
