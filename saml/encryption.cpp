@@ -19,6 +19,7 @@
 #include "core/c_handle.h"
 #include "core/encoding.h"
 #include "saml/crypto_handles.h"
+#include "saml/pkey_ops.h"
 #include "saml/xml.h"
 
 namespace garde::saml {
@@ -238,19 +239,13 @@ std::optional<std::string> unwrapKey(const WrappedKey& wrapped, const PrivateKey
   return out;
 }
 
+// rsa-oaep-mgf1p (SHA-1, MGF1-SHA-1, no label) with a context prepared once per recipient key and
+// thread (saml/pkey_ops.h).
 core::Result<std::string> wrapKey(const std::string& content_key, EVP_PKEY* recipient) {
-  PkeyCtx ctx = oaepContext(recipient, true, EVP_sha1(), EVP_sha1(), {});
-  std::size_t len = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(content_key.data());
-  if (!ctx || EVP_PKEY_encrypt(ctx.get(), nullptr, &len, in, content_key.size()) != 1) {
-    return fail(ErrorCode::kInternal, "cannot set up RSA-OAEP key transport");
-  }
-  std::string out(len, '\0');
-  if (EVP_PKEY_encrypt(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in,
-                       content_key.size()) != 1) {
+  std::string out = pkey::encryptOaepSha1(recipient, content_key);
+  if (out.empty()) {
     return fail(ErrorCode::kInternal, "RSA-OAEP key transport failed");
   }
-  out.resize(len);
   return out;
 }
 
@@ -270,7 +265,10 @@ core::Result<std::string> encryptGcm(const std::string& key, const std::string& 
   int len = 0;
   int final_len = 0;
   const CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  // Fetched once: the legacy EVP_aes_256_gcm() is looked up in the provider store at every init.
+  static const core::CHandle<EVP_CIPHER, EVP_CIPHER_free> gcm(
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  if (!ctx || !gcm || EVP_EncryptInit_ex(ctx.get(), gcm.get(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kGcmNonceBytes),
                           nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
