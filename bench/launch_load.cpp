@@ -1,30 +1,53 @@
 // launch_load: a load generator for complete launches against a running broker over loopback.
 //
 //   launch_load setup --dir DIR
-//       Makes the ENT IdP's key, certificate and metadata (saml::generateMetadata) and publisher
-//       B's SP metadata, for `garde store seed-demo` (scripts/bench-launch does it all).
-//   launch_load run --base http://127.0.0.1:PORT --dir DIR [--clients N] [--duration 20s]
+//       Makes the ENT IdP's key, certificate and metadata (saml::generateMetadata), publisher B's
+//       SP metadata (signing key only) and publisher A's key, certificate and SP metadata (signing
+//       and encryption keys, AuthnRequestsSigned), for `garde store seed-demo`
+//       (scripts/bench-launch does it all).
+//   launch_load run --base http[s]://127.0.0.1:PORT --dir DIR [--flow direct|bounce]
+//       [--connections per-user|per-client] [--resume] [--clients N] [--duration 20s]
 //       [--warmup 3s] [--rate R] [--launches M] [--broker-pid PID] [--soak [--round 60s]]
 //
-// A launch is the direct launch of docs/flows.md ("Driving it without a browser"): GET /launch
-// for resource B, then the ENT's Response POSTed to /saml/sp/acs. Everything that is not the
-// broker's work happens before the timed run (the pre-phase): the GETs (the broker signs its
-// AuthnRequest to the ENT there), reading the AuthnRequest ID and the sealed RelayState, building
-// and signing the ENT's Response (fresh Response and Assertion IDs each), and the whole HTTP
-// request bytes. The timed run only writes those bytes on keep-alive connections and checks for a
-// 200 carrying the POST form to publisher B's ACS. Transactions last 10 minutes and the replay
-// cache holds assertion IDs, so the pre-phase prepares only what the run needs: a calibration burst
-// measures the rate, then rate * (warmup + duration) * 1.5 launches are prepared.
+// Two flows (docs/flows.md, "Driving it without a browser"):
 //
-// Plain HTTP/1.1 over blocking POSIX sockets, one connection per client thread: no TLS (the broker
-// runs with plain_http_loopback, as behind a TLS-terminating proxy), no Beast/Asio in bench/.
+// * direct: GET /launch for resource B, then the ENT's Response POSTed to /saml/sp/acs, answered
+//   with publisher B's signed (not encrypted) assertion. Everything that is not the broker's work
+//   happens before the timed run (the pre-phase): the GETs (the broker signs its AuthnRequest to
+//   the ENT there), reading the AuthnRequest ID and the sealed RelayState, building and signing the
+//   ENT's Response (fresh Response and Assertion IDs each), and the whole HTTP request bytes. The
+//   timed run repeats the GET (its transaction is dropped) and posts the prepared bytes.
+// * bounce (the GAR's own launch): GET /launch for resource A (302 to A's login URL, garde_launch
+//   cookie), publisher A's signed AuthnRequest over HTTP-Redirect to /saml/idp/sso (prepared and
+//   signed in the pre-phase: fresh IDs), the broker's 302 to the ENT; the generator then plays the
+//   ENT *during the timed run* (its Response must answer the broker's fresh AuthnRequest ID, so it
+//   cannot be prepared: the generator signs it, and its time is left out of the latency), posts it
+//   to /saml/sp/acs with the sealed RelayState and checks the answer: publisher A's form carrying
+//   an EncryptedAssertion (RSA-OAEP key transport, AES-256-GCM). The broker's CPU per flow comes
+//   from its own /proc/PID/stat (--broker-pid), so the generator's signing is not in it.
+//
+// Connections: by default each simulated user (one flow) opens its own connection, keep-alive
+// between the legs of its flow, closed at the end (`--connections per-user`); `--connections
+// per-client` keeps one keep-alive connection per client thread for the whole run (the old mode).
+// HTTPS when --base is https://: an OpenSSL client on the same blocking sockets (the server's
+// certificate is not verified: loopback only); `--resume` makes each client a returning browser
+// that offers the session (TLS 1.3 ticket or TLS 1.2 session ID) of its previous connection,
+// otherwise every connection is a full handshake. Transactions last 10 minutes and the replay
+// caches hold IDs, so the pre-phase prepares only what the run needs: a calibration burst
+// measures the rate, then rate * (warmup + duration) * 1.5 flows are prepared. No Beast/Asio in
+// bench/.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,6 +76,7 @@
 #include "saml/binding/deflate.h"
 #include "saml/binding/redirect.h"
 #include "saml/keys.h"
+#include "saml/message_text.h"
 #include "saml/messages.h"
 #include "saml/metadata.h"
 #include "saml/signature.h"
@@ -73,10 +97,19 @@ constexpr const char* kEntSsoUrl = "http://127.0.0.1:9/ent/sso";
 constexpr const char* kPublisherBEntityId = "http://127.0.0.1:9/edition-b/sp/metadata";
 constexpr const char* kPublisherBBaseUrl = "http://127.0.0.1:9/edition-b";
 constexpr const char* kPublisherBAcsUrl = "http://127.0.0.1:9/edition-b/acs";
+constexpr const char* kPublisherAEntityId = "http://127.0.0.1:9/edition-a/sp/metadata";
+constexpr const char* kPublisherABaseUrl = "http://127.0.0.1:9/edition-a";
+constexpr const char* kPublisherAAcsUrl = "http://127.0.0.1:9/edition-a/acs";
+// What `garde store seed-demo` makes of --publisher-a-base-url (broker/commands/seed.cpp).
+constexpr const char* kPublisherALoginUrl = "http://127.0.0.1:9/edition-a/login";
+constexpr const char* kPublisherAResourceUrl = "http://127.0.0.1:9/edition-a/resource";
 constexpr const char* kEnt = "ENTTEST1";
 constexpr const char* kUai = "0561534N";
 constexpr const char* kResourcePath = "/launch/ark:%2F49591%2Fdemo.outil.b";
+constexpr const char* kBounceResourcePath = "/launch/ark:%2F49591%2Fdemo.manuel.a";
 constexpr const char* kPupil = "elv-0001";
+
+enum class Flow { kDirect, kBounce };
 
 [[noreturn]] void die(const std::string& what) {
   std::cerr << "launch_load: " << what << "\n";
@@ -113,7 +146,7 @@ double parseDuration(const std::string& text) {
   die("bad duration unit: " + text);
 }
 
-// ---- A small blocking HTTP/1.1 client ---------------------------------------------------------
+// ---- A small blocking HTTP/1.1 client, plain or TLS ------------------------------------------
 
 struct HttpReply {
   int status = 0;                              ///< 0: connection or protocol error (see `error`)
@@ -122,12 +155,31 @@ struct HttpReply {
   std::string error;
 };
 
-/// One keep-alive connection to 127.0.0.1:port. Reconnects when the server closed it. Not
-/// thread-safe: one per thread.
+/// Where the broker listens and how to talk to it. `tls` is null for plain HTTP.
+struct Target {
+  std::uint16_t port = 0;
+  SSL_CTX* tls = nullptr;  ///< client context (not owned), shared by every connection
+  bool resume = false;     ///< offer the previous connection's session (a returning browser)
+};
+
+/// Connections opened, and of those how many resumed a TLS session; summed over the clients.
+struct ConnectionStats {
+  long opened = 0;
+  long resumed = 0;
+};
+
+/// One keep-alive connection to 127.0.0.1:port, over TLS when the target says so. Reconnects when
+/// the server closed it; close() ends it (the next exchange opens a new one, resuming the last TLS
+/// session when the target asks). Not thread-safe: one per thread.
 class HttpConnection {
  public:
-  explicit HttpConnection(std::uint16_t port) : port_(port) {}
-  ~HttpConnection() { closeSocket(); }
+  explicit HttpConnection(const Target& target) : target_(target) {}
+  ~HttpConnection() {
+    close();
+    if (session_ != nullptr) {
+      SSL_SESSION_free(session_);
+    }
+  }
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
@@ -136,11 +188,14 @@ class HttpConnection {
   HttpReply exchange(const std::string& request) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       const bool reused = fd_ >= 0;
-      if (fd_ < 0 && !connectSocket()) {
-        return HttpReply{0, {}, {}, "connect: " + std::string(std::strerror(errno))};
+      if (fd_ < 0) {
+        std::string why;
+        if (!connectSocket(why)) {
+          return HttpReply{0, {}, {}, why};
+        }
       }
       if (!sendAll(request)) {
-        closeSocket();
+        close();
         if (reused) {
           continue;
         }
@@ -149,7 +204,7 @@ class HttpConnection {
       bool got_bytes = false;
       HttpReply reply = readReply(got_bytes);
       if (reply.status == 0) {
-        closeSocket();
+        close();
         if (reused && !got_bytes) {
           continue;
         }
@@ -159,10 +214,40 @@ class HttpConnection {
     return HttpReply{0, {}, {}, "connection closed twice"};
   }
 
+  /// Ends the connection as a browser leaving does: TLS close_notify, then the TCP close.
+  void close() {
+    if (ssl_ != nullptr) {
+      SSL_shutdown(ssl_);  // one close_notify; no wait for the server's
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  const ConnectionStats& stats() const { return stats_; }
+
+  /// The client context's new-session callback (SSL_CTX_sess_set_new_cb): the session goes to
+  /// the connection that received it (TLS 1.3 tickets arrive after the handshake).
+  static int onNewSession(SSL* ssl, SSL_SESSION* session) {
+    auto* self = static_cast<HttpConnection*>(SSL_get_app_data(ssl));
+    if (self == nullptr || !self->target_.resume) {
+      return 0;
+    }
+    if (self->session_ != nullptr) {
+      SSL_SESSION_free(self->session_);
+    }
+    self->session_ = session;
+    return 1;  // the reference is ours
+  }
+
  private:
-  bool connectSocket() {
+  bool connectSocket(std::string& why) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
+      why = "socket: " + std::string(std::strerror(errno));
       return false;
     }
     int one = 1;
@@ -172,25 +257,53 @@ class HttpConnection {
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(port_);
+    addr.sin_port = htons(target_.port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      closeSocket();
+      why = "connect: " + std::string(std::strerror(errno));
+      close();
       return false;
     }
     buffer_.clear();
-    return true;
-  }
-
-  void closeSocket() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
+    ++stats_.opened;
+    if (target_.tls == nullptr) {
+      return true;
     }
+    ssl_ = SSL_new(target_.tls);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
+      why = "SSL_new";
+      close();
+      return false;
+    }
+    SSL_set_app_data(ssl_, this);
+    if (target_.resume && session_ != nullptr) {
+      SSL_set_session(ssl_, session_);
+    }
+    if (SSL_connect(ssl_) != 1) {
+      char text[256];
+      ERR_error_string_n(ERR_get_error(), text, sizeof text);
+      why = std::string("TLS handshake: ") + text;
+      ERR_clear_error();
+      close();
+      return false;
+    }
+    if (SSL_session_reused(ssl_) == 1) {
+      ++stats_.resumed;
+    }
+    return true;
   }
 
   bool sendAll(std::string_view data) {
     while (!data.empty()) {
+      if (ssl_ != nullptr) {
+        const int n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+        if (n <= 0) {
+          ERR_clear_error();
+          return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
       const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) {
         continue;
@@ -203,9 +316,18 @@ class HttpConnection {
     return true;
   }
 
-  /// Appends what the socket has to buffer_; false on EOF or error.
+  /// Appends what the connection has to buffer_; false on EOF or error.
   bool fill() {
     char chunk[16384];
+    if (ssl_ != nullptr) {
+      const int n = SSL_read(ssl_, chunk, sizeof chunk);
+      if (n <= 0) {
+        ERR_clear_error();
+        return false;
+      }
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+      return true;
+    }
     for (;;) {
       const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
       if (n < 0 && errno == EINTR) {
@@ -257,7 +379,7 @@ class HttpConnection {
       std::string& slot = reply.headers[name];
       slot = slot.empty() ? value : slot + "\n" + value;  // several Set-Cookie lines
     }
-    const bool close = reply.headers["connection"] == "close";
+    const bool close_after = reply.headers["connection"] == "close";
     if (auto it = reply.headers.find("content-length"); it != reply.headers.end()) {
       const std::size_t length = std::stoul(it->second);
       while (buffer_.size() < length) {
@@ -290,27 +412,44 @@ class HttpConnection {
           break;  // no trailers from the broker
         }
       }
-    } else if (close) {
+    } else if (close_after) {
       while (fill()) {
       }
       reply.body = std::move(buffer_);
       buffer_.clear();
     }
     reply.status = status;
-    if (close) {
-      closeSocket();
+    if (close_after) {
+      close();
     }
     return reply;
   }
 
-  std::uint16_t port_;
+  const Target& target_;
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  SSL_SESSION* session_ = nullptr;  ///< the last session received, offered on the next connection
   std::string buffer_;
+  ConnectionStats stats_;
 };
 
-std::string getRequest(std::string_view target, std::uint16_t port) {
+/// The client context for an https:// base: TLS 1.2 or 1.3 (OpenSSL's choice: 1.3), the server's
+/// certificate not verified (loopback benchmark), sessions handed to their connection.
+SSL_CTX* makeClientTls() {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    die("cannot make the TLS client context");
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, &HttpConnection::onNewSession);
+  return ctx;
+}
+
+std::string getRequest(std::string_view target, std::uint16_t port, std::string_view cookie = {}) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-         "\r\nUser-Agent: garde-launch-load\r\n\r\n";
+         "\r\nUser-Agent: garde-launch-load" +
+         (cookie.empty() ? std::string() : "\r\nCookie: " + std::string(cookie)) + "\r\n\r\n";
 }
 
 /// The "name=value" of cookie `name` among Set-Cookie lines ('\n'-separated); empty if absent.
@@ -332,20 +471,27 @@ std::string postRequest(std::string_view target, std::uint16_t port, std::string
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
-/// GET /launch of resource B for the demo pupil's ENT and establishment (direct launch).
-std::string launchRequest(std::uint16_t port) {
-  return getRequest(std::string(kResourcePath) + "?ent=" + kEnt + "&uai=" + kUai, port);
+/// GET /launch of resource B (direct launch) or A (bounce) for the demo pupil's ENT and
+/// establishment.
+std::string launchRequest(std::uint16_t port, Flow flow = Flow::kDirect) {
+  return getRequest(std::string(flow == Flow::kBounce ? kBounceResourcePath : kResourcePath) +
+                        "?ent=" + kEnt + "&uai=" + kUai,
+                    port);
 }
 
 // ---- The peers' keys and metadata (setup) -------------------------------------------------------
 
 struct Paths {
   std::string ent_key, ent_cert, ent_metadata, publisher_b_metadata;
+  std::string publisher_a_key, publisher_a_cert, publisher_a_metadata;
   explicit Paths(const std::string& dir)
       : ent_key(dir + "/ent-idp.key"),
         ent_cert(dir + "/ent-idp.crt"),
         ent_metadata(dir + "/ent-idp-metadata.xml"),
-        publisher_b_metadata(dir + "/publisher-b-metadata.xml") {}
+        publisher_b_metadata(dir + "/publisher-b-metadata.xml"),
+        publisher_a_key(dir + "/publisher-a-signing.key"),
+        publisher_a_cert(dir + "/publisher-a-signing.crt"),
+        publisher_a_metadata(dir + "/publisher-a-metadata.xml") {}
 };
 
 std::string metadataXml(const saml::EntityDescriptor& entity) {
@@ -359,7 +505,9 @@ std::string metadataXml(const saml::EntityDescriptor& entity) {
 int runSetup(const std::string& dir) {
   const Paths paths(dir);
   const core::UnixTime now = core::systemNow();
-  // The ENT IdP: RSA-2048, as the GAR's ENTs use; its SSO endpoint is never contacted.
+  // The ENT IdP: RSA-2048, as the GAR's ENTs use; its SSO endpoint is never contacted. Its
+  // metadata leaves WantAuthnRequestsSigned out (false): a broker that signs its AuthnRequests
+  // only for ENTs that ask signs none here.
   const saml::Credential ent_cred =
       test::makeCredential("ent.launch-load.test", saml::KeyType::kRsa, now - 86400);
   const saml::Certificate& ent_cert = ent_cred.cert;
@@ -389,29 +537,55 @@ int runSetup(const std::string& dir) {
   pub.sp = sp;
   writeWholeFile(paths.publisher_b_metadata, metadataXml(pub));
 
+  // Publisher A (bounce): signs its AuthnRequests (RSA-2048) and wants its assertions encrypted
+  // for a second RSA-2048 key (RSA-OAEP key transport, AES-256-GCM content). Its login URL and
+  // ACS are never contacted.
+  const saml::Credential pub_a_cred =
+      test::makeCredential("edition-a.launch-load.test", saml::KeyType::kRsa, now - 86400);
+  writeWholeFile(paths.publisher_a_key, pub_a_cred.key.pem());
+  writeWholeFile(paths.publisher_a_cert, pub_a_cred.cert.pem());
+  const saml::Certificate pub_a_encryption =
+      test::makeCredential("edition-a-encryption.launch-load.test", saml::KeyType::kRsa, now).cert;
+  saml::EntityDescriptor pub_a;
+  pub_a.entity_id = kPublisherAEntityId;
+  saml::SpSsoDescriptor sp_a;
+  sp_a.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, pub_a_cred.cert, {}});
+  sp_a.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, pub_a_encryption, {}});
+  sp_a.acs.push_back(
+      saml::Endpoint{std::string(saml::binding::kHttpPost), kPublisherAAcsUrl, "", 0, true});
+  sp_a.authn_requests_signed = true;
+  sp_a.want_assertions_signed = true;
+  pub_a.sp = sp_a;
+  writeWholeFile(paths.publisher_a_metadata, metadataXml(pub_a));
+
   // What scripts/bench-launch passes to `garde store seed-demo`.
   std::cout << "--ent-idp-entity-id " << kEntEntityId << " --ent-idp-metadata "
             << paths.ent_metadata << " --publisher-b-entity-id " << kPublisherBEntityId
             << " --publisher-b-metadata " << paths.publisher_b_metadata
-            << " --publisher-b-base-url " << kPublisherBBaseUrl << "\n";
+            << " --publisher-b-base-url " << kPublisherBBaseUrl << " --publisher-a-entity-id "
+            << kPublisherAEntityId << " --publisher-a-metadata " << paths.publisher_a_metadata
+            << " --publisher-a-base-url " << kPublisherABaseUrl << "\n";
   return 0;
 }
 
 // ---- Preparing launches (pre-phase) ------------------------------------------------------------
 
 struct RunOptions {
-  std::string base;  // http://127.0.0.1:PORT (no path)
-  std::uint16_t port = 0;
+  std::string base;  // http[s]://127.0.0.1:PORT (no path)
+  Target target;     // port, TLS client context, resumption
   std::string dir;
+  Flow flow = Flow::kDirect;
+  bool per_user = true;  // a new connection per simulated user (flow); else one per client thread
   int clients = 1;
   double duration = 20;
   double warmup = 3;
-  double rate = 0;    // > 0: open loop at this many launches per second
+  double rate = 0;    // > 0: open loop at this many flows per second
   long launches = 0;  // > 0: prepare exactly this many
   int prep_threads = 2;
   double assertion_lifetime = 300;
   long broker_pid = 0;
-  bool acs_only = false;  // time the ACS leg only (the launch leg is then all in the pre-phase)
+  bool acs_only =
+      false;  // direct flow: time the ACS leg only (the launch leg is then all prepared)
   bool soak = false;
   double soak_total = 600;
   double round = 60;
@@ -423,6 +597,14 @@ struct EntSigner {
   std::string sp_entity_id;
   std::string acs_url;
   double assertion_lifetime = 300;
+};
+
+/// The peers the generator plays: the ENT, and publisher A (bounce flow) whose AuthnRequests it
+/// signs.
+struct Peers {
+  EntSigner ent;
+  saml::Credential publisher_a;
+  std::string sso_url;  // the broker's /saml/idp/sso
 };
 
 /// The ENT's Response to AuthnRequest `request_id`: NameID = the pupil, signed assertion (as the
@@ -499,16 +681,17 @@ std::optional<std::pair<std::string, std::string>> readEntRedirect(const std::st
   return std::make_pair(request->id, relay_state);
 }
 
-/// Prepares `count` launches with `threads` threads: each a complete POST /saml/sp/acs request.
-std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, long count) {
+/// Direct flow: prepares `count` launches with opt.prep_threads threads, each a complete POST
+/// /saml/sp/acs request (the GET /launch done, the ENT's Response signed).
+std::vector<std::string> prepareDirect(const RunOptions& opt, const EntSigner& ent, long count) {
   std::vector<std::string> ready(static_cast<std::size_t>(count));
   std::atomic<long> next{0};
   std::atomic<long> failures{0};
   std::mutex error_mutex;
   std::string first_error;
-  const std::string launch = launchRequest(opt.port);
+  const std::string launch = launchRequest(opt.target.port);
   auto worker = [&] {
-    HttpConnection connection(opt.port);
+    HttpConnection connection(opt.target);
     for (long i; (i = next.fetch_add(1)) < count;) {
       const HttpReply reply = connection.exchange(launch);
       std::string why;
@@ -537,7 +720,7 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
       const std::string bind = set_cookie == reply.headers.end()
                                    ? std::string()
                                    : cookieFrom(set_cookie->second, "garde_bind");
-      ready[static_cast<std::size_t>(i)] = postRequest("/saml/sp/acs", opt.port, body, bind);
+      ready[static_cast<std::size_t>(i)] = postRequest("/saml/sp/acs", opt.target.port, body, bind);
     }
   };
   std::vector<std::thread> threads;
@@ -553,6 +736,61 @@ std::vector<std::string> prepare(const RunOptions& opt, const EntSigner& ent, lo
   return ready;
 }
 
+/// Bounce flow: `count` signed AuthnRequests of publisher A over HTTP-Redirect (fresh ID, signed
+/// query), each the path and query of a GET /saml/idp/sso, RelayState = A's resource URL as its
+/// login page would send. The broker takes each ID once and accepts it for 5 minutes (plus the
+/// skew) after its IssueInstant.
+std::vector<std::string> prepareBounce(const RunOptions& opt, const Peers& peers, long count) {
+  std::vector<std::string> ready(static_cast<std::size_t>(count));
+  std::atomic<long> next{0};
+  std::atomic<long> failures{0};
+  std::mutex error_mutex;
+  std::string first_error;
+  const std::string path_start = opt.base;
+  auto worker = [&] {
+    for (long i; (i = next.fetch_add(1)) < count;) {
+      saml::AuthnRequest request;
+      request.id = core::systemRandom().newId();
+      request.issue_instant = core::systemNow();
+      request.destination = peers.sso_url;
+      request.issuer = kPublisherAEntityId;
+      request.assertion_consumer_service_url = kPublisherAAcsUrl;
+      request.protocol_binding = std::string(saml::binding::kHttpPost);
+      auto xml = saml::writeAuthnRequest(request);
+      core::Result<std::string> location =
+          xml ? saml::encodeRedirect(*xml, peers.sso_url, kPublisherAResourceUrl, true,
+                                     &peers.publisher_a,
+                                     saml::defaultAlgorithm(peers.publisher_a.key))
+              : core::Result<std::string>(core::fail(xml.error()));
+      if (!location || location->rfind(path_start, 0) != 0) {
+        if (failures.fetch_add(1) == 0) {
+          const std::lock_guard lock(error_mutex);
+          first_error = location ? "unexpected SSO URL " + *location : location.error().describe();
+        }
+        next.store(count);
+        return;
+      }
+      ready[static_cast<std::size_t>(i)] = location->substr(path_start.size());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < opt.prep_threads; ++t) {
+    threads.emplace_back(worker);
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  if (failures.load() > 0) {
+    die("preparing publisher AuthnRequests failed: " + first_error);
+  }
+  return ready;
+}
+
+std::vector<std::string> prepare(const RunOptions& opt, const Peers& peers, long count) {
+  return opt.flow == Flow::kBounce ? prepareBounce(opt, peers, count)
+                                   : prepareDirect(opt, peers.ent, count);
+}
+
 // ---- The timed run ------------------------------------------------------------------------------
 
 struct RunResult {
@@ -563,9 +801,13 @@ struct RunResult {
   std::map<std::string, long> errors;    // by HTTP status ("io" for connection errors)
   long sent = 0;                         // requests started (warmup included)
   bool exhausted = false;                // ran out of prepared launches before the end
-  double broker_cpu = 0;     // broker CPU seconds during the window (0 without --broker-pid)
-  double broker_system = 0;  // of which in the kernel (system time)
-  double own_cpu = 0;        // this process's CPU seconds during the whole run
+  double broker_cpu = 0;         // broker CPU seconds during the window (0 without --broker-pid)
+  double broker_system = 0;      // of which in the kernel (system time)
+  double own_cpu = 0;            // this process's CPU seconds during the whole run
+  ConnectionStats connections;   // opened during the whole run (warm-up included), and resumed
+  long signed_ent_requests = 0;  // broker AuthnRequests to the ENT that carried a Signature
+  long ent_requests = 0;         // broker AuthnRequests to the ENT seen
+  double ent_seconds = 0;        // the generator's ENT work during the window (bounce)
 };
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -631,17 +873,166 @@ double ownCpu() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-/// Sends the prepared requests with opt.clients threads. Closed loop (each client sends its next
-/// launch when the previous one is answered) unless opt.rate > 0: then launch i is due at
+/// What one flow's legs saw, beyond its failure.
+struct FlowOutcome {
+  std::string failure;          // empty: the flow completed as expected
+  double ent_seconds = 0;       // the generator's own work as the ENT (excluded from the latency)
+  double acs_seconds = 0;       // the ACS leg alone
+  int ent_request_signed = -1;  // 1/0: the broker's AuthnRequest to the ENT was / was not signed
+};
+
+/// The cookies of a flow, as a browser's jar would keep them (paths ignored: every cookie the
+/// broker sets is for its whole origin).
+struct CookieJar {
+  std::map<std::string, std::string> cookies;
+  void take(const HttpReply& reply) {
+    const auto set_cookie = reply.headers.find("set-cookie");
+    if (set_cookie == reply.headers.end()) {
+      return;
+    }
+    std::istringstream lines(set_cookie->second);
+    for (std::string line; std::getline(lines, line);) {
+      const std::string pair = line.substr(0, line.find(';'));
+      const auto eq = pair.find('=');
+      if (eq != std::string::npos) {
+        cookies[pair.substr(0, eq)] = pair;
+      }
+    }
+  }
+  std::string header() const {
+    std::string out;
+    for (const auto& [name, pair] : cookies) {
+      out += (out.empty() ? "" : "; ") + pair;
+    }
+    return out;
+  }
+};
+
+bool signedRedirect(const std::string& location) {
+  return location.find("&Signature=") != std::string::npos;
+}
+
+/// The decoded SAMLResponse of the broker's POST form; empty if absent or not base64.
+std::string formResponse(const std::string& body) {
+  constexpr std::string_view kField = "name=\"SAMLResponse\" value=\"";
+  const auto at = body.find(kField);
+  if (at == std::string::npos) {
+    return {};
+  }
+  const auto from = at + kField.size();
+  const auto to = body.find('"', from);
+  if (to == std::string::npos) {
+    return {};
+  }
+  auto decoded = core::base64Decode(std::string_view(body).substr(from, to - from));
+  return decoded ? std::move(decoded).value() : std::string();
+}
+
+/// Direct flow: GET /launch for resource B (its transaction dropped), then the prepared POST.
+FlowOutcome directFlow(const RunOptions& opt, HttpConnection& connection,
+                       const std::string& launch_request, const std::string& acs_request,
+                       const std::string& expected_action) {
+  FlowOutcome out;
+  // The launch leg: the broker checks the tile, seals the transaction and writes (and, where the
+  // ENT asks, signs) its AuthnRequest to the ENT. Its transaction is not used further (the ACS leg
+  // posts a prepared one): the broker's work per launch is the same, and the generator signs
+  // nothing here.
+  if (!opt.acs_only) {
+    const HttpReply launch = connection.exchange(launch_request);
+    if (launch.status != 302 || launch.headers.count("location") == 0 ||
+        launch.headers.at("location").rfind(kEntSsoUrl, 0) != 0) {
+      out.failure = launch.status == 0 ? "launch io (" + launch.error + ")"
+                                       : "launch " + std::to_string(launch.status);
+      return out;
+    }
+    out.ent_request_signed = signedRedirect(launch.headers.at("location")) ? 1 : 0;
+  }
+  const auto acs_sent = Clock::now();
+  const HttpReply reply = connection.exchange(acs_request);
+  out.acs_seconds = duration<double>(Clock::now() - acs_sent).count();
+  if (reply.status == 0) {
+    out.failure = "acs io (" + reply.error + ")";
+  } else if (reply.status != 200) {
+    out.failure = "acs " + std::to_string(reply.status);
+  } else if (reply.body.find(expected_action) == std::string::npos ||
+             reply.body.find("SAMLResponse") == std::string::npos) {
+    out.failure = "acs 200 without the publisher form";
+  }
+  return out;
+}
+
+/// Bounce flow: the tile (GET /launch for resource A), publisher A's prepared AuthnRequest to
+/// /saml/idp/sso, the ENT's Response (made here: it answers the broker's fresh AuthnRequest ID)
+/// to /saml/sp/acs, and the check that publisher A gets an encrypted assertion.
+FlowOutcome bounceFlow(const RunOptions& opt, const Peers& peers, HttpConnection& connection,
+                       const std::string& launch_request, const std::string& sso_target,
+                       const std::string& expected_action) {
+  FlowOutcome out;
+  CookieJar jar;
+  const HttpReply tile = connection.exchange(launch_request);
+  if (tile.status != 302 || tile.headers.count("location") == 0 ||
+      tile.headers.at("location").rfind(kPublisherALoginUrl, 0) != 0) {
+    out.failure =
+        tile.status == 0 ? "tile io (" + tile.error + ")" : "tile " + std::to_string(tile.status);
+    return out;
+  }
+  jar.take(tile);
+  const HttpReply sso = connection.exchange(getRequest(sso_target, opt.target.port, jar.header()));
+  if (sso.status != 302 || sso.headers.count("location") == 0 ||
+      sso.headers.at("location").rfind(kEntSsoUrl, 0) != 0) {
+    out.failure =
+        sso.status == 0 ? "sso io (" + sso.error + ")" : "sso " + std::to_string(sso.status);
+    return out;
+  }
+  jar.take(sso);
+  const std::string& location = sso.headers.at("location");
+  out.ent_request_signed = signedRedirect(location) ? 1 : 0;
+
+  // The ENT's part: read the AuthnRequest, sign a Response to it.
+  const auto ent_start = Clock::now();
+  std::string why;
+  const auto redirect = readEntRedirect(location, why);
+  if (!redirect) {
+    out.failure = "ent redirect: " + why;
+    return out;
+  }
+  const std::string body =
+      "SAMLResponse=" + core::urlEncode(entResponseBase64(peers.ent, redirect->first)) +
+      "&RelayState=" + core::urlEncode(redirect->second);
+  const std::string acs_request = postRequest("/saml/sp/acs", opt.target.port, body, jar.header());
+  const auto acs_sent = Clock::now();
+  out.ent_seconds = duration<double>(acs_sent - ent_start).count();
+
+  const HttpReply reply = connection.exchange(acs_request);
+  out.acs_seconds = duration<double>(Clock::now() - acs_sent).count();
+  if (reply.status == 0) {
+    out.failure = "acs io (" + reply.error + ")";
+  } else if (reply.status != 200) {
+    out.failure = "acs " + std::to_string(reply.status);
+  } else if (reply.body.find(expected_action) == std::string::npos) {
+    out.failure = "acs 200 without the publisher form";
+  } else if (formResponse(reply.body).find("EncryptedAssertion") == std::string::npos) {
+    out.failure = "acs 200 without an EncryptedAssertion";
+  }
+  return out;
+}
+
+/// Sends the prepared flows with opt.clients threads. Closed loop (each client starts its next
+/// flow when the previous one is answered) unless opt.rate > 0: then flow i is due at
 /// start + i / rate, a free client sends it no earlier, and its latency counts from the due time
 /// (so a backlog shows in the latency instead of slowing the schedule: no coordinated omission).
-RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready, double warmup,
-                   double measured) {
+/// In per-user mode each flow opens its own connection and closes it at its end.
+RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<std::string>& ready,
+                   double warmup, double measured) {
   struct PerClient {
     std::vector<double> latencies_ms;
     std::vector<double> acs_latencies_ms;
     std::map<std::string, long> errors;
     long completed = 0;
+    ConnectionStats connections;
+    long signed_ent_requests = 0;
+    long ent_requests = 0;
+    double ent_seconds = 0;
   };
   std::vector<PerClient> per_client(static_cast<std::size_t>(opt.clients));
   std::atomic<long> next{0};
@@ -651,8 +1042,10 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
       start + std::chrono::duration_cast<Clock::duration>(duration<double>(warmup));
   const Clock::time_point window_end =
       window_begin + std::chrono::duration_cast<Clock::duration>(duration<double>(measured));
-  const std::string expected_action = std::string("action=\"") + kPublisherBAcsUrl + "\"";
-  const std::string launch_request = launchRequest(opt.port);
+  const bool bounce = opt.flow == Flow::kBounce;
+  const std::string expected_action =
+      std::string("action=\"") + (bounce ? kPublisherAAcsUrl : kPublisherBAcsUrl) + "\"";
+  const std::string launch_request = launchRequest(opt.target.port, opt.flow);
   const double cpu_before = ownCpu();
   std::pair<double, double> broker_cpu_begin{0, 0};
   std::thread cpu_probe([&] {
@@ -661,61 +1054,51 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
   });
 
   auto client = [&](PerClient& mine) {
-    HttpConnection connection(opt.port);
+    HttpConnection connection(opt.target);
     for (;;) {
       const long i = next.fetch_add(1);
       if (i >= static_cast<long>(ready.size())) {
         exhausted = true;
-        return;
+        break;
       }
       auto sent_at = Clock::now();
       if (opt.rate > 0) {
         const auto due =
             start + std::chrono::duration_cast<Clock::duration>(duration<double>(i / opt.rate));
         if (due >= window_end) {
-          return;
+          break;
         }
         std::this_thread::sleep_until(due);
         sent_at = due;
       } else if (sent_at >= window_end) {
-        return;
+        break;
       }
-      // The launch leg: the broker checks the tile, seals the transaction and signs its
-      // AuthnRequest to the ENT. Its transaction is not used further (the ACS leg posts a prepared
-      // one): the broker's work per launch is the same, and the generator signs nothing here.
-      std::string failure;
-      if (!opt.acs_only) {
-        const HttpReply launch = connection.exchange(launch_request);
-        if (launch.status != 302 || launch.headers.count("location") == 0 ||
-            launch.headers.at("location").rfind(kEntSsoUrl, 0) != 0) {
-          failure = launch.status == 0 ? "launch io (" + launch.error + ")"
-                                       : "launch " + std::to_string(launch.status);
-        }
-      }
-      const auto acs_sent = Clock::now();
-      if (failure.empty()) {
-        const HttpReply reply = connection.exchange(ready[static_cast<std::size_t>(i)]);
-        if (reply.status == 0) {
-          failure = "acs io (" + reply.error + ")";
-        } else if (reply.status != 200) {
-          failure = "acs " + std::to_string(reply.status);
-        } else if (reply.body.find(expected_action) == std::string::npos ||
-                   reply.body.find("SAMLResponse") == std::string::npos) {
-          failure = "acs 200 without the publisher form";
-        }
+      const std::string& item = ready[static_cast<std::size_t>(i)];
+      const FlowOutcome flow =
+          bounce ? bounceFlow(opt, peers, connection, launch_request, item, expected_action)
+                 : directFlow(opt, connection, launch_request, item, expected_action);
+      if (opt.per_user) {
+        connection.close();  // the user leaves; the next flow is another browser's
       }
       const auto done = Clock::now();
       if (done < window_begin || done > window_end) {
         continue;
       }
-      if (failure.empty()) {
+      if (flow.ent_request_signed >= 0) {
+        ++mine.ent_requests;
+        mine.signed_ent_requests += flow.ent_request_signed;
+      }
+      mine.ent_seconds += flow.ent_seconds;
+      if (flow.failure.empty()) {
         ++mine.completed;
-        mine.latencies_ms.push_back(duration<double, std::milli>(done - sent_at).count());
-        mine.acs_latencies_ms.push_back(duration<double, std::milli>(done - acs_sent).count());
+        mine.latencies_ms.push_back(duration<double, std::milli>(done - sent_at).count() -
+                                    1000 * flow.ent_seconds);
+        mine.acs_latencies_ms.push_back(1000 * flow.acs_seconds);
       } else {
-        ++mine.errors[failure];
+        ++mine.errors[flow.failure];
       }
     }
+    mine.connections = connection.stats();
   };
   std::vector<std::thread> threads;
   for (auto& mine : per_client) {
@@ -739,6 +1122,11 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
     for (const auto& [k, v] : mine.errors) {
       result.errors[k] += v;
     }
+    result.connections.opened += mine.connections.opened;
+    result.connections.resumed += mine.connections.resumed;
+    result.signed_ent_requests += mine.signed_ent_requests;
+    result.ent_requests += mine.ent_requests;
+    result.ent_seconds += mine.ent_seconds;
   }
   std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
   std::sort(result.acs_latencies_ms.begin(), result.acs_latencies_ms.end());
@@ -751,6 +1139,13 @@ RunResult timedRun(const RunOptions& opt, const std::vector<std::string>& ready,
   return result;
 }
 
+const char* flowName(Flow flow) { return flow == Flow::kBounce ? "bounce" : "direct"; }
+
+/// "off" (plain HTTP), "full" (every connection a full TLS handshake) or "resume".
+const char* tlsName(const Target& t) {
+  return t.tls == nullptr ? "off" : t.resume ? "resume" : "full";
+}
+
 void report(const RunOptions& opt, const RunResult& r, const std::string& what) {
   const double rate = r.window > 0 ? static_cast<double>(r.completed) / r.window : 0;
   long errors = 0;
@@ -761,19 +1156,32 @@ void report(const RunOptions& opt, const RunResult& r, const std::string& what) 
   const auto& acs = r.acs_latencies_ms;
   const std::string mode =
       opt.rate > 0 ? "open@" + std::to_string(static_cast<long>(opt.rate)) : "closed";
-  char line[768];
-  std::snprintf(line, sizeof line,
-                "RESULT %s clients=%d mode=%s legs=%s launches_per_s=%.1f completed=%ld "
-                "window_s=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f acs_p50_ms=%.2f "
-                "acs_p99_ms=%.2f errors=%ld broker_cores=%.2f broker_cpu_ms_per_launch=%.2f "
-                "broker_system_share=%.2f "
-                "loadgen_cpu_s=%.1f",
-                what.c_str(), opt.clients, mode.c_str(), opt.acs_only ? "acs" : "launch+acs", rate,
-                r.completed, r.window, percentile(l, 50), percentile(l, 90), percentile(l, 99),
-                l.empty() ? 0.0 : l.back(), percentile(acs, 50), percentile(acs, 99), errors,
-                r.window > 0 ? r.broker_cpu / r.window : 0.0,
-                r.completed > 0 ? 1000 * r.broker_cpu / static_cast<double>(r.completed) : 0.0,
-                r.broker_cpu > 0 ? r.broker_system / r.broker_cpu : 0.0, r.own_cpu);
+  const bool bounce = opt.flow == Flow::kBounce;
+  const char* legs = bounce ? "tile+sso+acs" : opt.acs_only ? "acs" : "launch+acs";
+  // The broker's private-key operations per flow: the publisher's assertion, and the AuthnRequest
+  // to the ENT when it was signed (seen in the Redirect's query). Its public-key operations: the
+  // ENT Response's signature, and for the bounce flow the publisher's AuthnRequest signature and
+  // the RSA-OAEP key transport of the encrypted assertion.
+  const double signatures = 1.0 + (r.ent_requests > 0 ? static_cast<double>(r.signed_ent_requests) /
+                                                            static_cast<double>(r.ent_requests)
+                                                      : 0.0);
+  const int public_ops = bounce ? 3 : 1;
+  char line[1024];
+  std::snprintf(
+      line, sizeof line,
+      "RESULT %s flow=%s conn=%s tls=%s clients=%d mode=%s legs=%s launches_per_s=%.1f "
+      "completed=%ld window_s=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f "
+      "acs_p50_ms=%.2f acs_p99_ms=%.2f errors=%ld broker_cores=%.2f broker_cpu_ms_per_launch=%.3f "
+      "broker_system_share=%.2f broker_signatures_per_flow=%.2f broker_public_ops_per_flow=%d "
+      "connections=%ld resumed=%ld loadgen_cpu_s=%.1f loadgen_ent_s=%.1f",
+      what.c_str(), flowName(opt.flow), opt.per_user ? "per-user" : "per-client",
+      tlsName(opt.target), opt.clients, mode.c_str(), legs, rate, r.completed, r.window,
+      percentile(l, 50), percentile(l, 90), percentile(l, 99), l.empty() ? 0.0 : l.back(),
+      percentile(acs, 50), percentile(acs, 99), errors,
+      r.window > 0 ? r.broker_cpu / r.window : 0.0,
+      r.completed > 0 ? 1000 * r.broker_cpu / static_cast<double>(r.completed) : 0.0,
+      r.broker_cpu > 0 ? r.broker_system / r.broker_cpu : 0.0, signatures, public_ops,
+      r.connections.opened, r.connections.resumed, r.own_cpu, r.ent_seconds);
   std::cout << line << (opt.label.empty() ? "" : " label=" + opt.label) << "\n";
   for (const auto& [status, count] : r.errors) {
     std::cout << "  errors: " << status << ": " << count << "\n";
@@ -788,15 +1196,15 @@ long launchesFor(double rate, double seconds, int clients) {
   return static_cast<long>(std::ceil(rate * seconds * 1.5)) + 4L * clients;
 }
 
-/// A calibration burst: prepares and sends a few launches with the run's clients and mode,
-/// returns the measured rate (launches per second).
-double calibrate(const RunOptions& opt, const EntSigner& ent) {
+/// A calibration burst: prepares and sends a few flows with the run's clients and mode,
+/// returns the measured rate (flows per second).
+double calibrate(const RunOptions& opt, const Peers& peers) {
   const long count = std::max(200L, 60L * opt.clients);
-  const auto ready = prepare(opt, ent, count);
+  const auto ready = prepare(opt, peers, count);
   RunOptions burst = opt;
   burst.rate = 0;  // closed loop: what the broker can do at this client count
   const auto t0 = Clock::now();
-  const RunResult r = timedRun(burst, ready, 0, 3600);
+  const RunResult r = timedRun(burst, peers, ready, 0, 3600);
   const double seconds = duration<double>(Clock::now() - t0).count();
   if (r.completed < count / 2) {
     report(burst, r, "calibration");
@@ -813,18 +1221,29 @@ int runLoad(RunOptions opt) {
     die("cannot read the ENT key or certificate in " + opt.dir +
         " (run `launch_load setup`): " + credential.error().describe());
   }
-  const EntSigner ent{*credential, opt.base + "/saml/sp/metadata", opt.base + "/saml/sp/acs",
-                      opt.assertion_lifetime};
+  Peers peers{EntSigner{*credential, opt.base + "/saml/sp/metadata", opt.base + "/saml/sp/acs",
+                        opt.assertion_lifetime},
+              {},
+              opt.base + "/saml/idp/sso"};
+  if (opt.flow == Flow::kBounce) {
+    auto publisher_a = test::readCredential(paths.publisher_a_key, paths.publisher_a_cert);
+    if (!publisher_a) {
+      die("cannot read publisher A's key or certificate in " + opt.dir +
+          " (run `launch_load setup`): " + publisher_a.error().describe());
+    }
+    peers.publisher_a = std::move(publisher_a).value();
+  }
 
   std::cout << "broker " << opt.base
-            << (opt.broker_pid > 0 ? " pid " + std::to_string(opt.broker_pid) : "") << ", "
-            << opt.clients << " client(s), "
+            << (opt.broker_pid > 0 ? " pid " + std::to_string(opt.broker_pid) : "") << ", flow "
+            << flowName(opt.flow) << ", connections " << (opt.per_user ? "per user" : "per client")
+            << ", TLS " << tlsName(opt.target) << ", " << opt.clients << " client(s), "
             << (opt.rate > 0 ? "open loop at " + std::to_string(opt.rate) + "/s" : "closed loop")
             << "\n";
   if (opt.broker_pid > 0) {
     std::cout << "memory at start: " << brokerMemory(opt.broker_pid) << "\n";
   }
-  double rate = opt.launches > 0 ? 0 : calibrate(opt, ent);
+  double rate = opt.launches > 0 ? 0 : calibrate(opt, peers);
   if (rate > 0) {
     std::printf("calibration: %.0f launches/s\n", rate);
   }
@@ -833,13 +1252,13 @@ int runLoad(RunOptions opt) {
     const long count =
         opt.launches > 0 ? opt.launches : launchesFor(rate, opt.warmup + opt.duration, opt.clients);
     const auto t0 = Clock::now();
-    const auto ready = prepare(opt, ent, count);
+    const auto ready = prepare(opt, peers, count);
     std::printf("prepared %ld launches in %.1f s\n", count,
                 duration<double>(Clock::now() - t0).count());
     if (opt.broker_pid > 0) {
       std::cout << "memory after preparing: " << brokerMemory(opt.broker_pid) << "\n";
     }
-    const RunResult r = timedRun(opt, ready, opt.warmup, opt.duration);
+    const RunResult r = timedRun(opt, peers, ready, opt.warmup, opt.duration);
     report(opt, r, "run");
     if (opt.broker_pid > 0) {
       std::cout << "memory at end: " << brokerMemory(opt.broker_pid) << "\n";
@@ -853,8 +1272,8 @@ int runLoad(RunOptions opt) {
   int errors = 0;
   for (int round = 1; total.window < opt.soak_total; ++round) {
     const double seconds = std::min(opt.round, opt.soak_total - total.window);
-    const auto ready = prepare(opt, ent, launchesFor(rate, seconds, opt.clients));
-    const RunResult r = timedRun(opt, ready, 0, seconds);
+    const auto ready = prepare(opt, peers, launchesFor(rate, seconds, opt.clients));
+    const RunResult r = timedRun(opt, peers, ready, 0, seconds);
     report(opt, r, "round" + std::to_string(round));
     std::cout << "  memory after round " << round << ": " << brokerMemory(opt.broker_pid) << "\n";
     total.window += r.window;
@@ -862,6 +1281,11 @@ int runLoad(RunOptions opt) {
     total.broker_cpu += r.broker_cpu;
     total.broker_system += r.broker_system;
     total.own_cpu += r.own_cpu;
+    total.connections.opened += r.connections.opened;
+    total.connections.resumed += r.connections.resumed;
+    total.signed_ent_requests += r.signed_ent_requests;
+    total.ent_requests += r.ent_requests;
+    total.ent_seconds += r.ent_seconds;
     total.latencies_ms.insert(total.latencies_ms.end(), r.latencies_ms.begin(),
                               r.latencies_ms.end());
     total.acs_latencies_ms.insert(total.acs_latencies_ms.end(), r.acs_latencies_ms.begin(),
@@ -885,13 +1309,104 @@ int runLoad(RunOptions opt) {
   return errors == 0 ? 0 : 1;
 }
 
+// ---- The public-key bound (pkbound) -----------------------------------------------------------
+
+/// CPU seconds of the calling thread.
+double threadCpu() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+/// Runs `op` for about `seconds` of this thread's CPU, returns CPU microseconds per call.
+template <typename Op>
+double cpuMicros(double seconds, Op op) {
+  for (int i = 0; i < 20; ++i) {
+    op();  // warm-up
+  }
+  long calls = 0;
+  const double start = threadCpu();
+  double used = 0;
+  do {
+    for (int i = 0; i < 20; ++i) {
+      op();
+    }
+    calls += 20;
+    used = threadCpu() - start;
+  } while (used < seconds);
+  return 1e6 * used / static_cast<double>(calls);
+}
+
+/// The broker's public-key operations timed alone, in CPU time (comparable with the broker's CPU
+/// per flow, which /proc gives in CPU time too), each with a context prepared once, as the broker
+/// does (saml/pkey_ops.h) and as `openssl speed` loops: an RSA-2048 PKCS#1 v1.5 signature of a
+/// SHA-256 digest, its verification, and the RSA-OAEP (SHA-1, MGF1-SHA-1) encryption of a 32-byte
+/// AES key. One thread, a fresh key.
+int runPkBound(double seconds) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  EVP_PKEY_CTX* sign_ctx = key != nullptr ? EVP_PKEY_CTX_new(key, nullptr) : nullptr;
+  EVP_PKEY_CTX* verify_ctx = key != nullptr ? EVP_PKEY_CTX_new(key, nullptr) : nullptr;
+  EVP_PKEY_CTX* oaep_ctx = key != nullptr ? EVP_PKEY_CTX_new(key, nullptr) : nullptr;
+  if (sign_ctx == nullptr || verify_ctx == nullptr || oaep_ctx == nullptr ||
+      EVP_PKEY_sign_init(sign_ctx) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(sign_ctx, RSA_PKCS1_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(sign_ctx, EVP_sha256()) != 1 ||
+      EVP_PKEY_verify_init(verify_ctx) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(verify_ctx, RSA_PKCS1_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(verify_ctx, EVP_sha256()) != 1 ||
+      EVP_PKEY_encrypt_init(oaep_ctx) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(oaep_ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md(oaep_ctx, EVP_sha1()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(oaep_ctx, EVP_sha1()) != 1) {
+    die("cannot prepare the RSA-2048 contexts");
+  }
+  unsigned char digest[32];
+  std::memset(digest, 0x5a, sizeof digest);
+  std::vector<unsigned char> signature(256);
+  std::size_t signature_size = signature.size();
+  auto sign = [&] {
+    signature_size = signature.size();
+    if (EVP_PKEY_sign(sign_ctx, signature.data(), &signature_size, digest, sizeof digest) != 1) {
+      die("EVP_PKEY_sign failed");
+    }
+  };
+  auto verify = [&] {
+    if (EVP_PKEY_verify(verify_ctx, signature.data(), signature_size, digest, sizeof digest) != 1) {
+      die("EVP_PKEY_verify failed");
+    }
+  };
+  const std::string aes_key(32, 'k');
+  std::vector<unsigned char> wrapped(256);
+  auto oaep = [&] {
+    std::size_t size = wrapped.size();
+    if (EVP_PKEY_encrypt(oaep_ctx, wrapped.data(), &size,
+                         reinterpret_cast<const unsigned char*>(aes_key.data()),
+                         aes_key.size()) != 1) {
+      die("RSA-OAEP encryption failed");
+    }
+  };
+  sign();
+  const double sign_us = cpuMicros(seconds, sign);
+  const double verify_us = cpuMicros(seconds / 2, verify);
+  const double oaep_us = cpuMicros(seconds / 2, oaep);
+  EVP_PKEY_CTX_free(sign_ctx);
+  EVP_PKEY_CTX_free(verify_ctx);
+  EVP_PKEY_CTX_free(oaep_ctx);
+  EVP_PKEY_free(key);
+  std::printf("PKBOUND rsa2048_sign_us=%.1f rsa2048_verify_us=%.1f rsa2048_oaep_encrypt_us=%.1f\n",
+              sign_us, verify_us, oaep_us);
+  return 0;
+}
+
 void usage() {
   std::cerr
       << "usage: launch_load setup --dir DIR\n"
-         "       launch_load run --base http://127.0.0.1:PORT --dir DIR [--clients N]\n"
+         "       launch_load run --base http[s]://127.0.0.1:PORT --dir DIR [--flow direct|bounce]\n"
+         "           [--connections per-user|per-client] [--resume] [--clients N]\n"
          "           [--duration 20s] [--warmup 3s] [--rate R] [--launches M] [--prep-threads 2]\n"
          "           [--assertion-lifetime 5m] [--broker-pid PID] [--label TEXT]\n"
          "           [--acs-only] [--soak [--soak-total 10m] [--round 60s]]\n"
+         "       launch_load pkbound [--seconds 2]\n"
          "see bench/README.md (launch_load)\n";
   std::exit(2);
 }
@@ -907,7 +1422,7 @@ int run(int argc, char** argv) {
     if (name.rfind("--", 0) != 0) {
       usage();
     }
-    if (name == "--soak" || name == "--acs-only") {
+    if (name == "--soak" || name == "--acs-only" || name == "--resume") {
       args[name] = "1";
     } else if (i + 1 < argc) {
       args[name] = argv[++i];
@@ -931,10 +1446,19 @@ int run(int argc, char** argv) {
       usage();
     }
     status = runSetup(dir);
+  } else if (command == "pkbound") {
+    const double seconds = parseDuration(take("--seconds", "2"));
+    if (!args.empty()) {
+      usage();
+    }
+    status = runPkBound(seconds);
   } else if (command == "run") {
     RunOptions opt;
     opt.base = take("--base");
     opt.dir = take("--dir");
+    const std::string flow = take("--flow", "direct");
+    const std::string connections = take("--connections", "per-user");
+    const bool resume = take("--resume") == "1";
     opt.clients = std::stoi(take("--clients", "1"));
     opt.duration = parseDuration(take("--duration", "20s"));
     opt.warmup = parseDuration(take("--warmup", "3s"));
@@ -948,13 +1472,25 @@ int run(int argc, char** argv) {
     opt.soak_total = parseDuration(take("--soak-total", "10m"));
     opt.round = parseDuration(take("--round", "60s"));
     opt.label = take("--label");
-    const std::string prefix = "http://127.0.0.1:";
-    if (!args.empty() || opt.dir.empty() || opt.base.rfind(prefix, 0) != 0 || opt.clients < 1 ||
-        opt.prep_threads < 1) {
+    const std::string http = "http://127.0.0.1:";
+    const std::string https = "https://127.0.0.1:";
+    const bool tls = opt.base.rfind(https, 0) == 0;
+    if (!args.empty() || opt.dir.empty() || (!tls && opt.base.rfind(http, 0) != 0) ||
+        opt.clients < 1 || opt.prep_threads < 1 || (flow != "direct" && flow != "bounce") ||
+        (connections != "per-user" && connections != "per-client") || (resume && !tls) ||
+        (opt.acs_only && flow != "direct")) {
       usage();
     }
-    opt.port = static_cast<std::uint16_t>(std::stoi(opt.base.substr(prefix.size())));
+    opt.flow = flow == "bounce" ? Flow::kBounce : Flow::kDirect;
+    opt.per_user = connections == "per-user";
+    opt.target.port =
+        static_cast<std::uint16_t>(std::stoi(opt.base.substr(tls ? https.size() : http.size())));
+    opt.target.tls = tls ? makeClientTls() : nullptr;
+    opt.target.resume = resume;
     status = runLoad(opt);
+    if (opt.target.tls != nullptr) {
+      SSL_CTX_free(opt.target.tls);
+    }
   } else {
     usage();
   }

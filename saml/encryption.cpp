@@ -19,6 +19,7 @@
 #include "core/c_handle.h"
 #include "core/encoding.h"
 #include "saml/crypto_handles.h"
+#include "saml/pkey_ops.h"
 #include "saml/xml.h"
 
 namespace garde::saml {
@@ -238,19 +239,13 @@ std::optional<std::string> unwrapKey(const WrappedKey& wrapped, const PrivateKey
   return out;
 }
 
+// rsa-oaep-mgf1p (SHA-1, MGF1-SHA-1, no label) with a context prepared once per recipient key and
+// thread (saml/pkey_ops.h).
 core::Result<std::string> wrapKey(const std::string& content_key, EVP_PKEY* recipient) {
-  PkeyCtx ctx = oaepContext(recipient, true, EVP_sha1(), EVP_sha1(), {});
-  std::size_t len = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(content_key.data());
-  if (!ctx || EVP_PKEY_encrypt(ctx.get(), nullptr, &len, in, content_key.size()) != 1) {
-    return fail(ErrorCode::kInternal, "cannot set up RSA-OAEP key transport");
-  }
-  std::string out(len, '\0');
-  if (EVP_PKEY_encrypt(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in,
-                       content_key.size()) != 1) {
+  std::string out = pkey::encryptOaepSha1(recipient, content_key);
+  if (out.empty()) {
     return fail(ErrorCode::kInternal, "RSA-OAEP key transport failed");
   }
-  out.resize(len);
   return out;
 }
 
@@ -270,7 +265,10 @@ core::Result<std::string> encryptGcm(const std::string& key, const std::string& 
   int len = 0;
   int final_len = 0;
   const CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  // Fetched once: the legacy EVP_aes_256_gcm() is looked up in the provider store at every init.
+  static const core::CHandle<EVP_CIPHER, EVP_CIPHER_free> gcm(
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  if (!ctx || !gcm || EVP_EncryptInit_ex(ctx.get(), gcm.get(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kGcmNonceBytes),
                           nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
@@ -556,6 +554,56 @@ core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& r
   xmlNode* result = encrypted_assertion.release();
   const XmlNodeHandle replaced(xmlReplaceNode(assertion, result));
   return result;
+}
+
+core::Result<std::string> encryptedAssertionText(std::string_view assertion_xml,
+                                                 const Certificate& recipient,
+                                                 core::Random& random) {
+  if (recipient.keyType() != KeyType::kRsa) {
+    return fail(ErrorCode::kAlgorithmForbidden,
+                "assertion encryption needs an RSA recipient key (key agreement is not supported)");
+  }
+  if (assertion_xml.empty()) {
+    return fail(ErrorCode::kInternal, "no assertion to encrypt");
+  }
+  // As encryptAssertion: a fresh content key and nonce, in the same order, the same algorithms.
+  std::string content_key = random.bytes(kAes256KeyBytes);
+  const std::string nonce = random.bytes(kGcmNonceBytes);
+  struct Cleanse {
+    std::string& key;
+    ~Cleanse() { OPENSSL_cleanse(key.data(), key.size()); }
+  } cleanse{content_key};
+  GARDE_ASSIGN_OR_RETURN(auto wrapped_key, wrapKey(content_key, recipient.publicKey()));
+  GARDE_ASSIGN_OR_RETURN(const std::string cipher_value,
+                         encryptGcm(content_key, nonce, assertion_xml));
+
+  // The elements encryptAssertion builds, in its order; every value is a URI constant or base64,
+  // none needs escaping.
+  const std::string certificate = recipient.base64Der();
+  std::string out;
+  out.reserve(1024 + certificate.size() + (wrapped_key.size() + cipher_value.size()) * 4 / 3);
+  out += "<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc=\"";
+  out += ns::kXenc;
+  out += "\" xmlns:ds=\"";
+  out += ns::kDsig;
+  out += "\" Type=\"";
+  out += kTypeElement;
+  out += "\"><xenc:EncryptionMethod Algorithm=\"";
+  out += kAes256Gcm;
+  out += "\"/><ds:KeyInfo><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm=\"";
+  out += kRsaOaepMgf1p;
+  out += "\"><ds:DigestMethod Algorithm=\"";
+  out += kSha1;
+  out += "\"/></xenc:EncryptionMethod><ds:KeyInfo><ds:X509Data><ds:X509Certificate>";
+  out += certificate;
+  out += "</ds:X509Certificate></ds:X509Data></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>";
+  core::appendBase64(out, wrapped_key);
+  out +=
+      "</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>"
+      "<xenc:CipherData><xenc:CipherValue>";
+  core::appendBase64(out, cipher_value);
+  out += "</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>";
+  return out;
 }
 
 core::Result<xmlNode*> decryptAssertion(xmlNode* encrypted_assertion,

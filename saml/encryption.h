@@ -10,6 +10,8 @@
 
 #include <libxml/tree.h>
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/random.h"
@@ -25,6 +27,16 @@ namespace garde::saml {
 /// Errors: kAlgorithmForbidden if the recipient's key is not RSA; kInternal on crypto failure.
 core::Result<xmlNode*> encryptAssertion(xmlNode* assertion, const Certificate& recipient,
                                         core::Random& random);
+
+/// The same encryption written as text, without a tree: the `<saml:EncryptedAssertion>` element
+/// (xenc and ds declared on its EncryptedData, as encryptAssertion writes them) whose plaintext is
+/// `assertion_xml`, a saml:Assertion element that declares every namespace it uses (one written in
+/// canonical form, e.g. by writeResponseWithEncryptedAssertion in saml/message_text.h). The
+/// caller places it where the `saml` prefix is bound to the assertion namespace. Draws the key
+/// and nonce from `random` in encryptAssertion's order. Errors: as encryptAssertion.
+core::Result<std::string> encryptedAssertionText(std::string_view assertion_xml,
+                                                 const Certificate& recipient,
+                                                 core::Random& random);
 
 /// Decrypts a saml:EncryptedAssertion in place with any of `keys` (several during a rollover):
 /// the EncryptedAssertion is replaced by the decrypted saml:Assertion, which is returned.

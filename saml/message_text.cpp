@@ -7,6 +7,7 @@
 #include "core/time.h"
 #include "saml/build_problems.h"
 #include "saml/canonical_text.h"
+#include "saml/encryption.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
 
@@ -225,17 +226,9 @@ core::Result<CanonicalAssertion> canonicalAssertion(const Assertion& a) {
   return out;
 }
 
-}  // namespace
-
-core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
-                                                           const Assertion& assertion,
-                                                           const Credential& signing) {
-  GARDE_ASSIGN_OR_RETURN(auto canonical, canonicalAssertion(assertion));
-  GARDE_ASSIGN_OR_RETURN(auto signature,
-                         envelopedSignatureText(assertion.id, canonical.text, signing));
-
-  std::string out;
-  out.reserve(canonical.text.size() + signature.size() + 1024);
+/// The XML declaration and the Response up to where its assertion goes: start tag (declaring
+/// samlp and saml), Issuer, Status.
+core::Status appendResponseHead(std::string& out, const Response& r) {
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   CanonicalWriter w(out);
   w.require(r.id, "Response", "ID");
@@ -261,7 +254,13 @@ core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
     w.textElement("samlp:StatusMessage", r.status.message);
   }
   w.end("samlp:Status");
-  GARDE_TRY(w.status());
+  return w.status();
+}
+
+/// The signed assertion as sent: its canonical text with the Signature after the Issuer and the
+/// xsi declaration once on the Assertion. Self-contained: it declares every namespace it uses.
+void appendSignedAssertion(std::string& out, const CanonicalAssertion& canonical,
+                           std::string_view signature) {
   const std::string_view text = canonical.text;
   out += text.substr(0, canonical.apex_end);
   if (!canonical.xsi_at.empty()) {
@@ -275,6 +274,41 @@ core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
     done = at + kXsiDeclaration.size();
   }
   out += text.substr(done);
+}
+
+}  // namespace
+
+core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
+                                                           const Assertion& assertion,
+                                                           const Credential& signing) {
+  GARDE_ASSIGN_OR_RETURN(auto canonical, canonicalAssertion(assertion));
+  GARDE_ASSIGN_OR_RETURN(auto signature,
+                         envelopedSignatureText(assertion.id, canonical.text, signing));
+
+  std::string out;
+  out.reserve(canonical.text.size() + signature.size() + 1024);
+  GARDE_TRY(appendResponseHead(out, r));
+  appendSignedAssertion(out, canonical, signature);
+  out += "</samlp:Response>\n";
+  return out;
+}
+
+core::Result<std::string> writeResponseWithEncryptedAssertion(const Response& r,
+                                                              const Assertion& assertion,
+                                                              const Credential& signing,
+                                                              const Certificate& recipient,
+                                                              core::Random& random) {
+  GARDE_ASSIGN_OR_RETURN(auto canonical, canonicalAssertion(assertion));
+  GARDE_ASSIGN_OR_RETURN(auto signature,
+                         envelopedSignatureText(assertion.id, canonical.text, signing));
+  std::string out;
+  out.reserve(2 * (canonical.text.size() + signature.size()) + 3072);
+  GARDE_TRY(appendResponseHead(out, r));
+  std::string plaintext;
+  plaintext.reserve(canonical.text.size() + signature.size() + 64);
+  appendSignedAssertion(plaintext, canonical, signature);
+  GARDE_ASSIGN_OR_RETURN(auto encrypted, encryptedAssertionText(plaintext, recipient, random));
+  out += encrypted;
   out += "</samlp:Response>\n";
   return out;
 }

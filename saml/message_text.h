@@ -16,6 +16,7 @@
 
 #include <string>
 
+#include "core/random.h"
 #include "core/result.h"
 #include "saml/keys.h"
 #include "saml/messages.h"
@@ -30,6 +31,19 @@ namespace garde::saml {
 core::Result<std::string> writeResponseWithSignedAssertion(const Response& r,
                                                            const Assertion& assertion,
                                                            const Credential& signing);
+
+/// The serialized Response `r` carrying `assertion` signed with `signing` as above, then encrypted
+/// for `recipient` (saml/encryption.h encryptedAssertionText: AES-256-GCM, RSA-OAEP key
+/// transport, key and nonce from `random`): what buildResponse(r, {assertion}),
+/// signElement(assertion element, signing), encryptAssertion(assertion element, recipient, random)
+/// and serialize() give, up to what C14N erases; the decrypted assertion is the one
+/// writeResponseWithSignedAssertion sends. Errors: as writeResponseWithSignedAssertion, and
+/// encryptAssertion's (kAlgorithmForbidden for a recipient key that is not RSA).
+core::Result<std::string> writeResponseWithEncryptedAssertion(const Response& r,
+                                                              const Assertion& assertion,
+                                                              const Credential& signing,
+                                                              const Certificate& recipient,
+                                                              core::Random& random);
 
 /// The AuthnRequest `r` as XML text without declaration: what serialize(buildAuthnRequest(r),
 /// false) gives, up to what C14N erases (the Redirect binding signs the query, not the XML, so only

@@ -29,4 +29,9 @@ std::string sign(EVP_PKEY* key, const EVP_MD* md, std::string_view data);
 bool verify(EVP_PKEY* key, const EVP_MD* md, std::string_view data,
             std::string_view signature) noexcept;
 
+/// RSA-OAEP encryption of `data` for the RSA `key` with SHA-1 as both the OAEP hash and MGF1's
+/// (XML Encryption's rsa-oaep-mgf1p), no label, with a context prepared once per key and thread;
+/// OpenSSL draws the padding's seed. Empty on failure (a key that is not RSA, `data` too long).
+std::string encryptOaepSha1(EVP_PKEY* key, std::string_view data);
+
 }  // namespace garde::saml::pkey

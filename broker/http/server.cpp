@@ -282,6 +282,11 @@ void Server::Impl::onAccept(beast::error_code ec, PeerSocket socket) {
     beast::error_code ignored;
     socket.close(ignored);
   } else {
+    // Every response is written whole (one gather write for plain HTTP), but over TLS a response
+    // can follow the session tickets or another record still unacknowledged: with Nagle on, it
+    // then waits for the client's delayed ACK (40 ms on Linux) on every new connection.
+    beast::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     startSession(*this, std::move(socket), std::move(peer));
   }
   accept();

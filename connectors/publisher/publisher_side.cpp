@@ -521,15 +521,9 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
                            saml::writeResponseWithSignedAssertion(response, a, settings.signing));
     return finish(xml, acs_url, response.id, relay_state, csp_nonce);
   }
-  GARDE_ASSIGN_OR_RETURN(auto doc, saml::buildResponse(response, {a}));
-  xmlNode* root = xmlDocGetRootElement(doc.get());
-  xmlNode* assertion_el = saml::firstChildElement(root, saml::ns::kAssertion, "Assertion");
-  if (assertion_el == nullptr) {
-    return fail(ErrorCode::kInternal, "built Response has no Assertion");
-  }
-  GARDE_TRY(saml::signElement(assertion_el, settings.signing));
-  GARDE_TRY(saml::encryptAssertion(assertion_el, *encrypt_for, random));
-  return finish(saml::serialize(doc.get()), acs_url, response.id, relay_state, csp_nonce);
+  GARDE_ASSIGN_OR_RETURN(auto xml, saml::writeResponseWithEncryptedAssertion(
+                                       response, a, settings.signing, *encrypt_for, random));
+  return finish(xml, acs_url, response.id, relay_state, csp_nonce);
 }
 
 core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const std::string& acs_url,

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "message_shapes.h"
+#include "saml/encryption.h"
 #include "saml/signature.h"
 #include "saml/signature_internal.h"
 #include "saml/xml.h"
+#include "support/counting_random.h"
 #include "support/saml_builders.h"
 
 using garde::core::ErrorCode;
@@ -222,6 +224,89 @@ TEST_CASE("Bad input fails the text path as it fails the tree path", "[saml][mes
     CHECK(text.error().code == bad.code);
     CHECK(tree.error().code == bad.code);
   }
+}
+
+namespace {
+
+/// The document of `xml` with its EncryptedAssertion decrypted in place by `recipient`.
+XmlDoc decryptedDocument(const std::string& xml, const Credential& recipient) {
+  auto doc = parseUntrusted(xml);
+  REQUIRE(doc.has_value());
+  xmlNode* encrypted =
+      firstChildElement(xmlDocGetRootElement(doc->get()), ns::kAssertion, "EncryptedAssertion");
+  REQUIRE(encrypted != nullptr);
+  auto decrypted = decryptAssertion(encrypted, {recipient.key});
+  REQUIRE(decrypted.has_value());
+  return std::move(doc).value();
+}
+
+/// The canonical form of `xml` with every CipherValue emptied: RSA-OAEP draws its own padding, so
+/// only the structure around the ciphertexts can be compared.
+std::string structureOf(const std::string& xml) {
+  std::string c14n = canonicalDocument(xml);
+  const std::string open = "<xenc:CipherValue>";
+  for (auto at = c14n.find(open); at != std::string::npos; at = c14n.find(open, at + 1)) {
+    const auto end = c14n.find('<', at + open.size());
+    c14n.erase(at + open.size(), end - at - open.size());
+  }
+  return c14n;
+}
+
+}  // namespace
+
+TEST_CASE("The Response with an encrypted assertion written as text is the tree path's, decrypted",
+          "[saml][message_text][encryption]") {
+  const auto& signing = test::testIdpCredential();
+  const auto& recipient = test::testSpCredential();
+  for (const Shape& shape : shapes()) {
+    INFO(shape.name);
+    Response r = test::goodResponse();
+    Assertion a = test::goodAssertion();
+    shape.change(r, a);
+    // The tree path the text replaces (connectors/publisher before it): build, sign, encrypt.
+    test::CountingRandom tree_random;
+    auto tree_doc = buildResponse(r, {a});
+    REQUIRE(tree_doc.has_value());
+    xmlNode* tree_assertion =
+        firstChildElement(xmlDocGetRootElement(tree_doc->get()), ns::kAssertion, "Assertion");
+    REQUIRE(signElement(tree_assertion, signing).has_value());
+    REQUIRE(encryptAssertion(tree_assertion, recipient.cert, tree_random).has_value());
+    const std::string tree = serialize(tree_doc->get());
+
+    test::CountingRandom text_random;
+    auto text = writeResponseWithEncryptedAssertion(r, a, signing, recipient.cert, text_random);
+    REQUIRE(text.has_value());
+    // The same random draws (content key, then nonce) and the same elements around them.
+    CHECK(text_random.bytes(8) == tree_random.bytes(8));
+    CHECK(structureOf(*text) == structureOf(tree));
+    CHECK(text->find("<saml:Assertion") == std::string::npos);
+    // Decrypted, the two documents are the same byte for byte in canonical form, and the
+    // assertion is the one written, verified by both verification paths.
+    const XmlDoc from_text = decryptedDocument(*text, recipient);
+    const XmlDoc from_tree = decryptedDocument(tree, recipient);
+    const std::string text_plain = serialize(from_text.get());
+    CHECK(canonicalDocument(text_plain) == canonicalDocument(serialize(from_tree.get())));
+    CHECK(verifiedAssertion(text_plain, signing) == a);
+    auto response = parseResponse(xmlDocGetRootElement(from_text.get()));
+    REQUIRE(response.has_value());
+    CHECK(*response == r);
+  }
+}
+
+TEST_CASE("The encrypted text path refuses a recipient key that is not RSA, as the tree path",
+          "[saml][message_text][encryption]") {
+  test::CountingRandom random;
+  auto text = writeResponseWithEncryptedAssertion(test::goodResponse(), test::goodAssertion(),
+                                                  test::testIdpCredential(),
+                                                  test::testEcCredential().cert, random);
+  REQUIRE_FALSE(text.has_value());
+  CHECK(text.error().code == ErrorCode::kAlgorithmForbidden);
+  auto bad = test::goodAssertion();
+  bad.id.clear();
+  auto missing_id = writeResponseWithEncryptedAssertion(
+      test::goodResponse(), bad, test::testIdpCredential(), test::testSpCredential().cert, random);
+  REQUIRE_FALSE(missing_id.has_value());
+  CHECK(missing_id.error().code == ErrorCode::kMalformedMessage);
 }
 
 TEST_CASE("The AuthnRequest written as text is the tree path's document", "[saml][message_text]") {
