@@ -34,7 +34,11 @@ connectors::ent::EntPeer makeEntPeer() {
   idp.keys.push_back(signingKey());
   idp.sso.push_back({std::string(saml::binding::kHttpRedirect), test::kIdpSsoUrl, {}, {}, {}});
   metadata.idp = std::move(idp);
-  return {"ENTFUZZ1", "ENT fuzz", std::move(metadata)};
+  connectors::ent::EntPeer peer;
+  peer.ent_id = "ENTFUZZ1";
+  peer.name = "ENT fuzz";
+  peer.metadata = std::move(metadata);
+  return peer;
 }
 
 connectors::publisher::PublisherRegistry makePublisherRegistry() {
