@@ -39,6 +39,16 @@ const DemoPerson kPeople[] = {
      {"030201"}},
     {"elv-0002", "Bernard", "Hugo", "", Profile::kElv, {"3A"}, {}, {"10310019110"}, {}},
     {"elv-0003", "Petit", "Chloé", "", Profile::kElv, {"4B"}, {}, {"10210001110"}, {}},
+    // Non-ASCII names, for the tests that compare released values byte for byte.
+    {"elv-0004",
+     "Lefèvre-Côté",
+     "Maïté-Françoise",
+     "",
+     Profile::kElv,
+     {"3A"},
+     {},
+     {"10310019110"},
+     {}},
     {"ens-0001",
      "Durand",
      "Paul",
@@ -116,11 +126,11 @@ core::Status putSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime
 core::Status seed(Db& db, const DemoPeers& peers) {
   const core::UnixTime at = peers.at;
   GARDE_TRY(loadMinistryDefaults(db, demo::kPolicyVersion, "demo", at));
-  GARDE_TRY(upsertEnt(db,
-                      {demo::kEnt, "ENT de démonstration", peers.ent_idp_entity_id,
-                       peers.ent_idp_metadata_xml, peers.ent_identifier_source,
-                       peers.ent_identifier_name, peers.ent_sign_authn_requests},
-                      at));
+  GARDE_TRY(upsertEnt(
+      db,
+      {demo::kEnt, "ENT de démonstration", peers.ent_idp_entity_id, peers.ent_idp_metadata_xml,
+       peers.ent_identifier_source, peers.ent_identifier_name, peers.ent_sign_authn_requests},
+      at));
   GARDE_TRY(upsertEstablishment(
       db, {demo::kUai, demo::kEnt, "Collège de démonstration", "RENNES", "340"}));
 
@@ -156,6 +166,10 @@ core::Status seed(Db& db, const DemoPeers& peers) {
       db, {demo::kResourceA, demo::kPublisherA, "Manuel de démonstration A",
            peers.publisher_a_base_url + "/resource", peers.publisher_a_base_url + "/login",
            "manuel", policy::LaunchMode::kBounce}));
+  GARDE_TRY(upsertResource(
+      db, {demo::kResourceA2, demo::kPublisherA, "Cahier d'exercices A",
+           peers.publisher_a_base_url + "/cahier", peers.publisher_a_base_url + "/login",
+           "exercices", policy::LaunchMode::kBounce}));
   GARDE_TRY(upsertResource(db, {demo::kResourceB, demo::kPublisherB, "Outil de démonstration B",
                                 peers.publisher_b_base_url + "/resource", std::nullopt, "outil",
                                 policy::LaunchMode::kDirect}));
@@ -176,6 +190,19 @@ core::Status seed(Db& db, const DemoPeers& peers) {
                                {"PRE", "name shown to the teacher's pupils"},
                                {"P_MEL", "notice when pupils hand in work"}};
   GARDE_TRY(saveContract(db, a, "demo", "demo contract", at));
+
+  // The exercise book shows the pupil's name on their work to their teacher.
+  policy::ResourceContract a2;
+  a2.resource_id = demo::kResourceA2;
+  a2.publisher_id = demo::kPublisherA;
+  a2.category = "exercices";
+  a2.status = policy::ContractStatus::kApproved;
+  a2.declared[Profile::kElv] = {{"IDO", "user account and saved work"},
+                                {"PRO", "pupil view"},
+                                {"UAI", "licence accounting per establishment"},
+                                {"NOM", "name on the work handed in to the teacher"},
+                                {"PRE", "name on the work handed in to the teacher"}};
+  GARDE_TRY(saveContract(db, a2, "demo", "demo contract", at));
 
   policy::ResourceContract b;
   b.resource_id = demo::kResourceB;
@@ -203,6 +230,21 @@ core::Status seed(Db& db, const DemoPeers& peers) {
       addAssignment(db, sa.id, demo::kUai, policy::AssignmentTargetKind::kClass, "3A", "demo", at));
   GARDE_TRY(addAssignment(db, sa.id, demo::kUai, policy::AssignmentTargetKind::kPerson,
                           demo::kTeacher, "demo", at));
+
+  SubscriptionRecord sa2;
+  sa2.id = "DEMO_A2_0561534N";
+  sa2.publisher_id = demo::kPublisherA;
+  sa2.resource_id = demo::kResourceA2;
+  sa2.resource_label = "Cahier d'exercices A";
+  sa2.valid_from = peers.valid_from;
+  sa2.valid_until = peers.valid_until;
+  sa2.uais = {demo::kUai};
+  sa2.assignment_type = policy::AssignmentType::kIndiv;
+  sa2.licences_unlimited = true;
+  sa2.audiences = {policy::Audience::kEleve};
+  GARDE_TRY(putSubscription(db, sa2, at));
+  GARDE_TRY(addAssignment(db, sa2.id, demo::kUai, policy::AssignmentTargetKind::kClass, "3A",
+                          "demo", at));
 
   SubscriptionRecord sb;
   sb.id = "DEMO_B_0561534N";

@@ -40,9 +40,13 @@ inline constexpr const char* kUai = "0561534N";
 inline constexpr const char* kPublisherA = "123456789_0000000000000001";
 inline constexpr const char* kPublisherB = "987654321_0000000000000002";
 inline constexpr const char* kResourceA = "ark:/49591/demo.manuel.a";
+/// Publisher A's second resource, for pupils of class 3A only (an opaque RelayState from A then
+/// needs a choice: docs/flows.md).
+inline constexpr const char* kResourceA2 = "ark:/49591/demo.cahier.a";
 inline constexpr const char* kResourceB = "ark:/49591/demo.outil.b";
 inline constexpr const char* kPolicyVersion = "demo-1";
-/// Pupils: elv-0001 (3A, group LATIN), elv-0002 (3A), elv-0003 (4B: not assigned resource A).
+/// Pupils: elv-0001 (3A, group LATIN), elv-0002 (3A), elv-0003 (4B: not assigned resource A nor
+/// A2), elv-0004 (3A, non-ASCII names).
 /// Teachers: ens-0001 (assigned A by name), ens-0002 (not assigned A). doc-0001: teacher-librarian.
 inline constexpr const char* kPupil = "elv-0001";
 inline constexpr const char* kUnassignedPupil = "elv-0003";

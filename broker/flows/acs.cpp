@@ -1,18 +1,21 @@
 // POST /saml/sp/acs: the ENT's Response ends the ENT leg; the broker decides and answers the
 // publisher (docs/flows.md, "Life of a launch" steps 4 to 7). Parse, then the pure decisions of
-// acs_decision.h, then render.
+// acs_decision.h, then render. POST /saml/idp/choose: the person's choice among the publisher's
+// resources, when its request named none (an opaque RelayState), then the same release.
 
 #include <algorithm>
 
 #include "broker/flows/acs_decision.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
+#include "broker/flows/pages.h"
 #include "core/crypto.h"
 #include "policy/release.h"
 #include "store/audit.h"
 #include "store/directory.h"
 #include "store/launch.h"
 #include "store/policy_store.h"
+#include "store/publishers.h"
 
 namespace garde::broker::flows {
 namespace {
@@ -147,7 +150,7 @@ Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransac
     return detail::refuse(req, deps.refusals, kLog, *decision.refusal, decision.reason, offer);
   }
   connectors::publisher::AssertionContent& content = decision.content;
-  if (content.pseudonym.empty() || tx.name_id_format == saml::name_id_format::kTransient) {
+  if (content.pseudonym.empty() || tx.transient_name_id) {
     // A transient NameID where the publisher asked for one (the pseudonym still goes in IDO where
     // the contract declares it), and where the contract does not declare IDO: the NameID must not
     // carry an identifier the publisher was not granted, so it gets a one-time value.
@@ -212,6 +215,136 @@ core::Result<AcsRequest> parseAcsRequest(const Request& req, const core::TokenSe
   return AcsRequest{std::move(form).value(), std::move(opened).value()};
 }
 
+/// Says where the identifier was read (a transient NameID matches nobody), never its value.
+void explainUnknownUser(core::Error& error, const connectors::ent::EntIdentity& identity) {
+  if (error.code == core::ErrorCode::kUnknownUser) {
+    error.detail +=
+        "; identifier source: " + identity.source + ", NameID format " +
+        (identity.name_id_format.empty() ? std::string("(none)") : identity.name_id_format);
+  }
+}
+
+/// The release for an authenticated person whose transaction names its resource: read, decide,
+/// audit, answer.
+Response release(const Request& req, const AcsDeps& deps, const SsoTransaction& tx,
+                 const connectors::ent::EntIdentity& identity,
+                 const connectors::publisher::PublisherPeer& peer, const ReturnState* offer,
+                 core::UnixTime now) {
+  const policy::Date today = parisToday(now);
+  DecisionReads reads;
+  {
+    auto lease = deps.db.acquire();
+    if (!lease) {
+      return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
+    }
+    reads = readDecisionInputs(deps, lease->db(), tx, identity.person_id, today);
+  }
+  if (reads.error) {
+    explainUnknownUser(*reads.error, identity);
+  }
+  ReleaseDecision decision =
+      decideRelease(tx, identity, reads, deps.pseudonyms, today, req.request_id, now);
+  return renderRelease(req, deps, tx, identity, peer, std::move(decision), offer, now);
+}
+
+/// One of the publisher's resources the person may open, and the establishment where they may.
+struct EntitledResource {
+  store::Resource resource;
+  std::string uai;
+};
+
+/// The publisher's resources the person is entitled to (policy::checkEntitlement: profile,
+/// contract, subscription, assignment), in the transaction's establishment or, when it has none,
+/// in any of theirs at the ENT. One read transaction.
+core::Result<std::vector<EntitledResource>> entitledResources(const AcsDeps& deps, store::Db& db,
+                                                              const SsoTransaction& tx,
+                                                              const std::string& person_id,
+                                                              policy::Date today) {
+  GARDE_ASSIGN_OR_RETURN(auto read,
+                         store::Transaction::begin(db, store::Transaction::Kind::kDeferred));
+  GARDE_ASSIGN_OR_RETURN(auto contracted, store::listContractedResources(db, tx.publisher_id));
+  std::vector<std::string> uais;
+  if (tx.uai.empty()) {
+    GARDE_ASSIGN_OR_RETURN(uais, store::listPersonEstablishments(db, tx.ent_id, person_id));
+  } else {
+    uais.push_back(tx.uai);
+  }
+  std::vector<EntitledResource> out;
+  for (auto& resource : contracted) {
+    for (const auto& uai : uais) {
+      auto in = store::loadLaunchInputs(db, tx.ent_id, person_id, uai, resource.id, std::nullopt,
+                                        &deps.resources);
+      if (!in) {
+        if (in.error().code == core::ErrorCode::kStoreError ||
+            in.error().code == core::ErrorCode::kUnknownUser) {
+          return core::fail(std::move(in).error());
+        }
+        continue;  // no profile there, no contract: not entitled
+      }
+      if (policy::checkEntitlement(in->person, in->contract, in->subscriptions, today).refusal ==
+          policy::Refusal::kNone) {
+        out.push_back({std::move(resource), uai});
+        break;
+      }
+    }
+  }
+  GARDE_TRY(read.commit());
+  return out;
+}
+
+/// The page where the person picks one of `choices` (two or more); its form posts a sealed
+/// ChoiceState to /saml/idp/choose, its other button returns RequestDenied to the publisher.
+Response choicePage(const Request& req, const AcsDeps& deps, const SsoTransaction& tx,
+                    const connectors::ent::EntIdentity& identity,
+                    const std::vector<EntitledResource>& choices, const ReturnState& ret,
+                    core::UnixTime now) {
+  ChoiceState state;
+  state.tx = tx;
+  state.person_id = identity.person_id;
+  state.authn_instant = identity.authn_instant;
+  state.authn_context_class_ref = identity.authn_context_class_ref;
+  state.ent_response_id = identity.response_id;
+  ReturnState cancel = ret;
+  cancel.saml_status = std::string(saml::status_code::kResponder);
+  cancel.saml_sub_status = std::string(saml::status_code::kRequestDenied);
+  cancel.saml_status_message = "the user chose no resource";
+  const core::UnixTime expires = now + deps.state_lifetime_seconds;
+  auto token = sealChoice(deps.sealer, state, expires);
+  auto back = sealReturn(deps.sealer, cancel, expires);
+  if (!token || !back) {
+    return detail::refuse(req, deps.refusals, kLog, !token ? token.error() : back.error(), {},
+                          &ret);
+  }
+  ResourceChoicePage page;
+  page.choice_token = std::move(token).value();
+  page.return_token = std::move(back).value();
+  page.correlation_id = req.request_id;
+  page.publisher_name = "Le site de la ressource";
+  for (const auto& c : choices) {
+    page.resources.emplace_back(c.resource.id, c.resource.name);
+  }
+  {
+    auto lease = deps.db.acquire();
+    if (lease) {
+      if (auto publisher = store::findPublisher(lease->db(), tx.publisher_id); publisher) {
+        page.publisher_name = publisher->name;
+      }
+    }
+  }
+  kLog.info("resource choice shown", {{"request_id", req.request_id},
+                                      {"publisher", tx.publisher_id},
+                                      {"choices", std::to_string(choices.size())}});
+  Response r = Response::html(200, renderResourceChoice(page));
+  r.setHeader("Content-Security-Policy", std::string(kPageCsp));
+  r.setHeader("Cache-Control", "no-store");
+  return r;
+}
+
+ReturnState returnFor(const SsoTransaction& tx) {
+  return ReturnState{
+      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
+}
+
 }  // namespace
 
 Response handleAcs(const Request& req, const AcsDeps& deps) {
@@ -221,9 +354,8 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
   if (!parsed) {
     return detail::refuse(req, deps.refusals, kLog, parsed.error(), parse_reason);
   }
-  const SsoTransaction& tx = parsed->tx;
-  const ReturnState ret{
-      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
+  SsoTransaction& tx = parsed->tx;
+  const ReturnState ret = returnFor(tx);
   const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
 
   const connectors::ent::EntPeer* ent = deps.ents.findByEntId(tx.ent_id);
@@ -247,24 +379,104 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
       break;
   }
 
-  const policy::Date today = parisToday(now);
-  DecisionReads reads;
-  {
-    auto lease = deps.db.acquire();
-    if (!lease) {
-      return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
+  if (tx.resource_id.empty()) {
+    // The publisher's request named none of its resources (an opaque RelayState): the one the
+    // person is entitled to, a choice among several, a refusal when none.
+    core::Result<std::vector<EntitledResource>> found = core::fail(core::ErrorCode::kInternal, "");
+    {
+      auto lease = deps.db.acquire();
+      if (!lease) {
+        return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
+      }
+      found = entitledResources(deps, lease->db(), tx, identity->person_id, parisToday(now));
     }
-    reads = readDecisionInputs(deps, lease->db(), tx, identity->person_id, today);
+    if (!found) {
+      core::Error error = found.error();
+      explainUnknownUser(error, *identity);
+      return detail::refuse(req, deps.refusals, kLog, error, {}, offer);
+    }
+    if (found->empty()) {
+      return detail::refuse(req, deps.refusals, kLog,
+                            err(core::ErrorCode::kNotEntitled,
+                                "the publisher's request names no resource, and the person is "
+                                "entitled to none of its resources"),
+                            "no_entitled_resource", offer);
+    }
+    if (found->size() > 1) {
+      if (tx.is_passive) {
+        return detail::noPassive(req, deps.refusals, deps.answer, *peer, tx, now,
+                                 "several resources to choose from, and no page may be shown");
+      }
+      return choicePage(req, deps, tx, *identity, *found, ret, now);
+    }
+    tx.resource_id = found->front().resource.id;
+    if (tx.uai.empty()) {
+      tx.uai = found->front().uai;
+    }
   }
-  if (reads.error && reads.error->code == core::ErrorCode::kUnknownUser) {
-    // Say where the identifier was read (a transient NameID matches nobody), never the value.
-    reads.error->detail +=
-        "; identifier source: " + identity->source + ", NameID format " +
-        (identity->name_id_format.empty() ? std::string("(none)") : identity->name_id_format);
+  return release(req, deps, tx, *identity, *peer, offer, now);
+}
+
+Response handleChoose(const Request& req, const AcsDeps& deps) {
+  const core::UnixTime now = deps.clock.now();
+  if (detail::crossSitePost(req)) {
+    return detail::refuse(
+        req, deps.refusals, kLog,
+        err(core::ErrorCode::kForbidden, "resource choice posted from another site"),
+        "cross_site_post");
   }
-  ReleaseDecision decision =
-      decideRelease(tx, *identity, reads, deps.pseudonyms, today, req.request_id, now);
-  return renderRelease(req, deps, tx, *identity, *peer, std::move(decision), offer, now);
+  const std::string* t = req.formField("t");
+  const std::string* chosen = req.formField("resource");
+  if (t == nullptr || chosen == nullptr || chosen->empty()) {
+    return detail::refuse(
+        req, deps.refusals, kLog,
+        err(core::ErrorCode::kBadRequest, "resource choice without t or resource"));
+  }
+  auto opened = unsealChoice(deps.sealer, *t, now);
+  if (!opened) {
+    return detail::refuse(req, deps.refusals, kLog, opened.error(),
+                          opened.error().code == core::ErrorCode::kExpired ? "expired_transaction"
+                                                                           : "bad_transaction");
+  }
+  ChoiceState& state = *opened;
+  const ReturnState ret = returnFor(state.tx);
+  // The page was shown to the browser that finished the ENT leg; only it may choose.
+  const std::string* binding = req.cookie(kBindingCookie);
+  if (binding == nullptr || !core::constantTimeEqual(*binding, state.tx.browser_binding)) {
+    return detail::refuse(
+        req, deps.refusals, kLog,
+        err(core::ErrorCode::kForbidden, "the resource choice was shown in another browser"),
+        "browser_mismatch");
+  }
+  // One choice per authentication: the page's form, posted again, releases nothing more.
+  const auto taken =
+      deps.replay_cache.insert("choice " + state.tx.ent_request_id,
+                               now + deps.state_lifetime_seconds + deps.sp.skew_seconds, now);
+  if (taken != saml::ReplayCache::Outcome::kFirstUse) {
+    return detail::refuse(
+        req, deps.refusals, kLog,
+        err(taken == saml::ReplayCache::Outcome::kReplay ? core::ErrorCode::kReplayed
+                                                         : core::ErrorCode::kReplayCacheFull,
+            "resource choice already made for this authentication"),
+        taken == saml::ReplayCache::Outcome::kReplay ? "replayed_choice" : "replay_cache_full",
+        &ret);
+  }
+  const auto* peer = deps.publishers.findByPublisherId(state.tx.publisher_id);
+  if (!peer) {
+    return detail::refuse(req, deps.refusals, kLog,
+                          err(core::ErrorCode::kUnknownPeer, "publisher gone"),
+                          "unknown_publisher");
+  }
+  // Any resource may be named here: readDecisionInputs checks it is the publisher's and the
+  // release rule that the person is entitled to it (a refusal otherwise, audited).
+  state.tx.resource_id = *chosen;
+  connectors::ent::EntIdentity identity;
+  identity.person_id = state.person_id;
+  identity.source = "resource choice";
+  identity.authn_instant = state.authn_instant;
+  identity.authn_context_class_ref = state.authn_context_class_ref;
+  identity.response_id = state.ent_response_id;
+  return release(req, deps, state.tx, identity, *peer, &ret, now);
 }
 
 }  // namespace garde::broker::flows

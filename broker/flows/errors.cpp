@@ -29,7 +29,6 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
     case ErrorCode::kSignatureMissing:
     case ErrorCode::kSignatureInvalid:
     case ErrorCode::kSignatureProfile:
-    case ErrorCode::kAlgorithmForbidden:
     case ErrorCode::kNoTrustedKey:
     case ErrorCode::kAudienceMismatch:
     case ErrorCode::kRecipientMismatch:
@@ -42,6 +41,12 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
     case ErrorCode::kDecryptionFailed:
       return {403, responder(kAuthnFailed), reason,
               "L'authentification auprès de votre ENT n'a pas pu être vérifiée."};
+    case ErrorCode::kAlgorithmForbidden:
+      // From the ENT or from the publisher: the page does not say which (the notes that a
+      // publisher's refusal adds do), and a publisher's request gets Requester (idp_sso.cpp).
+      return {403, responder(kRequestUnsupported), reason,
+              "Le message de connexion reçu est signé ou chiffré avec un algorithme que le service "
+              "refuse."};
     case ErrorCode::kNoPassive:
       return {403, responder(kNoPassive), reason,
               "Votre ENT n'a pas pu vous connecter sans vous le demander. Relancez la ressource "
@@ -64,8 +69,9 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
       return {409, responder(kRequestDenied), reason,
               "La demande n'a pas pu aboutir. Réessayez plus tard."};
     case ErrorCode::kReplayCacheFull:
-      return {503, responder({}), reason,
-              "Le service reçoit trop de connexions en ce moment. Réessayez dans quelques minutes."};
+      return {
+          503, responder({}), reason,
+          "Le service reçoit trop de connexions en ce moment. Réessayez dans quelques minutes."};
     case ErrorCode::kStoreError:
       return {503, responder({}), reason,
               "Le service est momentanément indisponible. Réessayez dans quelques minutes."};

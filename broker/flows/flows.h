@@ -9,6 +9,7 @@
 ///   GET, POST /saml/idp/sso         a publisher's AuthnRequest (Redirect or POST)
 ///   GET, POST /discovery            ENT choice for a publisher-initiated access
 ///   POST /saml/sp/acs               the ENT's Response
+///   POST /saml/idp/choose           which of the publisher's resources (opaque RelayState)
 ///   POST /saml/idp/return           a refusal page's "back to the publisher" (error Response)
 ///
 /// Every route is CallerAuth::kNone: the handlers verify the messages they are given. Handlers are
@@ -40,6 +41,7 @@ Response handleDomaineGar(const Request& req, const LaunchDeps& deps);
 Response handleIdpSso(const Request& req, const IdpSsoDeps& deps);
 Response handleDiscovery(const Request& req, const DiscoveryDeps& deps);
 Response handleAcs(const Request& req, const AcsDeps& deps);
+Response handleChoose(const Request& req, const AcsDeps& deps);
 Response handleReturn(const Request& req, const ReturnDeps& deps);
 
 /// Each route's deps, lent from `services` (which must outlive them).
@@ -61,7 +63,8 @@ MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp,
 /// Mount one handler's routes (CallerAuth::kNone) with its deps, copied into the route: the
 /// metadata (GET /saml/sp/metadata, /saml/idp/metadata), the launch (GET /launch/{resourceId},
 /// /domaineGar), the IdP SSO (GET, POST /saml/idp/sso), the discovery (GET, POST /discovery), the
-/// ACS (POST /saml/sp/acs), the way back to the publisher (POST /saml/idp/return). What a deps
+/// ACS (POST /saml/sp/acs, and POST /saml/idp/choose that ends its flow when the person picks a
+/// resource), the way back to the publisher (POST /saml/idp/return). What a deps
 /// struct refers to must outlive the router. A test mounts only what it exercises.
 void mountMetadata(Router& router, MetadataDocuments documents);
 void mountLaunch(Router& router, const LaunchDeps& deps);

@@ -49,13 +49,6 @@ Response toDiscovery(const Request& req, const IdpSsoDeps& deps, const SsoTransa
   return r;
 }
 
-/// A POST that a browser says came from another site (Sec-Fetch-Site). Absent (older browsers,
-/// scripts) is let through; the page posts to itself, "same-origin".
-bool crossSitePost(const Request& req) {
-  const std::string* site = req.header("sec-fetch-site");
-  return req.method == "POST" && site != nullptr && *site != "same-origin" && *site != "none";
-}
-
 /// The publisher's AuthnRequest, verified (readAuthnRequest: known issuer, signature, destination,
 /// freshness, ACS from metadata) and taken once (the request replay cache).
 core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
@@ -136,7 +129,9 @@ Response refuseAlgorithm(const Request& req, const IdpSsoDeps& deps, const core:
                         std::move(notes));
 }
 
-SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest& ar) {
+/// `transient`: the NameID the publisher gets (answerNameIdFormat, checked by the caller).
+SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest& ar,
+                              bool transient) {
   SsoTransaction tx;
   tx.publisher_id = ar.peer->publisher_id;
   tx.publisher_request_id = ar.request.id;
@@ -144,9 +139,7 @@ SsoTransaction transactionFor(const connectors::publisher::PublisherAuthnRequest
   tx.relay_state = ar.relay_state.value_or("");
   tx.force_authn = ar.request.force_authn;
   tx.is_passive = ar.request.is_passive;
-  // Checked by the caller first (answerNameIdFormat gives nullopt for a format we cannot give).
-  tx.name_id_format = connectors::publisher::answerNameIdFormat(&ar.request, *ar.peer)
-                          .value_or(std::string(saml::name_id_format::kPersistent));
+  tx.transient_name_id = transient;
   return tx;
 }
 
@@ -164,9 +157,11 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
     // Nothing verified to answer to: the page only.
     return detail::refuse(req, deps.refusals, kLog, ar.error(), read_reason);
   }
-  SsoTransaction tx = transactionFor(*ar);
+  const auto name_id_format = connectors::publisher::answerNameIdFormat(&ar->request, *ar->peer);
+  SsoTransaction tx =
+      transactionFor(*ar, name_id_format && *name_id_format == saml::name_id_format::kTransient);
   const ReturnState ret = returnFor(tx);
-  if (!connectors::publisher::answerNameIdFormat(&ar->request, *ar->peer)) {
+  if (!name_id_format) {
     // SAML2 Core 3.4.1.1: a NameID format we cannot give is answered at once, before the ENT leg.
     saml::Status status;
     status.code = std::string(saml::status_code::kRequester);
@@ -213,7 +208,9 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
     if (!resource) {
       return detail::refuse(req, deps.refusals, kLog, resource.error(), "unknown_resource", &ret);
     }
-    tx.resource_id = resource->id;
+    if (*resource) {
+      tx.resource_id = (*resource)->id;
+    }  // else several, none named: resolved at the ACS from the person's entitlements
   }
 
   in.hint = entHint(req.query);
@@ -243,7 +240,7 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
 Response handleDiscovery(const Request& req, const DiscoveryDeps& deps) {
   const core::UnixTime now = deps.clock.now();
   const bool post = req.method == "POST";
-  if (crossSitePost(req)) {
+  if (detail::crossSitePost(req)) {
     // The choice can be remembered for 90 days: another site must not make it for the user.
     return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kForbidden, "discovery posted from another site"),

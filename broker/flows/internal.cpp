@@ -145,6 +145,11 @@ core::Result<connectors::ent::FormFields> samlFormFields(const Request& req) {
   return out;
 }
 
+bool crossSitePost(const Request& req) {
+  const std::string* site = req.header("sec-fetch-site");
+  return req.method == "POST" && site != nullptr && *site != "same-origin" && *site != "none";
+}
+
 std::string_view rawQuery(const Request& req) {
   const std::string_view target = req.target;
   const std::size_t q = target.find('?');
@@ -158,18 +163,19 @@ std::string_view rawQuery(const Request& req) {
   return query;
 }
 
-core::Result<store::Resource> resolveResource(store::Db& db, std::string_view publisher_id,
-                                              std::string_view relay_state,
-                                              std::string_view launch_resource) {
+core::Result<std::optional<store::Resource>> resolveResource(store::Db& db,
+                                                             std::string_view publisher_id,
+                                                             std::string_view relay_state,
+                                                             std::string_view launch_resource) {
   // The common case (a bounce launch): the cookie names the resource and the publisher echoes its
   // URL, or nothing. One lookup.
   if (!launch_resource.empty()) {
     auto r = store::findResource(db, launch_resource);
     if (r && r->publisher_id == publisher_id && (relay_state.empty() || relay_state == r->url)) {
-      return r;
+      return std::optional<store::Resource>(std::move(r).value());
     }
     if (!r && r.error().code == core::ErrorCode::kStoreError) {
-      return r;
+      return core::fail(std::move(r).error());
     }
   }
   auto contracted = store::listContractedResources(db, publisher_id);
@@ -180,23 +186,25 @@ core::Result<store::Resource> resolveResource(store::Db& db, std::string_view pu
   if (!relay_state.empty()) {
     for (auto& r : mine) {
       if (r.url == relay_state) {
-        return std::move(r);
+        return std::optional<store::Resource>(std::move(r));
       }
     }
   }
   if (!launch_resource.empty()) {
     for (auto& r : mine) {
       if (r.id == launch_resource) {
-        return std::move(r);
+        return std::optional<store::Resource>(std::move(r));
       }
     }
   }
   if (mine.size() == 1) {
-    return std::move(mine.front());
+    return std::optional<store::Resource>(std::move(mine.front()));
   }
-  return core::fail(core::ErrorCode::kUnknownResource,
-                    "cannot tell which resource of the publisher is asked for (" +
-                        std::to_string(mine.size()) + " resources, RelayState matches none)");
+  if (mine.empty()) {
+    return core::fail(core::ErrorCode::kUnknownResource,
+                      "the publisher has no contracted resource");
+  }
+  return std::optional<store::Resource>();
 }
 
 }  // namespace garde::broker::flows::detail

@@ -51,6 +51,10 @@ Response noPassive(const Request& req, const RefusalDeps& refusals,
                    const connectors::publisher::PublisherPeer& peer, const SsoTransaction& tx,
                    core::UnixTime now, std::string_view why);
 
+/// A POST that a browser says came from another site (Sec-Fetch-Site). Absent (older browsers,
+/// scripts) is let through; our pages post to themselves, "same-origin".
+bool crossSitePost(const Request& req);
+
 /// A fresh CSP nonce (144 bits, base64).
 std::string cspNonce(core::Random& random);
 
@@ -63,9 +67,12 @@ std::string_view rawQuery(const Request& req);
 
 /// Which of `publisher_id`'s resources an SSO is for: the launch cookie's resource when it is the
 /// publisher's and the RelayState is absent or its URL; else the resource whose URL is the
-/// RelayState; else the publisher's only resource. kUnknownResource otherwise.
-core::Result<store::Resource> resolveResource(store::Db& db, std::string_view publisher_id,
-                                              std::string_view relay_state,
-                                              std::string_view launch_resource);
+/// RelayState; else the launch cookie's resource; else the publisher's only resource. nullopt when
+/// the publisher has several and nothing names one (an opaque RelayState): the ACS resolves it
+/// from the person's entitlements. kUnknownResource when the publisher has no contracted resource.
+core::Result<std::optional<store::Resource>> resolveResource(store::Db& db,
+                                                             std::string_view publisher_id,
+                                                             std::string_view relay_state,
+                                                             std::string_view launch_resource);
 
 }  // namespace garde::broker::flows::detail

@@ -98,8 +98,8 @@ Response startLaunch(const Request& req, const LaunchDeps& deps, const LaunchSta
   tx.publisher_id = resource.publisher_id;
   tx.acs_url = acs->location;
   tx.relay_state = resource.url;
-  tx.name_id_format = connectors::publisher::answerNameIdFormat(nullptr, *peer)
-                          .value_or(std::string(saml::name_id_format::kPersistent));
+  tx.transient_name_id =
+      connectors::publisher::answerNameIdFormat(nullptr, *peer) == saml::name_id_format::kTransient;
   std::vector<SetCookie> cookies;
   cookies.push_back(std::move(cookie));
   return detail::startEntLeg(req, deps.refusals, deps.ent_leg, std::move(tx), std::move(cookies));

@@ -170,6 +170,8 @@ void mountDiscovery(Router& router, const DiscoveryDeps& deps) {
 void mountAcs(Router& router, const AcsDeps& deps) {
   router.post("/saml/sp/acs", CallerAuth::kNone,
               [deps](const Request& r) { return handleAcs(r, deps); });
+  router.post("/saml/idp/choose", CallerAuth::kNone,
+              [deps](const Request& r) { return handleChoose(r, deps); });
 }
 
 void mountReturn(Router& router, const ReturnDeps& deps) {

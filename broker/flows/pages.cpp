@@ -73,4 +73,36 @@ std::string renderDiscovery(const DiscoveryPage& p) {
   return out;
 }
 
+std::string renderResourceChoice(const ResourceChoicePage& p) {
+  std::string out(kHead);
+  out += "Choisissez la ressource";
+  out += kStyle;
+  out += "<h1>Choisissez la ressource</h1><p>";
+  out += htmlEscape(p.publisher_name);
+  out +=
+      " propose plusieurs ressources auxquelles vous avez accès. Laquelle voulez-vous ouvrir ?</p>"
+      "<form method=\"post\" action=\"/saml/idp/choose\"><input type=\"hidden\" name=\"t\" "
+      "value=\"";
+  out += htmlEscape(p.choice_token);
+  out += "\">";
+  bool first = true;
+  for (const auto& [id, title] : p.resources) {
+    out += "<label><input type=\"radio\" name=\"resource\" value=\"";
+    out += htmlEscape(id);
+    out += first ? "\" checked> " : "\"> ";
+    out += htmlEscape(title.empty() ? id : title);
+    out += "</label>";
+    first = false;
+  }
+  out +=
+      "<p><button type=\"submit\">Ouvrir</button></p></form>"
+      "<form method=\"post\" action=\"/saml/idp/return\"><input type=\"hidden\" name=\"t\" "
+      "value=\"";
+  out += htmlEscape(p.return_token);
+  out += "\"><button type=\"submit\">Annuler et revenir au site</button></form><p class=\"id\">";
+  out += htmlEscape(p.correlation_id);
+  out += "</p></body></html>\n";
+  return out;
+}
+
 }  // namespace garde::broker::flows

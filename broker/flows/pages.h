@@ -1,5 +1,6 @@
 #pragma once
-/// @file The HTML pages the flows show: the refusal page and the ENT discovery page. Every value
+/// @file The HTML pages the flows show: the refusal page, the ENT discovery page and the choice
+/// of a resource. Every value
 /// is HTML-escaped; pages carry no script, and their own Content-Security-Policy (kPageCsp).
 
 #include <optional>
@@ -37,5 +38,16 @@ struct DiscoveryPage {
   std::string correlation_id;
 };
 std::string renderDiscovery(const DiscoveryPage& page);
+
+/// Which of the publisher's resources, when the person is entitled to several and the publisher's
+/// request named none (an opaque RelayState).
+struct ResourceChoicePage {
+  std::string publisher_name;
+  std::string choice_token;  ///< posted back to /saml/idp/choose as `t`
+  std::vector<std::pair<std::string, std::string>> resources;  ///< (resource id, title)
+  std::string return_token;  ///< "cancel": posted to /saml/idp/return
+  std::string correlation_id;
+};
+std::string renderResourceChoice(const ResourceChoicePage& page);
 
 }  // namespace garde::broker::flows

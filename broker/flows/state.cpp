@@ -5,13 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
+
 namespace garde::broker::flows {
 namespace {
 
 constexpr char kSep = '\x1f';
 constexpr std::string_view kVersion = "v3";
 
-core::Result<std::string> join(std::initializer_list<std::string_view> fields) {
+core::Result<std::string> join(const std::vector<std::string_view>& fields) {
   std::string out(kVersion);
   for (std::string_view f : fields) {
     if (f.find(kSep) != std::string_view::npos) {
@@ -71,17 +73,65 @@ core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::str
   return LaunchState{(*f)[0], (*f)[1], (*f)[2]};
 }
 
-constexpr const char* kTransientFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
-constexpr const char* kPersistentFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+namespace {
+
+constexpr std::size_t kTransactionFields = 14;
+
+core::Result<std::string> transactionPayload(const SsoTransaction& t,
+                                             std::initializer_list<std::string_view> more = {}) {
+  const std::string requested_at = std::to_string(t.ent_requested_at);
+  const std::string request_id = t.publisher_request_id.value_or("");
+  std::vector<std::string_view> fields = {t.ent_id,
+                                          t.uai,
+                                          t.resource_id,
+                                          t.publisher_id,
+                                          t.publisher_request_id ? "1" : "0",
+                                          request_id,
+                                          t.acs_url,
+                                          t.relay_state,
+                                          t.ent_request_id,
+                                          requested_at,
+                                          t.force_authn ? "1" : "0",
+                                          t.is_passive ? "1" : "0",
+                                          t.browser_binding,
+                                          t.transient_name_id ? "t" : "p"};
+  fields.insert(fields.end(), more.begin(), more.end());
+  return join(fields);
+}
+
+core::Result<std::int64_t> number(const std::string& v) {
+  std::int64_t out = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || end != v.data() + v.size()) {
+    return core::fail(core::ErrorCode::kMalformedMessage, "state token of an unknown layout");
+  }
+  return out;
+}
+
+/// The transaction in the first kTransactionFields fields of `v`.
+core::Result<SsoTransaction> readTransaction(const std::vector<std::string>& v) {
+  SsoTransaction t;
+  t.ent_id = v[0];
+  t.uai = v[1];
+  t.resource_id = v[2];
+  t.publisher_id = v[3];
+  t.publisher_request_id = optionalField(v[4], v[5]);
+  t.acs_url = v[6];
+  t.relay_state = v[7];
+  t.ent_request_id = v[8];
+  GARDE_ASSIGN_OR_RETURN(t.ent_requested_at, number(v[9]));
+  t.force_authn = v[10] == "1";
+  t.is_passive = v[11] == "1";
+  t.browser_binding = v[12];
+  t.transient_name_id = v[13] == "t";
+  return t;
+}
+
+}  // namespace
 
 core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::string_view which,
                                           const SsoTransaction& t, core::UnixTime expires) {
-  const std::string requested_at = std::to_string(t.ent_requested_at);
-  auto payload =
-      join({t.ent_id, t.uai, t.resource_id, t.publisher_id, t.publisher_request_id ? "1" : "0",
-            t.publisher_request_id.value_or(""), t.acs_url, t.relay_state, t.ent_request_id,
-            requested_at, t.force_authn ? "1" : "0", t.is_passive ? "1" : "0", t.browser_binding,
-            t.name_id_format == kTransientFormat ? "t" : "p"});
+  auto payload = transactionPayload(t);
   if (!payload) {
     return payload;
   }
@@ -95,30 +145,42 @@ core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
   if (!payload) {
     return core::fail(std::move(payload).error());
   }
-  auto f = split(*payload, 14);
+  auto f = split(*payload, kTransactionFields);
   if (!f) {
     return core::fail(std::move(f).error());
   }
-  auto& v = *f;
-  SsoTransaction t;
-  t.name_id_format = v[13] == "t" ? kTransientFormat : kPersistentFormat;
-  t.ent_id = v[0];
-  t.uai = v[1];
-  t.resource_id = v[2];
-  t.publisher_id = v[3];
-  t.publisher_request_id = optionalField(v[4], v[5]);
-  t.acs_url = v[6];
-  t.relay_state = v[7];
-  t.ent_request_id = v[8];
-  const auto [end, ec] =
-      std::from_chars(v[9].data(), v[9].data() + v[9].size(), t.ent_requested_at);
-  if (ec != std::errc() || end != v[9].data() + v[9].size()) {
-    return core::fail(core::ErrorCode::kMalformedMessage, "state token of an unknown layout");
+  return readTransaction(*f);
+}
+
+core::Result<std::string> sealChoice(const core::TokenSealer& sealer, const ChoiceState& s,
+                                     core::UnixTime expires) {
+  const std::string authn_instant = std::to_string(s.authn_instant);
+  auto payload = transactionPayload(
+      s.tx, {s.person_id, authn_instant, s.authn_context_class_ref, s.ent_response_id});
+  if (!payload) {
+    return payload;
   }
-  t.force_authn = v[10] == "1";
-  t.is_passive = v[11] == "1";
-  t.browser_binding = v[12];
-  return t;
+  return sealer.seal(purpose::kChoice, *payload, expires);
+}
+
+core::Result<ChoiceState> unsealChoice(const core::TokenSealer& sealer, std::string_view token,
+                                       core::UnixTime now) {
+  auto payload = sealer.unseal(purpose::kChoice, token, now);
+  if (!payload) {
+    return core::fail(std::move(payload).error());
+  }
+  auto f = split(*payload, kTransactionFields + 4);
+  if (!f) {
+    return core::fail(std::move(f).error());
+  }
+  const auto& v = *f;
+  ChoiceState s;
+  GARDE_ASSIGN_OR_RETURN(s.tx, readTransaction(v));
+  s.person_id = v[kTransactionFields];
+  GARDE_ASSIGN_OR_RETURN(s.authn_instant, number(v[kTransactionFields + 1]));
+  s.authn_context_class_ref = v[kTransactionFields + 2];
+  s.ent_response_id = v[kTransactionFields + 3];
+  return s;
 }
 
 core::Result<std::string> sealReturn(const core::TokenSealer& sealer, const ReturnState& s,

@@ -25,6 +25,7 @@ inline constexpr std::string_view kLaunch = "launch";
 inline constexpr std::string_view kSso = "sso";
 inline constexpr std::string_view kDiscovery = "discovery";
 inline constexpr std::string_view kReturn = "return";
+inline constexpr std::string_view kChoice = "choice";
 }  // namespace purpose
 
 /// The `garde_launch` cookie: what a médiacentre tile said.
@@ -38,6 +39,8 @@ struct LaunchState {
 struct SsoTransaction {
   std::string ent_id;  ///< empty only in a pending (discovery) token
   std::string uai;     ///< empty: publisher-initiated without launch cookie (chosen at the ACS)
+  /// Empty: the publisher has several resources and its RelayState names none of them (an opaque
+  /// handle); the ACS resolves it from the person's entitlements (docs/flows.md).
   std::string resource_id;
   std::string publisher_id;
   std::optional<std::string> publisher_request_id;  ///< absent: unsolicited (direct launch)
@@ -48,9 +51,9 @@ struct SsoTransaction {
   core::UnixTime ent_requested_at = 0;
   bool force_authn = false;
   bool is_passive = false;
-  /// The publisher's NameID format (connectors::publisher::answerNameIdFormat): persistent or
-  /// transient.
-  std::string name_id_format = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+  /// The publisher's NameID is transient (it asked for one: connectors::publisher::
+  /// answerNameIdFormat); otherwise persistent, the pseudonym.
+  bool transient_name_id = false;
   /// The `garde_bind` cookie of the browser that started the ENT leg: the ACS accepts the ENT's
   /// Response only from that browser (no login CSRF by posting one's own Response elsewhere).
   std::string browser_binding;
@@ -78,6 +81,23 @@ core::Result<std::string> sealTransaction(const core::TokenSealer& sealer, std::
 core::Result<SsoTransaction> unsealTransaction(const core::TokenSealer& sealer,
                                                std::string_view which, std::string_view token,
                                                core::UnixTime now);
+
+/// The resource choice page's state: the transaction whose resource the person picks, and who
+/// the ENT said they are (the ENT's Response was consumed at the ACS; the choice does not need it
+/// again). Sealed like the others (AES-256-GCM): the person's identifier is never readable in the
+/// page.
+struct ChoiceState {
+  SsoTransaction tx;
+  std::string person_id;
+  core::UnixTime authn_instant = 0;
+  std::string authn_context_class_ref;
+  std::string ent_response_id;  ///< for logs
+};
+
+core::Result<std::string> sealChoice(const core::TokenSealer& sealer, const ChoiceState& state,
+                                     core::UnixTime expires);
+core::Result<ChoiceState> unsealChoice(const core::TokenSealer& sealer, std::string_view token,
+                                       core::UnixTime now);
 
 core::Result<std::string> sealReturn(const core::TokenSealer& sealer, const ReturnState& state,
                                      core::UnixTime expires);

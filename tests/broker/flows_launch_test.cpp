@@ -259,8 +259,9 @@ TEST_CASE("An unsigned assertion is refused as our metadata's WantAssertionsSign
     requireRefusalPage(r, 403, f.lastRequestId());
     CHECK(f.decisions("refused", "signature_missing") == 1);
   }
-  SECTION("with broker.want_assertions_signed = false, a signed Response protects it (SAML2 "
-          "Profiles 4.1.4.2)") {
+  SECTION(
+      "with broker.want_assertions_signed = false, a signed Response protects it (SAML2 "
+      "Profiles 4.1.4.2)") {
     Flows f({}, 1'000'000, allFlowRoutes(),
             [](config::Config& c) { c.broker.want_assertions_signed = false; });
     CHECK(f.get("/saml/sp/metadata").body.find("WantAssertionsSigned=\"false\"") !=
@@ -276,7 +277,8 @@ TEST_CASE("A publisher-initiated access asks which ENT, then remembers the choic
           "[broker][flows][discovery]") {
   Flows f;
   std::string request_id;
-  const Response sso = f.get(f.publisherAuthnRequest(kPubAEntity, kPubAAcs, "", request_id));
+  const Response sso = f.get(f.publisherAuthnRequest(
+      kPubAEntity, kPubAAcs, std::string(kPubABase) + "/resource", request_id));
   REQUIRE(sso.status == 303);
   const std::string location = *sso.header("Location");
   REQUIRE(location.rfind("/discovery?t=", 0) == 0);

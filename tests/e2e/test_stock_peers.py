@@ -395,15 +395,8 @@ def non_ascii():
     expect(any(re.search(r"[^\x00-\x7f]", v) for v in names), f"released names {names} are all ASCII")
 
 
-# Pending: these two need what garde does not do yet (a demo pupil elv-0004 and a second resource
-# of publisher A, demo.cahier.a, releasing names to pupils; the choice page of an opaque
-# RelayState, /saml/idp/choose). They fail today; GARDE_STOCK_PENDING=1 runs them.
-PENDING = os.environ.get("GARDE_STOCK_PENDING") == "1"
-if PENDING:
-    suite.check("non-ASCII (elv-0004, Maïté-Françoise Lefèvre-Côté): released names intact byte for "
-                "byte at Shibboleth and mellon", non_ascii)
-else:
-    print("pending (GARDE_STOCK_PENDING=1 runs it): non-ASCII names of elv-0004 at Shibboleth and mellon")
+suite.check("non-ASCII (elv-0004, Maïté-Françoise Lefèvre-Côté): released names intact byte for "
+            "byte at Shibboleth and mellon", non_ascii)
 
 # ---- Opaque RelayState: which of A's resources --------------------------------------------------
 
@@ -436,12 +429,9 @@ def choice_page():
     expect(audit and RESOURCE_A2 in audit[-1], f"the last audit line is not for {RESOURCE_A2}: {audit[-1:]}")
 
 
-if PENDING:
-    suite.check("publisher-initiated at Shibboleth (opaque RelayState), elv-0001 entitled to both of "
-                "A's resources: a garde page to choose (/saml/idp/choose), the chosen one released",
-                choice_page)
-else:
-    print("pending (GARDE_STOCK_PENDING=1 runs it): the opaque-RelayState choice page")
+suite.check("publisher-initiated at Shibboleth (opaque RelayState), elv-0001 entitled to both of "
+            "A's resources: a garde page to choose (/saml/idp/choose), the chosen one released",
+            choice_page)
 
 
 def none_entitled():
