@@ -11,6 +11,7 @@ constexpr std::array kUsers{
              "class 3A, group LATIN: resource A is assigned to 3A"},
     DemoUser{"elv-0002", "Hugo Bernard", "pupil", "class 3A"},
     DemoUser{"elv-0003", "Chloé Petit", "pupil", "class 4B: resource A is not assigned to her"},
+    DemoUser{"elv-0004", "Maïté-Françoise Lefèvre-Côté", "pupil", "class 3A"},
     DemoUser{"ens-0001", "Paul Durand", "teacher", "assigned resource A by name"},
     DemoUser{"ens-0002", "Claire Moreau", "teacher", "not assigned resource A"},
     DemoUser{"doc-0001", "Anne Leroy", "teacher-librarian", "no class"},
