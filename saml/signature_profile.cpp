@@ -153,12 +153,14 @@ core::Result<xmlNode*> checkedSignature(xmlNode* element, const std::vector<Cert
     return fail(ErrorCode::kSignatureProfile,
                 "<" + std::string(localName(element)) + "> carries several signatures");
   }
+  xmlNode* signature = signatures.front();
+  // The profile and its algorithms first: a peer told that its algorithm is refused learns more
+  // than one told that no key of its metadata can verify.
+  GARDE_TRY(checkProfile(element, signature));
   if (trusted.empty()) {
     return fail(ErrorCode::kNoTrustedKey,
                 "no trusted key to verify <" + std::string(localName(element)) + ">");
   }
-  xmlNode* signature = signatures.front();
-  GARDE_TRY(checkProfile(element, signature));
   if (relativeNamespaceInScope(element)) {
     return fail(ErrorCode::kSignatureInvalid,
                 "a namespace name in scope of the signed element is not an absolute URI "

@@ -37,18 +37,18 @@ bool isUnspecified(std::string_view format) {
 
 /// The identifier where `source` says, or kUnknownUser naming the source and what was found.
 core::Result<std::string> readIdentifier(const saml::Assertion& a, const IdentifierSource& source) {
+  const auto nobody = [&](const std::string& what) {
+    return core::fail(core::ErrorCode::kUnknownUser,
+                      what + "; identifier source: " + source.describe());
+  };
   if (source.kind == IdentifierSource::Kind::kNameId) {
     if (!a.subject || !a.subject->name_id || a.subject->name_id->value.empty()) {
-      return core::fail(
-          core::ErrorCode::kUnknownUser,
-          "the ENT assertion carries no NameID; identifier source: " + source.describe());
+      return nobody("the ENT assertion carries no NameID");
     }
     const std::string& format = a.subject->name_id->format;
     if (!isUnspecified(source.name) && format != source.name) {
-      return core::fail(core::ErrorCode::kUnknownUser,
-                        "the ENT's NameID is of format " +
-                            (format.empty() ? std::string("(none)") : format) +
-                            "; identifier source: " + source.describe());
+      return nobody("the ENT's NameID is of format " +
+                    (format.empty() ? std::string("(none)") : format));
     }
     return a.subject->name_id->value;
   }
@@ -56,24 +56,18 @@ core::Result<std::string> readIdentifier(const saml::Assertion& a, const Identif
   for (const saml::Attribute& attribute : a.attributes) {
     if (attribute.name == source.name || attribute.friendly_name == source.name) {
       if (found) {
-        return core::fail(core::ErrorCode::kUnknownUser,
-                          "the ENT assertion carries the identifier attribute twice; identifier "
-                          "source: " +
-                              source.describe());
+        return nobody("the ENT assertion carries the identifier attribute twice");
       }
       found = &attribute;
     }
   }
   if (!found) {
-    return core::fail(core::ErrorCode::kUnknownUser,
-                      "the ENT assertion carries no such attribute (" +
-                          std::to_string(a.attributes.size()) +
-                          " attributes); identifier source: " + source.describe());
+    return nobody("the ENT assertion carries no such attribute (" +
+                  std::to_string(a.attributes.size()) + " attributes)");
   }
   if (found->values.size() != 1 || found->values.front().empty()) {
-    return core::fail(core::ErrorCode::kUnknownUser,
-                      "the identifier attribute has " + std::to_string(found->values.size()) +
-                          " values, not one; identifier source: " + source.describe());
+    return nobody("the identifier attribute has " + std::to_string(found->values.size()) +
+                  " values, not one");
   }
   return found->values.front();
 }

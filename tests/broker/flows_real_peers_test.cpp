@@ -157,6 +157,56 @@ TEST_CASE("A request signed with a refused algorithm is answered with the reason
     CHECK(told.status.sub_code == saml::status_code::kRequestUnsupported);
     CHECK(told.status.message.find("rsa-sha1") != std::string::npos);
   }
+  SECTION("XML-signed over POST with SHA-1 (signature or digest): the same page and way back") {
+    saml::AuthnRequest ar;
+    ar.id = "_post-sha1-request";
+    ar.issue_instant = f.clock().t;
+    ar.destination = std::string(kBase) + "/saml/idp/sso";
+    ar.issuer = kPubAEntity;
+    ar.assertion_consumer_service_url = kPubAAcs;
+    ar.protocol_binding = std::string(saml::binding::kHttpPost);
+    auto doc = saml::buildAuthnRequest(ar);
+    REQUIRE(doc.has_value());
+    const std::string xml = saml::serialize(doc->get(), false);
+    for (const auto& [signature_method, digest_method] :
+         {std::pair{"http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+                    "http://www.w3.org/2001/04/xmlenc#sha256"},
+          std::pair{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                    "http://www.w3.org/2000/09/xmldsig#sha1"}}) {
+      // An enveloped signature of the SAML profile, with the algorithm a stock SP on old defaults
+      // uses (the value is never checked: the algorithm is refused first).
+      const std::string signature =
+          std::string(
+              "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>"
+              "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/"
+              "xml-exc-c14n#\"/><ds:SignatureMethod Algorithm=\"") +
+          signature_method + "\"/><ds:Reference URI=\"#" + ar.id +
+          "\"><ds:Transforms><ds:Transform Algorithm=\"http://www.w3.org/2000/09/"
+          "xmldsig#enveloped-signature\"/><ds:Transform Algorithm=\"http://www.w3.org/2001/10/"
+          "xml-exc-c14n#\"/></ds:Transforms><ds:DigestMethod Algorithm=\"" +
+          digest_method +
+          "\"/><ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue></ds:Reference>"
+          "</ds:SignedInfo><ds:SignatureValue>" +
+          core::base64Encode(std::string(256, 'x')) + "</ds:SignatureValue></ds:Signature>";
+      std::string signed_xml = xml;
+      const std::size_t issuer_end = signed_xml.find("</saml:Issuer>");
+      REQUIRE(issuer_end != std::string::npos);
+      signed_xml.insert(issuer_end + std::string("</saml:Issuer>").size(), signature);
+      const double before = f.decisions("refused", "algorithm_forbidden");
+      const Response page =
+          f.post("/saml/idp/sso", {{"SAMLRequest", core::base64Encode(signed_xml)},
+                                   {"RelayState", "https://edition-a.test/resource"}});
+      CHECK(page.status == 403);
+      CHECK(f.decisions("refused", "algorithm_forbidden") == before + 1);
+      CHECK(page.body.find("sha1") != std::string::npos);
+      const std::string t = hiddenField(page.body, "t");
+      REQUIRE_FALSE(t.empty());
+      const saml::Response told = postedResponse(f.post("/saml/idp/return", {{"t", t}}));
+      CHECK(told.in_response_to == ar.id);
+      CHECK(told.status.code == saml::status_code::kRequester);
+      CHECK(told.status.sub_code == saml::status_code::kRequestUnsupported);
+    }
+  }
   SECTION("an issuer we do not know gets the page only: nowhere safe to answer") {
     std::string other_id;
     const std::string target = f.publisherAuthnRequest("https://unknown.example/sp",
