@@ -39,6 +39,16 @@ struct PeerIdentity {
 /// registered client certificate's owner, or an admin session's operator.
 struct Caller {
   std::string id;  ///< as the registry or the session names the caller (logs, authorisation)
+  /// What kind of caller `id` names. A handler checks it: a publisher's certificate must not
+  /// reach an ENT project's API, whatever its id.
+  enum class Kind {
+    kUnspecified,  ///< not said (tests of the router alone)
+    kEntProject,   ///< id = idENT (a registered ENT project's client certificate)
+    kPublisher,    ///< id = SIREN_ISNI (a registered publisher's client certificate)
+    kOperator,     ///< id = the admin account (an admin session)
+    kAssignmentManager,  ///< id = idENT + ' ' + identifier at the ENT (an admin session via the ENT)
+  };
+  Kind kind = Kind::kUnspecified;
 };
 
 /// An inbound HTTP request, fully read and decoded.
