@@ -88,6 +88,16 @@ core::Result<Publisher> findPublisher(Db& db, std::string_view id) {
                             "unknown publisher");
 }
 
+core::Result<std::string> findPublisherName(Db& db, std::string_view id) {
+  GARDE_STORE_PREPARE(stmt, db, "SELECT name FROM publishers WHERE id = ?1");
+  stmt.bind(1, id);
+  GARDE_STORE_STEP(found, stmt);
+  if (!found) {
+    return core::fail(core::ErrorCode::kUnknownPeer, "unknown publisher");
+  }
+  return stmt.text(0);
+}
+
 core::Result<Publisher> findPublisherBySpEntityId(Db& db, std::string_view sp_entity_id) {
   return findPublisherWhere(db, std::string(kPublisherColumns) + "WHERE sp_entity_id = ?1",
                             sp_entity_id, "no publisher with this SP entityID");

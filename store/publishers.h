@@ -37,6 +37,8 @@ struct Resource {
 core::Status upsertPublisher(Db& db, const Publisher& publisher);
 /// kUnknownPeer when unknown.
 core::Result<Publisher> findPublisher(Db& db, std::string_view id);
+/// The publisher's display name only (not its metadata): kUnknownPeer when unknown.
+core::Result<std::string> findPublisherName(Db& db, std::string_view id);
 core::Result<Publisher> findPublisherBySpEntityId(Db& db, std::string_view sp_entity_id);
 core::Result<Publisher> findPublisherByCertificate(Db& db, std::string_view client_cert_sha256);
 /// Every publisher, by id (for the IdP side's metadata registry, loaded at start-up).

@@ -249,16 +249,28 @@ core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_
   return out;
 }
 
-core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
-    Db& db, std::string_view resource_id, const policy::PersonFacts& person) {
+namespace {
+
+/// findLaunchSubscriptions for one resource, or (resource_id nullopt) for all of them.
+core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
+    Db& db, std::optional<std::string_view> resource_id, const policy::PersonFacts& person) {
   std::vector<policy::Subscription> out;
   {
+    // Two statements rather than "?1 IS NULL OR ...": the launch's keeps its index on resource_id.
+#define GARDE_SUBSCRIPTION_COLUMNS                                                          \
+  "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "               \
+  "s.assignment_type FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = " \
+  "s.id "
     GARDE_STORE_PREPARE(stmt, db,
-                        "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "
-                        "s.assignment_type "
-                        "FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = s.id "
-                        "WHERE s.resource_id = ?1 AND u.uai = ?2 ORDER BY s.id");
-    stmt.bindAll(resource_id, person.uai);
+                        resource_id ? GARDE_SUBSCRIPTION_COLUMNS
+                            "WHERE u.uai = ?1 AND s.resource_id = ?2 ORDER BY s.id"
+                                    : GARDE_SUBSCRIPTION_COLUMNS
+                            "WHERE u.uai = ?1 ORDER BY s.resource_id, s.id");
+#undef GARDE_SUBSCRIPTION_COLUMNS
+    stmt.bind(1, person.uai);
+    if (resource_id) {
+      stmt.bind(2, *resource_id);
+    }
     GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
       policy::Subscription sub;
       sub.id = s.text(0);
@@ -306,6 +318,18 @@ core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
     }));
   }
   return out;
+}
+
+}  // namespace
+
+core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
+    Db& db, std::string_view resource_id, const policy::PersonFacts& person) {
+  return establishmentSubscriptions(db, resource_id, person);
+}
+
+core::Result<std::vector<policy::Subscription>> findEstablishmentSubscriptions(
+    Db& db, const policy::PersonFacts& person) {
+  return establishmentSubscriptions(db, std::nullopt, person);
 }
 
 }  // namespace garde::store

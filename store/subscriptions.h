@@ -95,4 +95,9 @@ core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_
 core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
     Db& db, std::string_view resource_id, const policy::PersonFacts& person);
 
+/// The same for every resource at once: the subscriptions of `person.uai`, by resource id then
+/// subscription id, each with only the assignments that concern the person (the médiacentre).
+core::Result<std::vector<policy::Subscription>> findEstablishmentSubscriptions(
+    Db& db, const policy::PersonFacts& person);
+
 }  // namespace garde::store

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "broker/api/mediacentre.h"
 #include "broker/commands/commands.h"
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
@@ -63,6 +64,9 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
   }
   if (services.flows) {
     flows::mountFlows(router, *services.flows);
+    flows::FlowServices& f = *services.flows;
+    api::mountMediacentre(router, {f.clock, f.db, f.resources, f.publishers,
+                                   services.config.broker.base_url});
   }
   // Other flows mount their routes here, e.g. mountFeeds(router, services);
 }

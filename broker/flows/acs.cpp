@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "broker/flows/acs_decision.h"
+#include "broker/flows/entitlement.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
 #include "broker/flows/pages.h"
@@ -247,51 +248,6 @@ Response release(const Request& req, const AcsDeps& deps, const SsoTransaction& 
   return renderRelease(req, deps, tx, identity, peer, std::move(decision), offer, now);
 }
 
-/// One of the publisher's resources the person may open, and the establishment where they may.
-struct EntitledResource {
-  store::Resource resource;
-  std::string uai;
-};
-
-/// The publisher's resources the person is entitled to (policy::checkEntitlement: profile,
-/// contract, subscription, assignment), in the transaction's establishment or, when it has none,
-/// in any of theirs at the ENT. One read transaction.
-core::Result<std::vector<EntitledResource>> entitledResources(const AcsDeps& deps, store::Db& db,
-                                                              const SsoTransaction& tx,
-                                                              const std::string& person_id,
-                                                              policy::Date today) {
-  GARDE_ASSIGN_OR_RETURN(auto read,
-                         store::Transaction::begin(db, store::Transaction::Kind::kDeferred));
-  GARDE_ASSIGN_OR_RETURN(auto contracted, store::listContractedResources(db, tx.publisher_id));
-  std::vector<std::string> uais;
-  if (tx.uai.empty()) {
-    GARDE_ASSIGN_OR_RETURN(uais, store::listPersonEstablishments(db, tx.ent_id, person_id));
-  } else {
-    uais.push_back(tx.uai);
-  }
-  std::vector<EntitledResource> out;
-  for (auto& resource : contracted) {
-    for (const auto& uai : uais) {
-      auto in = store::loadLaunchInputs(db, tx.ent_id, person_id, uai, resource.id, std::nullopt,
-                                        &deps.resources);
-      if (!in) {
-        if (in.error().code == core::ErrorCode::kStoreError ||
-            in.error().code == core::ErrorCode::kUnknownUser) {
-          return core::fail(std::move(in).error());
-        }
-        continue;  // no profile there, no contract: not entitled
-      }
-      if (policy::checkEntitlement(in->person, in->contract, in->subscriptions, today).refusal ==
-          policy::Refusal::kNone) {
-        out.push_back({std::move(resource), uai});
-        break;
-      }
-    }
-  }
-  GARDE_TRY(read.commit());
-  return out;
-}
-
 /// The page where the person picks one of `choices` (two or more); its form posts a sealed
 /// ChoiceState to /saml/idp/choose, its other button returns RequestDenied to the publisher.
 Response choicePage(const Request& req, const AcsDeps& deps, const SsoTransaction& tx,
@@ -388,7 +344,8 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
       if (!lease) {
         return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
       }
-      found = entitledResources(deps, lease->db(), tx, identity->person_id, parisToday(now));
+      found = entitledResources(lease->db(), deps.resources, deps.publishers, tx.ent_id,
+                                identity->person_id, tx.uai, parisToday(now), tx.publisher_id);
     }
     if (!found) {
       core::Error error = found.error();

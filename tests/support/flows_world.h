@@ -157,6 +157,8 @@ class Flows {
   /// The audit table's rows, once the batch writer has written what is queued.
   std::vector<store::AuditRecord> auditRows();
   FixedClock& clock() { return clock_; }
+  /// The flows' services (to build the deps of another handler over the same world).
+  broker::flows::FlowServices& services() { return *services_; }
   const std::string& lastRequestId() const { return last_request_id_; }
 
  private:

@@ -1,0 +1,210 @@
+#include "broker/api/mediacentre.h"
+
+#include <boost/json.hpp>
+#include <map>
+
+#include "broker/flows/entitlement.h"
+#include "broker/flows/flows.h"
+#include "core/encoding.h"
+#include "core/gzip.h"
+#include "core/log.h"
+#include "store/directory.h"
+#include "store/publishers.h"
+
+namespace garde::broker::api {
+namespace {
+
+constexpr core::Logger kLog("api.mediacentre");
+
+/// The answer, gzip-compressed when the client accepts it, never cached by intermediaries.
+Response answer(const Request& req, int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.setHeader("Content-Type", std::move(content_type));
+  r.setHeader("Cache-Control", "no-store");
+  r.setHeader("Vary", "Accept-Encoding");
+  const std::string* accept = req.header("accept-encoding");
+  if (accept != nullptr && core::acceptsGzip(*accept)) {
+    r.body = core::gzipCompress(body);
+    r.setHeader("Content-Encoding", "gzip");
+  } else {
+    r.body = std::move(body);
+  }
+  return r;
+}
+
+/// The GAR's error body: {"Erreur":{"Code":..,"Message":..,"Resource":..}}.
+Response error(const Request& req, int status, std::string_view code, std::string_view message,
+               std::string_view why) {
+  kLog.info("refused",
+            {{"request_id", req.request_id}, {"status", std::to_string(status)}, {"why", why}});
+  boost::json::object e;
+  e["Code"] = code;
+  e["Message"] = message;
+  e["Resource"] = req.path.size() > 1 ? req.path.substr(1) : req.path;
+  boost::json::object root;
+  root["Erreur"] = std::move(e);
+  return answer(req, status, boost::json::serialize(root), "application/json; charset=utf-8");
+}
+
+/// How the GAR presents a resource, from garde's category (docs/mediacentre.md).
+std::pair<std::string_view, std::string_view> presentation(std::string_view category) {
+  if (category == "manuel") {
+    return {"MAN", "manuels numériques"};
+  }
+  if (category == "dictionnaire") {
+    return {"DIC", "dictionnaires et ouvrages de référence"};
+  }
+  return {"MUL", "ressources d'enseignement multimédias"};
+}
+
+std::string launchLink(const MediacentreDeps& deps, std::string_view ent_id, std::string_view uai,
+                       std::string_view resource_id) {
+  return deps.base_url + "/domaineGar?idENT=" + core::urlEncode(core::base64Encode(ent_id), true) +
+         "&idEtab=" + core::urlEncode(core::base64Encode(uai), true) +
+         "&idRessource=" + core::urlEncode(resource_id, true);
+}
+
+}  // namespace
+
+Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
+  const std::string* ent_id = req.pathParam("idENT");
+  const std::string* uai = req.pathParam("UAI");
+  const std::string* person_id = req.pathParam("id");
+  if (ent_id == nullptr || uai == nullptr || person_id == nullptr) {
+    return error(req, 400, "Bad Request", "Requête incomplète", "path parameters missing");
+  }
+  if (!req.caller || req.caller->kind != Caller::Kind::kEntProject || req.caller->id != *ent_id) {
+    return error(req, 403, "Forbidden", "Ce certificat ne représente pas ce projet ENT",
+                 "caller is not the ENT project of the path");
+  }
+  auto lease = deps.db.acquire();
+  if (!lease) {
+    return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                 lease.error().describe());
+  }
+  store::Db& db = lease->db();
+  auto read = store::Transaction::begin(db, store::Transaction::Kind::kDeferred);
+  if (!read) {
+    return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                 read.error().describe());
+  }
+  auto establishment = store::findEstablishment(db, *uai);
+  if (!establishment || establishment->ent_id != *ent_id) {
+    if (!establishment && establishment.error().code == core::ErrorCode::kStoreError) {
+      return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                   establishment.error().describe());
+    }
+    return error(req, 404, "Not Found", "Établissement non trouvé",
+                 "no such establishment of the ENT");
+  }
+  auto listed = flows::entitledResources(db, deps.resources, deps.publishers, *ent_id, *person_id,
+                                         *uai, flows::parisToday(deps.clock.now()));
+  if (!listed) {
+    if (listed.error().code == core::ErrorCode::kUnknownUser) {
+      return error(req, 404, "Not Found", "Utilisateur non trouvé", "unknown person");
+    }
+    return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                 listed.error().describe());
+  }
+  std::map<std::string, std::string, std::less<>> publisher_names;
+  boost::json::array resources;
+  for (const auto& entitled : *listed) {
+    const store::Resource& r = entitled.resource;
+    auto name = publisher_names.find(r.publisher_id);
+    if (name == publisher_names.end()) {
+      auto found = store::findPublisherName(db, r.publisher_id);
+      name = publisher_names.emplace(r.publisher_id, found ? *found : r.publisher_id).first;
+    }
+    const auto [code, label] = presentation(r.category);
+    boost::json::object o;
+    o["idRessource"] = r.id;
+    o["idType"] = "ark";
+    o["nomRessource"] = r.name;
+    o["idEditeur"] = r.publisher_id;
+    o["nomEditeur"] = name->second;
+    o["urlVignette"] = "";
+    o["typePresentation"] = {{"code", code}, {"nom", label}};
+    o["typePedagogique"] = boost::json::array();
+    o["typologieDocument"] = boost::json::array();
+    o["niveauEducatif"] = boost::json::array();
+    o["domaineEnseignement"] = boost::json::array();
+    o["urlAccesRessource"] = launchLink(deps, *ent_id, *uai, r.id);
+    o["nomSourceEtiquetteGar"] = "garde";
+    o["distributeurTech"] = r.publisher_id;
+    o["validateurTech"] = r.publisher_id;
+    o["description"] = "";
+    resources.push_back(std::move(o));
+  }
+  if (auto c = read->commit(); !c) {
+    return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                 c.error().describe());
+  }
+  boost::json::object list;
+  list["ressource"] = std::move(resources);
+  boost::json::object root;
+  root["listeRessources"] = std::move(list);
+  Response r = answer(req, 200, boost::json::serialize(root), "application/json; charset=utf-8");
+  r.log_fields = {{"ent", *ent_id}, {"resources", std::to_string(listed->size())}};
+  return r;
+}
+
+Response handleDistributableResources(const Request& req, const MediacentreDeps& deps) {
+  if (!req.caller || req.caller->kind != Caller::Kind::kEntProject) {
+    return error(req, 403, "Forbidden", "Réservé aux projets ENT", "caller is not an ENT project");
+  }
+  auto lease = deps.db.acquire();
+  if (!lease) {
+    return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                 lease.error().describe());
+  }
+  store::Db& db = lease->db();
+  auto contracts = store::listContracts(db);
+  if (!contracts) {
+    return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
+                 contracts.error().describe());
+  }
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<listeRessourcesDiffusables "
+      "xmlns=\"http://gar.education.fr/schemas/init/0/1/\">\n  <dateGeneration>" +
+      core::formatIso8601(deps.clock.now()) + "</dateGeneration>\n";
+  std::map<std::string, std::string, std::less<>> publisher_names;
+  for (const auto& contract : *contracts) {
+    if (contract.status != policy::ContractStatus::kApproved ||
+        deps.publishers.findByPublisherId(contract.publisher_id) == nullptr) {
+      continue;
+    }
+    auto entry = deps.resources.find(db, contract.resource_id);
+    if (!entry) {
+      continue;
+    }
+    const store::Resource& r = (*entry)->resource;
+    auto name = publisher_names.find(r.publisher_id);
+    if (name == publisher_names.end()) {
+      auto found = store::findPublisherName(db, r.publisher_id);
+      name = publisher_names.emplace(r.publisher_id, found ? *found : r.publisher_id).first;
+    }
+    const std::string publisher = core::htmlEscape(r.publisher_id);
+    const std::string publisher_name = core::htmlEscape(name->second);
+    xml += "  <ressourceDiffusable>\n    <idRessource>" + core::htmlEscape(r.id) +
+           "</idRessource>\n    <nomRessource>" + core::htmlEscape(r.name) +
+           "</nomRessource>\n    <idEditeur>" + publisher + "</idEditeur>\n    <nomEditeur>" +
+           publisher_name + "</nomEditeur>\n    <distributeursCom>\n      <distributeurCom>" +
+           publisher + "</distributeurCom>\n      <nomDistributeurCom>" + publisher_name +
+           "</nomDistributeurCom>\n    </distributeursCom>\n    <distributeurTech>" + publisher +
+           "</distributeurTech>\n    <nomDistributeurTech>" + publisher_name +
+           "</nomDistributeurTech>\n    <affichable>true</affichable>\n"
+           "    <diffusable>true</diffusable>\n  </ressourceDiffusable>\n";
+  }
+  xml += "</listeRessourcesDiffusables>\n";
+  return answer(req, 200, std::move(xml), "application/xml; charset=utf-8");
+}
+
+void mountMediacentre(Router& router, const MediacentreDeps& deps) {
+  router.get("/ressources/{idENT}/{UAI}/{id}", CallerAuth::kClientCertificate,
+             [deps](const Request& r) { return handleResourceList(r, deps); });
+  router.get("/ressourcesDiffusables", CallerAuth::kClientCertificate,
+             [deps](const Request& r) { return handleDistributableResources(r, deps); });
+}
+
+}  // namespace garde::broker::api

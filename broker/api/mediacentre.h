@@ -1,0 +1,44 @@
+#pragma once
+/// @file The médiacentre API an ENT project calls with its client certificate
+/// (docs/mediacentre.md):
+///
+///   GET /ressources/{idENT}/{UAI}/{identifier at the ENT}   the person's resources (GAR JSON)
+///   GET /ressourcesDiffusables                               the catalogue (GAR XML)
+///
+/// The list is broker::flows::entitledResources, the function a launch's entitlement goes by: a
+/// resource is listed if and only if its launch would be allowed. Each entry's urlAccesRessource
+/// is garde's /domaineGar launch link. Answers are gzip-compressed when the client accepts it.
+
+#include <string>
+
+#include "broker/flows/db_pool.h"
+#include "broker/request.h"
+#include "broker/router.h"
+#include "connectors/publisher/publisher_side.h"
+#include "core/time.h"
+#include "store/launch.h"
+
+namespace garde::broker::api {
+
+struct MediacentreDeps {
+  const core::Clock& clock;
+  flows::DbPool& db;
+  store::ResourceCache& resources;
+  const connectors::publisher::PublisherRegistry& publishers;
+  std::string base_url;  ///< broker.base_url, for the launch links
+};
+
+/// GET /ressources/{idENT}/{UAI}/{id}: only for the ENT project `idENT` itself (Caller kind
+/// kEntProject, id idENT); 403 otherwise. 404 (GAR error JSON) for an establishment that is not
+/// that ENT's, or a person the ENT's directory does not hold; an empty list for a person with no
+/// profile in that establishment.
+Response handleResourceList(const Request& req, const MediacentreDeps& deps);
+
+/// GET /ressourcesDiffusables: every resource with an approved contract whose publisher is
+/// registered, for ENT projects.
+Response handleDistributableResources(const Request& req, const MediacentreDeps& deps);
+
+/// Both routes, CallerAuth::kClientCertificate.
+void mountMediacentre(Router& router, const MediacentreDeps& deps);
+
+}  // namespace garde::broker::api
