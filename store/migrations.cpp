@@ -326,12 +326,25 @@ ALTER TABLE ents ADD COLUMN sign_authn_requests TEXT NOT NULL DEFAULT 'metadata'
   CHECK (sign_authn_requests IN ('metadata', 'always'));
 )SQL";
 
+// Version 8: who may assign licences where (the RespAff feed's assignment managers, or an
+// operator's act: docs/assignments.md), and assignments remember who made them and when.
+constexpr const char* kV8 = R"SQL(
+CREATE TABLE assignment_managers (
+  ent_id         TEXT NOT NULL REFERENCES ents(id) ON DELETE CASCADE,
+  ent_person_id  TEXT NOT NULL CHECK (length(ent_person_id) BETWEEN 1 AND 64),
+  uai            TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  PRIMARY KEY (ent_id, ent_person_id, uai)
+) STRICT;
+CREATE INDEX assignments_subscription_uai ON assignments(subscription_id, uai);
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
     {3, "policy generation counter", kV3},
     {4, "resource registry generation counter", kV4},
     {5, "ENT identifier source and AuthnRequest signing", kV5},
+    {8, "assignment managers", kV8},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(
