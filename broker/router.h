@@ -48,6 +48,12 @@ class Router {
   explicit Router(CallerAuthenticators authenticators = {})
       : authenticators_(std::move(authenticators)) {}
 
+  /// Sets the admin session verifier once the services that check sessions exist (before the
+  /// server starts; not thread-safe with dispatch()).
+  void setAdminSessionVerifier(AdminSessionVerifier verifier) {
+    authenticators_.admin_sessions = std::move(verifier);
+  }
+
   /// Adds a route whose callers are authenticated as `auth` says. Throws std::invalid_argument on
   /// a malformed pattern (not starting with '/', empty or unbalanced {}) or on the same method +
   /// pattern twice (a programming error at start-up).

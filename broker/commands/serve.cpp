@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "broker/api/establishment.h"
 #include "broker/api/mediacentre.h"
 #include "broker/commands/commands.h"
 #include "broker/demo/demo_peers.h"
@@ -65,8 +66,9 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
   if (services.flows) {
     flows::mountFlows(router, *services.flows);
     flows::FlowServices& f = *services.flows;
-    api::mountMediacentre(router, {f.clock, f.db, f.resources, f.publishers,
-                                   services.config.broker.base_url});
+    api::mountMediacentre(
+        router, {f.clock, f.db, f.resources, f.publishers, services.config.broker.base_url});
+    api::mountEstablishment(router, {f.clock, f.db, f.audit, f.admin_sessions});
   }
   // Other flows mount their routes here, e.g. mountFeeds(router, services);
 }
@@ -264,6 +266,7 @@ int serve(const ServeOptions& options) {
   }
   services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
                                            services.state_key);
+  router.setAdminSessionVerifier(services.flows->admin_sessions.verifier());
   mountRoutes(router, services, cfg.metrics);
 
   http::Server server(

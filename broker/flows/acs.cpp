@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "broker/flows/acs_decision.h"
+#include "broker/flows/admin_sign_in.h"
 #include "broker/flows/entitlement.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
@@ -323,6 +324,9 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
       deps.replay_cache, tx.ent_requested_at + deps.state_lifetime_seconds + deps.sp.skew_seconds);
   const auto identity = connectors::ent::consumeEntResponse(parsed->form, *ent, deps.sp,
                                                             tx.ent_request_id, now, replay);
+  if (tx.admin_login) {
+    return finishAdminSignIn(req, deps, tx, identity, now);
+  }
   const auto* peer = deps.publishers.findByPublisherId(tx.publisher_id);
   const EntAnswerAssessment answer =
       assessEntAnswer(tx, identity, deps.sp.skew_seconds, peer != nullptr);

@@ -80,7 +80,8 @@ core::Status AuditSink::write(const store::AuditRecord& r) {
                                 {"released", released},
                                 {"policy_version", r.policy_version},
                                 {"outcome", r.outcome},
-                                {"reason", r.reason}});
+                                {"reason", r.reason},
+                                {"actor", r.actor}});
     if (!written) {
       return core::fail(core::ErrorCode::kInternal, "cannot write the audit line to the main log");
     }

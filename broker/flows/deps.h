@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
 #include "broker/flows/db_pool.h"
 #include "broker/metrics.h"
@@ -117,6 +118,8 @@ struct AcsDeps {
   store::PolicyCache& policies;
   const policy::Pseudonymizer& pseudonyms;
   AuditSink& audit;
+  /// An assignment manager's sign-in through the ENT ends here too (admin_sign_in.cpp).
+  const admin::AdminSessions* admin_sessions = nullptr;
 };
 
 /// POST /saml/idp/return.

@@ -1,5 +1,6 @@
 #include <stdexcept>
 
+#include "broker/flows/admin_sign_in.h"
 #include "broker/flows/flows.h"
 
 namespace garde::broker::flows {
@@ -127,8 +128,13 @@ AcsDeps acsDeps(FlowServices& s) {
           .resources = s.resources,
           .policies = s.policies,
           .pseudonyms = s.pseudonyms,
-          .audit = s.audit};
+          .audit = s.audit,
+          .admin_sessions = &s.admin_sessions};
 }
+
+AdminLoginDeps adminLoginDeps(FlowServices& s) { return {refusalDeps(s), entLegDeps(s)}; }
+
+AdminHomeDeps adminHomeDeps(FlowServices& s) { return {s.admin_sessions, s.db}; }
 
 ReturnDeps returnDeps(FlowServices& s) {
   return {.refusals = refusalDeps(s),
@@ -187,6 +193,7 @@ void mountFlows(Router& router, FlowServices& services) {
   mountDiscovery(router, discoveryDeps(services));
   mountAcs(router, acsDeps(services));
   mountReturn(router, returnDeps(services));
+  mountAdminSignIn(router, adminLoginDeps(services), adminHomeDeps(services));
 }
 
 }  // namespace garde::broker::flows

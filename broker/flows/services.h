@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
 #include "broker/flows/db_pool.h"
 #include "broker/flows/deps.h"
@@ -51,6 +52,8 @@ struct FlowServices {
   store::PolicyCache policies;     ///< the current policy, re-read when its generation changes
   store::ResourceCache resources;  ///< resources and contracts, idem for the registry generation
   FlowSettings settings;
+  /// Admin sessions (the [state] key's sealer): the ENT sign-in of assignment managers opens them.
+  admin::AdminSessions admin_sessions;
 };
 
 /// Builds the flows' services from the config and the (migrated) database at

@@ -11,7 +11,7 @@ namespace garde::broker::flows {
 namespace {
 
 constexpr char kSep = '\x1f';
-constexpr std::string_view kVersion = "v3";
+constexpr std::string_view kVersion = "v4";
 
 core::Result<std::string> join(const std::vector<std::string_view>& fields) {
   std::string out(kVersion);
@@ -75,7 +75,7 @@ core::Result<LaunchState> unsealLaunch(const core::TokenSealer& sealer, std::str
 
 namespace {
 
-constexpr std::size_t kTransactionFields = 14;
+constexpr std::size_t kTransactionFields = 15;
 
 core::Result<std::string> transactionPayload(const SsoTransaction& t,
                                              std::initializer_list<std::string_view> more = {}) {
@@ -94,7 +94,8 @@ core::Result<std::string> transactionPayload(const SsoTransaction& t,
                                           t.force_authn ? "1" : "0",
                                           t.is_passive ? "1" : "0",
                                           t.browser_binding,
-                                          t.transient_name_id ? "t" : "p"};
+                                          t.transient_name_id ? "t" : "p",
+                                          t.admin_login ? "1" : "0"};
   fields.insert(fields.end(), more.begin(), more.end());
   return join(fields);
 }
@@ -124,6 +125,7 @@ core::Result<SsoTransaction> readTransaction(const std::vector<std::string>& v) 
   t.is_passive = v[11] == "1";
   t.browser_binding = v[12];
   t.transient_name_id = v[13] == "t";
+  t.admin_login = v[14] == "1";
   return t;
 }
 

@@ -4,10 +4,10 @@
 /// ENT leg), the pending publisher request during discovery, and the "return to the publisher with
 /// an error" token of a refusal page. No server-side session: any node can finish any flow.
 ///
-/// Payload: "v3" and the fields joined with U+001F (unit separator); a field holding U+001F is
+/// Payload: "v4" and the fields joined with U+001F (unit separator); a field holding U+001F is
 /// refused when sealing (kBadRequest), so fields never shift. (v2 added the transaction's
-/// ent_requested_at, v3 its browser_binding; an older token still in flight at an upgrade is
-/// refused as bad_transaction.)
+/// ent_requested_at, v3 its browser_binding, v4 the NameID format and admin_login; an older token
+/// still in flight at an upgrade is refused as bad_transaction.)
 
 #include <optional>
 #include <string>
@@ -54,6 +54,9 @@ struct SsoTransaction {
   /// The publisher's NameID is transient (it asked for one: connectors::publisher::
   /// answerNameIdFormat); otherwise persistent, the pseudonym.
   bool transient_name_id = false;
+  /// Not a launch: an assignment manager signing in to garde through their ENT (no publisher; the
+  /// ACS opens an admin session instead of answering a publisher).
+  bool admin_login = false;
   /// The `garde_bind` cookie of the browser that started the ENT leg: the ACS accepts the ENT's
   /// Response only from that browser (no login CSRF by posting one's own Response elsewhere).
   std::string browser_binding;

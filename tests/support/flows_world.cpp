@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "broker/api/establishment.h"
+#include "broker/flows/admin_sign_in.h"
 #include "store/migrations.h"
 
 namespace garde::test {
@@ -70,6 +72,11 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
       case FlowRoute::kReturn:
         flows::mountReturn(router, flows::returnDeps(s));
         break;
+      case FlowRoute::kAdmin:
+        flows::mountAdminSignIn(router, flows::adminLoginDeps(s), flows::adminHomeDeps(s));
+        broker::api::mountEstablishment(router, {s.clock, s.db, s.audit, s.admin_sessions});
+        router.setAdminSessionVerifier(s.admin_sessions.verifier());
+        break;
     }
   }
 }
@@ -116,8 +123,8 @@ std::string formAction(const std::string& html) {
 }
 
 FlowRoutes allFlowRoutes() {
-  return {FlowRoute::kMetadata,  FlowRoute::kLaunch, FlowRoute::kIdpSso,
-          FlowRoute::kDiscovery, FlowRoute::kAcs,    FlowRoute::kReturn};
+  return {FlowRoute::kMetadata, FlowRoute::kLaunch, FlowRoute::kIdpSso, FlowRoute::kDiscovery,
+          FlowRoute::kAcs,      FlowRoute::kReturn, FlowRoute::kAdmin};
 }
 
 Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes routes,

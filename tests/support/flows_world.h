@@ -108,7 +108,8 @@ struct AskOptions {
 };
 
 /// The handlers whose routes a Flows world mounts (flows::mountMetadata, mountLaunch, ...).
-enum class FlowRoute { kMetadata, kLaunch, kIdpSso, kDiscovery, kAcs, kReturn };
+/// kAdmin: the admin sign-in through the ENT (/admin/...) and the establishment API.
+enum class FlowRoute { kMetadata, kLaunch, kIdpSso, kDiscovery, kAcs, kReturn, kAdmin };
 using FlowRoutes = std::set<FlowRoute>;
 /// Every route (flows::mountFlows).
 FlowRoutes allFlowRoutes();
