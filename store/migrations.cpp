@@ -327,7 +327,8 @@ ALTER TABLE ents ADD COLUMN sign_authn_requests TEXT NOT NULL DEFAULT 'metadata'
 )SQL";
 
 // Version 8: who may assign licences where (the RespAff feed's assignment managers, or an
-// operator's act: docs/assignments.md), and assignments remember who made them and when.
+// operator's act: docs/assignments.md); the registry generation also moves with ENTs,
+// establishments and publishers, so that running nodes reload their peer registries.
 constexpr const char* kV8 = R"SQL(
 CREATE TABLE assignment_managers (
   ent_id         TEXT NOT NULL REFERENCES ents(id) ON DELETE CASCADE,
@@ -336,6 +337,26 @@ CREATE TABLE assignment_managers (
   PRIMARY KEY (ent_id, ent_person_id, uai)
 ) STRICT;
 CREATE INDEX assignments_subscription_uai ON assignments(subscription_id, uai);
+-- The peer registries (ENT IdPs with their establishments, publisher SPs) are reloaded by every
+-- running node when this counter moves, as the resource cache already is.
+CREATE TRIGGER ents_insert_registry AFTER INSERT ON ents
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER ents_update_registry AFTER UPDATE ON ents
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER ents_delete_registry AFTER DELETE ON ents
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER establishments_insert_registry AFTER INSERT ON establishments
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER establishments_update_registry AFTER UPDATE ON establishments
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER establishments_delete_registry AFTER DELETE ON establishments
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER publishers_insert_registry AFTER INSERT ON publishers
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER publishers_update_registry AFTER UPDATE ON publishers
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER publishers_delete_registry AFTER DELETE ON publishers
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
 )SQL";
 
 const std::vector<Migration> kMigrations = {

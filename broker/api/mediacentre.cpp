@@ -98,7 +98,7 @@ Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
     return error(req, 404, "Not Found", "Établissement non trouvé",
                  "no such establishment of the ENT");
   }
-  auto listed = flows::entitledResources(db, deps.resources, deps.publishers, *ent_id, *person_id,
+  auto listed = flows::entitledResources(db, deps.resources, *deps.publishers, *ent_id, *person_id,
                                          *uai, flows::parisToday(deps.clock.now()));
   if (!listed) {
     if (listed.error().code == core::ErrorCode::kUnknownUser) {
@@ -171,7 +171,7 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
   std::map<std::string, std::string, std::less<>> publisher_names;
   for (const auto& contract : *contracts) {
     if (contract.status != policy::ContractStatus::kApproved ||
-        deps.publishers.findByPublisherId(contract.publisher_id) == nullptr) {
+        deps.publishers->findByPublisherId(contract.publisher_id) == nullptr) {
       continue;
     }
     auto entry = deps.resources.find(db, contract.resource_id);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "broker/flows/db_pool.h"
+#include "broker/flows/live.h"
 #include "broker/request.h"
 #include "broker/router.h"
 #include "connectors/publisher/publisher_side.h"
@@ -24,7 +25,7 @@ struct MediacentreDeps {
   const core::Clock& clock;
   flows::DbPool& db;
   store::ResourceCache& resources;
-  const connectors::publisher::PublisherRegistry& publishers;
+  const flows::Live<connectors::publisher::PublisherRegistry>& publishers;
   std::string base_url;  ///< broker.base_url, for the launch links
 };
 

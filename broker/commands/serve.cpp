@@ -267,6 +267,8 @@ int serve(const ServeOptions& options) {
   services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
                                            services.state_key);
   router.setAdminSessionVerifier(services.flows->admin_sessions.verifier());
+  // Onboarding (garde ent|publisher add) and feeds change the peers: every node reloads them.
+  flows::RegistryRefresher refresher(*services.flows, cfg.store.database);
   mountRoutes(router, services, cfg.metrics);
 
   http::Server server(

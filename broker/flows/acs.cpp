@@ -315,7 +315,7 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
   const ReturnState ret = returnFor(tx);
   const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
 
-  const connectors::ent::EntPeer* ent = deps.ents.findByEntId(tx.ent_id);
+  const connectors::ent::EntPeer* ent = deps.ents->findByEntId(tx.ent_id);
   if (!ent) {
     return detail::refuse(req, deps.refusals, kLog, err(core::ErrorCode::kUnknownPeer, "ENT gone"),
                           "unknown_ent", offer);
@@ -327,7 +327,7 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
   if (tx.admin_login) {
     return finishAdminSignIn(req, deps, tx, identity, now);
   }
-  const auto* peer = deps.publishers.findByPublisherId(tx.publisher_id);
+  const auto* peer = deps.publishers->findByPublisherId(tx.publisher_id);
   const EntAnswerAssessment answer =
       assessEntAnswer(tx, identity, deps.sp.skew_seconds, peer != nullptr);
   switch (answer.next) {
@@ -348,7 +348,7 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
       if (!lease) {
         return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, offer);
       }
-      found = entitledResources(lease->db(), deps.resources, deps.publishers, tx.ent_id,
+      found = entitledResources(lease->db(), deps.resources, *deps.publishers, tx.ent_id,
                                 identity->person_id, tx.uai, parisToday(now), tx.publisher_id);
     }
     if (!found) {
@@ -422,7 +422,7 @@ Response handleChoose(const Request& req, const AcsDeps& deps) {
         taken == saml::ReplayCache::Outcome::kReplay ? "replayed_choice" : "replay_cache_full",
         &ret);
   }
-  const auto* peer = deps.publishers.findByPublisherId(state.tx.publisher_id);
+  const auto* peer = deps.publishers->findByPublisherId(state.tx.publisher_id);
   if (!peer) {
     return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kUnknownPeer, "publisher gone"),

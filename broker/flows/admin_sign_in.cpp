@@ -69,12 +69,12 @@ Response handleAdminLogin(const Request& req, const AdminLoginDeps& deps) {
   std::string ent_id;
   if (auto it = req.query.find("ent"); it != req.query.end()) {
     ent_id = it->second;
-  } else if (deps.ent_leg.ents.all().size() == 1) {
-    ent_id = deps.ent_leg.ents.all().front().ent_id;
+  } else if (deps.ent_leg.ents->all().size() == 1) {
+    ent_id = deps.ent_leg.ents->all().front().ent_id;
   }
   if (ent_id.empty()) {
     std::string list = "<p>Connectez-vous par l'ENT de votre établissement :</p><ul>";
-    for (const auto& ent : deps.ent_leg.ents.all()) {
+    for (const auto& ent : deps.ent_leg.ents->all()) {
       list += "<li><a href=\"/admin/login?ent=" + htmlEscape(core::urlEncode(ent.ent_id, true)) +
               "\">" + htmlEscape(ent.name.empty() ? ent.ent_id : ent.name) + "</a></li>";
     }

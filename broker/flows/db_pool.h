@@ -19,6 +19,8 @@ namespace garde::broker::flows {
 class DbPool {
  public:
   explicit DbPool(std::string path, store::OpenOptions options = {});
+  /// The database file.
+  const std::string& path() const noexcept { return path_; }
   DbPool(const DbPool&) = delete;
   DbPool& operator=(const DbPool&) = delete;
 

@@ -13,6 +13,7 @@
 #include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
 #include "broker/flows/db_pool.h"
+#include "broker/flows/live.h"
 #include "broker/metrics.h"
 #include "connectors/ent/ent_side.h"
 #include "connectors/publisher/publisher_side.h"
@@ -49,7 +50,7 @@ struct EntLegDeps {
   const core::Clock& clock;
   core::Random& random;
   const core::TokenSealer& sealer;
-  const connectors::ent::EntRegistry& ents;
+  const Live<connectors::ent::EntRegistry>& ents;
   const connectors::ent::SpSettings& sp;
   std::int64_t state_lifetime_seconds;
 };
@@ -70,8 +71,8 @@ struct LaunchDeps {
   std::int64_t state_lifetime_seconds;
   DbPool& db;
   store::ResourceCache& resources;
-  const connectors::ent::EntRegistry& ents;
-  const connectors::publisher::PublisherRegistry& publishers;
+  const Live<connectors::ent::EntRegistry>& ents;
+  const Live<connectors::publisher::PublisherRegistry>& publishers;
 };
 
 /// GET, POST /saml/idp/sso.
@@ -82,9 +83,8 @@ struct IdpSsoDeps {
   const core::Clock& clock;
   const core::TokenSealer& sealer;  ///< the launch cookie in, the discovery token out
   std::int64_t state_lifetime_seconds;
-  const connectors::publisher::PublisherRegistry& publishers;
+  const Live<connectors::publisher::PublisherRegistry>& publishers;
   const connectors::publisher::IdpSettings& idp;
-  std::vector<std::string> ent_ids;  ///< the ENT registry's idENTs, in its order
   /// Publisher AuthnRequest IDs taken, per publisher, while the request is fresh. Its own cache:
   /// unsigned requests can fill it, and they must not crowd out the ENT assertions'.
   saml::InMemoryReplayCache& request_replay_cache;
@@ -98,7 +98,7 @@ struct DiscoveryDeps {
   EntLegDeps ent_leg;
   const core::Clock& clock;
   const core::TokenSealer& sealer;  ///< the pending request
-  const connectors::ent::EntRegistry& ents;
+  const Live<connectors::ent::EntRegistry>& ents;
 };
 
 /// POST /saml/sp/acs.
@@ -109,9 +109,9 @@ struct AcsDeps {
   const core::Clock& clock;
   const core::TokenSealer& sealer;  ///< the transaction in RelayState
   std::int64_t state_lifetime_seconds;
-  const connectors::ent::EntRegistry& ents;
+  const Live<connectors::ent::EntRegistry>& ents;
   const connectors::ent::SpSettings& sp;
-  const connectors::publisher::PublisherRegistry& publishers;
+  const Live<connectors::publisher::PublisherRegistry>& publishers;
   saml::ReplayCache& replay_cache;  ///< the ENT assertions' IDs
   DbPool& db;
   store::ResourceCache& resources;
@@ -128,7 +128,7 @@ struct ReturnDeps {
   PublisherAnswerDeps answer;
   const core::Clock& clock;
   const core::TokenSealer& sealer;  ///< the return token
-  const connectors::publisher::PublisherRegistry& publishers;
+  const Live<connectors::publisher::PublisherRegistry>& publishers;
 };
 
 }  // namespace garde::broker::flows

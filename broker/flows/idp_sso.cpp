@@ -63,7 +63,7 @@ core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
     form = std::move(fields).value();
   }
   auto ar = connectors::publisher::readAuthnRequest(
-      req.method, detail::rawQuery(req), form, deps.publishers, deps.idp, now, &algorithm_refusal);
+      req.method, detail::rawQuery(req), form, *deps.publishers, deps.idp, now, &algorithm_refusal);
   if (!ar) {
     return ar;
   }
@@ -220,7 +220,13 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
     }
   }
   in.is_passive = tx.is_passive;
-  in.known_ents = deps.ent_ids;
+  // The registry in force now (it may have been reloaded since the last request).
+  std::vector<std::string> known_ents;
+  known_ents.reserve(deps.ent_leg.ents->all().size());
+  for (const auto& ent : deps.ent_leg.ents->all()) {
+    known_ents.push_back(ent.ent_id);
+  }
+  in.known_ents = known_ents;
   SsoRoute route = decideSsoRoute(in);
   switch (route.next) {
     case SsoRoute::Next::kRefuse:
@@ -261,7 +267,7 @@ Response handleDiscovery(const Request& req, const DiscoveryDeps& deps) {
   SsoTransaction tx = std::move(pending).value();
   const ReturnState ret = returnFor(tx);
   std::optional<std::string> chosen = entHint(params);
-  if (chosen && !deps.ents.findByEntId(*chosen)) {
+  if (chosen && !deps.ents->findByEntId(*chosen)) {
     if (post) {
       return detail::refuse(req, deps.refusals, kLog,
                             err(core::ErrorCode::kUnknownPeer, "unknown ENT chosen"), "unknown_ent",
@@ -273,7 +279,7 @@ Response handleDiscovery(const Request& req, const DiscoveryDeps& deps) {
     DiscoveryPage page;
     page.pending_token = t->second;
     page.correlation_id = req.request_id;
-    for (const auto& ent : deps.ents.all()) {
+    for (const auto& ent : deps.ents->all()) {
       page.ents.emplace_back(ent.ent_id, ent.name);
     }
     Response r = Response::html(200, renderDiscovery(page));
@@ -302,7 +308,7 @@ Response handleReturn(const Request& req, const ReturnDeps& deps) {
   if (!state) {
     return detail::refuse(req, deps.refusals, kLog, state.error());
   }
-  const auto* peer = deps.publishers.findByPublisherId(state->publisher_id);
+  const auto* peer = deps.publishers->findByPublisherId(state->publisher_id);
   if (!peer) {
     return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kUnknownPeer, "publisher gone"));

@@ -57,7 +57,7 @@ SetCookie stateCookie(const Request& req, std::string_view name, std::string val
 Response startEntLeg(const Request& req, const RefusalDeps& refusals, const EntLegDeps& deps,
                      SsoTransaction tx, std::vector<SetCookie> cookies) {
   const core::UnixTime now = deps.clock.now();
-  const connectors::ent::EntPeer* ent = deps.ents.findByEntId(tx.ent_id);
+  const connectors::ent::EntPeer* ent = deps.ents->findByEntId(tx.ent_id);
   if (!ent) {
     return refuse(req, refusals, kSsoLog,
                   core::Error{core::ErrorCode::kUnknownPeer, "ENT not in the registry"},

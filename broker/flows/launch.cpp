@@ -19,7 +19,7 @@ Response startLaunch(const Request& req, const LaunchDeps& deps, const LaunchSta
     return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kBadRequest, "launch without ENT, UAI or resource"));
   }
-  if (!deps.ents.findByEntId(launch.ent_id)) {
+  if (!deps.ents->findByEntId(launch.ent_id)) {
     return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kUnknownPeer, "unknown ENT"), "unknown_ent");
   }
@@ -55,7 +55,7 @@ Response startLaunch(const Request& req, const LaunchDeps& deps, const LaunchSta
       return detail::refuse(req, deps.refusals, kLog, c.error());
     }
   }
-  const auto* peer = deps.publishers.findByPublisherId(resource.publisher_id);
+  const auto* peer = deps.publishers->findByPublisherId(resource.publisher_id);
   if (!peer) {
     return detail::refuse(req, deps.refusals, kLog,
                           err(core::ErrorCode::kUnknownPeer, "the resource's publisher has no SP"),

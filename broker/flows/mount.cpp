@@ -68,14 +68,6 @@ EntLegDeps entLegDeps(FlowServices& s) {
 
 PublisherAnswerDeps answerDeps(FlowServices& s) { return {.random = s.random, .idp = s.idp}; }
 
-std::vector<std::string> entIds(const connectors::ent::EntRegistry& ents) {
-  std::vector<std::string> out;
-  for (const auto& ent : ents.all()) {
-    out.push_back(ent.ent_id);
-  }
-  return out;
-}
-
 }  // namespace
 
 LaunchDeps launchDeps(FlowServices& s) {
@@ -99,7 +91,6 @@ IdpSsoDeps idpSsoDeps(FlowServices& s) {
           .state_lifetime_seconds = s.settings.state_lifetime_seconds,
           .publishers = s.publishers,
           .idp = s.idp,
-          .ent_ids = entIds(s.ents),
           .request_replay_cache = s.request_replay_cache,
           .db = s.db,
           .resources = s.resources};

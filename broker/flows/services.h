@@ -3,13 +3,18 @@
 /// (or a test) once the database is ready, then lent to each route's deps struct by mountFlows()
 /// (broker/flows/deps.h). Members are immutable or thread-safe.
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
 #include "broker/flows/db_pool.h"
 #include "broker/flows/deps.h"
+#include "broker/flows/live.h"
 #include "broker/metrics.h"
 #include "config/config.h"
 #include "connectors/ent/ent_side.h"
@@ -39,10 +44,12 @@ struct FlowServices {
   Metrics& metrics;
   core::Clock& clock;
   core::Random& random;
-  core::TokenSealer sealer;           ///< [state] key, key id 1
-  DbPool db;                          ///< store.database, one connection per request at a time
-  connectors::ent::EntRegistry ents;  ///< ENT IdP metadata, parsed at start-up
-  connectors::publisher::PublisherRegistry publishers;  ///< publisher SP metadata, idem
+  core::TokenSealer sealer;  ///< [state] key, key id 1
+  DbPool db;                 ///< store.database, one connection per request at a time
+  /// ENT IdP metadata and publisher SP metadata, parsed at start-up and again by
+  /// refreshRegistries() when the store's peers change.
+  Live<connectors::ent::EntRegistry> ents;
+  Live<connectors::publisher::PublisherRegistry> publishers;
   connectors::ent::SpSettings sp;
   connectors::publisher::IdpSettings idp;
   saml::InMemoryReplayCache replay_cache;          ///< one node; several nodes need a shared store
@@ -54,6 +61,31 @@ struct FlowServices {
   FlowSettings settings;
   /// Admin sessions (the [state] key's sealer): the ENT sign-in of assignment managers opens them.
   admin::AdminSessions admin_sessions;
+  /// The registry generation the registries were loaded at (refreshRegistries).
+  std::atomic<std::int64_t> registry_generation{-1};
+};
+
+/// Reloads both registries from `db` when the store's registry generation differs from the last
+/// one seen (ENTs, establishments, publishers, resources or contracts changed), and puts them in
+/// force. Returns whether it reloaded. Called off the request path (serve's registry thread, every
+/// few seconds); a store error keeps the registries in force and is returned.
+core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db);
+
+/// Runs refreshRegistries every `period` on a thread and a connection of its own, until destroyed
+/// (which waits for the thread). A failure is logged and retried at the next period.
+class RegistryRefresher {
+ public:
+  RegistryRefresher(FlowServices& services, std::string database,
+                    std::chrono::milliseconds period = std::chrono::seconds(2));
+  ~RegistryRefresher();
+  RegistryRefresher(const RegistryRefresher&) = delete;
+  RegistryRefresher& operator=(const RegistryRefresher&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 /// Builds the flows' services from the config and the (migrated) database at

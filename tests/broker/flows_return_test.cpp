@@ -16,10 +16,10 @@ struct ReturnWorld {
   FixedClock clock;
   core::TokenSealer sealer{std::string(32, 'k'), 1, core::systemRandom()};
   connectors::publisher::IdpSettings idp;
-  connectors::publisher::PublisherRegistry publishers;
+  flows::Live<connectors::publisher::PublisherRegistry> publishers;
   broker::Router router;
 
-  ReturnWorld() : publishers(onePublisher()) {
+  ReturnWorld() : publishers(connectors::publisher::PublisherRegistry(onePublisher())) {
     idp.entity_id = std::string(kBase) + "/saml/idp/metadata";
     idp.sso_url = std::string(kBase) + "/saml/idp/sso";
     idp.signing = brokerCredential();
