@@ -152,7 +152,8 @@ const Check kChecks[] = {
 #undef GARDE_UNKNOWN_UAI
 
 /// One step of the merge: `sql` with ?1 = the ENT and ?2 = the feed id (both bound whether used
-/// or not: each statement names both). `count`, when set, is where changes() goes.
+/// or not: each statement but the CREATEs names both). `field` of `kind`, when set, is where
+/// the count goes.
 enum class Into { kNone, kAdded, kChangedPlusAdded, kRemoved, kAddedByQuery };
 struct Step {
   std::int64_t FeedChange::*field;  ///< nullptr: not counted
@@ -554,7 +555,9 @@ core::Result<FeedCounts> FeedStage::merge(std::string_view file_name, core::Unix
       progress("merge", done, total);
     }
     GARDE_STORE_PREPARE(stmt, db_, step.sql);
-    stmt.bindAll(ent_id_, feed_id_);
+    if (std::string_view(step.sql).substr(0, 7) != "CREATE ") {  // DDL has no parameters
+      stmt.bindAll(ent_id_, feed_id_);
+    }
     std::int64_t n = 0;
     if (step.into == Into::kAddedByQuery) {
       GARDE_STORE_STEP(row, stmt);

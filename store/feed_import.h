@@ -72,6 +72,8 @@ class FeedStage {
   core::Status add(const FeedRecord& record, FeedPosition at);
   /// The problems add() found.
   const std::vector<FeedProblem>& problems() const { return problems_; }
+  /// Sets the ENT the snapshot is of, once the files have said it (before check()).
+  void setEntId(std::string ent_id) { ent_id_ = std::move(ent_id); }
   /// How many records were staged.
   std::int64_t records() const { return records_; }
   /// How many person records (pupils and teachers) were staged.

@@ -1,0 +1,413 @@
+#include "connectors/feed/import.h"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "core/log.h"
+#include "store/directory.h"
+
+namespace garde::connectors::feed {
+namespace {
+
+const core::Logger kLog("feed.import");
+
+bool endsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string baseName(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+/// What a file name says: `{idENT}_GAR-ENT_{Complet|Delta}_{date}{2D_|1D_}{Kind}_{NNNN}.xml`
+/// (an underscore after the date is accepted too).
+struct NameParts {
+  std::string ent_id;
+  bool delta = false;
+  std::string degree;  ///< "1D", "2D" or ""
+  std::string kind;
+};
+
+std::optional<NameParts> parseFileName(std::string_view name) {
+  static const std::regex kPattern(R"(^(.+?)_GAR-ENT_(Complet|Delta)_([0-9]{8,14})_?(?:(1D|2D)_)?)"
+                                   R"((Eleve|Enseignant|Etab|Groupe|RespAff)_([0-9]{4})\.xml$)");
+  std::cmatch m;
+  const std::string s(name);
+  if (!std::regex_match(s.c_str(), m, kPattern)) {
+    return std::nullopt;
+  }
+  NameParts parts;
+  parts.ent_id = m[1].str();
+  parts.delta = m[2].str() == "Delta";
+  parts.degree = m[4].str();
+  parts.kind = m[5].str();
+  return parts;
+}
+
+std::string joinNames(const std::vector<FeedInput>& inputs) {
+  std::string out;
+  for (const auto& in : inputs) {
+    if (!out.empty()) {
+      out += ", ";
+    }
+    out += in.name;
+    if (out.size() > 1000) {
+      out.resize(1000);
+      break;
+    }
+  }
+  return out;
+}
+
+/// The state of one import while its files are read.
+class Importer {
+ public:
+  Importer(store::FeedStage& stage, const FeedImportOptions& options, FeedReport& report)
+      : stage_(stage), options_(options), report_(report) {}
+
+  /// Reads one GAR-ENT file (from disk or an archive member).
+  core::Status readFile(std::string_view name, const FeedRead& read) {
+    const auto index = static_cast<std::uint32_t>(report_.files.size());
+    report_.files.push_back(FeedFileReport{baseName(name), "", "", 0});
+    const auto parts = parseFileName(report_.files.back().name);
+    if (parts) {
+      if (parts->delta) {
+        problem(index, 0, core::ErrorCode::kBadRequest,
+                "a delta file: garde imports full snapshots (Complet) only");
+        return {};
+      }
+      name_ents_.insert(parts->ent_id);
+    } else if (!options_.ent_id) {
+      problem(index, 0, core::ErrorCode::kBadRequest,
+              "the file name does not follow {idENT}_GAR-ENT_Complet_{date}{2D_|1D_}{Kind}_{NNNN}"
+              ".xml: name the ENT (--ent)");
+    }
+    const store::FeedPosition base{index, 0};
+    const FeedRecordSink sink = [&](const store::FeedRecord& record,
+                                    std::uint32_t line) -> core::Status {
+      store::FeedPosition at = base;
+      at.line = line;
+      GARDE_TRY(stage_.add(record, at));
+      if (options_.progress && stage_.records() % 10000 == 0) {
+        options_.progress("read", stage_.records(), 0);
+      }
+      return {};
+    };
+    GARDE_ASSIGN_OR_RETURN(const FeedFileSummary summary,
+                           parseFeedFile(report_.files.back().name, index, read, sink,
+                                         parse_problems_, options_.file_limits));
+    FeedFileReport& file = report_.files[index];
+    file.records = summary.records;
+    if (summary.kind) {
+      file.kind = std::string(kindName(*summary.kind));
+    }
+    if (summary.degree) {
+      file.degree = std::string(degreeName(*summary.degree));
+    }
+    if (parts && summary.kind && parts->kind != file.kind) {
+      problem(
+          index, 1, core::ErrorCode::kMalformedMessage,
+          "the file name says " + parts->kind + " but its root element is GAR-ENT-" + file.kind);
+    }
+    if (parts && summary.degree && !parts->degree.empty() && parts->degree != file.degree) {
+      problem(index, 1, core::ErrorCode::kMalformedMessage,
+              "the file name says " + parts->degree + " but its namespace is " + file.degree);
+    }
+    return {};
+  }
+
+  /// Reads every member of an archive after checking its checksum.
+  core::Status readArchive(const FeedInput& input) {
+    const auto index = static_cast<std::uint32_t>(report_.files.size());
+    report_.files.push_back(FeedFileReport{input.name, "archive", "", 0});
+    if (!input.md5) {
+      problem(index, 0, core::ErrorCode::kSignatureMissing,
+              "the archive comes without its .md5 checksum");
+      return {};
+    }
+    ArchiveSource source;
+    if (input.type == FeedInput::Type::kArchiveFile) {
+      source.path = input.path;
+    } else {
+      source.bytes = input.bytes;
+    }
+    GARDE_ASSIGN_OR_RETURN(const std::string actual, archiveMd5(source));
+    auto expected = parseMd5File(*input.md5);
+    if (!expected) {
+      problem(index, 0, core::ErrorCode::kSignatureInvalid,
+              "the .md5 checksum is unreadable: " + expected.error().detail);
+      return {};
+    }
+    if (*expected != actual) {
+      problem(index, 0, core::ErrorCode::kSignatureInvalid,
+              "the archive's MD5 is not the one its .md5 gives (damaged or altered transfer)");
+      return {};
+    }
+    auto walked =
+        forEachMember(source, options_.archive_limits,
+                      [&](std::string_view path, const FeedRead& read) -> core::Status {
+                        if (!endsWith(path, ".xml")) {
+                          problem(index, 0, core::ErrorCode::kBadRequest,
+                                  "archive member is not a GAR-ENT .xml file: " + baseName(path));
+                          return core::fail(core::ErrorCode::kBadRequest, "stop");
+                        }
+                        return readFile(path, read);
+                      });
+    if (!walked && walked.error().detail != "stop") {
+      if (walked.error().code == core::ErrorCode::kStoreError ||
+          walked.error().code == core::ErrorCode::kInternal) {
+        return walked;
+      }
+      problem(index, 0, walked.error().code, walked.error().detail);
+    }
+    return {};
+  }
+
+  void problem(std::uint32_t file, std::uint32_t line, core::ErrorCode code, std::string message) {
+    store::FeedProblem p;
+    p.at.file = file;
+    p.at.line = line;
+    p.code = std::string(core::errorCodeName(code));
+    p.message = std::move(message);
+    own_problems_.push_back(std::move(p));
+  }
+
+  /// Every problem found while reading, in file order.
+  std::vector<store::FeedProblem> problems() const {
+    std::vector<store::FeedProblem> all = own_problems_;
+    all.insert(all.end(), parse_problems_.begin(), parse_problems_.end());
+    all.insert(all.end(), stage_.problems().begin(), stage_.problems().end());
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a.at.file != b.at.file ? a.at.file < b.at.file : a.at.line < b.at.line;
+    });
+    return all;
+  }
+
+  const std::set<std::string>& nameEnts() const { return name_ents_; }
+
+ private:
+  store::FeedStage& stage_;
+  const FeedImportOptions& options_;
+  FeedReport& report_;
+  std::vector<store::FeedProblem> own_problems_;
+  std::vector<store::FeedProblem> parse_problems_;
+  std::set<std::string> name_ents_;
+};
+
+core::Result<FeedReport> refuse(store::Db& db, FeedReport report, std::string reason,
+                                const std::vector<FeedInput>& inputs, std::size_t max_problems,
+                                core::UnixTime now) {
+  report.imported = false;
+  report.reason = std::move(reason);
+  if (report.problems.size() > max_problems) {
+    report.problems.resize(max_problems);
+  }
+  report.finished_at = core::formatIso8601(now);
+  if (!report.ent_id.empty()) {
+    // Recorded so that the ENT can read why; an unknown ENT has nowhere to keep it.
+    auto id =
+        store::recordFailedFeed(db, report.ent_id, joinNames(inputs), reportJson(report), now);
+    if (id) {
+      report.feed_id = *id;
+      // The stored report names its own id too.
+      (void)store::finishFeed(db, *id, false, 0, reportJson(report), now);
+    }
+  }
+  kLog.warn("feed refused", {{"ent", report.ent_id},
+                             {"files", std::to_string(report.files.size())},
+                             {"problems", std::to_string(report.problems.size())},
+                             {"reason", report.reason}});
+  return report;
+}
+
+}  // namespace
+
+core::Result<std::vector<FeedInput>> inputsFromPaths(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<FeedInput> inputs;
+  const std::set<std::string> given(paths.begin(), paths.end());
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      return core::fail(core::ErrorCode::kNotFound, "not a readable file: " + path);
+    }
+    FeedInput in;
+    in.path = path;
+    in.name = baseName(path);
+    if (endsWith(path, ".md5")) {
+      continue;  // the checksum of an archive, read with it
+    }
+    if (endsWith(path, ".xml")) {
+      in.type = FeedInput::Type::kXmlFile;
+    } else if (endsWith(path, ".tar.gz") || endsWith(path, ".tgz")) {
+      in.type = FeedInput::Type::kArchiveFile;
+      const std::string stem = path.substr(0, path.size() - (endsWith(path, ".tgz") ? 4 : 7));
+      for (const std::string& candidate : {path + ".md5", stem + ".md5"}) {
+        if (fs::is_regular_file(candidate, ec)) {
+          std::ifstream md5(candidate, std::ios::binary);
+          std::string text((std::istreambuf_iterator<char>(md5)), std::istreambuf_iterator<char>());
+          in.md5 = text.substr(0, 4096);
+          break;
+        }
+      }
+    } else {
+      return core::fail(core::ErrorCode::kBadRequest,
+                        "not a GAR-ENT file (.xml) nor an archive (.tar.gz): " + path);
+    }
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
+core::Result<FeedReport> importFeed(store::Db& db, const std::vector<FeedInput>& inputs,
+                                    const FeedImportOptions& options, core::UnixTime now) {
+  FeedReport report;
+  report.started_at = core::formatIso8601(now);
+  if (options.ent_id) {
+    report.ent_id = *options.ent_id;
+  }
+  if (inputs.empty()) {
+    return refuse(db, std::move(report), "no file given", inputs, options.max_problems, now);
+  }
+  GARDE_ASSIGN_OR_RETURN(auto stage, store::FeedStage::open(db, report.ent_id));
+  Importer importer(*stage, options, report);
+  for (const FeedInput& input : inputs) {
+    if (input.type == FeedInput::Type::kXmlFile) {
+      std::ifstream in(input.path, std::ios::binary);
+      if (!in) {
+        return core::fail(core::ErrorCode::kNotFound, "cannot read " + input.path);
+      }
+      const FeedRead read = [&](char* buffer, std::size_t size) -> long {
+        in.read(buffer, static_cast<std::streamsize>(size));
+        if (in.bad()) {
+          return -1;
+        }
+        return static_cast<long>(in.gcount());
+      };
+      GARDE_TRY(importer.readFile(input.name, read));
+    } else {
+      GARDE_TRY(importer.readArchive(input));
+    }
+  }
+  report.records = stage->records();
+  report.problems = importer.problems();
+
+  // Refusals end the stage first: its transaction must be gone before the failure is recorded.
+  auto refuseNow = [&](std::string reason) {
+    stage.reset();
+    return refuse(db, std::move(report), std::move(reason), inputs, options.max_problems, now);
+  };
+  // Which ENT: the one asked for, and every file name must agree with it.
+  const auto& ents = importer.nameEnts();
+  if (options.ent_id) {
+    for (const auto& e : ents) {
+      if (e != *options.ent_id) {
+        return refuseNow("a file name names ENT " + e + ", not " + *options.ent_id);
+      }
+    }
+  } else if (ents.size() == 1) {
+    report.ent_id = *ents.begin();
+  } else if (ents.size() > 1) {
+    return refuseNow("the files name several ENTs: one snapshot is one ENT's");
+  }
+  if (!report.problems.empty()) {
+    return refuseNow("the snapshot has problems: nothing was imported");
+  }
+  if (report.ent_id.empty()) {
+    return refuseNow("cannot tell which ENT the files are of (--ent)");
+  }
+  if (stage->people() == 0) {
+    return refuseNow(
+        "the snapshot lists no person: refused, so that it does not remove every person "
+        "of the ENT");
+  }
+  stage->setEntId(report.ent_id);
+  GARDE_ASSIGN_OR_RETURN(auto checked, stage->check(options.max_problems));
+  if (!checked.empty()) {
+    report.problems = std::move(checked);
+    return refuseNow("the snapshot references what it does not contain: nothing was imported");
+  }
+  GARDE_ASSIGN_OR_RETURN(report.counts, stage->merge(joinNames(inputs), now, options.progress));
+  report.feed_id = stage->feedId();
+  report.imported = true;
+  report.finished_at = core::formatIso8601(now);
+  GARDE_TRY(stage->commit(reportJson(report), now));
+  kLog.info("feed imported", {{"ent", report.ent_id},
+                              {"feed", std::to_string(*report.feed_id)},
+                              {"files", std::to_string(report.files.size())},
+                              {"records", std::to_string(report.records)},
+                              {"changed", std::to_string(report.counts.total())}});
+  return report;
+}
+
+std::string reportJson(const FeedReport& report) {
+  boost::json::object o;
+  if (report.feed_id) {
+    o["feed_id"] = *report.feed_id;
+  } else {
+    o["feed_id"] = nullptr;
+  }
+  o["ent"] = report.ent_id;
+  o["status"] = report.imported ? "imported" : "refused";
+  if (!report.imported) {
+    o["reason"] = report.reason;
+  }
+  o["started_at"] = report.started_at;
+  o["finished_at"] = report.finished_at;
+  o["records"] = report.records;
+  o["changed"] = report.counts.total();
+  boost::json::array files;
+  for (const auto& f : report.files) {
+    files.push_back(boost::json::object{
+        {"name", f.name}, {"kind", f.kind}, {"degree", f.degree}, {"records", f.records}});
+  }
+  o["files"] = std::move(files);
+  boost::json::object counts;
+  for (const auto& [name, c] : report.counts.named()) {
+    counts[name] =
+        boost::json::object{{"added", c->added}, {"changed", c->changed}, {"removed", c->removed}};
+  }
+  o["counts"] = std::move(counts);
+  boost::json::array problems;
+  for (const auto& p : report.problems) {
+    const std::string file =
+        p.at.file < report.files.size() ? report.files[p.at.file].name : std::string();
+    problems.push_back(boost::json::object{
+        {"file", file}, {"line", p.at.line}, {"code", p.code}, {"message", p.message}});
+  }
+  o["problems"] = std::move(problems);
+  return boost::json::serialize(o);
+}
+
+std::string reportText(const FeedReport& report) {
+  std::string out;
+  if (report.imported) {
+    out += "imported: ENT " + report.ent_id + ", feed " + std::to_string(*report.feed_id) + ", " +
+           std::to_string(report.files.size()) + " file(s), " + std::to_string(report.records) +
+           " records, " + std::to_string(report.counts.total()) + " changed\n";
+  } else {
+    out += "refused: " + report.reason + "\n";
+  }
+  if (report.imported) {
+    out += "  kind                    added  changed  removed\n";
+    for (const auto& [name, c] : report.counts.named()) {
+      char line[128];
+      std::snprintf(line, sizeof line, "  %-22s %6lld %8lld %8lld\n", std::string(name).c_str(),
+                    static_cast<long long>(c->added), static_cast<long long>(c->changed),
+                    static_cast<long long>(c->removed));
+      out += line;
+    }
+  }
+  for (const auto& p : report.problems) {
+    const std::string file =
+        p.at.file < report.files.size() ? report.files[p.at.file].name : std::string("?");
+    out += "  " + file + ":" + std::to_string(p.at.line) + ": " + p.code + ": " + p.message + "\n";
+  }
+  return out;
+}
+
+}  // namespace garde::connectors::feed
