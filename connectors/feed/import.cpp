@@ -1,5 +1,6 @@
 #include "connectors/feed/import.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -229,8 +230,24 @@ core::Result<FeedReport> refuse(store::Db& db, FeedReport report, std::string re
 core::Result<std::vector<FeedInput>> inputsFromPaths(const std::vector<std::string>& paths) {
   namespace fs = std::filesystem;
   std::vector<FeedInput> inputs;
-  const std::set<std::string> given(paths.begin(), paths.end());
+  // A directory stands for the files in it, in name order (an unpacked snapshot).
+  std::vector<std::string> expanded;
   for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> inside;
+      for (const auto& entry : fs::directory_iterator(path, ec)) {
+        if (entry.is_regular_file(ec)) {
+          inside.push_back(entry.path().string());
+        }
+      }
+      std::sort(inside.begin(), inside.end());
+      expanded.insert(expanded.end(), inside.begin(), inside.end());
+    } else {
+      expanded.push_back(path);
+    }
+  }
+  for (const auto& path : expanded) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {
       return core::fail(core::ErrorCode::kNotFound, "not a readable file: " + path);

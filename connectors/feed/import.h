@@ -29,10 +29,10 @@ struct FeedInput {
   std::optional<std::string> md5;  ///< the expected checksum (hex) of an archive
 };
 
-/// Sorts command-line paths into inputs: `.xml` files, `.tar.gz`/`.tgz` archives whose checksum is
-/// read from the `.md5` beside them (`X.tar.gz.md5`, else `X.md5`), and `.md5` files (consumed by
-/// their archive). kNotFound for a missing path or a missing `.md5`; kBadRequest for another kind
-/// of file.
+/// Sorts command-line paths into inputs (a directory stands for its files, in name order): `.xml`
+/// files, `.tar.gz`/`.tgz` archives whose checksum is read from the `.md5` beside them
+/// (`X.tar.gz.md5`, else `X.md5`), and `.md5` files (consumed by their archive). kNotFound for a
+/// missing path or a missing `.md5`; kBadRequest for another kind of file.
 core::Result<std::vector<FeedInput>> inputsFromPaths(const std::vector<std::string>& paths);
 
 /// What an import was asked and may do.
