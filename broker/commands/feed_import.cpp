@@ -27,6 +27,7 @@ struct FeedImportArgs {
   bool quiet_json = false;
   std::vector<std::string> paths;
   std::uint64_t max_expanded = 0;
+  std::size_t threads = 2;
 };
 
 [[noreturn]] void fail(const std::string& what) {
@@ -62,7 +63,9 @@ void run(const FeedImportArgs& args) {
   if (!inputs) {
     fail(inputs.error().describe());
   }
-  auto db = store::Db::open(args.database);
+  store::OpenOptions open_options;
+  open_options.memory_map = false;  // the import reads the whole directory: no mapped pages in RSS
+  auto db = store::Db::open(args.database, open_options);
   if (!db) {
     fail(args.database + ": " + db.error().describe());
   }
@@ -77,6 +80,7 @@ void run(const FeedImportArgs& args) {
     options.archive_limits.max_expanded_bytes = args.max_expanded;
   }
   options.progress = terminalProgress();
+  options.parse_threads = args.threads;
   auto report = connectors::feed::importFeed(*db, *inputs, options, core::systemNow());
   if (!report) {
     fail("the import failed, the directory is unchanged: " + report.error().describe());
@@ -113,6 +117,8 @@ void addFeedImport(CLI::App& app) {
   sub->add_flag("--no-json", args->quiet_json, "do not print the JSON report on stdout");
   sub->add_option("--max-expanded-bytes", args->max_expanded,
                   "cap on the bytes an archive expands to (default 16 GiB)");
+  sub->add_option("--threads", args->threads,
+                  "threads parsing .xml files at once (default 2; archives are read on one)");
   sub->add_option("paths", args->paths, "GAR-ENT .xml files, .tar.gz archives (.md5 beside)")
       ->required();
   sub->callback([args] { run(*args); });

@@ -1,11 +1,16 @@
 #include "connectors/feed/import.h"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "core/log.h"
 #include "store/directory.h"
@@ -64,43 +69,55 @@ std::string joinNames(const std::vector<FeedInput>& inputs) {
   return out;
 }
 
+store::FeedProblem makeProblem(std::uint32_t file, std::uint32_t line, core::ErrorCode code,
+                               std::string message) {
+  store::FeedProblem p;
+  p.at.file = file;
+  p.at.line = line;
+  p.code = std::string(core::errorCodeName(code));
+  p.message = std::move(message);
+  return p;
+}
+
+/// Reads an open file stream for the parser.
+FeedRead streamReader(std::ifstream& in) {
+  return [&in](char* buffer, std::size_t size) -> long {
+    in.read(buffer, static_cast<std::streamsize>(size));
+    if (in.bad()) {
+      return -1;
+    }
+    return static_cast<long>(in.gcount());
+  };
+}
+
 /// The state of one import while its files are read.
 class Importer {
  public:
   Importer(store::FeedStage& stage, const FeedImportOptions& options, FeedReport& report)
       : stage_(stage), options_(options), report_(report) {}
 
-  /// Reads one GAR-ENT file (from disk or an archive member).
-  core::Status readFile(std::string_view name, const FeedRead& read) {
-    const auto index = static_cast<std::uint32_t>(report_.files.size());
-    report_.files.push_back(FeedFileReport{baseName(name), "", "", 0});
-    const auto parts = parseFileName(report_.files.back().name);
-    if (parts) {
-      if (parts->delta) {
-        problem(index, 0, core::ErrorCode::kBadRequest,
-                "a delta file: garde imports full snapshots (Complet) only");
-        return {};
-      }
-      name_ents_.insert(parts->ent_id);
-    } else if (!options_.ent_id) {
-      problem(index, 0, core::ErrorCode::kBadRequest,
-              "the file name does not follow {idENT}_GAR-ENT_Complet_{date}{2D_|1D_}{Kind}_{NNNN}"
-              ".xml: name the ENT (--ent)");
+  /// What the file name says, checked before the file is read: a delta, or a name that does not
+  /// say the ENT when none was given, is a problem (the file is then not read).
+  bool checkName(std::uint32_t index, const std::optional<NameParts>& parts,
+                 std::vector<store::FeedProblem>& out) {
+    if (parts && parts->delta) {
+      out.push_back(makeProblem(index, 0, core::ErrorCode::kBadRequest,
+                                "a delta file: garde imports full snapshots (Complet) only"));
+      return false;
     }
-    const store::FeedPosition base{index, 0};
-    const FeedRecordSink sink = [&](const store::FeedRecord& record,
-                                    std::uint32_t line) -> core::Status {
-      store::FeedPosition at = base;
-      at.line = line;
-      GARDE_TRY(stage_.add(record, at));
-      if (options_.progress && stage_.records() % 10000 == 0) {
-        options_.progress("read", stage_.records(), 0);
-      }
-      return {};
-    };
-    GARDE_ASSIGN_OR_RETURN(const FeedFileSummary summary,
-                           parseFeedFile(report_.files.back().name, index, read, sink,
-                                         parse_problems_, options_.file_limits));
+    if (!parts && !options_.ent_id) {
+      out.push_back(makeProblem(
+          index, 0, core::ErrorCode::kBadRequest,
+          "the file name does not follow {idENT}_GAR-ENT_Complet_{date}{2D_|1D_}{Kind}_{NNNN}"
+          ".xml: name the ENT (--ent)"));
+    }
+    return true;
+  }
+
+  /// Records what was read of file `index` and checks it against its name. Not thread-safe: the
+  /// parallel path calls it under its lock.
+  void afterParse(std::uint32_t index, const std::optional<NameParts>& parts,
+                  const FeedFileSummary& summary, std::vector<store::FeedProblem>& out) {
     FeedFileReport& file = report_.files[index];
     file.records = summary.records;
     if (summary.kind) {
@@ -109,16 +126,190 @@ class Importer {
     if (summary.degree) {
       file.degree = std::string(degreeName(*summary.degree));
     }
+    if (parts) {
+      name_ents_.insert(parts->ent_id);
+    }
     if (parts && summary.kind && parts->kind != file.kind) {
-      problem(
+      out.push_back(makeProblem(
           index, 1, core::ErrorCode::kMalformedMessage,
-          "the file name says " + parts->kind + " but its root element is GAR-ENT-" + file.kind);
+          "the file name says " + parts->kind + " but its root element is GAR-ENT-" + file.kind));
     }
     if (parts && summary.degree && !parts->degree.empty() && parts->degree != file.degree) {
-      problem(index, 1, core::ErrorCode::kMalformedMessage,
-              "the file name says " + parts->degree + " but its namespace is " + file.degree);
+      out.push_back(makeProblem(
+          index, 1, core::ErrorCode::kMalformedMessage,
+          "the file name says " + parts->degree + " but its namespace is " + file.degree));
+    }
+  }
+
+  void progress() {
+    if (options_.progress && stage_.records() % 10000 == 0) {
+      options_.progress("read", stage_.records(), 0);
+    }
+  }
+
+  /// Reads one GAR-ENT file (from disk or an archive member) on this thread.
+  core::Status readFile(std::string_view name, const FeedRead& read) {
+    const auto index = static_cast<std::uint32_t>(report_.files.size());
+    report_.files.push_back(FeedFileReport{baseName(name), "", "", 0});
+    const auto parts = parseFileName(report_.files.back().name);
+    if (!checkName(index, parts, own_problems_)) {
+      return {};
+    }
+    const FeedRecordSink sink = [&](const store::FeedRecord& record,
+                                    std::uint32_t line) -> core::Status {
+      GARDE_TRY(stage_.add(record, store::FeedPosition{index, line}));
+      progress();
+      return {};
+    };
+    GARDE_ASSIGN_OR_RETURN(const FeedFileSummary summary,
+                           parseFeedFile(report_.files.back().name, index, read, sink,
+                                         parse_problems_, options_.file_limits));
+    afterParse(index, parts, summary, own_problems_);
+    return {};
+  }
+
+  /// Reads .xml files on `options_.parse_threads` threads, each with its own schemas; this thread
+  /// stages what they read (the connection is this thread's). At most 8 batches of 1,000 records
+  /// wait between them, so memory stays bounded whatever the snapshot's size.
+  core::Status readXmlFiles(const std::vector<const FeedInput*>& files) {
+    const std::size_t threads =
+        std::min<std::size_t>(std::max<std::size_t>(options_.parse_threads, 1), files.size());
+    if (threads <= 1) {
+      for (const FeedInput* input : files) {
+        std::ifstream in(input->path, std::ios::binary);
+        if (!in) {
+          return core::fail(core::ErrorCode::kNotFound, "cannot read " + input->path);
+        }
+        GARDE_TRY(readFile(input->name, streamReader(in)));
+      }
+      return {};
+    }
+    const auto first = static_cast<std::uint32_t>(report_.files.size());
+    for (const FeedInput* input : files) {
+      report_.files.push_back(FeedFileReport{baseName(input->name), "", "", 0});
+    }
+    using Batch = std::vector<std::pair<store::FeedRecord, store::FeedPosition>>;
+    constexpr std::size_t kBatch = 1000;
+    constexpr std::size_t kQueued = 8;
+    std::mutex mutex;
+    std::condition_variable ready;  // a batch is queued, or a worker ended
+    std::condition_variable room;   // the queue has room, or the import is aborted
+    std::deque<Batch> queue;
+    std::size_t active = threads;
+    bool abort = false;
+    std::string worker_error;
+    std::atomic<std::size_t> next{0};
+    auto push = [&](Batch&& batch) {
+      std::unique_lock lock(mutex);
+      room.wait(lock, [&] { return abort || queue.size() < kQueued; });
+      if (abort) {
+        return false;
+      }
+      queue.push_back(std::move(batch));
+      ready.notify_one();
+      return true;
+    };
+    auto work = [&] {
+      const SchemaSet schemas;
+      for (;;) {
+        const std::size_t i = next++;
+        if (i >= files.size()) {
+          break;
+        }
+        const auto index = static_cast<std::uint32_t>(first + i);
+        const std::string name = baseName(files[i]->name);
+        const auto parts = parseFileName(name);
+        std::vector<store::FeedProblem> local;
+        if (!checkNameLocked(mutex, index, parts, local)) {
+          std::lock_guard lock(mutex);
+          own_problems_.insert(own_problems_.end(), local.begin(), local.end());
+          continue;
+        }
+        std::ifstream in(files[i]->path, std::ios::binary);
+        Batch batch;
+        const FeedRecordSink sink = [&](const store::FeedRecord& record,
+                                        std::uint32_t line) -> core::Status {
+          batch.emplace_back(record, store::FeedPosition{index, line});
+          if (batch.size() >= kBatch) {
+            if (!push(std::move(batch))) {
+              return core::fail(core::ErrorCode::kInternal, "aborted");
+            }
+            batch = Batch();
+          }
+          return {};
+        };
+        auto summary = in ? parseFeedFile(name, index, streamReader(in), sink, local,
+                                          options_.file_limits, &schemas)
+                          : core::Result<FeedFileSummary>(core::fail(
+                                core::ErrorCode::kNotFound, "cannot read " + files[i]->path));
+        if (summary && !batch.empty()) {
+          (void)push(std::move(batch));
+        }
+        std::lock_guard lock(mutex);
+        if (!summary) {
+          if (worker_error.empty() && summary.error().detail != "aborted") {
+            worker_error = summary.error().describe();
+          }
+          abort = true;
+          room.notify_all();
+        } else {
+          afterParse(index, parts, *summary, own_problems_);
+        }
+        parse_problems_.insert(parse_problems_.end(), local.begin(), local.end());
+        if (abort) {
+          break;
+        }
+      }
+      std::lock_guard lock(mutex);
+      --active;
+      ready.notify_all();
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t) {
+      pool.emplace_back(work);
+    }
+    core::Status status;
+    for (;;) {
+      Batch batch;
+      {
+        std::unique_lock lock(mutex);
+        ready.wait(lock, [&] { return !queue.empty() || active == 0; });
+        if (queue.empty()) {
+          break;
+        }
+        batch = std::move(queue.front());
+        queue.pop_front();
+        room.notify_one();
+      }
+      if (!status) {
+        continue;  // draining after a failure
+      }
+      for (const auto& [record, at] : batch) {
+        if (auto s = stage_.add(record, at); !s) {
+          status = s;
+          std::lock_guard lock(mutex);
+          abort = true;
+          room.notify_all();
+          break;
+        }
+        progress();
+      }
+    }
+    for (auto& t : pool) {
+      t.join();
+    }
+    GARDE_TRY(status);
+    if (!worker_error.empty()) {
+      return core::fail(core::ErrorCode::kStoreError, worker_error);
     }
     return {};
+  }
+
+  bool checkNameLocked(std::mutex& mutex, std::uint32_t index,
+                       const std::optional<NameParts>& parts,
+                       std::vector<store::FeedProblem>& out) {
+    std::lock_guard lock(mutex);
+    return checkName(index, parts, out);
   }
 
   /// Reads every member of an archive after checking its checksum.
@@ -292,21 +483,15 @@ core::Result<FeedReport> importFeed(store::Db& db, const std::vector<FeedInput>&
   }
   GARDE_ASSIGN_OR_RETURN(auto stage, store::FeedStage::open(db, report.ent_id));
   Importer importer(*stage, options, report);
+  std::vector<const FeedInput*> xml_files;
   for (const FeedInput& input : inputs) {
     if (input.type == FeedInput::Type::kXmlFile) {
-      std::ifstream in(input.path, std::ios::binary);
-      if (!in) {
-        return core::fail(core::ErrorCode::kNotFound, "cannot read " + input.path);
-      }
-      const FeedRead read = [&](char* buffer, std::size_t size) -> long {
-        in.read(buffer, static_cast<std::streamsize>(size));
-        if (in.bad()) {
-          return -1;
-        }
-        return static_cast<long>(in.gcount());
-      };
-      GARDE_TRY(importer.readFile(input.name, read));
-    } else {
+      xml_files.push_back(&input);
+    }
+  }
+  GARDE_TRY(importer.readXmlFiles(xml_files));
+  for (const FeedInput& input : inputs) {
+    if (input.type != FeedInput::Type::kXmlFile) {
       GARDE_TRY(importer.readArchive(input));
     }
   }

@@ -41,7 +41,10 @@ struct FeedImportOptions {
   FeedLimits file_limits;
   ArchiveLimits archive_limits;
   std::size_t max_problems = 100;  ///< problems kept in the report
-  store::FeedProgress progress;    ///< phases "read" (records staged) and "merge" (steps)
+  /// Threads parsing .xml files at once (each validates one file at a time; this thread stages
+  /// what they read). Archives are read on this thread, member after member.
+  std::size_t parse_threads = 2;
+  store::FeedProgress progress;  ///< phases "read" (records staged) and "merge" (steps)
 };
 
 /// One file of the snapshot, as read.

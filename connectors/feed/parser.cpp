@@ -486,7 +486,7 @@ std::string_view kindName(FeedKind kind) noexcept {
 core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t file_index,
                                             const FeedRead& read, const FeedRecordSink& sink,
                                             std::vector<store::FeedProblem>& problem_list,
-                                            const FeedLimits& limits) {
+                                            const FeedLimits& limits, const SchemaSet* schemas) {
   FeedFileSummary summary;
   Problems problems;
   problems.out = &problem_list;
@@ -541,12 +541,20 @@ core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t
                      std::string(kNamespaceSecond) + " or " + std::string(kNamespacePrimary) + ")");
     return summary;
   }
-  GARDE_ASSIGN_OR_RETURN(xmlSchema * xsd, schema(*summary.degree));
+  xmlSchema* xsd = nullptr;
+  if (schemas != nullptr) {
+    xsd = schemas->get(*summary.degree);
+    if (xsd == nullptr) {
+      return core::fail(core::ErrorCode::kInternal, "an embedded GAR-ENT schema does not parse");
+    }
+  } else {
+    GARDE_ASSIGN_OR_RETURN(xsd, schema(*summary.degree));
+  }
 
   // 2. The reader: no DTD loading, no entity substitution, no network, no XInclude.
   const std::string url(name);
   Reader reader(xmlReaderForIO(readInput, closeInput, &input, url.c_str(), nullptr,
-                               XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NONET));
+                               XML_PARSE_NONET | XML_PARSE_NOCDATA));
   if (!reader) {
     return core::fail(core::ErrorCode::kInternal, "xmlReaderForIO failed");
   }

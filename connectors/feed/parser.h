@@ -56,10 +56,13 @@ struct FeedFileSummary {
 /// well-formed, DOCTYPE, schema violations, caps, unknown profile or group status) are appended to
 /// `problems` with `file_index` and their line; once the file has a problem no further record
 /// reaches the sink. Errors: only the sink's own failures.
+/// `schemas`: the calling thread's own (SchemaSet), or nullptr for the process-wide ones (one
+/// thread at a time).
 core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t file_index,
                                             const FeedRead& read, const FeedRecordSink& sink,
                                             std::vector<store::FeedProblem>& problems,
-                                            const FeedLimits& limits = {});
+                                            const FeedLimits& limits = {},
+                                            const SchemaSet* schemas = nullptr);
 
 /// The same over bytes in memory (tests, the fuzz target).
 core::Result<FeedFileSummary> parseFeedBytes(std::string_view name, std::string_view bytes,

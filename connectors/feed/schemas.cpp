@@ -22,6 +22,14 @@ Parsed parse(Degree degree) {
 
 }  // namespace
 
+SchemaSet::SchemaSet()
+    : second_(parse(Degree::kSecond).schema), primary_(parse(Degree::kPrimary).schema) {}
+
+SchemaSet::~SchemaSet() {
+  if (second_ != nullptr) xmlSchemaFree(second_);
+  if (primary_ != nullptr) xmlSchemaFree(primary_);
+}
+
 std::string_view degreeName(Degree degree) noexcept {
   return degree == Degree::kPrimary ? "1D" : "2D";
 }

@@ -28,4 +28,23 @@ std::string_view embeddedSchema(Degree degree) noexcept;
 /// does not parse (a build defect).
 core::Result<xmlSchema*> schema(Degree degree);
 
+/// Both schemas parsed for one thread of its own (a parallel import's workers): libxml2 does not
+/// make one parsed schema safe to validate with from several threads at once (validation looks
+/// names up in the schema's dictionary). Freed with the object; parsing takes about a millisecond.
+class SchemaSet {
+ public:
+  SchemaSet();
+  ~SchemaSet();
+  SchemaSet(const SchemaSet&) = delete;
+  SchemaSet& operator=(const SchemaSet&) = delete;
+  /// The schema, or nullptr when it did not parse (a build defect).
+  xmlSchema* get(Degree degree) const noexcept {
+    return degree == Degree::kPrimary ? primary_ : second_;
+  }
+
+ private:
+  xmlSchema* second_ = nullptr;
+  xmlSchema* primary_ = nullptr;
+};
+
 }  // namespace garde::connectors::feed
