@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -483,6 +484,11 @@ core::Result<FeedReport> importFeed(store::Db& db, const std::vector<FeedInput>&
   }
   GARDE_ASSIGN_OR_RETURN(auto stage, store::FeedStage::open(db, report.ent_id));
   Importer importer(*stage, options, report);
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](Clock::time_point from) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - from).count();
+  };
+  const auto read_start = Clock::now();
   std::vector<const FeedInput*> xml_files;
   for (const FeedInput& input : inputs) {
     if (input.type == FeedInput::Type::kXmlFile) {
@@ -497,6 +503,7 @@ core::Result<FeedReport> importFeed(store::Db& db, const std::vector<FeedInput>&
   }
   report.records = stage->records();
   report.problems = importer.problems();
+  report.read_ms = ms(read_start);
 
   // Refusals end the stage first: its transaction must be gone before the failure is recorded.
   auto refuseNow = [&](std::string reason) {
@@ -528,12 +535,16 @@ core::Result<FeedReport> importFeed(store::Db& db, const std::vector<FeedInput>&
         "of the ENT");
   }
   stage->setEntId(report.ent_id);
+  const auto check_start = Clock::now();
   GARDE_ASSIGN_OR_RETURN(auto checked, stage->check(options.max_problems));
+  report.check_ms = ms(check_start);
   if (!checked.empty()) {
     report.problems = std::move(checked);
     return refuseNow("the snapshot references what it does not contain: nothing was imported");
   }
+  const auto merge_start = Clock::now();
   GARDE_ASSIGN_OR_RETURN(report.counts, stage->merge(joinNames(inputs), now, options.progress));
+  report.merge_ms = ms(merge_start);
   report.feed_id = stage->feedId();
   report.imported = true;
   report.finished_at = core::formatIso8601(now);
@@ -562,6 +573,8 @@ std::string reportJson(const FeedReport& report) {
   o["finished_at"] = report.finished_at;
   o["records"] = report.records;
   o["changed"] = report.counts.total();
+  o["timings_ms"] = boost::json::object{
+      {"read", report.read_ms}, {"check", report.check_ms}, {"merge", report.merge_ms}};
   boost::json::array files;
   for (const auto& f : report.files) {
     files.push_back(boost::json::object{
@@ -590,7 +603,9 @@ std::string reportText(const FeedReport& report) {
   if (report.imported) {
     out += "imported: ENT " + report.ent_id + ", feed " + std::to_string(*report.feed_id) + ", " +
            std::to_string(report.files.size()) + " file(s), " + std::to_string(report.records) +
-           " records, " + std::to_string(report.counts.total()) + " changed\n";
+           " records, " + std::to_string(report.counts.total()) + " changed (read " +
+           std::to_string(report.read_ms) + " ms, check " + std::to_string(report.check_ms) +
+           " ms, merge " + std::to_string(report.merge_ms) + " ms)\n";
   } else {
     out += "refused: " + report.reason + "\n";
   }

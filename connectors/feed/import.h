@@ -65,13 +65,19 @@ struct FeedReport {
   std::string finished_at;
   std::vector<FeedFileReport> files;
   std::int64_t records = 0;
+  /// Wall-clock milliseconds spent reading (parsing, validating, staging), checking the references
+  /// and merging: where an import's time goes.
+  std::int64_t read_ms = 0;
+  std::int64_t check_ms = 0;
+  std::int64_t merge_ms = 0;
   store::FeedCounts counts;
   std::vector<store::FeedProblem> problems;  ///< at.file indexes `files`
 };
 
 /// The report as JSON: {"feed_id", "ent", "status": "imported"|"refused", "reason", "started_at",
-/// "finished_at", "records", "changed", "files": [...], "counts": {"people": {"added", "changed",
-/// "removed"}, ...}, "problems": [{"file", "line", "code", "message"}]}.
+/// "finished_at", "records", "changed", "timings_ms": {"read", "check", "merge"}, "files": [...],
+/// "counts": {"people": {"added", "changed", "removed"}, ...}, "problems": [{"file", "line",
+/// "code", "message"}]}.
 std::string reportJson(const FeedReport& report);
 
 /// The report for a terminal: one line per kind and per problem.
