@@ -317,6 +317,13 @@ class Importer {
   core::Status readArchive(const FeedInput& input) {
     const auto index = static_cast<std::uint32_t>(report_.files.size());
     report_.files.push_back(FeedFileReport{input.name, "archive", "", 0});
+    // An archive named as ENT connectors name them says its ENT too, so that a refusal before any
+    // member is read (a bad checksum) is still recorded for that ENT.
+    static const std::regex kArchiveName(R"(^(.+?)_GAR-ENT_Complet_.*$)");
+    std::smatch m;
+    if (std::regex_match(input.name, m, kArchiveName)) {
+      name_ents_.insert(m[1].str());
+    }
     if (!input.md5) {
       problem(index, 0, core::ErrorCode::kSignatureMissing,
               "the archive comes without its .md5 checksum");

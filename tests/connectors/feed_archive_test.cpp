@@ -70,6 +70,9 @@ TEST_CASE("A wrong or missing checksum refuses the archive", "[connectors][feed]
     const FeedReport r = importArchive(f, tgz, std::string(32, '0'));
     CHECK_FALSE(r.imported);
     CHECK(hasProblem(r, "signature_invalid", "MD5 is not the one"));
+    // The archive's name says its ENT: the refusal is kept for it, though no member was read.
+    REQUIRE(r.feed_id.has_value());
+    CHECK(store::findFeed(f.db(), "ENTTEST1", *r.feed_id)->status == "failed");
   }
   SECTION("one byte changed") {
     std::string damaged = tgz;
