@@ -75,4 +75,43 @@ bool constantTimeEqual(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+void freeMdCtx(evp_md_ctx_st* ctx) { EVP_MD_CTX_free(ctx); }
+}  // namespace
+
+Md5::Md5() : ctx_(EVP_MD_CTX_new(), freeMdCtx) {
+  static const Md md5(EVP_MD_fetch(nullptr, "MD5", nullptr));
+  if (!ctx_ || md5 == nullptr || EVP_DigestInit_ex(ctx_.get(), md5.get(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL has no MD5");
+  }
+}
+Md5::Md5(Md5&&) noexcept = default;
+Md5& Md5::operator=(Md5&&) noexcept = default;
+Md5::~Md5() = default;
+
+void Md5::update(std::string_view data) {
+  (void)EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+}
+
+std::string Md5::finalHex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), digest, &len) != 1) {
+    return {};
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::string md5Hex(std::string_view data) {
+  Md5 md5;
+  md5.update(data);
+  return md5.finalHex();
+}
+
 }  // namespace garde::core

@@ -10,6 +10,7 @@
 #include "core/result.h"
 
 struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+struct evp_md_ctx_st;   // OpenSSL's EVP_MD_CTX
 
 namespace garde::core {
 
@@ -35,5 +36,29 @@ class HmacSha256 {
 /// secrets presented by a peer: cookies, tokens). Lengths are not secret: different lengths
 /// compare unequal at once.
 bool constantTimeEqual(std::string_view a, std::string_view b) noexcept;
+
+/// MD5, incrementally. NOT a security primitive, and never used as one: it is the integrity
+/// checksum of the GAR-ENT archive format (the `.md5` file an ENT connector writes beside its
+/// `.tar.gz`, docs/feeds.md), which catches a truncated or damaged transfer. Who sent the archive
+/// is established by other means (the ENT's client certificate, the operator's hands), and the
+/// content is validated against the schemas whatever its checksum. Not thread-safe (one per
+/// stream).
+class Md5 {
+ public:
+  /// Throws std::runtime_error when OpenSSL has no MD5 (a start-up failure).
+  Md5();
+  Md5(Md5&&) noexcept;
+  Md5& operator=(Md5&&) noexcept;
+  ~Md5();
+  void update(std::string_view data);
+  /// The lower-case hex digest (32 characters) of everything updated so far; ends the stream.
+  std::string finalHex();
+
+ private:
+  std::unique_ptr<evp_md_ctx_st, void (*)(evp_md_ctx_st*)> ctx_;
+};
+
+/// The lower-case hex MD5 of `data` (see Md5: an integrity checksum, not security).
+std::string md5Hex(std::string_view data);
 
 }  // namespace garde::core

@@ -8,9 +8,10 @@ namespace garde::store {
 core::Result<std::vector<std::string>> managedEstablishments(Db& db, std::string_view ent_id,
                                                              std::string_view ent_person_id) {
   GARDE_STORE_PREPARE(stmt, db,
-                      "SELECT m.uai FROM assignment_managers m JOIN establishments e ON e.uai = "
-                      "m.uai AND e.ent_id = m.ent_id WHERE m.ent_id = ?1 AND m.ent_person_id = ?2 "
-                      "ORDER BY m.uai");
+                      "SELECT me.uai FROM assignment_managers m JOIN "
+                      "assignment_manager_establishments me ON me.manager_id = m.id "
+                      "JOIN establishments e ON e.uai = me.uai AND e.ent_id = m.ent_id "
+                      "WHERE m.ent_id = ?1 AND m.ent_person_id = ?2 ORDER BY me.uai");
   stmt.bindAll(ent_id, ent_person_id);
   std::vector<std::string> out;
   GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& row) { out.push_back(row.text(0)); }));
@@ -19,13 +20,24 @@ core::Result<std::vector<std::string>> managedEstablishments(Db& db, std::string
 
 core::Status setAssignmentManager(Db& db, std::string_view ent_id, std::string_view ent_person_id,
                                   std::string_view uai, bool manages) {
-  GARDE_STORE_PREPARE(stmt, db,
-                      manages ? "INSERT INTO assignment_managers(ent_id, ent_person_id, uai) "
-                                "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
-                              : "DELETE FROM assignment_managers WHERE ent_id = ?1 AND "
-                                "ent_person_id = ?2 AND uai = ?3");
-  stmt.bindAll(ent_id, ent_person_id, uai);
-  return stmt.run();
+  return detail::inTransaction(db, [&]() -> core::Status {
+    if (manages) {
+      GARDE_STORE_PREPARE(add, db,
+                          "INSERT INTO assignment_managers(ent_id, ent_person_id) VALUES (?1, ?2) "
+                          "ON CONFLICT(ent_id, ent_person_id) DO NOTHING");
+      GARDE_TRY(add.bindAll(ent_id, ent_person_id).run());
+      GARDE_STORE_PREPARE(where, db,
+                          "INSERT INTO assignment_manager_establishments(manager_id, uai) "
+                          "SELECT id, ?3 FROM assignment_managers WHERE ent_id = ?1 AND "
+                          "ent_person_id = ?2 ON CONFLICT DO NOTHING");
+      return where.bindAll(ent_id, ent_person_id, uai).run();
+    }
+    GARDE_STORE_PREPARE(del, db,
+                        "DELETE FROM assignment_manager_establishments WHERE uai = ?3 AND "
+                        "manager_id = (SELECT id FROM assignment_managers WHERE ent_id = ?1 AND "
+                        "ent_person_id = ?2)");
+    return del.bindAll(ent_id, ent_person_id, uai).run();
+  });
 }
 
 std::string LicenceUsage::exceeded() const {

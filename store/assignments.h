@@ -22,8 +22,9 @@ namespace garde::store {
 /// The establishments where (ENT, identifier at the ENT) assigns licences, by UAI.
 core::Result<std::vector<std::string>> managedEstablishments(Db& db, std::string_view ent_id,
                                                              std::string_view ent_person_id);
-/// Makes (or with `manages` false, unmakes) a person an assignment manager of `uai` (the RespAff
-/// feed's act, or an operator's). kConflict when the establishment is unknown.
+/// Makes (or with `manages` false, unmakes) a person an assignment manager of `uai` (an
+/// operator's act; the RespAff feed replaces an ENT's managers with each snapshot, ADR 0015).
+/// kConflict when the establishment is unknown.
 core::Status setAssignmentManager(Db& db, std::string_view ent_id, std::string_view ent_person_id,
                                   std::string_view uai, bool manages);
 

@@ -180,7 +180,8 @@ core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
   // Database pages are read through a shared memory map rather than one pread per page: a launch
   // reads a few dozen pages, and each write by another connection (the audit rows) empties this
   // connection's page cache. 256 MiB is address space, not memory.
-  GARDE_TRY(db.execScript("PRAGMA mmap_size = 268435456;"));
+  GARDE_TRY(db.execScript(options.memory_map ? "PRAGMA mmap_size = 268435456;"
+                                             : "PRAGMA mmap_size = 0;"));
   if (!options.read_only) {
     // WAL: readers do not block the writer; NORMAL is durable at each checkpoint, safe in WAL mode.
     GARDE_TRY(db.execScript("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"));

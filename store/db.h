@@ -104,6 +104,10 @@ class Stmt {
 
 struct OpenOptions {
   int busy_timeout_ms = 5000;
+  /// Whether up to 256 MiB of the database file are read through a memory map (PRAGMA
+  /// mmap_size). Mapped pages count in the resident set: a bulk job that reads the whole directory
+  /// (a feed import) opens without.
+  bool memory_map = true;
   bool read_only = false;
   bool create = true;
 };

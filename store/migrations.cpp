@@ -326,16 +326,57 @@ ALTER TABLE ents ADD COLUMN sign_authn_requests TEXT NOT NULL DEFAULT 'metadata'
   CHECK (sign_authn_requests IN ('metadata', 'always'));
 )SQL";
 
-// Version 8: who may assign licences where (the RespAff feed's assignment managers, or an
-// operator's act: docs/assignments.md); the registry generation also moves with ENTs,
-// establishments and publishers, so that running nodes reload their peer registries.
-constexpr const char* kV8 = R"SQL(
+// Version 7: directory feeds (docs/feeds.md, ADR 0015): the establishments' MEFs and subjects
+// with their labels (GARMEF, GARMatiere), the assignment managers (GARRespAff) and where they
+// assign, and the indexes a snapshot's merge and the feeds API read by.
+constexpr const char* kV7 = R"SQL(
+CREATE TABLE establishment_mefs (
+  uai      TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  code     TEXT NOT NULL,
+  label    TEXT NOT NULL DEFAULT '',
+  feed_id  INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+  PRIMARY KEY (uai, code)
+) STRICT;
+
+CREATE TABLE establishment_subjects (
+  uai      TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  code     TEXT NOT NULL,
+  label    TEXT NOT NULL DEFAULT '',
+  feed_id  INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+  PRIMARY KEY (uai, code)
+) STRICT;
+
 CREATE TABLE assignment_managers (
+  id             INTEGER PRIMARY KEY,
   ent_id         TEXT NOT NULL REFERENCES ents(id) ON DELETE CASCADE,
   ent_person_id  TEXT NOT NULL CHECK (length(ent_person_id) BETWEEN 1 AND 64),
-  uai            TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
-  PRIMARY KEY (ent_id, ent_person_id, uai)
+  last_name      TEXT NOT NULL DEFAULT '',
+  first_name     TEXT NOT NULL DEFAULT '',
+  civility       TEXT NOT NULL DEFAULT '' CHECK (civility IN ('', 'M.', 'Mme')),
+  emails         TEXT NOT NULL DEFAULT '',
+  feed_id        INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+  UNIQUE (ent_id, ent_person_id)
 ) STRICT;
+
+CREATE TABLE assignment_manager_establishments (
+  manager_id  INTEGER NOT NULL REFERENCES assignment_managers(id) ON DELETE CASCADE,
+  uai         TEXT NOT NULL REFERENCES establishments(uai) ON DELETE CASCADE,
+  PRIMARY KEY (manager_id, uai)
+) STRICT;
+CREATE INDEX assignment_manager_establishments_uai ON assignment_manager_establishments(uai);
+
+CREATE INDEX establishments_ent ON establishments(ent_id);
+CREATE INDEX feeds_ent ON feeds(ent_id, id);
+CREATE INDEX people_feed ON people(feed_id);
+CREATE INDEX groups_feed ON groups(feed_id);
+CREATE INDEX establishments_feed ON establishments(feed_id);
+CREATE INDEX person_profiles_feed ON person_profiles(feed_id);
+)SQL";
+
+// Version 8: the assignments of a subscription in an establishment, read by the licence counts
+// (docs/assignments.md); the registry generation also moves with ENTs, establishments and
+// publishers, so that running nodes reload their peer registries.
+constexpr const char* kV8 = R"SQL(
 CREATE INDEX assignments_subscription_uai ON assignments(subscription_id, uai);
 -- The peer registries (ENT IdPs with their establishments, publisher SPs) are reloaded by every
 -- running node when this counter moves, as the resource cache already is.
@@ -365,7 +406,8 @@ const std::vector<Migration> kMigrations = {
     {3, "policy generation counter", kV3},
     {4, "resource registry generation counter", kV4},
     {5, "ENT identifier source and AuthnRequest signing", kV5},
-    {8, "assignment managers", kV8},
+    {7, "directory feeds: establishment MEFs and subjects, assignment managers", kV7},
+    {8, "assignment index, peer registry generation", kV8},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

@@ -10,6 +10,7 @@ void registerAll(CLI::App& app) {
   addMetadataVerify(app);
   addStoreSeedDemo(app);
   addAssign(app);
+  addFeedImport(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

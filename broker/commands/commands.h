@@ -42,6 +42,9 @@ void addStoreSeedDemo(CLI::App& app);
 /// `garde assign add|remove|list|manager ...` (broker/commands/assign.cpp).
 void addAssign(CLI::App& app);
 
+/// `garde feed import --database FILE [--ent IDENT] PATH...` (broker/commands/feed_import.cpp).
+void addFeedImport(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 

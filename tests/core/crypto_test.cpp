@@ -76,3 +76,13 @@ TEST_CASE("constantTimeEqual compares bytes and lengths", "[core][crypto]") {
 }
 
 }  // namespace garde::core
+
+TEST_CASE("MD5 (the feed archives' integrity checksum) gives RFC 1321's digests, whole or in parts",
+          "[core][crypto][md5]") {
+  CHECK(garde::core::md5Hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(garde::core::md5Hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+  garde::core::Md5 parts;
+  parts.update("a");
+  parts.update("bc");
+  CHECK(parts.finalHex() == "900150983cd24fb0d6963f7d28e17f72");
+}
