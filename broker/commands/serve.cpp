@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "broker/caller_registry.h"
 #include "broker/commands/commands.h"
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
@@ -252,8 +253,13 @@ int serve(const ServeOptions& options) {
                     core::systemRandom(),
                     loadSigning(cfg.broker),
                     config::readTokenKey(cfg.state)};
-  Router router;
   migrateStore(cfg);
+  // Who calls the partner APIs: the registered client certificates, read through a cache that
+  // follows the registry generation (`garde ent|publisher add` changes are in force at once).
+  flows::DbPool caller_db(cfg.store.database);
+  const StoreCallerRegistry callers(caller_db, clock);
+  const CallerAuthenticators authenticators{callers.registry(), nullptr};
+  Router router(authenticators);
   if (options.demo) {
     installDemo(router, cfg, services.signing,
                 std::filesystem::absolute(options.demo_dir).lexically_normal());
