@@ -79,6 +79,11 @@ core::Result<CallerCertificate> findCallerCertificate(Db& db, std::string_view s
   return certificateRow(stmt);
 }
 
+core::Status bumpRegistryGeneration(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db, "UPDATE registry_generation SET n = n + 1 WHERE id = 1");
+  return stmt.run();
+}
+
 core::Result<std::optional<CallerCertificate>> CallerCertificateCache::find(
     Db& db, std::string_view sha256) {
   std::optional<Transaction> tx;

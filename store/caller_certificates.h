@@ -46,6 +46,10 @@ core::Result<std::vector<CallerCertificate>> listCallerCertificates(Db& db, Call
 /// The certificate of this fingerprint; kNotFound when none.
 core::Result<CallerCertificate> findCallerCertificate(Db& db, std::string_view sha256);
 
+/// Bumps the registry generation (for a change the triggers do not see, e.g. an ENT's or a
+/// publisher's own row), so that what follows it reads again.
+core::Status bumpRegistryGeneration(Db& db);
+
 /// Every registered certificate, kept in memory and read again when the registry generation
 /// (migration 4, bumped by the triggers of migration 6 on every change of caller_certificates)
 /// has moved: one single-row query per call otherwise, so that `garde ent add --cert` or

@@ -39,6 +39,9 @@ void addMetadataVerify(CLI::App& app);
 /// `garde store seed-demo --database FILE [peer options]` (broker/commands/seed.cpp).
 void addStoreSeedDemo(CLI::App& app);
 
+/// `garde ent add|list|show` and `garde publisher add|list|show` (broker/commands/partners.cpp).
+void addPartners(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 
