@@ -265,6 +265,8 @@ AbonnementCheck checkAbonnement(const AbonnementFields& f, const AbonnementConte
     p.add("idAbonnement", "must be 1 to 45 characters");
   } else if ((*f.id)[0] == '_') {
     p.add("idAbonnement", "must not start with '_'");
+  } else if (*f.id == kReservedId) {
+    p.add("idAbonnement", "abonnements is reserved (it is the path of the listing)");
   } else if (*f.id != ctx.path_id) {
     p.add("idAbonnement", "must be the idAbonnement of the URL");
   } else {

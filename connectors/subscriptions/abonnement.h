@@ -23,6 +23,10 @@ namespace garde::connectors::subscriptions {
 /// The namespace of every element of the service.
 inline constexpr const char* kNamespace = "http://www.atosworldline.com/wsabonnement/v1.0/";
 
+/// The idAbonnement no subscription may have: `POST /abonnements` is the listing, so a
+/// subscription of that id could never be updated.
+inline constexpr std::string_view kReservedId = "abonnements";
+
 /// An `<abonnement>` as sent: each field's text (whitespace around it trimmed), unchecked.
 struct AbonnementFields {
   std::optional<std::string> id;                        ///< idAbonnement
