@@ -329,14 +329,14 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
 
   static const std::set<std::string, std::less<>> kSections = {
-      "server", "broker", "store", "state", "log", "pseudonym", "metrics"};
+      "server", "broker", "store", "state", "log", "pseudonym", "metrics", "subscriptions"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(
           std::string(k.str()),
           "unknown section or key (line " + std::to_string(v.source().begin.line) +
               "); expected one of [server], [broker], [store], [state], [log], [pseudonym], "
-              "[metrics]");
+              "[metrics], [subscriptions]");
     }
   }
 
@@ -400,14 +400,43 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
                       "expected \"separate\", \"public\" or \"off\", got " + quote(m.listener));
   }
   if (m.listener == "separate" && !isIpLiteral(m.listen_address)) {
-    throw ConfigError("metrics.listen_address",
-                      "expected an IP address such as \"127.0.0.1\", got " +
-                          quote(m.listen_address));
+    throw ConfigError(
+        "metrics.listen_address",
+        "expected an IP address such as \"127.0.0.1\", got " + quote(m.listen_address));
   }
   if (m.listener == "separate" && !isLoopbackAddress(m.listen_address) && s.plain_http_loopback) {
     throw ConfigError("metrics.listen_address",
                       "off loopback the metrics listener is HTTPS and needs server.tls_cert_file; "
                       "with server.plain_http_loopback use a loopback address");
+  }
+
+  Section subscriptions(sectionTable(root, "subscriptions"), "subscriptions");
+  auto& sub = c.subscriptions;
+  subscriptions.string("listener", sub.listener);
+  subscriptions.string("listen_address", sub.listen_address);
+  subscriptions.integer("port", sub.port, 0, 65535);
+  subscriptions.rejectUnknown();
+  if (sub.listener != "main" && sub.listener != "separate" && sub.listener != "off") {
+    throw ConfigError("subscriptions.listener",
+                      "expected \"main\", \"separate\" or \"off\", got " + quote(sub.listener));
+  }
+  if (sub.listener == "separate" && !isIpLiteral(sub.listen_address)) {
+    throw ConfigError(
+        "subscriptions.listen_address",
+        "expected an IP address such as \"127.0.0.1\", got " + quote(sub.listen_address));
+  }
+  // "main" without client CAs is the default of every config: the routes are there and refuse
+  // every caller (no certificate can be presented), and serve warns at start. A listener of its
+  // own that can authenticate nobody is a mistake.
+  if (sub.listener == "separate" && s.client_ca_file.empty()) {
+    throw ConfigError("subscriptions.listener",
+                      "the separate listener authenticates publishers by TLS client certificate "
+                      "and needs server.client_ca_file");
+  }
+  if (sub.listener == "separate" && s.plain_http_loopback) {
+    throw ConfigError("subscriptions.listener",
+                      "the separate listener is HTTPS and needs server.tls_cert_file; it cannot be "
+                      "used with server.plain_http_loopback");
   }
 
   Section broker(sectionTable(root, "broker"), "broker");
@@ -502,9 +531,9 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
                       "expected \"base64url\" or \"hex\", got " + quote(ps.encoding));
   }
 
-  for (std::string* p :
-       {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file, &b.signing_cert_file,
-        &c.store.database, &c.state.token_key_file, &c.log.audit_file, &ps.secret_file}) {
+  for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file,
+                         &b.signing_cert_file, &c.store.database, &c.state.token_key_file,
+                         &c.log.audit_file, &ps.secret_file}) {
     resolvePath(*p, base_dir);
   }
   return c;

@@ -67,6 +67,18 @@ struct MetricsConfig {
   std::uint16_t port = 9464;  ///< 0 = any free port (logged at start)
 };
 
+/// [subscriptions]: where the GAR subscription web service for publishers is served
+/// (docs/partner-apis.md). Its callers authenticate with a registered TLS client certificate, so
+/// "separate" needs server.client_ca_file; "main" without it refuses every caller.
+struct SubscriptionsConfig {
+  /// "main" (default): under /abonnements/ on the main listener; "separate": at the root of a
+  /// listener of its own at listen_address:port (HTTPS, the server's certificate and client CAs)
+  /// and under /abonnements/ on the main listener too; "off": not served.
+  std::string listener = "main";
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8444;  ///< 0 = any free port (logged at start)
+};
+
 /// [broker]: the broker's identity on both sides.
 struct BrokerConfig {
   std::string base_url;          ///< public URL, e.g. "https://garde.example.org" (no trailing '/')
@@ -122,6 +134,7 @@ struct Config {
   LogConfig log;
   PseudonymConfig pseudonym;
   MetricsConfig metrics;
+  SubscriptionsConfig subscriptions;
   std::string source;
 };
 

@@ -1,12 +1,14 @@
 #include "core/x509.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <stdexcept>
 
 #include "core/c_handle.h"
@@ -196,6 +198,47 @@ Result<std::string> pemCertificateFingerprint(std::string_view pem) {
     return fail(ErrorCode::kMalformedMessage, "the certificate cannot be DER-encoded");
   }
   return sha256Hex(der);
+}
+
+Result<std::vector<CertificateInfo>> pemCertificates(std::string_view pem) {
+  std::vector<CertificateInfo> out;
+  const Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) {
+    return fail(ErrorCode::kMalformedMessage, "cannot read the PEM text");
+  }
+  for (;;) {
+    const X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) {
+      break;
+    }
+    CertificateInfo info;
+    info.der = certificateDer(cert.get());
+    if (info.der.empty()) {
+      return fail(ErrorCode::kMalformedMessage, "a certificate cannot be DER-encoded");
+    }
+    info.sha256_fingerprint = sha256Hex(info.der);
+    info.subject = certificateSubject(cert.get());
+    std::tm after{};
+    std::tm before{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &after) != 1 ||
+        ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &before) != 1) {
+      return fail(ErrorCode::kMalformedMessage, "a certificate's validity cannot be read");
+    }
+    const auto unix = [](const std::tm& t) {
+      return daysFromCivil(t.tm_year + 1900, static_cast<unsigned>(t.tm_mon + 1),
+                           static_cast<unsigned>(t.tm_mday)) *
+                 86400 +
+             t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec;
+    };
+    info.not_before = unix(before);
+    info.not_after = unix(after);
+    out.push_back(std::move(info));
+  }
+  ERR_clear_error();  // the end of the text reads as "no start line"
+  if (out.empty()) {
+    return fail(ErrorCode::kMalformedMessage, "no PEM certificate");
+  }
+  return out;
 }
 
 }  // namespace garde::core

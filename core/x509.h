@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/time.h"
 
 struct x509_st;  // OpenSSL's X509
 
@@ -48,5 +49,17 @@ std::string sha256Hex(std::string_view bytes);
 /// The SHA-256 fingerprint (lower-case hex of the DER) of the first certificate of a PEM text.
 /// kMalformedMessage when there is none.
 Result<std::string> pemCertificateFingerprint(std::string_view pem);
+
+/// What `garde ent|publisher add --cert` records of a certificate.
+struct CertificateInfo {
+  std::string der;
+  std::string sha256_fingerprint;  ///< lower-case hex SHA-256 of `der`
+  std::string subject;             ///< RFC 2253
+  UnixTime not_before = 0;
+  UnixTime not_after = 0;
+};
+/// Every certificate of a PEM text, in order. kMalformedMessage when there is none or one cannot
+/// be read.
+Result<std::vector<CertificateInfo>> pemCertificates(std::string_view pem);
 
 }  // namespace garde::core

@@ -9,7 +9,7 @@ namespace {
 
 Ent readEnt(const Stmt& s) {
   return Ent{s.text(0), s.text(1), s.optionalText(2), s.optionalText(3),
-             s.text(4),   s.text(5), s.text(6)};
+             s.text(4), s.text(5), s.text(6)};
 }
 
 }  // namespace
@@ -27,6 +27,15 @@ core::Status upsertEnt(Db& db, const Ent& ent, core::UnixTime at) {
       .bindAll(ent.id, ent.name, ent.idp_entity_id, ent.idp_metadata_xml, detail::isoTime(at),
                ent.identifier_source, ent.identifier_name, ent.sign_authn_requests)
       .run();
+}
+
+core::Result<std::vector<Ent>> listEnts(Db& db) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      "SELECT id, name, idp_entity_id, idp_metadata_xml, identifier_source, "
+                      "identifier_name, sign_authn_requests FROM ents ORDER BY id");
+  std::vector<Ent> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { out.push_back(readEnt(s)); }));
+  return out;
 }
 
 core::Result<Ent> findEnt(Db& db, std::string_view ent_id) {

@@ -51,6 +51,8 @@ enum class GroupKind { kClass, kGroup };  ///< GARGroupeStatut DIVISION | GROUPE
 
 /// Creates or updates an ENT (kConflict when its idp_entity_id belongs to another ENT).
 core::Status upsertEnt(Db& db, const Ent& ent, core::UnixTime at);
+/// Every ENT, by idENT (`garde ent list`).
+core::Result<std::vector<Ent>> listEnts(Db& db);
 /// kUnknownPeer when there is no ENT with this idENT.
 core::Result<Ent> findEnt(Db& db, std::string_view ent_id);
 /// kUnknownPeer when no ENT has this IdP entityID.

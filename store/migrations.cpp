@@ -326,6 +326,41 @@ ALTER TABLE ents ADD COLUMN sign_authn_requests TEXT NOT NULL DEFAULT 'metadata'
   CHECK (sign_authn_requests IN ('metadata', 'always'));
 )SQL";
 
+// Version 6: the client certificates partners call the APIs with (docs/data-model.md,
+// "caller_certificates"): several per ENT or publisher, so that a certificate can be rolled over
+// without a gap. Identified by the SHA-256 fingerprint of the DER, never by the subject. A row
+// names an existing caller (checked by a trigger, the kind says which table) and goes when it
+// goes; every change bumps registry_generation, so that a running broker's cache of them
+// (broker/caller_registry.h) reads them again on the next call.
+constexpr const char* kV6 = R"SQL(
+CREATE TABLE caller_certificates (
+  caller_kind  TEXT NOT NULL CHECK (caller_kind IN ('ent', 'publisher')),
+  caller_id    TEXT NOT NULL,
+  sha256       TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64 AND NOT sha256 GLOB '*[^0-9a-f]*'),
+  subject      TEXT NOT NULL DEFAULT '',
+  not_after    TEXT NOT NULL,
+  added_at     TEXT NOT NULL
+) STRICT;
+CREATE INDEX caller_certificates_caller ON caller_certificates(caller_kind, caller_id);
+
+CREATE TRIGGER caller_certificates_known_caller BEFORE INSERT ON caller_certificates
+  WHEN (NEW.caller_kind = 'ent' AND NOT EXISTS (SELECT 1 FROM ents WHERE id = NEW.caller_id))
+    OR (NEW.caller_kind = 'publisher'
+        AND NOT EXISTS (SELECT 1 FROM publishers WHERE id = NEW.caller_id))
+  BEGIN SELECT RAISE(ABORT, 'caller_certificates: unknown caller'); END;
+CREATE TRIGGER ents_delete_certificates AFTER DELETE ON ents
+  BEGIN DELETE FROM caller_certificates WHERE caller_kind = 'ent' AND caller_id = OLD.id; END;
+CREATE TRIGGER publishers_delete_certificates AFTER DELETE ON publishers
+  BEGIN DELETE FROM caller_certificates WHERE caller_kind = 'publisher' AND caller_id = OLD.id; END;
+
+CREATE TRIGGER caller_certificates_insert AFTER INSERT ON caller_certificates
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER caller_certificates_update AFTER UPDATE ON caller_certificates
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER caller_certificates_delete AFTER DELETE ON caller_certificates
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+)SQL";
+
 // Version 7: directory feeds (docs/feeds.md, ADR 0015): the establishments' MEFs and subjects
 // with their labels (GARMEF, GARMatiere), the assignment managers (GARRespAff) and where they
 // assign, and the indexes a snapshot's merge and the feeds API read by.
@@ -406,6 +441,7 @@ const std::vector<Migration> kMigrations = {
     {3, "policy generation counter", kV3},
     {4, "resource registry generation counter", kV4},
     {5, "ENT identifier source and AuthnRequest signing", kV5},
+    {6, "caller client certificates", kV6},
     {7, "directory feeds: establishment MEFs and subjects, assignment managers", kV7},
     {8, "assignment index, peer registry generation", kV8},
 };

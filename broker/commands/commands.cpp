@@ -9,6 +9,7 @@ void registerAll(CLI::App& app) {
   addSamlInspect(app);
   addMetadataVerify(app);
   addStoreSeedDemo(app);
+  addPartners(app);
   addAssign(app);
   addFeedImport(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);

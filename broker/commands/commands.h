@@ -39,6 +39,9 @@ void addMetadataVerify(CLI::App& app);
 /// `garde store seed-demo --database FILE [peer options]` (broker/commands/seed.cpp).
 void addStoreSeedDemo(CLI::App& app);
 
+/// `garde ent add|list|show` and `garde publisher add|list|show` (broker/commands/partners.cpp).
+void addPartners(CLI::App& app);
+
 /// `garde assign add|remove|list|manager ...` (broker/commands/assign.cpp).
 void addAssign(CLI::App& app);
 

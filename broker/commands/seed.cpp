@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "broker/commands/commands.h"
+#include "broker/commands/ent_identifier.h"
 #include "connectors/ent/ent_side.h"
 #include "core/file.h"
 #include "saml/keys.h"
@@ -65,30 +66,19 @@ std::string trimSlash(std::string url) {
   return url;
 }
 
-/// `--ent-identifier`: "name-id" (persistent), "name-id:FORMAT" or "attribute:NAME", into the
-/// registration's spelling (source, name).
-std::pair<std::string, std::string> parseEntIdentifier(const std::string& option) {
-  std::pair<std::string, std::string> out{"name_id", std::string(saml::name_id_format::kPersistent)};
-  if (option == "name-id") {
-    return out;
+/// `--ent-identifier`, or the usage failure naming it.
+std::pair<std::string, std::string> entIdentifier(const std::string& option) {
+  auto parsed = parseEntIdentifier(option);
+  if (!parsed) {
+    fail("--ent-identifier: " + parsed.error().detail);
   }
-  if (option.rfind("name-id:", 0) == 0) {
-    out.second = option.substr(8);
-  } else if (option.rfind("attribute:", 0) == 0) {
-    out = {"attribute", option.substr(10)};
-  } else {
-    fail("--ent-identifier: expected name-id, name-id:FORMAT-URI or attribute:NAME, not " + option);
-  }
-  if (auto checked = connectors::ent::identifierSourceFromStore(out.first, out.second); !checked) {
-    fail("--ent-identifier: " + checked.error().detail);
-  }
-  return out;
+  return std::move(parsed).value();
 }
 
 void runSeed(const SeedOptions& opt) {
   store::DemoPeers peers;
   std::tie(peers.ent_identifier_source, peers.ent_identifier_name) =
-      parseEntIdentifier(opt.ent_identifier);
+      entIdentifier(opt.ent_identifier);
   peers.ent_sign_authn_requests = opt.ent_sign_requests;
   setIfGiven(peers.ent_idp_entity_id, opt.ent_idp_entity_id);
   readIfGiven(peers.ent_idp_metadata_xml, opt.ent_idp_metadata, "--ent-idp-metadata");

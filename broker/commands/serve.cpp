@@ -5,7 +5,10 @@
 #include <iostream>
 
 #include "broker/api/establishment.h"
+#include "broker/api/feeds.h"
 #include "broker/api/mediacentre.h"
+#include "broker/api/subscriptions.h"
+#include "broker/caller_registry.h"
 #include "broker/commands/commands.h"
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
@@ -69,8 +72,9 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     api::mountMediacentre(
         router, {f.clock, f.db, f.resources, f.publishers, services.config.broker.base_url});
     api::mountEstablishment(router, {f.clock, f.db, f.audit, f.admin_sessions});
+    api::mountFeedApi(router, {f.db, f.clock, {}, {}});
   }
-  // Other flows mount their routes here, e.g. mountFeeds(router, services);
+  // Other flows mount their routes here.
 }
 
 }  // namespace garde::broker
@@ -154,6 +158,17 @@ http::ServerOptions metricsServerOptions(const config::Config& c) {
     o.tls = false;
     o.allow_plain_http_on_loopback = true;
   }
+  return o;
+}
+
+/// The subscription web service's own listener (subscriptions.listener = "separate"): HTTPS with
+/// the main listener's certificate and client CAs, at subscriptions.listen_address:port.
+http::ServerOptions subscriptionsServerOptions(const config::Config& c) {
+  http::ServerOptions o = serverOptions(c);
+  o.address = c.subscriptions.listen_address;
+  o.port = c.subscriptions.port;
+  o.threads = 2;
+  o.max_connections = 1024;
   return o;
 }
 
@@ -258,8 +273,13 @@ int serve(const ServeOptions& options) {
                     core::systemRandom(),
                     loadSigning(cfg.broker),
                     config::readTokenKey(cfg.state)};
-  Router router;
   migrateStore(cfg);
+  // Who calls the partner APIs: the registered client certificates, read through a cache that
+  // follows the registry generation (`garde ent|publisher add` changes are in force at once).
+  flows::DbPool caller_db(cfg.store.database);
+  const StoreCallerRegistry callers(caller_db, clock);
+  const CallerAuthenticators authenticators{callers.registry(), nullptr};
+  Router router(authenticators);
   if (options.demo) {
     installDemo(router, cfg, services.signing,
                 std::filesystem::absolute(options.demo_dir).lexically_normal());
@@ -270,6 +290,32 @@ int serve(const ServeOptions& options) {
   // Onboarding (garde ent|publisher add) and feeds change the peers: every node reloads them.
   flows::RegistryRefresher refresher(*services.flows, cfg.store.database);
   mountRoutes(router, services, cfg.metrics);
+  // The subscription web service: under /abonnements/ on the main listener, and with listener =
+  // "separate" at the root of a listener of its own too (docs/partner-apis.md).
+  const api::SubscriptionApiDeps subscription_deps{caller_db, clock};
+  Router subscriptions_router(authenticators);
+  std::unique_ptr<http::Server> subscriptions_server;
+  if (cfg.subscriptions.listener != "off") {
+    if (cfg.server.client_ca_file.empty()) {
+      kLog.warn(
+          "the subscription web service refuses every caller: server.client_ca_file is not set, "
+          "so no client certificate is asked for");
+    }
+    api::mountSubscriptionApi(router, subscription_deps, "/abonnements");
+  }
+  if (cfg.subscriptions.listener == "separate") {
+    subscriptions_router.setRefusalPage(
+        [&services](const Request& req, const http::Refusal& refusal) {
+          services.metrics.httpRefusal(refusal.reason);
+          return layerRefusalPage(req, refusal);
+        });
+    addHealthRoutes(subscriptions_router, [&services] { return services.ready.load(); });
+    api::mountSubscriptionApi(subscriptions_router, subscription_deps, "");
+    subscriptions_server = std::make_unique<http::Server>(
+        subscriptionsServerOptions(cfg),
+        [&subscriptions_router](Request& req) { return subscriptions_router.dispatch(req); },
+        &metrics);
+  }
 
   http::Server server(
       serverOptions(cfg), [&router](Request& req) { return router.dispatch(req); }, &metrics);
@@ -295,6 +341,15 @@ int serve(const ServeOptions& options) {
   } else if (cfg.metrics.listener == "public") {
     metrics_url = cfg.broker.base_url + "/metrics";
   }
+  if (subscriptions_server) {
+    subscriptions_server->start();
+    const std::string host = cfg.subscriptions.listen_address.find(':') != std::string::npos
+                                 ? "[" + cfg.subscriptions.listen_address + "]"
+                                 : cfg.subscriptions.listen_address;
+    kLog.info(
+        "subscription web service listener",
+        {{"url", "https://" + host + ":" + std::to_string(subscriptions_server->port()) + "/"}});
+  }
   services.ready.store(true);
   kLog.info("serving", {{"base_url", cfg.broker.base_url}, {"config", cfg.source}});
   if (options.demo) {
@@ -313,6 +368,9 @@ int serve(const ServeOptions& options) {
   services.ready.store(false);
   if (metrics_server) {
     metrics_server->stop();
+  }
+  if (subscriptions_server) {
+    subscriptions_server->stop();
   }
   return kExitOk;
 }

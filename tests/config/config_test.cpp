@@ -236,11 +236,11 @@ TEST_CASE("Connection limits, client CAs and the metrics listener", "[config][me
     CHECK(c.server.client_ca_file.empty());
   }
   SECTION("set") {
-    const Config c = parseConfig(
-        configWith("max_connections_per_address = 8\nmax_connections = 100\n"
-                   "linger_timeout = \"500ms\"\nclient_ca_file = \"cas.pem\"\n",
-                   "", "[metrics]\nlistener = \"public\"\n"),
-        "/etc/garde");
+    const Config c =
+        parseConfig(configWith("max_connections_per_address = 8\nmax_connections = 100\n"
+                               "linger_timeout = \"500ms\"\nclient_ca_file = \"cas.pem\"\n",
+                               "", "[metrics]\nlistener = \"public\"\n"),
+                    "/etc/garde");
     CHECK(c.server.max_connections_per_address == 8);
     CHECK(c.server.max_connections == 100);
     CHECK(c.server.linger_timeout == 500ms);
@@ -259,5 +259,34 @@ TEST_CASE("Connection limits, client CAs and the metrics listener", "[config][me
   }
   SECTION("the demo's metrics listener takes any free port") {
     CHECK(garde::config::demoConfig("/tmp/d").metrics.port == 0);
+  }
+}
+
+TEST_CASE("The subscription web service's listener", "[config][subscriptions]") {
+  SECTION("default: under /abonnements/ on the main listener") {
+    const Config c = parseConfig(configWith(""));
+    CHECK(c.subscriptions.listener == "main");
+    CHECK(c.subscriptions.port == 8444);
+  }
+  SECTION("a listener of its own, with client CAs") {
+    const Config c = parseConfig(configWith("client_ca_file = \"cas.pem\"\n", "",
+                                            "[subscriptions]\nlistener = \"separate\"\n"
+                                            "listen_address = \"0.0.0.0\"\nport = 9443\n"));
+    CHECK(c.subscriptions.listener == "separate");
+    CHECK(c.subscriptions.listen_address == "0.0.0.0");
+    CHECK(c.subscriptions.port == 9443);
+  }
+  SECTION("bad values name their key") {
+    CHECK(errorKey(configWith("", "", "[subscriptions]\nlistener = \"elsewhere\"\n")) ==
+          "subscriptions.listener");
+    // A separate listener that could authenticate nobody.
+    CHECK(errorKey(configWith("", "", "[subscriptions]\nlistener = \"separate\"\n")) ==
+          "subscriptions.listener");
+    CHECK(errorKey(configWith("client_ca_file = \"cas.pem\"\n", "",
+                              "[subscriptions]\nlistener = \"separate\"\n"
+                              "listen_address = \"abo.local\"\n")) ==
+          "subscriptions.listen_address");
+    CHECK(errorKey(configWith("", "", "[subscriptions]\nport = 70000\n")) == "subscriptions.port");
+    CHECK(errorKey(configWith("", "", "[subscriptions]\npath = \"/x\"\n")) == "subscriptions.path");
   }
 }
