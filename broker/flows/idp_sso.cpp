@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "saml/messages.h"
+#include "store/db.h"
 #include "store/publishers.h"
 
 namespace garde::broker::flows {
@@ -188,6 +189,12 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
     if (!lease) {
       return detail::refuse(req, deps.refusals, kLog, lease.error(), {}, &ret);
     }
+    // The cookie's resource and the resolution in one read transaction: one snapshot, and one
+    // begin and end of a read (its locks) instead of one per statement.
+    auto read = store::Transaction::begin(lease->db(), store::Transaction::Kind::kDeferred);
+    if (!read) {
+      return detail::refuse(req, deps.refusals, kLog, read.error(), {}, &ret);
+    }
     if (in.launch) {
       // The cookie speaks for the tile that minted it: only its own resource's publisher may take
       // the ENT and establishment from it (a cross-site page can mint one for any tile, then send
@@ -211,6 +218,9 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
     if (*resource) {
       tx.resource_id = (*resource)->id;
     }  // else several, none named: resolved at the ACS from the person's entitlements
+    if (auto c = read->commit(); !c) {
+      return detail::refuse(req, deps.refusals, kLog, c.error(), {}, &ret);
+    }
   }
 
   in.hint = entHint(req.query);

@@ -73,10 +73,11 @@ Response startLaunch(const Request& req, const LaunchDeps& deps, const LaunchSta
   if (resource.launch_mode == policy::LaunchMode::kBounce && resource.login_url) {
     // (a) The GAR's way: the publisher's SP will send its AuthnRequest to /saml/idp/sso, where the
     // cookie names the ENT and the establishment.
-    kLog.info("launch: bounce to the resource's login URL", {{"request_id", req.request_id},
-                                                             {"publisher", resource.publisher_id},
-                                                             {"resource", resource.id}});
+    // On the request's own log line (ADR 0007: one line per request).
     Response r = Response::redirect(*resource.login_url, 302);
+    r.log_fields = {{"step", "launch: bounce to the resource's login URL"},
+                    {"publisher", resource.publisher_id},
+                    {"resource", resource.id}};
     r.cookies.push_back(std::move(cookie));
     r.setHeader("Cache-Control", "no-store");
     return r;

@@ -130,6 +130,10 @@ void Server::Impl::start() {
     work_.emplace_back(ioc->get_executor());
   }
   net::dispatch(acceptor_strand_, [this] { accept(); });
+  for (auto& ioc : iocs_) {
+    ticks_.push_back(std::make_unique<net::steady_timer>(*ioc));
+    tick(*ticks_.back());
+  }
   const auto n = static_cast<unsigned>(iocs_.size());
   threads_.reserve(n);
   for (auto& ioc : iocs_) {
@@ -250,9 +254,18 @@ void Server::Impl::notifySessions(void (SessionBase::*fn)(), bool close_acceptor
   done.get_future().wait();
 }
 
+void Server::Impl::tick(net::steady_timer& timer) {
+  timer.expires_after(std::chrono::seconds(1));
+  timer.async_wait([this, &timer](beast::error_code ec) {
+    if (!ec && !stopping()) {
+      tick(timer);
+    }
+  });
+}
+
 void Server::Impl::accept() {
   acceptor_.async_accept(
-      net::make_strand(nextIoContext()),
+      nextIoContext().get_executor(),
       [this](beast::error_code ec, PeerSocket socket) { onAccept(ec, std::move(socket)); });
 }
 

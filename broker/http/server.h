@@ -2,10 +2,11 @@
 /// @file The HTTP(S) listener. Beast and Asio stay inside broker/http/*.cpp; this header is plain.
 ///
 /// One acceptor, N I/O threads each running its own event loop (io_context), connections handed to
-/// them round robin at accept and kept there, one strand per connection (session.cpp). A
+/// them round robin at accept and kept there (each loop is run by its thread alone, so a
+/// connection's handlers run one at a time without a strand; session.cpp). A
 /// connection over the per-address or the global cap is closed at accept. Each request is read
 /// with a header timeout, a header size limit and a body limit, converted into a broker::Request
-/// (wire.h), handed to the handler on the connection's strand, and the returned broker::Response
+/// (wire.h), handed to the handler on the connection's thread, and the returned broker::Response
 /// is written back with the security headers, keep-alive permitting. What the HTTP layer refuses
 /// itself (malformed encodings, limits, a body that never arrives) gets the refusal page with the
 /// request id and a warn line with its reason; an answer sent before the whole request was read is

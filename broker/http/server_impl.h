@@ -32,9 +32,14 @@ using SteadyClock = std::chrono::steady_clock;
 // A connection's executor, named rather than type-erased (beast::tcp_stream's any_io_executor):
 // every async operation copies, prefers and requires its executor, and through any_io_executor each
 // of those is an indirect call and a reference count (about 1 % of a launch in the profile).
-using ConnectionStrand = net::strand<net::io_context::executor_type>;
-using TcpStream = beast::basic_stream<tcp, ConnectionStrand>;
-using PeerSocket = tcp::socket::rebind_executor<ConnectionStrand>::other;
+// The io_context's own executor, not a strand: each io_context is run by one thread alone
+// (makeIoContexts), so a connection's handlers are already serialized, and a strand only added
+// a lock, a reference-counted implementation and a second queue per handler. Other threads reach
+// a session only by posting to this executor (beginShutdown, forceClose).
+using ConnectionExecutor = net::io_context::executor_type;
+using AcceptorStrand = net::strand<net::io_context::executor_type>;
+using TcpStream = beast::basic_stream<tcp, ConnectionExecutor>;
+using PeerSocket = tcp::socket::rebind_executor<ConnectionExecutor>::other;
 
 inline constexpr core::Logger kHttpLog("broker.http");
 
@@ -42,9 +47,9 @@ inline constexpr core::Logger kHttpLog("broker.http");
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  /// Posted to the session's strand at shutdown: close now unless a request is being handled.
+  /// Posted to the session's executor at shutdown: close now unless a request is being handled.
   virtual void beginShutdown() = 0;
-  /// Posted to the session's strand after the grace period: close whatever the state.
+  /// Posted to the session's executor after the grace period: close whatever the state.
   virtual void forceClose() = 0;
 };
 
@@ -92,6 +97,7 @@ class Server::Impl {
   net::io_context& nextIoContext() { return *iocs_[next_ioc_++ % iocs_.size()]; }
   void accept();
   void onAccept(beast::error_code ec, PeerSocket socket);
+  void tick(net::steady_timer& timer);
   /// Takes a connection slot for `peer`, or says which limit refuses it ("" when admitted).
   std::string_view admit(const std::string& peer);
   std::size_t sessionCount();
@@ -119,8 +125,13 @@ class Server::Impl {
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<net::io_context>> iocs_;
+  /// One per io_context, re-armed every second on its thread (tick()). Asio reprograms its timerfd
+  /// (a timerfd_settime system call) whenever a new timer becomes the earliest of its loop; with
+  /// this one always due within a second, the connections' timeouts (seconds to a minute, armed and
+  /// cancelled for every read and write) never are. Declared after iocs_: destroyed before them.
+  std::vector<std::unique_ptr<net::steady_timer>> ticks_;
   std::size_t next_ioc_ = 0;  // on the acceptor's strand only
-  ConnectionStrand acceptor_strand_;
+  AcceptorStrand acceptor_strand_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;

@@ -1,6 +1,9 @@
 #include "core/encoding.h"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "core/time.h"
 
@@ -51,6 +54,62 @@ TEST_CASE("base64 round-trips every length and rejects malformed input", "[core]
     CHECK(garde::core::base64Decode("aGVsbG8gd29ybG==").error().code == ErrorCode::kBadEncoding);
     CHECK(garde::core::base64Decode("aGVsbG8gd29ybA==").value() == "hello worl");
   }
+}
+
+namespace {
+// RFC 4648 written out bit by bit: what base64Encode and base64UrlEncode (table-driven, two
+// characters per 12 bits) must give.
+std::string referenceBase64(std::string_view data, std::string_view alphabet, bool pad) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : data) {
+    acc = (acc << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += alphabet[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0) {
+    out += alphabet[(acc << (6 - bits)) & 63];
+  }
+  while (pad && out.size() % 4 != 0) {
+    out += '=';
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("base64 encoding matches RFC 4648 written out, both alphabets, every byte value",
+          "[core][base64]") {
+  const std::string_view std_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string_view url_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::uint32_t x = 2463534242u;  // xorshift32: the same inputs on every run
+  for (std::size_t n = 0; n < 600; ++n) {
+    std::string data;
+    for (std::size_t i = 0; i < n; ++i) {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      data += static_cast<char>(x & 0xff);
+    }
+    CHECK(garde::core::base64Encode(data) == referenceBase64(data, std_alphabet, true));
+    CHECK(garde::core::base64UrlEncode(data) == referenceBase64(data, url_alphabet, false));
+    std::string appended = "prefix";
+    garde::core::appendBase64(appended, data);
+    CHECK(appended == "prefix" + referenceBase64(data, std_alphabet, true));
+  }
+  std::string all;  // every 12-bit value appears: 0x000000 .. 0xffffff in steps covering both halves
+  for (int v = 0; v < 4096; ++v) {
+    all += static_cast<char>(v >> 4);
+    all += static_cast<char>(((v & 15) << 4) | (v >> 8));
+    all += static_cast<char>(v & 0xff);
+  }
+  CHECK(garde::core::base64Encode(all) == referenceBase64(all, std_alphabet, true));
+  CHECK(garde::core::base64UrlEncode(all) == referenceBase64(all, url_alphabet, false));
 }
 
 TEST_CASE("URL decoding handles form encoding and rejects bad escapes", "[core][url]") {
