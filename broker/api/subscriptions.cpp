@@ -286,8 +286,10 @@ Response handleAssignmentReport(const Request& req, const SubscriptionApiDeps& d
 void mountSubscriptionApi(Router& router, const SubscriptionApiDeps& deps,
                           std::string_view prefix) {
   const std::string p(prefix);
+  // Each route keeps a copy of the deps (references to what outlives the router), never a
+  // reference to the caller's struct, which may be a temporary.
   const auto route = [&deps](Response (*handler)(const Request&, const SubscriptionApiDeps&)) {
-    return [&deps, handler](const Request& req) { return handler(req, deps); };
+    return [deps, handler](const Request& req) { return handler(req, deps); };
   };
   constexpr auto kAuth = CallerAuth::kClientCertificate;
   // The literal "/abonnements" outranks "/{idAbonnement}" in the router, so the listing is never
