@@ -65,6 +65,18 @@ std::string launchLink(const MediacentreDeps& deps, std::string_view ent_id, std
          "&idRessource=" + core::urlEncode(resource_id, true);
 }
 
+using PublisherNames = std::map<std::string, std::string, std::less<>>;
+
+/// The publisher's display name, read once per request (its id when it has none).
+const std::string& publisherName(store::Db& db, PublisherNames& names, const std::string& id) {
+  auto it = names.find(id);
+  if (it == names.end()) {
+    auto found = store::findPublisherName(db, id);
+    it = names.emplace(id, found ? *found : id).first;
+  }
+  return it->second;
+}
+
 }  // namespace
 
 Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
@@ -107,22 +119,18 @@ Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
     return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
                  listed.error().describe());
   }
-  std::map<std::string, std::string, std::less<>> publisher_names;
+  PublisherNames publisher_names;
   boost::json::array resources;
   for (const auto& entitled : *listed) {
     const store::Resource& r = entitled.resource;
-    auto name = publisher_names.find(r.publisher_id);
-    if (name == publisher_names.end()) {
-      auto found = store::findPublisherName(db, r.publisher_id);
-      name = publisher_names.emplace(r.publisher_id, found ? *found : r.publisher_id).first;
-    }
+    const std::string& publisher_name = publisherName(db, publisher_names, r.publisher_id);
     const auto [code, label] = presentation(r.category);
     boost::json::object o;
     o["idRessource"] = r.id;
     o["idType"] = "ark";
     o["nomRessource"] = r.name;
     o["idEditeur"] = r.publisher_id;
-    o["nomEditeur"] = name->second;
+    o["nomEditeur"] = publisher_name;
     o["urlVignette"] = "";
     o["typePresentation"] = {{"code", code}, {"nom", label}};
     o["typePedagogique"] = boost::json::array();
@@ -168,7 +176,7 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<listeRessourcesDiffusables "
       "xmlns=\"http://gar.education.fr/schemas/init/0/1/\">\n  <dateGeneration>" +
       core::formatIso8601(deps.clock.now()) + "</dateGeneration>\n";
-  std::map<std::string, std::string, std::less<>> publisher_names;
+  PublisherNames publisher_names;
   for (const auto& contract : *contracts) {
     if (contract.status != policy::ContractStatus::kApproved ||
         deps.publishers->findByPublisherId(contract.publisher_id) == nullptr) {
@@ -179,20 +187,16 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
       continue;
     }
     const store::Resource& r = (*entry)->resource;
-    auto name = publisher_names.find(r.publisher_id);
-    if (name == publisher_names.end()) {
-      auto found = store::findPublisherName(db, r.publisher_id);
-      name = publisher_names.emplace(r.publisher_id, found ? *found : r.publisher_id).first;
-    }
+    const std::string& publisher_name = publisherName(db, publisher_names, r.publisher_id);
     const std::string publisher = core::htmlEscape(r.publisher_id);
-    const std::string publisher_name = core::htmlEscape(name->second);
+    const std::string publisher_label = core::htmlEscape(publisher_name);
     xml += "  <ressourceDiffusable>\n    <idRessource>" + core::htmlEscape(r.id) +
            "</idRessource>\n    <nomRessource>" + core::htmlEscape(r.name) +
            "</nomRessource>\n    <idEditeur>" + publisher + "</idEditeur>\n    <nomEditeur>" +
-           publisher_name + "</nomEditeur>\n    <distributeursCom>\n      <distributeurCom>" +
-           publisher + "</distributeurCom>\n      <nomDistributeurCom>" + publisher_name +
+           publisher_label + "</nomEditeur>\n    <distributeursCom>\n      <distributeurCom>" +
+           publisher + "</distributeurCom>\n      <nomDistributeurCom>" + publisher_label +
            "</nomDistributeurCom>\n    </distributeursCom>\n    <distributeurTech>" + publisher +
-           "</distributeurTech>\n    <nomDistributeurTech>" + publisher_name +
+           "</distributeurTech>\n    <nomDistributeurTech>" + publisher_label +
            "</nomDistributeurTech>\n    <affichable>true</affichable>\n"
            "    <diffusable>true</diffusable>\n  </ressourceDiffusable>\n";
   }

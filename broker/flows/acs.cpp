@@ -297,11 +297,6 @@ Response choicePage(const Request& req, const AcsDeps& deps, const SsoTransactio
   return r;
 }
 
-ReturnState returnFor(const SsoTransaction& tx) {
-  return ReturnState{
-      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
-}
-
 }  // namespace
 
 Response handleAcs(const Request& req, const AcsDeps& deps) {
@@ -312,7 +307,7 @@ Response handleAcs(const Request& req, const AcsDeps& deps) {
     return detail::refuse(req, deps.refusals, kLog, parsed.error(), parse_reason);
   }
   SsoTransaction& tx = parsed->tx;
-  const ReturnState ret = returnFor(tx);
+  const ReturnState ret = detail::returnFor(tx);
   const ReturnState* offer = tx.publisher_request_id ? &ret : nullptr;
 
   const connectors::ent::EntPeer* ent = deps.ents->findByEntId(tx.ent_id);
@@ -400,7 +395,7 @@ Response handleChoose(const Request& req, const AcsDeps& deps) {
                                                                            : "bad_transaction");
   }
   ChoiceState& state = *opened;
-  const ReturnState ret = returnFor(state.tx);
+  const ReturnState ret = detail::returnFor(state.tx);
   // The page was shown to the browser that finished the ENT leg; only it may choose.
   const std::string* binding = req.cookie(kBindingCookie);
   if (binding == nullptr || !core::constantTimeEqual(*binding, state.tx.browser_binding)) {

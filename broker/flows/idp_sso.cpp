@@ -33,16 +33,11 @@ std::optional<std::string> entHint(const Params& params) {
   return std::nullopt;
 }
 
-ReturnState returnFor(const SsoTransaction& tx) {
-  return ReturnState{
-      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
-}
-
 Response toDiscovery(const Request& req, const IdpSsoDeps& deps, const SsoTransaction& pending) {
   auto token = sealTransaction(deps.sealer, purpose::kDiscovery, pending,
                                deps.clock.now() + deps.state_lifetime_seconds);
   if (!token) {
-    const ReturnState ret = returnFor(pending);
+    const ReturnState ret = detail::returnFor(pending);
     return detail::refuse(req, deps.refusals, kLog, token.error(), {}, &ret);
   }
   Response r = Response::redirect("/discovery?t=" + core::urlEncode(*token), 303);
@@ -161,7 +156,7 @@ Response handleIdpSso(const Request& req, const IdpSsoDeps& deps) {
   const auto name_id_format = connectors::publisher::answerNameIdFormat(&ar->request, *ar->peer);
   SsoTransaction tx =
       transactionFor(*ar, name_id_format && *name_id_format == saml::name_id_format::kTransient);
-  const ReturnState ret = returnFor(tx);
+  const ReturnState ret = detail::returnFor(tx);
   if (!name_id_format) {
     // SAML2 Core 3.4.1.1: a NameID format we cannot give is answered at once, before the ENT leg.
     saml::Status status;
@@ -275,7 +270,7 @@ Response handleDiscovery(const Request& req, const DiscoveryDeps& deps) {
                                                                             : std::string_view{});
   }
   SsoTransaction tx = std::move(pending).value();
-  const ReturnState ret = returnFor(tx);
+  const ReturnState ret = detail::returnFor(tx);
   std::optional<std::string> chosen = entHint(params);
   if (chosen && !deps.ents->findByEntId(*chosen)) {
     if (post) {

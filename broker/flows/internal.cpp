@@ -41,6 +41,11 @@ Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger&
   return resp;
 }
 
+ReturnState returnFor(const SsoTransaction& tx) {
+  return ReturnState{
+      tx.publisher_id, tx.publisher_request_id, tx.acs_url, tx.relay_state, {}, {}, {}};
+}
+
 SetCookie stateCookie(const Request& req, std::string_view name, std::string value,
                       std::int64_t max_age) {
   SetCookie c;

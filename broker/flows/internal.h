@@ -24,6 +24,10 @@ Response refuse(const Request& req, const RefusalDeps& deps, const core::Logger&
                 const ReturnState* ret = nullptr,
                 std::vector<std::pair<std::string, std::string>> notes = {});
 
+/// The way back to the publisher whose request `tx` answers (its request, ACS and RelayState),
+/// with mapError's status unless the caller sets one.
+ReturnState returnFor(const SsoTransaction& tx);
+
 /// A cookie carrying state: HttpOnly, Path=/, SameSite=None + Secure over TLS (the POST back from
 /// a peer is cross-site), SameSite=Lax on plain loopback HTTP (browsers drop None without Secure).
 SetCookie stateCookie(const Request& req, std::string_view name, std::string value,
