@@ -46,15 +46,21 @@ std::optional<std::pair<std::string, std::string>> manager(const Request& req) {
   return flows::splitManagerId(req.caller->id);
 }
 
-/// The establishment of the path, when the caller manages it (else the refusal to send).
+/// The establishment of the path, when the caller manages it (else the refusal to send: no
+/// connection, not a manager, not this establishment's).
 struct Scope {
   std::string uai;
   std::string actor;
   std::string ent_id;
   std::optional<Response> refusal;
 };
-Scope scope(const Request& req, store::Db& db) {
+Scope scope(const Request& req, core::Result<flows::DbPool::Lease>& lease) {
   Scope s;
+  if (!lease) {
+    s.refusal = storeProblem(req, lease.error());
+    return s;
+  }
+  store::Db& db = lease->db();
   const auto who = manager(req);
   const std::string* uai = req.pathParam("uai");
   if (!who || uai == nullptr) {
@@ -150,14 +156,11 @@ Response handleSession(const Request& req, const EstablishmentDeps& deps) {
 
 Response handleSubscriptions(const Request& req, const EstablishmentDeps& deps) {
   auto lease = deps.db.acquire();
-  if (!lease) {
-    return storeProblem(req, lease.error());
-  }
-  store::Db& db = lease->db();
-  Scope s = scope(req, db);
+  Scope s = scope(req, lease);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
+  store::Db& db = lease->db();
   store::SubscriptionFilter filter;
   filter.uai = s.uai;
   auto subs = store::listSubscriptions(db, filter);
@@ -191,10 +194,7 @@ Response handleSubscriptions(const Request& req, const EstablishmentDeps& deps) 
 
 Response handleDirectory(const Request& req, const EstablishmentDeps& deps) {
   auto lease = deps.db.acquire();
-  if (!lease) {
-    return storeProblem(req, lease.error());
-  }
-  Scope s = scope(req, lease->db());
+  Scope s = scope(req, lease);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -219,10 +219,7 @@ Response handleDirectory(const Request& req, const EstablishmentDeps& deps) {
 
 Response handleAssignments(const Request& req, const EstablishmentDeps& deps) {
   auto lease = deps.db.acquire();
-  if (!lease) {
-    return storeProblem(req, lease.error());
-  }
-  Scope s = scope(req, lease->db());
+  Scope s = scope(req, lease);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -252,10 +249,7 @@ Response handleAssign(const Request& req, const EstablishmentDeps& deps) {
     return problem(req, 400, parsed.error().detail, "bad assignment request");
   }
   auto lease = deps.db.acquire();
-  if (!lease) {
-    return storeProblem(req, lease.error());
-  }
-  Scope s = scope(req, lease->db());
+  Scope s = scope(req, lease);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -282,10 +276,7 @@ Response handleUnassign(const Request& req, const EstablishmentDeps& deps) {
     return problem(req, 400, "id: an assignment id", "bad assignment id");
   }
   auto lease = deps.db.acquire();
-  if (!lease) {
-    return storeProblem(req, lease.error());
-  }
-  Scope s = scope(req, lease->db());
+  Scope s = scope(req, lease);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
