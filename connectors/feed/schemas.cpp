@@ -1,5 +1,8 @@
 #include "connectors/feed/schemas.h"
 
+#include <libxml/parser.h>
+#include <libxml/xmlschemastypes.h>
+
 #include <mutex>
 
 namespace garde::connectors::feed {
@@ -9,7 +12,18 @@ struct Parsed {
   xmlSchema* schema = nullptr;
 };
 
+// libxml2 builds its table of built-in schema types on the first schema parse, without a lock:
+// two workers parsing at once would race on it (and leak the loser's table). Built once here first.
+void initialiseLibraryOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    xmlInitParser();
+    xmlSchemaInitTypes();
+  });
+}
+
 Parsed parse(Degree degree) {
+  initialiseLibraryOnce();
   const std::string_view text = embeddedSchema(degree);
   xmlSchemaParserCtxt* ctxt = xmlSchemaNewMemParserCtxt(text.data(), static_cast<int>(text.size()));
   Parsed out;
