@@ -414,11 +414,13 @@ class PublisherSp:
 class Broker:
     """The garde binary: seeds a database, writes a config, runs `serve`, stops it."""
 
-    def __init__(self, workdir, port):
+    def __init__(self, workdir, port, tls_cert=None, client_ca=None):
+        """Plain HTTP on loopback by default; with `tls_cert` (a Credential whose certificate names
+        127.0.0.1), HTTPS, asking for client certificates verified against `client_ca` if given."""
         self.bin = garde_bin()
         self.workdir = workdir
         self.port = port
-        self.base = f"http://{LOOPBACK}:{port}"
+        self.base = f"{'https' if tls_cert else 'http'}://{LOOPBACK}:{port}"
         # /metrics is served off the public listener, on a loopback listener of its own.
         self.metrics_port = free_port()
         self.metrics_base = f"http://{LOOPBACK}:{self.metrics_port}"
@@ -443,11 +445,18 @@ class Broker:
         write(os.path.join(workdir, "pseudonym-secret.hex"), secret.strip() + "\n")
         for f in ("state-key.hex", "pseudonym-secret.hex", "garde-signing.key"):
             os.chmod(os.path.join(workdir, f), 0o600)
+        if tls_cert is None:
+            transport = "plain_http_loopback = true"
+        else:
+            transport = f'tls_cert_file = "{tls_cert.cert}"\ntls_key_file = "{tls_cert.key}"'
+            os.chmod(tls_cert.key, 0o600)
+            if client_ca:
+                transport += f'\nclient_ca_file = "{client_ca}"'
         write(self.config_file, f"""# written by tests/e2e/e2e_common.py
 [server]
 listen_address = "{LOOPBACK}"
 port = {port}
-plain_http_loopback = true
+{transport}
 threads = 2
 shutdown_grace = "2s"
 

@@ -209,13 +209,14 @@ class Credential:
     """An RSA-2048 key and a self-signed SHA-256 certificate made with the openssl CLI, as
     `<workdir>/<name>.key` and `.crt` (CN `<name>.garde.test`)."""
 
-    def __init__(self, workdir, name, days=30):
+    def __init__(self, workdir, name, days=30, san=None):
         self.name = name
         self.key = os.path.join(workdir, f"{name}.key")
         self.cert = os.path.join(workdir, f"{name}.crt")
+        extra = ["-addext", f"subjectAltName={san}"] if san else []
         rc, out = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
                        "-days", str(days), "-subj", f"/CN={name}.garde.test",
-                       "-keyout", self.key, "-out", self.cert])
+                       "-keyout", self.key, "-out", self.cert, *extra])
         expect(rc == 0, f"openssl could not make a key and certificate for {name}:\n{out}")
 
     @property
