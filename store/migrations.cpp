@@ -435,6 +435,27 @@ CREATE TRIGGER publishers_delete_registry AFTER DELETE ON publishers
   BEGIN UPDATE registry_generation SET n = n + 1; END;
 )SQL";
 
+// Version 9: the local accounts of the ministry's admins and auditors, and the throttling of
+// sign-in attempts per account and per address (store/admin_accounts.h, docs/adr/0019).
+constexpr const char* kV9 = R"SQL(
+CREATE TABLE admin_accounts (
+  username        TEXT PRIMARY KEY,
+  role            TEXT NOT NULL CHECK (role IN ('ministry_admin', 'auditor')),
+  password_hash   TEXT NOT NULL,            -- Argon2id PHC string
+  totp_secret     TEXT NOT NULL DEFAULT '', -- base32; '' = no second factor
+  totp_last_step  INTEGER NOT NULL DEFAULT 0,
+  created_at      TEXT NOT NULL,
+  disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+) STRICT;
+
+CREATE TABLE login_throttle (
+  key              TEXT PRIMARY KEY,   -- 'account:<username>' or 'address:<IP>'
+  failures         INTEGER NOT NULL,
+  last_failure_at  INTEGER NOT NULL,   -- Unix seconds
+  locked_until     INTEGER NOT NULL    -- Unix seconds; 0 = not locked
+) STRICT;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -444,6 +465,7 @@ const std::vector<Migration> kMigrations = {
     {6, "caller client certificates", kV6},
     {7, "directory feeds: establishment MEFs and subjects, assignment managers", kV7},
     {8, "assignment index, peer registry generation", kV8},
+    {9, "local admin accounts and sign-in throttling", kV9},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(
