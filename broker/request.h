@@ -47,6 +47,8 @@ struct Caller {
     kPublisher,    ///< id = SIREN_ISNI (a registered publisher's client certificate)
     kOperator,     ///< id = the admin account (an admin session)
     kAssignmentManager,  ///< id = idENT + ' ' + identifier at the ENT (an admin session via the ENT)
+    kMinistryAdmin,  ///< id = the local account's username (an admin session; governs)
+    kAuditor,        ///< id = the local account's username (an admin session; reads only)
   };
   Kind kind = Kind::kUnspecified;
 };

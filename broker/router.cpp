@@ -166,13 +166,21 @@ std::optional<Response> Router::authenticate(const Route& route, Request& req) c
       req.caller = std::move(caller);
       return std::nullopt;
     }
-    case CallerAuth::kAdminSession: {
+    case CallerAuth::kAdminSession:
+    case CallerAuth::kMinistryAdmin:
+    case CallerAuth::kMinistryReader: {
       std::optional<Caller> caller;
       if (authenticators_.admin_sessions) {
         caller = authenticators_.admin_sessions(req);
       }
       if (!caller) {
         return refuse(req, {403, "admin_session_missing", "no admin session the verifier accepts"});
+      }
+      const bool admin = caller->kind == Caller::Kind::kMinistryAdmin;
+      const bool reader = admin || caller->kind == Caller::Kind::kAuditor;
+      if ((route.auth == CallerAuth::kMinistryAdmin && !admin) ||
+          (route.auth == CallerAuth::kMinistryReader && !reader)) {
+        return refuse(req, {403, "admin_role_refused", "the session's role may not use this route"});
       }
       req.caller = std::move(caller);
       return std::nullopt;

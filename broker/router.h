@@ -26,7 +26,9 @@ namespace garde::broker {
 enum class CallerAuth {
   kNone,               ///< anyone (browsers, peers whose messages the handler verifies itself)
   kClientCertificate,  ///< a TLS client certificate whose fingerprint is registered
-  kAdminSession,       ///< an operator's admin session
+  kAdminSession,       ///< any admin session (an assignment manager's, a local account's)
+  kMinistryAdmin,      ///< the admin session of a ministry admin's local account
+  kMinistryReader,     ///< the admin session of a ministry admin or of an auditor (read-only routes)
 };
 
 /// "Is this certificate registered, and as whom": the caller the verified client certificate

@@ -22,6 +22,10 @@ std::string_view kindCode(Caller::Kind k) {
       return "operator";
     case Caller::Kind::kAssignmentManager:
       return "manager";
+    case Caller::Kind::kMinistryAdmin:
+      return "ministry_admin";
+    case Caller::Kind::kAuditor:
+      return "auditor";
     case Caller::Kind::kUnspecified:
       break;
   }
@@ -30,7 +34,8 @@ std::string_view kindCode(Caller::Kind k) {
 
 std::optional<Caller::Kind> parseKind(std::string_view code) {
   for (Caller::Kind k : {Caller::Kind::kEntProject, Caller::Kind::kPublisher,
-                         Caller::Kind::kOperator, Caller::Kind::kAssignmentManager}) {
+                         Caller::Kind::kOperator, Caller::Kind::kAssignmentManager,
+                         Caller::Kind::kMinistryAdmin, Caller::Kind::kAuditor}) {
     if (code == kindCode(k)) {
       return k;
     }

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "broker/api/json_reply.h"
 #include "broker/flows/admin_sign_in.h"
 #include "core/log.h"
 #include "store/assignments.h"
@@ -12,30 +13,14 @@ namespace {
 
 constexpr core::Logger kLog("api.establishment");
 
-Response json(int status, const boost::json::value& v) {
-  Response r = Response::json(status, boost::json::serialize(v));
-  r.setHeader("Cache-Control", "no-store");
-  return r;
-}
+Response json(int status, const boost::json::value& v) { return jsonReply(status, v); }
 
 Response problem(const Request& req, int status, std::string_view message, std::string_view why) {
-  kLog.info("refused",
-            {{"request_id", req.request_id}, {"status", std::to_string(status)}, {"why", why}});
-  return json(status, boost::json::object{{"error", message}, {"request_id", req.request_id}});
+  return jsonProblem(kLog, req, status, message, why);
 }
 
 Response storeProblem(const Request& req, const core::Error& e) {
-  switch (e.code) {
-    case core::ErrorCode::kNotFound:
-    case core::ErrorCode::kUnknownResource:
-      return problem(req, 404, e.detail, e.detail);
-    case core::ErrorCode::kConflict:
-      return problem(req, 409, e.detail, e.detail);
-    case core::ErrorCode::kBadRequest:
-      return problem(req, 400, e.detail, e.detail);
-    default:
-      return problem(req, 503, "service unavailable", e.describe());
-  }
+  return jsonStoreProblem(kLog, req, e);
 }
 
 /// The manager's (idENT, identifier), from the session the router verified.

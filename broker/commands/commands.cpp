@@ -12,6 +12,7 @@ void registerAll(CLI::App& app) {
   addPartners(app);
   addAssign(app);
   addFeedImport(app);
+  addAdmin(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "broker/api/admin_accounts.h"
 #include "broker/api/establishment.h"
 #include "broker/api/feeds.h"
 #include "broker/api/mediacentre.h"
@@ -72,6 +73,7 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     api::mountMediacentre(
         router, {f.clock, f.db, f.resources, f.publishers, services.config.broker.base_url});
     api::mountEstablishment(router, {f.clock, f.db, f.audit, f.admin_sessions});
+    api::mountAdminAccounts(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountFeedApi(router, {f.db, f.clock, {}, {}});
   }
   // Other flows mount their routes here.
