@@ -1,7 +1,7 @@
 #pragma once
 /// @file The admin session, for every admin surface (establishment assignment managers now; the
 /// ministry's admins and auditors later): a sealed cookie, no server-side state, so any node
-/// checks it (docs/admin-session.md, ADR 0018).
+/// checks it (docs/assignments.md "The admin session", ADR 0018).
 ///
 /// The cookie `garde_admin` holds {caller kind, caller id, issued at, CSRF token}, sealed with the
 /// [state] key (AES-256-GCM, purpose "admin"), HttpOnly, SameSite=Strict, Secure over TLS. The

@@ -415,6 +415,43 @@ TEST_CASE("A kAdminSession route is refused unless the session verifier says yes
   }
 }
 
+TEST_CASE("Ministry routes admit only the roles they declare", "[broker][router][caller]") {
+  using Kind = Caller::Kind;
+  int calls = 0;
+  CallerAuthenticators a;
+  a.admin_sessions = [](const Request& req) -> std::optional<Caller> {
+    const std::string* c = req.cookie("as");
+    if (c == nullptr) return std::nullopt;
+    if (*c == "admin") return Caller{"a", Kind::kMinistryAdmin};
+    if (*c == "auditor") return Caller{"b", Kind::kAuditor};
+    if (*c == "manager") return Caller{"ENTTEST1 ens-0001", Kind::kAssignmentManager};
+    return Caller{"c", Kind::kUnspecified};
+  };
+  Router router(a);
+  const auto handler = [&calls](const Request&) {
+    ++calls;
+    return Response::text(200, "ok");
+  };
+  router.get("/govern", CallerAuth::kMinistryAdmin, handler);
+  router.get("/read", CallerAuth::kMinistryReader, handler);
+  router.get("/any", CallerAuth::kAdminSession, handler);
+  const auto status = [&](const char* path, const char* session) {
+    Request req = makeRequest("GET", path);
+    req.cookies.emplace("as", session);
+    return router.dispatch(req).status;
+  };
+  CHECK(status("/govern", "admin") == 200);
+  CHECK(status("/govern", "auditor") == 403);
+  CHECK(status("/govern", "manager") == 403);
+  CHECK(status("/govern", "other") == 403);
+  CHECK(status("/read", "admin") == 200);
+  CHECK(status("/read", "auditor") == 200);
+  CHECK(status("/read", "manager") == 403);
+  CHECK(status("/read", "other") == 403);
+  CHECK(status("/any", "manager") == 200);
+  CHECK(calls == 4);
+}
+
 TEST_CASE("A refused caller gets the refusal page and a warn line with the reason",
           "[broker][router][caller][refusal]") {
   garde::test::LogCapture log;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "broker/api/admin_accounts.h"
 #include "broker/api/establishment.h"
 #include "broker/flows/admin_sign_in.h"
 #include "store/migrations.h"
@@ -75,6 +76,7 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
       case FlowRoute::kAdmin:
         flows::mountAdminSignIn(router, flows::adminLoginDeps(s), flows::adminHomeDeps(s));
         broker::api::mountEstablishment(router, {s.clock, s.db, s.audit, s.admin_sessions});
+        broker::api::mountAdminAccounts(router, {s.clock, s.db, s.audit, s.admin_sessions});
         router.setAdminSessionVerifier(s.admin_sessions.verifier());
         break;
     }
@@ -185,7 +187,9 @@ Flows::~Flows() {
 Response Flows::send(Request req) {
   req.request_id = "corr-" + std::to_string(++requests_);
   req.is_tls = true;
-  req.peer = "127.0.0.1";
+  if (req.peer.empty()) {
+    req.peer = "127.0.0.1";
+  }
   for (const auto& [k, v] : jar_) {
     req.cookies.emplace(k, v);
   }

@@ -108,7 +108,8 @@ struct AskOptions {
 };
 
 /// The handlers whose routes a Flows world mounts (flows::mountMetadata, mountLaunch, ...).
-/// kAdmin: the admin sign-in through the ENT (/admin/...) and the establishment API.
+/// kAdmin: the admin sign-in through the ENT (/admin/...), the establishment API and the local
+/// admin accounts' API (/api/v1/admin/login, session, logout).
 enum class FlowRoute { kMetadata, kLaunch, kIdpSso, kDiscovery, kAcs, kReturn, kAdmin };
 using FlowRoutes = std::set<FlowRoute>;
 /// Every route (flows::mountFlows).
