@@ -329,13 +329,13 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
 
   static const std::set<std::string, std::less<>> kSections = {
-      "server", "broker", "store", "state", "log", "pseudonym", "metrics", "subscriptions"};
+      "server", "broker", "store", "state", "log", "pseudonym", "audit", "metrics", "subscriptions"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(
           std::string(k.str()),
           "unknown section or key (line " + std::to_string(v.source().begin.line) +
-              "); expected one of [server], [broker], [store], [state], [log], [pseudonym], "
+              "); expected one of [server], [broker], [store], [state], [log], [pseudonym], [audit], "
               "[metrics], [subscriptions]");
     }
   }
@@ -531,9 +531,14 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
                       "expected \"base64url\" or \"hex\", got " + quote(ps.encoding));
   }
 
+  Section audit(sectionTable(root, "audit"), "audit");
+  audit.string("subject_secret_file", c.audit.subject_secret_file);
+  audit.integer("retention_days", c.audit.retention_days, 1, 3650);
+  audit.rejectUnknown();
+
   for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file,
                          &b.signing_cert_file, &c.store.database, &c.state.token_key_file,
-                         &c.log.audit_file, &ps.secret_file}) {
+                         &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file}) {
     resolvePath(*p, base_dir);
   }
   return c;
@@ -579,6 +584,7 @@ Config demoConfig(const std::filesystem::path& dir, std::uint16_t port) {
   c.store.database = at("garde.db");
   c.state.token_key_file = at("state-key.hex");
   c.pseudonym.secret_file = at("pseudonym-secret.hex");
+  c.audit.subject_secret_file = at("audit-subject-secret.hex");
   return c;
 }
 
@@ -598,6 +604,7 @@ std::vector<std::pair<std::string, std::string>> ownerOnlyFiles(const Config& c)
                                   std::pair{"broker.signing_key_file", &c.broker.signing_key_file},
                                   std::pair{"state.token_key_file", &c.state.token_key_file},
                                   std::pair{"pseudonym.secret_file", &c.pseudonym.secret_file},
+                                  std::pair{"audit.subject_secret_file", &c.audit.subject_secret_file},
                                   std::pair{"log.audit_file", &c.log.audit_file}}) {
     if (!path->empty()) {
       out.emplace_back(key, *path);
@@ -614,20 +621,22 @@ void checkOwnerOnlyFiles(const Config& config) {
   }
 }
 
-std::string readPseudonymSecret(const PseudonymConfig& pseudonym) {
-  constexpr const char* kKey = "pseudonym.secret_file";
-  if (pseudonym.secret_file.empty()) {
-    throw ConfigError(kKey,
-                      "required: a file holding at least 64 hexadecimal digits "
-                      "(openssl rand -hex 32); see docs/adr/0004-pseudonyms.md");
+namespace {
+
+/// At least 32 bytes, as hex, from the file of config key `key`.
+std::string readHexSecret(const char* key, const std::string& path, const char* doc) {
+  if (path.empty()) {
+    throw ConfigError(key, std::string("required: a file holding at least 64 hexadecimal digits "
+                                       "(openssl rand -hex 32); see ") +
+                               doc);
   }
-  std::string hex = readKeyedFile(kKey, pseudonym.secret_file);
+  std::string hex = readKeyedFile(key, path);
   while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) {
     hex.pop_back();
   }
   if (hex.size() < 64 || hex.size() % 2 != 0 || !isHex(hex)) {
-    throw ConfigError(kKey, "expected at least 64 hexadecimal digits (32 bytes), got " +
-                                std::to_string(hex.size()) + " characters");
+    throw ConfigError(key, "expected at least 64 hexadecimal digits (32 bytes), got " +
+                               std::to_string(hex.size()) + " characters");
   }
   std::string out;
   out.reserve(hex.size() / 2);
@@ -635,6 +644,17 @@ std::string readPseudonymSecret(const PseudonymConfig& pseudonym) {
     out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
   }
   return out;
+}
+
+}  // namespace
+
+std::string readPseudonymSecret(const PseudonymConfig& pseudonym) {
+  return readHexSecret("pseudonym.secret_file", pseudonym.secret_file,
+                       "docs/adr/0004-pseudonyms.md");
+}
+
+std::string readAuditSubjectSecret(const AuditConfig& audit) {
+  return readHexSecret("audit.subject_secret_file", audit.subject_secret_file, "docs/audit.md");
 }
 
 std::string readTokenKey(const StateConfig& state) {

@@ -124,6 +124,17 @@ struct PseudonymConfig {
   std::string encoding = "base64url";   ///< "base64url" | "hex"
 };
 
+/// [audit]: the audit trail's own secret and its retention (docs/audit.md, ADR 0020).
+struct AuditConfig {
+  /// File holding >= 64 hex digits: the key of the keyed digest of each person in the audit
+  /// rows (HMAC-SHA256), so that a subject-access request finds a person's rows while the audit
+  /// alone identifies nobody. Its own secret: neither the pseudonyms' nor the state's. Required by
+  /// `serve`.
+  std::string subject_secret_file;
+  /// Rows older than this are purged (by serve every hour, or `garde audit purge`).
+  std::int64_t retention_days = 365;
+};
+
 /// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for
 /// parseConfig without a path).
 struct Config {
@@ -133,6 +144,7 @@ struct Config {
   StateConfig state;
   LogConfig log;
   PseudonymConfig pseudonym;
+  AuditConfig audit;
   MetricsConfig metrics;
   SubscriptionsConfig subscriptions;
   std::string source;
@@ -159,6 +171,10 @@ std::string readTokenKey(const StateConfig& state);
 /// Reads the pseudonym secret (>= 32 bytes, from hex) from `pseudonym.secret_file`. Throws
 /// ConfigError naming pseudonym.secret_file when it is unset, unreadable, not hex or too short.
 std::string readPseudonymSecret(const PseudonymConfig& pseudonym);
+
+/// Reads the audit subject secret (>= 32 bytes, from hex) from `audit.subject_secret_file`, with
+/// the same checks and errors (naming audit.subject_secret_file).
+std::string readAuditSubjectSecret(const AuditConfig& audit);
 
 /// Reads a file named by the config key `key` (e.g. "server.tls_cert_file"); throws ConfigError
 /// naming that key if it cannot be read.

@@ -68,6 +68,9 @@ std::string auditJsonLine(const AuditRecord& r) {
   if (!r.actor.empty()) {
     field("actor", r.actor);
   }
+  if (!r.subject.empty()) {
+    field("subject", r.subject);
+  }
   out += '}';
   return out;
 }
@@ -76,39 +79,92 @@ core::Status writeAudit(Db& db, const AuditRecord& r) {
   GARDE_STORE_PREPARE(stmt, db,
                       "INSERT INTO audit(at, kind, correlation_id, ent_id, uai, profile, "
                       "publisher_id, resource_id, "
-                      "released, policy_version, outcome, reason, actor) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+                      "released, policy_version, outcome, reason, actor, subject) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   return stmt
       .bindAll(detail::isoTime(r.at), r.kind, r.correlation_id, r.ent_id, r.uai, r.profile,
                r.publisher_id, r.resource_id, joinCodes(r.released), r.policy_version, r.outcome,
-               r.reason, r.actor)
+               r.reason, r.actor, r.subject)
       .run();
 }
 
-core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, int limit) {
+namespace {
+
+constexpr const char* kAuditColumns =
+    "SELECT at, kind, correlation_id, ent_id, uai, profile, publisher_id, resource_id, released, "
+    "policy_version, outcome, reason, actor, subject, id FROM audit ";
+
+AuditRecord auditRow(const Stmt& s) {
+  AuditRecord r;
+  r.at = core::parseIso8601(s.text(0)).value_or(0);
+  r.kind = s.text(1);
+  r.correlation_id = s.text(2);
+  r.ent_id = s.text(3);
+  r.uai = s.text(4);
+  r.profile = s.text(5);
+  r.publisher_id = s.text(6);
+  r.resource_id = s.text(7);
+  r.released = splitCodes(s.text(8));
+  r.policy_version = s.text(9);
+  r.outcome = s.text(10);
+  r.reason = s.text(11);
+  r.actor = s.text(12);
+  r.subject = s.text(13);
+  r.id = s.int64(14);
+  return r;
+}
+
+/// A LIKE pattern matching `code` as one space-separated word of the released column.
+std::string releasedPattern(std::string_view code) {
+  std::string p = "% ";
+  for (const char c : code) {
+    if (c == '%' || c == '_' || c == '\\') {
+      p += '\\';
+    }
+    p += c;
+  }
+  return p + " %";
+}
+
+}  // namespace
+
+core::Result<std::vector<AuditRecord>> queryAudit(Db& db, const AuditQuery& q) {
+  if (q.limit < 1 || q.limit > 1000) {
+    return core::fail(core::ErrorCode::kBadRequest, "limit: 1 to 1000");
+  }
+  // One statement for every combination (each filter NULL or a value), so that it is prepared
+  // once per connection; the subject, the most selective filter, has its own index.
   GARDE_STORE_PREPARE(
       stmt, db,
-      "SELECT at, kind, correlation_id, ent_id, uai, profile, publisher_id, resource_id, released, "
-      "policy_version, outcome, reason, actor FROM audit WHERE at >= ?1 ORDER BY at, id LIMIT ?2");
+      std::string(kAuditColumns) +
+          "WHERE id > ?1 AND at >= ?2 AND (?3 IS NULL OR at < ?3) "
+          "AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR publisher_id = ?5) "
+          "AND (?6 IS NULL OR resource_id = ?6) "
+          "AND (?7 IS NULL OR ' ' || released || ' ' LIKE ?7 ESCAPE '\\') "
+          "AND (?8 IS NULL OR uai = ?8) AND (?9 IS NULL OR profile = ?9) "
+          "AND (?10 IS NULL OR outcome = ?10) "
+          "AND (?11 IS NULL OR reason = ?11 OR substr(reason, 1, length(?11) + 1) = ?11 || ':') "
+          "AND (?12 IS NULL OR actor = ?12) AND (?13 IS NULL OR subject = ?13) "
+          "ORDER BY id LIMIT ?14");
+  const auto iso = [](const std::optional<core::UnixTime>& t) {
+    return t ? std::optional<std::string>(detail::isoTime(*t)) : std::nullopt;
+  };
+  const auto pattern = q.attribute ? std::optional<std::string>(releasedPattern(*q.attribute))
+                                   : std::nullopt;
+  stmt.bindAll(q.after_id, detail::isoTime(q.from), iso(q.until), q.kind, q.publisher_id,
+               q.resource_id, pattern, q.uai, q.profile, q.outcome, q.reason, q.actor, q.subject,
+               q.limit);
+  std::vector<AuditRecord> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { out.push_back(auditRow(s)); }));
+  return out;
+}
+
+core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, int limit) {
+  GARDE_STORE_PREPARE(stmt, db,
+                      std::string(kAuditColumns) + "WHERE at >= ?1 ORDER BY at, id LIMIT ?2");
   stmt.bindAll(detail::isoTime(since), limit);
   std::vector<AuditRecord> out;
-  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
-    AuditRecord r;
-    r.at = core::parseIso8601(s.text(0)).value_or(0);
-    r.kind = s.text(1);
-    r.correlation_id = s.text(2);
-    r.ent_id = s.text(3);
-    r.uai = s.text(4);
-    r.profile = s.text(5);
-    r.publisher_id = s.text(6);
-    r.resource_id = s.text(7);
-    r.released = splitCodes(s.text(8));
-    r.policy_version = s.text(9);
-    r.outcome = s.text(10);
-    r.reason = s.text(11);
-    r.actor = s.text(12);
-    out.push_back(std::move(r));
-  }));
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { out.push_back(auditRow(s)); }));
   return out;
 }
 

@@ -456,6 +456,13 @@ CREATE TABLE login_throttle (
 ) STRICT;
 )SQL";
 
+// Version 10: who each audit row is about, as a keyed digest (never the identifier), for
+// subject-access exports; and the indexes of the audit searches (docs/audit.md, ADR 0020).
+constexpr const char* kV10 = R"SQL(
+ALTER TABLE audit ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_subject ON audit(subject) WHERE subject <> '';
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -466,6 +473,7 @@ const std::vector<Migration> kMigrations = {
     {7, "directory feeds: establishment MEFs and subjects, assignment managers", kV7},
     {8, "assignment index, peer registry generation", kV8},
     {9, "local admin accounts and sign-in throttling", kV9},
+    {10, "audit subject digests", kV10},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

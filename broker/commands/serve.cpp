@@ -208,6 +208,10 @@ void prepareDemoFiles(const config::Config& demo) {
   if (!demo.pseudonym.secret_file.empty() && !exists(demo.pseudonym.secret_file)) {
     writeFile(demo.pseudonym.secret_file, core::hexEncode(core::systemRandom().bytes(32)) + "\n");
   }
+  if (!demo.audit.subject_secret_file.empty() && !exists(demo.audit.subject_secret_file)) {
+    writeFile(demo.audit.subject_secret_file,
+              core::hexEncode(core::systemRandom().bytes(32)) + "\n");
+  }
 }
 
 namespace {

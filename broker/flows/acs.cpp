@@ -139,6 +139,8 @@ Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransac
                        const connectors::publisher::PublisherPeer& peer, ReleaseDecision decision,
                        const ReturnState* offer, core::UnixTime now) {
   if (decision.audit) {
+    // Who the row is about, as a keyed digest (a subject-access export finds it; nobody else can).
+    decision.audit->subject = deps.audit_subjects.of(tx.ent_id, identity.person_id);
     if (auto w = deps.audit.write(*decision.audit); !w) {
       if (decision.audit_required) {
         // No release that cannot be accounted for.

@@ -12,6 +12,7 @@
 
 #include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
+#include "broker/flows/audit_subject.h"
 #include "broker/flows/db_pool.h"
 #include "broker/flows/live.h"
 #include "broker/metrics.h"
@@ -118,6 +119,7 @@ struct AcsDeps {
   store::PolicyCache& policies;
   const policy::Pseudonymizer& pseudonyms;
   AuditSink& audit;
+  const AuditSubjects& audit_subjects;  ///< the keyed digest of the person in each audit row
   /// An assignment manager's sign-in through the ENT ends here too (admin_sign_in.cpp).
   const admin::AdminSessions* admin_sessions = nullptr;
 };

@@ -120,6 +120,7 @@ AcsDeps acsDeps(FlowServices& s) {
           .policies = s.policies,
           .pseudonyms = s.pseudonyms,
           .audit = s.audit,
+          .audit_subjects = s.audit_subjects,
           .admin_sessions = &s.admin_sessions};
 }
 

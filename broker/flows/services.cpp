@@ -24,6 +24,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
       request_replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
       pseudonyms(std::move(pseudonym_settings)),
       audit(config.log.audit_file, config.store.database),
+      audit_subjects(config::readAuditSubjectSecret(config.audit)),
       admin_sessions(sealer, clock_in, random_in) {
   const auto& b = config.broker;
   sp.entity_id = b.sp_entity_id;

@@ -12,6 +12,7 @@
 
 #include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
+#include "broker/flows/audit_subject.h"
 #include "broker/flows/db_pool.h"
 #include "broker/flows/deps.h"
 #include "broker/flows/live.h"
@@ -56,6 +57,7 @@ struct FlowServices {
   saml::InMemoryReplayCache request_replay_cache;  ///< publisher AuthnRequest IDs, idem
   policy::Pseudonymizer pseudonyms;                ///< [pseudonym] secret
   AuditSink audit;                                 ///< log.audit_file, or the main log
+  AuditSubjects audit_subjects;                    ///< [audit] subject secret: who a row is about
   store::PolicyCache policies;     ///< the current policy, re-read when its generation changes
   store::ResourceCache resources;  ///< resources and contracts, idem for the registry generation
   FlowSettings settings;

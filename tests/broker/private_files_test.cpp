@@ -63,6 +63,7 @@ fs::path writeDeployment(const Dir& dir, int port) {
   writeWithMode(dir / "signing-cert.pem", cert.pem(), 0644);
   writeWithMode(dir / "state-key.hex", std::string(64, 'a') + "\n", 0600);
   writeWithMode(dir / "pseudonym-secret.hex", std::string(64, 'b') + "\n", 0600);
+  writeWithMode(dir / "audit-subject.hex", std::string(64, 'c') + "\n", 0600);
   const fs::path config = dir / "garde.toml";
   std::ofstream(config) << "[server]\nlisten_address = \"127.0.0.1\"\nport = " << port
                         << "\nplain_http_loopback = true\n\n"
@@ -72,6 +73,7 @@ fs::path writeDeployment(const Dir& dir, int port) {
                         << "[store]\ndatabase = \"data/garde.db\"\n\n"
                         << "[state]\ntoken_key_file = \"state-key.hex\"\n\n"
                         << "[pseudonym]\nsecret_file = \"pseudonym-secret.hex\"\n\n"
+                        << "[audit]\nsubject_secret_file = \"audit-subject.hex\"\n\n"
                         << "[log]\nlevel = \"error\"\naudit_file = \"audit.jsonl\"\n";
   return config;
 }
@@ -164,7 +166,8 @@ TEST_CASE("A key file that others may read stops serve --config at start-up, nam
   const auto [name, key] = GENERATE(
       table<std::string, std::string>({{"signing-key.pem", "broker.signing_key_file"},
                                        {"state-key.hex", "state.token_key_file"},
-                                       {"pseudonym-secret.hex", "pseudonym.secret_file"}}));
+                                       {"pseudonym-secret.hex", "pseudonym.secret_file"},
+                                       {"audit-subject.hex", "audit.subject_secret_file"}}));
   REQUIRE(::chmod((dir / name).c_str(), 0644) == 0);
 
   const std::string failure = serveFailure(config);

@@ -290,3 +290,24 @@ TEST_CASE("The subscription web service's listener", "[config][subscriptions]") 
     CHECK(errorKey(configWith("", "", "[subscriptions]\npath = \"/x\"\n")) == "subscriptions.path");
   }
 }
+
+TEST_CASE("The audit section: its own secret and a bounded retention", "[config][audit]") {
+  const Config defaults = parseConfig(configWith(""));
+  CHECK(defaults.audit.retention_days == 365);
+  CHECK(defaults.audit.subject_secret_file.empty());
+  const Config c = parseConfig(configWith(
+      "", "", "[audit]\nsubject_secret_file = \"audit.hex\"\nretention_days = 30\n"));
+  CHECK(c.audit.retention_days == 30);
+  CHECK(c.audit.subject_secret_file == "audit.hex");
+  CHECK(errorKey(configWith("", "", "[audit]\nretention_days = 0\n")) == "audit.retention_days");
+  CHECK(errorKey(configWith("", "", "[audit]\nretention_days = 3651\n")) ==
+        "audit.retention_days");
+  CHECK(errorKey(configWith("", "", "[audit]\nkeep = 3\n")) == "audit.keep");
+  // serve needs the secret: unset, the error names the key.
+  try {
+    (void)garde::config::readAuditSubjectSecret(defaults.audit);
+    FAIL("an unset audit secret was accepted");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "audit.subject_secret_file");
+  }
+}

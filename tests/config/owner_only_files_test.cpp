@@ -48,7 +48,7 @@ TEST_CASE("The files holding secrets or personal data are named with their keys"
   }
   CHECK(keys == std::vector<std::string>{"server.tls_key_file", "broker.signing_key_file",
                                          "state.token_key_file", "pseudonym.secret_file",
-                                         "log.audit_file"});
+                                         "audit.subject_secret_file", "log.audit_file"});
   Config empty;
   CHECK(garde::config::ownerOnlyFiles(empty).empty());
 }

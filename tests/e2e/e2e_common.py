@@ -443,7 +443,8 @@ class Broker:
         rc, secret = run(["openssl", "rand", "-hex", "32"])
         expect(rc == 0, f"openssl rand failed: {secret}")
         write(os.path.join(workdir, "pseudonym-secret.hex"), secret.strip() + "\n")
-        for f in ("state-key.hex", "pseudonym-secret.hex", "garde-signing.key"):
+        write(os.path.join(workdir, "audit-subject.hex"), os.urandom(32).hex() + "\n")
+        for f in ("state-key.hex", "pseudonym-secret.hex", "audit-subject.hex", "garde-signing.key"):
             os.chmod(os.path.join(workdir, f), 0o600)
         if tls_cert is None:
             transport = "plain_http_loopback = true"
@@ -477,6 +478,9 @@ token_key_file = "state-key.hex"
 
 [pseudonym]
 secret_file = "pseudonym-secret.hex"
+
+[audit]
+subject_secret_file = "audit-subject.hex"
 
 [log]
 level = "info"

@@ -100,9 +100,9 @@ class PartnerSuite(Suite):
             self.openssl("x509", "-req", "-in", p(f"{name}.csr"), "-CA", p("ca.pem"), "-CAkey",
                          p("ca.key"), "-CAcreateserial", "-days", "10", "-extfile", p("ext.cnf"),
                          "-out", p(f"{name}.pem"))
-        for f in ("state.hex", "pseudonym.hex"):
+        for f in ("state.hex", "pseudonym.hex", "audit-subject.hex"):
             write(p(f), os.urandom(32).hex() + "\n")
-        for f in ("tls.key", "signing.key", "state.hex", "pseudonym.hex"):
+        for f in ("tls.key", "signing.key", "state.hex", "pseudonym.hex", "audit-subject.hex"):
             os.chmod(p(f), 0o600)
         write(p("garde.toml"), f"""[server]
 listen_address = "{LOOPBACK}"
@@ -126,6 +126,9 @@ token_key_file = "state.hex"
 
 [pseudonym]
 secret_file = "pseudonym.hex"
+
+[audit]
+subject_secret_file = "audit-subject.hex"
 
 [metrics]
 listener = "off"

@@ -671,3 +671,82 @@ TEST_CASE_METHOD(Catalogue, "Publishers see establishments and assignment counts
   CHECK((*report)[1].count == 2);
   CHECK(store::assignmentReport(db_, "987654321_0000000000000002")->empty());
 }
+
+namespace {
+class AuditDb : public test::MigratedDb {};
+}  // namespace
+
+TEST_CASE_METHOD(AuditDb, "Audit searches filter by every field and page by id", "[store][audit]") {
+  store::Db& db = db_;
+  const auto row = [](core::UnixTime at, const char* kind, const char* publisher,
+                      std::vector<std::string> released, const char* outcome, const char* reason,
+                      const char* subject) {
+    store::AuditRecord r;
+    r.at = at;
+    r.kind = kind;
+    r.correlation_id = "c";
+    r.ent_id = "ENTTEST1";
+    r.uai = "0561534N";
+    r.profile = "National_elv";
+    r.publisher_id = publisher;
+    r.resource_id = std::string("ark:/") + publisher;
+    r.released = std::move(released);
+    r.outcome = outcome;
+    r.reason = reason;
+    r.subject = subject;
+    return r;
+  };
+  const core::UnixTime t = 1'800'000'000;
+  for (const auto& r :
+       {row(t, "launch", "A", {"IDO", "PRO", "P_MEL"}, "released", "SUB1", "s1"),
+        row(t + 10, "launch", "B", {"IDO", "PXMEL"}, "released", "SUB2", "s2"),
+        row(t + 20, "launch", "A", {}, "refused", "not_subscribed", "s1"),
+        row(t + 30, "admin", "", {}, "failed", "sign_in:wrong password", "")}) {
+    REQUIRE(store::writeAudit(db, r).has_value());
+  }
+  const auto ids = [&](const store::AuditQuery& q) {
+    std::vector<std::int64_t> out;
+    const auto rows = store::queryAudit(db, q);
+    REQUIRE(rows);
+    for (const auto& r : *rows) out.push_back(r.id);
+    return out;
+  };
+  store::AuditQuery all;
+  CHECK(ids(all) == std::vector<std::int64_t>{1, 2, 3, 4});
+  store::AuditQuery q;
+  q.publisher_id = "A";
+  CHECK(ids(q) == std::vector<std::int64_t>{1, 3});
+  q = {};
+  q.attribute = "P_MEL";  // '_' is not a wildcard: PXMEL does not match
+  CHECK(ids(q) == std::vector<std::int64_t>{1});
+  q.attribute = "IDO";
+  CHECK(ids(q) == std::vector<std::int64_t>{1, 2});
+  q = {};
+  q.subject = "s1";
+  CHECK(ids(q) == std::vector<std::int64_t>{1, 3});
+  q = {};
+  q.outcome = "refused";
+  CHECK(ids(q) == std::vector<std::int64_t>{3});
+  q = {};
+  q.reason = "sign_in";  // an admin action, whatever its detail
+  CHECK(ids(q) == std::vector<std::int64_t>{4});
+  q.reason = "sign";
+  CHECK(ids(q).empty());
+  q = {};
+  q.from = t + 10;
+  q.until = t + 30;
+  CHECK(ids(q) == std::vector<std::int64_t>{2, 3});
+  q = {};
+  q.kind = "launch";
+  q.limit = 2;
+  CHECK(ids(q) == std::vector<std::int64_t>{1, 2});
+  q.after_id = 2;
+  CHECK(ids(q) == std::vector<std::int64_t>{3});
+  q.limit = 0;
+  CHECK(store::queryAudit(db, q).error().code == core::ErrorCode::kBadRequest);
+  const auto read = store::queryAudit(db, all);
+  REQUIRE(read);
+  const auto& back = *read;
+  CHECK(back[0].released == std::vector<std::string>{"IDO", "PRO", "P_MEL"});
+  CHECK(back[0].subject == "s1");
+}

@@ -143,6 +143,8 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
   config_.store.database = (dir_ / "garde.db").string();
   config_.pseudonym.secret_file = (dir_ / "pseudonym.hex").string();
   std::ofstream(config_.pseudonym.secret_file) << std::string(64, 'a') << "\n";
+  config_.audit.subject_secret_file = (dir_ / "audit-subject.hex").string();
+  std::ofstream(config_.audit.subject_secret_file) << std::string(64, 'c') << "\n";
   {
     auto db = store::Db::open(config_.store.database);
     REQUIRE(db.has_value());
