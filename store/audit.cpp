@@ -75,6 +75,47 @@ std::string auditJsonLine(const AuditRecord& r) {
   return out;
 }
 
+std::string_view auditCsvHeader() noexcept {
+  return "at,kind,correlation_id,ent,uai,profile,publisher,resource,released,policy_version,"
+         "outcome,reason,actor,subject\r\n";
+}
+
+std::string auditCsvLine(const AuditRecord& r) {
+  std::string out;
+  const auto cell = [&](std::string_view v) {
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += '"';
+    if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) {
+      out += '\'';  // CSV injection: never a formula in the reader's spreadsheet
+    }
+    for (const char c : v) {
+      out += c;
+      if (c == '"') {
+        out += '"';
+      }
+    }
+    out += '"';
+  };
+  const std::string at = detail::isoTime(r.at);
+  const std::string released = joinCodes(r.released);
+  for (const std::string_view v :
+       {std::string_view(at), std::string_view(r.kind),
+        std::string_view(r.correlation_id), std::string_view(r.ent_id), std::string_view(r.uai),
+        std::string_view(r.profile), std::string_view(r.publisher_id),
+        std::string_view(r.resource_id)}) {
+    cell(v);
+  }
+  cell(released);
+  for (const std::string_view v : {std::string_view(r.policy_version), std::string_view(r.outcome),
+                                   std::string_view(r.reason), std::string_view(r.actor),
+                                   std::string_view(r.subject)}) {
+    cell(v);
+  }
+  return out + "\r\n";
+}
+
 core::Status writeAudit(Db& db, const AuditRecord& r) {
   GARDE_STORE_PREPARE(stmt, db,
                       "INSERT INTO audit(at, kind, correlation_id, ent_id, uai, profile, "
@@ -154,6 +195,17 @@ core::Result<std::vector<AuditRecord>> queryAudit(Db& db, const AuditQuery& q) {
   stmt.bindAll(q.after_id, detail::isoTime(q.from), iso(q.until), q.kind, q.publisher_id,
                q.resource_id, pattern, q.uai, q.profile, q.outcome, q.reason, q.actor, q.subject,
                q.limit);
+  std::vector<AuditRecord> out;
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { out.push_back(auditRow(s)); }));
+  return out;
+}
+
+core::Result<std::vector<AuditRecord>> auditOfSubject(Db& db, std::string_view subject) {
+  // "subject <> ''" lets SQLite use the partial index audit_subject.
+  GARDE_STORE_PREPARE(stmt, db,
+                      std::string(kAuditColumns) +
+                          "WHERE subject = ?1 AND subject <> '' ORDER BY id");
+  stmt.bind(1, subject);
   std::vector<AuditRecord> out;
   GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) { out.push_back(auditRow(s)); }));
   return out;

@@ -56,10 +56,17 @@ struct AuditQuery {
 
 /// The record as one JSON line (no trailing newline), for the audit log file and exports.
 std::string auditJsonLine(const AuditRecord& record);
+/// The CSV header of auditCsvLine, CRLF-terminated (RFC 4180).
+std::string_view auditCsvHeader() noexcept;
+/// The record as one CSV line, CRLF-terminated: fields quoted, quotes doubled, and a field that a
+/// spreadsheet would read as a formula (starting with = + - @ tab or CR) prefixed with '.
+std::string auditCsvLine(const AuditRecord& record);
 
 core::Status writeAudit(Db& db, const AuditRecord& record);
 /// The rows `query` selects. kBadRequest for a limit outside 1..1000.
 core::Result<std::vector<AuditRecord>> queryAudit(Db& db, const AuditQuery& query);
+/// Every row about `subject` (a person's keyed digest), in id order, through its index.
+core::Result<std::vector<AuditRecord>> auditOfSubject(Db& db, std::string_view subject);
 /// Rows at or after `since`, oldest first, at most `limit`.
 core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, int limit = 1000);
 /// Deletes rows older than `before` (retention); returns how many.

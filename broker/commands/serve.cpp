@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "broker/api/admin_accounts.h"
+#include "broker/api/admin_audit.h"
 #include "broker/api/establishment.h"
 #include "broker/api/feeds.h"
 #include "broker/api/mediacentre.h"
@@ -74,6 +75,7 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
         router, {f.clock, f.db, f.resources, f.publishers, services.config.broker.base_url});
     api::mountEstablishment(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountAdminAccounts(router, {f.clock, f.db, f.audit, f.admin_sessions});
+    api::mountAdminAudit(router, {f.clock, f.db, f.audit, f.audit_subjects, f.admin_sessions});
     api::mountFeedApi(router, {f.db, f.clock, {}, {}});
   }
   // Other flows mount their routes here.
@@ -295,6 +297,7 @@ int serve(const ServeOptions& options) {
   router.setAdminSessionVerifier(services.flows->admin_sessions.verifier());
   // Onboarding (garde ent|publisher add) and feeds change the peers: every node reloads them.
   flows::RegistryRefresher refresher(*services.flows, cfg.store.database);
+  flows::AuditPurger purger(services.flows->clock, cfg.audit.retention_days, cfg.store.database);
   mountRoutes(router, services, cfg.metrics);
   // The subscription web service: under /abonnements/ on the main listener, and with listener =
   // "separate" at the root of a listener of its own too (docs/partner-apis.md).

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "store/audit.h"
 #include "store/db.h"
 
 namespace garde::broker::flows {
@@ -58,35 +59,43 @@ core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db) {
   return true;
 }
 
-RegistryRefresher::RegistryRefresher(FlowServices& services, std::string database,
-                                     std::chrono::milliseconds period) {
-  thread_ = std::thread([this, &services, database = std::move(database), period] {
-    const core::Logger log("broker.registry");
+PeriodicDbTask::PeriodicDbTask(std::string name, std::string database,
+                               std::chrono::milliseconds period, Task task, bool run_first) {
+  thread_ = std::thread([this, name = std::move(name), database = std::move(database), period,
+                         task = std::move(task), run_first] {
+    const core::Logger log("broker.periodic");
     std::optional<store::Db> db;
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
-      lock.unlock();
+    const auto once = [&] {
       if (!db) {
         if (auto opened = store::Db::open(database)) {
           db.emplace(std::move(opened).value());
         } else {
-          log.warn("registry refresh: cannot open the database",
-                   {{"error", opened.error().describe()}});
+          log.warn("periodic task: cannot open the database",
+                   {{"task", name}, {"error", opened.error().describe()}});
+          return;
         }
       }
-      if (db) {
-        if (auto refreshed = refreshRegistries(services, *db); !refreshed) {
-          log.warn("registry refresh failed; the registries in force stay",
-                   {{"error", refreshed.error().describe()}});
-          db.reset();  // reopen next time
-        }
+      if (auto done = task(*db); !done) {
+        log.warn("periodic task failed; retried at the next period",
+                 {{"task", name}, {"error", done.error().describe()}});
+        db.reset();  // reopen next time
       }
+    };
+    std::unique_lock lock(mutex_);
+    if (run_first && !stopping_) {
+      lock.unlock();
+      once();
+      lock.lock();
+    }
+    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      once();
       lock.lock();
     }
   });
 }
 
-RegistryRefresher::~RegistryRefresher() {
+PeriodicDbTask::~PeriodicDbTask() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -94,6 +103,31 @@ RegistryRefresher::~RegistryRefresher() {
   wake_.notify_all();
   thread_.join();
 }
+
+RegistryRefresher::RegistryRefresher(FlowServices& services, std::string database,
+                                     std::chrono::milliseconds period)
+    : task_("registry refresh", std::move(database), period, [&services](store::Db& db) -> core::Status {
+        // A store error keeps the registries in force.
+        GARDE_TRY(refreshRegistries(services, db));
+        return {};
+      }) {}
+
+AuditPurger::AuditPurger(const core::Clock& clock, std::int64_t retention_days,
+                         std::string database, std::chrono::milliseconds period)
+    : task_(
+          "audit purge", std::move(database), period,
+          [&clock, retention_days](store::Db& db) -> core::Status {
+            const core::UnixTime before = clock.now() - retention_days * 86400;
+            GARDE_ASSIGN_OR_RETURN(const std::int64_t purged, store::purgeAuditBefore(db, before));
+            if (purged > 0) {
+              core::Logger("broker.audit")
+                  .info("audit rows past their retention deleted",
+                        {{"rows", std::to_string(purged)},
+                         {"before", core::formatIso8601(before)}});
+            }
+            return {};
+          },
+          /*run_first=*/true) {}
 
 std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
                                                core::Clock& clock, core::Random& random,

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,21 +74,44 @@ struct FlowServices {
 /// few seconds); a store error keeps the registries in force and is returned.
 core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db);
 
-/// Runs refreshRegistries every `period` on a thread and a connection of its own, until destroyed
-/// (which waits for the thread). A failure is logged and retried at the next period.
-class RegistryRefresher {
+/// Runs `task` every `period` on a thread and a database connection of its own, until destroyed
+/// (which waits for the thread). A failure is logged (with `name`) and retried at the next period,
+/// on a new connection. With `run_first`, also once as soon as the thread starts.
+class PeriodicDbTask {
  public:
-  RegistryRefresher(FlowServices& services, std::string database,
-                    std::chrono::milliseconds period = std::chrono::seconds(2));
-  ~RegistryRefresher();
-  RegistryRefresher(const RegistryRefresher&) = delete;
-  RegistryRefresher& operator=(const RegistryRefresher&) = delete;
+  using Task = std::function<core::Status(store::Db&)>;
+  PeriodicDbTask(std::string name, std::string database, std::chrono::milliseconds period,
+                 Task task, bool run_first = false);
+  ~PeriodicDbTask();
+  PeriodicDbTask(const PeriodicDbTask&) = delete;
+  PeriodicDbTask& operator=(const PeriodicDbTask&) = delete;
 
  private:
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+};
+
+/// refreshRegistries every `period` (serve: every 2 s).
+class RegistryRefresher {
+ public:
+  RegistryRefresher(FlowServices& services, std::string database,
+                    std::chrono::milliseconds period = std::chrono::seconds(2));
+
+ private:
+  PeriodicDbTask task_;
+};
+
+/// Deletes the audit rows older than `retention_days` at start and every `period` (serve: every
+/// hour), logging how many at info (docs/audit.md).
+class AuditPurger {
+ public:
+  AuditPurger(const core::Clock& clock, std::int64_t retention_days, std::string database,
+              std::chrono::milliseconds period = std::chrono::hours(1));
+
+ private:
+  PeriodicDbTask task_;
 };
 
 /// Builds the flows' services from the config and the (migrated) database at

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "broker/api/admin_accounts.h"
+#include "broker/api/admin_audit.h"
 #include "broker/api/establishment.h"
 #include "broker/flows/admin_sign_in.h"
 #include "store/migrations.h"
@@ -77,6 +78,8 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
         flows::mountAdminSignIn(router, flows::adminLoginDeps(s), flows::adminHomeDeps(s));
         broker::api::mountEstablishment(router, {s.clock, s.db, s.audit, s.admin_sessions});
         broker::api::mountAdminAccounts(router, {s.clock, s.db, s.audit, s.admin_sessions});
+        broker::api::mountAdminAudit(router,
+                                     {s.clock, s.db, s.audit, s.audit_subjects, s.admin_sessions});
         router.setAdminSessionVerifier(s.admin_sessions.verifier());
         break;
     }
