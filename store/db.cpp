@@ -1,6 +1,7 @@
 #include "store/db.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "core/c_handle.h"
 #include "core/log.h"
@@ -30,7 +31,13 @@ bool isFilePath(const std::string& path) {
 // the umask, and its -wal and -shm with the mode of the database file: the file is created 0600
 // here first, and an existing one (or its companions) that group or others may read is refused.
 core::Status ownerOnly(const std::string& path, const OpenOptions& options) {
-  if (options.create && !options.read_only) {
+  // An existing file is only inspected, never opened: closing any descriptor of the database
+  // file would drop every POSIX lock this process holds on it, those of its open SQLite
+  // connections included, and another process closing its last connection would then take
+  // itself for the last one and delete the WAL under them ("disk I/O error", lost rows).
+  struct stat st {};
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (options.create && !options.read_only && !exists) {
     GARDE_TRY(core::createOwnerOnlyFile(path));
   } else {
     GARDE_TRY(core::checkOwnerOnly(path));

@@ -1,5 +1,9 @@
 #include "store/db.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "store/directory.h"
@@ -262,4 +266,32 @@ TEST_CASE("A reused statement starts afresh: reset, bindings cleared, twins inde
     CHECK(again->int64(0) == 2);
   }
   // Both twins were returned; the connection still closes cleanly (no leak under ASan).
+}
+
+TEST_CASE("Opening another connection keeps the locks of the open ones", "[store][db]") {
+  // Regression: opening a connection used to open and close the database file itself, which
+  // drops every POSIX lock of the process on it, the SHARED lock that each connection in WAL
+  // mode holds included; a CLI closing its connection then took itself for the last one and
+  // deleted the WAL under the server's connections (disk I/O error, lost rows).
+  garde::test::TempDir dir("garde-db-locks");
+  const std::string path = dir.file("garde.db");
+  store::Db first = store::Db::open(path).value();
+  REQUIRE(first.execScript("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1);").has_value());
+  store::Db second = store::Db::open(path).value();  // a connection opened later
+
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // another process asks whether anyone holds a lock on the database file
+    const int fd = ::open(path.c_str(), O_RDWR);
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    const bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    ::_exit(locked ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(scalarText(second, "SELECT count(*) FROM t") == "1");
 }
