@@ -13,6 +13,7 @@ void registerAll(CLI::App& app) {
   addAssign(app);
   addFeedImport(app);
   addAdmin(app);
+  addAudit(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

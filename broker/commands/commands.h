@@ -51,6 +51,9 @@ void addFeedImport(CLI::App& app);
 /// `garde admin create-user|list-users` (broker/commands/admin.cpp).
 void addAdmin(CLI::App& app);
 
+/// `garde audit query|export|purge` (broker/commands/audit.cpp).
+void addAudit(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 
