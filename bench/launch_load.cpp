@@ -5,11 +5,15 @@
 //       SP metadata (signing key only) and publisher A's key, certificate and SP metadata (signing
 //       and encryption keys, AuthnRequestsSigned), for `garde store seed-demo`
 //       (scripts/bench-launch does it all).
-//   launch_load run --base http[s]://127.0.0.1:PORT --dir DIR [--flow direct|bounce]
+//   launch_load run --base http[s]://127.0.0.1:PORT --dir DIR [--flow direct|bounce|mediacentre]
+//       [--persons FILE] [--gzip] [--client-cert PEM [--client-key PEM]]
 //       [--connections per-user|per-client] [--resume] [--clients N] [--duration 20s]
 //       [--warmup 3s] [--rate R] [--launches M] [--broker-pid PID] [--soak [--round 60s]]
 //
-// Two flows (docs/flows.md, "Driving it without a browser"):
+// The persons: the demo pupil, or those of --persons (lines "UAI identifier", drawn from the
+// directory by scripts/bench-launch), flow i being the i-th modulo their number.
+//
+// Three flows (the first two: docs/flows.md, "Driving it without a browser"):
 //
 // * direct: GET /launch for resource B, then the ENT's Response POSTed to /saml/sp/acs, answered
 //   with publisher B's signed (not encrypted) assertion. Everything that is not the broker's work
@@ -25,6 +29,10 @@
 //   to /saml/sp/acs with the sealed RelayState and checks the answer: publisher A's form carrying
 //   an EncryptedAssertion (RSA-OAEP key transport, AES-256-GCM). The broker's CPU per flow comes
 //   from its own /proc/PID/stat (--broker-pid), so the generator's signing is not in it.
+//
+// * mediacentre: an ENT project's GET /ressources/{idENT}/{UAI}/{id} (docs/mediacentre.md) for
+//   each person in turn, over HTTPS with the ENT's client certificate (--client-cert), answered
+//   200 with a list of at least one resource; one request is one flow in the RESULT line.
 //
 // Connections: by default each simulated user (one flow) opens its own connection, keep-alive
 // between the legs of its flow, closed at the end (`--connections per-user`); `--connections
@@ -109,7 +117,15 @@ constexpr const char* kResourcePath = "/launch/ark:%2F49591%2Fdemo.outil.b";
 constexpr const char* kBounceResourcePath = "/launch/ark:%2F49591%2Fdemo.manuel.a";
 constexpr const char* kPupil = "elv-0001";
 
-enum class Flow { kDirect, kBounce };
+enum class Flow { kDirect, kBounce, kMediacentre };
+
+/// A person of the ENT's directory the generator plays: the establishment of the session and the
+/// identifier at the ENT (the NameID of the ENT's assertion, the last segment of a médiacentre
+/// request).
+struct Person {
+  std::string uai;
+  std::string id;
+};
 
 [[noreturn]] void die(const std::string& what) {
   std::cerr << "launch_load: " << what << "\n";
@@ -434,11 +450,18 @@ class HttpConnection {
 };
 
 /// The client context for an https:// base: TLS 1.2 or 1.3 (OpenSSL's choice: 1.3), the server's
-/// certificate not verified (loopback benchmark), sessions handed to their connection.
-SSL_CTX* makeClientTls() {
+/// certificate not verified (loopback benchmark), sessions handed to their connection. With
+/// `cert_file` and `key_file` (PEM) every connection presents that client certificate, as an ENT
+/// project calling the médiacentre does.
+SSL_CTX* makeClientTls(const std::string& cert_file, const std::string& key_file) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == nullptr || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
     die("cannot make the TLS client context");
+  }
+  if (!cert_file.empty() &&
+      (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    die("cannot read the client certificate " + cert_file + " or its key " + key_file);
   }
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -471,12 +494,41 @@ std::string postRequest(std::string_view target, std::uint16_t port, std::string
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
-/// GET /launch of resource B (direct launch) or A (bounce) for the demo pupil's ENT and
-/// establishment.
-std::string launchRequest(std::uint16_t port, Flow flow = Flow::kDirect) {
+/// GET /launch of resource B (direct launch) or A (bounce) in the person's establishment.
+std::string launchRequest(std::uint16_t port, Flow flow, const Person& person) {
   return getRequest(std::string(flow == Flow::kBounce ? kBounceResourcePath : kResourcePath) +
-                        "?ent=" + kEnt + "&uai=" + kUai,
+                        "?ent=" + kEnt + "&uai=" + core::urlEncode(person.uai, true),
                     port);
+}
+
+/// The médiacentre's GET /ressources/{idENT}/{UAI}/{id} for the person, as an ENT project sends it
+/// (docs/mediacentre.md), asking for gzip when `gzip`.
+std::string mediacentreRequest(std::uint16_t port, const Person& person, bool gzip) {
+  return "GET /ressources/" + std::string(kEnt) + "/" + core::urlEncode(person.uai, true) + "/" +
+         core::urlEncode(person.id, true) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+         "\r\nUser-Agent: garde-launch-load\r\nAccept: application/json" +
+         (gzip ? "\r\nAccept-Encoding: gzip" : "") + "\r\n\r\n";
+}
+
+/// The persons of a file of "UAI identifier" lines (scripts/bench-launch writes it from the
+/// directory); the demo pupil when `path` is empty.
+std::vector<Person> readPersons(const std::string& path) {
+  if (path.empty()) {
+    return {Person{kUai, kPupil}};
+  }
+  std::ifstream in(path);
+  std::vector<Person> persons;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    Person p;
+    if (fields >> p.uai >> p.id) {
+      persons.push_back(std::move(p));
+    }
+  }
+  if (persons.empty()) {
+    die("no person in " + path + " (lines of \"UAI identifier\")");
+  }
+  return persons;
 }
 
 // ---- The peers' keys and metadata (setup) -------------------------------------------------------
@@ -584,6 +636,8 @@ struct RunOptions {
   int prep_threads = 2;
   double assertion_lifetime = 300;
   long broker_pid = 0;
+  std::vector<Person> persons;  // flow i is persons[i % size] (--persons; the demo pupil otherwise)
+  bool gzip = false;            // médiacentre: ask for gzip (Accept-Encoding)
   bool acs_only =
       false;  // direct flow: time the ACS leg only (the launch leg is then all prepared)
   bool soak = false;
@@ -607,9 +661,10 @@ struct Peers {
   std::string sso_url;  // the broker's /saml/idp/sso
 };
 
-/// The ENT's Response to AuthnRequest `request_id`: NameID = the pupil, signed assertion (as the
-/// GAR's ENTs send it), fresh Response and Assertion IDs.
-std::string entResponseBase64(const EntSigner& ent, const std::string& request_id) {
+/// The ENT's Response to AuthnRequest `request_id`: NameID = the person's identifier at the ENT,
+/// signed assertion (as the GAR's ENTs send it), fresh Response and Assertion IDs.
+std::string entResponseBase64(const EntSigner& ent, const std::string& request_id,
+                              const Person& person) {
   const core::UnixTime now = core::systemNow();
   const saml::Response response = test::successResponse({.id = core::systemRandom().newId(),
                                                          .in_response_to = request_id,
@@ -623,7 +678,7 @@ std::string entResponseBase64(const EntSigner& ent, const std::string& request_i
                              .audience = ent.sp_entity_id,
                              .acs_url = ent.acs_url,
                              .in_response_to = request_id,
-                             .name_id = kPupil,
+                             .name_id = person.id,
                              .lifetime = static_cast<core::UnixTime>(ent.assertion_lifetime),
                              .authn_age = 5,
                              .session_index = core::systemRandom().newId(),
@@ -681,6 +736,11 @@ std::optional<std::pair<std::string, std::string>> readEntRedirect(const std::st
   return std::make_pair(request->id, relay_state);
 }
 
+/// The person of flow `i`.
+const Person& personFor(const RunOptions& opt, long i) {
+  return opt.persons[static_cast<std::size_t>(i) % opt.persons.size()];
+}
+
 /// Direct flow: prepares `count` launches with opt.prep_threads threads, each a complete POST
 /// /saml/sp/acs request (the GET /launch done, the ENT's Response signed).
 std::vector<std::string> prepareDirect(const RunOptions& opt, const EntSigner& ent, long count) {
@@ -689,11 +749,11 @@ std::vector<std::string> prepareDirect(const RunOptions& opt, const EntSigner& e
   std::atomic<long> failures{0};
   std::mutex error_mutex;
   std::string first_error;
-  const std::string launch = launchRequest(opt.target.port);
   auto worker = [&] {
     HttpConnection connection(opt.target);
     for (long i; (i = next.fetch_add(1)) < count;) {
-      const HttpReply reply = connection.exchange(launch);
+      const Person& person = personFor(opt, i);
+      const HttpReply reply = connection.exchange(launchRequest(opt.target.port, opt.flow, person));
       std::string why;
       std::optional<std::pair<std::string, std::string>> redirect;
       if (reply.status != 302) {
@@ -712,7 +772,7 @@ std::vector<std::string> prepareDirect(const RunOptions& opt, const EntSigner& e
         return;
       }
       const std::string body =
-          "SAMLResponse=" + core::urlEncode(entResponseBase64(ent, redirect->first)) +
+          "SAMLResponse=" + core::urlEncode(entResponseBase64(ent, redirect->first, person)) +
           "&RelayState=" + core::urlEncode(redirect->second);
       // The ACS takes the ENT's Response only from the browser that started the ENT leg
       // (garde_bind cookie, docs/flows.md); older brokers set none, and none is sent.
@@ -786,9 +846,27 @@ std::vector<std::string> prepareBounce(const RunOptions& opt, const Peers& peers
   return ready;
 }
 
+/// Médiacentre: one request per person, sent in turn (the same bytes may go many times: the
+/// broker keeps no state between them).
+std::vector<std::string> prepareMediacentre(const RunOptions& opt) {
+  std::vector<std::string> ready;
+  ready.reserve(opt.persons.size());
+  for (const Person& person : opt.persons) {
+    ready.push_back(mediacentreRequest(opt.target.port, person, opt.gzip));
+  }
+  return ready;
+}
+
 std::vector<std::string> prepare(const RunOptions& opt, const Peers& peers, long count) {
-  return opt.flow == Flow::kBounce ? prepareBounce(opt, peers, count)
-                                   : prepareDirect(opt, peers.ent, count);
+  switch (opt.flow) {
+    case Flow::kBounce:
+      return prepareBounce(opt, peers, count);
+    case Flow::kMediacentre:
+      return prepareMediacentre(opt);
+    case Flow::kDirect:
+      break;
+  }
+  return prepareDirect(opt, peers.ent, count);
 }
 
 // ---- The timed run ------------------------------------------------------------------------------
@@ -965,8 +1043,8 @@ FlowOutcome directFlow(const RunOptions& opt, HttpConnection& connection,
 /// /saml/idp/sso, the ENT's Response (made here: it answers the broker's fresh AuthnRequest ID)
 /// to /saml/sp/acs, and the check that publisher A gets an encrypted assertion.
 FlowOutcome bounceFlow(const RunOptions& opt, const Peers& peers, HttpConnection& connection,
-                       const std::string& launch_request, const std::string& sso_target,
-                       const std::string& expected_action) {
+                       const Person& person, const std::string& launch_request,
+                       const std::string& sso_target, const std::string& expected_action) {
   FlowOutcome out;
   CookieJar jar;
   const HttpReply tile = connection.exchange(launch_request);
@@ -997,7 +1075,7 @@ FlowOutcome bounceFlow(const RunOptions& opt, const Peers& peers, HttpConnection
     return out;
   }
   const std::string body =
-      "SAMLResponse=" + core::urlEncode(entResponseBase64(peers.ent, redirect->first)) +
+      "SAMLResponse=" + core::urlEncode(entResponseBase64(peers.ent, redirect->first, person)) +
       "&RelayState=" + core::urlEncode(redirect->second);
   const std::string acs_request = postRequest("/saml/sp/acs", opt.target.port, body, jar.header());
   const auto acs_sent = Clock::now();
@@ -1017,11 +1095,34 @@ FlowOutcome bounceFlow(const RunOptions& opt, const Peers& peers, HttpConnection
   return out;
 }
 
+/// Médiacentre: one GET /ressources/...; a 200 whose list holds at least one resource (checked in
+/// the JSON when the answer is not compressed; a gzip answer must say so) counts, anything else
+/// is an error.
+FlowOutcome mediacentreFlow(const RunOptions& opt, HttpConnection& connection,
+                            const std::string& request) {
+  FlowOutcome out;
+  const HttpReply reply = connection.exchange(request);
+  if (reply.status == 0) {
+    out.failure = "ressources io (" + reply.error + ")";
+  } else if (reply.status != 200) {
+    out.failure = "ressources " + std::to_string(reply.status);
+  } else if (opt.gzip) {
+    const auto encoding = reply.headers.find("content-encoding");
+    if (encoding == reply.headers.end() || encoding->second != "gzip") {
+      out.failure = "ressources 200 not gzip";
+    }
+  } else if (reply.body.find("\"idRessource\"") == std::string::npos) {
+    out.failure = "ressources 200 without a resource";
+  }
+  return out;
+}
+
 /// Sends the prepared flows with opt.clients threads. Closed loop (each client starts its next
 /// flow when the previous one is answered) unless opt.rate > 0: then flow i is due at
 /// start + i / rate, a free client sends it no earlier, and its latency counts from the due time
 /// (so a backlog shows in the latency instead of slowing the schedule: no coordinated omission).
-/// In per-user mode each flow opens its own connection and closes it at its end.
+/// In per-user mode each flow opens its own connection and closes it at its end. Médiacentre
+/// requests are sent in turn, again and again, until the window ends.
 RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<std::string>& ready,
                    double warmup, double measured) {
   struct PerClient {
@@ -1043,9 +1144,9 @@ RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<
   const Clock::time_point window_end =
       window_begin + std::chrono::duration_cast<Clock::duration>(duration<double>(measured));
   const bool bounce = opt.flow == Flow::kBounce;
+  const bool cyclic = opt.flow == Flow::kMediacentre;
   const std::string expected_action =
       std::string("action=\"") + (bounce ? kPublisherAAcsUrl : kPublisherBAcsUrl) + "\"";
-  const std::string launch_request = launchRequest(opt.target.port, opt.flow);
   const double cpu_before = ownCpu();
   std::pair<double, double> broker_cpu_begin{0, 0};
   std::thread cpu_probe([&] {
@@ -1057,7 +1158,7 @@ RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<
     HttpConnection connection(opt.target);
     for (;;) {
       const long i = next.fetch_add(1);
-      if (i >= static_cast<long>(ready.size())) {
+      if (!cyclic && i >= static_cast<long>(ready.size())) {
         exhausted = true;
         break;
       }
@@ -1073,10 +1174,17 @@ RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<
       } else if (sent_at >= window_end) {
         break;
       }
-      const std::string& item = ready[static_cast<std::size_t>(i)];
-      const FlowOutcome flow =
-          bounce ? bounceFlow(opt, peers, connection, launch_request, item, expected_action)
-                 : directFlow(opt, connection, launch_request, item, expected_action);
+      const std::string& item = ready[static_cast<std::size_t>(i) % ready.size()];
+      FlowOutcome flow;
+      if (cyclic) {
+        flow = mediacentreFlow(opt, connection, item);
+      } else {
+        const Person& person = personFor(opt, i);
+        const std::string launch_request = launchRequest(opt.target.port, opt.flow, person);
+        flow = bounce ? bounceFlow(opt, peers, connection, person, launch_request, item,
+                                   expected_action)
+                      : directFlow(opt, connection, launch_request, item, expected_action);
+      }
       if (opt.per_user) {
         connection.close();  // the user leaves; the next flow is another browser's
       }
@@ -1130,7 +1238,7 @@ RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<
   }
   std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
   std::sort(result.acs_latencies_ms.begin(), result.acs_latencies_ms.end());
-  result.sent = std::min(next.load(), static_cast<long>(ready.size()));
+  result.sent = cyclic ? next.load() : std::min(next.load(), static_cast<long>(ready.size()));
   result.exhausted = exhausted.load();
   result.broker_cpu = (broker_cpu_end.first - broker_cpu_begin.first) +
                       (broker_cpu_end.second - broker_cpu_begin.second);
@@ -1139,7 +1247,17 @@ RunResult timedRun(const RunOptions& opt, const Peers& peers, const std::vector<
   return result;
 }
 
-const char* flowName(Flow flow) { return flow == Flow::kBounce ? "bounce" : "direct"; }
+const char* flowName(Flow flow) {
+  switch (flow) {
+    case Flow::kBounce:
+      return "bounce";
+    case Flow::kMediacentre:
+      return "mediacentre";
+    case Flow::kDirect:
+      break;
+  }
+  return "direct";
+}
 
 /// "off" (plain HTTP), "full" (every connection a full TLS handshake) or "resume".
 const char* tlsName(const Target& t) {
@@ -1157,15 +1275,23 @@ void report(const RunOptions& opt, const RunResult& r, const std::string& what) 
   const std::string mode =
       opt.rate > 0 ? "open@" + std::to_string(static_cast<long>(opt.rate)) : "closed";
   const bool bounce = opt.flow == Flow::kBounce;
-  const char* legs = bounce ? "tile+sso+acs" : opt.acs_only ? "acs" : "launch+acs";
+  const bool mediacentre = opt.flow == Flow::kMediacentre;
+  const char* legs = mediacentre    ? (opt.gzip ? "ressources+gzip" : "ressources")
+                     : bounce       ? "tile+sso+acs"
+                     : opt.acs_only ? "acs"
+                                    : "launch+acs";
   // The broker's private-key operations per flow: the publisher's assertion, and the AuthnRequest
   // to the ENT when it was signed (seen in the Redirect's query). Its public-key operations: the
   // ENT Response's signature, and for the bounce flow the publisher's AuthnRequest signature and
   // the RSA-OAEP key transport of the encrypted assertion.
-  const double signatures = 1.0 + (r.ent_requests > 0 ? static_cast<double>(r.signed_ent_requests) /
-                                                            static_cast<double>(r.ent_requests)
-                                                      : 0.0);
-  const int public_ops = bounce ? 3 : 1;
+  // The médiacentre signs and verifies nothing (the client certificate is verified in the TLS
+  // handshake, once per keep-alive connection).
+  const double signatures =
+      mediacentre ? 0.0
+                  : 1.0 + (r.ent_requests > 0 ? static_cast<double>(r.signed_ent_requests) /
+                                                    static_cast<double>(r.ent_requests)
+                                              : 0.0);
+  const int public_ops = mediacentre ? 0 : bounce ? 3 : 1;
   char line[1024];
   std::snprintf(
       line, sizeof line,
@@ -1243,7 +1369,8 @@ int runLoad(RunOptions opt) {
   if (opt.broker_pid > 0) {
     std::cout << "memory at start: " << brokerMemory(opt.broker_pid) << "\n";
   }
-  double rate = opt.launches > 0 ? 0 : calibrate(opt, peers);
+  // Médiacentre requests are prepared once per person and sent in turn: nothing to calibrate.
+  double rate = opt.launches > 0 || opt.flow == Flow::kMediacentre ? 0 : calibrate(opt, peers);
   if (rate > 0) {
     std::printf("calibration: %.0f launches/s\n", rate);
   }
@@ -1253,7 +1380,8 @@ int runLoad(RunOptions opt) {
         opt.launches > 0 ? opt.launches : launchesFor(rate, opt.warmup + opt.duration, opt.clients);
     const auto t0 = Clock::now();
     const auto ready = prepare(opt, peers, count);
-    std::printf("prepared %ld launches in %.1f s\n", count,
+    std::printf("prepared %zu %s in %.1f s\n", ready.size(),
+                opt.flow == Flow::kMediacentre ? "requests" : "launches",
                 duration<double>(Clock::now() - t0).count());
     if (opt.broker_pid > 0) {
       std::cout << "memory after preparing: " << brokerMemory(opt.broker_pid) << "\n";
@@ -1401,7 +1529,9 @@ int runPkBound(double seconds) {
 void usage() {
   std::cerr
       << "usage: launch_load setup --dir DIR\n"
-         "       launch_load run --base http[s]://127.0.0.1:PORT --dir DIR [--flow direct|bounce]\n"
+         "       launch_load run --base http[s]://127.0.0.1:PORT --dir DIR\n"
+         "           [--flow direct|bounce|mediacentre] [--persons FILE] [--gzip]\n"
+         "           [--client-cert PEM [--client-key PEM]]\n"
          "           [--connections per-user|per-client] [--resume] [--clients N]\n"
          "           [--duration 20s] [--warmup 3s] [--rate R] [--launches M] [--prep-threads 2]\n"
          "           [--assertion-lifetime 5m] [--broker-pid PID] [--label TEXT]\n"
@@ -1422,7 +1552,7 @@ int run(int argc, char** argv) {
     if (name.rfind("--", 0) != 0) {
       usage();
     }
-    if (name == "--soak" || name == "--acs-only" || name == "--resume") {
+    if (name == "--soak" || name == "--acs-only" || name == "--resume" || name == "--gzip") {
       args[name] = "1";
     } else if (i + 1 < argc) {
       args[name] = argv[++i];
@@ -1472,20 +1602,28 @@ int run(int argc, char** argv) {
     opt.soak_total = parseDuration(take("--soak-total", "10m"));
     opt.round = parseDuration(take("--round", "60s"));
     opt.label = take("--label");
+    opt.persons = readPersons(take("--persons"));
+    opt.gzip = take("--gzip") == "1";
+    const std::string client_cert = take("--client-cert");
+    const std::string client_key = take("--client-key", client_cert);
     const std::string http = "http://127.0.0.1:";
     const std::string https = "https://127.0.0.1:";
     const bool tls = opt.base.rfind(https, 0) == 0;
     if (!args.empty() || opt.dir.empty() || (!tls && opt.base.rfind(http, 0) != 0) ||
-        opt.clients < 1 || opt.prep_threads < 1 || (flow != "direct" && flow != "bounce") ||
+        opt.clients < 1 || opt.prep_threads < 1 ||
+        (flow != "direct" && flow != "bounce" && flow != "mediacentre") ||
+        (!client_cert.empty() && !tls) || (opt.gzip && flow != "mediacentre") ||
         (connections != "per-user" && connections != "per-client") || (resume && !tls) ||
         (opt.acs_only && flow != "direct")) {
       usage();
     }
-    opt.flow = flow == "bounce" ? Flow::kBounce : Flow::kDirect;
+    opt.flow = flow == "bounce"        ? Flow::kBounce
+               : flow == "mediacentre" ? Flow::kMediacentre
+                                       : Flow::kDirect;
     opt.per_user = connections == "per-user";
     opt.target.port =
         static_cast<std::uint16_t>(std::stoi(opt.base.substr(tls ? https.size() : http.size())));
-    opt.target.tls = tls ? makeClientTls() : nullptr;
+    opt.target.tls = tls ? makeClientTls(client_cert, client_key) : nullptr;
     opt.target.resume = resume;
     status = runLoad(opt);
     if (opt.target.tls != nullptr) {

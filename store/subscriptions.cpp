@@ -284,8 +284,6 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
       out.push_back(std::move(sub));
     }));
   }
-  GARDE_STORE_PREPARE(uais, db,
-                      "SELECT uai FROM subscription_uais WHERE subscription_id = ?1 ORDER BY uai");
   GARDE_STORE_PREPARE(audiences, db,
                       "SELECT audience FROM subscription_audiences WHERE subscription_id = ?1");
   GARDE_STORE_PREPARE(
@@ -298,9 +296,11 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
       "m.person_id "
       "WHERE q.ent_id = ?3 AND q.ent_person_id = ?4))");
   for (auto& sub : out) {
-    uais.reset();
-    uais.bind(1, sub.id);
-    GARDE_TRY(detail::forEachRow(uais, [&](const Stmt& r) { sub.uais.push_back(r.text(0)); }));
+    // The join chose the subscriptions of the person's establishment: that UAI is the only one the
+    // decision reads. Reading them all cost one row per establishment covered, thousands for a
+    // subscription by codeNatureUAI, and made every launch and médiacentre answer grow with the
+    // directory (docs/performance.md, 2026-12-03 médiacentre section).
+    sub.uais = {person.uai};
     audiences.reset();
     audiences.bind(1, sub.id);
     GARDE_TRY(detail::forEachRow(audiences, [&](const Stmt& r) {

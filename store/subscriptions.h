@@ -91,7 +91,9 @@ core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_
 
 /// The subscriptions of `person.uai` to `resource_id` whatever their dates (the release rule says
 /// "expired" rather than "none"), each with only the assignments that concern the person: to them,
-/// to a class or group they belong to, or to the establishment.
+/// to a class or group they belong to, or to the establishment. Each one's `uais` is
+/// `{person.uai}` alone, not every establishment it covers (the decision reads no other; a
+/// subscription by codeNatureUAI covers thousands), so the cost does not grow with the directory.
 core::Result<std::vector<policy::Subscription>> findLaunchSubscriptions(
     Db& db, std::string_view resource_id, const policy::PersonFacts& person);
 

@@ -402,6 +402,25 @@ TEST_CASE_METHOD(Catalogue, "Launch subscriptions carry only the person's assign
   }
 }
 
+TEST_CASE_METHOD(Catalogue,
+                 "Launch subscriptions name only the person's establishment of those they cover",
+                 "[store][subscriptions]") {
+  auto s = subscription("ABO1");
+  s.uais = {"0350000A", "0561534N", "0750000X"};
+  REQUIRE(store::createSubscription(db_, s, 1).has_value());
+  const auto pupil = *store::findPersonFacts(db_, "ENTTEST1", "elv-1", "0561534N");
+  const auto launch = store::findLaunchSubscriptions(db_, kArk, pupil);
+  const auto all = store::findEstablishmentSubscriptions(db_, pupil);
+  REQUIRE(launch.has_value());
+  REQUIRE(all.has_value());
+  REQUIRE(launch->size() == 1);
+  REQUIRE(all->size() == 1);
+  CHECK(launch->front().uais == std::vector<std::string>{"0561534N"});
+  CHECK(all->front().uais == std::vector<std::string>{"0561534N"});
+  // The subscription itself still covers the three.
+  CHECK(store::findSubscription(db_, "ABO1")->uais.size() == 3);
+}
+
 TEST_CASE_METHOD(Catalogue, "Removing a person ends their assignments", "[store][subscriptions]") {
   REQUIRE(store::createSubscription(db_, subscription("ABO1"), 1).has_value());
   REQUIRE(store::addAssignment(db_, "ABO1", "0561534N", policy::AssignmentTargetKind::kPerson,
