@@ -15,7 +15,6 @@ namespace {
 // ending the stage detaches the file at once instead of freeing its pages one by one (dropping
 // the tables of a million people took 3.5 s). Positions (file, line) are kept so that every
 // problem names where it is. The tables are appended to while staging; kStagingIndexes follow.
-constexpr const char* kStageName = "stage";
 constexpr const char* kStagingSchema = R"SQL(
 CREATE TABLE stage.s_etab(uai TEXT PRIMARY KEY, name TEXT NOT NULL, file INTEGER, line INTEGER)
   WITHOUT ROWID;
@@ -353,8 +352,7 @@ core::Result<std::unique_ptr<FeedStage>> FeedStage::open(Db& db, std::string ent
     return core::fail(core::ErrorCode::kInternal, "a feed stage needs a connection of its own");
   }
   (void)db.execScript("DETACH DATABASE stage");  // left by a stage whose end failed (best effort)
-  GARDE_STORE_PREPARE(attach, db, "ATTACH DATABASE '' AS " + std::string(kStageName));
-  GARDE_TRY(attach.run());
+  GARDE_TRY(db.execScript("ATTACH DATABASE '' AS stage"));
   std::unique_ptr<FeedStage> stage(new FeedStage(db, std::move(ent_id)));
   // The import's working set (staging tables and the merge's joins) goes through page caches of
   // 64 MiB, not more: the peak memory stays flat whatever the snapshot's size.

@@ -6,7 +6,7 @@
 /// write lock (BEGIN IMMEDIATE) and verifies the references, merge() writes only what differs and
 /// commit() ends the one transaction. Until commit() the directory is exactly as before: a failed
 /// check, a store error, a killed process or a full disk roll everything back (SQLite's journal). A
-/// FeedStage owns its connection's temporary tables: one stage per connection at a time, one
+/// FeedStage owns its connection's `stage` database: one stage per connection at a time, one
 /// thread.
 
 #include <cstdint>
@@ -60,9 +60,9 @@ using FeedProgress =
 class FeedStage {
  public:
   /// Prepares a stage on `db` for a snapshot of `ent_id`: attaches the staging database
-  /// (`stage`), creates its tables and opens the staging transaction (deferred: it writes temporary
-  /// tables only). kStoreError on a store failure, kInternal when `db` is already inside a
-  /// transaction.
+  /// (`stage`), creates its tables and opens the staging transaction (deferred: it writes the
+  /// staging database only). kStoreError on a store failure, kInternal when `db` is already inside
+  /// a transaction.
   static core::Result<std::unique_ptr<FeedStage>> open(Db& db, std::string ent_id);
   /// Rolls back what was not committed and detaches (deletes) the staging database.
   ~FeedStage();
@@ -82,11 +82,12 @@ class FeedStage {
   /// How many person records (pupils and teachers) were staged.
   std::int64_t people() const { return people_; }
 
-  /// Ends staging and takes the write lock, then checks what the snapshot references: every UAI is
-  /// one of the snapshot's establishments or already registered for this ENT; no establishment of
-  /// the snapshot belongs to another ENT; every person, class or group referenced is in the
-  /// snapshot; the ENT exists. Returns the problems found (at most `max_problems`); when there are
-  /// any the transaction is rolled back. Errors: store failures.
+  /// Ends staging (indexing the staged facts, still without a lock) and takes the write lock, then
+  /// checks what the snapshot references: every UAI is one of the snapshot's establishments or
+  /// already registered for this ENT; no establishment of the snapshot belongs to another ENT;
+  /// every person, class or group referenced is in the snapshot; the ENT exists. Returns the
+  /// problems found (at most `max_problems`); when there are any the transaction is rolled back.
+  /// Errors: store failures.
   core::Result<std::vector<FeedProblem>> check(std::size_t max_problems);
 
   /// Writes the snapshot (after a check() without problems), in its transaction: adds, updates
