@@ -1,12 +1,13 @@
 #pragma once
 /// @file Applying a full directory snapshot of one ENT project (docs/feeds.md, ADR 0015).
 ///
-/// The records of every file are first *staged* in temporary tables of the import's own
-/// connection (no lock on the directory), then check() takes the write lock (BEGIN IMMEDIATE) and
-/// verifies the references, merge() writes only what differs and commit() ends the one
-/// transaction. Until commit() the directory is exactly as before: a failed check, a store error,
-/// a killed process or a full disk roll everything back (SQLite's journal). A FeedStage owns its
-/// connection's temporary tables: one stage per connection at a time, one thread.
+/// The records of every file are first *staged* in a private database attached to the import's
+/// own connection (`stage`, a temporary file: no lock on the directory), then check() takes the
+/// write lock (BEGIN IMMEDIATE) and verifies the references, merge() writes only what differs and
+/// commit() ends the one transaction. Until commit() the directory is exactly as before: a failed
+/// check, a store error, a killed process or a full disk roll everything back (SQLite's journal). A
+/// FeedStage owns its connection's `stage` database: one stage per connection at a time, one
+/// thread.
 
 #include <cstdint>
 #include <functional>
@@ -58,10 +59,12 @@ using FeedProgress =
 
 class FeedStage {
  public:
-  /// Prepares a stage on `db` for a snapshot of `ent_id`: (re)creates the temporary tables and
-  /// opens the staging transaction (deferred: it writes temporary tables only). kStoreError on a
-  /// store failure, kInternal when `db` is already inside a transaction.
+  /// Prepares a stage on `db` for a snapshot of `ent_id`: attaches the staging database
+  /// (`stage`), creates its tables and opens the staging transaction (deferred: it writes the
+  /// staging database only). kStoreError on a store failure, kInternal when `db` is already inside
+  /// a transaction.
   static core::Result<std::unique_ptr<FeedStage>> open(Db& db, std::string ent_id);
+  /// Rolls back what was not committed and detaches (deletes) the staging database.
   ~FeedStage();
   FeedStage(const FeedStage&) = delete;
   FeedStage& operator=(const FeedStage&) = delete;
@@ -79,11 +82,12 @@ class FeedStage {
   /// How many person records (pupils and teachers) were staged.
   std::int64_t people() const { return people_; }
 
-  /// Ends staging and takes the write lock, then checks what the snapshot references: every UAI is
-  /// one of the snapshot's establishments or already registered for this ENT; no establishment of
-  /// the snapshot belongs to another ENT; every person, class or group referenced is in the
-  /// snapshot; the ENT exists. Returns the problems found (at most `max_problems`); when there are
-  /// any the transaction is rolled back. Errors: store failures.
+  /// Ends staging (indexing the staged facts, still without a lock) and takes the write lock, then
+  /// checks what the snapshot references: every UAI is one of the snapshot's establishments or
+  /// already registered for this ENT; no establishment of the snapshot belongs to another ENT;
+  /// every person, class or group referenced is in the snapshot; the ENT exists. Returns the
+  /// problems found (at most `max_problems`); when there are any the transaction is rolled back.
+  /// Errors: store failures.
   core::Result<std::vector<FeedProblem>> check(std::size_t max_problems);
 
   /// Writes the snapshot (after a check() without problems), in its transaction: adds, updates
@@ -102,6 +106,8 @@ class FeedStage {
  private:
   FeedStage(Db& db, std::string ent_id) : db_(db), ent_id_(std::move(ent_id)) {}
   core::Status stagePerson(const FeedPerson& p, FeedPosition at);
+  /// Notes that the snapshot references `uai` (s_uai), for check().
+  core::Status referenceUai(std::string_view uai);
   core::Status duplicate(std::string_view what, const char* find_sql, std::string_view key1,
                          std::string_view key2, FeedPosition at);
 
@@ -112,6 +118,7 @@ class FeedStage {
   std::int64_t records_ = 0;
   std::int64_t people_ = 0;
   std::int64_t feed_id_ = 0;
+  std::string last_uai_;  ///< the UAI referenceUai() noted last (records come by establishment)
 };
 
 /// Records a refused or failed import (status "failed", its report) in its own transaction, so

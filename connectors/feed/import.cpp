@@ -156,7 +156,7 @@ class Importer {
     if (!checkName(index, parts, own_problems_)) {
       return {};
     }
-    const FeedRecordSink sink = [&](const store::FeedRecord& record,
+    const FeedRecordSink sink = [&](store::FeedRecord&& record,
                                     std::uint32_t line) -> core::Status {
       GARDE_TRY(stage_.add(record, store::FeedPosition{index, line}));
       progress();
@@ -228,9 +228,9 @@ class Importer {
         }
         std::ifstream in(files[i]->path, std::ios::binary);
         Batch batch;
-        const FeedRecordSink sink = [&](const store::FeedRecord& record,
+        const FeedRecordSink sink = [&](store::FeedRecord&& record,
                                         std::uint32_t line) -> core::Status {
-          batch.emplace_back(record, store::FeedPosition{index, line});
+          batch.emplace_back(std::move(record), store::FeedPosition{index, line});
           if (batch.size() >= kBatch) {
             if (!push(std::move(batch))) {
               return core::fail(core::ErrorCode::kInternal, "aborted");

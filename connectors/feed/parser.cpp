@@ -563,7 +563,8 @@ core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t
     return core::fail(core::ErrorCode::kInternal, "xmlTextReaderSetSchema failed");
   }
 
-  std::vector<std::string> path;  // local names from the root
+  // Local names from the root: the reader's own interned strings, valid as long as it is.
+  std::vector<std::string_view> path;
   std::string text;
   RecordBuilder builder;
   std::uint32_t record_line = 0;
@@ -597,7 +598,7 @@ core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t
             stop = true;
             return {};
           }
-          GARDE_TRY(sink(*record, record_line));
+          GARDE_TRY(sink(std::move(*record), record_line));
         }
       }
       record.reset();

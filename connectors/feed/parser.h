@@ -41,8 +41,9 @@ struct FeedLimits {
 /// Reads at most `size` bytes into `buffer`: the count read, 0 at the end, -1 on an I/O error.
 using FeedRead = std::function<long(char* buffer, std::size_t size)>;
 
-/// Receives each record with the line of its element. A failure stops the parse and is returned.
-using FeedRecordSink = std::function<core::Status(const store::FeedRecord&, std::uint32_t line)>;
+/// Receives each record (the sink's to keep: it may move from it) with the line of its element. A
+/// failure stops the parse and is returned.
+using FeedRecordSink = std::function<core::Status(store::FeedRecord&&, std::uint32_t line)>;
 
 /// What was read of one file.
 struct FeedFileSummary {

@@ -129,6 +129,38 @@ TEST_CASE("Re-importing the same snapshot changes nothing", "[connectors][feed]"
   CHECK(cut(after) == cut(before));
 }
 
+TEST_CASE("A subject taught in two classes is one directory row, counted once",
+          "[connectors][feed]") {
+  FeedDb f;
+  FeedSnapshot s = sampleSnapshot();
+  s.people[4].taught.push_back({"0750001A", "3B", "030201"});  // taught in a second class
+  const auto paths = writeSample(f, s, "twice");
+  const FeedReport r = importPaths(f.db(), paths);
+  INFO(connectors::feed::reportText(r));
+  REQUIRE(r.imported);
+  CHECK(r.counts.subjects.added == 8 + 2);
+  CHECK(queryInt(f.db(), "SELECT count(*) FROM person_subjects") == 10);
+  const FeedReport again = importPaths(f.db(), paths);
+  REQUIRE(again.imported);
+  CHECK(again.counts.total() == 0);
+}
+
+TEST_CASE("The staging database is gone once an import ends, imported or refused",
+          "[connectors][feed]") {
+  FeedDb f;
+  const char* kStaged = "SELECT count(*) FROM pragma_database_list WHERE name = 'stage'";
+  REQUIRE(importPaths(f.db(), writeSample(f, sampleSnapshot(), "day1")).imported);
+  CHECK(queryInt(f.db(), kStaged) == 0);
+  FeedSnapshot unknown = sampleSnapshot();
+  unknown.people[0].profiles.emplace_back("0999999Z", "National_elv");
+  CHECK_FALSE(importPaths(f.db(), writeSample(f, unknown, "unknown")).imported);
+  CHECK(queryInt(f.db(), kStaged) == 0);
+  // The same connection stages the next snapshot afresh.
+  const FeedReport again = importPaths(f.db(), writeSample(f, sampleSnapshot(), "again"));
+  REQUIRE(again.imported);
+  CHECK(again.counts.total() == 0);
+}
+
 TEST_CASE("The next snapshot: leavers lose their row and assignments, renamed people keep theirs",
           "[connectors][feed]") {
   FeedDb f;
