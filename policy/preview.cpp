@@ -1,6 +1,7 @@
 #include "policy/preview.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "policy/release.h"
 
@@ -42,6 +43,38 @@ std::vector<PolicyImpact> previewPolicyChange(const PolicySnapshot& before,
     }
   }
   return out;
+}
+
+std::vector<CeilingChange> diffCeilings(const Ceilings& before, const Ceilings& after,
+                                        const std::set<std::string>& categories) {
+  std::set<std::string> all = categories;
+  all.insert(std::string(kAnyCategory));
+  for (const Ceilings* c : {&before, &after}) {
+    for (const auto& [key, codes] : c->rows()) {
+      all.insert(key.second);
+    }
+  }
+  std::vector<CeilingChange> out;
+  for (const Profile profile : kAllProfiles) {
+    for (const auto& category : all) {
+      const std::set<std::string>& b = before.allowed(profile, category);
+      const std::set<std::string>& a = after.allowed(profile, category);
+      CeilingChange change{profile, category, {}, {}};
+      std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                          std::back_inserter(change.gained));
+      std::set_difference(b.begin(), b.end(), a.begin(), a.end(),
+                          std::back_inserter(change.lost));
+      if (!change.gained.empty() || !change.lost.empty()) {
+        out.push_back(std::move(change));
+      }
+    }
+  }
+  return out;
+}
+
+bool widens(const std::vector<CeilingChange>& changes) {
+  return std::any_of(changes.begin(), changes.end(),
+                     [](const CeilingChange& c) { return !c.gained.empty(); });
 }
 
 }  // namespace garde::policy

@@ -2,6 +2,7 @@
 /// @file Previewing a policy change (docs/domain.md section 9): which resources and profiles gain
 /// or lose attributes. Pure; the store counts the people concerned (store::countPeopleReached).
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,23 @@ struct PolicyImpact {
 std::vector<PolicyImpact> previewPolicyChange(const PolicySnapshot& before,
                                               const PolicySnapshot& after,
                                               const std::vector<ResourceContract>& contracts);
+
+/// What one (profile, category) may receive more or less between two ceilings, after the
+/// fallback rule (an exact category's rows, else the "*" rows).
+struct CeilingChange {
+  Profile profile = Profile::kElv;
+  std::string category;  ///< a category, or kAnyCategory for every category without rows of its own
+  std::vector<std::string> gained;  ///< allowed after, not before
+  std::vector<std::string> lost;    ///< allowed before, not after
+};
+
+/// Every (profile, category) whose allowed codes differ between `before` and `after`, for the
+/// categories of either's rows, `categories` (those of the resources) and kAnyCategory (any other).
+/// A change widens what can be released when any entry has `gained` codes.
+std::vector<CeilingChange> diffCeilings(const Ceilings& before, const Ceilings& after,
+                                        const std::set<std::string>& categories);
+
+/// Whether `changes` let anything be released that could not be before.
+bool widens(const std::vector<CeilingChange>& changes);
 
 }  // namespace garde::policy

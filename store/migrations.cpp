@@ -463,6 +463,24 @@ ALTER TABLE audit ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_subject ON audit(subject) WHERE subject <> '';
 )SQL";
 
+// Version 11: proposed changes of the ceilings that widen what can be released, waiting for a
+// second ministry admin (store/policy_governance.h, docs/adr/0021).
+constexpr const char* kV11 = R"SQL(
+CREATE TABLE ceiling_proposals (
+  id               INTEGER PRIMARY KEY,
+  base_version     TEXT NOT NULL REFERENCES policy_versions(version),
+  proposed_by      TEXT NOT NULL,
+  proposed_at      TEXT NOT NULL,
+  reason           TEXT NOT NULL CHECK (length(reason) > 0),
+  ceilings         TEXT NOT NULL,  -- the whole proposed table, one "profile TAB category TAB code" per line
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'rejected')),
+  decided_by       TEXT,
+  decided_at       TEXT,
+  decision_reason  TEXT NOT NULL DEFAULT '',
+  applied_version  TEXT REFERENCES policy_versions(version)
+) STRICT;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -474,6 +492,7 @@ const std::vector<Migration> kMigrations = {
     {8, "assignment index, peer registry generation", kV8},
     {9, "local admin accounts and sign-in throttling", kV9},
     {10, "audit subject digests", kV10},
+    {11, "ceiling proposals (four eyes)", kV11},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(
