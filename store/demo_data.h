@@ -67,7 +67,7 @@ core::Status loadDemoPartners(Db& db, const DemoPeers& peers = {});
 core::Status loadDemoAssignments(Db& db, core::UnixTime at);
 
 /// The catalogue of docs/domain.md section 4 (upserted) and, when no policy exists, the default
-/// ceilings as `version`. Used by loadDemoData and by a fresh production install.
+/// ceilings as `version`. Used by loadDemoPartners and by a fresh production install.
 core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
                                   core::UnixTime at);
 

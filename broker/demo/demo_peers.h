@@ -30,7 +30,7 @@ struct DemoSettings {
 
 /// Generates or loads the demo peers' keys under key_dir (keys 0600), mounts their pages under
 /// /demo/ on `router` (which must outlive them: the médiacentre calls the broker's routes through
-/// it), returns the entity ids, metadata XML and base URLs that store::loadDemoData
+/// it), returns the entity ids, metadata XML and base URLs that loadDemoData (demo_data.h)
 /// needs. Throws std::runtime_error when key_dir cannot be used (a start-up failure).
 store::DemoPeers installDemoPeers(Router& router, const DemoSettings& settings);
 
