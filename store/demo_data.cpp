@@ -155,12 +155,12 @@ core::Status loadDemoPartners(Db& db, const DemoPeers& peers) {
 core::Status loadDemoAssignments(Db& db, core::UnixTime at) {
   // The assignment managers' work in a real deployment (docs/assignments.md); the demo has none.
   return detail::inTransaction(db, [&]() -> core::Status {
-    GARDE_TRY(addAssignment(db, "DEMO_A_0561534N", demo::kUai,
-                            policy::AssignmentTargetKind::kClass, "3A", "demo", at));
+    GARDE_TRY(addAssignment(db, "DEMO_A_0561534N", demo::kUai, policy::AssignmentTargetKind::kClass,
+                            "3A", "demo", at));
     GARDE_TRY(addAssignment(db, "DEMO_A_0561534N", demo::kUai,
                             policy::AssignmentTargetKind::kPerson, demo::kTeacher, "demo", at));
-    return addAssignment(db, "DEMO_A2_0561534N", demo::kUai,
-                         policy::AssignmentTargetKind::kClass, "3A", "demo", at);
+    return addAssignment(db, "DEMO_A2_0561534N", demo::kUai, policy::AssignmentTargetKind::kClass,
+                         "3A", "demo", at);
   });
 }
 

@@ -247,12 +247,13 @@ void installDemo(Router& router, const config::Config& cfg, const saml::Credenti
   if (!loaded) {
     throw std::runtime_error("demo data: " + loaded.error().describe());
   }
-  kLog.info("demo: directory imported from the demo's feed files, subscriptions created through "
-            "the subscription web service",
-            {{"feed", std::to_string(loaded->feed.feed_id.value_or(0))},
-             {"records", std::to_string(loaded->feed.records)},
-             {"changed", std::to_string(loaded->feed.counts.total())},
-             {"subscriptions", std::to_string(loaded->subscriptions.size())}});
+  kLog.info(
+      "demo: directory imported from the demo's feed files, subscriptions created through "
+      "the subscription web service",
+      {{"feed", std::to_string(loaded->feed.feed_id.value_or(0))},
+       {"records", std::to_string(loaded->feed.records)},
+       {"changed", std::to_string(loaded->feed.counts.total())},
+       {"subscriptions", std::to_string(loaded->subscriptions.size())}});
 }
 
 }  // namespace

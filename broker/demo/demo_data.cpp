@@ -86,7 +86,8 @@ core::CertificatePem loadOrCreate(const std::filesystem::path& dir, const std::s
     kLog.warn("demo: replacing an unusable client certificate", {{"file", cert_path.string()}});
   }
   core::CertificatePem made = core::generateSelfSignedTls("garde demo " + name + " client", 3650);
-  for (const auto& [path, text] : {std::pair{key_path, made.key}, std::pair{cert_path, made.cert}}) {
+  for (const auto& [path, text] :
+       {std::pair{key_path, made.key}, std::pair{cert_path, made.cert}}) {
     if (auto written = core::writeOwnerOnlyFile(path, text); !written) {
       throw std::runtime_error("demo: " + written.error().detail);
     }
@@ -148,8 +149,8 @@ DemoCallers loadOrCreateDemoCallers(const std::filesystem::path& dir) {
 }
 
 core::Result<DemoLoadReport> loadDemoData(const std::string& database,
-                                          const store::DemoPeers& peers,
-                                          const DemoCallers& callers, const core::Clock& clock) {
+                                          const store::DemoPeers& peers, const DemoCallers& callers,
+                                          const core::Clock& clock) {
   DemoLoadReport report;
   {
     GARDE_ASSIGN_OR_RETURN(auto db, store::Db::open(database));
@@ -185,15 +186,15 @@ core::Result<DemoLoadReport> loadDemoData(const std::string& database,
   Router router(CallerAuthenticators{registry.registry(), nullptr});
   api::mountSubscriptionApi(router, api::SubscriptionApiDeps{pool, clock}, "/abonnements");
   for (const auto& [id, body] : subscriptionBodies()) {
-    const core::CertificatePem& cert =
-        body.find(std::string("<idDistributeurCom>") + store::demo::kPublisherB) !=
-                std::string_view::npos
-            ? callers.publisher_b
-            : callers.publisher_a;
+    const core::CertificatePem& cert = body.find(std::string("<idDistributeurCom>") +
+                                                 store::demo::kPublisherB) != std::string_view::npos
+                                           ? callers.publisher_b
+                                           : callers.publisher_a;
     Request put = partnerRequest(cert, "PUT", "/abonnements/" + id, std::string(body));
     Response answer = router.dispatch(put);
     if (answer.status == 409) {
-      Request post = partnerRequest(cert, "POST", "/abonnements/" + id, withoutEstablishments(body));
+      Request post =
+          partnerRequest(cert, "POST", "/abonnements/" + id, withoutEstablishments(body));
       answer = router.dispatch(post);
     }
     if (answer.status != 201 && answer.status != 200) {

@@ -4,8 +4,9 @@
 /// `garde feed import` does), and the subscriptions from the GAR subscription XML bodies, sent as
 /// `PUT /abonnements/{idAbonnement}` through a router carrying the real subscription service
 /// (broker/api/subscriptions.h) with the demo publisher's client certificate, so that the same
-/// CallerAuth check and the same handler write them (docs/adr/0019-demo-calls-through-the-router.md).
-/// Both sets of files live in broker/demo/data/ and are compiled into the binary.
+/// CallerAuth check and the same handler write them
+/// (docs/adr/0019-demo-calls-through-the-router.md). Both sets of files live in broker/demo/data/
+/// and are compiled into the binary.
 ///
 /// Used by `garde serve --demo`, `garde store seed-demo` and the tests.
 
@@ -74,7 +75,7 @@ struct DemoLoadReport {
 /// in the detail) or a certificate is registered to someone else; kBadRequest when the service
 /// refuses a body (its status and answer in the detail); the store's errors.
 core::Result<DemoLoadReport> loadDemoData(const std::string& database,
-                                          const store::DemoPeers& peers,
-                                          const DemoCallers& callers, const core::Clock& clock);
+                                          const store::DemoPeers& peers, const DemoCallers& callers,
+                                          const core::Clock& clock);
 
 }  // namespace garde::broker::demo

@@ -118,14 +118,14 @@ class EntIdp {
     body +=
         "<p>Your médiacentre: the resources garde's médiacentre endpoint (<code>GET "
         "/ressources/" +
-        std::string(store::demo::kEnt) + "/" + store::demo::kUai +
-        "/{id}</code>) lists " +
+        std::string(store::demo::kEnt) + "/" + store::demo::kUai + "/{id}</code>) lists " +
         (sessionUser(req) != nullptr ? "for you" : "for the accounts of this school") +
         ". Each tile opens the resource through garde, which asks this ENT who you are and then "
         "tells the publisher only what its contract needs.</p>\n";
     if (!failure.empty()) {
-      body += "<p class=\"card\" id=\"mediacentre-error\">The médiacentre endpoint refused: <code>" +
-              htmlEscape(failure) + "</code></p>\n";
+      body +=
+          "<p class=\"card\" id=\"mediacentre-error\">The médiacentre endpoint refused: <code>" +
+          htmlEscape(failure) + "</code></p>\n";
     }
     body += "<div class=\"tiles\">\n";
     std::size_t index = 0;

@@ -1,11 +1,11 @@
 #include "connectors/feed/import.h"
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>

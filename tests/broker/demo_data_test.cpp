@@ -84,7 +84,8 @@ TEST_CASE_METHOD(DemoLoad, "The demo directory is the import of the demo's GAR-E
   CHECK(facts("ens-0002").teacher_subjects == std::vector<std::string>{"L0300"});
   CHECK(facts("doc-0001").profile == policy::Profile::kDoc);
   // The registration the feed cannot carry stays the operator's.
-  CHECK(store::findEstablishment(db_, demo::kUai)->nature_code == std::optional<std::string>("340"));
+  CHECK(store::findEstablishment(db_, demo::kUai)->nature_code ==
+        std::optional<std::string>("340"));
 }
 
 TEST_CASE_METHOD(DemoLoad,
@@ -92,16 +93,16 @@ TEST_CASE_METHOD(DemoLoad,
                  "subscriptions through the service",
                  "[broker][demo][feeds]") {
   const auto first = load();
-  CHECK(first.subscriptions ==
-        std::vector<std::pair<std::string, int>>{
-            {"DEMO_A2_0561534N", 201}, {"DEMO_A_0561534N", 201}, {"DEMO_B_0561534N", 201}});
+  CHECK(first.subscriptions == std::vector<std::pair<std::string, int>>{{"DEMO_A2_0561534N", 201},
+                                                                        {"DEMO_A_0561534N", 201},
+                                                                        {"DEMO_B_0561534N", 201}});
   const auto second = load();
   REQUIRE(second.feed.imported);
   CHECK(second.feed.counts.total() == 0);
   CHECK(second.feed.feed_id != first.feed.feed_id);
-  CHECK(second.subscriptions ==
-        std::vector<std::pair<std::string, int>>{
-            {"DEMO_A2_0561534N", 200}, {"DEMO_A_0561534N", 200}, {"DEMO_B_0561534N", 200}});
+  CHECK(second.subscriptions == std::vector<std::pair<std::string, int>>{{"DEMO_A2_0561534N", 200},
+                                                                         {"DEMO_A_0561534N", 200},
+                                                                         {"DEMO_B_0561534N", 200}});
 }
 
 TEST_CASE_METHOD(DemoLoad,

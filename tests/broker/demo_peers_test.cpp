@@ -104,7 +104,8 @@ void mountStubMediacentre(Router& router) {
                          core::urlEncode(core::base64Encode(req.path_params.at("UAI"))) +
                          "&idRessource=" + core::urlEncode(ark) + "\"}";
                }
-               Response r = Response::text(200, "{\"listeRessources\":{\"ressource\":[" + list + "]}}");
+               Response r =
+                   Response::text(200, "{\"listeRessources\":{\"ressource\":[" + list + "]}}");
                r.setHeader("Content-Type", "application/json; charset=utf-8");
                return r;
              });

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "policy/release.h"
 #include "demo_db.h"
+#include "policy/release.h"
 #include "store/demo_data.h"
 #include "store/directory.h"
 #include "store/launch.h"

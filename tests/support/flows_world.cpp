@@ -1,13 +1,12 @@
 #include "support/flows_world.h"
 
-#include "broker/demo/demo_data.h"
-
 #include <unistd.h>
 
 #include <cstring>
 #include <fstream>
 
 #include "broker/api/establishment.h"
+#include "broker/demo/demo_data.h"
 #include "broker/flows/admin_sign_in.h"
 #include "store/migrations.h"
 
