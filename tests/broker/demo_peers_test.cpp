@@ -598,3 +598,29 @@ TEST_CASE("Demo pages escape what they show", "[broker][demo]") {
   CHECK(page.body.find("<b>X</b>") == std::string::npos);
   CHECK(page.body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
 }
+
+TEST_CASE("The demo ENT's tiles are the médiacentre endpoint's answer to its certificate",
+          "[broker][demo]") {
+  // Signed in, the tiles are that account's: the stub lists A and B, so the exercise book has none.
+  const Response signed_in = dispatch(get("/demo/ent/", {{"garde_demo_ent", "elv-0001"}}));
+  CHECK(signed_in.body.find("id=\"tile-a\"") != std::string::npos);
+  CHECK(signed_in.body.find("id=\"tile-b\"") != std::string::npos);
+  CHECK(signed_in.body.find("id=\"tile-a2\"") == std::string::npos);
+
+  // A certificate the endpoint does not accept: no tile, and the page says why.
+  TempDir dir;
+  Router router(entOnly());
+  DemoSettings other = settings(dir.path);
+  other.ent_client_cert = core::generateSelfSignedTls("not the ENT", 30);
+  garde::broker::demo::installDemoPeers(router, other);
+  mountStubMediacentre(router);
+  Request req;
+  req.method = "GET";
+  req.target = req.path = "/demo/ent/";
+  req.is_tls = true;
+  const Response refused = router.dispatch(req);
+  CHECK(refused.status == 200);
+  CHECK(refused.body.find("id=\"mediacentre-error\"") != std::string::npos);
+  CHECK(refused.body.find("HTTP 403") != std::string::npos);
+  CHECK(refused.body.find("id=\"tile-") == std::string::npos);
+}
