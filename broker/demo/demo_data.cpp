@@ -207,10 +207,6 @@ core::Result<DemoLoadReport> loadDemoData(const std::string& database,
 
   GARDE_ASSIGN_OR_RETURN(auto db, store::Db::open(database));
   GARDE_TRY(store::loadDemoAssignments(db, peers.at));
-  kLog.info("demo: loaded",
-            {{"feed", report.feed.feed_id ? std::to_string(*report.feed.feed_id) : ""},
-             {"records", std::to_string(report.feed.records)},
-             {"subscriptions", std::to_string(report.subscriptions.size())}});
   return report;
 }
 
