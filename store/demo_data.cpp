@@ -1,7 +1,5 @@
 #include "store/demo_data.h"
 
-#include <initializer_list>
-
 #include "policy/contract.h"
 #include "policy/policy_source.h"
 #include "store/directory.h"
@@ -14,61 +12,6 @@ namespace garde::store {
 namespace {
 
 using policy::Profile;
-
-struct DemoPerson {
-  const char* id;
-  const char* last;
-  const char* first;
-  const char* civility;
-  Profile profile;
-  std::initializer_list<const char*> groups;
-  std::initializer_list<const char*> emails;
-  std::initializer_list<const char*> mefs;
-  std::initializer_list<const char*> subjects;
-};
-
-const DemoPerson kPeople[] = {
-    {"elv-0001",
-     "Martin",
-     "Léa",
-     "",
-     Profile::kElv,
-     {"3A", "LATIN"},
-     {},
-     {"10310019110"},
-     {"030201"}},
-    {"elv-0002", "Bernard", "Hugo", "", Profile::kElv, {"3A"}, {}, {"10310019110"}, {}},
-    {"elv-0003", "Petit", "Chloé", "", Profile::kElv, {"4B"}, {}, {"10210001110"}, {}},
-    // Non-ASCII names, for the tests that compare released values byte for byte.
-    {"elv-0004",
-     "Lefèvre-Côté",
-     "Maïté-Françoise",
-     "",
-     Profile::kElv,
-     {"3A"},
-     {},
-     {"10310019110"},
-     {}},
-    {"ens-0001",
-     "Durand",
-     "Paul",
-     "M.",
-     Profile::kEns,
-     {"3A", "4B"},
-     {"paul.durand@ent.demo.test"},
-     {},
-     {"L0202"}},
-    {"ens-0002",
-     "Moreau",
-     "Claire",
-     "Mme",
-     Profile::kEns,
-     {"LATIN"},
-     {"claire.moreau@ent.demo.test"},
-     {},
-     {"L0300"}},
-    {"doc-0001", "Leroy", "Anne", "Mme", Profile::kDoc, {}, {"anne.leroy@ent.demo.test"}, {}, {}},
-};
 
 const policy::CatalogueEntry kCatalogue[] = {
     {"IDO", "pseudonym for this publisher", policy::Sensitivity::kTechnical, false},
@@ -116,13 +59,6 @@ core::Result<bool> anyPolicy(Db& db) {
   return found;
 }
 
-core::Status putSubscription(Db& db, const SubscriptionRecord& s, core::UnixTime at) {
-  if (findSubscription(db, s.id)) {
-    return updateSubscription(db, s, at);
-  }
-  return createSubscription(db, s, at);
-}
-
 core::Status seed(Db& db, const DemoPeers& peers) {
   const core::UnixTime at = peers.at;
   GARDE_TRY(loadMinistryDefaults(db, demo::kPolicyVersion, "demo", at));
@@ -133,29 +69,6 @@ core::Status seed(Db& db, const DemoPeers& peers) {
       at));
   GARDE_TRY(upsertEstablishment(
       db, {demo::kUai, demo::kEnt, "Collège de démonstration", "RENNES", "340"}));
-
-  for (const auto& p : kPeople) {
-    GARDE_ASSIGN_OR_RETURN(const std::int64_t id,
-                           upsertPerson(db, {demo::kEnt, p.id, p.last, p.first, p.civility}));
-    GARDE_TRY(addPersonProfile(db, id, demo::kUai, p.profile));
-    for (const char* g : p.groups) {
-      const bool is_class = std::string_view(g) != "LATIN";
-      GARDE_ASSIGN_OR_RETURN(
-          const std::int64_t gid,
-          upsertGroup(db, demo::kUai, g, is_class ? GroupKind::kClass : GroupKind::kGroup,
-                      is_class ? std::string("Classe ") + g : std::string("Groupe ") + g));
-      GARDE_TRY(addGroupMember(db, gid, id));
-    }
-    for (const char* e : p.emails) {
-      GARDE_TRY(addPersonEmail(db, id, e));
-    }
-    for (const char* m : p.mefs) {
-      GARDE_TRY(addPersonMef(db, id, demo::kUai, m));
-    }
-    for (const char* s : p.subjects) {
-      GARDE_TRY(addPersonSubject(db, id, demo::kUai, s, p.profile != Profile::kElv));
-    }
-  }
 
   GARDE_TRY(
       upsertPublisher(db, {demo::kPublisherA, "Éditions Démo A", peers.publisher_a_sp_entity_id,
@@ -214,51 +127,7 @@ core::Status seed(Db& db, const DemoPeers& peers) {
   }
   GARDE_TRY(saveContract(db, b, "demo", "demo contract", at));
 
-  SubscriptionRecord sa;
-  sa.id = "DEMO_A_0561534N";
-  sa.publisher_id = demo::kPublisherA;
-  sa.resource_id = demo::kResourceA;
-  sa.resource_label = "Manuel de démonstration A";
-  sa.valid_from = peers.valid_from;
-  sa.valid_until = peers.valid_until;
-  sa.uais = {demo::kUai};
-  sa.assignment_type = policy::AssignmentType::kIndiv;
-  sa.licences_unlimited = true;
-  sa.audiences = {policy::Audience::kEleve, policy::Audience::kEnseignant};
-  GARDE_TRY(putSubscription(db, sa, at));
-  GARDE_TRY(
-      addAssignment(db, sa.id, demo::kUai, policy::AssignmentTargetKind::kClass, "3A", "demo", at));
-  GARDE_TRY(addAssignment(db, sa.id, demo::kUai, policy::AssignmentTargetKind::kPerson,
-                          demo::kTeacher, "demo", at));
-
-  SubscriptionRecord sa2;
-  sa2.id = "DEMO_A2_0561534N";
-  sa2.publisher_id = demo::kPublisherA;
-  sa2.resource_id = demo::kResourceA2;
-  sa2.resource_label = "Cahier d'exercices A";
-  sa2.valid_from = peers.valid_from;
-  sa2.valid_until = peers.valid_until;
-  sa2.uais = {demo::kUai};
-  sa2.assignment_type = policy::AssignmentType::kIndiv;
-  sa2.licences_unlimited = true;
-  sa2.audiences = {policy::Audience::kEleve};
-  GARDE_TRY(putSubscription(db, sa2, at));
-  GARDE_TRY(addAssignment(db, sa2.id, demo::kUai, policy::AssignmentTargetKind::kClass, "3A",
-                          "demo", at));
-
-  SubscriptionRecord sb;
-  sb.id = "DEMO_B_0561534N";
-  sb.publisher_id = demo::kPublisherB;
-  sb.resource_id = demo::kResourceB;
-  sb.resource_label = "Outil de démonstration B";
-  sb.valid_from = peers.valid_from;
-  sb.valid_until = peers.valid_until;
-  sb.uais = {demo::kUai};
-  sb.assignment_type = policy::AssignmentType::kEtabl;
-  sb.licences_unlimited = true;
-  sb.audiences = {policy::Audience::kEleve, policy::Audience::kEnseignant,
-                  policy::Audience::kDocumentaliste};
-  return putSubscription(db, sb, at);
+  return saveContract(db, b, "demo", "demo contract", at);
 }
 
 }  // namespace
@@ -279,8 +148,20 @@ core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_
   });
 }
 
-core::Status loadDemoData(Db& db, const DemoPeers& peers) {
+core::Status loadDemoPartners(Db& db, const DemoPeers& peers) {
   return detail::inTransaction(db, [&] { return seed(db, peers); });
+}
+
+core::Status loadDemoAssignments(Db& db, core::UnixTime at) {
+  // The assignment managers' work in a real deployment (docs/assignments.md); the demo has none.
+  return detail::inTransaction(db, [&]() -> core::Status {
+    GARDE_TRY(addAssignment(db, "DEMO_A_0561534N", demo::kUai, policy::AssignmentTargetKind::kClass,
+                            "3A", "demo", at));
+    GARDE_TRY(addAssignment(db, "DEMO_A_0561534N", demo::kUai,
+                            policy::AssignmentTargetKind::kPerson, demo::kTeacher, "demo", at));
+    return addAssignment(db, "DEMO_A2_0561534N", demo::kUai, policy::AssignmentTargetKind::kClass,
+                         "3A", "demo", at);
+  });
 }
 
 }  // namespace garde::store

@@ -1,7 +1,9 @@
 #pragma once
-/// @file Demo data: one ENT, one establishment, a few pupils and teachers, two publishers with
-/// different contracts, subscriptions, assignments, the ministry catalogue and default ceilings.
-/// Used by the demo mode and by tests. Names and identifiers are fictitious.
+/// @file Demo data, the part no partner sends: the ENT's and the publishers' registration, the
+/// establishment's (academy, nature code), resources, contracts, the demo's assignments, the
+/// ministry catalogue and default ceilings. The directory comes from the demo's GAR-ENT feed files
+/// and the subscriptions from the subscription web service (broker/demo/demo_data.h, which calls
+/// these around them; docs/demo.md). Names and identifiers are fictitious.
 
 #include <optional>
 #include <string>
@@ -27,9 +29,6 @@ struct DemoPeers {
   std::string publisher_b_sp_entity_id = "https://edition-b.demo.test/sp/metadata";
   std::optional<std::string> publisher_b_sp_metadata_xml;
   std::string publisher_b_base_url = "https://edition-b.demo.test";
-  /// Validity of the demo subscriptions (ten school years, the GAR's maximum).
-  policy::Date valid_from = *policy::Date::parse("2025-09-01");
-  policy::Date valid_until = *policy::Date::parse("2035-08-31");
   core::UnixTime at = 1756684800;  ///< 2025-09-01T00:00:00Z, the time recorded on demo rows
 };
 
@@ -53,13 +52,22 @@ inline constexpr const char* kUnassignedPupil = "elv-0003";
 inline constexpr const char* kTeacher = "ens-0001";
 }  // namespace demo
 
-/// Seeds the demo into a migrated database, in one transaction. Idempotent: a second run rewrites
-/// the same rows. The ministry catalogue and the default ceilings (version demo-1) are loaded too
-/// (the policy version only when none exists yet, so a real policy is never replaced).
-core::Status loadDemoData(Db& db, const DemoPeers& peers = {});
+/// Registers the demo's partners into a migrated database, in one transaction: the ENT, its
+/// establishment (name, academy, nature code), the two publishers, their resources and approved
+/// contracts, the ministry catalogue and the default ceilings (version demo-1, only when no policy
+/// exists yet, so a real policy is never replaced). Idempotent: a second run rewrites the same
+/// rows. What comes before the feed import and the subscriptions (they need the ENT, the
+/// publishers and the resources).
+core::Status loadDemoPartners(Db& db, const DemoPeers& peers = {});
+
+/// The demo's assignments (resource A to class 3A and to ens-0001, the exercise book to class 3A),
+/// in one transaction, idempotent. Needs the subscriptions DEMO_A_0561534N and DEMO_A2_0561534N
+/// (created through the subscription web service) and the directory (the feed): kNotFound
+/// otherwise.
+core::Status loadDemoAssignments(Db& db, core::UnixTime at);
 
 /// The catalogue of docs/domain.md section 4 (upserted) and, when no policy exists, the default
-/// ceilings as `version`. Used by loadDemoData and by a fresh production install.
+/// ceilings as `version`. Used by loadDemoPartners and by a fresh production install.
 core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
                                   core::UnixTime at);
 

@@ -1,7 +1,10 @@
 // `garde store seed-demo --database FILE [peer options]`: create or open a SQLite database, migrate
-// it to the latest schema and load the demo data (store/demo_data.h) with the given peers, so that
-// a test or a demo can run the broker against its own ENT IdP and publisher SPs.
+// it to the latest schema and load the demo data with the given peers, as `garde serve --demo`
+// does (broker/demo/demo_data.h: the demo's feed files imported, the subscriptions created through
+// the subscription service with the demo publishers' client certificates), so that a test or a
+// demo can run the broker against its own ENT IdP and publisher SPs.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -10,6 +13,7 @@
 
 #include "broker/commands/commands.h"
 #include "broker/commands/ent_identifier.h"
+#include "broker/demo/demo_data.h"
 #include "connectors/ent/ent_side.h"
 #include "core/file.h"
 #include "saml/keys.h"
@@ -32,6 +36,7 @@ struct SeedOptions {
   std::string publisher_b_entity_id;
   std::string publisher_b_metadata;
   std::string publisher_b_base_url;
+  std::string callers_dir;
 };
 
 [[noreturn]] void fail(const std::string& what) {
@@ -91,20 +96,37 @@ void runSeed(const SeedOptions& opt) {
               "--publisher-b-metadata");
   setIfGiven(peers.publisher_b_base_url, trimSlash(opt.publisher_b_base_url));
 
-  auto db = store::Db::open(opt.database);
-  if (!db) {
-    fail("cannot open " + opt.database + ": " + db.error().describe());
+  {
+    auto db = store::Db::open(opt.database);
+    if (!db) {
+      fail("cannot open " + opt.database + ": " + db.error().describe());
+    }
+    if (auto migrated = store::migrate(*db); !migrated) {
+      fail("cannot migrate " + opt.database + ": " + migrated.error().describe());
+    }
+  }  // closed: the load opens its own connections
+  const std::filesystem::path callers_dir =
+      opt.callers_dir.empty()
+          ? std::filesystem::absolute(opt.database).parent_path() / "demo-callers"
+          : std::filesystem::path(opt.callers_dir);
+  demo::DemoCallers callers;
+  try {
+    callers = demo::loadOrCreateDemoCallers(callers_dir);
+  } catch (const std::exception& e) {
+    fail(std::string("--callers-dir: ") + e.what());
   }
-  if (auto migrated = store::migrate(*db); !migrated) {
-    fail("cannot migrate " + opt.database + ": " + migrated.error().describe());
-  }
-  if (auto loaded = store::loadDemoData(*db, peers); !loaded) {
+  const core::SystemClock clock;
+  auto loaded = demo::loadDemoData(opt.database, peers, callers, clock);
+  if (!loaded) {
     fail("cannot load the demo data into " + opt.database + ": " + loaded.error().describe());
   }
   std::cout << "seeded " << opt.database << ": ENT " << store::demo::kEnt << " ("
             << peers.ent_idp_entity_id << "), establishment " << store::demo::kUai
             << ", publishers A (" << peers.publisher_a_sp_entity_id << ") and B ("
-            << peers.publisher_b_sp_entity_id << ")\n";
+            << peers.publisher_b_sp_entity_id << "); directory from the demo feed (feed "
+            << loaded->feed.feed_id.value_or(0) << ", " << loaded->feed.records << " records), "
+            << loaded->subscriptions.size() << " subscriptions through the service; client "
+            << "certificates in " << callers_dir.string() << "\n";
 }
 
 }  // namespace
@@ -140,6 +162,9 @@ void addStoreSeedDemo(CLI::App& app) {
                   "publisher B's SP metadata file");
   sub->add_option("--publisher-b-base-url", opt->publisher_b_base_url,
                   "publisher B's base URL (resource = base + /resource)");
+  sub->add_option("--callers-dir", opt->callers_dir,
+                  "where the demo partners' client certificates are kept (generated if absent; "
+                  "default: demo-callers/ beside the database)");
   sub->callback([opt] { runSeed(*opt); });
 }
 

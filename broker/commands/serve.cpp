@@ -14,6 +14,7 @@
 #include "broker/api/subscriptions.h"
 #include "broker/caller_registry.h"
 #include "broker/commands/commands.h"
+#include "broker/demo/demo_data.h"
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/pages.h"
@@ -249,14 +250,23 @@ void installDemo(Router& router, const config::Config& cfg, const saml::Credenti
   settings.broker_sp_entity_id = cfg.broker.sp_entity_id;
   settings.broker_signing_cert = signing.cert;
   settings.key_dir = demo_dir / "peers";
+  // The partners' client certificates: the publishers create the subscriptions with theirs, the
+  // ENT's médiacentre asks for its tiles with its own (docs/demo.md).
+  const demo::DemoCallers callers = demo::loadOrCreateDemoCallers(settings.key_dir);
+  settings.ent_client_cert = callers.ent;
   const store::DemoPeers peers = demo::installDemoPeers(router, settings);
-  auto db = store::Db::open(cfg.store.database);
-  if (!db) {
-    throw std::runtime_error("store.database: " + db.error().describe());
-  }
-  if (auto loaded = store::loadDemoData(*db, peers); !loaded) {
+  const core::SystemClock clock;
+  auto loaded = demo::loadDemoData(cfg.store.database, peers, callers, clock);
+  if (!loaded) {
     throw std::runtime_error("demo data: " + loaded.error().describe());
   }
+  kLog.info(
+      "demo: directory imported from the demo's feed files, subscriptions created through "
+      "the subscription web service",
+      {{"feed", std::to_string(loaded->feed.feed_id.value_or(0))},
+       {"records", std::to_string(loaded->feed.records)},
+       {"changed", std::to_string(loaded->feed.counts.total())},
+       {"subscriptions", std::to_string(loaded->subscriptions.size())}});
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 /// production.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "broker/router.h"
+#include "core/x509.h"
 #include "saml/keys.h"
 #include "store/demo_data.h"
 
@@ -20,10 +22,15 @@ struct DemoSettings {
   std::string broker_sp_entity_id;   ///< the broker's SP face (towards ENTs)
   saml::Certificate broker_signing_cert;
   std::filesystem::path key_dir;  ///< where the peers' keys live (created if missing)
+  /// The demo ENT project's client certificate: its médiacentre asks the broker's
+  /// `GET /ressources/{idENT}/{UAI}/{id}` with it, through the router its routes are mounted on
+  /// (docs/adr/0019-demo-calls-through-the-router.md). Without it the médiacentre has no tile.
+  std::optional<core::CertificatePem> ent_client_cert;
 };
 
 /// Generates or loads the demo peers' keys under key_dir (keys 0600), mounts their pages under
-/// /demo/ on `router`, returns the entity ids, metadata XML and base URLs that store::loadDemoData
+/// /demo/ on `router` (which must outlive them: the médiacentre calls the broker's routes through
+/// it), returns the entity ids, metadata XML and base URLs that loadDemoData (demo_data.h)
 /// needs. Throws std::runtime_error when key_dir cannot be used (a start-up failure).
 store::DemoPeers installDemoPeers(Router& router, const DemoSettings& settings);
 

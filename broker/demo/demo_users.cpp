@@ -5,7 +5,8 @@
 namespace garde::broker::demo {
 namespace {
 
-// Keep in step with kPeople in store/demo_data.cpp.
+// Keep in step with the demo's feed files (broker/demo/data/); tests/broker/demo_peers_test.cpp
+// checks every account signs in, tests/broker/demo_data_test.cpp that the feed has them.
 constexpr std::array kUsers{
     DemoUser{"elv-0001", "Léa Martin", "pupil",
              "class 3A, group LATIN: resource A is assigned to 3A"},

@@ -1,6 +1,6 @@
 #pragma once
 /// @file The demo ENT's accounts, as its login page lists them. They mirror the people that
-/// store::loadDemoData() seeds (store/demo_data.cpp): the identifier here is the person's
+/// the demo's feed files list (broker/demo/data/*_Eleve_0000.xml, *_Enseignant_0000.xml): the identifier here is the person's
 /// identifier at the ENT, which the ENT sends as NameID and the broker looks up in its directory.
 
 #include <span>

@@ -4,9 +4,12 @@
 
 #include <libxml/tree.h>
 
+#include <boost/json.hpp>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
+#include "broker/demo/demo_data.h"
 #include "broker/demo/demo_users.h"
 #include "broker/demo/html.h"
 #include "broker/demo/peers.h"
@@ -51,10 +54,34 @@ bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+/// One resource of the médiacentre, as the broker's GAR JSON gives it.
+struct Tile {
+  std::string ark;
+  std::string title;
+  std::string publisher;
+  std::string presentation;  ///< typePresentation.nom
+  std::string gar_url;       ///< urlAccesRessource (the broker's /domaineGar link)
+};
+
+/// The tile's id on the page: "a", "a2", "b" for the demo's resources (the browser test clicks
+/// them), "r<N>" for any other.
+std::string tileKey(std::string_view ark, std::size_t index) {
+  if (ark == store::demo::kResourceA) return "a";
+  if (ark == store::demo::kResourceA2) return "a2";
+  if (ark == store::demo::kResourceB) return "b";
+  return "r" + std::to_string(index);
+}
+
+std::string jsonString(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
 class EntIdp {
  public:
-  EntIdp(const DemoSettings& settings, saml::Credential credential)
-      : settings_(settings),
+  EntIdp(const Router& router, const DemoSettings& settings, saml::Credential credential)
+      : router_(router),
+        settings_(settings),
         credential_(std::move(credential)),
         entity_id_(settings.base_url + kEntPath + "/idp"),
         sso_url_(settings.base_url + kEntPath + "/sso"),
@@ -75,17 +102,36 @@ class EntIdp {
           "<p class=\"card\">Not signed in yet: the ENT will ask who you are when you open a "
           "resource.</p>\n";
     }
+    // The tiles are what the broker's médiacentre endpoint answers, asked as the ENT project:
+    // for the signed-in account, or before sign-in for every demo account (what the school has).
+    std::map<std::string, Tile> tiles;
+    std::string failure;
+    if (const DemoUser* user = sessionUser(req)) {
+      failure = resourcesOf(user->id, tiles);
+    } else {
+      for (const DemoUser& u : demoUsers()) {
+        if (failure.empty()) {
+          failure = resourcesOf(u.id, tiles);
+        }
+      }
+    }
     body +=
-        "<p>Your médiacentre: the resources your school subscribed to. Each tile opens the "
-        "resource through garde, which asks this ENT who you are and then tells the publisher only "
-        "what its contract needs.</p>\n<div class=\"tiles\">\n";
-    body += tile("a", store::demo::kResourceA, "Manuel de démonstration A", "Éditions Démo A",
-                 "Bounce launch: garde sends you to the publisher's login URL, whose SP asks garde "
-                 "for an assertion. Contract: pupils get IDO, PRO, UAI, DIV; teachers IDO, PRO, "
-                 "UAI, NOM, PRE, P_MEL. Assertions are encrypted for this publisher.");
-    body += tile("b", store::demo::kResourceB, "Outil de démonstration B", "Outils Démo B",
-                 "Direct launch: garde posts an unsolicited assertion. Contract: IDO and PRO only, "
-                 "for everyone.");
+        "<p>Your médiacentre: the resources garde's médiacentre endpoint (<code>GET "
+        "/ressources/" +
+        std::string(store::demo::kEnt) + "/" + store::demo::kUai + "/{id}</code>) lists " +
+        (sessionUser(req) != nullptr ? "for you" : "for the accounts of this school") +
+        ". Each tile opens the resource through garde, which asks this ENT who you are and then "
+        "tells the publisher only what its contract needs.</p>\n";
+    if (!failure.empty()) {
+      body +=
+          "<p class=\"card\" id=\"mediacentre-error\">The médiacentre endpoint refused: <code>" +
+          htmlEscape(failure) + "</code></p>\n";
+    }
+    body += "<div class=\"tiles\">\n";
+    std::size_t index = 0;
+    for (const auto& [ark, t] : tiles) {
+      body += tile(tileKey(ark, ++index), t);
+    }
     body += "</div>\n<p class=\"muted\"><a href=\"" + std::string(kDemoPath) +
             "/\">About this demo</a> · <a href=\"" + std::string(kEntPath) +
             "/idp\">ENT IdP metadata</a></p>";
@@ -174,21 +220,60 @@ class EntIdp {
     return id == nullptr ? nullptr : findDemoUser(*id);
   }
 
-  std::string tile(std::string_view key, std::string_view ark, std::string_view title,
-                   std::string_view publisher, std::string_view explanation) const {
-    const std::string launch = settings_.base_url + "/launch/" + core::urlEncode(ark) +
+  /// Adds the resources the broker's médiacentre lists for `id` to `tiles`; "" or what failed.
+  std::string resourcesOf(std::string_view id, std::map<std::string, Tile>& tiles) const {
+    if (!settings_.ent_client_cert) {
+      return "no client certificate for the ENT project";
+    }
+    Request req = partnerRequest(*settings_.ent_client_cert, "GET",
+                                 std::string("/ressources/") + store::demo::kEnt + "/" +
+                                     store::demo::kUai + "/" + core::urlEncode(id));
+    req.headers.emplace("accept", "application/json");
+    req.request_id = "demo-ent-mediacentre";
+    const Response answer = router_.dispatch(req);
+    if (answer.status != 200) {
+      return "HTTP " + std::to_string(answer.status);
+    }
+    boost::system::error_code ec;
+    const boost::json::value doc = boost::json::parse(answer.body, ec);
+    const boost::json::value* list = nullptr;
+    if (!ec && doc.is_object()) {
+      if (const auto* l = doc.as_object().if_contains("listeRessources"); l && l->is_object()) {
+        list = l->as_object().if_contains("ressource");
+      }
+    }
+    if (list == nullptr || !list->is_array()) {
+      return "an answer that is not the GAR's JSON";
+    }
+    for (const auto& entry : list->as_array()) {
+      if (!entry.is_object()) {
+        continue;
+      }
+      const auto& o = entry.as_object();
+      Tile t;
+      t.ark = jsonString(o, "idRessource");
+      t.title = jsonString(o, "nomRessource");
+      t.publisher = jsonString(o, "nomEditeur");
+      t.gar_url = jsonString(o, "urlAccesRessource");
+      if (const auto* p = o.if_contains("typePresentation"); p && p->is_object()) {
+        t.presentation = jsonString(p->as_object(), "nom");
+      }
+      if (!t.ark.empty()) {
+        tiles.emplace(t.ark, std::move(t));
+      }
+    }
+    return {};
+  }
+
+  std::string tile(const std::string& k, const Tile& t) const {
+    const std::string launch = settings_.base_url + "/launch/" + core::urlEncode(t.ark) +
                                "?ent=" + store::demo::kEnt + "&uai=" + store::demo::kUai;
-    const std::string gar = settings_.base_url + "/domaineGar?idENT=" +
-                            core::urlEncode(core::base64Encode(store::demo::kEnt)) +
-                            "&idEtab=" + core::urlEncode(core::base64Encode(store::demo::kUai)) +
-                            "&idRessource=" + core::urlEncode(ark);
-    std::string k(key);
     return "<section class=\"card tile\" id=\"tile-" + k + "\">\n<h2><a id=\"launch-" + k +
-           "\" href=\"" + htmlEscape(launch) + "\">" + htmlEscape(title) +
-           "</a></h2>\n<p class=\"muted\">" + htmlEscape(publisher) + " · <code>" +
-           htmlEscape(ark) + "</code></p>\n<p>" + htmlEscape(explanation) +
+           "\" href=\"" + htmlEscape(launch) + "\">" + htmlEscape(t.title) +
+           "</a></h2>\n<p class=\"muted\">" + htmlEscape(t.publisher) + " · <code>" +
+           htmlEscape(t.ark) + "</code></p>\n<p>" + htmlEscape(t.presentation) +
            "</p>\n<p class=\"muted\">Same launch through the GAR's form: <a id=\"gar-" + k +
-           "\" href=\"" + htmlEscape(gar) + "\">/domaineGar</a></p>\n</section>\n";
+           "\" href=\"" + htmlEscape(t.gar_url) + "\">/domaineGar</a></p>\n</section>\n";
   }
 
   /// Decodes and checks the broker's AuthnRequest: query signature with the broker's key, Issuer
@@ -356,6 +441,7 @@ class EntIdp {
                             false);
   }
 
+  const Router& router_;
   DemoSettings settings_;
   saml::Credential credential_;
   std::string entity_id_;
@@ -366,7 +452,7 @@ class EntIdp {
 }  // namespace
 
 MountedPeer mountEntIdp(Router& router, const DemoSettings& settings, saml::Credential credential) {
-  auto idp = std::make_shared<const EntIdp>(settings, std::move(credential));
+  auto idp = std::make_shared<const EntIdp>(router, settings, std::move(credential));
   const std::string p = kEntPath;
   router.get(p, CallerAuth::kNone,
              [](const Request&) { return Response::redirect(std::string(kEntPath) + "/"); });

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -504,7 +505,15 @@ core::Result<FeedReport> importFeed(store::Db& db, const std::vector<FeedInput>&
   }
   GARDE_TRY(importer.readXmlFiles(xml_files));
   for (const FeedInput& input : inputs) {
-    if (input.type != FeedInput::Type::kXmlFile) {
+    if (input.type == FeedInput::Type::kXmlBytes) {
+      std::size_t offset = 0;
+      GARDE_TRY(importer.readFile(input.name, [&](char* buffer, std::size_t size) -> long {
+        const std::size_t n = std::min(size, input.bytes.size() - offset);
+        std::memcpy(buffer, input.bytes.data() + offset, n);
+        offset += n;
+        return static_cast<long>(n);
+      }));
+    } else if (input.type != FeedInput::Type::kXmlFile) {
       GARDE_TRY(importer.readArchive(input));
     }
   }

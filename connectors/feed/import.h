@@ -21,11 +21,13 @@ namespace garde::connectors::feed {
 
 /// One input of an import.
 struct FeedInput {
-  enum class Type { kXmlFile, kArchiveFile, kArchiveBytes };
+  /// kXmlBytes: one GAR-ENT file in memory (the demo's embedded feed, broker/demo/data/), read on
+  /// the importing thread like an archive's member.
+  enum class Type { kXmlFile, kArchiveFile, kArchiveBytes, kXmlBytes };
   Type type = Type::kXmlFile;
   std::string path;                ///< kXmlFile, kArchiveFile
   std::string name;                ///< as reported (the file name; the upload's name)
-  std::string_view bytes{};        ///< kArchiveBytes (the caller keeps them alive)
+  std::string_view bytes{};        ///< kArchiveBytes, kXmlBytes (the caller keeps them alive)
   std::optional<std::string> md5;  ///< the expected checksum (hex) of an archive
 };
 

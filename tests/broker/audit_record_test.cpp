@@ -10,6 +10,7 @@
 #include "store/demo_data.h"
 #include "store/launch.h"
 #include "store/policy_store.h"
+#include "store/demo_db.h"
 #include "store/temp_db.h"
 
 using namespace garde;
@@ -21,7 +22,7 @@ const policy::Date kToday = *policy::Date::parse("2026-01-15");
 
 class DemoLaunch : public test::MigratedDb {
  protected:
-  DemoLaunch() { REQUIRE(store::loadDemoData(db_).has_value()); }
+  DemoLaunch() { REQUIRE(test::loadDemo(path_).has_value()); }
 
   store::LaunchInputs inputs(const char* person, const char* resource) {
     auto in = store::loadLaunchInputs(db_, demo::kEnt, person, demo::kUai, resource);

@@ -11,6 +11,7 @@
 #include "core/encoding.h"
 #include "core/random.h"
 #include "core/time.h"
+#include "core/x509.h"
 #include "saml/binding/redirect.h"
 #include "saml/encryption.h"
 #include "saml/messages.h"
@@ -63,17 +64,62 @@ struct TempDir {
   }
 };
 
+/// The demo ENT project's client certificate, for its médiacentre's calls.
+const core::CertificatePem& entClientCert() {
+  static const core::CertificatePem cert = core::generateSelfSignedTls("demo ent client", 30);
+  return cert;
+}
+
 DemoSettings settings(const std::filesystem::path& dir) {
-  return DemoSettings{kBase, std::string(kBase) + "/saml/idp/metadata",
-                      std::string(kBase) + "/saml/sp/metadata", brokerCredential().cert, dir};
+  return DemoSettings{kBase,
+                      std::string(kBase) + "/saml/idp/metadata",
+                      std::string(kBase) + "/saml/sp/metadata",
+                      brokerCredential().cert,
+                      dir,
+                      entClientCert()};
+}
+
+/// Stands for the broker's médiacentre endpoint (tests/broker/mediacentre_test.cpp tests the real
+/// one): resources A and B for everyone, only for the ENT project's certificate.
+garde::broker::CallerAuthenticators entOnly() {
+  return {[](const garde::broker::PeerIdentity& peer) -> std::optional<garde::broker::Caller> {
+            const auto info = core::pemCertificates(entClientCert().cert).value().front();
+            if (peer.sha256_fingerprint != info.sha256_fingerprint) return std::nullopt;
+            return garde::broker::Caller{"ENTTEST1", garde::broker::Caller::Kind::kEntProject};
+          },
+          nullptr};
+}
+
+void mountStubMediacentre(Router& router) {
+  router.get("/ressources/{idENT}/{UAI}/{id}", garde::broker::CallerAuth::kClientCertificate,
+             [](const Request& req) {
+               std::string list;
+               for (const auto& [ark, name] :
+                    {std::pair{"ark:/49591/demo.manuel.a", "Manuel de démonstration A"},
+                     std::pair{"ark:/49591/demo.outil.b", "Outil de démonstration B"}}) {
+                 list += std::string(list.empty() ? "" : ",") + "{\"idRessource\":\"" + ark +
+                         "\",\"nomRessource\":\"" + name +
+                         "\",\"nomEditeur\":\"Éditions\",\"urlAccesRessource\":\"" + kBase +
+                         "/domaineGar?idENT=RU5UVEVTVDE%3D&idEtab=" +
+                         core::urlEncode(core::base64Encode(req.path_params.at("UAI"))) +
+                         "&idRessource=" + core::urlEncode(ark) + "\"}";
+               }
+               Response r =
+                   Response::text(200, "{\"listeRessources\":{\"ressource\":[" + list + "]}}");
+               r.setHeader("Content-Type", "application/json; charset=utf-8");
+               return r;
+             });
 }
 
 /// The demo peers mounted once for the whole test run (key generation is slow-ish).
 struct Demo {
   TempDir dir;
-  Router router;
+  Router router{entOnly()};
   garde::store::DemoPeers peers;
-  Demo() { peers = garde::broker::demo::installDemoPeers(router, settings(dir.path)); }
+  Demo() {
+    peers = garde::broker::demo::installDemoPeers(router, settings(dir.path));
+    mountStubMediacentre(router);
+  }
 };
 
 Demo& demo() {
@@ -284,6 +330,7 @@ TEST_CASE("Demo landing page and ENT portal link to the broker's launch URLs", "
                          core::urlEncode(core::base64Encode("0561534N")) +
                          "&amp;idRessource=ark%3A%2F49591%2Fdemo.manuel.a") != std::string::npos);
   CHECK(portal.body.find("Not signed in") != std::string::npos);
+  CHECK(portal.body.find("mediacentre-error") == std::string::npos);
   const Response signed_in = dispatch(get("/demo/ent/", {{"garde_demo_ent", "ens-0001"}}));
   CHECK(signed_in.body.find("Paul Durand") != std::string::npos);
   // A forged session value is not an account.
@@ -550,4 +597,30 @@ TEST_CASE("Demo pages escape what they show", "[broker][demo]") {
   CHECK(page.body.find("<script>") == std::string::npos);
   CHECK(page.body.find("<b>X</b>") == std::string::npos);
   CHECK(page.body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+}
+
+TEST_CASE("The demo ENT's tiles are the médiacentre endpoint's answer to its certificate",
+          "[broker][demo]") {
+  // Signed in, the tiles are that account's: the stub lists A and B, so the exercise book has none.
+  const Response signed_in = dispatch(get("/demo/ent/", {{"garde_demo_ent", "elv-0001"}}));
+  CHECK(signed_in.body.find("id=\"tile-a\"") != std::string::npos);
+  CHECK(signed_in.body.find("id=\"tile-b\"") != std::string::npos);
+  CHECK(signed_in.body.find("id=\"tile-a2\"") == std::string::npos);
+
+  // A certificate the endpoint does not accept: no tile, and the page says why.
+  TempDir dir;
+  Router router(entOnly());
+  DemoSettings other = settings(dir.path);
+  other.ent_client_cert = core::generateSelfSignedTls("not the ENT", 30);
+  garde::broker::demo::installDemoPeers(router, other);
+  mountStubMediacentre(router);
+  Request req;
+  req.method = "GET";
+  req.target = req.path = "/demo/ent/";
+  req.is_tls = true;
+  const Response refused = router.dispatch(req);
+  CHECK(refused.status == 200);
+  CHECK(refused.body.find("id=\"mediacentre-error\"") != std::string::npos);
+  CHECK(refused.body.find("HTTP 403") != std::string::npos);
+  CHECK(refused.body.find("id=\"tile-") == std::string::npos);
 }

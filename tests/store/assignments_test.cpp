@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "demo_db.h"
 #include "store/demo_data.h"
 #include "store/subscriptions.h"
 #include "temp_db.h"
@@ -22,7 +23,7 @@ constexpr core::UnixTime kAt = 1767225600;  // 2026-01-01
 
 class Demo : public test::MigratedDb {
  protected:
-  Demo() { REQUIRE(store::loadDemoData(db_).has_value()); }
+  Demo() { REQUIRE(test::loadDemo(path_).has_value()); }
 
   /// A new INDIV subscription of resource A for the demo establishment with `configure`'s counts.
   void subscribe(const std::string& id, void (*configure)(store::SubscriptionRecord&)) {

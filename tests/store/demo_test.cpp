@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "demo_db.h"
 #include "policy/release.h"
 #include "store/demo_data.h"
 #include "store/directory.h"
@@ -22,7 +23,7 @@ policy::Pseudonymizer pseudonyms() {
 
 class Demo : public test::MigratedDb {
  protected:
-  Demo() { REQUIRE(store::loadDemoData(db_).has_value()); }
+  Demo() { REQUIRE(test::loadDemo(path_).has_value()); }
 
   policy::Decision launch(const char* person, const char* resource) {
     auto in = store::loadLaunchInputs(db_, demo::kEnt, person, demo::kUai, resource);
@@ -105,7 +106,7 @@ TEST_CASE_METHOD(Demo, "Launch inputs carry the resource, its publisher and its 
 }
 
 TEST_CASE_METHOD(Demo, "Demo data loads twice without change to the decision", "[store][demo]") {
-  REQUIRE(store::loadDemoData(db_).has_value());
+  REQUIRE(test::loadDemo(path_).has_value());
   CHECK(launch(demo::kPupil, demo::kResourceA).releasedCodes() ==
         std::vector<std::string>{"IDO", "PRO", "UAI", "DIV"});
   CHECK(store::policyHistory(db_)->size() == 1);
@@ -137,7 +138,7 @@ TEST_CASE("Demo peers are parameters", "[store][demo]") {
   store::DemoPeers peers;
   peers.ent_idp_entity_id = "http://localhost:8081/idp";
   peers.publisher_a_base_url = "http://localhost:9001";
-  REQUIRE(store::loadDemoData(db, peers).has_value());
+  REQUIRE(test::loadDemo(dir.file("demo.db"), peers).has_value());
   CHECK(store::findEnt(db, demo::kEnt)->idp_entity_id == "http://localhost:8081/idp");
   CHECK(store::findResource(db, demo::kResourceA)->url == "http://localhost:9001/resource");
 }
@@ -145,7 +146,7 @@ TEST_CASE("Demo peers are parameters", "[store][demo]") {
 TEST_CASE("Demo data on an unmigrated database fails and leaves nothing", "[store][demo]") {
   test::TempDir dir;
   auto db = test::openDb(dir.file("raw.db"));
-  REQUIRE_FALSE(store::loadDemoData(db).has_value());
+  REQUIRE_FALSE(test::loadDemo(dir.file("raw.db")).has_value());
   CHECK_FALSE(db.inTransaction());
 }
 

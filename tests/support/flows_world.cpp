@@ -10,6 +10,7 @@
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
 #include "broker/api/establishment.h"
+#include "broker/demo/demo_data.h"
 #include "broker/flows/admin_sign_in.h"
 #include "store/migrations.h"
 
@@ -167,7 +168,12 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
     peers.publisher_b_sp_entity_id = kPubBEntity;
     peers.publisher_b_sp_metadata_xml = spMetadataXml(kPubBEntity, kPubBAcs);
     peers.publisher_b_base_url = kPubBBase;
-    REQUIRE(store::loadDemoData(*db, peers).has_value());
+    // As `garde serve --demo` loads it: the feed files imported, the subscriptions through the
+    // service with the demo publishers' certificates (broker/demo/demo_data.h).
+    auto loaded = broker::demo::loadDemoData(config_.store.database, peers, demo_callers_, clock_);
+    if (!loaded) {
+      FAIL(loaded.error().describe());
+    }
     // A second ENT, so that a publisher-initiated access needs the discovery page.
     REQUIRE(store::upsertEnt(*db,
                              {"ENTTEST2", "Autre ENT", std::string(kEnt2Entity),

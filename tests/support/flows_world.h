@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/demo/demo_data.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/services.h"
 #include "broker/metrics.h"
@@ -159,6 +160,9 @@ class Flows {
   /// The audit table's rows, once the batch writer has written what is queued.
   std::vector<store::AuditRecord> auditRows();
   FixedClock& clock() { return clock_; }
+  /// The client certificates the demo's partners were registered with (the subscriptions were
+  /// created with the publishers').
+  const broker::demo::DemoCallers& demoCallers() const { return demo_callers_; }
   /// The flows' services (to build the deps of another handler over the same world).
   broker::flows::FlowServices& services() { return *services_; }
   const std::string& lastRequestId() const { return last_request_id_; }
@@ -168,6 +172,7 @@ class Flows {
   config::Config config_;
   broker::Metrics metrics_;
   FixedClock clock_;
+  broker::demo::DemoCallers demo_callers_ = broker::demo::generateDemoCallers();
   std::unique_ptr<broker::flows::FlowServices> services_;
   broker::Router router_;
   std::map<std::string, std::string> jar_;
