@@ -180,7 +180,7 @@ core::Result<DemoLoadReport> loadDemoData(const std::string& database,
   }
 
   // The subscription service as `garde serve` mounts it on its main listener: the same registry
-  // of client certificates, the same routes and handlers (ADR 0019).
+  // of client certificates, the same routes and handlers (ADR 0021).
   flows::DbPool pool(database);
   const StoreCallerRegistry registry(pool, clock);
   Router router(CallerAuthenticators{registry.registry(), nullptr});

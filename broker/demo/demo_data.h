@@ -5,7 +5,7 @@
 /// `PUT /abonnements/{idAbonnement}` through a router carrying the real subscription service
 /// (broker/api/subscriptions.h) with the demo publisher's client certificate, so that the same
 /// CallerAuth check and the same handler write them
-/// (docs/adr/0019-demo-calls-through-the-router.md). Both sets of files live in broker/demo/data/
+/// (docs/adr/0021-demo-calls-through-the-router.md). Both sets of files live in broker/demo/data/
 /// and are compiled into the binary.
 ///
 /// Used by `garde serve --demo`, `garde store seed-demo` and the tests.
@@ -55,7 +55,7 @@ DemoCallers loadOrCreateDemoCallers(const std::filesystem::path& dir);
 
 /// A request as broker/http would hand it to the router from a partner presenting `cert` over TLS
 /// (its fingerprint and subject in `client_cert`), for the demo's in-process calls of the partner
-/// APIs (ADR 0019). `target` has no query.
+/// APIs (ADR 0021). `target` has no query.
 Request partnerRequest(const core::CertificatePem& cert, std::string method, std::string target,
                        std::string body = {});
 

@@ -24,7 +24,7 @@ struct DemoSettings {
   std::filesystem::path key_dir;  ///< where the peers' keys live (created if missing)
   /// The demo ENT project's client certificate: its médiacentre asks the broker's
   /// `GET /ressources/{idENT}/{UAI}/{id}` with it, through the router its routes are mounted on
-  /// (docs/adr/0019-demo-calls-through-the-router.md). Without it the médiacentre has no tile.
+  /// (docs/adr/0021-demo-calls-through-the-router.md). Without it the médiacentre has no tile.
   std::optional<core::CertificatePem> ent_client_cert;
 };
 
