@@ -18,7 +18,7 @@ namespace {
 
 class Governance : public test::MigratedDb {
  protected:
-  Governance() { REQUIRE(store::loadDemoData(db_).has_value()); }
+  Governance() { REQUIRE(store::loadDemoPartners(db_).has_value()); }
 
   std::pair<std::string, policy::Ceilings> inForce() { return store::ceilingsInForce(db_).value(); }
 
