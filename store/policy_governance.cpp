@@ -138,21 +138,8 @@ core::Result<ProposalOutcome> proposeCeilings(Db& db, const std::string& author,
       out.applied = true;
       return core::Status{};
     }
-    {
-      // Every code must exist, as publishing would check: said now rather than at approval.
-      GARDE_STORE_PREPARE(known, db, "SELECT 1 FROM attribute_catalogue WHERE code = ?1");
-      for (const auto& [key, codes] : ceilings.rows()) {
-        for (const auto& code : codes) {
-          known.reset();
-          known.bind(1, code);
-          GARDE_STORE_STEP(in_catalogue, known);
-          if (!in_catalogue) {
-            return core::fail(core::ErrorCode::kConflict,
-                              "ceiling names a code outside the catalogue: " + code);
-          }
-        }
-      }
-    }
+    // Every code must exist, as publishing would check: said now rather than at approval.
+    GARDE_TRY(checkCeilingCodes(db, ceilings));
     GARDE_STORE_PREPARE(stmt, db,
                         "INSERT INTO ceiling_proposals(base_version, proposed_by, proposed_at, "
                         "reason, ceilings, status) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')");

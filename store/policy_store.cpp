@@ -28,6 +28,22 @@ core::Status upsertCatalogueEntry(Db& db, const policy::CatalogueEntry& e, int p
       .run();
 }
 
+core::Status checkCeilingCodes(Db& db, const policy::Ceilings& ceilings) {
+  GARDE_STORE_PREPARE(known, db, "SELECT 1 FROM attribute_catalogue WHERE code = ?1");
+  for (const auto& [key, codes] : ceilings.rows()) {
+    for (const auto& code : codes) {
+      known.reset();
+      known.bind(1, code);
+      GARDE_STORE_STEP(in_catalogue, known);
+      if (!in_catalogue) {
+        return core::fail(core::ErrorCode::kConflict,
+                          "ceiling names a code outside the catalogue: " + code);
+      }
+    }
+  }
+  return {};
+}
+
 core::Status publishPolicy(Db& db, const PolicyChange& change) {
   return detail::inTransaction(db, [&]() -> core::Status {
     GARDE_ASSIGN_OR_RETURN(const std::optional<std::string> previous, currentVersion(db));
@@ -40,19 +56,12 @@ core::Status publishPolicy(Db& db, const PolicyChange& change) {
                              change.reason)
                     .run());
     }
-    GARDE_STORE_PREPARE(known, db, "SELECT 1 FROM attribute_catalogue WHERE code = ?1");
+    GARDE_TRY(checkCeilingCodes(db, change.ceilings));
     GARDE_STORE_PREPARE(stmt, db,
                         "INSERT INTO ceilings(policy_version, profile, category, attribute_code) "
                         "VALUES (?1, ?2, ?3, ?4)");
     for (const auto& [key, codes] : change.ceilings.rows()) {
       for (const auto& code : codes) {
-        known.reset();
-        known.bind(1, code);
-        GARDE_STORE_STEP(in_catalogue, known);
-        if (!in_catalogue) {
-          return core::fail(core::ErrorCode::kConflict,
-                            "ceiling names a code outside the catalogue: " + code);
-        }
         stmt.reset();
         GARDE_TRY(
             stmt.bindAll(change.version, policy::profileCode(key.first), key.second, code).run());

@@ -27,6 +27,9 @@ struct PolicyChange {
   policy::Ceilings ceilings;
 };
 
+/// kConflict naming the first code of `ceilings` outside the catalogue.
+core::Status checkCeilingCodes(Db& db, const policy::Ceilings& ceilings);
+
 /// Publishes `change` as the current version; the previous current version is recorded in it.
 /// Every ceiling code must be in the catalogue (kConflict otherwise); kConflict when the version
 /// exists.

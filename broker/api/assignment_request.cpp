@@ -2,19 +2,14 @@
 // that its fuzz target (fuzz/assignment.cpp) links this file alone.
 #include <boost/json.hpp>
 
+#include "broker/api/json_body.h"
+
 #include "broker/api/establishment.h"
 
 namespace garde::broker::api {
 
 core::Result<AssignmentRequest> parseAssignmentRequest(std::string_view text) {
-  boost::json::parse_options options;
-  options.max_depth = 4;
-  boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec, {}, options);
-  if (ec || !v.is_object()) {
-    return core::fail(core::ErrorCode::kBadRequest, "the body is not a JSON object");
-  }
-  const auto& o = v.as_object();
+  GARDE_ASSIGN_OR_RETURN(const boost::json::object o, parseJsonObject(text, 4));
   const auto field = [&](std::string_view name) -> const boost::json::string* {
     const auto* f = o.if_contains(name);
     return f != nullptr && f->is_string() ? &f->as_string() : nullptr;

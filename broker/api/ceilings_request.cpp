@@ -2,6 +2,8 @@
 // (fuzz/ceilings.cpp) links this file alone.
 #include <boost/json.hpp>
 
+#include "broker/api/json_body.h"
+
 #include "broker/api/admin_ceilings.h"
 #include "policy/profile.h"
 
@@ -19,14 +21,7 @@ bool codeLike(std::string_view s, std::size_t max) {
 }  // namespace
 
 core::Result<CeilingsRequest> parseCeilingsRequest(std::string_view text) {
-  boost::json::parse_options options;
-  options.max_depth = 4;
-  boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec, {}, options);
-  if (ec || !v.is_object()) {
-    return core::fail(core::ErrorCode::kBadRequest, "the body is not a JSON object");
-  }
-  const auto& o = v.as_object();
+  GARDE_ASSIGN_OR_RETURN(const boost::json::object o, parseJsonObject(text, 4));
   for (const auto& [key, value] : o) {
     if (key != "reason" && key != "ceilings") {
       return core::fail(core::ErrorCode::kBadRequest, "unknown field " + std::string(key));

@@ -2,20 +2,15 @@
 // (fuzz/admin_login.cpp) links this file alone.
 #include <boost/json.hpp>
 
+#include "broker/api/json_body.h"
+
 #include "broker/api/admin_accounts.h"
 #include "core/password.h"
 
 namespace garde::broker::api {
 
 core::Result<LoginRequest> parseLoginRequest(std::string_view text) {
-  boost::json::parse_options options;
-  options.max_depth = 2;
-  boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec, {}, options);
-  if (ec || !v.is_object()) {
-    return core::fail(core::ErrorCode::kBadRequest, "the body is not a JSON object");
-  }
-  const auto& o = v.as_object();
+  GARDE_ASSIGN_OR_RETURN(const boost::json::object o, parseJsonObject(text, 2));
   for (const auto& [key, value] : o) {
     if (key != "username" && key != "password" && key != "totp") {
       return core::fail(core::ErrorCode::kBadRequest, "unknown field " + std::string(key));

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 
+#include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
 #include "core/password.h"
 #include "core/random.h"
@@ -25,23 +26,6 @@ struct AdminOptions {
   std::string role = "ministry-admin";
   bool totp = false;
 };
-
-[[noreturn]] void fail(const std::string& command, const std::string& what,
-                       int code = kExitFailure) {
-  std::cerr << "garde admin " << command << ": " << what << "\n";
-  throw CLI::RuntimeError(code);
-}
-
-store::Db openDatabase(const std::string& command, const std::string& path) {
-  auto db = store::Db::open(path);
-  if (!db) {
-    fail(command, "cannot open " + path + ": " + db.error().describe());
-  }
-  if (auto migrated = store::migrate(*db); !migrated) {
-    fail(command, "cannot migrate " + path + ": " + migrated.error().describe());
-  }
-  return std::move(db).value();
-}
 
 /// One line of stdin; on a terminal, asked for without echo.
 std::string readSecretLine(const std::string& prompt) {
@@ -64,7 +48,7 @@ std::string readSecretLine(const std::string& prompt) {
 }
 
 void createUser(const AdminOptions& o) {
-  const char* command = "create-user";
+  const char* command = "admin create-user";
   const auto role = store::parseAdminRole(o.role == "ministry-admin" ? "ministry_admin" : o.role);
   if (!role) {
     fail(command, "--role: ministry-admin or auditor", kExitUsage);
@@ -104,10 +88,10 @@ void createUser(const AdminOptions& o) {
 }
 
 void listUsers(const AdminOptions& o) {
-  store::Db db = openDatabase("list-users", o.database);
+  store::Db db = openDatabase("admin list-users", o.database);
   auto all = store::listAdminAccounts(db);
   if (!all) {
-    fail("list-users", all.error().describe());
+    fail("admin list-users", all.error().describe());
   }
   for (const auto& a : *all) {
     std::cout << a.username << "\t" << store::adminRoleCode(a.role) << "\t"

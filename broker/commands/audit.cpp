@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
 #include "broker/flows/audit_subject.h"
 #include "config/config.h"
@@ -27,25 +28,6 @@ struct AuditOptions {
   bool csv = false;
   std::int64_t older_than_days = 0;
 };
-
-[[noreturn]] void fail(const std::string& command, const std::string& what,
-                       int code = kExitFailure) {
-  std::cerr << "garde audit " << command << ": " << what << "\n";
-  throw CLI::RuntimeError(code);
-}
-
-store::Db openExisting(const std::string& command, const std::string& path) {
-  store::OpenOptions options;
-  options.create = false;
-  auto db = store::Db::open(path, options);
-  if (!db) {
-    fail(command, "cannot open " + path + ": " + db.error().describe());
-  }
-  if (auto migrated = store::migrate(*db); !migrated) {
-    fail(command, "cannot migrate " + path + ": " + migrated.error().describe());
-  }
-  return std::move(db).value();
-}
 
 core::UnixTime date(const std::string& command, const char* option, const std::string& text) {
   const auto t = core::parseIso8601(text.size() == 10 ? text + "T00:00:00Z" : text);
@@ -80,16 +62,16 @@ void query(const AuditOptions& o) {
   set(q.outcome, o.outcome);
   set(q.reason, o.reason);
   if (!o.from.empty()) {
-    q.from = date("query", "--from", o.from);
+    q.from = date("audit query", "--from", o.from);
   }
   if (!o.until.empty()) {
-    q.until = date("query", "--until", o.until);
+    q.until = date("audit query", "--until", o.until);
   }
   q.limit = o.limit;
-  store::Db db = openExisting("query", o.database);
+  store::Db db = openDatabase("audit query", o.database, false);
   auto rows = store::queryAudit(db, q);
   if (!rows) {
-    fail("query", rows.error().detail, kExitUsage);
+    fail("audit query", rows.error().detail, kExitUsage);
   }
   print(*rows, o.csv);
 }
@@ -97,21 +79,21 @@ void query(const AuditOptions& o) {
 void exportSubject(const AuditOptions& o) {
   const config::Config cfg = config::loadConfig(o.config);
   const flows::AuditSubjects subjects(config::readAuditSubjectSecret(cfg.audit));
-  store::Db db = openExisting("export", cfg.store.database);
+  store::Db db = openDatabase("audit export", cfg.store.database, false);
   auto rows = store::auditOfSubject(db, subjects.of(o.ent, o.person));
   if (!rows) {
-    fail("export", rows.error().describe());
+    fail("audit export", rows.error().describe());
   }
   print(*rows, o.csv);
   std::cerr << rows->size() << " record(s) about this person\n";
 }
 
 void purge(const AuditOptions& o) {
-  store::Db db = openExisting("purge", o.database);
+  store::Db db = openDatabase("audit purge", o.database, false);
   const core::UnixTime before = core::systemNow() - o.older_than_days * 86400;
   auto purged = store::purgeAuditBefore(db, before);
   if (!purged) {
-    fail("purge", purged.error().describe());
+    fail("audit purge", purged.error().describe());
   }
   std::cout << "deleted " << *purged << " row(s) before " << core::formatIso8601(before) << "\n";
 }

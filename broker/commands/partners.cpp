@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
 #include "broker/commands/ent_identifier.h"
 #include "core/file.h"
@@ -36,23 +37,6 @@ struct PartnerOptions {
   std::vector<std::string> certs;
   std::vector<std::string> remove_certs;
 };
-
-[[noreturn]] void fail(const std::string& command, const std::string& what,
-                       int code = kExitFailure) {
-  std::cerr << "garde " << command << ": " << what << "\n";
-  throw CLI::RuntimeError(code);
-}
-
-store::Db openDatabase(const std::string& command, const std::string& path) {
-  auto db = store::Db::open(path);
-  if (!db) {
-    fail(command, "cannot open " + path + ": " + db.error().describe());
-  }
-  if (auto migrated = store::migrate(*db); !migrated) {
-    fail(command, "cannot migrate " + path + ": " + migrated.error().describe());
-  }
-  return std::move(db).value();
-}
 
 /// The entityID of the one entity of a metadata file (its signature is not checked: the operator
 /// placed it there), and its text.

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "admin_test_support.h"
 #include "broker/api/admin_accounts.h"
 #include "core/password.h"
 #include "core/totp.h"
@@ -16,24 +17,13 @@ namespace {
 
 namespace api = garde::broker::api;
 
-constexpr core::PasswordCost kCheap{1024, 1, 1};
 constexpr const char* kPassword = "le mot de passe du ministère";
 const std::string kSecret = "twenty bytes secret!";
 
-void addAccount(store::Db& db, const std::string& name, store::AdminRole role,
-                const std::string& totp = {}) {
-  store::AdminAccount a;
-  a.username = name;
-  a.role = role;
-  a.password_hash = core::hashPassword(kPassword, core::systemRandom(), kCheap).value();
-  a.totp_secret = totp;
-  REQUIRE(store::createAdminAccount(db, a).has_value());
-}
-
 void seedAccounts(store::Db& db) {
-  addAccount(db, "ministre", store::AdminRole::kMinistryAdmin);
-  addAccount(db, "auditeur", store::AdminRole::kAuditor);
-  addAccount(db, "double", store::AdminRole::kMinistryAdmin, kSecret);
+  admin_test::addAccount(db, "ministre", store::AdminRole::kMinistryAdmin, kPassword);
+  admin_test::addAccount(db, "auditeur", store::AdminRole::kAuditor, kPassword);
+  admin_test::addAccount(db, "double", store::AdminRole::kMinistryAdmin, kPassword, kSecret);
   REQUIRE(store::setAssignmentManager(db, store::demo::kEnt, store::demo::kTeacher,
                                       store::demo::kUai, true)
               .has_value());

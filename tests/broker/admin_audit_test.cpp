@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "broker/api/admin_audit.h"
+#include "admin_test_support.h"
 #include "broker/flows/services.h"
 #include "core/password.h"
 #include "store/admin_accounts.h"
@@ -19,14 +20,8 @@ namespace {
 constexpr const char* kPassword = "le mot de passe de l'auditeur";
 
 void seed(store::Db& db) {
-  for (const auto& [name, role] : {std::pair{"auditeur", store::AdminRole::kAuditor},
-                                   std::pair{"ministre", store::AdminRole::kMinistryAdmin}}) {
-    store::AdminAccount a;
-    a.username = name;
-    a.role = role;
-    a.password_hash = core::hashPassword(kPassword, core::systemRandom(), {1024, 1, 1}).value();
-    REQUIRE(store::createAdminAccount(db, a).has_value());
-  }
+  admin_test::addAccount(db, "auditeur", store::AdminRole::kAuditor, kPassword);
+  admin_test::addAccount(db, "ministre", store::AdminRole::kMinistryAdmin, kPassword);
 }
 
 struct World {
@@ -39,14 +34,7 @@ struct World {
     REQUIRE(form.status == 200);
   }
 
-  void signIn(const char* user) {
-    Request req;
-    req.method = "POST";
-    req.target = req.path = "/api/v1/admin/login";
-    req.body = std::string(R"({"username":")") + user + R"(","password":")" + kPassword + "\"}";
-    req.headers.emplace("content-type", "application/json");
-    REQUIRE(f.send(std::move(req)).status == 200);
-  }
+  void signIn(const char* user) { admin_test::signIn(f, user, kPassword); }
 
   Response get(const std::string& target) {
     Request req;

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "admin_test_support.h"
 #include "broker/api/admin_ceilings.h"
 #include "core/password.h"
 #include "store/admin_accounts.h"
@@ -17,32 +18,16 @@ namespace api = garde::broker::api;
 constexpr const char* kPassword = "mot de passe";
 
 void seed(store::Db& db) {
-  for (const auto& [name, role] : {std::pair{"alice", store::AdminRole::kMinistryAdmin},
-                                   std::pair{"bob", store::AdminRole::kMinistryAdmin},
-                                   std::pair{"audrey", store::AdminRole::kAuditor}}) {
-    store::AdminAccount a;
-    a.username = name;
-    a.role = role;
-    a.password_hash = core::hashPassword(kPassword, core::systemRandom(), {1024, 1, 1}).value();
-    REQUIRE(store::createAdminAccount(db, a).has_value());
-  }
+  admin_test::addAccount(db, "alice", store::AdminRole::kMinistryAdmin, kPassword);
+  admin_test::addAccount(db, "bob", store::AdminRole::kMinistryAdmin, kPassword);
+  admin_test::addAccount(db, "audrey", store::AdminRole::kAuditor, kPassword);
 }
 
 struct World {
   Flows f{{}, 1'000'000, allFlowRoutes(), {}, seed};
   std::string csrf;
 
-  void signIn(const char* user) {
-    f.jar().erase("garde_admin");
-    Request req;
-    req.method = "POST";
-    req.target = req.path = "/api/v1/admin/login";
-    req.body = std::string(R"({"username":")") + user + R"(","password":")" + kPassword + "\"}";
-    req.headers.emplace("content-type", "application/json");
-    const Response r = f.send(std::move(req));
-    REQUIRE(r.status == 200);
-    csrf = std::string(boost::json::parse(r.body).at("csrf").as_string());
-  }
+  void signIn(const char* user) { csrf = admin_test::signIn(f, user, kPassword); }
 
   Response call(const std::string& method, const std::string& target, std::string body = {},
                 bool with_csrf = true) {

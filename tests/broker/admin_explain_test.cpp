@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "admin_test_support.h"
 #include "broker/api/admin_explain.h"
 #include "core/password.h"
 #include "store/admin_accounts.h"
@@ -18,24 +19,13 @@ const char* const kResources[] = {store::demo::kResourceA, store::demo::kResourc
                                   store::demo::kResourceB};
 
 void seedAuditor(store::Db& db) {
-  store::AdminAccount a;
-  a.username = "auditeur";
-  a.role = store::AdminRole::kAuditor;
-  a.password_hash = core::hashPassword("mot de passe", core::systemRandom(), {1024, 1, 1}).value();
-  REQUIRE(store::createAdminAccount(db, a).has_value());
+  admin_test::addAccount(db, "auditeur", store::AdminRole::kAuditor, "mot de passe");
 }
 
 struct World {
   Flows f{{}, 1'000'000, allFlowRoutes(), {}, seedAuditor};
 
-  void signIn() {
-    Request req;
-    req.method = "POST";
-    req.target = req.path = "/api/v1/admin/login";
-    req.body = R"({"username":"auditeur","password":"mot de passe"})";
-    req.headers.emplace("content-type", "application/json");
-    REQUIRE(f.send(std::move(req)).status == 200);
-  }
+  void signIn() { admin_test::signIn(f, "auditeur", "mot de passe"); }
 
   Response explain(const std::vector<std::pair<std::string, std::string>>& params) {
     std::string target = "/api/v1/admin/explain";
