@@ -1,5 +1,7 @@
 #include "store/subscriptions.h"
 
+#include <unordered_map>
+
 #include "store/util.h"
 
 namespace garde::store {
@@ -251,16 +253,22 @@ core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_
 
 namespace {
 
-/// findLaunchSubscriptions for one resource, or (resource_id nullopt) for all of them.
+/// findLaunchSubscriptions for one resource, or (resource_id nullopt) for all of them. Two
+/// statements whatever the number of subscriptions: the subscriptions with their audiences, then
+/// the assignments concerning the person in all of them (it was two statements per subscription,
+/// 6 of a pupil's 15 in the médiacentre; docs/performance.md, "the médiacentre's CPU per
+/// request").
 core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
     Db& db, std::optional<std::string_view> resource_id, const policy::PersonFacts& person) {
   std::vector<policy::Subscription> out;
   {
     // Two statements rather than "?1 IS NULL OR ...": the launch's keeps its index on resource_id.
-#define GARDE_SUBSCRIPTION_COLUMNS                                                          \
-  "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "               \
-  "s.assignment_type FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = " \
-  "s.id "
+    // The audience codes contain no comma (the column's CHECK), so group_concat's list splits.
+#define GARDE_SUBSCRIPTION_COLUMNS                                                        \
+  "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "             \
+  "s.assignment_type, (SELECT group_concat(audience, ',') FROM subscription_audiences a " \
+  "WHERE a.subscription_id = s.id) FROM subscriptions s JOIN subscription_uais u "        \
+  "ON u.subscription_id = s.id "
     GARDE_STORE_PREPARE(stmt, db,
                         resource_id ? GARDE_SUBSCRIPTION_COLUMNS
                             "WHERE u.uai = ?1 AND s.resource_id = ?2 ORDER BY s.id"
@@ -281,42 +289,64 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
       sub.valid_until = policy::Date::parse(s.text(4)).value_or(policy::Date::fromDays(INT32_MIN));
       sub.assignment_type =
           policy::parseAssignmentType(s.text(5)).value_or(policy::AssignmentType::kIndiv);
+      // The join chose the subscriptions of the person's establishment: that UAI is the only one
+      // the decision reads. Reading them all cost one row per establishment covered, thousands
+      // for a subscription by codeNatureUAI, and made every launch and médiacentre answer grow
+      // with the directory (docs/performance.md, 2026-12-03 médiacentre section).
+      sub.uais = {person.uai};
+      if (!s.isNull(6)) {
+        const std::string codes = s.text(6);
+        for (std::size_t from = 0; from <= codes.size();) {
+          std::size_t comma = codes.find(',', from);
+          if (comma == std::string::npos) {
+            comma = codes.size();
+          }
+          if (auto a = policy::parseAudience(std::string_view(codes).substr(from, comma - from))) {
+            sub.audiences.push_back(*a);
+          }
+          from = comma + 1;
+        }
+      }
       out.push_back(std::move(sub));
     }));
   }
-  GARDE_STORE_PREPARE(audiences, db,
-                      "SELECT audience FROM subscription_audiences WHERE subscription_id = ?1");
-  GARDE_STORE_PREPARE(
-      assignments, db,
-      "SELECT a.target_kind, ifnull(p.ent_person_id, ''), ifnull(g.code, '') FROM assignments a "
-      "LEFT JOIN people p ON p.id = a.person_id LEFT JOIN groups g ON g.id = a.group_id "
-      "WHERE a.subscription_id = ?1 AND a.uai = ?2 AND (a.target_kind = 'establishment' "
-      "OR a.person_id = (SELECT id FROM people WHERE ent_id = ?3 AND ent_person_id = ?4) "
-      "OR a.group_id IN (SELECT m.group_id FROM group_members m JOIN people q ON q.id = "
-      "m.person_id "
-      "WHERE q.ent_id = ?3 AND q.ent_person_id = ?4))");
-  for (auto& sub : out) {
-    // The join chose the subscriptions of the person's establishment: that UAI is the only one the
-    // decision reads. Reading them all cost one row per establishment covered, thousands for a
-    // subscription by codeNatureUAI, and made every launch and médiacentre answer grow with the
-    // directory (docs/performance.md, 2026-12-03 médiacentre section).
-    sub.uais = {person.uai};
-    audiences.reset();
-    audiences.bind(1, sub.id);
-    GARDE_TRY(detail::forEachRow(audiences, [&](const Stmt& r) {
-      if (auto a = policy::parseAudience(r.text(0))) {
-        sub.audiences.push_back(*a);
-      }
-    }));
-    assignments.reset();
-    assignments.bindAll(sub.id, person.uai, person.ent_id, person.ent_person_id);
-    GARDE_TRY(detail::forEachRow(assignments, [&](const Stmt& r) {
-      if (auto kind = policy::parseAssignmentTargetKind(r.text(0))) {
-        std::string target = *kind == policy::AssignmentTargetKind::kPerson ? r.text(1) : r.text(2);
-        sub.assignments.push_back({*kind, person.uai, std::move(target)});
-      }
-    }));
+  if (out.empty()) {
+    return out;
   }
+  std::unordered_map<std::string_view, policy::Subscription*> by_id;
+  for (auto& sub : out) {
+    by_id.emplace(sub.id, &sub);
+  }
+#define GARDE_ASSIGNMENT_COLUMNS                                                              \
+  "SELECT a.subscription_id, a.target_kind, ifnull(p.ent_person_id, ''), ifnull(g.code, '') " \
+  "FROM assignments a LEFT JOIN people p ON p.id = a.person_id "                              \
+  "LEFT JOIN groups g ON g.id = a.group_id WHERE a.uai = ?1 AND a.subscription_id IN "        \
+  "(SELECT s.id FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = s.id "   \
+  "WHERE u.uai = ?1"
+#define GARDE_ASSIGNMENT_TARGETS                                                                  \
+  ") AND (a.target_kind = 'establishment' "                                                       \
+  "OR a.person_id = (SELECT id FROM people WHERE ent_id = ?2 AND ent_person_id = ?3) "            \
+  "OR a.group_id IN (SELECT m.group_id FROM group_members m JOIN people q ON q.id = m.person_id " \
+  "WHERE q.ent_id = ?2 AND q.ent_person_id = ?3))"
+  GARDE_STORE_PREPARE(assignments, db,
+                      resource_id ? GARDE_ASSIGNMENT_COLUMNS
+                          " AND s.resource_id = ?4" GARDE_ASSIGNMENT_TARGETS
+                                  : GARDE_ASSIGNMENT_COLUMNS GARDE_ASSIGNMENT_TARGETS);
+#undef GARDE_ASSIGNMENT_COLUMNS
+#undef GARDE_ASSIGNMENT_TARGETS
+  assignments.bindAll(person.uai, person.ent_id, person.ent_person_id);
+  if (resource_id) {
+    assignments.bind(4, *resource_id);
+  }
+  GARDE_TRY(detail::forEachRow(assignments, [&](const Stmt& r) {
+    const auto sub = by_id.find(r.text(0));
+    const auto kind = policy::parseAssignmentTargetKind(r.text(1));
+    if (sub == by_id.end() || !kind) {
+      return;
+    }
+    std::string target = *kind == policy::AssignmentTargetKind::kPerson ? r.text(2) : r.text(3);
+    sub->second->assignments.push_back({*kind, person.uai, std::move(target)});
+  }));
   return out;
 }
 
