@@ -1,7 +1,6 @@
 #include "broker/api/mediacentre.h"
 
 #include <boost/json.hpp>
-#include <map>
 
 #include "broker/flows/entitlement.h"
 #include "broker/flows/flows.h"
@@ -65,19 +64,89 @@ std::string launchLink(const MediacentreDeps& deps, std::string_view ent_id, std
          "&idRessource=" + core::urlEncode(resource_id, true);
 }
 
-using PublisherNames = std::map<std::string, std::string, std::less<>>;
-
-/// The publisher's display name, read once per request (its id when it has none).
-const std::string& publisherName(store::Db& db, PublisherNames& names, const std::string& id) {
-  auto it = names.find(id);
-  if (it == names.end()) {
-    auto found = store::findPublisherName(db, id);
-    it = names.emplace(id, found ? *found : id).first;
+/// `text` as a JSON string, quotes included, escaped as boost::json::serialize escapes: `"`, `\`,
+/// the short escapes \b \t \n \f \r, every other byte below 0x20 as \u00xx (lower case), and
+/// every other byte, UTF-8 or not, as it is.
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the pending run of bytes copied as they are
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    out += '\\';
+    switch (c) {
+      case '"':
+      case '\\':
+        out += static_cast<char>(c);
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+    }
   }
-  return it->second;
+  out.append(text.data() + run, text.size() - run);
+  out += '"';
 }
 
 }  // namespace
+
+std::string writeResourceList(const std::vector<ResourceListing>& resources) {
+  std::string out;
+  out.reserve(64 + resources.size() * 900);
+  out += R"({"listeRessources":{"ressource":[)";
+  bool first = true;
+  for (const ResourceListing& r : resources) {
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+    const auto [code, label] = presentation(r.category);
+    // The members in the order the boost::json objects held them (insertion order).
+    out += R"({"idRessource":)";
+    appendJsonString(out, r.id);
+    out += R"(,"idType":"ark","nomRessource":)";
+    appendJsonString(out, r.name);
+    out += R"(,"idEditeur":)";
+    appendJsonString(out, r.publisher_id);
+    out += R"(,"nomEditeur":)";
+    appendJsonString(out, r.publisher_name);
+    out += R"(,"urlVignette":"","typePresentation":{"code":)";
+    appendJsonString(out, code);
+    out += R"(,"nom":)";
+    appendJsonString(out, label);
+    out += R"(},"typePedagogique":[],"typologieDocument":[],"niveauEducatif":[],)"
+           R"("domaineEnseignement":[],"urlAccesRessource":)";
+    appendJsonString(out, r.launch_url);
+    out += R"(,"nomSourceEtiquetteGar":"garde","distributeurTech":)";
+    appendJsonString(out, r.publisher_id);
+    out += R"(,"validateurTech":)";
+    appendJsonString(out, r.publisher_id);
+    out += R"(,"description":""})";
+  }
+  out += "]}}";
+  return out;
+}
 
 Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
   const std::string* ent_id = req.pathParam("idENT");
@@ -119,40 +188,22 @@ Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
     return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
                  listed.error().describe());
   }
-  PublisherNames publisher_names;
-  boost::json::array resources;
+  // The links are built first: the listings only point at them.
+  std::vector<std::string> links;
+  links.reserve(listed->size());
+  std::vector<ResourceListing> listings;
+  listings.reserve(listed->size());
   for (const auto& entitled : *listed) {
     const store::Resource& r = entitled.resource;
-    const std::string& publisher_name = publisherName(db, publisher_names, r.publisher_id);
-    const auto [code, label] = presentation(r.category);
-    boost::json::object o;
-    o["idRessource"] = r.id;
-    o["idType"] = "ark";
-    o["nomRessource"] = r.name;
-    o["idEditeur"] = r.publisher_id;
-    o["nomEditeur"] = publisher_name;
-    o["urlVignette"] = "";
-    o["typePresentation"] = {{"code", code}, {"nom", label}};
-    o["typePedagogique"] = boost::json::array();
-    o["typologieDocument"] = boost::json::array();
-    o["niveauEducatif"] = boost::json::array();
-    o["domaineEnseignement"] = boost::json::array();
-    o["urlAccesRessource"] = launchLink(deps, *ent_id, *uai, r.id);
-    o["nomSourceEtiquetteGar"] = "garde";
-    o["distributeurTech"] = r.publisher_id;
-    o["validateurTech"] = r.publisher_id;
-    o["description"] = "";
-    resources.push_back(std::move(o));
+    links.push_back(launchLink(deps, *ent_id, *uai, r.id));
+    listings.push_back(
+        {r.id, r.name, r.publisher_id, entitled.publisher_name, r.category, links.back()});
   }
   if (auto c = read->commit(); !c) {
     return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
                  c.error().describe());
   }
-  boost::json::object list;
-  list["ressource"] = std::move(resources);
-  boost::json::object root;
-  root["listeRessources"] = std::move(list);
-  Response r = answer(req, 200, boost::json::serialize(root), "application/json; charset=utf-8");
+  Response r = answer(req, 200, writeResourceList(listings), "application/json; charset=utf-8");
   r.log_fields = {{"ent", *ent_id}, {"resources", std::to_string(listed->size())}};
   return r;
 }
@@ -176,7 +227,6 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<listeRessourcesDiffusables "
       "xmlns=\"http://gar.education.fr/schemas/init/0/1/\">\n  <dateGeneration>" +
       core::formatIso8601(deps.clock.now()) + "</dateGeneration>\n";
-  PublisherNames publisher_names;
   for (const auto& contract : *contracts) {
     if (contract.status != policy::ContractStatus::kApproved ||
         deps.publishers->findByPublisherId(contract.publisher_id) == nullptr) {
@@ -187,7 +237,7 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
       continue;
     }
     const store::Resource& r = (*entry)->resource;
-    const std::string& publisher_name = publisherName(db, publisher_names, r.publisher_id);
+    const std::string& publisher_name = (*entry)->publisher_name;
     const std::string publisher = core::htmlEscape(r.publisher_id);
     const std::string publisher_label = core::htmlEscape(publisher_name);
     xml += "  <ressourceDiffusable>\n    <idRessource>" + core::htmlEscape(r.id) +
