@@ -1,5 +1,7 @@
 #include "store/subscriptions.h"
 
+#include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include "store/util.h"
@@ -272,8 +274,7 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
     GARDE_STORE_PREPARE(stmt, db,
                         resource_id ? GARDE_SUBSCRIPTION_COLUMNS
                             "WHERE u.uai = ?1 AND s.resource_id = ?2 ORDER BY s.id"
-                                    : GARDE_SUBSCRIPTION_COLUMNS
-                            "WHERE u.uai = ?1 ORDER BY s.resource_id, s.id");
+                                    : GARDE_SUBSCRIPTION_COLUMNS "WHERE u.uai = ?1");
 #undef GARDE_SUBSCRIPTION_COLUMNS
     stmt.bind(1, person.uai);
     if (resource_id) {
@@ -310,6 +311,15 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
       out.push_back(std::move(sub));
     }));
   }
+  if (!resource_id) {
+    // By resource id, then subscription id: sorted here rather than by SQLite's sorter, which
+    // builds a temporary B-tree for a handful of rows (std::string's order is memcmp's, the BINARY
+    // collation's).
+    std::sort(out.begin(), out.end(),
+              [](const policy::Subscription& a, const policy::Subscription& b) {
+                return std::tie(a.resource_id, a.id) < std::tie(b.resource_id, b.id);
+              });
+  }
   if (out.empty()) {
     return out;
   }
@@ -317,35 +327,30 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
   for (auto& sub : out) {
     by_id.emplace(sub.id, &sub);
   }
-#define GARDE_ASSIGNMENT_COLUMNS                                                              \
-  "SELECT a.subscription_id, a.target_kind, ifnull(p.ent_person_id, ''), ifnull(g.code, '') " \
-  "FROM assignments a LEFT JOIN people p ON p.id = a.person_id "                              \
-  "LEFT JOIN groups g ON g.id = a.group_id WHERE a.uai = ?1 AND a.subscription_id IN "        \
-  "(SELECT s.id FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = s.id "   \
-  "WHERE u.uai = ?1"
-#define GARDE_ASSIGNMENT_TARGETS                                                                  \
-  ") AND (a.target_kind = 'establishment' "                                                       \
-  "OR a.person_id = (SELECT id FROM people WHERE ent_id = ?2 AND ent_person_id = ?3) "            \
-  "OR a.group_id IN (SELECT m.group_id FROM group_members m JOIN people q ON q.id = m.person_id " \
-  "WHERE q.ent_id = ?2 AND q.ent_person_id = ?3))"
-  GARDE_STORE_PREPARE(assignments, db,
-                      resource_id ? GARDE_ASSIGNMENT_COLUMNS
-                          " AND s.resource_id = ?4" GARDE_ASSIGNMENT_TARGETS
-                                  : GARDE_ASSIGNMENT_COLUMNS GARDE_ASSIGNMENT_TARGETS);
-#undef GARDE_ASSIGNMENT_COLUMNS
-#undef GARDE_ASSIGNMENT_TARGETS
+  // The person's assignments in the establishment, one indexed search per kind of target (the
+  // establishment's rows of each subscription, the person's own, their classes' and groups'),
+  // whatever the number of classes assigned there; rows of subscriptions not chosen above (another
+  // resource for a launch) are skipped below.
+  GARDE_STORE_PREPARE(
+      assignments, db,
+      "SELECT a.subscription_id, a.target_kind, '' FROM subscription_uais u JOIN assignments a "
+      "ON a.subscription_id = u.subscription_id AND a.uai = u.uai "
+      "WHERE u.uai = ?1 AND a.target_kind = 'establishment' "
+      "UNION ALL SELECT a.subscription_id, a.target_kind, p.ent_person_id FROM people p "
+      "JOIN assignments a ON a.person_id = p.id "
+      "WHERE p.ent_id = ?2 AND p.ent_person_id = ?3 AND a.uai = ?1 "
+      "UNION ALL SELECT a.subscription_id, a.target_kind, g.code FROM people q "
+      "JOIN group_members m ON m.person_id = q.id JOIN assignments a ON a.group_id = m.group_id "
+      "JOIN groups g ON g.id = a.group_id "
+      "WHERE q.ent_id = ?2 AND q.ent_person_id = ?3 AND a.uai = ?1");
   assignments.bindAll(person.uai, person.ent_id, person.ent_person_id);
-  if (resource_id) {
-    assignments.bind(4, *resource_id);
-  }
   GARDE_TRY(detail::forEachRow(assignments, [&](const Stmt& r) {
     const auto sub = by_id.find(r.text(0));
     const auto kind = policy::parseAssignmentTargetKind(r.text(1));
     if (sub == by_id.end() || !kind) {
       return;
     }
-    std::string target = *kind == policy::AssignmentTargetKind::kPerson ? r.text(2) : r.text(3);
-    sub->second->assignments.push_back({*kind, person.uai, std::move(target)});
+    sub->second->assignments.push_back({*kind, person.uai, r.text(2)});
   }));
   return out;
 }
