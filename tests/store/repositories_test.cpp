@@ -302,6 +302,28 @@ TEST_CASE_METHOD(Catalogue, "An empty justification is refused and changes nothi
   CHECK(store::contractHistory(db_, kArk)->size() == 1);
 }
 
+TEST_CASE_METHOD(Directory, "A person's facts come sorted by value whatever the order of insertion",
+                 "[store][directory]") {
+  const auto zed = *store::upsertGroup(db_, "0561534N", "Z9", store::GroupKind::kClass, "Z");
+  const auto abc = *store::upsertGroup(db_, "0561534N", "0A", store::GroupKind::kClass, "A");
+  const auto grp = *store::upsertGroup(db_, "0561534N", "AAA", store::GroupKind::kGroup, "G");
+  REQUIRE(store::addGroupMember(db_, zed, teacher_).has_value());
+  REQUIRE(store::addGroupMember(db_, abc, teacher_).has_value());
+  REQUIRE(store::addGroupMember(db_, grp, teacher_).has_value());
+  REQUIRE(store::addPersonEmail(db_, teacher_, "zz@x.test").has_value());
+  REQUIRE(store::addPersonEmail(db_, teacher_, "Paul@x.test").has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "L0101", true).has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "Z0101", false).has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "A0101", false).has_value());
+  const auto t = store::findPersonFacts(db_, "ENTTEST1", "ens-1", "0561534N");
+  REQUIRE(t.has_value());
+  CHECK(t->classes == std::vector<std::string>{"0A", "3A", "Z9"});
+  CHECK(t->groups == std::vector<std::string>{"AAA"});
+  CHECK(t->emails == std::vector<std::string>{"Paul@x.test", "paul@x.test", "zz@x.test"});
+  CHECK(t->teacher_subjects == std::vector<std::string>{"L0101", "L0202"});
+  CHECK(t->pupil_subjects == std::vector<std::string>{"A0101", "Z0101"});
+}
+
 TEST_CASE_METHOD(Catalogue, "Subscriptions round-trip with every GAR field",
                  "[store][subscriptions]") {
   auto s = subscription();
