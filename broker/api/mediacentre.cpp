@@ -64,48 +64,10 @@ std::string launchLink(const MediacentreDeps& deps, std::string_view ent_id, std
          "&idRessource=" + core::urlEncode(resource_id, true);
 }
 
-/// `text` as a JSON string, quotes included, escaped as boost::json::serialize escapes: `"`, `\`,
-/// the short escapes \b \t \n \f \r, every other byte below 0x20 as \u00xx (lower case), and
-/// every other byte, UTF-8 or not, as it is.
+/// `text` as a JSON string, quotes included, escaped as boost::json::serialize escapes.
 void appendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  std::size_t run = 0;  // start of the pending run of bytes copied as they are
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      continue;
-    }
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    out += '\\';
-    switch (c) {
-      case '"':
-      case '\\':
-        out += static_cast<char>(c);
-        break;
-      case '\b':
-        out += 'b';
-        break;
-      case '\t':
-        out += 't';
-        break;
-      case '\n':
-        out += 'n';
-        break;
-      case '\f':
-        out += 'f';
-        break;
-      case '\r':
-        out += 'r';
-        break;
-      default:
-        out += "u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
+  core::appendJsonEscaped(out, text, core::JsonEscapes::kBoostJson);
   out += '"';
 }
 
