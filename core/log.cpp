@@ -113,7 +113,7 @@ void setLogSink(LogSink sink) noexcept {
   g_sink.store(sink, std::memory_order_release);
 }
 
-void appendJsonEscaped(std::string& out, std::string_view text) {
+void appendJsonEscaped(std::string& out, std::string_view text, JsonEscapes escapes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of characters copied as they are
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -139,6 +139,13 @@ void appendJsonEscaped(std::string& out, std::string_view text) {
       case '\t':
         out += "\\t";
         break;
+      case '\b':
+      case '\f':
+        if (escapes == JsonEscapes::kBoostJson) {
+          out += c == '\b' ? "\\b" : "\\f";
+          break;
+        }
+        [[fallthrough]];
       default:
         out += "\\u00";
         out += kHex[c >> 4];

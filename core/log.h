@@ -65,7 +65,16 @@ class Logger {
   std::string_view category_;
 };
 
-/// Appends `text` to `out` as the inside of a JSON string (quotes not included).
-void appendJsonEscaped(std::string& out, std::string_view text);
+/// Which escapes appendJsonEscaped writes for backspace and form feed.
+enum class JsonEscapes {
+  kLog,        ///< \u0008 and \u000c, as the log and the audit have always written them
+  kBoostJson,  ///< \b and \f, as boost::json::serialize does (the médiacentre's answers)
+};
+
+/// Appends `text` to `out` as the inside of a JSON string (quotes not included): `"` and `\` and
+/// the bytes below 0x20 escaped (\n \r \t, the others as \u00xx in lower case), every other
+/// byte, UTF-8 or not, as it is.
+void appendJsonEscaped(std::string& out, std::string_view text,
+                       JsonEscapes escapes = JsonEscapes::kLog);
 
 }  // namespace garde::core

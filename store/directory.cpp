@@ -293,7 +293,9 @@ core::Result<policy::PersonFacts> findPersonFacts(Db& db, std::string_view ent_i
   }
   {
     // The person's groups, e-mail addresses, MEFs and subjects in one statement (one step of the
-    // launch's read transaction instead of four), each kind sorted by its value as before.
+    // launch's read transaction instead of four), each kind sorted by its value as before: here,
+    // not by an ORDER BY, whose sorter cost a third of the statement (std::string's order is
+    // memcmp's, the BINARY collation's).
     GARDE_STORE_PREPARE(
         stmt, db,
         "SELECT 'g', g.code, g.kind FROM group_members m JOIN groups g ON g.id = m.group_id "
@@ -301,8 +303,7 @@ core::Result<policy::PersonFacts> findPersonFacts(Db& db, std::string_view ent_i
         "UNION ALL SELECT 'e', email, '' FROM person_emails WHERE person_id = ?1 "
         "UNION ALL SELECT 'm', mef_code, '' FROM person_mefs WHERE person_id = ?1 AND uai = ?2 "
         "UNION ALL SELECT 's', subject_code, role FROM person_subjects "
-        "WHERE person_id = ?1 AND uai = ?2 "
-        "ORDER BY 1, 2");
+        "WHERE person_id = ?1 AND uai = ?2");
     stmt.bindAll(person_id, uai);
     GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
       const std::string which = s.text(0);
@@ -316,6 +317,10 @@ core::Result<policy::PersonFacts> findPersonFacts(Db& db, std::string_view ent_i
         (s.text(2) == "teacher" ? f.teacher_subjects : f.pupil_subjects).push_back(s.text(1));
       }
     }));
+    for (auto* values :
+         {&f.classes, &f.groups, &f.emails, &f.mefs, &f.teacher_subjects, &f.pupil_subjects}) {
+      std::sort(values->begin(), values->end());
+    }
   }
   return f;
 }

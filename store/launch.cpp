@@ -26,6 +26,12 @@ core::Result<std::int64_t> registryGeneration(Db& db) {
 core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(
     Db& db, std::string_view resource_id) {
   GARDE_ASSIGN_OR_RETURN(const std::int64_t generation, registryGeneration(db));
+  return find(db, resource_id, generation);
+}
+
+core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(Db& db,
+                                                                       std::string_view resource_id,
+                                                                       std::int64_t generation) {
   {
     const std::lock_guard lock(mutex_);
     if (generation == generation_) {
@@ -44,6 +50,13 @@ core::Result<std::shared_ptr<const ResourceEntry>> ResourceCache::find(
     entry->contract = std::move(contract).value();
   } else if (contract.error().code != core::ErrorCode::kUnknownResource) {
     return core::fail(std::move(contract).error());
+  }
+  if (auto name = findPublisherName(db, entry->resource.publisher_id)) {
+    entry->publisher_name = std::move(name).value();
+  } else if (name.error().code == core::ErrorCode::kUnknownPeer) {
+    entry->publisher_name = entry->resource.publisher_id;
+  } else {
+    return core::fail(std::move(name).error());
   }
   const std::lock_guard lock(mutex_);
   // Generations only grow: an entry read in an older snapshot than the cache's is not stored.

@@ -32,10 +32,12 @@ struct LaunchInputs {
   std::vector<policy::Subscription> subscriptions;
 };
 
-/// A resource and its contract (none when the resource has no contract row) as a launch reads them.
+/// A resource and its contract (none when the resource has no contract row) as a launch reads them,
+/// and its publisher's display name (the médiacentre's nomEditeur; its id when it has none).
 struct ResourceEntry {
   Resource resource;
   std::optional<policy::ResourceContract> contract;
+  std::string publisher_name;
 };
 
 /// The resources and contracts the broker has launched, kept in memory: each call reads the
@@ -44,11 +46,17 @@ struct ResourceEntry {
 /// reads the resource again only when it changed. So an edit by any process is in force for the
 /// next launch, as with store::PolicyCache. Call inside the caller's read transaction, so that the
 /// generation and what is read belong to the same snapshot. Only resources that exist are kept:
-/// the map is bounded by the resources table, whatever ids requests name. Thread-safe.
+/// the map is bounded by the resources table, whatever ids requests name. The publishers table
+/// bumps the same generation (migration 8), so a renamed publisher is read again too. Thread-safe.
 class ResourceCache {
  public:
   /// kUnknownResource when the resource does not exist, kStoreError when the database fails.
   core::Result<std::shared_ptr<const ResourceEntry>> find(Db& db, std::string_view resource_id);
+
+  /// The same with the registry generation the caller read (registryGeneration) in the same read
+  /// transaction: a request that looks up several resources reads the generation once.
+  core::Result<std::shared_ptr<const ResourceEntry>> find(Db& db, std::string_view resource_id,
+                                                          std::int64_t generation);
 
  private:
   std::mutex mutex_;

@@ -1,5 +1,9 @@
 #include "store/subscriptions.h"
 
+#include <algorithm>
+#include <tuple>
+#include <unordered_map>
+
 #include "store/util.h"
 
 namespace garde::store {
@@ -251,21 +255,26 @@ core::Result<std::vector<AssignmentCount>> assignmentReport(Db& db, std::string_
 
 namespace {
 
-/// findLaunchSubscriptions for one resource, or (resource_id nullopt) for all of them.
+/// findLaunchSubscriptions for one resource, or (resource_id nullopt) for all of them. Two
+/// statements whatever the number of subscriptions: the subscriptions with their audiences, then
+/// the assignments concerning the person in all of them (it was two statements per subscription,
+/// 6 of a pupil's 15 in the médiacentre; docs/performance.md, "the médiacentre's CPU per
+/// request").
 core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
     Db& db, std::optional<std::string_view> resource_id, const policy::PersonFacts& person) {
   std::vector<policy::Subscription> out;
   {
     // Two statements rather than "?1 IS NULL OR ...": the launch's keeps its index on resource_id.
-#define GARDE_SUBSCRIPTION_COLUMNS                                                          \
-  "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "               \
-  "s.assignment_type FROM subscriptions s JOIN subscription_uais u ON u.subscription_id = " \
-  "s.id "
+    // The audience codes contain no comma (the column's CHECK), so group_concat's list splits.
+#define GARDE_SUBSCRIPTION_COLUMNS                                                        \
+  "SELECT s.id, s.publisher_id, s.resource_id, s.valid_from, s.valid_until, "             \
+  "s.assignment_type, (SELECT group_concat(audience, ',') FROM subscription_audiences a " \
+  "WHERE a.subscription_id = s.id) FROM subscriptions s JOIN subscription_uais u "        \
+  "ON u.subscription_id = s.id "
     GARDE_STORE_PREPARE(stmt, db,
                         resource_id ? GARDE_SUBSCRIPTION_COLUMNS
                             "WHERE u.uai = ?1 AND s.resource_id = ?2 ORDER BY s.id"
-                                    : GARDE_SUBSCRIPTION_COLUMNS
-                            "WHERE u.uai = ?1 ORDER BY s.resource_id, s.id");
+                                    : GARDE_SUBSCRIPTION_COLUMNS "WHERE u.uai = ?1");
 #undef GARDE_SUBSCRIPTION_COLUMNS
     stmt.bind(1, person.uai);
     if (resource_id) {
@@ -281,42 +290,68 @@ core::Result<std::vector<policy::Subscription>> establishmentSubscriptions(
       sub.valid_until = policy::Date::parse(s.text(4)).value_or(policy::Date::fromDays(INT32_MIN));
       sub.assignment_type =
           policy::parseAssignmentType(s.text(5)).value_or(policy::AssignmentType::kIndiv);
+      // The join chose the subscriptions of the person's establishment: that UAI is the only one
+      // the decision reads. Reading them all cost one row per establishment covered, thousands
+      // for a subscription by codeNatureUAI, and made every launch and médiacentre answer grow
+      // with the directory (docs/performance.md, 2026-12-03 médiacentre section).
+      sub.uais = {person.uai};
+      if (!s.isNull(6)) {
+        const std::string codes = s.text(6);
+        for (std::size_t from = 0; from <= codes.size();) {
+          std::size_t comma = codes.find(',', from);
+          if (comma == std::string::npos) {
+            comma = codes.size();
+          }
+          if (auto a = policy::parseAudience(std::string_view(codes).substr(from, comma - from))) {
+            sub.audiences.push_back(*a);
+          }
+          from = comma + 1;
+        }
+      }
       out.push_back(std::move(sub));
     }));
   }
-  GARDE_STORE_PREPARE(audiences, db,
-                      "SELECT audience FROM subscription_audiences WHERE subscription_id = ?1");
+  if (!resource_id) {
+    // By resource id, then subscription id: sorted here rather than by SQLite's sorter, which
+    // builds a temporary B-tree for a handful of rows (std::string's order is memcmp's, the BINARY
+    // collation's).
+    std::sort(out.begin(), out.end(),
+              [](const policy::Subscription& a, const policy::Subscription& b) {
+                return std::tie(a.resource_id, a.id) < std::tie(b.resource_id, b.id);
+              });
+  }
+  if (out.empty()) {
+    return out;
+  }
+  std::unordered_map<std::string_view, policy::Subscription*> by_id;
+  for (auto& sub : out) {
+    by_id.emplace(sub.id, &sub);
+  }
+  // The person's assignments in the establishment, one indexed search per kind of target (the
+  // establishment's rows of each subscription, the person's own, their classes' and groups'),
+  // whatever the number of classes assigned there; rows of subscriptions not chosen above (another
+  // resource for a launch) are skipped below.
   GARDE_STORE_PREPARE(
       assignments, db,
-      "SELECT a.target_kind, ifnull(p.ent_person_id, ''), ifnull(g.code, '') FROM assignments a "
-      "LEFT JOIN people p ON p.id = a.person_id LEFT JOIN groups g ON g.id = a.group_id "
-      "WHERE a.subscription_id = ?1 AND a.uai = ?2 AND (a.target_kind = 'establishment' "
-      "OR a.person_id = (SELECT id FROM people WHERE ent_id = ?3 AND ent_person_id = ?4) "
-      "OR a.group_id IN (SELECT m.group_id FROM group_members m JOIN people q ON q.id = "
-      "m.person_id "
-      "WHERE q.ent_id = ?3 AND q.ent_person_id = ?4))");
-  for (auto& sub : out) {
-    // The join chose the subscriptions of the person's establishment: that UAI is the only one the
-    // decision reads. Reading them all cost one row per establishment covered, thousands for a
-    // subscription by codeNatureUAI, and made every launch and médiacentre answer grow with the
-    // directory (docs/performance.md, 2026-12-03 médiacentre section).
-    sub.uais = {person.uai};
-    audiences.reset();
-    audiences.bind(1, sub.id);
-    GARDE_TRY(detail::forEachRow(audiences, [&](const Stmt& r) {
-      if (auto a = policy::parseAudience(r.text(0))) {
-        sub.audiences.push_back(*a);
-      }
-    }));
-    assignments.reset();
-    assignments.bindAll(sub.id, person.uai, person.ent_id, person.ent_person_id);
-    GARDE_TRY(detail::forEachRow(assignments, [&](const Stmt& r) {
-      if (auto kind = policy::parseAssignmentTargetKind(r.text(0))) {
-        std::string target = *kind == policy::AssignmentTargetKind::kPerson ? r.text(1) : r.text(2);
-        sub.assignments.push_back({*kind, person.uai, std::move(target)});
-      }
-    }));
-  }
+      "SELECT a.subscription_id, a.target_kind, '' FROM subscription_uais u JOIN assignments a "
+      "ON a.subscription_id = u.subscription_id AND a.uai = u.uai "
+      "WHERE u.uai = ?1 AND a.target_kind = 'establishment' "
+      "UNION ALL SELECT a.subscription_id, a.target_kind, p.ent_person_id FROM people p "
+      "JOIN assignments a ON a.person_id = p.id "
+      "WHERE p.ent_id = ?2 AND p.ent_person_id = ?3 AND a.uai = ?1 "
+      "UNION ALL SELECT a.subscription_id, a.target_kind, g.code FROM people q "
+      "JOIN group_members m ON m.person_id = q.id JOIN assignments a ON a.group_id = m.group_id "
+      "JOIN groups g ON g.id = a.group_id "
+      "WHERE q.ent_id = ?2 AND q.ent_person_id = ?3 AND a.uai = ?1");
+  assignments.bindAll(person.uai, person.ent_id, person.ent_person_id);
+  GARDE_TRY(detail::forEachRow(assignments, [&](const Stmt& r) {
+    const auto sub = by_id.find(r.text(0));
+    const auto kind = policy::parseAssignmentTargetKind(r.text(1));
+    if (sub == by_id.end() || !kind) {
+      return;
+    }
+    sub->second->assignments.push_back({*kind, person.uai, r.text(2)});
+  }));
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "broker/api/mediacentre.h"
 
 #include <boost/json.hpp>
-#include <map>
 
 #include "broker/flows/entitlement.h"
 #include "broker/flows/flows.h"
@@ -65,19 +64,51 @@ std::string launchLink(const MediacentreDeps& deps, std::string_view ent_id, std
          "&idRessource=" + core::urlEncode(resource_id, true);
 }
 
-using PublisherNames = std::map<std::string, std::string, std::less<>>;
-
-/// The publisher's display name, read once per request (its id when it has none).
-const std::string& publisherName(store::Db& db, PublisherNames& names, const std::string& id) {
-  auto it = names.find(id);
-  if (it == names.end()) {
-    auto found = store::findPublisherName(db, id);
-    it = names.emplace(id, found ? *found : id).first;
-  }
-  return it->second;
+/// `text` as a JSON string, quotes included, escaped as boost::json::serialize escapes.
+void appendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  core::appendJsonEscaped(out, text, core::JsonEscapes::kBoostJson);
+  out += '"';
 }
 
 }  // namespace
+
+std::string writeResourceList(const std::vector<ResourceListing>& resources) {
+  std::string out;
+  out.reserve(64 + resources.size() * 900);
+  out += R"({"listeRessources":{"ressource":[)";
+  bool first = true;
+  for (const ResourceListing& r : resources) {
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+    const auto [code, label] = presentation(r.category);
+    // The members in the order the boost::json objects held them (insertion order).
+    out += R"({"idRessource":)";
+    appendJsonString(out, r.id);
+    out += R"(,"idType":"ark","nomRessource":)";
+    appendJsonString(out, r.name);
+    out += R"(,"idEditeur":)";
+    appendJsonString(out, r.publisher_id);
+    out += R"(,"nomEditeur":)";
+    appendJsonString(out, r.publisher_name);
+    out += R"(,"urlVignette":"","typePresentation":{"code":)";
+    appendJsonString(out, code);
+    out += R"(,"nom":)";
+    appendJsonString(out, label);
+    out += R"(},"typePedagogique":[],"typologieDocument":[],"niveauEducatif":[],)"
+           R"("domaineEnseignement":[],"urlAccesRessource":)";
+    appendJsonString(out, r.launch_url);
+    out += R"(,"nomSourceEtiquetteGar":"garde","distributeurTech":)";
+    appendJsonString(out, r.publisher_id);
+    out += R"(,"validateurTech":)";
+    appendJsonString(out, r.publisher_id);
+    out += R"(,"description":""})";
+  }
+  out += "]}}";
+  return out;
+}
 
 Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
   const std::string* ent_id = req.pathParam("idENT");
@@ -119,40 +150,22 @@ Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
     return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
                  listed.error().describe());
   }
-  PublisherNames publisher_names;
-  boost::json::array resources;
+  // The links are built first: the listings only point at them.
+  std::vector<std::string> links;
+  links.reserve(listed->size());
+  std::vector<ResourceListing> listings;
+  listings.reserve(listed->size());
   for (const auto& entitled : *listed) {
     const store::Resource& r = entitled.resource;
-    const std::string& publisher_name = publisherName(db, publisher_names, r.publisher_id);
-    const auto [code, label] = presentation(r.category);
-    boost::json::object o;
-    o["idRessource"] = r.id;
-    o["idType"] = "ark";
-    o["nomRessource"] = r.name;
-    o["idEditeur"] = r.publisher_id;
-    o["nomEditeur"] = publisher_name;
-    o["urlVignette"] = "";
-    o["typePresentation"] = {{"code", code}, {"nom", label}};
-    o["typePedagogique"] = boost::json::array();
-    o["typologieDocument"] = boost::json::array();
-    o["niveauEducatif"] = boost::json::array();
-    o["domaineEnseignement"] = boost::json::array();
-    o["urlAccesRessource"] = launchLink(deps, *ent_id, *uai, r.id);
-    o["nomSourceEtiquetteGar"] = "garde";
-    o["distributeurTech"] = r.publisher_id;
-    o["validateurTech"] = r.publisher_id;
-    o["description"] = "";
-    resources.push_back(std::move(o));
+    links.push_back(launchLink(deps, *ent_id, *uai, r.id));
+    listings.push_back(
+        {r.id, r.name, r.publisher_id, entitled.publisher_name, r.category, links.back()});
   }
   if (auto c = read->commit(); !c) {
     return error(req, 503, "Service Unavailable", "Service momentanément indisponible",
                  c.error().describe());
   }
-  boost::json::object list;
-  list["ressource"] = std::move(resources);
-  boost::json::object root;
-  root["listeRessources"] = std::move(list);
-  Response r = answer(req, 200, boost::json::serialize(root), "application/json; charset=utf-8");
+  Response r = answer(req, 200, writeResourceList(listings), "application/json; charset=utf-8");
   r.log_fields = {{"ent", *ent_id}, {"resources", std::to_string(listed->size())}};
   return r;
 }
@@ -176,7 +189,6 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<listeRessourcesDiffusables "
       "xmlns=\"http://gar.education.fr/schemas/init/0/1/\">\n  <dateGeneration>" +
       core::formatIso8601(deps.clock.now()) + "</dateGeneration>\n";
-  PublisherNames publisher_names;
   for (const auto& contract : *contracts) {
     if (contract.status != policy::ContractStatus::kApproved ||
         deps.publishers->findByPublisherId(contract.publisher_id) == nullptr) {
@@ -187,7 +199,7 @@ Response handleDistributableResources(const Request& req, const MediacentreDeps&
       continue;
     }
     const store::Resource& r = (*entry)->resource;
-    const std::string& publisher_name = publisherName(db, publisher_names, r.publisher_id);
+    const std::string& publisher_name = (*entry)->publisher_name;
     const std::string publisher = core::htmlEscape(r.publisher_id);
     const std::string publisher_label = core::htmlEscape(publisher_name);
     xml += "  <ressourceDiffusable>\n    <idRessource>" + core::htmlEscape(r.id) +

@@ -10,6 +10,8 @@
 /// is garde's /domaineGar launch link. Answers are gzip-compressed when the client accepts it.
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "broker/flows/db_pool.h"
 #include "broker/flows/live.h"
@@ -28,6 +30,21 @@ struct MediacentreDeps {
   const flows::Live<connectors::publisher::PublisherRegistry>& publishers;
   std::string base_url;  ///< broker.base_url, for the launch links
 };
+
+/// One entry of GET /ressources's list: what the GAR JSON names of a resource.
+struct ResourceListing {
+  std::string_view id;
+  std::string_view name;
+  std::string_view publisher_id;
+  std::string_view publisher_name;
+  std::string_view category;    ///< garde's category, presented as the GAR's typePresentation
+  std::string_view launch_url;  ///< urlAccesRessource
+};
+
+/// The GAR JSON of the list, {"listeRessources":{"ressource":[...]}}, written as text: byte for
+/// byte what boost::json::serialize wrote of the same objects before (tests/broker/
+/// mediacentre_json_test.cpp compares them, hostile strings included), without building them.
+std::string writeResourceList(const std::vector<ResourceListing>& resources);
 
 /// GET /ressources/{idENT}/{UAI}/{id}: only for the ENT project `idENT` itself (Caller kind
 /// kEntProject, id idENT); 403 otherwise. 404 (GAR error JSON) for an establishment that is not

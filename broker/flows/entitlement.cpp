@@ -28,6 +28,7 @@ core::Result<std::vector<EntitledResource>> entitledResources(
   }
   std::vector<EntitledResource> out;
   std::set<std::string, std::less<>> seen;
+  std::optional<std::int64_t> generation;  // read once, when the first resource is looked up
   for (const auto& where : uais) {
     auto person = store::findPersonFacts(db, ent_id, person_id, where);
     if (!person) {
@@ -52,7 +53,10 @@ core::Result<std::vector<EntitledResource>> entitledResources(
       if (seen.count(resource_id) != 0) {
         continue;
       }
-      auto entry = resources.find(db, resource_id);
+      if (!generation) {
+        GARDE_ASSIGN_OR_RETURN(generation, store::registryGeneration(db));
+      }
+      auto entry = resources.find(db, resource_id, *generation);
       if (!entry) {
         if (entry.error().code == core::ErrorCode::kStoreError) {
           return core::fail(std::move(entry).error());
@@ -67,7 +71,7 @@ core::Result<std::vector<EntitledResource>> entitledResources(
       if (policy::checkEntitlement(*person, *e.contract, of_resource, today).refusal ==
           policy::Refusal::kNone) {
         seen.insert(resource_id);
-        out.push_back({e.resource, where});
+        out.push_back({e.resource, where, e.publisher_name});
       }
     }
   }

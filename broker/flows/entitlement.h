@@ -23,6 +23,7 @@ namespace garde::broker::flows {
 struct EntitledResource {
   store::Resource resource;
   std::string uai;
+  std::string publisher_name;  ///< store::ResourceEntry::publisher_name
 };
 
 /// The resources `person_id` (their identifier at `ent_id`) may launch on `today`: in `uai`, or

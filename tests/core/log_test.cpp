@@ -41,6 +41,11 @@ TEST_CASE("JSON escaping keeps plain text and escapes quotes, backslashes and co
   CHECK(esc(std::string("\x01x\x1f", 3)) == "\\u0001x\\u001f");
   CHECK(esc(std::string("\0", 1)) == "\\u0000");
   CHECK(esc("\"\"x\\") == "\\\"\\\"x\\\\");
+  // Backspace and form feed: \u00xx for the log and the audit, short for boost::json's manner.
+  CHECK(esc("\b\f") == "\\u0008\\u000c");
+  std::string boost_like;
+  garde::core::appendJsonEscaped(boost_like, "\b\f\x01", garde::core::JsonEscapes::kBoostJson);
+  CHECK(boost_like == "\\b\\f\\u0001");
 }
 
 TEST_CASE("A log line is one JSON object with its category, message and fields", "[core][log]") {

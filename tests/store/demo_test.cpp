@@ -180,6 +180,8 @@ TEST_CASE_METHOD(Demo,
   REQUIRE((*first)->contract.has_value());
   CHECK((*first)->resource.id == demo::kResourceA);
   CHECK((*first)->contract->status == policy::ContractStatus::kApproved);
+  CHECK((*first)->publisher_name ==
+        store::findPublisherName(db_, (*first)->resource.publisher_id).value());
   const auto again = find(db_, demo::kResourceA);
   REQUIRE(again.has_value());
   CHECK(again->get() == first->get());  // not read again
@@ -210,6 +212,11 @@ TEST_CASE_METHOD(Demo,
         "INSERT INTO contract_declarations(resource_id, profile, attribute_code, "
         "justification) VALUES ('ark:/49591/demo.manuel.a', 'National_doc', 'IDO', 'why')";
   }
+  SECTION("the publisher renamed (the médiacentre's nomEditeur comes from the entry)") {
+    change =
+        "UPDATE publishers SET name = 'Renamed' WHERE id = (SELECT publisher_id FROM resources "
+        "WHERE id = 'ark:/49591/demo.manuel.a')";
+  }
   const auto before = store::registryGeneration(other);
   REQUIRE(before.has_value());
   REQUIRE(other.execScript(change).has_value());
@@ -223,6 +230,8 @@ TEST_CASE_METHOD(Demo,
   CHECK((*now)->contract->status == direct_contract->status);
   CHECK((*now)->contract->declared == direct_contract->declared);
   CHECK((*now)->resource.url == store::findResource(db_, demo::kResourceA)->url);
+  CHECK((*now)->publisher_name ==
+        store::findPublisherName(db_, (*now)->resource.publisher_id).value());
   CHECK((*first)->resource.url != "https://moved.example/");  // an entry in use never changes
 
   // Through loadLaunchInputs: the same as without the cache.

@@ -302,6 +302,28 @@ TEST_CASE_METHOD(Catalogue, "An empty justification is refused and changes nothi
   CHECK(store::contractHistory(db_, kArk)->size() == 1);
 }
 
+TEST_CASE_METHOD(Directory, "A person's facts come sorted by value whatever the order of insertion",
+                 "[store][directory]") {
+  const auto zed = *store::upsertGroup(db_, "0561534N", "Z9", store::GroupKind::kClass, "Z");
+  const auto abc = *store::upsertGroup(db_, "0561534N", "0A", store::GroupKind::kClass, "A");
+  const auto grp = *store::upsertGroup(db_, "0561534N", "AAA", store::GroupKind::kGroup, "G");
+  REQUIRE(store::addGroupMember(db_, zed, teacher_).has_value());
+  REQUIRE(store::addGroupMember(db_, abc, teacher_).has_value());
+  REQUIRE(store::addGroupMember(db_, grp, teacher_).has_value());
+  REQUIRE(store::addPersonEmail(db_, teacher_, "zz@x.test").has_value());
+  REQUIRE(store::addPersonEmail(db_, teacher_, "Paul@x.test").has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "L0101", true).has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "Z0101", false).has_value());
+  REQUIRE(store::addPersonSubject(db_, teacher_, "0561534N", "A0101", false).has_value());
+  const auto t = store::findPersonFacts(db_, "ENTTEST1", "ens-1", "0561534N");
+  REQUIRE(t.has_value());
+  CHECK(t->classes == std::vector<std::string>{"0A", "3A", "Z9"});
+  CHECK(t->groups == std::vector<std::string>{"AAA"});
+  CHECK(t->emails == std::vector<std::string>{"Paul@x.test", "paul@x.test", "zz@x.test"});
+  CHECK(t->teacher_subjects == std::vector<std::string>{"L0101", "L0202"});
+  CHECK(t->pupil_subjects == std::vector<std::string>{"A0101", "Z0101"});
+}
+
 TEST_CASE_METHOD(Catalogue, "Subscriptions round-trip with every GAR field",
                  "[store][subscriptions]") {
   auto s = subscription();
@@ -419,6 +441,60 @@ TEST_CASE_METHOD(Catalogue,
   CHECK(all->front().uais == std::vector<std::string>{"0561534N"});
   // The subscription itself still covers the three.
   CHECK(store::findSubscription(db_, "ABO1")->uais.size() == 3);
+}
+
+TEST_CASE_METHOD(Catalogue,
+                 "Each subscription of an establishment carries its own audiences and assignments",
+                 "[store][subscriptions]") {
+  // Read in two statements for all the subscriptions at once: each row must reach its own.
+  using K = policy::AssignmentTargetKind;
+  REQUIRE(store::createSubscription(db_, subscription("ABO1"), 1).has_value());
+  auto teachers = subscription("ABO2");
+  teachers.audiences = {policy::Audience::kEnseignant, policy::Audience::kAutrePersonnel,
+                        policy::Audience::kEleve};
+  teachers.audience_licences.clear();
+  REQUIRE(store::createSubscription(db_, teachers, 1).has_value());
+  auto none = subscription("ABO3");
+  none.audiences.clear();
+  none.audience_licences.clear();
+  REQUIRE(store::createSubscription(db_, none, 1).has_value());
+  auto elsewhere = subscription("ABO4");
+  elsewhere.uais = {"0350000A", "0561534N"};
+  REQUIRE(store::createSubscription(db_, elsewhere, 1).has_value());
+  REQUIRE(store::addAssignment(db_, "ABO1", "0561534N", K::kClass, "3A", "ra", 1).has_value());
+  REQUIRE(store::addAssignment(db_, "ABO2", "0561534N", K::kGroup, "LATIN", "ra", 1).has_value());
+  REQUIRE(
+      store::addAssignment(db_, "ABO2", "0561534N", K::kEstablishment, "", "ra", 1).has_value());
+  REQUIRE(store::addAssignment(db_, "ABO3", "0561534N", K::kPerson, "ens-1", "ra", 1).has_value());
+  REQUIRE(
+      store::addAssignment(db_, "ABO4", "0350000A", K::kEstablishment, "", "ra", 1).has_value());
+
+  const auto pupil = *store::findPersonFacts(db_, "ENTTEST1", "elv-1", "0561534N");
+  for (const bool launch : {true, false}) {
+    const auto subs = launch ? store::findLaunchSubscriptions(db_, kArk, pupil)
+                             : store::findEstablishmentSubscriptions(db_, pupil);
+    REQUIRE(subs.has_value());
+    REQUIRE(subs->size() == 4);
+    const auto& [abo1, abo2, abo3, abo4] = std::tie((*subs)[0], (*subs)[1], (*subs)[2], (*subs)[3]);
+    CHECK(abo1.id == "ABO1");
+    CHECK(abo4.id == "ABO4");
+    CHECK(abo1.audiences == std::vector<policy::Audience>{policy::Audience::kEleve});
+    auto audiences = abo2.audiences;
+    std::sort(audiences.begin(), audiences.end());
+    auto expected = teachers.audiences;
+    std::sort(expected.begin(), expected.end());
+    CHECK(audiences == expected);
+    CHECK(abo3.audiences.empty());
+    REQUIRE(abo1.assignments.size() == 1);
+    CHECK(abo1.assignments[0].kind == K::kClass);
+    CHECK(abo1.assignments[0].target == "3A");
+    REQUIRE(abo2.assignments.size() == 2);
+    CHECK(abo3.assignments.empty());  // the teacher's, not the pupil's
+    CHECK(abo4.assignments.empty());  // the establishment assigned is the other one
+    for (const auto& sub : *subs) {
+      CHECK(sub.uais == std::vector<std::string>{"0561534N"});
+    }
+  }
 }
 
 TEST_CASE_METHOD(Catalogue, "Removing a person ends their assignments", "[store][subscriptions]") {
@@ -716,11 +792,10 @@ TEST_CASE_METHOD(AuditDb, "Audit searches filter by every field and page by id",
     return r;
   };
   const core::UnixTime t = 1'800'000'000;
-  for (const auto& r :
-       {row(t, "launch", "A", {"IDO", "PRO", "P_MEL"}, "released", "SUB1", "s1"),
-        row(t + 10, "launch", "B", {"IDO", "PXMEL"}, "released", "SUB2", "s2"),
-        row(t + 20, "launch", "A", {}, "refused", "not_subscribed", "s1"),
-        row(t + 30, "admin", "", {}, "failed", "sign_in:wrong password", "")}) {
+  for (const auto& r : {row(t, "launch", "A", {"IDO", "PRO", "P_MEL"}, "released", "SUB1", "s1"),
+                        row(t + 10, "launch", "B", {"IDO", "PXMEL"}, "released", "SUB2", "s2"),
+                        row(t + 20, "launch", "A", {}, "refused", "not_subscribed", "s1"),
+                        row(t + 30, "admin", "", {}, "failed", "sign_in:wrong password", "")}) {
     REQUIRE(store::writeAudit(db, r).has_value());
   }
   const auto ids = [&](const store::AuditQuery& q) {
