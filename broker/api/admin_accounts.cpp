@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "broker/api/admin_action.h"
 #include "broker/api/json_reply.h"
 #include "core/log.h"
 #include "core/password.h"
@@ -27,17 +28,10 @@ std::string_view roleOf(Caller::Kind kind) {
 
 void audit(const AdminAccountsDeps& deps, const Request& req, std::string_view action,
            bool done, std::string actor, std::string_view why = {}) {
-  store::AuditRecord r;
-  r.at = deps.clock.now();
-  r.kind = "admin";
-  r.correlation_id = req.request_id;
-  r.outcome = done ? "done" : "failed";
-  r.reason = why.empty() ? std::string(action) : std::string(action) + ":" + std::string(why);
-  r.actor = std::move(actor);
-  if (auto w = deps.audit.write(r); !w) {
-    kLog.error("audit record not written",
-               {{"request_id", req.request_id}, {"error", w.error().describe()}});
-  }
+  auditAdminAction(deps.audit, deps.clock.now(), req, std::move(actor),
+                   why.empty() ? std::string(action)
+                               : std::string(action) + ":" + std::string(why),
+                   done);
 }
 
 /// A slot among the password verifications allowed at once; empty when there is none.

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "broker/api/admin_action.h"
 #include "broker/api/json_reply.h"
 #include "core/log.h"
 
@@ -40,19 +41,9 @@ std::string actorOf(const Request& req) { return req.caller ? req.caller->id : s
 
 void auditAction(const AdminAuditDeps& deps, const Request& req, std::string_view action,
                  bool done, std::string subject = {}) {
-  store::AuditRecord r;
-  r.at = deps.clock.now();
-  r.kind = "admin";
-  r.correlation_id = req.request_id;
-  r.outcome = done ? "done" : "failed";
-  r.reason = std::string(action);
-  r.actor = actorOf(req);
   // A subject export is itself about the person: it shows in their next export.
-  r.subject = std::move(subject);
-  if (auto w = deps.audit.write(r); !w) {
-    kLog.error("audit record not written",
-               {{"request_id", req.request_id}, {"error", w.error().describe()}});
-  }
+  auditAdminAction(deps.audit, deps.clock.now(), req, actorOf(req), std::string(action), done, {},
+                   std::move(subject));
 }
 
 std::string recordsJson(const std::vector<store::AuditRecord>& rows) {

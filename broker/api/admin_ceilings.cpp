@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "broker/api/admin_action.h"
 #include "broker/api/json_reply.h"
 #include "core/log.h"
 #include "policy/preview.h"
@@ -20,17 +21,10 @@ std::string actorOf(const Request& req) { return req.caller ? req.caller->id : s
 
 void audit(const AdminCeilingsDeps& deps, const Request& req, std::string_view action, bool done,
            std::string_view detail = {}) {
-  store::AuditRecord r;
-  r.at = deps.clock.now();
-  r.kind = "admin";
-  r.correlation_id = req.request_id;
-  r.outcome = done ? "done" : "failed";
-  r.reason = detail.empty() ? std::string(action) : std::string(action) + ":" + std::string(detail);
-  r.actor = actorOf(req);
-  if (auto w = deps.audit.write(r); !w) {
-    kLog.error("audit record not written",
-               {{"request_id", req.request_id}, {"error", w.error().describe()}});
-  }
+  auditAdminAction(deps.audit, deps.clock.now(), req, actorOf(req),
+                   detail.empty() ? std::string(action)
+                                  : std::string(action) + ":" + std::string(detail),
+                   done);
 }
 
 /// A store refusal of a change, audited as failed.

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "broker/api/admin_action.h"
 #include "broker/api/json_reply.h"
 #include "broker/flows/flows.h"
 #include "core/log.h"
@@ -36,19 +37,9 @@ std::string justification(const policy::ResourceContract& contract, policy::Prof
 
 void auditExplain(const AdminExplainDeps& deps, const Request& req, const std::string& resource,
                   std::string subject) {
-  store::AuditRecord r;
-  r.at = deps.clock.now();
-  r.kind = "admin";
-  r.correlation_id = req.request_id;
-  r.resource_id = resource;
-  r.outcome = "done";
-  r.reason = "explain";
-  r.actor = req.caller ? req.caller->id : "";
-  r.subject = std::move(subject);  // explaining a person is about them
-  if (auto w = deps.audit.write(r); !w) {
-    kLog.error("audit record not written",
-               {{"request_id", req.request_id}, {"error", w.error().describe()}});
-  }
+  // Explaining a person is about them.
+  auditAdminAction(deps.audit, deps.clock.now(), req, req.caller ? req.caller->id : "", "explain",
+                   true, resource, std::move(subject));
 }
 
 Response explainProfile(const Request& req, const AdminExplainDeps& deps, store::Db& db,
