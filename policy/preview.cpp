@@ -45,6 +45,44 @@ std::vector<PolicyImpact> previewPolicyChange(const PolicySnapshot& before,
   return out;
 }
 
+std::vector<PolicyImpact> previewContractChange(const PolicySnapshot& policy,
+                                                const std::vector<ResourceContract>& before,
+                                                const std::vector<ResourceContract>& after) {
+  const auto flowing = [&](const ResourceContract* c, Profile profile) {
+    return c != nullptr && c->status == ContractStatus::kApproved && c->declaredFor(profile)
+               ? releasedCodes(profile, *c, policy)
+               : std::vector<std::string>();
+  };
+  const auto find = [](const std::vector<ResourceContract>& in, const std::string& id) {
+    const auto it = std::find_if(in.begin(), in.end(),
+                                 [&](const ResourceContract& c) { return c.resource_id == id; });
+    return it == in.end() ? nullptr : &*it;
+  };
+  std::vector<std::string> ids;
+  for (const auto* list : {&after, &before}) {
+    for (const auto& c : *list) {
+      if (std::find(ids.begin(), ids.end(), c.resource_id) == ids.end()) {
+        ids.push_back(c.resource_id);
+      }
+    }
+  }
+  std::vector<PolicyImpact> out;
+  for (const auto& id : ids) {
+    const ResourceContract* b = find(before, id);
+    const ResourceContract* a = find(after, id);
+    for (const Profile profile : kAllProfiles) {
+      const auto old_codes = flowing(b, profile);
+      const auto new_codes = flowing(a, profile);
+      PolicyImpact impact{id, profile, a != nullptr ? a->status : ContractStatus::kSuspended,
+                          minus(new_codes, old_codes), minus(old_codes, new_codes)};
+      if (!impact.gained.empty() || !impact.lost.empty()) {
+        out.push_back(std::move(impact));
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<CeilingChange> diffCeilings(const Ceilings& before, const Ceilings& after,
                                         const std::set<std::string>& categories) {
   std::set<std::string> all = categories;

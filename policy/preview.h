@@ -27,6 +27,15 @@ std::vector<PolicyImpact> previewPolicyChange(const PolicySnapshot& before,
                                               const PolicySnapshot& after,
                                               const std::vector<ResourceContract>& contracts);
 
+/// What starts and stops flowing when the contracts `before` (those in force) are replaced by
+/// `after` (a revision being approved) under one policy: for every profile either declares, the
+/// codes released after and not before and the reverse. Only an approved contract releases
+/// anything, so a resource absent from `before`, or not approved there, released nothing before;
+/// a resource absent from `after` releases nothing after. contract_status is the status after.
+std::vector<PolicyImpact> previewContractChange(const PolicySnapshot& policy,
+                                                const std::vector<ResourceContract>& before,
+                                                const std::vector<ResourceContract>& after);
+
 /// What one (profile, category) may receive more or less between two ceilings, after the
 /// fallback rule (an exact category's rows, else the "*" rows).
 struct CeilingChange {

@@ -481,6 +481,30 @@ CREATE TABLE ceiling_proposals (
 ) STRICT;
 )SQL";
 
+// Version 13: contracts as publishers submit them, numbered revisions of which one per publisher
+// is in force (store/contract_submissions.h, docs/adr/0024); the resources' logos.
+constexpr const char* kV13 = R"SQL(
+ALTER TABLE resources ADD COLUMN logo_url TEXT;
+CREATE TABLE contract_submissions (
+  id               INTEGER PRIMARY KEY,
+  publisher_id     TEXT NOT NULL REFERENCES publishers(id) ON DELETE CASCADE,
+  revision         INTEGER NOT NULL CHECK (revision > 0),
+  status           TEXT NOT NULL CHECK (status IN ('submitted', 'approved', 'suspended',
+                                                   'superseded', 'rejected')),
+  document         TEXT NOT NULL,             -- the JSON document, as normalised by the broker
+  flags            TEXT NOT NULL DEFAULT '[]', -- JSON: what the reviewer should look at
+  submitted_by     TEXT NOT NULL,
+  submitted_at     TEXT NOT NULL,
+  decided_by       TEXT,
+  decided_at       TEXT,
+  decision_reason  TEXT NOT NULL DEFAULT '',
+  UNIQUE (publisher_id, revision)
+) STRICT;
+CREATE UNIQUE INDEX contract_submissions_in_force ON contract_submissions(publisher_id)
+  WHERE status IN ('approved', 'suspended');
+CREATE INDEX contract_submissions_status ON contract_submissions(status, id);
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -493,6 +517,7 @@ const std::vector<Migration> kMigrations = {
     {9, "local admin accounts and sign-in throttling", kV9},
     {10, "audit subject digests", kV10},
     {11, "ceiling proposals (four eyes)", kV11},
+    {13, "contract submissions and revisions, resource logos", kV13},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

@@ -123,14 +123,14 @@ core::Result<Publisher> findPublisherByCertificate(Db& db, std::string_view clie
 core::Status upsertResource(Db& db, const Resource& r) {
   GARDE_STORE_PREPARE(
       stmt, db,
-      "INSERT INTO resources(id, publisher_id, name, url, login_url, category, launch_mode) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET "
+      "INSERT INTO resources(id, publisher_id, name, url, login_url, category, launch_mode, "
+      "logo_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
       "publisher_id = excluded.publisher_id, name = excluded.name, url = excluded.url, "
       "login_url = excluded.login_url, category = excluded.category, "
-      "launch_mode = excluded.launch_mode");
+      "launch_mode = excluded.launch_mode, logo_url = excluded.logo_url");
   return stmt
       .bindAll(r.id, r.publisher_id, r.name, r.url, r.login_url, r.category,
-               policy::launchModeCode(r.launch_mode))
+               policy::launchModeCode(r.launch_mode), r.logo_url)
       .run();
 }
 
@@ -138,7 +138,7 @@ namespace {
 
 // The columns resourceRow() reads, in its order.
 #define GARDE_RESOURCE_COLUMNS \
-  "r.id, r.publisher_id, r.name, r.url, r.login_url, r.category, r.launch_mode"
+  "r.id, r.publisher_id, r.name, r.url, r.login_url, r.category, r.launch_mode, r.logo_url"
 
 Resource resourceRow(const Stmt& stmt) {
   return Resource{stmt.text(0),
@@ -147,7 +147,8 @@ Resource resourceRow(const Stmt& stmt) {
                   stmt.text(3),
                   stmt.optionalText(4),
                   stmt.text(5),
-                  policy::parseLaunchMode(stmt.text(6)).value_or(policy::LaunchMode::kBounce)};
+                  policy::parseLaunchMode(stmt.text(6)).value_or(policy::LaunchMode::kBounce),
+                  stmt.optionalText(7)};
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ struct Resource {
   std::optional<std::string> login_url;  ///< where a bounce launch sends the browser
   std::string category;
   policy::LaunchMode launch_mode = policy::LaunchMode::kBounce;
+  std::optional<std::string> logo_url = std::nullopt;  ///< the médiacentre's tile image (urlVignette)
 };
 
 /// kConflict on a malformed id or an entityID/fingerprint already used by another publisher.
