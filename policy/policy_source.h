@@ -3,9 +3,9 @@
 /// version, and the interface through which policy reads them (implemented by
 /// store::SqlPolicySource).
 
+#include <iterator>
 #include <map>
 #include <optional>
-#include <iterator>
 #include <set>
 #include <string>
 #include <string_view>

@@ -34,8 +34,8 @@ Analysis analyse(Profile profile, const ResourceContract& contract, const Policy
     if (d == nullptr) {
       out.withheld.push_back({entry.code, WithheldReason::kNotDeclared});
     } else if (!entry.existsFor(profile)) {
-      // Before the ceiling: the ceilings cannot allow it for this profile (store::checkCeilingCodes),
-      // and the catalogue's reason is the one to fix.
+      // Before the ceiling: the ceilings cannot allow it for this profile
+      // (store::checkCeilingCodes), and the catalogue's reason is the one to fix.
       out.withheld.push_back({entry.code, WithheldReason::kNotForProfile});
     } else if (!policy.ceilings.allows(profile, contract.category, entry.code)) {
       out.withheld.push_back({entry.code, WithheldReason::kAboveCeiling});
