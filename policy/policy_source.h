@@ -3,6 +3,7 @@
 /// version, and the interface through which policy reads them (implemented by
 /// store::SqlPolicySource).
 
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -42,12 +43,18 @@ std::string_view sensitivityCode(
     Sensitivity s) noexcept;  ///< "technical" | "personal" | "sensitive"
 std::optional<Sensitivity> parseSensitivity(std::string_view code) noexcept;
 
-/// One entry of the attribute catalogue: an attribute the ministry allows to exist at all.
+/// One entry of the attribute catalogue: an attribute the ministry allows to exist at all, and the
+/// profiles it exists for (a pupil has no subjects taught, a teacher no MEF).
 struct CatalogueEntry {
   std::string code;
   std::string meaning;
   Sensitivity sensitivity = Sensitivity::kPersonal;
   bool multi_valued = false;
+  /// The profiles the attribute exists for; never released for another (docs/domain.md section
+  /// 4). Every profile unless said otherwise.
+  std::set<Profile> profiles{std::begin(kAllProfiles), std::end(kAllProfiles)};
+
+  bool existsFor(Profile profile) const { return profiles.count(profile) != 0; }
 };
 
 /// Category of resource matched by a ceiling row that applies to every category of resource; an

@@ -33,6 +33,10 @@ Analysis analyse(Profile profile, const ResourceContract& contract, const Policy
     const DeclaredAttribute* d = find_declared(entry.code);
     if (d == nullptr) {
       out.withheld.push_back({entry.code, WithheldReason::kNotDeclared});
+    } else if (!entry.existsFor(profile)) {
+      // Before the ceiling: the ceilings cannot allow it for this profile
+      // (store::checkCeilingCodes), and the catalogue's reason is the one to fix.
+      out.withheld.push_back({entry.code, WithheldReason::kNotForProfile});
     } else if (!policy.ceilings.allows(profile, contract.category, entry.code)) {
       out.withheld.push_back({entry.code, WithheldReason::kAboveCeiling});
     } else {
@@ -152,6 +156,8 @@ std::string_view withheldReasonCode(WithheldReason r) noexcept {
       return "not_in_catalogue";
     case WithheldReason::kNoValue:
       return "no_value";
+    case WithheldReason::kNotForProfile:
+      return "not_for_profile";
   }
   return "";
 }

@@ -41,8 +41,11 @@ enum class WithheldReason {
   kAboveCeiling,    ///< declared, but above the ministry's ceiling for (profile, category)
   kNotInCatalogue,  ///< declared, but not (or no longer) in the ministry's catalogue
   kNoValue,         ///< allowed, but the directory holds no value for this person
+  kNotForProfile,   ///< declared, but the catalogue does not define it for the profile
 };
-std::string_view withheldReasonCode(WithheldReason r) noexcept;  ///< "not_declared", ...
+/// "not_declared", "above_ceiling", "not_in_catalogue", "no_value", "not_for_profile": stable, they
+/// appear in the explain API and in tests.
+std::string_view withheldReasonCode(WithheldReason r) noexcept;
 
 struct ReleasedAttribute {
   std::string code;

@@ -1,5 +1,8 @@
 #include "store/demo_data.h"
 
+#include <set>
+#include <vector>
+
 #include "policy/contract.h"
 #include "policy/policy_source.h"
 #include "store/directory.h"
@@ -13,20 +16,40 @@ namespace {
 
 using policy::Profile;
 
-const policy::CatalogueEntry kCatalogue[] = {
-    {"IDO", "pseudonym for this publisher", policy::Sensitivity::kTechnical, false},
-    {"PRO", "profile in the session's establishment", policy::Sensitivity::kTechnical, false},
-    {"UAI", "establishment of the session", policy::Sensitivity::kTechnical, false},
-    {"PRE", "first name", policy::Sensitivity::kPersonal, false},
-    {"NOM", "last name", policy::Sensitivity::kPersonal, false},
-    {"CIV", "civility", policy::Sensitivity::kPersonal, false},
-    {"DIV", "classes (divisions) in the establishment", policy::Sensitivity::kPersonal, true},
-    {"GRO", "groups in the establishment", policy::Sensitivity::kPersonal, true},
-    {"P_MEL", "staff e-mail", policy::Sensitivity::kPersonal, true},
-    {"E_MEF", "pupil's level (MEF)", policy::Sensitivity::kPersonal, true},
-    {"E_MAT", "subjects a pupil follows", policy::Sensitivity::kPersonal, true},
-    {"P_MAT", "subjects a teacher teaches", policy::Sensitivity::kPersonal, true},
-};
+// docs/domain.md section 4, with the profiles each attribute exists for: a pupil has a level
+// (MEF) and subjects followed, a teacher (and a teacher-librarian, who teaches too) subjects
+// taught; classes and groups are the pupils' and their teachers'; e-mail is the staff's.
+policy::CatalogueEntry entry(const char* code, const char* meaning, policy::Sensitivity sensitivity,
+                             bool multi_valued, std::set<Profile> profiles = {}) {
+  policy::CatalogueEntry e{code, meaning, sensitivity, multi_valued};
+  if (!profiles.empty()) {
+    e.profiles = std::move(profiles);
+  }
+  return e;
+}
+
+std::vector<policy::CatalogueEntry> ministryCatalogue() {
+  using policy::Sensitivity;
+  const std::set<Profile> staff = {Profile::kEns, Profile::kDoc, Profile::kDir,
+                                   Profile::kEvs, Profile::kEta, Profile::kCol};
+  const std::set<Profile> classroom = {Profile::kElv, Profile::kEns, Profile::kDoc};
+  return {
+      entry("IDO", "pseudonym for this publisher", Sensitivity::kTechnical, false),
+      entry("PRO", "profile in the session's establishment", Sensitivity::kTechnical, false),
+      entry("UAI", "establishment of the session", Sensitivity::kTechnical, false),
+      entry("PRE", "first name", Sensitivity::kPersonal, false),
+      entry("NOM", "last name", Sensitivity::kPersonal, false),
+      entry("CIV", "civility", Sensitivity::kPersonal, false),
+      entry("DIV", "classes (divisions) in the establishment", Sensitivity::kPersonal, true,
+            classroom),
+      entry("GRO", "groups in the establishment", Sensitivity::kPersonal, true, classroom),
+      entry("P_MEL", "staff e-mail", Sensitivity::kPersonal, true, staff),
+      entry("E_MEF", "pupil's level (MEF)", Sensitivity::kPersonal, true, {Profile::kElv}),
+      entry("E_MAT", "subjects a pupil follows", Sensitivity::kPersonal, true, {Profile::kElv}),
+      entry("P_MAT", "subjects a teacher teaches", Sensitivity::kPersonal, true,
+            {Profile::kEns, Profile::kDoc}),
+  };
+}
 
 // Default ceilings, for every category: pupils never get an e-mail or a civility; staff outside
 // teaching get names and e-mail but no classes; local authority staff get no names.
@@ -135,9 +158,17 @@ core::Status seed(Db& db, const DemoPeers& peers) {
 core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
                                   core::UnixTime at) {
   return detail::inTransaction(db, [&]() -> core::Status {
+    // Only the entries missing: an entry the ministry changed through the admin API stays as
+    // it is (store/catalogue.h), and adding one never widens a release (ADR 0023).
     int position = 0;
-    for (const auto& entry : kCatalogue) {
-      GARDE_TRY(upsertCatalogueEntry(db, entry, ++position));
+    for (const auto& e : ministryCatalogue()) {
+      ++position;
+      GARDE_STORE_PREPARE(known, db, "SELECT 1 FROM attribute_catalogue WHERE code = ?1");
+      known.bind(1, e.code);
+      GARDE_STORE_STEP(exists, known);
+      if (!exists) {
+        GARDE_TRY(upsertCatalogueEntry(db, e, position));
+      }
     }
     GARDE_ASSIGN_OR_RETURN(const bool exists, anyPolicy(db));
     if (exists) {

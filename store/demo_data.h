@@ -66,8 +66,9 @@ core::Status loadDemoPartners(Db& db, const DemoPeers& peers = {});
 /// otherwise.
 core::Status loadDemoAssignments(Db& db, core::UnixTime at);
 
-/// The catalogue of docs/domain.md section 4 (upserted) and, when no policy exists, the default
-/// ceilings as `version`. Used by loadDemoPartners and by a fresh production install.
+/// The catalogue of docs/domain.md section 4, with the profiles each entry exists for (the entries
+/// missing are added; those present are left as the ministry keeps them) and, when no policy
+/// exists, the default ceilings as `version`. Used by loadDemoPartners and by a fresh production install.
 core::Status loadMinistryDefaults(Db& db, std::string_view version, std::string_view author,
                                   core::UnixTime at);
 

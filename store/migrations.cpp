@@ -481,6 +481,45 @@ CREATE TABLE ceiling_proposals (
 ) STRICT;
 )SQL";
 
+// Version 12: the profiles each catalogue attribute exists for, and the catalogue's history
+// (store/catalogue.h, docs/adr/0023-catalogue-edits.md). Attributes already in the catalogue exist
+// for every profile, which releases exactly what was released before: the ceilings still bound
+// each profile, and the ministry narrows the entries through the admin API.
+constexpr const char* kV12 = R"SQL(
+CREATE TABLE catalogue_profiles (
+  code     TEXT NOT NULL REFERENCES attribute_catalogue(code) ON DELETE CASCADE,
+  profile  TEXT NOT NULL CHECK (profile IN ('National_elv', 'National_ens', 'National_doc',
+           'National_dir', 'National_evs', 'National_eta', 'National_col')),
+  PRIMARY KEY (code, profile)
+) STRICT;
+INSERT INTO catalogue_profiles(code, profile)
+  SELECT c.code, p.column1 FROM attribute_catalogue AS c,
+    (VALUES ('National_elv'), ('National_ens'), ('National_doc'), ('National_dir'),
+            ('National_evs'), ('National_eta'), ('National_col')) AS p;
+CREATE TRIGGER catalogue_profiles_insert AFTER INSERT ON catalogue_profiles
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER catalogue_profiles_update AFTER UPDATE ON catalogue_profiles
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+CREATE TRIGGER catalogue_profiles_delete AFTER DELETE ON catalogue_profiles
+  BEGIN UPDATE policy_generation SET n = n + 1; END;
+
+CREATE TABLE catalogue_history (
+  id              INTEGER PRIMARY KEY,
+  code            TEXT NOT NULL CHECK (length(code) BETWEEN 1 AND 32),
+  action          TEXT NOT NULL CHECK (action IN ('add', 'update', 'delete')),
+  at              TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  reason          TEXT NOT NULL CHECK (length(reason) > 0),
+  policy_version  TEXT NOT NULL DEFAULT '',  -- the ceilings' version in force at the change
+  before          TEXT,  -- the entry before, as JSON text; NULL when added
+  after           TEXT,  -- the entry after, as JSON text; NULL when deleted
+  CHECK ((action = 'add' AND before IS NULL AND after IS NOT NULL)
+      OR (action = 'update' AND before IS NOT NULL AND after IS NOT NULL)
+      OR (action = 'delete' AND before IS NOT NULL AND after IS NULL))
+) STRICT;
+CREATE INDEX catalogue_history_code ON catalogue_history(code, id);
+)SQL";
+
 // Version 13: contracts as publishers submit them, numbered revisions of which one per publisher
 // is in force (store/contract_submissions.h, docs/adr/0024); the resources' logos.
 constexpr const char* kV13 = R"SQL(
@@ -517,6 +556,7 @@ const std::vector<Migration> kMigrations = {
     {9, "local admin accounts and sign-in throttling", kV9},
     {10, "audit subject digests", kV10},
     {11, "ceiling proposals (four eyes)", kV11},
+    {12, "catalogue profiles and history", kV12},
     {13, "contract submissions and revisions, resource logos", kV13},
 };
 

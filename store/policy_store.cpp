@@ -16,28 +16,84 @@ core::Result<std::optional<std::string>> currentVersion(Db& db) {
 
 }  // namespace
 
+core::Result<std::vector<policy::CatalogueEntry>> readCatalogue(Db& db,
+                                                                std::vector<int>* positions) {
+  std::vector<policy::CatalogueEntry> out;
+  {
+    GARDE_STORE_PREPARE(stmt, db,
+                        "SELECT code, meaning, sensitivity, multi_valued, position FROM "
+                        "attribute_catalogue ORDER BY position, code");
+    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+      policy::CatalogueEntry e{
+          s.text(0), s.text(1),
+          policy::parseSensitivity(s.text(2)).value_or(policy::Sensitivity::kSensitive),
+          s.int64(3) != 0};
+      e.profiles.clear();
+      out.push_back(std::move(e));
+      if (positions != nullptr) {
+        positions->push_back(static_cast<int>(s.int64(4)));
+      }
+    }));
+  }
+  GARDE_STORE_PREPARE(stmt, db, "SELECT code, profile FROM catalogue_profiles");
+  GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
+    const std::string code = s.text(0);
+    const auto profile = policy::parseProfile(s.text(1));
+    for (auto& e : out) {
+      if (e.code == code && profile) {
+        e.profiles.insert(*profile);
+      }
+    }
+  }));
+  return out;
+}
+
 core::Status upsertCatalogueEntry(Db& db, const policy::CatalogueEntry& e, int position) {
-  GARDE_STORE_PREPARE(
-      stmt, db,
-      "INSERT INTO attribute_catalogue(code, meaning, sensitivity, multi_valued, position) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(code) DO UPDATE SET meaning = excluded.meaning, "
-      "sensitivity = excluded.sensitivity, multi_valued = excluded.multi_valued, "
-      "position = excluded.position");
-  return stmt
-      .bindAll(e.code, e.meaning, policy::sensitivityCode(e.sensitivity), e.multi_valued, position)
-      .run();
+  return detail::inTransaction(db, [&]() -> core::Status {
+    {
+      GARDE_STORE_PREPARE(
+          stmt, db,
+          "INSERT INTO attribute_catalogue(code, meaning, sensitivity, multi_valued, position) "
+          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(code) DO UPDATE SET meaning = excluded.meaning, "
+          "sensitivity = excluded.sensitivity, multi_valued = excluded.multi_valued, "
+          "position = excluded.position");
+      GARDE_TRY(stmt.bindAll(e.code, e.meaning, policy::sensitivityCode(e.sensitivity),
+                             e.multi_valued, position)
+                    .run());
+    }
+    GARDE_STORE_PREPARE(clear, db, "DELETE FROM catalogue_profiles WHERE code = ?1");
+    GARDE_TRY(clear.bindAll(e.code).run());
+    GARDE_STORE_PREPARE(add, db, "INSERT INTO catalogue_profiles(code, profile) VALUES (?1, ?2)");
+    for (const policy::Profile p : e.profiles) {
+      add.reset();
+      GARDE_TRY(add.bindAll(e.code, policy::profileCode(p)).run());
+    }
+    return core::Status{};
+  });
 }
 
 core::Status checkCeilingCodes(Db& db, const policy::Ceilings& ceilings) {
-  GARDE_STORE_PREPARE(known, db, "SELECT 1 FROM attribute_catalogue WHERE code = ?1");
+  GARDE_STORE_PREPARE(known, db,
+                      "SELECT EXISTS (SELECT 1 FROM catalogue_profiles WHERE code = ?1 AND "
+                      "profile = ?2) FROM attribute_catalogue WHERE code = ?1");
   for (const auto& [key, codes] : ceilings.rows()) {
+    const std::string_view profile = policy::profileCode(key.first);
     for (const auto& code : codes) {
       known.reset();
       known.bind(1, code);
+      known.bind(2, profile);
       GARDE_STORE_STEP(in_catalogue, known);
       if (!in_catalogue) {
         return core::fail(core::ErrorCode::kConflict,
                           "ceiling names a code outside the catalogue: " + code);
+      }
+      if (known.int64(0) == 0) {
+        // ADR 0023: a ceiling row needs the attribute to exist for its profile, so that a
+        // catalogue edit never widens a release by itself.
+        return core::fail(core::ErrorCode::kConflict, "ceiling row " + std::string(profile) + " " +
+                                                          key.second + " " + code +
+                                                          ": the catalogue does not define " +
+                                                          code + " for " + std::string(profile));
       }
     }
   }
@@ -129,17 +185,7 @@ core::Result<policy::PolicySnapshot> SqlPolicySource::currentPolicy(std::int64_t
     return core::fail(core::ErrorCode::kStoreError, "no policy version published");
   }
   snapshot.version = *version;
-  {
-    GARDE_STORE_PREPARE(stmt, db_,
-                        "SELECT code, meaning, sensitivity, multi_valued FROM attribute_catalogue "
-                        "ORDER BY position, code");
-    GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
-      snapshot.catalogue.push_back(
-          {s.text(0), s.text(1),
-           policy::parseSensitivity(s.text(2)).value_or(policy::Sensitivity::kSensitive),
-           s.int64(3) != 0});
-    }));
-  }
+  { GARDE_ASSIGN_OR_RETURN(snapshot.catalogue, readCatalogue(db_)); }
   GARDE_ASSIGN_OR_RETURN(snapshot.ceilings, ceilingsOf(db_, snapshot.version));
   if (tx) {
     GARDE_TRY(tx->commit());

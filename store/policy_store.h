@@ -15,8 +15,15 @@
 
 namespace garde::store {
 
-/// Adds or updates a catalogue entry; `position` orders the catalogue (and so released attributes).
+/// Adds or updates a catalogue entry and its profiles; `position` orders the catalogue (and so
+/// released attributes). No check and no history: for a fresh install and tests. Admins change
+/// the catalogue through store/catalogue.h.
 core::Status upsertCatalogueEntry(Db& db, const policy::CatalogueEntry& entry, int position);
+
+/// The catalogue with each entry's profiles, ordered by position then code; each entry's position
+/// is appended to `positions` when given.
+core::Result<std::vector<policy::CatalogueEntry>> readCatalogue(
+    Db& db, std::vector<int>* positions = nullptr);
 
 /// A new policy version: the complete set of ceilings, who made it, when and why.
 struct PolicyChange {
@@ -27,7 +34,8 @@ struct PolicyChange {
   policy::Ceilings ceilings;
 };
 
-/// kConflict naming the first code of `ceilings` outside the catalogue.
+/// kConflict naming the first code of `ceilings` outside the catalogue, or the first row whose
+/// profile the catalogue does not define its code for (ADR 0023).
 core::Status checkCeilingCodes(Db& db, const policy::Ceilings& ceilings);
 
 /// Publishes `change` as the current version; the previous current version is recorded in it.

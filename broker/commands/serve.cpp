@@ -6,6 +6,7 @@
 
 #include "broker/api/admin_accounts.h"
 #include "broker/api/admin_audit.h"
+#include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
 #include "broker/api/establishment.h"
@@ -80,6 +81,7 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     api::mountAdminAccounts(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountAdminAudit(router, {f.clock, f.db, f.audit, f.audit_subjects, f.admin_sessions});
     api::mountAdminCeilings(router, {f.clock, f.db, f.audit, f.admin_sessions});
+    api::mountAdminCatalogue(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountAdminExplain(router, {f.clock, f.db, f.resources, f.policies, f.pseudonyms, f.audit,
                                     f.audit_subjects, f.admin_sessions});
     api::mountFeedApi(router, {f.db, f.clock, {}, {}});

@@ -256,6 +256,60 @@ TEST_CASE("Reason codes are stable words", "[policy][release]") {
   CHECK(policy::refusalCode(Refusal::kSubscriptionExpired) == "subscription_expired");
   CHECK(policy::withheldReasonCode(WithheldReason::kAboveCeiling) == "above_ceiling");
   CHECK(policy::withheldReasonCode(WithheldReason::kNotInCatalogue) == "not_in_catalogue");
+  CHECK(policy::withheldReasonCode(WithheldReason::kNotForProfile) == "not_for_profile");
+}
+
+TEST_CASE("An attribute the catalogue does not define for the profile is never released",
+          "[policy][release][catalogue]") {
+  auto policy = test::ministryPolicy();
+  // DIV exists for teachers only here; the ceiling still allows it for pupils (a hand-built
+  // snapshot: the store refuses such a ceiling row).
+  for (auto& entry : policy.catalogue) {
+    if (entry.code == "DIV") {
+      entry.profiles = {policy::Profile::kEns};
+    }
+  }
+  REQUIRE(policy.ceilings.allows(policy::Profile::kElv, "manuel", "DIV"));
+  const auto d = policy::decide(test::pupil(), test::contractA(), {test::subscription()}, policy,
+                                test::pseudonymizer(), kToday);
+  REQUIRE(d.entitled);
+  CHECK(codes(d) == std::vector<std::string>{"IDO", "PRO", "UAI"});
+  CHECK(withheldReason(d.withheld, "DIV") == WithheldReason::kNotForProfile);
+  // Not declared comes first: the contract's reason is the one that holds.
+  CHECK(withheldReason(d.withheld, "GRO") == WithheldReason::kNotDeclared);
+  // Declared for a profile it is not defined for, and above the ceiling too: the catalogue's
+  // reason is reported.
+  for (auto& entry : policy.catalogue) {
+    if (entry.code == "P_MEL") {
+      entry.profiles = {policy::Profile::kEns, policy::Profile::kDoc};
+    }
+  }
+  const auto x = policy::explain(policy::Profile::kElv, test::contractA(), policy);
+  CHECK(withheldReason(x.withheld, "P_MEL") == WithheldReason::kNotForProfile);
+  CHECK(withheldReason(x.withheld, "DIV") == WithheldReason::kNotForProfile);
+  CHECK(x.withheld.size() + x.released.size() == policy.catalogue.size());
+
+  // The teacher still receives what exists for teachers.
+  auto sub = test::subscription();
+  sub.assignments = {{policy::AssignmentTargetKind::kPerson, "0561534N", "ens-0001"}};
+  auto contract = test::contractA();
+  contract.declared[policy::Profile::kEns].push_back({"DIV", "class workspace"});
+  const auto t = policy::decide(test::teacher(), contract, {sub}, policy, test::pseudonymizer(),
+                                kToday);
+  REQUIRE(t.entitled);
+  CHECK(codes(t) == std::vector<std::string>{"IDO", "PRO", "UAI", "PRE", "NOM", "DIV", "P_MEL"});
+}
+
+TEST_CASE("A catalogue entry exists for every profile unless said otherwise",
+          "[policy][catalogue]") {
+  const policy::CatalogueEntry e{"X", "x", policy::Sensitivity::kPersonal, false};
+  for (const auto p : policy::kAllProfiles) {
+    CHECK(e.existsFor(p));
+  }
+  policy::CatalogueEntry pupil_only = e;
+  pupil_only.profiles = {policy::Profile::kElv};
+  CHECK(pupil_only.existsFor(policy::Profile::kElv));
+  CHECK_FALSE(pupil_only.existsFor(policy::Profile::kEns));
 }
 
 TEST_CASE("A policy change preview lists gained and lost attributes per resource and profile",

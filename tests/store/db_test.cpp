@@ -87,6 +87,8 @@ TEST_CASE("Migrations bring an empty database to the latest version", "[store][m
                             "contract_declarations",
                             "contract_history",
                             "attribute_catalogue",
+                            "catalogue_profiles",
+                            "catalogue_history",
                             "policy_versions",
                             "ceilings",
                             "subscriptions",

@@ -58,14 +58,14 @@ TEST_CASE_METHOD(Governance, "A narrowing is in force at once", "[store][governa
 
 TEST_CASE_METHOD(Governance, "A widening waits for another admin", "[store][governance]") {
   const std::string before = inForce().first;
-  const auto out = store::proposeCeilings(db_, "alice", "the cahier needs pupils' e-mail",
-                                          withPupil("P_MEL", true), kT);
+  const auto out = store::proposeCeilings(db_, "alice", "the cahier needs pupils' civility",
+                                          withPupil("CIV", true), kT);
   REQUIRE(out);
   CHECK_FALSE(out->applied);
   REQUIRE(out->proposal_id > 0);
   CHECK(policy::widens(out->changes));
   CHECK(inForce().first == before);  // nothing changed yet
-  CHECK_FALSE(inForce().second.allows(Profile::kElv, "exercices", "P_MEL"));
+  CHECK_FALSE(inForce().second.allows(Profile::kElv, "exercices", "CIV"));
 
   // Not by its proposer.
   CHECK(store::approveProposal(db_, out->proposal_id, "alice", kT + 60).error().code ==
@@ -75,7 +75,7 @@ TEST_CASE_METHOD(Governance, "A widening waits for another admin", "[store][gove
   const auto version = store::approveProposal(db_, out->proposal_id, "bob", kT + 120);
   REQUIRE(version);
   CHECK(inForce().first == *version);
-  CHECK(inForce().second.allows(Profile::kElv, "exercices", "P_MEL"));
+  CHECK(inForce().second.allows(Profile::kElv, "exercices", "CIV"));
   const auto p = store::findProposal(db_, out->proposal_id).value();
   REQUIRE(p);
   CHECK(p->status == store::ProposalStatus::kApplied);
@@ -88,7 +88,7 @@ TEST_CASE_METHOD(Governance, "A widening waits for another admin", "[store][gove
 
 TEST_CASE_METHOD(Governance, "A widening proposed over another version must be proposed again",
                  "[store][governance]") {
-  const auto wide = store::proposeCeilings(db_, "alice", "e-mail", withPupil("P_MEL", true), kT);
+  const auto wide = store::proposeCeilings(db_, "alice", "civility", withPupil("CIV", true), kT);
   REQUIRE(wide);
   REQUIRE(store::proposeCeilings(db_, "carol", "no names", withPupil("NOM", false), kT + 1)
               ->applied);
@@ -105,7 +105,7 @@ TEST_CASE_METHOD(Governance, "Proposals that change nothing, name unknown codes 
                  "[store][governance]") {
   CHECK(store::proposeCeilings(db_, "alice", "same", inForce().second, kT).error().code ==
         ErrorCode::kConflict);
-  CHECK(store::proposeCeilings(db_, "alice", "", withPupil("P_MEL", true), kT).error().code ==
+  CHECK(store::proposeCeilings(db_, "alice", "", withPupil("CIV", true), kT).error().code ==
         ErrorCode::kBadRequest);
   CHECK(store::proposeCeilings(db_, "alice", "made up", withPupil("SECRET", true), kT)
             .error()

@@ -7,6 +7,7 @@
 
 #include "broker/api/admin_accounts.h"
 #include "broker/api/admin_audit.h"
+#include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
 #include "broker/api/establishment.h"
@@ -84,6 +85,7 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
         broker::api::mountAdminAudit(router,
                                      {s.clock, s.db, s.audit, s.audit_subjects, s.admin_sessions});
         broker::api::mountAdminCeilings(router, {s.clock, s.db, s.audit, s.admin_sessions});
+        broker::api::mountAdminCatalogue(router, {s.clock, s.db, s.audit, s.admin_sessions});
         broker::api::mountAdminExplain(router, {s.clock, s.db, s.resources, s.policies, s.pseudonyms,
                                                 s.audit, s.audit_subjects, s.admin_sessions});
         router.setAdminSessionVerifier(s.admin_sessions.verifier());
