@@ -329,14 +329,15 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
 
   static const std::set<std::string, std::less<>> kSections = {
-      "server", "broker", "store", "state", "log", "pseudonym", "audit", "metrics", "subscriptions"};
+      "server", "broker", "store", "state", "log", "pseudonym", "audit", "metrics", "subscriptions",
+      "contracts"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(
           std::string(k.str()),
           "unknown section or key (line " + std::to_string(v.source().begin.line) +
               "); expected one of [server], [broker], [store], [state], [log], [pseudonym], [audit], "
-              "[metrics], [subscriptions]");
+              "[metrics], [subscriptions], [contracts]");
     }
   }
 
@@ -536,9 +537,14 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   audit.integer("retention_days", c.audit.retention_days, 1, 3650);
   audit.rejectUnknown();
 
+  Section contracts(sectionTable(root, "contracts"), "contracts");
+  contracts.string("metadata_signers_file", c.contracts.metadata_signers_file);
+  contracts.rejectUnknown();
+
   for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file,
                          &b.signing_cert_file, &c.store.database, &c.state.token_key_file,
-                         &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file}) {
+                         &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file,
+                         &c.contracts.metadata_signers_file}) {
     resolvePath(*p, base_dir);
   }
   return c;

@@ -135,6 +135,14 @@ struct AuditConfig {
   std::int64_t retention_days = 365;
 };
 
+/// [contracts]: contract onboarding (docs/contracts.md, ADR 0024).
+struct ContractsConfig {
+  /// PEM file of one or more certificates. When set, the SP metadata of every submitted contract
+  /// must carry an enveloped signature verified by one of them (the federation's or the
+  /// ministry's metadata signers); when empty, unsigned metadata is accepted and flagged.
+  std::string metadata_signers_file;
+};
+
 /// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for
 /// parseConfig without a path).
 struct Config {
@@ -147,6 +155,7 @@ struct Config {
   AuditConfig audit;
   MetricsConfig metrics;
   SubscriptionsConfig subscriptions;
+  ContractsConfig contracts;
   std::string source;
 };
 

@@ -107,9 +107,14 @@ void checkNeeds(ParsedContract& c, const ContractContext& ctx) {
         const auto& need = needs[j];
         const std::string field = where + ".needs." + std::string(policy::profileCode(profile)) +
                                   "[" + std::to_string(j) + "].attribute";
-        if (ctx.policy.findInCatalogue(need.code) == nullptr) {
+        const policy::CatalogueEntry* entry = ctx.policy.findInCatalogue(need.code);
+        if (entry == nullptr) {
           error(c, field, "attribute_not_in_catalogue",
                 need.code + " is not in the ministry's attribute catalogue");
+        } else if (!entry->existsFor(profile)) {
+          error(c, field, "attribute_not_for_profile",
+                need.code + " does not exist for " + std::string(policy::profileCode(profile)) +
+                    " in the ministry's attribute catalogue");
         } else if (!ctx.policy.ceilings.allows(profile, r.resource.category, need.code)) {
           problem(c, ContractProblem::Severity::kFlag, field, "above_ceiling",
                   need.code + " is above the ministry's ceiling for " +

@@ -93,7 +93,9 @@ std::string writeResourceList(const std::vector<ResourceListing>& resources) {
     appendJsonString(out, r.publisher_id);
     out += R"(,"nomEditeur":)";
     appendJsonString(out, r.publisher_name);
-    out += R"(,"urlVignette":"","typePresentation":{"code":)";
+    out += R"(,"urlVignette":)";
+    appendJsonString(out, r.logo_url);
+    out += R"(,"typePresentation":{"code":)";
     appendJsonString(out, code);
     out += R"(,"nom":)";
     appendJsonString(out, label);
@@ -159,7 +161,8 @@ Response handleResourceList(const Request& req, const MediacentreDeps& deps) {
     const store::Resource& r = entitled.resource;
     links.push_back(launchLink(deps, *ent_id, *uai, r.id));
     listings.push_back(
-        {r.id, r.name, r.publisher_id, entitled.publisher_name, r.category, links.back()});
+        {r.id, r.name, r.publisher_id, entitled.publisher_name, r.category, links.back(),
+         r.logo_url ? std::string_view(*r.logo_url) : std::string_view()});
   }
   if (auto c = read->commit(); !c) {
     return error(req, 503, "Service Unavailable", "Service momentanément indisponible",

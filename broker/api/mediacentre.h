@@ -39,6 +39,7 @@ struct ResourceListing {
   std::string_view publisher_name;
   std::string_view category;    ///< garde's category, presented as the GAR's typePresentation
   std::string_view launch_url;  ///< urlAccesRessource
+  std::string_view logo_url = {};  ///< urlVignette: the contract's logo, empty when none
 };
 
 /// The GAR JSON of the list, {"listeRessources":{"ressource":[...]}}, written as text: byte for

@@ -9,6 +9,7 @@
 #include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
+#include "broker/api/contracts.h"
 #include "broker/api/establishment.h"
 #include "broker/api/feeds.h"
 #include "broker/api/mediacentre.h"
@@ -85,6 +86,8 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     api::mountAdminExplain(router, {f.clock, f.db, f.resources, f.policies, f.pseudonyms, f.audit,
                                     f.audit_subjects, f.admin_sessions});
     api::mountFeedApi(router, {f.db, f.clock, {}, {}});
+    api::mountContracts(router, {f.clock, f.db, f.audit, f.admin_sessions,
+                                 services.contract_metadata_signers});
   }
   // Other flows mount their routes here.
 }
@@ -126,6 +129,19 @@ saml::Credential loadSigning(const config::BrokerConfig& b) {
     throw config::ConfigError("broker.signing_cert_file", "does not match broker.signing_key_file");
   }
   return saml::Credential{std::move(key).value(), std::move(cert).value()};
+}
+
+/// The certificates that must have signed contracts' metadata; none when the key is unset.
+std::vector<saml::Certificate> loadContractSigners(const config::ContractsConfig& c) {
+  if (c.metadata_signers_file.empty()) {
+    return {};
+  }
+  auto certs = api::certificatesFromPemBundle(
+      config::readKeyedFile("contracts.metadata_signers_file", c.metadata_signers_file));
+  if (!certs) {
+    throw config::ConfigError("contracts.metadata_signers_file", certs.error().detail);
+  }
+  return std::move(certs).value();
 }
 
 http::ServerOptions serverOptions(const config::Config& c) {
@@ -298,6 +314,7 @@ int serve(const ServeOptions& options) {
                     core::systemRandom(),
                     loadSigning(cfg.broker),
                     config::readTokenKey(cfg.state)};
+  services.contract_metadata_signers = loadContractSigners(cfg.contracts);
   migrateStore(cfg);
   // Who calls the partner APIs: the registered client certificates, read through a cache that
   // follows the registry generation (`garde ent|publisher add` changes are in force at once).

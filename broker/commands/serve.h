@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "broker/flows/services.h"
 #include "broker/metrics.h"
@@ -26,6 +27,8 @@ struct Services {
   core::Random& random;
   saml::Credential signing;  ///< broker.signing_key_file + signing_cert_file, checked to match
   std::string state_key;     ///< 32 bytes, from [state]
+  /// [contracts] metadata_signers_file, read at start (empty: contract metadata may be unsigned).
+  std::vector<saml::Certificate> contract_metadata_signers{};
   std::atomic<bool> ready{false};  ///< /readyz answers 200 once true
   /// The launch/SSO flows' services; when null (tests of the operator routes), no flow is mounted.
   std::unique_ptr<flows::FlowServices> flows{};

@@ -33,7 +33,7 @@ std::string reference(const std::vector<api::ResourceListing>& listings) {
     o["nomRessource"] = r.name;
     o["idEditeur"] = r.publisher_id;
     o["nomEditeur"] = r.publisher_name;
-    o["urlVignette"] = "";
+    o["urlVignette"] = r.logo_url;
     o["typePresentation"] = {{"code", code}, {"nom", label}};
     o["typePedagogique"] = boost::json::array();
     o["typologieDocument"] = boost::json::array();
@@ -53,8 +53,8 @@ std::string reference(const std::vector<api::ResourceListing>& listings) {
   return boost::json::serialize(root);
 }
 
-/// One listing whose six fields are all `s` (the category too: an unknown one is MUL).
-api::ResourceListing allFields(const std::string& s) { return {s, s, s, s, s, s}; }
+/// One listing whose seven fields are all `s` (the category too: an unknown one is MUL).
+api::ResourceListing allFields(const std::string& s) { return {s, s, s, s, s, s, s}; }
 
 }  // namespace
 
