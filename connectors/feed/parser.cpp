@@ -1,7 +1,9 @@
 #include "connectors/feed/parser.h"
 
 #include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
 
 #include <algorithm>
 #include <cstring>
@@ -13,7 +15,69 @@
 namespace garde::connectors::feed {
 namespace {
 
-using Reader = core::CHandle<xmlTextReader, xmlFreeTextReader>;
+using XmlDoc = core::CHandle<xmlDoc, xmlFreeDoc>;
+
+void ignoreXmlError(void*, xmlErrorPtr) {}
+
+/// A streaming reader validating against a schema, with its validation context owned here
+/// rather than by the reader, because libxml2 2.9 leaks that context in part when a document
+/// stops before its end (not well-formed, cut by a cap, unreadable): xmlSchemaFreeValidCtxt
+/// empties its cache of identity-constraint matchers before it clears the elements still open,
+/// which put their matchers back in that cache. So unless the document was read to its end, one
+/// more validation run (of a one-element document, which fails at once) clears the open elements
+/// while the cache is still there, and freeing the context then frees the cache. That run happens
+/// before the reader is freed: the open elements point into the reader's dictionary.
+class ValidatingReader {
+ public:
+  ValidatingReader() = default;
+  ~ValidatingReader() {
+    if (ctxt_ != nullptr && reader_ != nullptr && !reached_the_end_) {
+      xmlSchemaSetValidErrors(ctxt_, nullptr, nullptr, nullptr);
+      xmlSchemaSetValidStructuredErrors(ctxt_, ignoreXmlError, nullptr);
+      XmlDoc doc(xmlNewDoc(reinterpret_cast<const xmlChar*>("1.0")));
+      if (doc) {
+        xmlDocSetRootElement(doc.get(),
+                             xmlNewDocNode(doc.get(), nullptr,
+                                           reinterpret_cast<const xmlChar*>("drain"), nullptr));
+        (void)xmlSchemaValidateDoc(ctxt_, doc.get());
+      }
+    }
+    if (reader_ != nullptr) xmlFreeTextReader(reader_);
+    if (ctxt_ != nullptr) xmlSchemaFreeValidCtxt(ctxt_);
+  }
+  ValidatingReader(const ValidatingReader&) = delete;
+  ValidatingReader& operator=(const ValidatingReader&) = delete;
+
+  /// The reader, over `read` through `input`, validating against `schema`; errors go to
+  /// `on_error` from the first byte.
+  core::Status open(xmlInputReadCallback read, xmlInputCloseCallback close, void* input,
+                    const std::string& url, xmlSchema* schema,
+                    xmlStructuredErrorFunc on_error, void* error_arg) {
+    ctxt_ = xmlSchemaNewValidCtxt(schema);
+    if (ctxt_ == nullptr) {
+      return core::fail(core::ErrorCode::kInternal, "xmlSchemaNewValidCtxt failed");
+    }
+    reader_ = xmlReaderForIO(read, close, input, url.c_str(), nullptr,
+                             XML_PARSE_NONET | XML_PARSE_NOCDATA);
+    if (reader_ == nullptr) {
+      return core::fail(core::ErrorCode::kInternal, "xmlReaderForIO failed");
+    }
+    xmlTextReaderSetStructuredErrorHandler(reader_, on_error, error_arg);
+    if (xmlTextReaderSchemaValidateCtxt(reader_, ctxt_, 0) != 0) {
+      return core::fail(core::ErrorCode::kInternal, "xmlTextReaderSchemaValidateCtxt failed");
+    }
+    return {};
+  }
+
+  xmlTextReader* get() const noexcept { return reader_; }
+  /// The document was read to its end: nothing is left open.
+  void reachedTheEnd() noexcept { reached_the_end_ = true; }
+
+ private:
+  xmlSchemaValidCtxt* ctxt_ = nullptr;
+  xmlTextReader* reader_ = nullptr;
+  bool reached_the_end_ = false;
+};
 
 struct Kind {
   const char* root;
@@ -553,15 +617,8 @@ core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t
 
   // 2. The reader: no DTD loading, no entity substitution, no network, no XInclude.
   const std::string url(name);
-  Reader reader(xmlReaderForIO(readInput, closeInput, &input, url.c_str(), nullptr,
-                               XML_PARSE_NONET | XML_PARSE_NOCDATA));
-  if (!reader) {
-    return core::fail(core::ErrorCode::kInternal, "xmlReaderForIO failed");
-  }
-  xmlTextReaderSetStructuredErrorHandler(reader.get(), onXmlError, &problems);
-  if (xmlTextReaderSetSchema(reader.get(), xsd) != 0) {
-    return core::fail(core::ErrorCode::kInternal, "xmlTextReaderSetSchema failed");
-  }
+  ValidatingReader reader;
+  GARDE_TRY(reader.open(readInput, closeInput, &input, url, xsd, onXmlError, &problems));
 
   // Local names from the root: the reader's own interned strings, valid as long as it is.
   std::vector<std::string_view> path;
@@ -609,8 +666,7 @@ core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t
 
   int rc = 0;
   // After a cap or too many problems the rest of the file is read without looking at it (the
-  // byte cap still holds): libxml2 2.9 leaks the schema's key tables when a validating reader is
-  // freed before the end of its document.
+  // byte cap still holds), so that schema errors further on still reach the report.
   auto skipRest = [&] {
     while ((rc = xmlTextReaderRead(reader.get())) == 1) {
     }
@@ -690,6 +746,9 @@ core::Result<FeedFileSummary> parseFeedFile(std::string_view name, std::uint32_t
   const bool cut_short = stop || (problems.full() && rc == 1);
   if (cut_short && rc == 1) {
     skipRest();
+  }
+  if (rc == 0) {
+    reader.reachedTheEnd();
   }
   if (input.over_limit) {
     problems.add(
