@@ -56,6 +56,11 @@ class Router {
     authenticators_.admin_sessions = std::move(verifier);
   }
 
+  /// Sets the client certificate registry once the store it reads is open (idem).
+  void setClientCertificateRegistry(ClientCertificateRegistry registry) {
+    authenticators_.client_certificates = std::move(registry);
+  }
+
   /// Adds a route whose callers are authenticated as `auth` says. Throws std::invalid_argument on
   /// a malformed pattern (not starting with '/', empty or unbalanced {}) or on the same method +
   /// pattern twice (a programming error at start-up).

@@ -459,8 +459,9 @@ core::Result<SubmitOutcome> submitCheckedContract(store::Db& db, ParsedContract 
   }
   GARDE_ASSIGN_OR_RETURN(auto tx, store::Transaction::begin(db));
   GARDE_ASSIGN_OR_RETURN(auto checked, DbContext(db).validated(std::move(contract), signers, now));
+  const bool refused = checked.hasErrors();
   out.problems = std::move(checked.problems);
-  if (checked.hasErrors()) {
+  if (refused) {
     return out;
   }
   GARDE_ASSIGN_OR_RETURN(auto stored,

@@ -10,6 +10,7 @@
 #include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
+#include "broker/api/contracts.h"
 #include "broker/api/establishment.h"
 #include "broker/demo/demo_data.h"
 #include "broker/flows/admin_sign_in.h"
@@ -55,6 +56,9 @@ std::string htmlUnescape(std::string s) {
   return s;
 }
 
+/// Contract metadata need no signature in the flows world (`[contracts]` left unset).
+const std::vector<saml::Certificate> kNoSigners;
+
 /// Each handler's routes, with exactly its deps (what mountFlows does for all of them).
 void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const FlowRoutes& routes) {
   namespace flows = broker::flows;
@@ -88,6 +92,7 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
         broker::api::mountAdminCatalogue(router, {s.clock, s.db, s.audit, s.admin_sessions});
         broker::api::mountAdminExplain(router, {s.clock, s.db, s.resources, s.policies, s.pseudonyms,
                                                 s.audit, s.audit_subjects, s.admin_sessions});
+        broker::api::mountContracts(router, {s.clock, s.db, s.audit, s.admin_sessions, kNoSigners});
         router.setAdminSessionVerifier(s.admin_sessions.verifier());
         break;
     }
@@ -194,9 +199,12 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
   services_ = broker::flows::makeFlowServices(config_, metrics_, clock_, core::systemRandom(),
                                               brokerCredential(), std::string(32, 'k'));
   services_->audit.setObserver([this](std::string_view line) { audit_.emplace_back(line); });
+  callers_ = std::make_unique<broker::StoreCallerRegistry>(services_->db, clock_);
+  router_.setClientCertificateRegistry(callers_->registry());
   mountRoutes(router_, *services_, routes);
 }
 Flows::~Flows() {
+  callers_.reset();
   services_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
@@ -350,6 +358,8 @@ Received Flows::publisherReceives(const Response& r, const char* sp_entity_id, c
   e.allow_unsolicited = !request_id;
   e.now = clock_.t;
   e.require_signed_assertion = true;
+  // A publisher whose contract brought an encryption key (tests/broker/contracts_test.cpp).
+  e.decryption_keys = {test::testSpCredential().key};
   auto v = saml::validateResponse(doc->get(), e);
   INFO((v ? std::string() : v.error().describe()));
   REQUIRE(v.has_value());

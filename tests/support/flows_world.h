@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/caller_registry.h"
 #include "broker/demo/demo_data.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/services.h"
@@ -109,8 +110,10 @@ struct AskOptions {
 };
 
 /// The handlers whose routes a Flows world mounts (flows::mountMetadata, mountLaunch, ...).
-/// kAdmin: the admin sign-in through the ENT (/admin/...), the establishment API and the local
-/// admin accounts' API (/api/v1/admin/login, session, logout).
+/// kAdmin: the admin sign-in through the ENT (/admin/...), the establishment API, the local
+/// admin accounts' API (/api/v1/admin/login, session, logout), the governance APIs (ceilings,
+/// catalogue, audit, explain) and contract onboarding (the publishers' side behind their demo
+/// client certificates, as the router identifies them from the store).
 enum class FlowRoute { kMetadata, kLaunch, kIdpSso, kDiscovery, kAcs, kReturn, kAdmin };
 using FlowRoutes = std::set<FlowRoute>;
 /// Every route (flows::mountFlows).
@@ -174,6 +177,7 @@ class Flows {
   FixedClock clock_;
   broker::demo::DemoCallers demo_callers_ = broker::demo::generateDemoCallers();
   std::unique_ptr<broker::flows::FlowServices> services_;
+  std::unique_ptr<broker::StoreCallerRegistry> callers_;
   broker::Router router_;
   std::map<std::string, std::string> jar_;
   std::vector<std::string> audit_;
