@@ -311,3 +311,14 @@ TEST_CASE("The audit section: its own secret and a bounded retention", "[config]
     CHECK(e.key() == "audit.subject_secret_file");
   }
 }
+
+TEST_CASE("Contract metadata signers: optional, a path from the config's folder",
+          "[config][contracts]") {
+  CHECK(parseConfig(configWith("")).contracts.metadata_signers_file.empty());
+  const Config c = parseConfig(
+      configWith("", "", "[contracts]\nmetadata_signers_file = \"federation.pem\"\n"), "/etc/garde");
+  CHECK(c.contracts.metadata_signers_file == "/etc/garde/federation.pem");
+  CHECK(errorKey(configWith("", "", "[contracts]\nmetadata_signers_file = 3\n")) ==
+        "contracts.metadata_signers_file");
+  CHECK(errorKey(configWith("", "", "[contracts]\nsigners = \"x.pem\"\n")) == "contracts.signers");
+}
