@@ -14,6 +14,7 @@ void registerAll(CLI::App& app) {
   addFeedImport(app);
   addAdmin(app);
   addAudit(app);
+  addContract(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

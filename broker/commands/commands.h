@@ -48,6 +48,9 @@ void addAssign(CLI::App& app);
 /// `garde feed import --database FILE [--ent IDENT] PATH...` (broker/commands/feed_import.cpp).
 void addFeedImport(CLI::App& app);
 
+/// `garde contract submit FILE|list` (broker/commands/contract.cpp).
+void addContract(CLI::App& app);
+
 /// `garde admin create-user|list-users` (broker/commands/admin.cpp).
 void addAdmin(CLI::App& app);
 
