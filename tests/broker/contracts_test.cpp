@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "saml/metadata.h"
 #include "store/contract_submissions.h"
 #include "store/demo_data.h"
+#include "store/publishers.h"
 #include "support/credentials.h"
 #include "support/flows_world.h"
 
@@ -77,7 +79,14 @@ std::set<std::string> problemCodes(const Response& r) {
 }
 
 struct World {
-  Flows f{{}, 1'000'000, allFlowRoutes(), {}, seed};
+  /// `extra` changes the demo database after the accounts are made.
+  explicit World(const std::function<void(store::Db&)>& extra = {})
+      : f({}, 1'000'000, allFlowRoutes(), {}, [&extra](store::Db& db) {
+          seed(db);
+          if (extra) extra(db);
+        }) {}
+
+  Flows f;
   std::string csrf;
 
   void signIn(const char* user) { csrf = admin_test::signIn(f, user, kPassword); }
@@ -217,6 +226,45 @@ TEST_CASE("Contracts: submitted, approved, then released exactly; suspended stop
   CHECK(actions.count("contract_approve") == 1);
   CHECK(actions.count("contract_suspend") == 1);
   CHECK(actions.count("contract_reinstate") == 1);
+}
+
+TEST_CASE("Contracts: a publisher without an approved contract is refused until its approval",
+          "[broker][contracts][governance]") {
+  // Publisher B's contract only submitted, as for a publisher onboarding.
+  World w([](store::Db& db) {
+    auto c = store::findContract(db, store::demo::kResourceB);
+    REQUIRE(c.has_value());
+    c->status = policy::ContractStatus::kSubmitted;
+    REQUIRE(store::saveContract(db, *c, "test", "onboarding", test::kNow).has_value());
+  });
+  const Response before = w.launchB();
+  CHECK(hiddenField(before.body, "SAMLResponse").empty());
+  CHECK(before.status >= 400);
+  const Response submitted = w.submitB(
+      contractB({{"IDO", "user account"}, {"UAI", "licence per school"}}));
+  INFO(submitted.body);
+  REQUIRE(submitted.status == 201);
+  const Response waiting = w.launchB();
+  CHECK(hiddenField(waiting.body, "SAMLResponse").empty());
+  w.signIn("alice");
+  // The preview names what would start flowing to pupils.
+  const Response preview =
+      w.admin("GET", "/api/v1/admin/contracts/" + std::to_string(idOf(submitted)) + "/preview");
+  INFO(preview.body);
+  REQUIRE(preview.status == 200);
+  const json::value impacts = json::parse(preview.body);
+  bool pupils = false;
+  for (const auto& i : impacts.at("impacts").as_array()) {
+    if (i.at("resource") == store::demo::kResourceB && i.at("profile") == "National_elv") {
+      pupils = true;
+      CHECK(i.at("start_flowing").as_array().size() == 2);
+      CHECK(i.at("people").as_int64() > 0);
+      CHECK(i.at("establishments_total").as_int64() > 0);
+    }
+  }
+  CHECK(pupils);
+  REQUIRE(w.decide(idOf(submitted), "approve").status == 200);
+  CHECK(w.releasedToB() == std::set<std::string>{"IDO", "UAI"});
 }
 
 TEST_CASE("Contracts: a revision waiting for review leaves the one in force releasing",
