@@ -3,11 +3,9 @@
 // revisions with their fate. Decisions stay with the admin API (a ministry admin's session).
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "broker/api/contracts.h"
 #include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
+#include "core/file.h"
 #include "core/time.h"
 #include "store/contract_submissions.h"
 #include "store/db.h"
@@ -31,18 +30,16 @@ struct ContractOptions {
   std::string status;
 };
 
-std::string readFile(const char* command, const std::string& path, std::size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+/// The file at `path`, refused above `max_bytes` (a contract is well under it).
+std::string readInput(const char* command, const std::string& path, std::size_t max_bytes) {
+  auto text = core::readFile(path);
+  if (!text) {
     fail(command, "cannot read " + path);
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  std::string text = out.str();
-  if (text.size() > max_bytes) {
+  if (text->size() > max_bytes) {
     fail(command, path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
-  return text;
+  return std::move(text).value();
 }
 
 void printProblems(std::ostream& out, const std::vector<api::ContractProblem>& problems) {
@@ -58,13 +55,13 @@ void submit(const ContractOptions& o) {
   std::vector<saml::Certificate> signers;
   if (!o.metadata_signers.empty()) {
     auto certs =
-        api::certificatesFromPemBundle(readFile(command, o.metadata_signers, 1024 * 1024));
+        api::certificatesFromPemBundle(readInput(command, o.metadata_signers, 1024 * 1024));
     if (!certs) {
       fail(command, "--metadata-signers: " + certs.error().detail, kExitUsage);
     }
     signers = std::move(certs).value();
   }
-  api::ParsedContract parsed = api::parseContractDocument(readFile(command, o.file, 1024 * 1024));
+  api::ParsedContract parsed = api::parseContractDocument(readInput(command, o.file, 1024 * 1024));
   store::Db db = openDatabase(command, o.database, false);
   auto outcome = api::submitCheckedContract(db, std::move(parsed), signers, o.as,
                                             core::systemNow());

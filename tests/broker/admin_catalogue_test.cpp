@@ -32,17 +32,7 @@ struct World {
 
   Response call(const std::string& method, const std::string& target, std::string body = {},
                 bool with_csrf = true) {
-    Request req;
-    req.method = method;
-    req.target = target;
-    req.path = target.substr(0, target.find('?'));
-    if (const std::size_t q = target.find('?'); q != std::string::npos) {
-      req.query = *broker::parseUrlEncoded(target.substr(q + 1));
-    }
-    req.body = std::move(body);
-    req.headers.emplace("content-type", "application/json");
-    if (with_csrf) req.headers.emplace("x-csrf-token", csrf);
-    return f.send(std::move(req));
+    return admin_test::call(f, csrf, method, target, std::move(body), with_csrf);
   }
 
   /// The catalogue as the API lists it, by code.

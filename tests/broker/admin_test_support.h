@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "broker/request.h"
 #include "core/password.h"
 #include "store/admin_accounts.h"
 #include "support/flows_world.h"
@@ -35,6 +36,24 @@ inline std::string signIn(garde::test::Flows& f, const std::string& user,
   const garde::broker::Response r = f.send(std::move(req));
   REQUIRE(r.status == 200);
   return std::string(boost::json::parse(r.body).at("csrf").as_string());
+}
+
+/// A JSON call of the admin API in `f` with the world's session cookie, `target` split into path
+/// and query as the server splits it, and the session's CSRF token unless `with_csrf` is false.
+inline garde::broker::Response call(garde::test::Flows& f, const std::string& csrf,
+                                    const std::string& method, const std::string& target,
+                                    std::string body = {}, bool with_csrf = true) {
+  garde::broker::Request req;
+  req.method = method;
+  req.target = target;
+  req.path = target.substr(0, target.find('?'));
+  if (const std::size_t q = target.find('?'); q != std::string::npos) {
+    req.query = *garde::broker::parseUrlEncoded(target.substr(q + 1));
+  }
+  req.body = std::move(body);
+  req.headers.emplace("content-type", "application/json");
+  if (with_csrf) req.headers.emplace("x-csrf-token", csrf);
+  return f.send(std::move(req));
 }
 
 }  // namespace admin_test

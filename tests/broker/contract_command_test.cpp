@@ -1,24 +1,20 @@
 // `garde contract submit|list` run as the binary runs them (the CLI11 app of broker/commands), on a
 // real database with the demo partners: a good document stored as a revision waiting for review,
 // a bad one refused with every problem and nothing stored, the revisions listed.
-#include <CLI/CLI.hpp>
 #include <catch2/catch.hpp>
 
-#include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
-#include "broker/commands/commands.h"
-#include "saml/messages.h"
-#include "saml/metadata.h"
+#include "cli_test_support.h"
 #include "store/contract_submissions.h"
 #include "store/db.h"
 #include "store/demo_data.h"
 #include "store/migrations.h"
 #include "support/credentials.h"
+#include "support/flows_world.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -40,29 +36,9 @@ struct Cli {
   }
 
   int run(std::vector<std::string> args) {
-    CLI::App app("garde");
-    app.require_subcommand(1);
-    broker::commands::registerAll(app);
-    args.insert(args.begin(), "garde");
     args.push_back("--database");
     args.push_back(db);
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    std::ostringstream captured_out;
-    std::ostringstream captured_err;
-    std::streambuf* saved_out = std::cout.rdbuf(captured_out.rdbuf());
-    std::streambuf* saved_err = std::cerr.rdbuf(captured_err.rdbuf());
-    int rc = 0;
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::ParseError& e) {
-      rc = e.get_exit_code();
-    }
-    std::cout.rdbuf(saved_out);
-    std::cerr.rdbuf(saved_err);
-    out = captured_out.str();
-    err = captured_err.str();
-    return rc;
+    return cli_test::runGarde(std::move(args), &out, &err);
   }
 
   std::size_t stored() {
@@ -75,21 +51,7 @@ struct Cli {
 };
 
 std::string metadata(const char* acs) {
-  saml::EntityDescriptor e;
-  e.entity_id = "https://edition-b.example/sp";
-  saml::SpSsoDescriptor sp;
-  saml::Endpoint ep;
-  ep.binding = std::string(saml::binding::kHttpPost);
-  ep.location = acs;
-  ep.index = 0;
-  ep.is_default = true;
-  sp.acs.push_back(ep);
-  sp.keys.push_back({saml::KeyUse::kSigning, test::testSpCredential().cert, {}});
-  sp.keys.push_back({saml::KeyUse::kEncryption, test::testSpCredential().cert, {}});
-  e.sp = sp;
-  auto doc = saml::generateMetadata(e);
-  REQUIRE(doc.has_value());
-  return saml::serialize(doc->get());
+  return test::spMetadataXml("https://edition-b.example/sp", acs, &test::testSpCredential());
 }
 
 std::string contract(const char* acs, const char* justification) {
@@ -139,5 +101,26 @@ TEST_CASE("garde contract submit refuses a bad document with every problem, stor
   CHECK(cli.err.find("acs_not_https") != std::string::npos);
   CHECK(cli.stored() == 0);
   CHECK(cli.run({"contract", "submit", cli.dir.file("missing.json")}) == 1);
+  CHECK(cli.stored() == 0);
+}
+
+TEST_CASE("garde contract submit with metadata signers refuses unsigned metadata",
+          "[broker][contracts][cli]") {
+  Cli cli;
+  const std::string file = cli.dir.write("contract.json", contract("https://edition-b.example/acs",
+                                                                   "user account"));
+  const std::string signers =
+      cli.dir.write("signers.pem", test::testIdpCredential().cert.pem());
+  CHECK(cli.run({"contract", "submit", file, "--metadata-signers", signers}) == 1);
+  CHECK(cli.err.find("metadata_unsigned") != std::string::npos);
+  CHECK(cli.stored() == 0);
+  // A bundle without a certificate is a usage error, said as such.
+  const std::string junk = cli.dir.write("junk.pem", "not a certificate\n");
+  CHECK(cli.run({"contract", "submit", file, "--metadata-signers", junk}) == 2);
+  CHECK(cli.err.find("--metadata-signers") != std::string::npos);
+  // A file far above any contract is refused before it is parsed.
+  const std::string big = cli.dir.write("big.json", std::string(2 * 1024 * 1024, ' '));
+  CHECK(cli.run({"contract", "submit", big}) == 1);
+  CHECK(cli.err.find("larger than") != std::string::npos);
   CHECK(cli.stored() == 0);
 }

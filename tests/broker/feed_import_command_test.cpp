@@ -5,27 +5,14 @@
 #include <catch2/catch.hpp>
 
 #include "broker/commands/commands.h"
+#include "cli_test_support.h"
 #include "connectors/feed_test_support.h"
 #include "core/crypto.h"
 
 namespace garde::broker {
 namespace {
 
-/// Runs `garde <args>` as main() does; returns the exit code.
-int runGarde(std::vector<std::string> args) {
-  CLI::App app{"garde", "garde"};
-  app.require_subcommand(1);
-  commands::registerAll(app);
-  args.insert(args.begin(), "garde");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    return e.get_exit_code();
-  }
-  return commands::kExitOk;
-}
+using cli_test::runGarde;
 
 TEST_CASE("garde feed import imports an archive with its .md5 and writes the JSON report",
           "[broker][commands][feed]") {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "broker/commands/commands.h"
+#include "cli_test_support.h"
 #include "partner_test_support.h"
 #include "support/fixtures.h"
 
@@ -22,27 +23,9 @@ struct Cli {
 
   /// Runs `garde args... --database db`; the exit code (CLI::RuntimeError's, 0 otherwise).
   int run(std::vector<std::string> args) {
-    CLI::App app("garde");
-    app.require_subcommand(1);
-    garde::broker::commands::registerAll(app);
-    args.insert(args.begin(), "garde");
     args.push_back("--database");
     args.push_back(db);
-    std::vector<const char*> argv;
-    for (const auto& a : args) {
-      argv.push_back(a.c_str());
-    }
-    std::ostringstream captured;
-    std::streambuf* saved = std::cout.rdbuf(captured.rdbuf());
-    int rc = 0;
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::ParseError& e) {
-      rc = e.get_exit_code();
-    }
-    std::cout.rdbuf(saved);
-    out = captured.str();
-    return rc;
+    return cli_test::runGarde(std::move(args), &out);
   }
 
   std::string pem(const char* name, const CertificatePem& c) { return dir.write(name, c.cert); }

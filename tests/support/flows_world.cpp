@@ -39,11 +39,6 @@ std::string idpMetadataXml(const char* entity_id, const char* sso, const saml::C
   return saml::serialize(doc->get());
 }
 
-std::string spMetadataXml(const char* entity_id, const char* acs_url) {
-  auto doc = saml::generateMetadata(spEntity(entity_id, acs_url));
-  REQUIRE(doc.has_value());
-  return saml::serialize(doc->get());
-}
 
 std::string htmlUnescape(std::string s) {
   const std::pair<const char*, const char*> table[] = {
@@ -113,6 +108,17 @@ saml::EntityDescriptor spEntity(const char* entity_id, const char* acs_url) {
   sp.acs.push_back(acs);
   e.sp = sp;
   return e;
+}
+
+std::string spMetadataXml(const char* entity_id, const char* acs_url, const saml::Credential* keys) {
+  saml::EntityDescriptor e = spEntity(entity_id, acs_url);
+  if (keys != nullptr) {
+    e.sp->keys.push_back({saml::KeyUse::kSigning, keys->cert, {}});
+    e.sp->keys.push_back({saml::KeyUse::kEncryption, keys->cert, {}});
+  }
+  auto doc = saml::generateMetadata(e);
+  REQUIRE(doc.has_value());
+  return saml::serialize(doc->get());
 }
 
 const saml::Credential& brokerCredential() {

@@ -66,6 +66,10 @@ const saml::Credential& ent2Credential();
 
 /// A publisher SP: `entity_id` with one default HTTP-POST ACS at `acs_url`, no keys.
 saml::EntityDescriptor spEntity(const char* entity_id, const char* acs_url);
+/// Its metadata, serialized; with `keys`, that credential's certificate for signing and for
+/// encryption (what a contract's SP must have).
+std::string spMetadataXml(const char* entity_id, const char* acs_url,
+                          const saml::Credential* keys = nullptr);
 
 /// value="..." of the hidden input `name` in a page, or "" when absent.
 std::string hiddenField(const std::string& html, const std::string& name);
