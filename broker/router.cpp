@@ -153,15 +153,17 @@ std::optional<Response> Router::authenticate(const Route& route, Request& req) c
       // docs/adr/0012: a missing certificate is a 403 like an unknown one (there is no HTTP
       // challenge that would make a client present one); the log tells the two apart.
       if (!req.client_cert.present()) {
-        return refuse(req, {403, "client_certificate_missing", "no client certificate presented"});
+        return refuseCaller(req, nullptr,
+                            {403, "client_certificate_missing", "no client certificate presented"});
       }
       std::optional<Caller> caller;
       if (authenticators_.client_certificates) {
         caller = authenticators_.client_certificates(req.client_cert);
       }
       if (!caller) {
-        return refuse(req, {403, "client_certificate_unregistered",
-                            "the client certificate's fingerprint is not registered"});
+        return refuseCaller(req, nullptr,
+                            {403, "client_certificate_unregistered",
+                             "the client certificate's fingerprint is not registered"});
       }
       req.caller = std::move(caller);
       return std::nullopt;
@@ -174,25 +176,46 @@ std::optional<Response> Router::authenticate(const Route& route, Request& req) c
         caller = authenticators_.admin_sessions(req);
       }
       if (!caller) {
-        return refuse(req, {403, "admin_session_missing", "no admin session the verifier accepts"});
+        return refuseCaller(
+            req, nullptr, {403, "admin_session_missing", "no admin session the verifier accepts"});
       }
       const bool admin = caller->kind == Caller::Kind::kMinistryAdmin;
       const bool reader = admin || caller->kind == Caller::Kind::kAuditor;
       if ((route.auth == CallerAuth::kMinistryAdmin && !admin) ||
           (route.auth == CallerAuth::kMinistryReader && !reader)) {
-        return refuse(req, {403, "admin_role_refused", "the session's role may not use this route"});
+        return refuseCaller(
+            req, &*caller,
+            {403, "admin_role_refused", "the session's role may not use this route"});
       }
       req.caller = std::move(caller);
       return std::nullopt;
     }
   }
-  return refuse(req, {403, "unknown_caller_auth", "the route's CallerAuth is not known"});
+  return refuseCaller(req, nullptr,
+                      {403, "unknown_caller_auth", "the route's CallerAuth is not known"});
+}
+
+Response Router::refuseCaller(const Request& req, const Caller* caller,
+                              http::Refusal refusal) const {
+  if (refusal_observer_) {
+    refusal_observer_(req, caller, refusal.reason);
+  }
+  return refuse(req, std::move(refusal));
 }
 
 std::vector<std::string> Router::patterns() const {
   std::vector<std::string> out;
   for (const Route& r : routes_) {
     out.push_back(r.method + " " + r.pattern);
+  }
+  return out;
+}
+
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) {
+    out.push_back({r.method, r.pattern, r.auth});
   }
   return out;
 }

@@ -38,6 +38,13 @@ using ClientCertificateRegistry = std::function<std::optional<Caller>(const Peer
 /// Whose valid admin session the request carries, or nullopt. Called from the I/O threads.
 using AdminSessionVerifier = std::function<std::optional<Caller>(const Request&)>;
 
+/// Told of each caller the router refuses on a route that needs one, before any handler runs: the
+/// request (its route matched: `req.route` is set), the caller the session named when only its role
+/// was refused (else nullptr) and the refusal's reason code. Called from the I/O threads: must be
+/// thread-safe. The audit trail hears of refused admin actions this way (docs/audit.md).
+using CallerRefusalObserver =
+    std::function<void(const Request&, const Caller* caller, std::string_view reason)>;
+
 /// What the router asks to authenticate callers. An empty function refuses every caller of the
 /// routes that need it (fail closed).
 struct CallerAuthenticators {
@@ -59,6 +66,12 @@ class Router {
   /// Sets the client certificate registry once the store it reads is open (idem).
   void setClientCertificateRegistry(ClientCertificateRegistry registry) {
     authenticators_.client_certificates = std::move(registry);
+  }
+
+  /// Sets who is told of refused callers (before the server starts; not thread-safe with
+  /// dispatch()).
+  void setCallerRefusalObserver(CallerRefusalObserver observer) {
+    refusal_observer_ = std::move(observer);
   }
 
   /// Adds a route whose callers are authenticated as `auth` says. Throws std::invalid_argument on
@@ -83,6 +96,15 @@ class Router {
   /// The patterns registered, in order (for docs and tests).
   std::vector<std::string> patterns() const;
 
+  /// A route as registered: what docs/openapi.json is held to.
+  struct RouteInfo {
+    std::string method;
+    std::string pattern;
+    CallerAuth auth = CallerAuth::kNone;
+  };
+  /// The routes registered, in order.
+  std::vector<RouteInfo> routes() const;
+
   /// How the router's own refusals (404 not_found, 405 method_not_allowed, 400 malformed_path)
   /// are answered: given the request and the refusal, returns the page (the status and, for 405,
   /// Allow are set on it afterwards). The router logs each at warn with its reason first. Unset:
@@ -101,10 +123,13 @@ class Router {
   };
   /// The caller of `route` as its CallerAuth accepts it, or the 403 that refuses it.
   std::optional<Response> authenticate(const Route& route, Request& req) const;
+  /// The 403 of a caller `route` does not accept, told to the observer first.
+  Response refuseCaller(const Request& req, const Caller* caller, http::Refusal refusal) const;
 
   CallerAuthenticators authenticators_;
   std::vector<Route> routes_;
   http::RefusalRenderer refusal_page_;
+  CallerRefusalObserver refusal_observer_;
 };
 
 /// The operator endpoints every deployment has: GET /healthz (200 "ok" while the process serves),

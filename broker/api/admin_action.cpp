@@ -23,4 +23,23 @@ void auditAdminAction(flows::AuditSink& sink, core::UnixTime at, const Request& 
   }
 }
 
+CallerRefusalObserver auditRefusedCallers(flows::AuditSink& sink, const core::Clock& clock) {
+  return [&sink, &clock](const Request& req, const Caller* caller, std::string_view reason) {
+    static constexpr std::string_view kGoverned[] = {"/api/v1/admin/", "/api/v1/establishment/",
+                                                     "/api/v1/publisher/", "/api/v1/ent/"};
+    bool governed = false;
+    for (std::string_view prefix : kGoverned) {
+      governed = governed || req.route.starts_with(prefix);
+    }
+    if (!governed) {
+      return;
+    }
+    // The route's pattern, never the path: a path parameter may name a person or a UAI.
+    auditAdminAction(sink, clock.now(), req, caller ? caller->id : std::string(),
+                     "caller_refused:" + std::string(reason) + " " + req.method.substr(0, 16) +
+                         " " + req.route,
+                     /*done=*/false);
+  };
+}
+
 }  // namespace garde::broker::api

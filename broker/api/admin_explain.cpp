@@ -35,82 +35,62 @@ std::string justification(const policy::ResourceContract& contract, policy::Prof
   return {};
 }
 
-void auditExplain(const AdminExplainDeps& deps, const Request& req, const std::string& resource,
-                  std::string subject) {
-  // Explaining a person is about them.
-  auditAdminAction(deps.audit, deps.clock.now(), req, req.caller ? req.caller->id : "", "explain",
-                   true, resource, std::move(subject));
-}
-
-Response explainProfile(const Request& req, const AdminExplainDeps& deps, store::Db& db,
-                        const std::string& resource, const std::string& profile_code) {
-  const auto profile = policy::parseProfile(profile_code);
+/// Explains one resource to a profile (policy::explain).
+core::Result<boost::json::object> explainProfile(store::Db& db, const ExplainQuery& q,
+                                                 const ExplainContext& ctx) {
+  const auto profile = policy::parseProfile(q.profile);
   if (!profile) {
-    return jsonProblem(kLog, req, 400, "profile: a National_* profile code", "bad profile");
+    return core::fail(core::ErrorCode::kBadRequest, "profile: a National_* profile code");
   }
-  auto entry = deps.resources.find(db, resource);
-  if (!entry) {
-    return jsonStoreProblem(kLog, req, entry.error());
+  GARDE_ASSIGN_OR_RETURN(auto entry, ctx.resources.find(db, q.resource));
+  if (!entry || !entry->contract) {
+    return core::fail(core::ErrorCode::kNotFound, "no such resource, or it has no contract");
   }
-  if (!*entry || !(*entry)->contract) {
-    return jsonProblem(kLog, req, 404, "no such resource, or it has no contract", "unknown resource");
-  }
-  auto policy = deps.policies.current(db);
-  if (!policy) {
-    return jsonStoreProblem(kLog, req, policy.error());
-  }
-  const policy::ResourceContract& contract = *(*entry)->contract;
-  const policy::Explanation e = policy::explain(*profile, contract, **policy);
+  GARDE_ASSIGN_OR_RETURN(auto policy, ctx.policies.current(db));
+  const policy::ResourceContract& contract = *entry->contract;
+  const policy::Explanation e = policy::explain(*profile, contract, *policy);
   boost::json::array released;
   for (const auto& r : e.released) {
     released.push_back({{"attribute", r.code}, {"justification", r.justification}});
   }
-  auditExplain(deps, req, resource, {});
-  return jsonReply(
-      200, boost::json::object{{"resource", resource},
-                               {"profile", profile_code},
-                               {"contract_status", policy::contractStatusCode(e.contract_status)},
-                               {"profile_in_contract", e.profile_in_contract},
-                               {"policy_version", e.policy_version},
-                               {"released", std::move(released)},
-                               {"withheld", withheldJson(e.withheld)}});
+  return boost::json::object{{"resource", q.resource},
+                             {"profile", q.profile},
+                             {"contract_status", policy::contractStatusCode(e.contract_status)},
+                             {"profile_in_contract", e.profile_in_contract},
+                             {"policy_version", e.policy_version},
+                             {"released", std::move(released)},
+                             {"withheld", withheldJson(e.withheld)}};
 }
 
-Response explainPerson(const Request& req, const AdminExplainDeps& deps, store::Db& db,
-                       const std::string& resource, const std::string& ent,
-                       const std::string& person, const std::string& uai) {
-  auto inputs = store::loadLaunchInputs(db, ent, person, uai, resource, std::nullopt,
-                                        &deps.resources);
-  const std::string subject = deps.subjects.of(ent, person);
+/// Explains one resource to a person as a launch would decide (policy::decide).
+core::Result<boost::json::object> explainPerson(store::Db& db, const ExplainQuery& q,
+                                                const ExplainContext& ctx) {
+  auto inputs = store::loadLaunchInputs(db, q.ent, q.person, q.uai, q.resource, std::nullopt,
+                                        &ctx.resources);
   if (!inputs) {
     // Not a launch at all: the reason is the answer (no such person, no profile there...).
     const auto& e = inputs.error();
     if (e.code == core::ErrorCode::kStoreError) {
-      return jsonStoreProblem(kLog, req, e);
+      return core::fail(e);
     }
-    auditExplain(deps, req, resource, subject);
-    return jsonReply(200, boost::json::object{{"resource", resource},
-                                              {"entitled", false},
-                                              {"refusal", core::errorCodeName(e.code)},
-                                              {"detail", e.detail},
-                                              {"released", boost::json::array()},
-                                              {"withheld", boost::json::array()}});
+    return boost::json::object{{"resource", q.resource},
+                               {"entitled", false},
+                               {"refusal", core::errorCodeName(e.code)},
+                               {"detail", e.detail},
+                               {"released", boost::json::array()},
+                               {"withheld", boost::json::array()}};
   }
-  auto policy = deps.policies.current(db);
-  if (!policy) {
-    return jsonStoreProblem(kLog, req, policy.error());
-  }
+  GARDE_ASSIGN_OR_RETURN(auto policy, ctx.policies.current(db));
   const policy::Decision d =
-      policy::decide(inputs->person, inputs->contract, inputs->subscriptions, **policy,
-                     deps.pseudonyms, flows::parisToday(deps.clock.now()));
+      policy::decide(inputs->person, inputs->contract, inputs->subscriptions, *policy,
+                     ctx.pseudonyms, flows::parisToday(ctx.clock.now()));
   boost::json::array released;
   for (const auto& r : d.released) {  // names and justifications: never the values
     released.push_back({{"attribute", r.code},
                         {"justification", justification(inputs->contract, inputs->person.profile,
                                                         r.code)}});
   }
-  auditExplain(deps, req, resource, subject);
-  boost::json::object out{{"resource", resource},
+  boost::json::object out{{"resource", q.resource},
                           {"profile", policy::profileCode(inputs->person.profile)},
                           {"contract_status", policy::contractStatusCode(inputs->contract.status)},
                           {"entitled", d.entitled},
@@ -122,46 +102,70 @@ Response explainPerson(const Request& req, const AdminExplainDeps& deps, store::
   } else {
     out["refusal"] = policy::refusalCode(d.refusal);
   }
-  return jsonReply(200, out);
+  return out;
 }
 
 }  // namespace
 
+bool ExplainQuery::byPerson() const { return !person.empty(); }
+
+core::Status ExplainQuery::check() const {
+  for (const std::string* v : {&resource, &profile, &ent, &person, &uai}) {
+    if (v->size() > 1024) {
+      return core::fail(core::ErrorCode::kBadRequest,
+                        "a parameter is longer than 1024 characters");
+    }
+  }
+  const bool by_profile = !profile.empty() && person.empty() && ent.empty() && uai.empty();
+  const bool by_person = profile.empty() && !person.empty() && !ent.empty() && !uai.empty();
+  if (resource.empty() || by_profile == by_person) {
+    return core::fail(core::ErrorCode::kBadRequest,
+                      "resource and either profile, or ent, person and uai");
+  }
+  return {};
+}
+
+core::Result<boost::json::object> explain(store::Db& db, const ExplainQuery& q,
+                                          const ExplainContext& ctx) {
+  GARDE_TRY(q.check());
+  GARDE_ASSIGN_OR_RETURN(auto read,
+                         store::Transaction::begin(db, store::Transaction::Kind::kDeferred));
+  return q.byPerson() ? explainPerson(db, q, ctx) : explainProfile(db, q, ctx);
+}
+
 Response handleExplain(const Request& req, const AdminExplainDeps& deps) {
-  const auto param = [&](std::string_view name) -> std::string {
-    const std::string* v = req.queryParam(name);
-    return v != nullptr ? *v : std::string();
-  };
+  ExplainQuery q;
   for (const auto& [name, value] : req.query) {
-    if (name != "resource" && name != "profile" && name != "ent" && name != "person" &&
-        name != "uai") {
+    std::string* field = name == "resource" ? &q.resource
+                         : name == "profile" ? &q.profile
+                         : name == "ent"     ? &q.ent
+                         : name == "person"  ? &q.person
+                         : name == "uai"     ? &q.uai
+                                             : nullptr;
+    if (field == nullptr) {
       return jsonProblem(kLog, req, 400, "unknown parameter " + name, "unknown parameter");
     }
     if (value.empty() || value.size() > 1024) {
       return jsonProblem(kLog, req, 400, name + ": 1 to 1024 characters", "bad parameter");
     }
+    *field = value;
   }
-  const std::string resource = param("resource");
-  const std::string profile = param("profile");
-  const std::string person = param("person");
-  const bool by_profile = !profile.empty() && person.empty() && param("ent").empty();
-  const bool by_person = profile.empty() && !person.empty() && !param("ent").empty() &&
-                         !param("uai").empty();
-  if (resource.empty() || by_profile == by_person) {
-    return jsonProblem(kLog, req, 400,
-                       "resource and either profile, or ent, person and uai", "bad parameters");
+  if (auto checked = q.check(); !checked) {
+    return jsonProblem(kLog, req, 400, checked.error().detail, "bad parameters");
   }
   auto lease = deps.db.acquire();
   if (!lease) {
     return jsonStoreProblem(kLog, req, lease.error());
   }
-  store::Db& db = lease->db();
-  auto read = store::Transaction::begin(db, store::Transaction::Kind::kDeferred);
-  if (!read) {
-    return jsonStoreProblem(kLog, req, read.error());
+  auto out = explain(lease->db(), q,
+                     {deps.clock, deps.resources, deps.policies, deps.pseudonyms});
+  if (!out) {
+    return jsonStoreProblem(kLog, req, out.error());
   }
-  return by_profile ? explainProfile(req, deps, db, resource, profile)
-                    : explainPerson(req, deps, db, resource, param("ent"), person, param("uai"));
+  // Explaining a person is about them.
+  auditAdminAction(deps.audit, deps.clock.now(), req, req.caller ? req.caller->id : "", "explain",
+                   true, q.resource, q.byPerson() ? deps.subjects.of(q.ent, q.person) : "");
+  return jsonReply(200, *out);
 }
 
 void mountAdminExplain(Router& router, const AdminExplainDeps& deps) {

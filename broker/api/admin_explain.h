@@ -7,6 +7,10 @@
 ///   GET /api/v1/admin/explain?resource=R&profile=National_elv
 ///   GET /api/v1/admin/explain?resource=R&ent=E&person=P&uai=U
 
+#include <boost/json/object.hpp>
+
+#include <string>
+
 #include "broker/admin/session.h"
 #include "broker/flows/audit_sink.h"
 #include "broker/flows/audit_subject.h"
@@ -14,11 +18,41 @@
 #include "broker/request.h"
 #include "broker/router.h"
 #include "core/time.h"
+#include "core/error.h"
 #include "policy/pseudonym.h"
+#include "store/db.h"
 #include "store/launch.h"
 #include "store/policy_store.h"
 
 namespace garde::broker::api {
+
+/// What to explain: `resource` and either `profile`, or `ent` + `person` + `uai`.
+struct ExplainQuery {
+  std::string resource;
+  std::string profile;
+  std::string ent;     ///< idENT of the person's ENT project
+  std::string person;  ///< the person's identifier at that ENT
+  std::string uai;     ///< the establishment the person would launch from
+  bool byPerson() const;
+  /// kBadRequest unless exactly one of the two forms is given (each value at most 1024 chars).
+  core::Status check() const;
+};
+
+/// What an explanation reads: the launch's own caches and pseudonymizer.
+struct ExplainContext {
+  const core::Clock& clock;
+  store::ResourceCache& resources;
+  store::PolicyCache& policies;
+  const policy::Pseudonymizer& pseudonyms;
+};
+
+/// The explanation as the API answers it (docs/governance.md, "Explain"), in one read
+/// transaction: kBadRequest for a bad query, kNotFound for a resource without contract, store
+/// errors as they come. A person the store cannot launch for (unknown, no profile at that UAI...)
+/// is an answer (`entitled: false` with the refusal), not an error. Used by the API and by
+/// `garde policy explain`.
+core::Result<boost::json::object> explain(store::Db& db, const ExplainQuery& q,
+                                          const ExplainContext& ctx);
 
 struct AdminExplainDeps {
   const core::Clock& clock;

@@ -39,35 +39,6 @@ struct Scope {
   std::string ent_id;
   std::optional<Response> refusal;
 };
-Scope scope(const Request& req, core::Result<flows::DbPool::Lease>& lease) {
-  Scope s;
-  if (!lease) {
-    s.refusal = storeProblem(req, lease.error());
-    return s;
-  }
-  store::Db& db = lease->db();
-  const auto who = manager(req);
-  const std::string* uai = req.pathParam("uai");
-  if (!who || uai == nullptr) {
-    s.refusal = problem(req, 403, "an assignment manager's session is needed", "not a manager");
-    return s;
-  }
-  auto managed = store::managedEstablishments(db, who->first, who->second);
-  if (!managed) {
-    s.refusal = storeProblem(req, managed.error());
-    return s;
-  }
-  if (std::find(managed->begin(), managed->end(), *uai) == managed->end()) {
-    s.refusal = problem(req, 403, "you do not manage this establishment's assignments",
-                        "establishment not managed by the caller");
-    return s;
-  }
-  s.uai = *uai;
-  s.actor = req.caller->id;
-  s.ent_id = who->first;
-  return s;
-}
-
 void audit(const EstablishmentDeps& deps, const Request& req, const Scope& s,
            std::string_view action, bool done, const std::string& subscription = {}) {
   store::AuditRecord r;
@@ -84,6 +55,48 @@ void audit(const EstablishmentDeps& deps, const Request& req, const Scope& s,
     kLog.error("audit record not written",
                {{"request_id", req.request_id}, {"error", w.error().describe()}});
   }
+}
+
+/// A refusal of the caller's scope is an admin action refused: in the audit trail, with the
+/// establishment asked for and the route (never the path: it may name a person).
+Response scopeRefused(const EstablishmentDeps& deps, const Request& req, const std::string* uai,
+                      std::string_view message, std::string_view why) {
+  Scope s;
+  s.uai = uai != nullptr ? *uai : std::string();
+  s.actor = req.caller ? req.caller->id : std::string();
+  audit(deps, req, s, "scope_refused " + req.method.substr(0, 16) + " " + req.route, false);
+  return problem(req, 403, message, why);
+}
+
+Scope scope(const Request& req, core::Result<flows::DbPool::Lease>& lease,
+            const EstablishmentDeps& deps) {
+  Scope s;
+  if (!lease) {
+    s.refusal = storeProblem(req, lease.error());
+    return s;
+  }
+  store::Db& db = lease->db();
+  const auto who = manager(req);
+  const std::string* uai = req.pathParam("uai");
+  if (!who || uai == nullptr) {
+    s.refusal = scopeRefused(deps, req, uai, "an assignment manager's session is needed",
+                             "not a manager");
+    return s;
+  }
+  auto managed = store::managedEstablishments(db, who->first, who->second);
+  if (!managed) {
+    s.refusal = storeProblem(req, managed.error());
+    return s;
+  }
+  if (std::find(managed->begin(), managed->end(), *uai) == managed->end()) {
+    s.refusal = scopeRefused(deps, req, uai, "you do not manage this establishment's assignments",
+                             "establishment not managed by the caller");
+    return s;
+  }
+  s.uai = *uai;
+  s.actor = req.caller->id;
+  s.ent_id = who->first;
+  return s;
 }
 
 boost::json::object licencesJson(const store::LicenceUsage& u) {
@@ -141,7 +154,7 @@ Response handleSession(const Request& req, const EstablishmentDeps& deps) {
 
 Response handleSubscriptions(const Request& req, const EstablishmentDeps& deps) {
   auto lease = deps.db.acquire();
-  Scope s = scope(req, lease);
+  Scope s = scope(req, lease, deps);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -179,7 +192,7 @@ Response handleSubscriptions(const Request& req, const EstablishmentDeps& deps) 
 
 Response handleDirectory(const Request& req, const EstablishmentDeps& deps) {
   auto lease = deps.db.acquire();
-  Scope s = scope(req, lease);
+  Scope s = scope(req, lease, deps);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -204,7 +217,7 @@ Response handleDirectory(const Request& req, const EstablishmentDeps& deps) {
 
 Response handleAssignments(const Request& req, const EstablishmentDeps& deps) {
   auto lease = deps.db.acquire();
-  Scope s = scope(req, lease);
+  Scope s = scope(req, lease, deps);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -234,7 +247,7 @@ Response handleAssign(const Request& req, const EstablishmentDeps& deps) {
     return problem(req, 400, parsed.error().detail, "bad assignment request");
   }
   auto lease = deps.db.acquire();
-  Scope s = scope(req, lease);
+  Scope s = scope(req, lease, deps);
   if (s.refusal) {
     return std::move(*s.refusal);
   }
@@ -261,7 +274,7 @@ Response handleUnassign(const Request& req, const EstablishmentDeps& deps) {
     return problem(req, 400, "id: an assignment id", "bad assignment id");
   }
   auto lease = deps.db.acquire();
-  Scope s = scope(req, lease);
+  Scope s = scope(req, lease, deps);
   if (s.refusal) {
     return std::move(*s.refusal);
   }

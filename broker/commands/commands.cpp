@@ -15,6 +15,7 @@ void registerAll(CLI::App& app) {
   addAdmin(app);
   addAudit(app);
   addContract(app);
+  addPolicy(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

@@ -57,6 +57,9 @@ void addAdmin(CLI::App& app);
 /// `garde audit query|export|purge` (broker/commands/audit.cpp).
 void addAudit(CLI::App& app);
 
+/// `garde policy explain` (broker/commands/policy.cpp).
+void addPolicy(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 

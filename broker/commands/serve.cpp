@@ -1,15 +1,18 @@
 #include "broker/commands/serve.h"
 
 #include <CLI/CLI.hpp>
+#include <boost/json/object.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "broker/api/admin_accounts.h"
+#include "broker/api/admin_action.h"
 #include "broker/api/admin_audit.h"
 #include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
 #include "broker/api/contracts.h"
+#include "broker/api/json_reply.h"
 #include "broker/api/establishment.h"
 #include "broker/api/feeds.h"
 #include "broker/api/mediacentre.h"
@@ -39,6 +42,12 @@ Response layerRefusalPage(const Request& req, const http::Refusal& refusal) {
                  : refusal.status == 404 ? "La page demandée n'existe pas."
                  : refusal.status == 405 ? "Cette adresse ne s'utilise pas ainsi."
                                          : "La demande est mal formée.";
+  if (req.path.starts_with("/api/")) {
+    // garde's own APIs answer in JSON, as their handlers do (docs/openapi.json, "Problem").
+    return api::jsonReply(refusal.status, boost::json::object{{"error", page.message},
+                                                              {"reason", refusal.reason},
+                                                              {"request_id", req.request_id}});
+  }
   page.contact = "le référent numérique de votre établissement";
   page.correlation_id = req.request_id;
   Response r = Response::html(refusal.status, flows::renderRefusal(page));
@@ -52,6 +61,11 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     services.metrics.httpRefusal(refusal.reason);
     return layerRefusalPage(req, refusal);
   });
+  if (services.flows) {
+    // Every refused caller of a governance route is an admin action refused: in the audit trail.
+    router.setCallerRefusalObserver(
+        api::auditRefusedCallers(services.flows->audit, services.flows->clock));
+  }
   // Ready once started and while the database answers at our schema version (a node whose
   // database went away must leave the load balancer's pool). Reasons are logged, rate-limited.
   addHealthRoutes(router, [&services] {

@@ -129,6 +129,17 @@ AuditPurger::AuditPurger(const core::Clock& clock, std::int64_t retention_days,
           },
           /*run_first=*/true) {}
 
+policy::PseudonymSettings pseudonymSettings(const config::Config& config) {
+  policy::PseudonymSettings pseudonym;
+  pseudonym.secret = config::readPseudonymSecret(config.pseudonym);
+  pseudonym.secret_version = config.pseudonym.secret_version;
+  pseudonym.scope = config.pseudonym.scope == "shared" ? policy::PseudonymScope::kShared
+                                                       : policy::PseudonymScope::kPerPublisher;
+  pseudonym.encoding = config.pseudonym.encoding == "hex" ? policy::PseudonymEncoding::kHex
+                                                          : policy::PseudonymEncoding::kBase64Url;
+  return pseudonym;
+}
+
 std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Metrics& metrics,
                                                core::Clock& clock, core::Random& random,
                                                const saml::Credential& signing,
@@ -152,16 +163,9 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
   if (!publishers) {
     throw std::runtime_error("cannot load the publishers: " + publishers.error().describe());
   }
-  policy::PseudonymSettings pseudonym;
-  pseudonym.secret = config::readPseudonymSecret(config.pseudonym);
-  pseudonym.secret_version = config.pseudonym.secret_version;
-  pseudonym.scope = config.pseudonym.scope == "shared" ? policy::PseudonymScope::kShared
-                                                       : policy::PseudonymScope::kPerPublisher;
-  pseudonym.encoding = config.pseudonym.encoding == "hex" ? policy::PseudonymEncoding::kHex
-                                                          : policy::PseudonymEncoding::kBase64Url;
   auto services = std::make_unique<FlowServices>(
       config, metrics, clock, random, signing, state_key, std::move(ents).value(),
-      std::move(publishers).value(), std::move(pseudonym));
+      std::move(publishers).value(), pseudonymSettings(config));
   services->registry_generation = *generation;
   core::Logger("broker.serve")
       .info("flows ready", {{"ents", std::to_string(services->ents->all().size())},

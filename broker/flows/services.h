@@ -114,6 +114,9 @@ class AuditPurger {
   PeriodicDbTask task_;
 };
 
+/// The [pseudonym] settings with the secret read from its file. Throws config::ConfigError.
+policy::PseudonymSettings pseudonymSettings(const config::Config& config);
+
 /// Builds the flows' services from the config and the (migrated) database at
 /// `config.store.database`: loads both registries, reads the pseudonym secret. Throws
 /// config::ConfigError or std::runtime_error (a start-up failure). `metrics`, `clock` and `random`

@@ -28,18 +28,7 @@ struct World {
   void signIn() { admin_test::signIn(f, "auditeur", "mot de passe"); }
 
   Response explain(const std::vector<std::pair<std::string, std::string>>& params) {
-    std::string target = "/api/v1/admin/explain";
-    Request req;
-    char sep = '?';
-    for (const auto& [k, v] : params) {
-      target += sep + k + "=" + core::urlEncode(v, true);
-      sep = '&';
-      req.query.emplace(k, v);
-    }
-    req.method = "GET";
-    req.target = target;
-    req.path = "/api/v1/admin/explain";
-    return f.send(std::move(req));
+    return admin_test::getWithQuery(f, "/api/v1/admin/explain", params);
   }
 
   /// The attribute names a launch of `resource` by `person` gives the publisher, or nullopt

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "broker/request.h"
+#include "core/encoding.h"
 #include "core/password.h"
 #include "store/admin_accounts.h"
 #include "support/flows_world.h"
@@ -53,6 +54,25 @@ inline garde::broker::Response call(garde::test::Flows& f, const std::string& cs
   req.body = std::move(body);
   req.headers.emplace("content-type", "application/json");
   if (with_csrf) req.headers.emplace("x-csrf-token", csrf);
+  return f.send(std::move(req));
+}
+
+/// A GET of `path` with the query `params` (URL-encoded into the target and decoded into the
+/// request, as the HTTP layer does), with the world's cookies.
+inline garde::broker::Response getWithQuery(
+    garde::test::Flows& f, const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& params) {
+  garde::broker::Request req;
+  std::string target = path;
+  char sep = '?';
+  for (const auto& [k, v] : params) {
+    target += sep + k + "=" + garde::core::urlEncode(v, true);
+    sep = '&';
+    req.query.emplace(k, v);
+  }
+  req.method = "GET";
+  req.target = target;
+  req.path = path;
   return f.send(std::move(req));
 }
 

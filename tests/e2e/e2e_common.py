@@ -25,6 +25,7 @@ import http.server
 import os
 import re
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -100,10 +101,11 @@ class PeerServer:
     class Request:
         pass
 
-    def __init__(self, name, port, routes):
+    def __init__(self, name, port, routes, tls=None):
+        """`tls`: a Credential whose certificate names 127.0.0.1 to serve HTTPS with."""
         self.name = name
         self.port = port
-        self.base = f"http://{LOOPBACK}:{port}"
+        self.base = f"{'https' if tls else 'http'}://{LOOPBACK}:{port}"
         self.routes = routes
         self.errors = []
         peer = self
@@ -147,6 +149,10 @@ class PeerServer:
 
         self.httpd = http.server.ThreadingHTTPServer((LOOPBACK, port), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls.cert, tls.key)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name=name, daemon=True)
         self.thread.start()
 
@@ -288,11 +294,13 @@ class PublisherSp:
     Response and appends to `received` a dict: name_id, ava (attribute name -> values),
     in_response_to, relay_state, encrypted; or to `refused` the exception text."""
 
-    def __init__(self, workdir, name, port, sign_requests=True, encrypt=False, unsolicited=False):
+    def __init__(self, workdir, name, port, sign_requests=True, encrypt=False, unsolicited=False,
+                 tls=None):
+        """`tls`: a Credential naming 127.0.0.1 to serve HTTPS with (an ACS on https)."""
         self.workdir = workdir
         self.name = name
         self.port = port
-        self.base = f"http://{LOOPBACK}:{port}"
+        self.base = f"{'https' if tls else 'http'}://{LOOPBACK}:{port}"
         self.entity_id = f"{self.base}/sp/metadata"
         self.acs_url = f"{self.base}/acs"
         self.resource_url = f"{self.base}/resource"
@@ -313,7 +321,8 @@ class PublisherSp:
         self.http = PeerServer(name, port, {("GET", "/login"): self._login,
                                              ("POST", "/acs"): self._acs,
                                              ("GET", "/resource"): self._resource,
-                                             ("GET", "/sp/metadata"): self._metadata})
+                                             ("GET", "/sp/metadata"): self._metadata},
+                               tls=tls)
 
     def _config(self, broker=None):
         conf = {
@@ -721,6 +730,28 @@ def domaine_gar_url(broker, resource, ent=ENT_ID, uai=UAI):
             f"&idRessource={urllib.parse.quote(resource, safe='')}")
 
 
+def partner_certificates(workdir, names):
+    """A CA of the partners (partners-ca.pem) and, under it, one client certificate per name
+    (clientAuth, ECDSA P-256, `<name>.pem` and `<name>.key`), as an operator would receive them."""
+    def openssl(*args):
+        rc, out = run(["openssl", *args])
+        expect(rc == 0, f"openssl {' '.join(args[:2])} failed:\n{tail(out)}")
+
+    path = lambda name: os.path.join(workdir, name)  # noqa: E731
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("partners-ca.key"), "-out", path("partners-ca.pem"), "-days", "30",
+            "-subj", "/CN=garde e2e partners CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    write(path("client-ext.cnf"), "extendedKeyUsage=clientAuth\n")
+    for name in names:
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", path(f"{name}.key"), "-out", path(f"{name}.csr"), "-subj", f"/CN={name}")
+        openssl("x509", "-req", "-in", path(f"{name}.csr"), "-CA", path("partners-ca.pem"),
+                "-CAkey", path("partners-ca.key"), "-CAcreateserial", "-days", "10",
+                "-extfile", path("client-ext.cnf"), "-out", path(f"{name}.pem"))
+
+
 class Harness:
     """Keys, peers, seeded database and a running broker. close() stops everything it started."""
 
@@ -747,6 +778,44 @@ class Harness:
         for peer in (self.ent, self.pub_a, self.pub_b):
             peer.connect(self.broker)
         return self
+
+    def start_tls(self, clients, register=(), publisher_b_tls=False):
+        """The same peers with the broker on HTTPS, asking for client certificates issued by a
+        partners' CA (partners-ca.pem): `clients` names the certificates to issue
+        (`<name>.pem`/`<name>.key` in the workdir); `register` the `garde ent|publisher add ...`
+        argument lists run on the seeded database before the broker starts. With
+        `publisher_b_tls`, publisher B serves HTTPS and has an encryption key, as a publisher
+        onboarding by contract must (docs/contracts.md)."""
+        w = self.workdir
+        partner_certificates(w, clients)
+        tls = Credential(w, "garde-tls", san="IP:127.0.0.1")
+        # Every HTTPS client of this process (the browser, the peers fetching the broker's
+        # metadata, the partner calls) verifies the broker's certificate against this one.
+        os.environ["REQUESTS_CA_BUNDLE"] = tls.cert
+        self.ent = EntIdp(w, free_port())
+        self.pub_a = PublisherSp(w, "publisher-a", free_port(), sign_requests=True, encrypt=True)
+        self.pub_b = PublisherSp(w, "publisher-b", free_port(), sign_requests=False, unsolicited=True,
+                                 encrypt=publisher_b_tls, tls=tls if publisher_b_tls else None)
+        self.peers = [self.ent.http, self.pub_a.http, self.pub_b.http]
+        self.broker = Broker(w, free_port(), tls_cert=tls,
+                             client_ca=os.path.join(w, "partners-ca.pem"))
+        self.broker.seed(self.ent, self.pub_a, self.pub_b)
+        for args in register:
+            rc, out = run([self.broker.bin, *args, "--database", self.broker.database])
+            expect(rc == 0, f"garde {' '.join(args[:3])} failed:\n{tail(out)}")
+
+    def connect_peers(self):
+        """After broker.start(): the peers load the broker's metadata."""
+        for peer in (self.ent, self.pub_a, self.pub_b):
+            peer.connect(self.broker)
+
+    def call(self, method, target, cert=None, **kw):
+        """A partner's call to the broker, with the client certificate `cert` (a name given to
+        start_tls) or none."""
+        if cert:
+            kw["cert"] = (os.path.join(self.workdir, f"{cert}.pem"),
+                          os.path.join(self.workdir, f"{cert}.key"))
+        return requests.request(method, self.broker.base + target, timeout=HTTP_TIMEOUT, **kw)
 
     def broker_log(self):
         return self.broker.broker_log() if self.broker else ""

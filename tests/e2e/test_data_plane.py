@@ -28,10 +28,9 @@ from xml.sax.saxutils import escape
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
-from garde_harness import Credential, b64, expect, free_port, run, tail, write  # noqa: E402
+from garde_harness import b64, expect, tail  # noqa: E402
 from e2e_common import (  # noqa: E402
-    ENT_ID, HTTP_TIMEOUT, RESOURCE_A, UAI, Broker, Browser, EntIdp, Harness, PublisherSp, Suite,
-    expect_refusal, requests)
+    ENT_ID, HTTP_TIMEOUT, RESOURCE_A, UAI, Browser, Harness, Suite, expect_refusal)
 
 PUB_A = "123456789_0000000000000001"  # the demo data's publisher A (store/demo_data.h)
 PUPIL = "elv-9001"
@@ -53,57 +52,19 @@ def path(name):
     return os.path.join(w, name)
 
 
-def openssl(*args):
-    rc, out = run(["openssl", *args])
-    expect(rc == 0, f"openssl {' '.join(args[:2])} failed:\n{tail(out)}")
-
-
-def client_certificates():
-    """A CA of the partners and, under it, the ENT project's and publisher A's client certificates
-    (clientAuth, ECDSA P-256), as an operator would receive them."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("partners-ca.key"), "-out", path("partners-ca.pem"), "-days", "30",
-            "-subj", "/CN=garde e2e partners CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    write(path("client-ext.cnf"), "extendedKeyUsage=clientAuth\n")
-    for name in ("ent-client", "pub-client"):
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", path(f"{name}.key"), "-out", path(f"{name}.csr"), "-subj", f"/CN={name}")
-        openssl("x509", "-req", "-in", path(f"{name}.csr"), "-CA", path("partners-ca.pem"),
-                "-CAkey", path("partners-ca.key"), "-CAcreateserial", "-days", "10",
-                "-extfile", path("client-ext.cnf"), "-out", path(f"{name}.pem"))
-
-
 def set_up():
-    client_certificates()
-    tls = Credential(w, "garde-tls", san="IP:127.0.0.1")
-    # Every HTTPS client of this process (the browser, the peers fetching the broker's metadata,
-    # the partner calls) verifies the broker's certificate against this one.
-    os.environ["REQUESTS_CA_BUNDLE"] = tls.cert
-    h.ent = EntIdp(w, free_port())
-    h.pub_a = PublisherSp(w, "publisher-a", free_port(), sign_requests=True, encrypt=True)
-    h.pub_b = PublisherSp(w, "publisher-b", free_port(), sign_requests=False, unsolicited=True)
-    h.peers = [h.ent.http, h.pub_a.http, h.pub_b.http]
-    h.broker = Broker(w, free_port(), tls_cert=tls, client_ca=path("partners-ca.pem"))
-    h.broker.seed(h.ent, h.pub_a, h.pub_b)
-    for args in (("ent", "add", ENT_ID, "--cert", path("ent-client.pem")),
-                 ("publisher", "add", PUB_A, "--cert", path("pub-client.pem"))):
-        rc, out = run([h.broker.bin, *args, "--database", h.broker.database])
-        expect(rc == 0, f"garde {' '.join(args[:3])} failed:\n{tail(out)}")
+    h.start_tls(("ent-client", "pub-client"),
+                register=(("ent", "add", ENT_ID, "--cert", path("ent-client.pem")),
+                          ("publisher", "add", PUB_A, "--cert", path("pub-client.pem"))))
     h.broker.start()
-    for peer in (h.ent, h.pub_a, h.pub_b):
-        peer.connect(h.broker)
+    h.connect_peers()
 
 
 suite.setup("set-up: partner CA and client certificates, pysaml2 peers, `garde store seed-demo`, "
             "`garde ent add` / `garde publisher add --cert`, `garde serve` on HTTPS", set_up)
 
 
-def call(method, target, cert=None, **kw):
-    if cert:
-        kw["cert"] = (path(f"{cert}.pem"), path(f"{cert}.key"))
-    return requests.request(method, h.broker.base + target, timeout=HTTP_TIMEOUT, **kw)
+call = h.call
 
 
 # ---- 1. The feed ----------------------------------------------------------------------------------

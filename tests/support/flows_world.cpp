@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "broker/api/admin_accounts.h"
+#include "broker/api/admin_action.h"
 #include "broker/api/admin_audit.h"
 #include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
@@ -207,6 +208,8 @@ Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes rou
   services_->audit.setObserver([this](std::string_view line) { audit_.emplace_back(line); });
   callers_ = std::make_unique<broker::StoreCallerRegistry>(services_->db, clock_);
   router_.setClientCertificateRegistry(callers_->registry());
+  router_.setCallerRefusalObserver(
+      broker::api::auditRefusedCallers(services_->audit, services_->clock));
   mountRoutes(router_, *services_, routes);
 }
 Flows::~Flows() {

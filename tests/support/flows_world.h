@@ -167,6 +167,8 @@ class Flows {
   /// The audit table's rows, once the batch writer has written what is queued.
   std::vector<store::AuditRecord> auditRows();
   FixedClock& clock() { return clock_; }
+  /// The world's config (its database and secret files, for the operator commands' tests).
+  const config::Config& config() const { return config_; }
   /// The client certificates the demo's partners were registered with (the subscriptions were
   /// created with the publishers').
   const broker::demo::DemoCallers& demoCallers() const { return demo_callers_; }
