@@ -297,4 +297,18 @@ std::string hexEncode(std::string_view data) {
   return out;
 }
 
+void appendCsvCell(std::string& out, std::string_view value) {
+  out += '"';
+  if (!value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) {
+    out += '\'';  // CSV injection: never a formula in the reader's spreadsheet
+  }
+  for (const char c : value) {
+    out += c;
+    if (c == '"') {
+      out += '"';
+    }
+  }
+  out += '"';
+}
+
 }  // namespace garde::core

@@ -33,4 +33,9 @@ std::string htmlEscape(std::string_view text);
 /// Lower-case hex of bytes.
 std::string hexEncode(std::string_view data);
 
+/// Appends `value` as one quoted CSV cell (RFC 4180: quotes doubled). A value that a spreadsheet
+/// would read as a formula (starting with = + - @ tab or CR) is prefixed with a quote, so an export
+/// opened in a spreadsheet never runs what a partner wrote.
+void appendCsvCell(std::string& out, std::string_view value);
+
 }  // namespace garde::core

@@ -1,5 +1,6 @@
 #include "store/audit.h"
 
+#include "core/encoding.h"
 #include "core/log.h"
 #include "store/util.h"
 
@@ -86,17 +87,7 @@ std::string auditCsvLine(const AuditRecord& r) {
     if (!out.empty()) {
       out += ',';
     }
-    out += '"';
-    if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) {
-      out += '\'';  // CSV injection: never a formula in the reader's spreadsheet
-    }
-    for (const char c : v) {
-      out += c;
-      if (c == '"') {
-        out += '"';
-      }
-    }
-    out += '"';
+    core::appendCsvCell(out, v);
   };
   const std::string at = detail::isoTime(r.at);
   const std::string released = joinCodes(r.released);
@@ -221,9 +212,20 @@ core::Result<std::vector<AuditRecord>> listAudit(Db& db, core::UnixTime since, i
 }
 
 core::Result<std::int64_t> purgeAuditBefore(Db& db, core::UnixTime before) {
-  GARDE_STORE_PREPARE(stmt, db, "DELETE FROM audit WHERE at < ?1");
-  GARDE_TRY(stmt.bind(1, detail::isoTime(before)).run());
-  return static_cast<std::int64_t>(db.changes());
+  std::int64_t purged = 0;
+  GARDE_TRY(detail::inTransaction(db, [&]() -> core::Status {
+    GARDE_STORE_PREPARE(stmt, db, "DELETE FROM audit WHERE at < ?1");
+    GARDE_TRY(stmt.bind(1, detail::isoTime(before)).run());
+    purged = db.changes();
+    // The usage aggregates keep what they computed of the days this purge cut into
+    // (store/usage.h): they are told where the trail now starts.
+    GARDE_STORE_PREPARE(mark, db,
+                        "INSERT INTO usage_state(id, purged_before) VALUES (1, ?1) "
+                        "ON CONFLICT(id) DO UPDATE SET purged_before = "
+                        "max(purged_before, excluded.purged_before)");
+    return mark.bind(1, detail::isoTime(before)).run();
+  }));
+  return purged;
 }
 
 }  // namespace garde::store

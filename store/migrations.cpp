@@ -544,6 +544,40 @@ CREATE UNIQUE INDEX contract_submissions_in_force ON contract_submissions(publis
 CREATE INDEX contract_submissions_status ON contract_submissions(status, id);
 )SQL";
 
+// Version 14: usage statistics, daily aggregates of the audit's launch records that outlive its
+// retention (store/usage.h, docs/usage.md): counts per dimension, no person.
+constexpr const char* kV14 = R"SQL(
+CREATE TABLE usage_daily (
+  day           TEXT NOT NULL,  -- YYYY-MM-DD, UTC
+  publisher_id  TEXT NOT NULL,
+  resource_id   TEXT NOT NULL,
+  profile       TEXT NOT NULL,
+  uai           TEXT NOT NULL,
+  outcome       TEXT NOT NULL CHECK (outcome IN ('released', 'refused')),
+  reason        TEXT NOT NULL,  -- the refusal code; '' for a release
+  launches      INTEGER NOT NULL CHECK (launches > 0),
+  PRIMARY KEY (day, publisher_id, resource_id, profile, uai, outcome, reason)
+) STRICT;
+CREATE INDEX usage_daily_uai ON usage_daily(uai, day);
+CREATE INDEX usage_daily_publisher ON usage_daily(publisher_id, day);
+CREATE TABLE usage_attributes_daily (
+  day           TEXT NOT NULL,
+  publisher_id  TEXT NOT NULL,
+  uai           TEXT NOT NULL,
+  attribute     TEXT NOT NULL,
+  releases      INTEGER NOT NULL CHECK (releases > 0),
+  PRIMARY KEY (day, publisher_id, uai, attribute)
+) STRICT;
+CREATE TABLE usage_days (
+  day    TEXT PRIMARY KEY,
+  final  INTEGER NOT NULL CHECK (final IN (0, 1))  -- 1: its launch records can no longer change
+) STRICT;
+CREATE TABLE usage_state (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  purged_before  TEXT NOT NULL  -- the audit holds no row before this time
+) STRICT;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -558,6 +592,7 @@ const std::vector<Migration> kMigrations = {
     {11, "ceiling proposals (four eyes)", kV11},
     {12, "catalogue profiles and history", kV12},
     {13, "contract submissions and revisions, resource logos", kV13},
+    {14, "usage statistics (daily aggregates)", kV14},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "broker/api/json_reply.h"
+#include "broker/api/usage.h"
 #include "broker/flows/admin_sign_in.h"
 #include "core/log.h"
 #include "store/assignments.h"
@@ -289,6 +290,25 @@ Response handleUnassign(const Request& req, const EstablishmentDeps& deps) {
   return r;
 }
 
+Response handleUsage(const Request& req, const EstablishmentDeps& deps) {
+  auto lease = deps.db.acquire();
+  Scope s = scope(req, lease, deps);
+  if (s.refusal) {
+    return std::move(*s.refusal);
+  }
+  auto q = parseUsageQuery(req, deps.clock.now());
+  if (!q) {
+    return problem(req, 400, q.error().detail, "bad usage query");
+  }
+  if (q->uai && *q->uai != s.uai) {
+    return problem(req, 403, "uai: this establishment's figures only", "another establishment");
+  }
+  q->uai = s.uai;
+  Response r = usageReply(req, lease->db(), *q);
+  audit(deps, req, s, "usage_query", r.status == 200);
+  return r;
+}
+
 void mountEstablishment(Router& router, const EstablishmentDeps& deps) {
   const auto route = [&](std::string_view method, std::string_view pattern,
                          Response (*handler)(const Request&, const EstablishmentDeps&)) {
@@ -302,6 +322,7 @@ void mountEstablishment(Router& router, const EstablishmentDeps& deps) {
   route("GET", "/api/v1/establishment/{uai}/assignments", handleAssignments);
   route("POST", "/api/v1/establishment/{uai}/assignments", handleAssign);
   route("DELETE", "/api/v1/establishment/{uai}/assignments/{id}", handleUnassign);
+  route("GET", "/api/v1/establishment/{uai}/usage", handleUsage);
 }
 
 }  // namespace garde::broker::api

@@ -9,6 +9,7 @@
 ///   GET    /api/v1/establishment/{uai}/assignments[?subscription=]
 ///   POST   /api/v1/establishment/{uai}/assignments             {"subscription","kind","target"}
 ///   DELETE /api/v1/establishment/{uai}/assignments/{id}
+///   GET    /api/v1/establishment/{uai}/usage                   daily figures (broker/api/usage.h)
 
 #include <string>
 #include <string_view>
@@ -47,6 +48,7 @@ Response handleDirectory(const Request& req, const EstablishmentDeps& deps);
 Response handleAssignments(const Request& req, const EstablishmentDeps& deps);
 Response handleAssign(const Request& req, const EstablishmentDeps& deps);
 Response handleUnassign(const Request& req, const EstablishmentDeps& deps);
+Response handleUsage(const Request& req, const EstablishmentDeps& deps);
 
 /// Every route above, CallerAuth::kAdminSession, each response refreshing the session's cookie.
 void mountEstablishment(Router& router, const EstablishmentDeps& deps);

@@ -16,9 +16,13 @@
 #include "broker/api/establishment.h"
 #include "broker/api/feeds.h"
 #include "broker/api/mediacentre.h"
+#include "broker/api/session.h"
+#include "broker/api/usage.h"
 #include "broker/api/subscriptions.h"
 #include "broker/caller_registry.h"
 #include "broker/commands/commands.h"
+#include "broker/console/console.h"
+#include "broker/demo/demo_console.h"
 #include "broker/demo/demo_data.h"
 #include "broker/demo/demo_peers.h"
 #include "broker/flows/flows.h"
@@ -94,6 +98,9 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
         router, {f.clock, f.db, f.resources, f.publishers, services.config.broker.base_url});
     api::mountEstablishment(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountAdminAccounts(router, {f.clock, f.db, f.audit, f.admin_sessions});
+    api::mountSessionApi(router, {f.admin_sessions, f.db});
+    api::mountUsage(router, {f.clock, f.db, f.audit, f.admin_sessions});
+    console::mountConsole(router);
     api::mountAdminAudit(router, {f.clock, f.db, f.audit, f.audit_subjects, f.admin_sessions});
     api::mountAdminCeilings(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountAdminCatalogue(router, {f.clock, f.db, f.audit, f.admin_sessions});
@@ -273,9 +280,11 @@ void migrateStore(const config::Config& cfg) {
   }
 }
 
-/// --demo: the demo peers under /demo/ and the demo data pointing at them.
-void installDemo(Router& router, const config::Config& cfg, const saml::Credential& signing,
-                 const std::filesystem::path& demo_dir) {
+/// --demo: the demo peers under /demo/ and the demo data pointing at them, and what the console
+/// shows (accounts, history, a contract to review). Returns the console's accounts.
+std::vector<demo::DemoAccount> installDemo(Router& router, const config::Config& cfg,
+                                           const saml::Credential& signing,
+                                           const std::filesystem::path& demo_dir) {
   demo::DemoSettings settings;
   settings.base_url = cfg.broker.base_url;
   settings.broker_idp_entity_id = cfg.broker.idp_entity_id;
@@ -299,6 +308,17 @@ void installDemo(Router& router, const config::Config& cfg, const saml::Credenti
        {"records", std::to_string(loaded->feed.records)},
        {"changed", std::to_string(loaded->feed.counts.total())},
        {"subscriptions", std::to_string(loaded->subscriptions.size())}});
+  auto console = demo::loadDemoConsole(cfg.store.database, demo_dir, peers, clock);
+  if (!console) {
+    throw std::runtime_error("demo console: " + console.error().describe());
+  }
+  if (console->history_records > 0 || console->pending_contract) {
+    kLog.info("demo: console history and a contract revision to review",
+              {{"launch_records", std::to_string(console->history_records)},
+               {"contract", console->pending_contract ? std::to_string(*console->pending_contract)
+                                                      : std::string("-")}});
+  }
+  return console->accounts;
 }
 
 }  // namespace
@@ -336,9 +356,10 @@ int serve(const ServeOptions& options) {
   const StoreCallerRegistry callers(caller_db, clock);
   const CallerAuthenticators authenticators{callers.registry(), nullptr};
   Router router(authenticators);
+  std::vector<demo::DemoAccount> demo_accounts;
   if (options.demo) {
-    installDemo(router, cfg, services.signing,
-                std::filesystem::absolute(options.demo_dir).lexically_normal());
+    demo_accounts = installDemo(router, cfg, services.signing,
+                                std::filesystem::absolute(options.demo_dir).lexically_normal());
   }
   services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
                                            services.state_key);
@@ -419,6 +440,14 @@ int serve(const ServeOptions& options) {
         cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(),
         cfg.broker.base_url.c_str(), cfg.broker.base_url.c_str(), metrics_url.c_str(),
         std::filesystem::path(cfg.server.tls_cert_file).parent_path().c_str());
+    std::printf("The console: %s/admin/\n", cfg.broker.base_url.c_str());
+    for (const auto& a : demo_accounts) {
+      std::printf("  %-6s %-15s password %s\n", a.username.c_str(), a.role.c_str(),
+                  a.password.c_str());
+    }
+    std::printf(
+        "  assignment managers sign in through the demo ENT: ens-0001 (the collège 0561534N),\n"
+        "  ens-0002 (the lycée 0561641E)\n\n");
     std::fflush(stdout);
   }
   server.runUntilSignal();

@@ -13,8 +13,8 @@ constexpr std::array kUsers{
     DemoUser{"elv-0002", "Hugo Bernard", "pupil", "class 3A"},
     DemoUser{"elv-0003", "Chloé Petit", "pupil", "class 4B: resource A is not assigned to her"},
     DemoUser{"elv-0004", "Maïté-Françoise Lefèvre-Côté", "pupil", "class 3A"},
-    DemoUser{"ens-0001", "Paul Durand", "teacher", "assigned resource A by name"},
-    DemoUser{"ens-0002", "Claire Moreau", "teacher", "not assigned resource A"},
+    DemoUser{"ens-0001", "Paul Durand", "teacher", "assigned resource A by name; the collège's assignment manager (console)"},
+    DemoUser{"ens-0002", "Claire Moreau", "teacher", "not assigned resource A; the lycée's assignment manager (console)"},
     DemoUser{"doc-0001", "Anne Leroy", "teacher-librarian", "no class"},
 };
 

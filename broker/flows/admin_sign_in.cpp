@@ -1,7 +1,8 @@
 // GET /admin/login?ent=: an establishment's assignment manager signs in to garde through their ENT
 // (garde is already the ENT's SP). The ACS, seeing an admin_login transaction, opens an admin
 // session for the person when the directory names them an assignment manager somewhere
-// (docs/admin-session.md). GET /admin/: who is signed in; POST /admin/logout.
+// (docs/admin-session.md), then goes on to the console at /admin/ (broker/console/). POST
+// /admin/logout ends any admin session.
 
 #include "broker/flows/admin_sign_in.h"
 
@@ -129,35 +130,6 @@ Response finishAdminSignIn(const Request& req, const AcsDeps& deps, const SsoTra
   return r;
 }
 
-Response handleAdminHome(const Request& req, const AdminHomeDeps& deps) {
-  auto session = deps.sessions.read(req);
-  if (!session) {
-    return page(200, "Connexion à garde",
-                "<p><a href=\"/admin/login\">Se connecter par son ENT</a></p>");
-  }
-  std::string body = "<p>Connecté : <code>" + htmlEscape(session->caller.id) + "</code></p>";
-  if (auto ids = splitManagerId(session->caller.id)) {
-    auto lease = deps.db.acquire();
-    if (lease) {
-      if (auto managed = store::managedEstablishments(lease->db(), ids->first, ids->second)) {
-        body += "<p>Établissements :</p><ul>";
-        for (const auto& uai : *managed) {
-          body += "<li><code>" + htmlEscape(uai) + "</code></li>";
-        }
-        body += "</ul>";
-      }
-    }
-  }
-  body +=
-      "<p>L'API d'affectation est sous <code>/api/v1/establishment/</code> ; la session expire "
-      "après " +
-      std::to_string(deps.sessions.settings().idle_seconds / 60) +
-      " minutes sans activité.</p><form method=\"post\" action=\"/admin/logout\"><input "
-      "type=\"hidden\" name=\"csrf\" value=\"" +
-      htmlEscape(session->csrf) + "\"><button type=\"submit\">Se déconnecter</button></form>";
-  return page(200, "garde — affectations", body);
-}
-
 Response handleAdminLogout(const Request& req, const AdminHomeDeps& deps) {
   Response r = page(200, "Déconnecté", "<p>Vous êtes déconnecté.</p>");
   r.cookies.push_back(deps.sessions.closing(req));
@@ -167,9 +139,6 @@ Response handleAdminLogout(const Request& req, const AdminHomeDeps& deps) {
 void mountAdminSignIn(Router& router, const AdminLoginDeps& login, const AdminHomeDeps& home) {
   router.get("/admin/login", CallerAuth::kNone,
              [login](const Request& r) { return handleAdminLogin(r, login); });
-  router.get("/admin/", CallerAuth::kNone, home.sessions.refreshing([home](const Request& r) {
-    return handleAdminHome(r, home);
-  }));
   router.post("/admin/logout", CallerAuth::kAdminSession,
               [home](const Request& r) { return handleAdminLogout(r, home); });
 }

@@ -1,10 +1,9 @@
 #pragma once
-/// @file The sign-in of an establishment's assignment managers through their ENT, and the admin
-/// home page (docs/admin-session.md):
+/// @file The sign-in of an establishment's assignment managers through their ENT, then on to the
+/// console at /admin/ (broker/console/console.h; docs/assignments.md):
 ///
 ///   GET  /admin/login?ent=IDENT   starts the ENT leg (an SSO transaction marked admin_login)
 ///   POST /saml/sp/acs             ends it: an admin session for an assignment manager
-///   GET  /admin/                  who is signed in, where, and the sign-out button
 ///   POST /admin/logout            (admin session + CSRF) ends the session
 
 #include <optional>
@@ -40,7 +39,6 @@ Response handleAdminLogin(const Request& req, const AdminLoginDeps& deps);
 Response finishAdminSignIn(const Request& req, const AcsDeps& deps, const SsoTransaction& tx,
                            const core::Result<connectors::ent::EntIdentity>& identity,
                            core::UnixTime now);
-Response handleAdminHome(const Request& req, const AdminHomeDeps& deps);
 Response handleAdminLogout(const Request& req, const AdminHomeDeps& deps);
 
 void mountAdminSignIn(Router& router, const AdminLoginDeps& login, const AdminHomeDeps& home);

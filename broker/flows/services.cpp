@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "store/audit.h"
 #include "store/db.h"
+#include "store/usage.h"
 
 namespace garde::broker::flows {
 
@@ -117,6 +118,7 @@ AuditPurger::AuditPurger(const core::Clock& clock, std::int64_t retention_days,
     : task_(
           "audit purge", std::move(database), period,
           [&clock, retention_days](store::Db& db) -> core::Status {
+            GARDE_TRY(store::aggregateUsage(db, clock.now()));
             const core::UnixTime before = clock.now() - retention_days * 86400;
             GARDE_ASSIGN_OR_RETURN(const std::int64_t purged, store::purgeAuditBefore(db, before));
             if (purged > 0) {

@@ -145,9 +145,11 @@ TEST_CASE("An assignment manager signs in through the ENT; others are refused",
           "[broker][admin][flows]") {
   SECTION("the manager") {
     SignedIn s;
-    const Response home = s.f.get("/admin/");
-    CHECK(home.status == 200);
-    CHECK(home.body.find(store::demo::kUai) != std::string::npos);
+    const Response home = s.f.get("/api/v1/session");
+    REQUIRE(home.status == 200);
+    const auto who = boost::json::parse(home.body);
+    CHECK(who.at("kind") == "assignment_manager");
+    CHECK(who.at("establishments") == boost::json::array{store::demo::kUai});
     const auto session = boost::json::parse(s.f.get("/api/v1/establishment/session").body);
     CHECK(session.at("manager") == "ENTTEST1 ens-0001");
     CHECK(session.at("establishments").as_array().size() == 1);

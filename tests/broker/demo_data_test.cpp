@@ -9,6 +9,7 @@
 #include "broker/api/subscriptions.h"
 #include "broker/caller_registry.h"
 #include "broker/flows/db_pool.h"
+#include "store/assignments.h"
 #include "store/caller_certificates.h"
 #include "store/directory.h"
 #include "store/subscriptions.h"
@@ -59,8 +60,15 @@ TEST_CASE_METHOD(DemoLoad, "The demo directory is the import of the demo's GAR-E
                      "ENTTEST1_GAR-ENT_Complet_202509012D_Eleve_0000.xml Eleve 2D",
                      "ENTTEST1_GAR-ENT_Complet_202509012D_Enseignant_0000.xml Enseignant 2D",
                      "ENTTEST1_GAR-ENT_Complet_202509012D_Etab_0000.xml Etab 2D",
-                     "ENTTEST1_GAR-ENT_Complet_202509012D_Groupe_0000.xml Groupe 2D"});
+                     "ENTTEST1_GAR-ENT_Complet_202509012D_Groupe_0000.xml Groupe 2D",
+                     "ENTTEST1_GAR-ENT_Complet_202509012D_RespAff_0000.xml RespAff 2D"});
   CHECK(report.feed.counts.people.added == 7);
+  // The assignment managers of the RespAff file: one per establishment (the console's scope).
+  CHECK(*store::managedEstablishments(db_, demo::kEnt, "ens-0001") ==
+        std::vector<std::string>{"0561534N"});
+  CHECK(*store::managedEstablishments(db_, demo::kEnt, "ens-0002") ==
+        std::vector<std::string>{"0561641E"});
+  CHECK(store::managedEstablishments(db_, demo::kEnt, "elv-0001")->empty());
   CHECK(report.feed.counts.groups.added == 3);
 
   // Every fact the tests and the demo rely on, as the feed gives it.

@@ -43,15 +43,15 @@ class Demo : public test::MigratedDb {
 }  // namespace
 
 TEST_CASE_METHOD(Demo, "Assignment managers are known per establishment", "[store][assignments]") {
-  CHECK(store::managedEstablishments(db_, demo::kEnt, "ens-0002")->empty());
-  REQUIRE(store::setAssignmentManager(db_, demo::kEnt, "ens-0002", demo::kUai, true).has_value());
-  CHECK(*store::managedEstablishments(db_, demo::kEnt, "ens-0002") ==
+  CHECK(store::managedEstablishments(db_, demo::kEnt, "doc-0001")->empty());
+  REQUIRE(store::setAssignmentManager(db_, demo::kEnt, "doc-0001", demo::kUai, true).has_value());
+  CHECK(*store::managedEstablishments(db_, demo::kEnt, "doc-0001") ==
         std::vector<std::string>{demo::kUai});
   // Another ENT's person of the same identifier manages nothing.
-  CHECK(store::managedEstablishments(db_, "ENTTEST2", "ens-0002")->empty());
-  REQUIRE(store::setAssignmentManager(db_, demo::kEnt, "ens-0002", demo::kUai, false).has_value());
-  CHECK(store::managedEstablishments(db_, demo::kEnt, "ens-0002")->empty());
-  CHECK_FALSE(store::setAssignmentManager(db_, demo::kEnt, "ens-0002", "9999999X", true));
+  CHECK(store::managedEstablishments(db_, "ENTTEST2", "doc-0001")->empty());
+  REQUIRE(store::setAssignmentManager(db_, demo::kEnt, "doc-0001", demo::kUai, false).has_value());
+  CHECK(store::managedEstablishments(db_, demo::kEnt, "doc-0001")->empty());
+  CHECK_FALSE(store::setAssignmentManager(db_, demo::kEnt, "doc-0001", "9999999X", true));
 }
 
 TEST_CASE_METHOD(Demo, "Licences used are the people the assignments cover, per audience",

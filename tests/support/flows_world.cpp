@@ -13,6 +13,9 @@
 #include "broker/api/admin_explain.h"
 #include "broker/api/contracts.h"
 #include "broker/api/establishment.h"
+#include "broker/api/session.h"
+#include "broker/api/usage.h"
+#include "broker/console/console.h"
 #include "broker/demo/demo_data.h"
 #include "broker/flows/admin_sign_in.h"
 #include "store/migrations.h"
@@ -82,6 +85,9 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
         flows::mountAdminSignIn(router, flows::adminLoginDeps(s), flows::adminHomeDeps(s));
         broker::api::mountEstablishment(router, {s.clock, s.db, s.audit, s.admin_sessions});
         broker::api::mountAdminAccounts(router, {s.clock, s.db, s.audit, s.admin_sessions});
+        broker::api::mountSessionApi(router, {s.admin_sessions, s.db});
+        broker::api::mountUsage(router, {s.clock, s.db, s.audit, s.admin_sessions});
+        broker::console::mountConsole(router);
         broker::api::mountAdminAudit(router,
                                      {s.clock, s.db, s.audit, s.audit_subjects, s.admin_sessions});
         broker::api::mountAdminCeilings(router, {s.clock, s.db, s.audit, s.admin_sessions});
