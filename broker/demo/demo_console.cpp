@@ -32,12 +32,18 @@ std::vector<DemoAccount> accounts(const std::filesystem::path& file) {
                                   {"dpo", "auditor", ""}};
   if (auto text = core::readFile(file.string())) {
     std::istringstream in(*text);
-    std::string user;
-    std::string role;
-    std::string password;
-    while (in >> user >> role >> password) {
-      for (auto& a : out) {
-        if (a.username == user && a.role == role) a.password = password;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line.front() == '#') {
+        continue;
+      }
+      std::istringstream fields(line);
+      std::string user;
+      std::string role;
+      std::string password;
+      if (fields >> user >> role >> password) {
+        for (auto& a : out) {
+          if (a.username == user && a.role == role) a.password = password;
+        }
       }
     }
   }

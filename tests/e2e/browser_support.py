@@ -122,16 +122,20 @@ class DemoServer:
                 self.process.wait()
 
 
-def make_driver(user_data_dir):
+def make_driver(user_data_dir, logging=False, extra_args=()):
+    """Chromium headless through chromedriver; with `logging`, the page's console and the network
+    events are kept for driver.get_log("browser") and get_log("performance")."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
+    if logging:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--ignore-certificate-errors", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=1100,1000",
-                f"--user-data-dir={user_data_dir}"):
+                f"--user-data-dir={user_data_dir}", *extra_args):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)

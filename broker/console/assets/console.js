@@ -195,7 +195,8 @@
     return { wrap, input };
   }
   function table(caption, headers, rows, opts = {}) {
-    return h("div", { class: "table-wrap" },
+    // A region the keyboard can scroll when the table is wider than the screen.
+    return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption || headers.filter(Boolean).join(", ") },
       h("table", {},
         caption ? h("caption", {}, caption) : null,
         h("thead", {}, h("tr", {}, headers.map((x, i) => h("th", { scope: "col", class: opts.num && opts.num.includes(i) ? "num" : null }, x)))),
@@ -537,7 +538,7 @@
       groups.get(k).add(r.attribute);
     }
     const editor = h("form", { id: "ceilings-form" });
-    const grid = h("div", { class: "table-wrap" });
+    const grid = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("ceilings") });
     // A table of attribute x (profile, category): a box per cell where the catalogue defines the
     // attribute for the profile, ticked when the ceiling lets it be released.
     const renderGrid = () => {
