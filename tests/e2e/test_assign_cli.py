@@ -67,11 +67,18 @@ suite.check("refused: an ETABL subscription, two targets (usage), an unknown per
 
 
 def managers_and_audit():
-    run("assign", "manager", "--database", db, "--uai", UAI, "--ent", "ENTTEST1", "--person",
-        "ens-0002")
+    # The demo feed's RespAff names ens-0001 for this establishment (and ens-0002 for the lycée).
+    query = ("SELECT m.ent_person_id FROM assignment_managers m JOIN "
+             "assignment_manager_establishments e ON e.manager_id = m.id WHERE e.uai = ? "
+             "ORDER BY m.ent_person_id")
     with sqlite3.connect(db) as c:
-        rows = c.execute("SELECT ent_person_id FROM assignment_managers").fetchall()
-        expect(rows == [("ens-0002",)], f"managers: {rows}")
+        before = c.execute(query, (UAI,)).fetchall()
+    expect(before == [("ens-0001",)], f"managers from the feed: {before}")
+    run("assign", "manager", "--database", db, "--uai", UAI, "--ent", "ENTTEST1", "--person",
+        "doc-0001")
+    with sqlite3.connect(db) as c:
+        rows = c.execute(query, (UAI,)).fetchall()
+        expect(rows == [("doc-0001",), ("ens-0001",)], f"managers: {rows}")
         audit = c.execute("SELECT reason, outcome, actor FROM audit WHERE kind = 'admin' "
                           "ORDER BY id").fetchall()
     reasons = [(r, o) for r, o, _ in audit]

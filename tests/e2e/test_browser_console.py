@@ -336,8 +336,22 @@ def audit_and_export():
            "an auditor is offered a decision")
     go(d, "#/usage")
     wait_for_any(d, ["#chart-per-day svg"])
+    for chart in ("per-resource", "per-profile", "per-uai", "refusals", "attributes-0"):
+        expect(all_by(d, f"#chart-{chart}"), f"no chart {chart}")
     shot(d, "09-usage")
     page_clean(d, "the usage charts")
+    # Explain: what the manual would release to that pupil now, and why not the rest.
+    go(d, "#/expliquer")
+    by(d, "#explain-resource").send_keys(RESOURCE_A)
+    by(d, "#mode-person").click()
+    by(d, "#explain-ent").clear()
+    by(d, "#explain-ent").send_keys("ENTTEST1")
+    by(d, "#explain-person").send_keys("elv-0001")
+    by(d, "#explain-uai").send_keys("0561534N")
+    by(d, "#explain-form button[type=submit]").click()
+    wait_text(d, "#explain-result", "E_MEF")
+    wait_text(d, "#explain-result", "not_declared")
+    page_clean(d, "explain")
 
 
 def manager_assigns():
@@ -389,6 +403,20 @@ def manager_assigns():
     wait_text(o, "#status", "Refusé")
     expect("DEMO_A_0561534N" not in page_text(o), "the collège's subscription shown to the lycée")
     page_clean(o, "the refused establishment", allow_refused=True)
+
+
+def tablet_width():
+    # A tablet in portrait: the pages fit the width (tables scroll inside their own region).
+    d = driver("dpo")
+    d.set_window_size(768, 1024)
+    try:
+        for hash_ in ("#/", "#/contrats", "#/plafonds", "#/journal?kind=launch", "#/usage"):
+            go(d, hash_)
+            wide = d.execute_script("return document.documentElement.scrollWidth")
+            expect(wide <= 768, f"{hash_} is {wide}px wide at a tablet's 768px")
+        shot(d, "12-tablette")
+    finally:
+        d.set_window_size(1100, 1000)
 
 
 class Forger:
@@ -452,6 +480,7 @@ def main_checks():
                 "shows it; the lycée's manager cannot see the collège", manager_assigns)
     suite.check("a cross-site POST in a signed-in browser is refused and changes nothing",
                 forged_post)
+    suite.check("the pages fit a tablet's width", tablet_width)
 
 
 if __name__ == "__main__":

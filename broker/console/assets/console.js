@@ -66,7 +66,7 @@
       usageTitle: "Usage", period: "Période", days7: "7 derniers jours", days28: "28 derniers jours",
       days90: "90 derniers jours", perDay: "Lancements par jour et par éditeur", perResource: "Lancements par ressource",
       perProfile: "Lancements par profil", perUai: "Lancements par établissement", refusals: "Refus par motif",
-      attributes: "Attributs transmis par éditeur", launches: "Lancements", day: "Jour", count: "Nombre",
+      attributes: "Attributs transmis par jour", launches: "Lancements", day: "Jour", count: "Nombre",
       dataTable: "Voir les chiffres", noData: "Pas encore de données pour cette période.",
       error: (m) => `Erreur : ${m}`, forbidden: "Refusé : votre session ne permet pas cette action.",
       network: "Le serveur ne répond pas.",
@@ -129,7 +129,7 @@
       usageTitle: "Usage", period: "Period", days7: "Last 7 days", days28: "Last 28 days",
       days90: "Last 90 days", perDay: "Launches per day and publisher", perResource: "Launches per resource",
       perProfile: "Launches per profile", perUai: "Launches per establishment", refusals: "Refusals by reason",
-      attributes: "Attributes released per publisher", launches: "Launches", day: "Day", count: "Count",
+      attributes: "Attributes released per day", launches: "Launches", day: "Day", count: "Count",
       dataTable: "See the figures", noData: "No data for this period yet.",
       error: (m) => `Error: ${m}`, forbidden: "Refused: your session does not allow this.",
       network: "The server does not answer.",
@@ -751,7 +751,7 @@
     const max = Math.max(1, ...totals);
     const W = 720, H = 240, left = 40, bottom = 40, top = 10;
     const bw = (W - left - 10) / Math.max(1, xs.length);
-    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}: ${totals.reduce((a, b) => a + b, 0)} ${t("launches")}` });
+    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title} : ${totals.reduce((a, b) => a + b, 0)}` });
     for (let g = 0; g <= 4; g++) {
       const y = top + (H - top - bottom) * (1 - g / 4);
       svg.append(s("line", { x1: left, x2: W - 10, y1: y, y2: y, stroke: "#c9d1da" }), s("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, Math.round((max * g) / 4)));
@@ -771,7 +771,7 @@
     });
     return h("figure", { class: "chart", id }, h("figcaption", {}, h("h3", {}, title)), svg,
       h("ul", { class: "legend" }, names.map((name, k) => h("li", {}, h("span", { class: "swatch", style: null, "data-color": PALETTE[k % PALETTE.length] }), name))),
-      h("details", {}, h("summary", {}, t("dataTable")), table(null, [title.split(" ")[0], ...names, t("count")],
+      h("details", {}, h("summary", {}, t("dataTable")), table(null, [t("day"), ...names, t("count")],
         xs.map((x, i) => [x, ...names.map((n) => String(series.get(n).get(x) || 0)), String(totals[i])]), { num: names.map((_, i) => i + 1).concat([names.length + 1]) })));
   }
   /** Horizontal bars of `counts` (label -> n), largest first. */
@@ -829,15 +829,20 @@
         sum(refusals, r.reason || "?", r.launches);
       }
     }
-    const perAttribute = new Map();
+    // Per publisher, the attributes released each day (one stacked series per attribute).
+    const perPublisherAttribute = new Map();
     for (const a of data.attributes) {
-      const key = `${a.publisher} — ${a.attribute}`;
-      sum(perAttribute, key, a.releases);
+      if (!perPublisherAttribute.has(a.publisher)) perPublisherAttribute.set(a.publisher, new Map());
+      const series = perPublisherAttribute.get(a.publisher);
+      if (!series.has(a.attribute)) series.set(a.attribute, new Map());
+      sum(series.get(a.attribute), a.day, a.releases);
     }
     if (!data.launches.length) { charts.replaceChildren(h("p", {}, t("noData"))); return; }
     charts.replaceChildren(stackedBars(t("perDay"), xs, perDay, "chart-per-day"), bars(t("perResource"), perResource, "chart-per-resource"),
       bars(t("perProfile"), perProfile, "chart-per-profile"), bars(t("perUai"), perUai, "chart-per-uai"),
-      bars(t("refusals"), refusals, "chart-refusals"), bars(t("attributes"), perAttribute, "chart-attributes"));
+      bars(t("refusals"), refusals, "chart-refusals"),
+      ...[...perPublisherAttribute.entries()].sort().map(([publisher, series], i) =>
+        stackedBars(`${t("attributes")} — ${publisher}`, xs, series, `chart-attributes-${i}`)));
     // Colours set through the DOM, not a style attribute in markup (CSP style-src 'self').
     for (const sw of charts.querySelectorAll(".swatch[data-color]")) sw.style.background = sw.dataset.color;
   }
