@@ -114,7 +114,7 @@ class Section {
     }
     const std::string expected =
         "expected a duration (seconds, or a string like \"10s\", \"500ms\", "
-        "\"5m\") between " +
+        "\"5m\", \"6h\", \"7d\") between " +
         format(min) + " and " + format(max);
     if (!ms || *ms < min || *ms > max) {
       throw ConfigError(key(k), expected + ", got " + describe(*n));
@@ -190,6 +190,9 @@ class Section {
     }
     if (unit == "h") {
       return std::chrono::hours(n);
+    }
+    if (unit == "d") {
+      return std::chrono::hours(24 * n);
     }
     return std::nullopt;
   }
@@ -447,6 +450,11 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   broker.string("sp_entity_id", b.sp_entity_id);
   broker.string("signing_key_file", b.signing_key_file);
   broker.string("signing_cert_file", b.signing_cert_file);
+  broker.string("next_signing_key_file", b.next_signing_key_file);
+  broker.string("next_signing_cert_file", b.next_signing_cert_file);
+  broker.duration("metadata_validity", b.metadata_validity, milliseconds(1h),
+                  milliseconds(24h * 30));
+  broker.duration("metadata_cache", b.metadata_cache, milliseconds(5min), milliseconds(24h * 7));
   broker.duration("clock_skew", b.clock_skew, 0ms, milliseconds(1h));
   broker.integer("replay_cache_entries", b.replay_cache_entries, 1000, 100'000'000);
   broker.boolean("want_assertions_signed", b.want_assertions_signed);
@@ -478,6 +486,17 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   if (b.signing_cert_file.empty()) {
     throw ConfigError("broker.signing_cert_file",
                       "required: PEM certificate of broker.signing_key_file");
+  }
+  if (b.next_signing_key_file.empty() != b.next_signing_cert_file.empty()) {
+    throw ConfigError(b.next_signing_key_file.empty() ? "broker.next_signing_key_file"
+                                                      : "broker.next_signing_cert_file",
+                      "set both broker.next_signing_key_file and broker.next_signing_cert_file, or "
+                      "neither");
+  }
+  if (b.metadata_cache >= b.metadata_validity) {
+    throw ConfigError("broker.metadata_cache",
+                      "must be shorter than broker.metadata_validity (peers must fetch the "
+                      "metadata again before it expires)");
   }
 
   Section store(sectionTable(root, "store"), "store");
@@ -542,7 +561,8 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   contracts.rejectUnknown();
 
   for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file,
-                         &b.signing_cert_file, &c.store.database, &c.state.token_key_file,
+                         &b.signing_cert_file, &b.next_signing_key_file, &b.next_signing_cert_file,
+                         &c.store.database, &c.state.token_key_file,
                          &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file,
                          &c.contracts.metadata_signers_file}) {
     resolvePath(*p, base_dir);
@@ -608,6 +628,8 @@ std::vector<std::pair<std::string, std::string>> ownerOnlyFiles(const Config& c)
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, path] : {std::pair{"server.tls_key_file", &c.server.tls_key_file},
                                   std::pair{"broker.signing_key_file", &c.broker.signing_key_file},
+                                  std::pair{"broker.next_signing_key_file",
+                                            &c.broker.next_signing_key_file},
                                   std::pair{"state.token_key_file", &c.state.token_key_file},
                                   std::pair{"pseudonym.secret_file", &c.pseudonym.secret_file},
                                   std::pair{"audit.subject_secret_file", &c.audit.subject_secret_file},

@@ -86,6 +86,15 @@ struct BrokerConfig {
   std::string sp_entity_id;      ///< default: base_url + "/saml/sp/metadata"
   std::string signing_key_file;  ///< PEM private key used to sign assertions and metadata
   std::string signing_cert_file;  ///< PEM certificate of that key, published in metadata
+  /// The other key of a rollover (docs/key-rollover.md): published in both metadata documents
+  /// beside the signing key, for verifying and for encrypting to garde, and used to decrypt; never
+  /// to sign. Both or neither; checked to match at start.
+  std::string next_signing_key_file;
+  std::string next_signing_cert_file;
+  /// validUntil of garde's metadata = when it was made + this; remade after `metadata_cache`.
+  std::chrono::seconds metadata_validity{7 * 24 * 3600};
+  /// cacheDuration of garde's metadata: how long peers may keep it before fetching it again.
+  std::chrono::seconds metadata_cache{6 * 3600};
   std::chrono::seconds clock_skew{
       180};  ///< tolerance on peers' NotBefore/NotOnOrAfter/IssueInstant
   /// ENT assertion IDs remembered against replay (about 200 bytes each). An entry lives at most

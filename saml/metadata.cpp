@@ -613,6 +613,17 @@ Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
   return std::move(walker.entities());
 }
 
+Result<void> setCacheDuration(xmlNode* root, std::int64_t seconds) {
+  if (root == nullptr || seconds < 0) {
+    return fail(ErrorCode::kMalformedMessage, "metadata: a negative cacheDuration");
+  }
+  const std::string value = "PT" + std::to_string(seconds) + "S";
+  if (xmlSetProp(root, BAD_CAST "cacheDuration", BAD_CAST value.c_str()) == nullptr) {
+    return fail(ErrorCode::kInternal, "metadata: cannot set cacheDuration");
+  }
+  return {};
+}
+
 Result<XmlDoc> generateMetadata(const EntityDescriptor& entity,
                                 std::optional<core::UnixTime> valid_until) {
   if (entity.entity_id.empty()) {

@@ -132,6 +132,11 @@ struct MetadataOptions {
 Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
                                                     const MetadataOptions& options);
 
+/// Sets `cacheDuration` (xs:duration, "PT<seconds>S") on a metadata root element we generated,
+/// before it is signed: how long a peer may keep it before fetching it again. kMalformedMessage
+/// for a negative duration.
+Result<void> setCacheDuration(xmlNode* root, std::int64_t seconds);
+
 /// Builds an md:EntityDescriptor document for `entity` (ID attribute set and registered, so the
 /// caller can signElement() the root). `valid_until` overrides entity.valid_until when given.
 /// Every KeyDescriptor is written (several for a rollover), in order, with its X509Certificate;

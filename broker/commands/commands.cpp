@@ -16,6 +16,7 @@ void registerAll(CLI::App& app) {
   addAudit(app);
   addContract(app);
   addPolicy(app);
+  addKeys(app);
   // One line per subcommand, e.g. addSamlInspect(app); addMetadataVerify(app);
 }
 

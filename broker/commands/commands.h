@@ -60,6 +60,9 @@ void addAudit(CLI::App& app);
 /// `garde policy explain` (broker/commands/policy.cpp).
 void addPolicy(CLI::App& app);
 
+/// `garde keys generate|show|rollover-plan` (broker/commands/keys.cpp).
+void addKeys(CLI::App& app);
+
 /// Registers every subcommand on the top-level app, in help order.
 void registerAll(CLI::App& app);
 

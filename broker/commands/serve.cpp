@@ -134,24 +134,6 @@ void writeFile(const std::string& path, const std::string& content) {
 
 bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
-/// Loads the signing credential, naming the config key at fault.
-saml::Credential loadSigning(const config::BrokerConfig& b) {
-  auto key = saml::PrivateKey::fromPem(
-      config::readKeyedFile("broker.signing_key_file", b.signing_key_file));
-  if (!key) {
-    throw config::ConfigError("broker.signing_key_file", key.error().detail);
-  }
-  auto cert = saml::Certificate::fromPem(
-      config::readKeyedFile("broker.signing_cert_file", b.signing_cert_file));
-  if (!cert) {
-    throw config::ConfigError("broker.signing_cert_file", cert.error().detail);
-  }
-  if (!key->matches(*cert)) {
-    throw config::ConfigError("broker.signing_cert_file", "does not match broker.signing_key_file");
-  }
-  return saml::Credential{std::move(key).value(), std::move(cert).value()};
-}
-
 /// The certificates that must have signed contracts' metadata; none when the key is unset.
 std::vector<saml::Certificate> loadContractSigners(const config::ContractsConfig& c) {
   if (c.metadata_signers_file.empty()) {
@@ -323,6 +305,40 @@ std::vector<demo::DemoAccount> installDemo(Router& router, const config::Config&
 
 }  // namespace
 
+saml::Credential loadCredential(const char* key_name, const std::string& key_file,
+                                const char* cert_name, const std::string& cert_file) {
+  auto key = saml::PrivateKey::fromPem(config::readKeyedFile(key_name, key_file));
+  if (!key) {
+    throw config::ConfigError(key_name, key.error().detail);
+  }
+  auto cert = saml::Certificate::fromPem(config::readKeyedFile(cert_name, cert_file));
+  if (!cert) {
+    throw config::ConfigError(cert_name, cert.error().detail);
+  }
+  if (!key->matches(*cert)) {
+    throw config::ConfigError(cert_name, std::string("does not match ") + key_name);
+  }
+  return saml::Credential{std::move(key).value(), std::move(cert).value()};
+}
+
+saml::Credential loadSigning(const config::BrokerConfig& b) {
+  return loadCredential("broker.signing_key_file", b.signing_key_file, "broker.signing_cert_file",
+                        b.signing_cert_file);
+}
+
+std::optional<saml::Credential> loadNextSigning(const config::BrokerConfig& b) {
+  if (b.next_signing_key_file.empty()) {
+    return std::nullopt;
+  }
+  saml::Credential next = loadCredential("broker.next_signing_key_file", b.next_signing_key_file,
+                                         "broker.next_signing_cert_file", b.next_signing_cert_file);
+  if (next.cert.fingerprint() == loadSigning(b).cert.fingerprint()) {
+    throw config::ConfigError("broker.next_signing_cert_file",
+                              "is the signing certificate itself: the next key must be another");
+  }
+  return next;
+}
+
 int serve(const ServeOptions& options) {
   config::Config cfg;
   if (options.demo) {
@@ -363,6 +379,13 @@ int serve(const ServeOptions& options) {
   }
   services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
                                            services.state_key);
+  // A rollover's other key: published beside the signing key, decrypts, never signs.
+  if (auto next = loadNextSigning(cfg.broker)) {
+    services.flows->sp.next_signing = *next;
+    services.flows->idp.next_signing = *next;
+    kLog.info("signing key rollover: the next key is published",
+              {{"next", next->cert.fingerprint().substr(0, 16)}});
+  }
   router.setAdminSessionVerifier(services.flows->admin_sessions.verifier());
   // Onboarding (garde ent|publisher add) and feeds change the peers: every node reloads them.
   flows::RegistryRefresher refresher(*services.flows, cfg.store.database);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,16 @@ struct ServeOptions {
   std::filesystem::path demo_dir = "var/demo";
   std::uint16_t port = 8443;  ///< --port, with --demo
 };
+
+/// The key and certificate of two config keys, checked to match; config::ConfigError naming the
+/// key at fault otherwise.
+saml::Credential loadCredential(const char* key_name, const std::string& key_file,
+                                const char* cert_name, const std::string& cert_file);
+/// broker.signing_key_file + signing_cert_file.
+saml::Credential loadSigning(const config::BrokerConfig& b);
+/// broker.next_signing_key_file + next_signing_cert_file when set (another key than the signing
+/// one), else nullopt.
+std::optional<saml::Credential> loadNextSigning(const config::BrokerConfig& b);
 
 /// Runs the server until a signal; returns the exit code. Throws config::ConfigError on a bad
 /// config or unreadable key file, std::runtime_error on a start-up failure (e.g. port in use).

@@ -16,6 +16,8 @@
 /// thread-safe (what their deps refer to is) and never throw for bad input: every failure is a
 /// refusal page with the request id, logged once, counted in garde_decisions_total.
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -51,14 +53,34 @@ DiscoveryDeps discoveryDeps(FlowServices& services);
 AcsDeps acsDeps(FlowServices& services);
 ReturnDeps returnDeps(FlowServices& services);
 
-/// Our two metadata documents, generated and signed once.
+/// Our two metadata documents, signed.
 struct MetadataDocuments {
   std::string sp;
   std::string idp;
+  core::UnixTime made_at = 0;
 };
 /// Throws std::runtime_error when a document cannot be built or signed (a start-up failure).
 MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp,
                                 const connectors::publisher::IdpSettings& idp, core::UnixTime now);
+
+/// Our metadata as served: made at start, made again (validUntil moved on, signed again) once its
+/// cacheDuration has passed, so that a broker running for months never serves an expired
+/// document. A failure to make it again keeps the previous one and is logged. Thread-safe; `sp`,
+/// `idp` and `clock` must outlive it.
+class MetadataPublisher {
+ public:
+  /// Throws std::runtime_error when the first documents cannot be made.
+  MetadataPublisher(const connectors::ent::SpSettings& sp,
+                    const connectors::publisher::IdpSettings& idp, const core::Clock& clock);
+  std::shared_ptr<const MetadataDocuments> current() const;
+
+ private:
+  const connectors::ent::SpSettings& sp_;
+  const connectors::publisher::IdpSettings& idp_;
+  const core::Clock& clock_;
+  mutable std::mutex mutex_;
+  mutable std::shared_ptr<const MetadataDocuments> current_;
+};
 
 /// Mount one handler's routes (CallerAuth::kNone) with its deps, copied into the route: the
 /// metadata (GET /saml/sp/metadata, /saml/idp/metadata), the launch (GET /launch/{resourceId},
@@ -66,7 +88,7 @@ MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp,
 /// ACS (POST /saml/sp/acs, and POST /saml/idp/choose that ends its flow when the person picks a
 /// resource), the way back to the publisher (POST /saml/idp/return). What a deps
 /// struct refers to must outlive the router. A test mounts only what it exercises.
-void mountMetadata(Router& router, MetadataDocuments documents);
+void mountMetadata(Router& router, std::shared_ptr<const MetadataPublisher> metadata);
 void mountLaunch(Router& router, const LaunchDeps& deps);
 void mountIdpSso(Router& router, const IdpSsoDeps& deps);
 void mountDiscovery(Router& router, const DiscoveryDeps& deps);

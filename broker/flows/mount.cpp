@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <stdexcept>
 
 #include "broker/flows/admin_sign_in.h"
 #include "broker/flows/flows.h"
+#include "core/log.h"
 
 namespace garde::broker::flows {
 namespace {
@@ -22,6 +24,7 @@ Response metadataResponse(const std::string& xml) {
   r.status = 200;
   r.body = xml;
   r.setHeader("Content-Type", "application/samlmetadata+xml");
+  // HTTP caches keep it no longer than an hour; the document's cacheDuration says the rest.
   r.setHeader("Cache-Control", "public, max-age=3600");
   return r;
 }
@@ -48,7 +51,30 @@ MetadataDocuments buildMetadata(const connectors::ent::SpSettings& sp_settings,
   if (!idp) {
     throw std::runtime_error("cannot build the IdP metadata: " + idp.error().describe());
   }
-  return {std::move(sp).value(), std::move(idp).value()};
+  return {std::move(sp).value(), std::move(idp).value(), now};
+}
+
+MetadataPublisher::MetadataPublisher(const connectors::ent::SpSettings& sp,
+                                     const connectors::publisher::IdpSettings& idp,
+                                     const core::Clock& clock)
+    : sp_(sp),
+      idp_(idp),
+      clock_(clock),
+      current_(std::make_shared<const MetadataDocuments>(buildMetadata(sp, idp, clock.now()))) {}
+
+std::shared_ptr<const MetadataDocuments> MetadataPublisher::current() const {
+  const core::UnixTime now = clock_.now();
+  std::lock_guard lock(mutex_);
+  const std::int64_t cache = std::min(sp_.metadata_cache_seconds, idp_.metadata_cache_seconds);
+  if (now - current_->made_at >= cache) {
+    try {
+      current_ = std::make_shared<const MetadataDocuments>(buildMetadata(sp_, idp_, now));
+    } catch (const std::runtime_error& e) {
+      // The previous documents stay valid until their validUntil; say so loudly meanwhile.
+      core::Logger("flows.metadata").error("metadata not made again", {{"error", e.what()}});
+    }
+  }
+  return current_;
 }
 
 namespace {
@@ -136,12 +162,11 @@ ReturnDeps returnDeps(FlowServices& s) {
           .publishers = s.publishers};
 }
 
-void mountMetadata(Router& router, MetadataDocuments documents) {
-  auto metadata = std::make_shared<const MetadataDocuments>(std::move(documents));
+void mountMetadata(Router& router, std::shared_ptr<const MetadataPublisher> metadata) {
   router.get("/saml/sp/metadata", CallerAuth::kNone,
-             [metadata](const Request&) { return metadataResponse(metadata->sp); });
+             [metadata](const Request&) { return metadataResponse(metadata->current()->sp); });
   router.get("/saml/idp/metadata", CallerAuth::kNone,
-             [metadata](const Request&) { return metadataResponse(metadata->idp); });
+             [metadata](const Request&) { return metadataResponse(metadata->current()->idp); });
 }
 
 void mountLaunch(Router& router, const LaunchDeps& deps) {
@@ -179,7 +204,8 @@ void mountReturn(Router& router, const ReturnDeps& deps) {
 
 void mountFlows(Router& router, FlowServices& services) {
   // Each handler's deps are built once, here, and copied into its routes: immutable from now on.
-  mountMetadata(router, buildMetadata(services.sp, services.idp, services.clock.now()));
+  mountMetadata(router,
+                std::make_shared<const MetadataPublisher>(services.sp, services.idp, services.clock));
   mountLaunch(router, launchDeps(services));
   mountIdpSso(router, idpSsoDeps(services));
   mountDiscovery(router, discoveryDeps(services));

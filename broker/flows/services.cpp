@@ -34,10 +34,14 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
   sp.signing = signing;
   sp.skew_seconds = b.clock_skew.count();
   sp.require_signed_assertion = b.want_assertions_signed;
+  sp.metadata_validity_seconds = b.metadata_validity.count();
+  sp.metadata_cache_seconds = b.metadata_cache.count();
   idp.entity_id = b.idp_entity_id;
   idp.sso_url = b.base_url + "/saml/idp/sso";
   idp.signing = signing;
   idp.skew_seconds = b.clock_skew.count();
+  idp.metadata_validity_seconds = b.metadata_validity.count();
+  idp.metadata_cache_seconds = b.metadata_cache.count();
 }
 
 core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db) {

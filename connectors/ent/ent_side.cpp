@@ -252,6 +252,9 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
   expect.now = now;
   expect.skew_seconds = settings.skew_seconds;
   expect.decryption_keys = {settings.signing.key};
+  if (settings.next_signing) {
+    expect.decryption_keys.push_back(settings.next_signing->key);
+  }
   expect.replay_cache = &replay_cache;
   expect.require_signed_assertion = settings.require_signed_assertion;
   GARDE_ASSIGN_OR_RETURN(auto validated, saml::validateResponse(doc.get(), expect));
@@ -272,16 +275,27 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
   return id;
 }
 
-core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime /*now*/) {
+core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime now) {
   saml::EntityDescriptor entity;
   entity.entity_id = settings.entity_id;
+  entity.valid_until = now + settings.metadata_validity_seconds;
   saml::SpSsoDescriptor sp;
   sp.authn_requests_signed = true;
   sp.want_assertions_signed = settings.require_signed_assertion;
-  sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
+  // During a rollover both keys are published, each for both uses: peers verify with either, and
+  // garde decrypts what was encrypted to either (docs/key-rollover.md).
   const saml::AlgorithmSupport& algorithms = saml::algorithmSupport();
+  sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
+  if (settings.next_signing) {
+    sp.keys.push_back(
+        saml::KeyDescriptor{saml::KeyUse::kSigning, settings.next_signing->cert, {}});
+  }
   sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, settings.signing.cert,
                                         algorithms.encryption_methods});
+  if (settings.next_signing) {
+    sp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, settings.next_signing->cert,
+                                          algorithms.encryption_methods});
+  }
   entity.digest_methods = algorithms.digest_methods;
   entity.signing_methods = algorithms.signing_methods;
   sp.name_id_formats = {std::string(saml::name_id_format::kPersistent),
@@ -294,7 +308,9 @@ core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime 
   sp.acs.push_back(acs);
   entity.sp = sp;
   GARDE_ASSIGN_OR_RETURN(auto doc, saml::generateMetadata(entity));
-  GARDE_TRY(saml::signElement(xmlDocGetRootElement(doc.get()), settings.signing));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  GARDE_TRY(saml::setCacheDuration(root, settings.metadata_cache_seconds));
+  GARDE_TRY(saml::signElement(root, settings.signing));
   return saml::serialize(doc.get());
 }
 

@@ -103,6 +103,11 @@ struct SpSettings {
   std::string entity_id;     ///< config broker.sp_entity_id
   std::string acs_url;       ///< base_url + "/saml/sp/acs"
   saml::Credential signing;  ///< signs AuthnRequests and metadata; also decrypts (see spMetadata)
+  /// The other key of a rollover (config broker.next_signing_*): published for signing and
+  /// encryption beside `signing`, and decrypts too; never signs (docs/key-rollover.md).
+  std::optional<saml::Credential> next_signing;
+  std::int64_t metadata_validity_seconds = 7 * 86400;  ///< validUntil = now + this
+  std::int64_t metadata_cache_seconds = 6 * 3600;      ///< cacheDuration
   std::int64_t skew_seconds = 180;
   /// Require the Assertion itself to be signed (config broker.want_assertions_signed, default on),
   /// as our SP metadata's WantAssertionsSigned says. Off, a signed Response may protect an unsigned

@@ -546,12 +546,18 @@ core::Result<OutboundPost> buildErrorResponse(const PublisherPeer& peer, const s
 
 // ---- IdP metadata -------------------------------------------------------------------------------
 
-core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTime /*now*/) {
+core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTime now) {
   saml::EntityDescriptor entity;
   entity.entity_id = settings.entity_id;
+  entity.valid_until = now + settings.metadata_validity_seconds;
   saml::IdpSsoDescriptor idp;
   idp.want_authn_requests_signed = false;
   idp.keys.push_back(saml::KeyDescriptor{saml::KeyUse::kSigning, settings.signing.cert, {}});
+  if (settings.next_signing) {
+    // Published before it signs, so that publishers already trust it on the day of the switch.
+    idp.keys.push_back(
+        saml::KeyDescriptor{saml::KeyUse::kSigning, settings.next_signing->cert, {}});
+  }
   idp.name_id_formats.emplace_back(saml::name_id_format::kPersistent);
   idp.name_id_formats.emplace_back(saml::name_id_format::kTransient);
   entity.digest_methods = saml::algorithmSupport().digest_methods;
@@ -569,6 +575,7 @@ core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTim
       role != nullptr && !saml::attribute(role, "WantAuthnRequestsSigned")) {
     xmlSetProp(role, BAD_CAST "WantAuthnRequestsSigned", BAD_CAST "false");
   }
+  GARDE_TRY(saml::setCacheDuration(root, settings.metadata_cache_seconds));
   GARDE_TRY(saml::signElement(root, settings.signing));
   return saml::serialize(doc.get());
 }

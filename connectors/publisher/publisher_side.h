@@ -66,6 +66,10 @@ struct IdpSettings {
   std::string entity_id;     ///< config broker.idp_entity_id
   std::string sso_url;       ///< base_url + "/saml/idp/sso"
   saml::Credential signing;  ///< broker signing key + cert
+  /// The other key of a rollover: published for signing beside `signing`; never signs.
+  std::optional<saml::Credential> next_signing;
+  std::int64_t metadata_validity_seconds = 7 * 86400;  ///< validUntil = now + this
+  std::int64_t metadata_cache_seconds = 6 * 3600;      ///< cacheDuration
   std::int64_t skew_seconds = 180;
   std::int64_t assertion_lifetime_seconds = 300;  ///< bearer/Conditions NotOnOrAfter = now + this
   std::int64_t request_max_age_seconds = 300;     ///< AuthnRequest IssueInstant freshness (+ skew)

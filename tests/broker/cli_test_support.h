@@ -25,8 +25,17 @@ inline int runGarde(std::vector<std::string> args, std::string* out = nullptr,
   for (const auto& a : args) argv.push_back(a.c_str());
   std::ostringstream captured_out;
   std::ostringstream captured_err;
-  std::streambuf* saved_out = out != nullptr ? std::cout.rdbuf(captured_out.rdbuf()) : nullptr;
-  std::streambuf* saved_err = err != nullptr ? std::cerr.rdbuf(captured_err.rdbuf()) : nullptr;
+  // Put std::cout and std::cerr back whatever happens: an exception out of a command (main()
+  // prints those) must not leave them writing into these streams once they are gone.
+  struct Restore {
+    std::streambuf* out;
+    std::streambuf* err;
+    ~Restore() {
+      if (out != nullptr) std::cout.rdbuf(out);
+      if (err != nullptr) std::cerr.rdbuf(err);
+    }
+  } restore{out != nullptr ? std::cout.rdbuf(captured_out.rdbuf()) : nullptr,
+            err != nullptr ? std::cerr.rdbuf(captured_err.rdbuf()) : nullptr};
   int rc = garde::broker::commands::kExitOk;
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
@@ -34,11 +43,9 @@ inline int runGarde(std::vector<std::string> args, std::string* out = nullptr,
     rc = e.get_exit_code();
   }
   if (out != nullptr) {
-    std::cout.rdbuf(saved_out);
     *out = captured_out.str();
   }
   if (err != nullptr) {
-    std::cerr.rdbuf(saved_err);
     *err = captured_err.str();
   }
   return rc;

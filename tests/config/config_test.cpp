@@ -18,7 +18,8 @@ std::string sectionLines(std::initializer_list<const char*> base, const std::str
   std::string out;
   for (const char* line : base) {
     const std::string l(line);
-    if (extra.find(l.substr(0, l.find(' ')) + " =") == std::string::npos) {
+    // A line of `extra` setting the same key replaces it (the key at the start of a line).
+    if (("\n" + extra).find("\n" + l.substr(0, l.find(' ')) + " =") == std::string::npos) {
       out += l + "\n";
     }
   }
@@ -138,6 +139,12 @@ TEST_CASE("Each kind of bad value names its key", "[config]") {
       {configWith("tls_cert_file = 3\n"), "server.tls_cert_file"},
       {configWith("", "base_url = \"garde.example.org\"\n"), "broker.base_url"},
       {configWith("", "clock_skew = \"250ms\"\n"), "broker.clock_skew"},
+      {configWith("", "next_signing_key_file = \"n.pem\"\n"), "broker.next_signing_cert_file"},
+      {configWith("", "next_signing_cert_file = \"n.pem\"\n"), "broker.next_signing_key_file"},
+      {configWith("", "metadata_validity = \"30m\"\n"), "broker.metadata_validity"},
+      {configWith("", "metadata_cache = \"8d\"\n"), "broker.metadata_cache"},
+      {configWith("", "metadata_validity = \"1d\"\nmetadata_cache = \"2d\"\n"),
+       "broker.metadata_cache"},
       {configWith("", "sp_entity_id = \"https://garde.example.org/saml/idp/metadata\"\n"),
        "broker.sp_entity_id"},
       {configWith("", "", "token_key = \"abcd\"\n"), "state.token_key_file"},  // both set
@@ -321,4 +328,25 @@ TEST_CASE("Contract metadata signers: optional, a path from the config's folder"
   CHECK(errorKey(configWith("", "", "[contracts]\nmetadata_signers_file = 3\n")) ==
         "contracts.metadata_signers_file");
   CHECK(errorKey(configWith("", "", "[contracts]\nsigners = \"x.pem\"\n")) == "contracts.signers");
+}
+
+TEST_CASE("A rollover's next key and garde's metadata validity", "[config][rollover]") {
+  const Config defaults = parseConfig(configWith(""));
+  CHECK(defaults.broker.next_signing_key_file.empty());
+  CHECK(defaults.broker.metadata_validity == std::chrono::hours(24 * 7));
+  CHECK(defaults.broker.metadata_cache == std::chrono::hours(6));
+  const Config c = parseConfig(
+      configWith("", "next_signing_key_file = \"next-key.pem\"\nnext_signing_cert_file = "
+                     "\"next-cert.pem\"\nmetadata_validity = \"3d\"\nmetadata_cache = \"2h\"\n"),
+      "/etc/garde");
+  CHECK(c.broker.next_signing_key_file == "/etc/garde/next-key.pem");
+  CHECK(c.broker.next_signing_cert_file == "/etc/garde/next-cert.pem");
+  CHECK(c.broker.metadata_validity == std::chrono::hours(72));
+  CHECK(c.broker.metadata_cache == std::chrono::hours(2));
+  // The next key is a private key: owner-only, like the signing key.
+  bool listed = false;
+  for (const auto& [key, path] : ownerOnlyFiles(c)) {
+    listed = listed || (key == "broker.next_signing_key_file" && path == "/etc/garde/next-key.pem");
+  }
+  CHECK(listed);
 }

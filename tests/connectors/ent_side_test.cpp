@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/encoding.h"
+#include "core/random.h"
 #include "saml/binding/redirect.h"
 #include "saml/metadata.h"
 #include "store/directory.h"
@@ -383,4 +384,61 @@ TEST_CASE("The ENT registry loads parsable IdP metadata and skips the rest", "[c
   CHECK(registry->findByEntityId(test::kIdpEntityId) == registry->findByEntId("ENTA"));
   CHECK(registry->findByEntId("ENTB") == nullptr);
   CHECK(registry->findByEntId("ENTC") == nullptr);
+}
+
+TEST_CASE("A rollover's next key: published in our SP metadata, decrypting, never signing",
+          "[connectors][ent][rollover]") {
+  SpSettings s = settings();
+  s.next_signing = saml::Credential{saml::PrivateKey::generateRsa(2048), {}};
+  s.next_signing->cert = saml::selfSign(s.next_signing->key, "garde next", test::kNow,
+                                        core::systemRandom(), 365);
+  s.metadata_validity_seconds = 7 * 86400;
+  s.metadata_cache_seconds = 6 * 3600;
+
+  auto xml = connectors::ent::spMetadata(s, test::kNow);
+  REQUIRE(xml.has_value());
+  // Signed by the current key only; valid for a week; peers come back after six hours.
+  saml::MetadataOptions by_current;
+  by_current.trusted = {test::testSpCredential().cert};
+  by_current.now = test::kNow;
+  auto parsed = saml::parseMetadata(*xml, by_current);
+  REQUIRE(parsed.has_value());
+  saml::MetadataOptions by_next;
+  by_next.trusted = {s.next_signing->cert};
+  CHECK_FALSE(saml::parseMetadata(*xml, by_next).has_value());
+  CHECK(xml->find("cacheDuration=\"PT21600S\"") != std::string::npos);
+  const auto& e = parsed->front();
+  REQUIRE(e.valid_until.has_value());
+  CHECK(*e.valid_until == test::kNow + 7 * 86400);
+  CHECK(e.sp->signingCertificates() ==
+        std::vector<saml::Certificate>{test::testSpCredential().cert, s.next_signing->cert});
+  CHECK(e.sp->encryptionCertificates() ==
+        std::vector<saml::Certificate>{test::testSpCredential().cert, s.next_signing->cert});
+  // Expired once validUntil passes: a peer honouring it fetches a new copy.
+  saml::MetadataOptions later = by_current;
+  later.now = test::kNow + 7 * 86400 + 1;
+  CHECK_FALSE(saml::parseMetadata(*xml, later).has_value());
+
+  // An ENT that encrypts to the next key is understood, as one that encrypts to the current.
+  saml::InMemoryReplayCache cache;
+  const saml::Certificate* const next_cert = &s.next_signing->cert;
+  for (const saml::Certificate* to : {next_cert, &test::testSpCredential().cert}) {
+    test::SignOptions sign;
+    sign.encrypt_assertion = true;
+    sign.recipient = to;
+    const std::string id = to == &test::testSpCredential().cert ? "_enc-current" : "_enc-next";
+    auto got = connectors::ent::consumeEntResponse(form(responseFor("elv-0001", id.c_str(), sign)),
+                                                   peer(), s, test::kRequestId, test::kNow, cache);
+    INFO(id);
+    REQUIRE(got.has_value());
+    CHECK(got->person_id == "elv-0001");
+  }
+  // Without the next key, what was encrypted to it cannot be read.
+  test::SignOptions sign;
+  sign.encrypt_assertion = true;
+  sign.recipient = &s.next_signing->cert;
+  auto refused = connectors::ent::consumeEntResponse(
+      form(responseFor("elv-0001", "_enc-lost", sign)), peer(), settings(), test::kRequestId,
+      test::kNow, cache);
+  CHECK_FALSE(refused.has_value());
 }

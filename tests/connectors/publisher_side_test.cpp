@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "core/random.h"
 #include "core/encoding.h"
 #include "saml/binding/deflate.h"
 #include "saml/binding/post.h"
@@ -679,6 +680,31 @@ TEST_CASE("The NameID format answers the publisher's NameIDPolicy", "[connectors
     peer.metadata.sp->name_id_formats = {transient, persistent};
     CHECK(answerNameIdFormat(nullptr, peer) == persistent);
   }
+}
+
+TEST_CASE("A rollover's next key is in our IdP metadata for verifying, and never signs",
+          "[connectors][publisher][metadata][rollover]") {
+  IdpSettings s = settings();
+  saml::PrivateKey next_key = saml::PrivateKey::generateRsa(2048);
+  saml::Certificate next_cert =
+      saml::selfSign(next_key, "garde next", kNow, core::systemRandom(), 365);
+  s.next_signing = saml::Credential{next_key, next_cert};
+  s.metadata_validity_seconds = 3 * 86400;
+  s.metadata_cache_seconds = 3600;
+  auto xml = idpMetadata(s, kNow);
+  REQUIRE(xml.has_value());
+  saml::MetadataOptions options;
+  options.trusted = {test::testIdpCredential().cert};
+  options.now = kNow;
+  auto parsed = saml::parseMetadata(*xml, options);
+  REQUIRE(parsed.has_value());
+  const saml::EntityDescriptor& e = parsed->front();
+  CHECK(e.idp->signingCertificates() ==
+        std::vector<saml::Certificate>{test::testIdpCredential().cert, next_cert});
+  CHECK(e.valid_until == std::optional<core::UnixTime>(kNow + 3 * 86400));
+  CHECK(xml->find("cacheDuration=\"PT3600S\"") != std::string::npos);
+  options.trusted = {next_cert};
+  CHECK_FALSE(saml::parseMetadata(*xml, options).has_value());  // signed by the current key
 }
 
 }  // namespace garde::connectors::publisher

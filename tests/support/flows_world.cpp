@@ -64,7 +64,8 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
   for (FlowRoute route : routes) {
     switch (route) {
       case FlowRoute::kMetadata:
-        flows::mountMetadata(router, flows::buildMetadata(s.sp, s.idp, s.clock.now()));
+        flows::mountMetadata(router,
+                             std::make_shared<const flows::MetadataPublisher>(s.sp, s.idp, s.clock));
         break;
       case FlowRoute::kLaunch:
         flows::mountLaunch(router, flows::launchDeps(s));
