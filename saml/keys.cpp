@@ -146,6 +146,14 @@ core::UnixTime Certificate::notAfter() const noexcept {
   return timegm(&tm);
 }
 
+core::UnixTime Certificate::notBefore() const noexcept {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notBefore(cert_.get()), &tm) != 1) {
+    return 0;
+  }
+  return timegm(&tm);
+}
+
 std::string Certificate::fingerprint() const {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -35,6 +35,7 @@ class Certificate {
   x509_st* x509() const noexcept { return cert_.get(); }
   KeyType keyType() const noexcept;
   std::string subject() const;
+  core::UnixTime notBefore() const noexcept;
   core::UnixTime notAfter() const noexcept;
   /// SHA-256 fingerprint, lower-case hex.
   std::string fingerprint() const;

@@ -413,19 +413,34 @@ std::optional<std::string> answerNameIdFormat(const saml::AuthnRequest* request,
 
 namespace {
 
-/// The certificate to encrypt for: the first RSA one among the SP's encryption keys (use
-/// "encryption" or unspecified). nullopt when the SP has none: the assertion goes unencrypted.
-/// An SP that declares use="encryption" keys none of which is RSA cannot be served securely.
+/// The certificate to encrypt for, as the SP's metadata says: among its RSA keys marked
+/// use="encryption" (or, when none is marked, those of unspecified use), the newest (latest
+/// notBefore; the first of equals), so that an SP's rollover (both keys published) needs nothing
+/// from garde's operator. nullopt when the SP has none: the assertion goes unencrypted. An SP
+/// that declares use="encryption" keys none of which is RSA cannot be served securely.
 core::Result<std::optional<saml::Certificate>> encryptionCertificate(const PublisherPeer& peer) {
   bool explicit_encryption_key = false;
+  const saml::Certificate* marked = nullptr;
+  const saml::Certificate* unspecified = nullptr;
+  const auto newer = [](const saml::Certificate* best, const saml::Certificate& c) {
+    return best == nullptr || c.notBefore() > best->notBefore();
+  };
   for (const saml::KeyDescriptor& k : peer.metadata.sp->keys) {
     if (k.use == saml::KeyUse::kSigning) {
       continue;
     }
-    explicit_encryption_key = explicit_encryption_key || k.use == saml::KeyUse::kEncryption;
-    if (k.certificate.keyType() == saml::KeyType::kRsa) {
-      return std::optional<saml::Certificate>(k.certificate);
+    const bool is_marked = k.use == saml::KeyUse::kEncryption;
+    explicit_encryption_key = explicit_encryption_key || is_marked;
+    if (k.certificate.keyType() != saml::KeyType::kRsa) {
+      continue;
     }
+    const saml::Certificate*& best = is_marked ? marked : unspecified;
+    if (newer(best, k.certificate)) {
+      best = &k.certificate;
+    }
+  }
+  if (const saml::Certificate* chosen = marked != nullptr ? marked : unspecified) {
+    return std::optional<saml::Certificate>(*chosen);
   }
   if (explicit_encryption_key) {
     return fail(ErrorCode::kAlgorithmForbidden,

@@ -707,4 +707,48 @@ TEST_CASE("A rollover's next key is in our IdP metadata for verifying, and never
   CHECK_FALSE(saml::parseMetadata(*xml, options).has_value());  // signed by the current key
 }
 
+TEST_CASE("A publisher's rollover: its newest encryption key is used, marked keys first",
+          "[connectors][publisher][rollover]") {
+  // The SP publishes its old key and the new one (issued a year later), both for encryption,
+  // and a key of unspecified use issued later still: garde encrypts to the newest marked one.
+  saml::PrivateKey old_key = saml::PrivateKey::generateRsa(2048);
+  saml::PrivateKey new_key = saml::PrivateKey::generateRsa(2048);
+  saml::PrivateKey other_key = saml::PrivateKey::generateRsa(2048);
+  const saml::Certificate old_cert =
+      saml::selfSign(old_key, "sp old", kNow - 400 * 86400, core::systemRandom(), 800);
+  const saml::Certificate new_cert =
+      saml::selfSign(new_key, "sp new", kNow - 30 * 86400, core::systemRandom(), 800);
+  const saml::Certificate other_cert =
+      saml::selfSign(other_key, "sp other", kNow - 86400, core::systemRandom(), 800);
+  saml::EntityDescriptor e = publisherEntity();
+  e.sp->keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, old_cert, {}});
+  e.sp->keys.push_back(saml::KeyDescriptor{saml::KeyUse::kEncryption, new_cert, {}});
+  e.sp->keys.push_back(saml::KeyDescriptor{saml::KeyUse::kUnspecified, other_cert, {}});
+  const PublisherPeer peer = peerFrom(metadataXml(e));
+  test::CountingRandom random;
+  auto out = buildSuccessResponse(peer, kPubAcs, test::kRequestId, content(), "https://res/1",
+                                  settings(), random, kNow, "bm9uY2U");
+  REQUIRE(out.has_value());
+  const std::string xml = samlResponseOf(out->html);
+  const auto decrypts_with = [&](const saml::PrivateKey& key) {
+    auto expect = spExpectation(test::kRequestId);
+    expect.decryption_keys = {key};
+    return test::parseAndValidate(xml, expect).has_value();
+  };
+  CHECK(decrypts_with(new_key));
+  CHECK_FALSE(decrypts_with(old_key));
+  CHECK_FALSE(decrypts_with(other_key));
+
+  // Only unspecified keys: the newest of them.
+  saml::EntityDescriptor u = publisherEntity();
+  u.sp->keys.push_back(saml::KeyDescriptor{saml::KeyUse::kUnspecified, old_cert, {}});
+  u.sp->keys.push_back(saml::KeyDescriptor{saml::KeyUse::kUnspecified, new_cert, {}});
+  auto out2 = buildSuccessResponse(peerFrom(metadataXml(u)), kPubAcs, test::kRequestId, content(),
+                                   "https://res/1", settings(), random, kNow, "bm9uY2U");
+  REQUIRE(out2.has_value());
+  auto expect = spExpectation(test::kRequestId);
+  expect.decryption_keys = {new_key};
+  CHECK(test::parseAndValidate(samlResponseOf(out2->html), expect).has_value());
+}
+
 }  // namespace garde::connectors::publisher
