@@ -65,8 +65,9 @@ void printKey(const char* role, const saml::Credential& c, core::UnixTime now) {
 void show(const KeysOptions& o) {
   const config::Config cfg = config::loadConfig(o.config);
   const core::UnixTime now = core::systemNow();
-  printKey("signing", loadSigning(cfg.broker), now);
-  if (auto next = loadNextSigning(cfg.broker)) {
+  const saml::Credential signing = loadSigning(cfg.broker);
+  printKey("signing", signing, now);
+  if (auto next = loadNextSigning(cfg.broker, signing)) {
     printKey("next", *next, now);
   } else {
     std::cout << "next\t(none: no rollover in progress)\n";
@@ -91,7 +92,7 @@ void rolloverPlan(const KeysOptions& o) {
   const config::Config cfg = config::loadConfig(o.config);
   const core::UnixTime now = core::systemNow();
   const saml::Credential signing = loadSigning(cfg.broker);
-  const auto next = loadNextSigning(cfg.broker);
+  const auto next = loadNextSigning(cfg.broker, signing);
   // A peer may hold a copy of garde's metadata until its validUntil: a key published now is known
   // to every peer that honours validUntil after that long, and one removed now is still trusted
   // by some for as long.

@@ -326,13 +326,14 @@ saml::Credential loadSigning(const config::BrokerConfig& b) {
                         b.signing_cert_file);
 }
 
-std::optional<saml::Credential> loadNextSigning(const config::BrokerConfig& b) {
+std::optional<saml::Credential> loadNextSigning(const config::BrokerConfig& b,
+                                                const saml::Credential& signing) {
   if (b.next_signing_key_file.empty()) {
     return std::nullopt;
   }
   saml::Credential next = loadCredential("broker.next_signing_key_file", b.next_signing_key_file,
                                          "broker.next_signing_cert_file", b.next_signing_cert_file);
-  if (next.cert.fingerprint() == loadSigning(b).cert.fingerprint()) {
+  if (next.cert == signing.cert) {
     throw config::ConfigError("broker.next_signing_cert_file",
                               "is the signing certificate itself: the next key must be another");
   }
@@ -380,7 +381,7 @@ int serve(const ServeOptions& options) {
   services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
                                            services.state_key);
   // A rollover's other key: published beside the signing key, decrypts, never signs.
-  if (auto next = loadNextSigning(cfg.broker)) {
+  if (auto next = loadNextSigning(cfg.broker, services.signing)) {
     services.flows->sp.next_signing = *next;
     services.flows->idp.next_signing = *next;
     kLog.info("signing key rollover: the next key is published",

@@ -62,9 +62,10 @@ saml::Credential loadCredential(const char* key_name, const std::string& key_fil
                                 const char* cert_name, const std::string& cert_file);
 /// broker.signing_key_file + signing_cert_file.
 saml::Credential loadSigning(const config::BrokerConfig& b);
-/// broker.next_signing_key_file + next_signing_cert_file when set (another key than the signing
-/// one), else nullopt.
-std::optional<saml::Credential> loadNextSigning(const config::BrokerConfig& b);
+/// broker.next_signing_key_file + next_signing_cert_file when set, else nullopt; ConfigError when
+/// it is `signing` itself.
+std::optional<saml::Credential> loadNextSigning(const config::BrokerConfig& b,
+                                                const saml::Credential& signing);
 
 /// Runs the server until a signal; returns the exit code. Throws config::ConfigError on a bad
 /// config or unreadable key file, std::runtime_error on a start-up failure (e.g. port in use).

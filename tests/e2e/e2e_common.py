@@ -817,6 +817,18 @@ class Harness:
                           os.path.join(self.workdir, f"{cert}.key"))
         return requests.request(method, self.broker.base + target, timeout=HTTP_TIMEOUT, **kw)
 
+    def manager_session(self, person, ent=ENT_ID):
+        """`person` signs in through the ENT as an assignment manager (garde's SAML SP leg):
+        (their Browser, the answer of GET /api/v1/establishment/session)."""
+        self.ent.user = person
+        b = Browser()
+        resp, _ = b.launch(f"{self.broker.base}/admin/login?ent={ent}")
+        expect(resp.status_code == 200, f"{person}'s sign-in ended with {resp.status_code} at "
+               f"{resp.url}:\n{tail(resp.text, 8)}\ntrail: {b.trail}")
+        r = b.get(f"{self.broker.base}/api/v1/establishment/session")
+        expect(r.status_code == 200, f"{person}'s session: {r.status_code} {r.text[:300]}")
+        return b, r.json()
+
     def broker_log(self):
         return self.broker.broker_log() if self.broker else ""
 

@@ -188,6 +188,18 @@ def sign_in(name):
     return d
 
 
+def sign_in_through_ent(person):
+    """`person`'s browser signs in to the console through the demo ENT (an assignment manager)."""
+    d = driver(person)
+    open_console(d)
+    by(d, "#ent-form input[name=ent]").send_keys("ENTTEST1")
+    by(d, "#ent-form button[type=submit]").click()
+    wait_for_any(d, [f"#user-{person}"])
+    by(d, f"#user-{person}").click()
+    wait_text(d, "#session-who", person, timeout=30)
+    return d
+
+
 def go(d, hash_):
     d.execute_script("location.hash = arguments[0];", hash_)
     time.sleep(0.2)
@@ -361,13 +373,7 @@ def manager_assigns():
     pupil.get(state["base"] + "/demo/ent/")
     wait_for_any(pupil, ["#tile-b"])
     expect(not all_by(pupil, "#tile-a"), "elv-0003 already has the manual")
-    m = driver("ens-0001")
-    open_console(m)
-    by(m, "#ent-form input[name=ent]").send_keys("ENTTEST1")
-    by(m, "#ent-form button[type=submit]").click()
-    wait_for_any(m, ["#user-ens-0001"])
-    by(m, "#user-ens-0001").click()
-    wait_text(m, "#session-who", "ens-0001", timeout=30)
+    m = sign_in_through_ent("ens-0001")
     settled(m)
     go(m, "#/affectations")
     wait_for_any(m, ["#assign-form"])
@@ -387,13 +393,7 @@ def manager_assigns():
     wait_for_any(pupil, ["#tile-a"])
     shot(pupil, "11-mediacentre-apres-affectation")
     # The lycée's manager sees the lycée only.
-    o = driver("ens-0002")
-    open_console(o)
-    by(o, "#ent-form input[name=ent]").send_keys("ENTTEST1")
-    by(o, "#ent-form button[type=submit]").click()
-    wait_for_any(o, ["#user-ens-0002"])
-    by(o, "#user-ens-0002").click()
-    wait_text(o, "#session-who", "ens-0002", timeout=30)
+    o = sign_in_through_ent("ens-0002")
     go(o, "#/affectations")
     wait_for_any(o, ["#assign-uai"])
     options = [e.get_attribute("value") for e in all_by(o, "#assign-uai option")]

@@ -220,17 +220,10 @@ manager = {}
 
 
 def sign_in():
-    h.ent.user = MANAGER
-    b = Browser()
-    resp, _ = b.launch(f"{h.broker.base}/admin/login?ent={ENT_ID}")
-    expect(resp.status_code == 200, f"sign-in ended with {resp.status_code} at {resp.url}:\n"
-           f"{tail(resp.text, 8)}\ntrail: {b.trail}")
+    b, session = h.manager_session(MANAGER)
     cookie = b.session.cookies.get("garde_admin")
     expect(cookie, f"no admin session cookie after the sign-in; trail: {b.trail}")
     expect(MANAGER not in cookie, "the session cookie carries the manager's identifier in clear")
-    r = b.get(f"{h.broker.base}/api/v1/establishment/session")
-    expect(r.status_code == 200, f"session: {r.status_code} {r.text[:300]}")
-    session = r.json()
     expect(session["establishments"] == [UAI], f"managed establishments {session['establishments']}")
     manager.update(browser=b, csrf=session["csrf"])
 

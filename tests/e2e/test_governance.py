@@ -245,12 +245,7 @@ suite.check("narrowing the ceiling releases less at once; widening waits for a s
 
 
 def establishment_scope():
-    h.ent.user = TEACHER
-    b = Browser()
-    resp, _ = b.launch(f"{h.broker.base}/admin/login?ent={ENT_ID}")
-    expect(resp.status_code == 200, f"the manager's sign-in ended with {resp.status_code}; "
-           f"trail: {b.trail}")
-    session = b.get(f"{h.broker.base}/api/v1/establishment/session").json()
+    b, session = h.manager_session(TEACHER)
     expect(session["establishments"] == [UAI], f"managed {session['establishments']}")
     own = b.get(f"{h.broker.base}/api/v1/establishment/{UAI}/subscriptions")
     expect(own.status_code == 200, f"the manager's own establishment: {own.status_code}")
