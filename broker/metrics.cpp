@@ -180,7 +180,35 @@ std::string Metrics::exposition() const {
   out += "# TYPE garde_http_in_flight gauge\n";
   out +=
       "garde_http_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
+  if (!metadata_sources_.empty()) {
+    const auto family = [&](const char* name, const char* help, auto value) {
+      out += std::string("# HELP ") + name + " " + help + "\n";
+      out += std::string("# TYPE ") + name + " gauge\n";
+      for (const MetadataSourceGauge& g : metadata_sources_) {
+        out += std::string(name) + "{source=\"" + escapeLabel(g.source) + "\"} " +
+               std::to_string(value(g)) + "\n";
+      }
+    };
+    family("garde_metadata_source_up", "1 when the source's last fetch succeeded.",
+           [](const MetadataSourceGauge& g) { return g.up ? 1 : 0; });
+    family("garde_metadata_source_failures", "Consecutive failed fetches of the source.",
+           [](const MetadataSourceGauge& g) { return g.failures; });
+    family("garde_metadata_source_last_success_timestamp_seconds",
+           "When the source was last fetched successfully (0: never).",
+           [](const MetadataSourceGauge& g) { return g.last_success; });
+    family("garde_metadata_source_valid_until_timestamp_seconds",
+           "validUntil of the source's last good copy (0: none).",
+           [](const MetadataSourceGauge& g) { return g.valid_until; });
+    family("garde_metadata_source_expiring",
+           "1 when the source's last good copy is missing, expired or about to expire.",
+           [](const MetadataSourceGauge& g) { return g.expiring ? 1 : 0; });
+  }
   return out;
+}
+
+void Metrics::setMetadataSources(std::vector<MetadataSourceGauge> sources) {
+  std::unique_lock lock(mutex_);
+  metadata_sources_ = std::move(sources);
 }
 
 }  // namespace garde::broker

@@ -11,6 +11,13 @@
 ///   garde_http_connection_events_total{event}        counter; header_timeout, body_timeout,
 ///                                                    handshake_timeout, refused_address_limit,
 ///                                                    refused_global_limit
+///   garde_metadata_source_up{source}                 gauge; 1 when the last fetch succeeded
+///   garde_metadata_source_failures{source}           gauge; consecutive failed fetches
+///   garde_metadata_source_last_success_timestamp_seconds{source}   gauge
+///   garde_metadata_source_valid_until_timestamp_seconds{source}    gauge; of the last good copy
+///   garde_metadata_source_expiring{source}           gauge; 1 when the last good copy is missing,
+///                                                    expired or within federation.expiry_warning
+/// `source` is an operator-chosen source name ([a-z0-9-], bounded by configuration).
 /// `route` is the route *pattern* ("/launch/{resourceId}"), never the raw path, so cardinality
 /// stays bounded; requests no route matched are labelled "unmatched". Label values are chosen by
 /// code, never by the client.
@@ -27,12 +34,23 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace garde::broker {
 
 /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
 inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                            0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+
+/// One metadata source's state, as the garde_metadata_source_* gauges show it.
+struct MetadataSourceGauge {
+  std::string source;
+  bool up = false;
+  std::int64_t failures = 0;
+  std::int64_t last_success = 0;  ///< Unix time; 0 when never
+  std::int64_t valid_until = 0;   ///< Unix time; 0 when no good copy
+  bool expiring = true;
+};
 
 class Metrics {
  public:
@@ -58,6 +76,9 @@ class Metrics {
   void requestStarted() noexcept;
   void requestFinished() noexcept;
 
+  /// Replaces the metadata sources' gauges (serve's metadata refresher, after each pass).
+  void setMetadataSources(std::vector<MetadataSourceGauge> sources);
+
   /// The whole exposition, series sorted by labels.
   std::string exposition() const;
 
@@ -74,6 +95,7 @@ class Metrics {
   CounterMap http_refusals_;
   CounterMap connection_events_;
   std::atomic<std::int64_t> in_flight_{0};
+  std::vector<MetadataSourceGauge> metadata_sources_;  ///< under mutex_
 };
 
 }  // namespace garde::broker

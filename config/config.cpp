@@ -333,7 +333,7 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
 
   static const std::set<std::string, std::less<>> kSections = {
       "server", "broker", "store", "state", "log", "pseudonym", "audit", "metrics", "subscriptions",
-      "contracts"};
+      "contracts", "federation"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(
@@ -560,11 +560,21 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   contracts.string("metadata_signers_file", c.contracts.metadata_signers_file);
   contracts.rejectUnknown();
 
+  Section federation(sectionTable(root, "federation"), "federation");
+  auto& f = c.federation;
+  federation.duration("check_period", f.check_period, milliseconds(1s), milliseconds(24h));
+  federation.duration("retry_after", f.retry_after, milliseconds(1s), milliseconds(24h));
+  federation.duration("expiry_warning", f.expiry_warning, milliseconds(0s),
+                      milliseconds(24h * 90));
+  federation.duration("fetch_timeout", f.fetch_timeout, milliseconds(1s), milliseconds(10min));
+  federation.string("ca_file", f.ca_file);
+  federation.rejectUnknown();
+
   for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file,
                          &b.signing_cert_file, &b.next_signing_key_file, &b.next_signing_cert_file,
                          &c.store.database, &c.state.token_key_file,
                          &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file,
-                         &c.contracts.metadata_signers_file}) {
+                         &c.contracts.metadata_signers_file, &f.ca_file}) {
     resolvePath(*p, base_dir);
   }
   return c;

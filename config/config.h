@@ -152,6 +152,20 @@ struct ContractsConfig {
   std::string metadata_signers_file;
 };
 
+/// [federation]: peers' metadata fetched from sources (docs/metadata-sources.md).
+struct FederationConfig {
+  /// How often serve looks for sources due to be fetched (each source's own period decides).
+  std::chrono::seconds check_period{60};
+  /// A failed fetch is tried again after this (or the source's refresh period, when shorter).
+  std::chrono::seconds retry_after{300};
+  /// Warn (log and metric) when a last good copy's validUntil is closer than this.
+  std::chrono::seconds expiry_warning{5 * 24 * 3600};
+  std::chrono::seconds fetch_timeout{15};
+  /// PEM CAs for https sources; empty: the system's. The documents' own signatures are what
+  /// garde trusts; TLS only keeps the fetch private and on time.
+  std::string ca_file;
+};
+
 /// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for
 /// parseConfig without a path).
 struct Config {
@@ -165,6 +179,7 @@ struct Config {
   MetricsConfig metrics;
   SubscriptionsConfig subscriptions;
   ContractsConfig contracts;
+  FederationConfig federation;
   std::string source;
 };
 

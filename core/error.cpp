@@ -66,6 +66,8 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
       return "forbidden";
     case ErrorCode::kStoreError:
       return "store_error";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
     case ErrorCode::kConfigInvalid:
       return "config_invalid";
     case ErrorCode::kInternal:

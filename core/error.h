@@ -40,6 +40,7 @@ enum class ErrorCode {
   kConflict,
   kForbidden,
   kStoreError,
+  kUnavailable,  ///< a remote service could not be reached or answered badly (fetches)
   kConfigInvalid,
   kInternal,
 };

@@ -1,6 +1,7 @@
-// saml::parseMetadata() (saml/metadata.h): unsigned (as placed by an operator) and with the fuzz
-// world's certificate as the trusted signer; each entity read is generated back with
-// generateMetadata().
+// saml::parseMetadata() (saml/metadata.h): unsigned (as placed by an operator), each entity read
+// generated back with generateMetadata(); then as a fetched document is read
+// (parseMetadataDocument, cacheDuration included) with the fuzz world's certificate as the
+// trusted signer; and parseXsDuration on the first bytes.
 #include <cstddef>
 #include <cstdint>
 
@@ -28,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   options.trusted = {fuzz::credential().cert};
   options.require_valid_until = true;
-  (void)saml::parseMetadata(text, options);
+  (void)saml::parseMetadataDocument(text, options);  // a fetched document (cacheDuration too)
+  (void)saml::parseXsDuration(text.substr(0, 80));
   return 0;
 }

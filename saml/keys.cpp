@@ -244,4 +244,25 @@ Certificate selfSign(const PrivateKey& key, std::string_view common_name, core::
   return std::move(cert).value();
 }
 
+core::Result<std::vector<Certificate>> certificatesFromPemBundle(std::string_view pem) {
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<Certificate> out;
+  std::size_t at = 0;
+  while ((at = pem.find(kBegin, at)) != std::string_view::npos) {
+    const std::size_t end = pem.find(kEnd, at);
+    if (end == std::string_view::npos) {
+      return core::fail(core::ErrorCode::kBadRequest, "an unterminated PEM certificate");
+    }
+    GARDE_ASSIGN_OR_RETURN(auto cert,
+                           Certificate::fromPem(pem.substr(at, end + kEnd.size() - at)));
+    out.push_back(std::move(cert));
+    at = end + kEnd.size();
+  }
+  if (out.empty()) {
+    return core::fail(core::ErrorCode::kBadRequest, "no PEM certificate");
+  }
+  return out;
+}
+
 }  // namespace garde::saml

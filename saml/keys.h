@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/random.h"
 #include "core/result.h"
@@ -45,6 +46,10 @@ class Certificate {
   std::shared_ptr<x509_st> cert_;
   std::string der_;
 };
+
+/// The certificates of a PEM bundle (one or more CERTIFICATE blocks). kBadRequest when it holds
+/// none or one does not parse.
+core::Result<std::vector<Certificate>> certificatesFromPemBundle(std::string_view pem);
 
 /// A private key (RSA >= 2048 bits or EC P-256/P-384/P-521).
 class PrivateKey {

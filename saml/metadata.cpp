@@ -581,6 +581,80 @@ const Endpoint* EntityDescriptor::acsByUrl(std::string_view url,
 
 Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
                                                     const MetadataOptions& options) {
+  GARDE_ASSIGN_OR_RETURN(MetadataDocument doc, parseMetadataDocument(xml, options));
+  return std::move(doc.entities);
+}
+
+std::optional<std::int64_t> parseXsDuration(std::string_view text) {
+  // PnYnMnDTnHnMnS, non-negative; years and months as 365 and 30 days (cache hints only).
+  if (text.size() < 3 || text.size() > 64 || text.front() != 'P') {
+    return std::nullopt;
+  }
+  std::int64_t total = 0;
+  bool in_time = false;
+  bool any = false;
+  std::int64_t number = -1;
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      if (number > 100'000'000'000) {
+        return std::nullopt;
+      }
+      number = (number < 0 ? 0 : number * 10) + (c - '0');
+      continue;
+    }
+    if (c == '.') {  // fractional seconds: ignored, but the field must end in S
+      const std::size_t s = text.find('S', i);
+      if (s == std::string_view::npos || s != text.size() - 1 || !in_time || number < 0 ||
+          s == i + 1) {
+        return std::nullopt;
+      }
+      for (std::size_t j = i + 1; j < s; ++j) {
+        if (text[j] < '0' || text[j] > '9') {
+          return std::nullopt;
+        }
+      }
+      i = s - 1;
+      continue;
+    }
+    if (c == 'T') {
+      if (in_time || number >= 0) {
+        return std::nullopt;
+      }
+      in_time = true;
+      continue;
+    }
+    if (number < 0) {
+      return std::nullopt;
+    }
+    std::int64_t unit = 0;
+    if (!in_time && c == 'Y') {
+      unit = 365 * 86400;
+    } else if (!in_time && c == 'M') {
+      unit = 30 * 86400;
+    } else if (!in_time && c == 'D') {
+      unit = 86400;
+    } else if (in_time && c == 'H') {
+      unit = 3600;
+    } else if (in_time && c == 'M') {
+      unit = 60;
+    } else if (in_time && c == 'S') {
+      unit = 1;
+    } else {
+      return std::nullopt;
+    }
+    total += number * unit;
+    number = -1;
+    any = true;
+  }
+  if (!any || number >= 0 || (in_time && text.back() == 'T')) {
+    return std::nullopt;
+  }
+  return total;
+}
+
+Result<MetadataDocument> parseMetadataDocument(std::string_view xml,
+                                               const MetadataOptions& options) {
   GARDE_ASSIGN_OR_RETURN(auto doc, parseUntrusted(xml, options.limits));
   xmlNode* root = xmlDocGetRootElement(doc.get());
   const bool is_entity = isElement(root, ns::kMetadata, "EntityDescriptor");
@@ -610,7 +684,16 @@ Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
   if (walker.entities().empty() && walker.droppedExpired()) {
     return fail(ErrorCode::kExpired, "metadata: every entity's validUntil has passed");
   }
-  return std::move(walker.entities());
+  MetadataDocument out;
+  out.valid_until = vu;
+  if (const auto cache = attribute(root, "cacheDuration")) {
+    out.cache_duration_seconds = parseXsDuration(trim(*cache));
+    if (!out.cache_duration_seconds) {
+      return malformed({}, "bad cacheDuration on the root");
+    }
+  }
+  out.entities = std::move(walker.entities());
+  return out;
 }
 
 Result<void> setCacheDuration(xmlNode* root, std::int64_t seconds) {

@@ -13,6 +13,7 @@
 /// `valid_until` is the earliest validUntil on its path from the root (when the cache must
 /// refresh).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -131,6 +132,22 @@ struct MetadataOptions {
 /// the entity, never personal data.
 Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
                                                     const MetadataOptions& options);
+
+/// What parseMetadataDocument reads: the entities and the root's own validity and cache hint.
+struct MetadataDocument {
+  std::vector<EntityDescriptor> entities;
+  std::optional<core::UnixTime> valid_until;          ///< the root's validUntil
+  std::optional<std::int64_t> cache_duration_seconds;  ///< the root's cacheDuration
+};
+
+/// parseMetadata, keeping the root's validUntil and cacheDuration (for fetched metadata: when it
+/// must be fetched again). A cacheDuration that is not an xs:duration is kMalformedMessage.
+Result<MetadataDocument> parseMetadataDocument(std::string_view xml,
+                                               const MetadataOptions& options);
+
+/// An xs:duration ("PT6H", "P1DT2H", "PT21600.5S") in whole seconds; years and months count 365
+/// and 30 days. nullopt for anything else (negative durations included).
+std::optional<std::int64_t> parseXsDuration(std::string_view text);
 
 /// Sets `cacheDuration` (xs:duration, "PT<seconds>S") on a metadata root element we generated,
 /// before it is signed: how long a peer may keep it before fetching it again. kMalformedMessage

@@ -56,8 +56,10 @@ void finalizeStmt(sqlite3_stmt* stmt) noexcept { sqlite3_finalize(stmt); }
 // --- Stmt -------------------------------------------------------------------------------------
 
 Stmt& Stmt::bind(int index, std::string_view text) {
-  const int rc = sqlite3_bind_text64(handle_.get(), index, text.data(), text.size(),
-                                     SQLITE_TRANSIENT, SQLITE_UTF8);
+  // An empty view may have no data pointer, which SQLite would bind as NULL: text is never NULL.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  const int rc =
+      sqlite3_bind_text64(handle_.get(), index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_.empty()) {
     bind_error_ = "bind " + std::to_string(index) + ": " + sqlite3_errstr(rc);
   }

@@ -578,6 +578,61 @@ CREATE TABLE usage_state (
 ) STRICT;
 )SQL";
 
+// Version 15: peers' metadata fetched from sources (store/metadata_sources.h,
+// docs/metadata-sources.md): the sources, which peer each feeds, the last good copy of each
+// document. A copy whose content changes, a source changed or removed, or a binding moves the
+// registry generation, so every node loads its registries again.
+constexpr const char* kV15 = R"SQL(
+CREATE TABLE metadata_sources (
+  name                  TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  kind                  TEXT NOT NULL CHECK (kind IN ('url', 'aggregate', 'mdq')),
+  url                   TEXT NOT NULL,
+  signer_pem            TEXT NOT NULL,
+  max_validity_seconds  INTEGER NOT NULL CHECK (max_validity_seconds > 0),
+  refresh_seconds       INTEGER NOT NULL CHECK (refresh_seconds > 0),
+  added_at              TEXT NOT NULL
+) STRICT;
+CREATE TABLE peer_metadata_sources (
+  peer_kind  TEXT NOT NULL CHECK (peer_kind IN ('ent', 'publisher')),
+  peer_id    TEXT NOT NULL,
+  source     TEXT NOT NULL REFERENCES metadata_sources(name),
+  PRIMARY KEY (peer_kind, peer_id)
+) STRICT;
+CREATE TABLE metadata_copies (
+  source         TEXT NOT NULL REFERENCES metadata_sources(name) ON DELETE CASCADE,
+  entity_key     TEXT NOT NULL DEFAULT '',
+  xml            TEXT,
+  sha256         TEXT NOT NULL DEFAULT '',
+  etag           TEXT NOT NULL DEFAULT '',
+  last_modified  TEXT NOT NULL DEFAULT '',
+  fetched_at     TEXT,
+  checked_at     TEXT,
+  valid_until    TEXT,
+  cache_seconds  INTEGER,
+  entity_count   INTEGER NOT NULL DEFAULT 0,
+  attempted_at   TEXT,
+  last_error     TEXT NOT NULL DEFAULT '',
+  failures       INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source, entity_key)
+) STRICT;
+CREATE TRIGGER metadata_sources_update_registry AFTER UPDATE ON metadata_sources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER metadata_sources_delete_registry AFTER DELETE ON metadata_sources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER peer_metadata_sources_insert_registry AFTER INSERT ON peer_metadata_sources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER peer_metadata_sources_update_registry AFTER UPDATE ON peer_metadata_sources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER peer_metadata_sources_delete_registry AFTER DELETE ON peer_metadata_sources
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER metadata_copies_insert_registry AFTER INSERT ON metadata_copies
+  WHEN new.xml IS NOT NULL
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER metadata_copies_update_registry AFTER UPDATE OF sha256 ON metadata_copies
+  WHEN old.sha256 IS NOT new.sha256
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -593,6 +648,7 @@ const std::vector<Migration> kMigrations = {
     {12, "catalogue profiles and history", kV12},
     {13, "contract submissions and revisions, resource logos", kV13},
     {14, "usage statistics (daily aggregates)", kV14},
+    {15, "metadata sources and their last good copies", kV15},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

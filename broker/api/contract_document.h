@@ -73,8 +73,4 @@ void validateContract(ParsedContract& contract, const ContractContext& context);
 void appendProblems(boost::json::array& out, const std::vector<ContractProblem>& problems,
                     std::optional<ContractProblem::Severity> only = std::nullopt);
 
-/// The certificates of a PEM bundle (one or more CERTIFICATE blocks). kBadRequest when it holds
-/// none or one does not parse.
-core::Result<std::vector<saml::Certificate>> certificatesFromPemBundle(std::string_view pem);
-
 }  // namespace garde::broker::api

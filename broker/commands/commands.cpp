@@ -8,6 +8,7 @@ void registerAll(CLI::App& app) {
   addServe(app);
   addSamlInspect(app);
   addMetadataVerify(app);
+  addMetadataSources(app);
   addStoreSeedDemo(app);
   addPartners(app);
   addAssign(app);

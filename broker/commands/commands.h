@@ -36,6 +36,10 @@ void addSamlInspect(CLI::App& app);
 /// `garde metadata verify FILE [--cert FILE]` (broker/commands/metadata_verify.cpp).
 void addMetadataVerify(CLI::App& app);
 
+/// `garde metadata source add|remove`, `garde metadata bind|refresh|status`
+/// (broker/commands/metadata_sources.cpp).
+void addMetadataSources(CLI::App& app);
+
 /// `garde store seed-demo --database FILE [peer options]` (broker/commands/seed.cpp).
 void addStoreSeedDemo(CLI::App& app);
 

@@ -15,6 +15,7 @@
 #include "broker/commands/commands.h"
 #include "core/file.h"
 #include "core/time.h"
+#include "saml/keys.h"
 #include "store/contract_submissions.h"
 #include "store/db.h"
 
@@ -55,7 +56,7 @@ void submit(const ContractOptions& o) {
   std::vector<saml::Certificate> signers;
   if (!o.metadata_signers.empty()) {
     auto certs =
-        api::certificatesFromPemBundle(readInput(command, o.metadata_signers, 1024 * 1024));
+        saml::certificatesFromPemBundle(readInput(command, o.metadata_signers, 1024 * 1024));
     if (!certs) {
       fail(command, "--metadata-signers: " + certs.error().detail, kExitUsage);
     }

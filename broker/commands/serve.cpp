@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "broker/api/admin_accounts.h"
+#include "broker/flows/metadata_refresh.h"
 #include "broker/api/admin_action.h"
 #include "broker/api/admin_audit.h"
 #include "broker/api/admin_catalogue.h"
@@ -139,7 +140,7 @@ std::vector<saml::Certificate> loadContractSigners(const config::ContractsConfig
   if (c.metadata_signers_file.empty()) {
     return {};
   }
-  auto certs = api::certificatesFromPemBundle(
+  auto certs = saml::certificatesFromPemBundle(
       config::readKeyedFile("contracts.metadata_signers_file", c.metadata_signers_file));
   if (!certs) {
     throw config::ConfigError("contracts.metadata_signers_file", certs.error().detail);
@@ -391,6 +392,11 @@ int serve(const ServeOptions& options) {
   // Onboarding (garde ent|publisher add) and feeds change the peers: every node reloads them.
   flows::RegistryRefresher refresher(*services.flows, cfg.store.database);
   flows::AuditPurger purger(services.flows->clock, cfg.audit.retention_days, cfg.store.database);
+  // Peers' metadata fetched from their sources, off the request path (docs/metadata-sources.md).
+  flows::MetadataRefresher metadata_refresher(
+      services.flows->clock, metrics, cfg.store.database,
+      flows::metadataRefreshOptions(cfg.federation),
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.federation.check_period));
   mountRoutes(router, services, cfg.metrics);
   // The subscription web service: under /abonnements/ on the main listener, and with listener =
   // "separate" at the root of a listener of its own too (docs/partner-apis.md).

@@ -73,6 +73,7 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
           503, responder({}), reason,
           "Le service reçoit trop de connexions en ce moment. Réessayez dans quelques minutes."};
     case ErrorCode::kStoreError:
+    case ErrorCode::kUnavailable:
       return {503, responder({}), reason,
               "Le service est momentanément indisponible. Réessayez dans quelques minutes."};
     case ErrorCode::kConfigInvalid:

@@ -1,5 +1,7 @@
 #include "broker/flows/services.h"
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 
@@ -44,16 +46,37 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
   idp.metadata_cache_seconds = b.metadata_cache.count();
 }
 
+namespace {
+
+core::UnixTime earliestValidUntil(const connectors::ent::EntRegistry& ents,
+                                  const connectors::publisher::PublisherRegistry& publishers) {
+  core::UnixTime earliest = std::numeric_limits<core::UnixTime>::max();
+  for (const auto& e : ents.all()) {
+    earliest = std::min(earliest, e.metadata.valid_until.value_or(earliest));
+  }
+  for (const auto& p : publishers.all()) {
+    earliest = std::min(earliest, p.metadata.valid_until.value_or(earliest));
+  }
+  return earliest;
+}
+
+}  // namespace
+
 core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db) {
   GARDE_ASSIGN_OR_RETURN(const std::int64_t generation, store::registryGeneration(db));
-  if (generation == services.registry_generation.load()) {
+  const core::UnixTime now = services.clock.now();
+  // Also when a peer's metadata in force reaches its validUntil: it must stop being served.
+  if (generation == services.registry_generation.load() &&
+      now < services.registry_expires_at.load()) {
     return false;
   }
-  const core::UnixTime now = services.clock.now();
-  GARDE_ASSIGN_OR_RETURN(auto ents, connectors::ent::EntRegistry::load(db, now));
-  GARDE_ASSIGN_OR_RETURN(auto publishers, connectors::publisher::PublisherRegistry::load(db, now));
+  connectors::metadata::SourceDocuments sources(db, now);  // one aggregate parse for both
+  GARDE_ASSIGN_OR_RETURN(auto ents, connectors::ent::EntRegistry::load(db, now, &sources));
+  GARDE_ASSIGN_OR_RETURN(auto publishers,
+                         connectors::publisher::PublisherRegistry::load(db, now, &sources));
   const std::size_t ent_count = ents.all().size();
   const std::size_t publisher_count = publishers.size();
+  services.registry_expires_at = earliestValidUntil(ents, publishers);
   services.ents.replace(std::move(ents));
   services.publishers.replace(std::move(publishers));
   services.registry_generation = generation;
@@ -161,11 +184,12 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
     throw std::runtime_error("cannot read the registry generation: " +
                              generation.error().describe());
   }
-  auto ents = connectors::ent::EntRegistry::load(*db, now);
+  connectors::metadata::SourceDocuments sources(*db, now);
+  auto ents = connectors::ent::EntRegistry::load(*db, now, &sources);
   if (!ents) {
     throw std::runtime_error("cannot load the ENTs: " + ents.error().describe());
   }
-  auto publishers = connectors::publisher::PublisherRegistry::load(*db, now);
+  auto publishers = connectors::publisher::PublisherRegistry::load(*db, now, &sources);
   if (!publishers) {
     throw std::runtime_error("cannot load the publishers: " + publishers.error().describe());
   }
@@ -173,6 +197,7 @@ std::unique_ptr<FlowServices> makeFlowServices(const config::Config& config, Met
       config, metrics, clock, random, signing, state_key, std::move(ents).value(),
       std::move(publishers).value(), pseudonymSettings(config));
   services->registry_generation = *generation;
+  services->registry_expires_at = earliestValidUntil(*services->ents, *services->publishers);
   core::Logger("broker.serve")
       .info("flows ready", {{"ents", std::to_string(services->ents->all().size())},
                             {"publishers", std::to_string(services->publishers->size())}});

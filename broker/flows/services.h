@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,6 +67,9 @@ struct FlowServices {
   admin::AdminSessions admin_sessions;
   /// The registry generation the registries were loaded at (refreshRegistries).
   std::atomic<std::int64_t> registry_generation{-1};
+  /// The earliest validUntil of the peers' metadata in force: refreshRegistries reloads at that
+  /// time even when the generation has not moved, so expired metadata stops being served.
+  std::atomic<core::UnixTime> registry_expires_at{std::numeric_limits<core::UnixTime>::max()};
 };
 
 /// Reloads both registries from `db` when the store's registry generation differs from the last

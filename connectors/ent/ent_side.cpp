@@ -3,6 +3,7 @@
 #include <libxml/tree.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "core/log.h"
@@ -123,7 +124,12 @@ EntRegistry::EntRegistry(std::vector<EntPeer> peers) {
   }
 }
 
-core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now) {
+core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now,
+                                            metadata::SourceDocuments* sources) {
+  std::optional<metadata::SourceDocuments> own;
+  if (sources == nullptr) {
+    sources = &own.emplace(db, now);
+  }
   GARDE_ASSIGN_OR_RETURN(auto establishments, store::listEstablishments(db));
   std::set<std::string> ent_ids;
   for (const auto& e : establishments) {
@@ -138,20 +144,41 @@ core::Result<EntRegistry> EntRegistry::load(store::Db& db, core::UnixTime now) {
       }
       continue;
     }
-    if (!ent->idp_metadata_xml || !ent->idp_entity_id) {
-      kRegistryLog.warn("ENT skipped: no IdP metadata", {{"ent", id}});
+    if (!ent->idp_entity_id) {
+      kRegistryLog.warn("ENT skipped: no IdP entityID", {{"ent", id}});
       continue;
     }
-    saml::MetadataOptions options;
-    options.now = now;
-    auto parsed = saml::parseMetadata(*ent->idp_metadata_xml, options);
-    if (!parsed) {
-      kRegistryLog.warn("ENT skipped: metadata does not parse",
-                        {{"ent", id}, {"error", parsed.error().describe()}});
-      continue;
+    GARDE_ASSIGN_OR_RETURN(const auto source, sources->sourceOf(store::CallerKind::kEnt, id));
+    std::optional<saml::EntityDescriptor> from_source;
+    std::vector<saml::EntityDescriptor> inline_entities;
+    if (source) {
+      auto entity = sources->entity(*source, *ent->idp_entity_id);
+      if (!entity) {
+        if (entity.error().code == core::ErrorCode::kStoreError) {
+          return core::fail(std::move(entity).error());
+        }
+        kRegistryLog.warn("ENT skipped: its metadata source gives no usable copy of it",
+                          {{"ent", id}, {"source", *source}, {"error", entity.error().describe()}});
+        continue;
+      }
+      from_source = std::move(entity).value();
+    } else {
+      if (!ent->idp_metadata_xml) {
+        kRegistryLog.warn("ENT skipped: no IdP metadata", {{"ent", id}});
+        continue;
+      }
+      saml::MetadataOptions options;
+      options.now = now;
+      auto parsed = saml::parseMetadata(*ent->idp_metadata_xml, options);
+      if (!parsed) {
+        kRegistryLog.warn("ENT skipped: metadata does not parse",
+                          {{"ent", id}, {"error", parsed.error().describe()}});
+        continue;
+      }
+      inline_entities = std::move(parsed).value();
     }
-    const saml::EntityDescriptor* found = nullptr;
-    for (const auto& d : *parsed) {
+    const saml::EntityDescriptor* found = from_source ? &*from_source : nullptr;
+    for (const auto& d : inline_entities) {
       if (d.entity_id == *ent->idp_entity_id) {
         found = &d;
       }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/metadata/sources.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "saml/binding/redirect.h"
@@ -79,7 +80,10 @@ class EntRegistry {
   /// absent, does not parse, has no IDPSSODescriptor or no HTTP-Redirect SingleSignOnService, or
   /// whose entityID differs from the stored one, or whose identifier source or request signing is
   /// not understood, is skipped and logged ("ent.registry"), never fatal. Errors: kStoreError when the store cannot be read.
-  static core::Result<EntRegistry> load(store::Db& db, core::UnixTime now);
+  /// An ENT bound to a metadata source (store/metadata_sources.h) is read from that source's last
+  /// good copy, verified again, through `sources` (one is made when null).
+  static core::Result<EntRegistry> load(store::Db& db, core::UnixTime now,
+                                        metadata::SourceDocuments* sources = nullptr);
 
   /// From explicit peers (tests, tools). A later peer with an idENT or entityID already seen is
   /// ignored.

@@ -3,6 +3,7 @@
 #include <libxml/tree.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "core/log.h"
@@ -82,16 +83,45 @@ PublisherRegistry::PublisherRegistry(std::vector<PublisherPeer> peers) {
   }
 }
 
-core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::UnixTime now) {
+core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::UnixTime now,
+                                                        metadata::SourceDocuments* sources) {
+  std::optional<metadata::SourceDocuments> own;
+  if (sources == nullptr) {
+    sources = &own.emplace(db, now);
+  }
   GARDE_ASSIGN_OR_RETURN(auto publishers, store::listPublishers(db));
   std::vector<PublisherPeer> peers;
   std::size_t skipped = 0;
   for (const store::Publisher& publisher : publishers) {
+    const std::string& publisher_id = publisher.id;
+    const std::optional<std::string>& stored_entity_id = publisher.sp_entity_id;
+    GARDE_ASSIGN_OR_RETURN(const auto source,
+                           sources->sourceOf(store::CallerKind::kPublisher, publisher_id));
+    if (source) {
+      if (!stored_entity_id) {
+        ++skipped;
+        kRegistryLog.warn("publisher bound to a metadata source has no sp_entity_id; skipped",
+                          {{"publisher", publisher_id}, {"source", *source}});
+        continue;
+      }
+      auto entity = sources->entity(*source, *stored_entity_id);
+      if (!entity || !entity->sp) {
+        if (!entity && entity.error().code == core::ErrorCode::kStoreError) {
+          return core::fail(std::move(entity).error());
+        }
+        ++skipped;
+        kRegistryLog.warn("publisher skipped: its metadata source gives no usable copy of its SP",
+                          {{"publisher", publisher_id},
+                           {"source", *source},
+                           {"error", entity ? std::string("no SPSSODescriptor") : entity.error().describe()}});
+        continue;
+      }
+      peers.push_back(PublisherPeer{publisher_id, std::move(entity).value()});
+      continue;
+    }
     if (!publisher.sp_metadata_xml) {
       continue;
     }
-    const std::string& publisher_id = publisher.id;
-    const std::optional<std::string>& stored_entity_id = publisher.sp_entity_id;
     const std::string& xml = *publisher.sp_metadata_xml;
 
     saml::MetadataOptions options;  // no signature check: the metadata comes from the contract

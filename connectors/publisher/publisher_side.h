@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/metadata/sources.h"
 #include "core/random.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -44,7 +45,10 @@ class PublisherRegistry {
   /// A publisher whose metadata does not parse, lacks an SPSSODescriptor, or whose entityID differs
   /// from the stored sp_entity_id, is skipped and logged (category "publisher.registry"), never
   /// fatal. Errors: kStoreError when the store cannot be read.
-  static core::Result<PublisherRegistry> load(store::Db& db, core::UnixTime now);
+  /// A publisher bound to a metadata source (store/metadata_sources.h) is read from that source's
+  /// last good copy, verified again, through `sources` (one is made when null).
+  static core::Result<PublisherRegistry> load(store::Db& db, core::UnixTime now,
+                                              metadata::SourceDocuments* sources = nullptr);
 
   /// For tests: from explicit peers. A later peer with an entityID already seen is ignored.
   explicit PublisherRegistry(std::vector<PublisherPeer> peers = {});
@@ -54,6 +58,8 @@ class PublisherRegistry {
   /// nullptr when unknown.
   const PublisherPeer* findByPublisherId(std::string_view publisher_id) const;
   std::size_t size() const noexcept { return peers_.size(); }
+  /// Every publisher, in load order.
+  const std::vector<PublisherPeer>& all() const noexcept { return peers_; }
 
  private:
   std::vector<PublisherPeer> peers_;

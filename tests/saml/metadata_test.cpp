@@ -476,3 +476,28 @@ TEST_CASE("A refused algorithm has its replacement", "[saml][algorithms]") {
 }
 
 }  // namespace garde
+
+TEST_CASE("A fetched document's cacheDuration and validUntil are read from its root",
+          "[saml][metadata]") {
+  CHECK(parseXsDuration("PT6H") == 6 * 3600);
+  CHECK(parseXsDuration("P1DT2H30M") == 86400 + 2 * 3600 + 30 * 60);
+  CHECK(parseXsDuration("PT21600.5S") == 21600);
+  CHECK(parseXsDuration("P1Y") == 365 * 86400);
+  CHECK(parseXsDuration("P2M") == 60 * 86400);
+  for (const char* bad : {"", "P", "PT", "6H", "-PT6H", "PT6", "P1H", "PT1D", "P1DT", "PT1.S",
+                          "PTxS", "P1D2H", "PT99999999999999999999S"}) {
+    INFO(bad);
+    CHECK_FALSE(parseXsDuration(bad).has_value());
+  }
+  auto doc = generateMetadata(sampleEntity(), at("2026-12-24T00:00:00Z"));
+  REQUIRE(doc.has_value());
+  REQUIRE(setCacheDuration(xmlDocGetRootElement(doc->get()), 3600).has_value());
+  auto read = parseMetadataDocument(serialize(doc->get()), unsignedAt(kNow));
+  REQUIRE(read.has_value());
+  CHECK(read->cache_duration_seconds == 3600);
+  CHECK(read->valid_until == at("2026-12-24T00:00:00Z"));
+  CHECK(read->entities.size() == 1);
+  xmlSetProp(xmlDocGetRootElement(doc->get()), BAD_CAST "cacheDuration", BAD_CAST "six hours");
+  CHECK(parseMetadataDocument(serialize(doc->get()), unsignedAt(kNow)).error().code ==
+        ErrorCode::kMalformedMessage);
+}

@@ -1,0 +1,132 @@
+#include "connectors/metadata/sources.h"
+
+#include <algorithm>
+
+namespace garde::connectors::metadata {
+namespace {
+
+saml::MetadataOptions verifyingOptions(std::vector<saml::Certificate> signers, core::UnixTime now) {
+  saml::MetadataOptions options;
+  options.trusted = std::move(signers);
+  options.now = now;
+  options.require_valid_until = true;
+  return options;
+}
+
+core::Result<std::vector<saml::Certificate>> pinnedSigners(const store::MetadataSource& source) {
+  auto signers = saml::certificatesFromPemBundle(source.signer_pem);
+  if (!signers) {
+    return core::fail(core::ErrorCode::kBadRequest,
+                      "the source's pinned signer certificates: " + signers.error().detail);
+  }
+  return signers;
+}
+
+}  // namespace
+
+core::Result<CheckedDocument> checkFetchedDocument(const store::MetadataSource& source,
+                                                   std::string_view xml, core::UnixTime now,
+                                                   std::string_view expected_entity) {
+  GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
+  GARDE_ASSIGN_OR_RETURN(saml::MetadataDocument document,
+                         saml::parseMetadataDocument(xml, verifyingOptions(signers, now)));
+  // require_valid_until: the root has one, and it has not passed.
+  const core::UnixTime valid_until = document.valid_until.value_or(0);
+  if (valid_until - now > source.max_validity_seconds) {
+    return core::fail(core::ErrorCode::kMalformedMessage,
+                      "validUntil " + core::formatIso8601(valid_until) +
+                          " is further ahead than the source's maximum validity of " +
+                          std::to_string(source.max_validity_seconds / 86400) + " days");
+  }
+  if (document.entities.empty()) {
+    return core::fail(core::ErrorCode::kMalformedMessage, "the document describes no entity");
+  }
+  if (!expected_entity.empty()) {
+    const bool found = std::any_of(
+        document.entities.begin(), document.entities.end(),
+        [&](const saml::EntityDescriptor& e) { return e.entity_id == expected_entity; });
+    if (!found) {
+      return core::fail(core::ErrorCode::kMalformedMessage,
+                        "the answer does not describe the entity asked for");
+    }
+  }
+  return CheckedDocument{std::move(document), valid_until};
+}
+
+core::UnixTime nextFetchAt(const store::MetadataSource& source, const store::MetadataCopy* copy,
+                           std::int64_t retry_seconds) {
+  if (copy == nullptr || !copy->attempted_at) {
+    return 0;
+  }
+  if (copy->failures > 0 || !copy->checked_at) {
+    return *copy->attempted_at + std::min(source.refresh_seconds, retry_seconds);
+  }
+  std::int64_t period = source.refresh_seconds;
+  if (copy->cache_seconds) {
+    period = std::min(period, std::max<std::int64_t>(*copy->cache_seconds, 1));
+  }
+  return *copy->checked_at + period;
+}
+
+core::Result<std::optional<std::string>> SourceDocuments::sourceOf(store::CallerKind kind,
+                                                                   std::string_view peer_id) {
+  if (!bindings_) {
+    GARDE_ASSIGN_OR_RETURN(auto bindings, store::listPeerBindings(db_));
+    bindings_ = std::move(bindings);
+  }
+  for (const store::PeerBinding& b : *bindings_) {
+    if (b.kind == kind && b.peer_id == peer_id) {
+      return std::optional<std::string>(b.source);
+    }
+  }
+  return std::optional<std::string>();
+}
+
+core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::document(
+    const store::MetadataSource& source, std::string_view key) {
+  std::string cache_key = source.name;
+  cache_key += '\0';
+  cache_key += key;
+  if (const auto it = documents_.find(cache_key); it != documents_.end()) {
+    return it->second;
+  }
+  const auto load = [&]() -> core::Result<std::shared_ptr<const Entities>> {
+    GARDE_ASSIGN_OR_RETURN(auto copy, store::findMetadataCopy(db_, source.name, key));
+    if (!copy || !copy->xml) {
+      return core::fail(core::ErrorCode::kNotFound,
+                        "the source has no good copy yet (see garde metadata status)");
+    }
+    GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
+    // Verified again: the copy was checked when fetched, and is read only through its signature.
+    GARDE_ASSIGN_OR_RETURN(auto entities,
+                           saml::parseMetadata(*copy->xml, verifyingOptions(signers, now_)));
+    auto map = std::make_shared<Entities>();
+    for (auto& e : entities) {
+      std::string id = e.entity_id;
+      map->emplace(std::move(id), std::move(e));
+    }
+    return std::shared_ptr<const Entities>(std::move(map));
+  };
+  auto loaded = load();
+  if (!loaded && loaded.error().code == core::ErrorCode::kStoreError) {
+    return loaded;  // not kept: the next registry load tries again
+  }
+  return documents_.emplace(std::move(cache_key), std::move(loaded)).first->second;
+}
+
+core::Result<saml::EntityDescriptor> SourceDocuments::entity(std::string_view source_name,
+                                                             std::string_view entity_id) {
+  GARDE_ASSIGN_OR_RETURN(store::MetadataSource source,
+                         store::findMetadataSource(db_, source_name));
+  const std::string_view key =
+      source.kind == store::MetadataSourceKind::kMdq ? entity_id : std::string_view();
+  GARDE_ASSIGN_OR_RETURN(auto entities, document(source, key));
+  const auto it = entities->find(entity_id);
+  if (it == entities->end()) {
+    return core::fail(core::ErrorCode::kNotFound,
+                      "the source's last good copy does not describe this entity");
+  }
+  return it->second;
+}
+
+}  // namespace garde::connectors::metadata

@@ -1,0 +1,78 @@
+#pragma once
+/// @file Peers' metadata from sources (docs/metadata-sources.md): what a fetched document must be
+/// before it becomes a source's last good copy, and the entities the peer registries read from
+/// those copies.
+///
+/// Pure apart from SourceDocuments, which reads the store: no clock reads (`now` is a parameter),
+/// no network (fetching is the broker's, off the request path).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/time.h"
+#include "saml/keys.h"
+#include "saml/metadata.h"
+#include "store/db.h"
+#include "store/metadata_sources.h"
+
+namespace garde::connectors::metadata {
+
+/// A fetched document, checked: its entities and the root's validity and cache hint.
+struct CheckedDocument {
+  saml::MetadataDocument document;
+  core::UnixTime valid_until = 0;
+};
+
+/// Checks a document fetched from `source` at `now`: it parses under the metadata limits (no
+/// DOCTYPE, no entity); its root carries an enveloped signature verifying with one of the
+/// source's pinned certificates (read only from what the signature covers); the root has a
+/// validUntil that has not passed and is at most max_validity_seconds ahead; for an MDQ answer,
+/// it describes `expected_entity`; for a url source, it holds at least one entity. Errors:
+/// kBadRequest (the source's pinned certificates are unreadable), kSignatureMissing,
+/// kSignatureInvalid, kAlgorithmForbidden, kExpired, kMalformedMessage (no validUntil, a
+/// validity too long, the entity missing), kLimitExceeded, kForbiddenXml, each with a detail
+/// that names no person.
+core::Result<CheckedDocument> checkFetchedDocument(const store::MetadataSource& source,
+                                                   std::string_view xml, core::UnixTime now,
+                                                   std::string_view expected_entity = {});
+
+/// When a source's document is due to be fetched again (docs/metadata-sources.md "Refresh"):
+/// after a success, at checked_at + min(cacheDuration, refresh_seconds); after a failure, at
+/// attempted_at + min(refresh_seconds, retry_seconds); at once when never tried.
+core::UnixTime nextFetchAt(const store::MetadataSource& source, const store::MetadataCopy* copy,
+                           std::int64_t retry_seconds = 300);
+
+/// The entities of every source's last good copy, read and verified again (pinned signature,
+/// validity at `now`) the first time a registry asks for one of a source's documents, then kept
+/// for the rest of that registry load (both registries share one).
+class SourceDocuments {
+ public:
+  SourceDocuments(store::Db& db, core::UnixTime now) : db_(db), now_(now) {}
+
+  /// The source a peer is bound to, nullopt when it uses its inline metadata. kStoreError.
+  core::Result<std::optional<std::string>> sourceOf(store::CallerKind kind,
+                                                    std::string_view peer_id);
+
+  /// The entity `entity_id` of source `source`'s last good copy. Errors: kNotFound (no such
+  /// source, no good copy yet, or the entity is not in it), or the copy's own failure when it no
+  /// longer verifies (kExpired once its validUntil has passed), kStoreError.
+  core::Result<saml::EntityDescriptor> entity(std::string_view source, std::string_view entity_id);
+
+ private:
+  using Entities = std::map<std::string, saml::EntityDescriptor, std::less<>>;
+  core::Result<std::shared_ptr<const Entities>> document(const store::MetadataSource& source,
+                                                         std::string_view key);
+
+  store::Db& db_;
+  core::UnixTime now_;
+  std::optional<std::vector<store::PeerBinding>> bindings_;
+  std::map<std::string, core::Result<std::shared_ptr<const Entities>>, std::less<>> documents_;
+};
+
+}  // namespace garde::connectors::metadata
