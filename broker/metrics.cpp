@@ -180,6 +180,25 @@ std::string Metrics::exposition() const {
   out += "# TYPE garde_http_in_flight gauge\n";
   out +=
       "garde_http_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
+  if (!algorithm_exception_uses_.empty()) {
+    out += "# HELP garde_algorithm_exception_uses_total Messages accepted under a peer's algorithm "
+           "exception.\n";
+    out += "# TYPE garde_algorithm_exception_uses_total counter\n";
+    for (const auto& [algorithm, c] : algorithm_exception_uses_) {
+      out += "garde_algorithm_exception_uses_total{algorithm=\"" + escapeLabel(algorithm) +
+             "\"} " + std::to_string(c->value.load(std::memory_order_relaxed)) + "\n";
+    }
+  }
+  if (!algorithm_exceptions_.empty()) {
+    out += "# HELP garde_algorithm_exception_expiry_timestamp_seconds When a peer's algorithm "
+           "exception expires.\n";
+    out += "# TYPE garde_algorithm_exception_expiry_timestamp_seconds gauge\n";
+    for (const AlgorithmExceptionGauge& g : algorithm_exceptions_) {
+      out += "garde_algorithm_exception_expiry_timestamp_seconds{kind=\"" + escapeLabel(g.kind) +
+             "\",peer=\"" + escapeLabel(g.peer) + "\",algorithm=\"" + escapeLabel(g.algorithm) +
+             "\"} " + std::to_string(g.expires_at) + "\n";
+    }
+  }
   if (!metadata_sources_.empty()) {
     const auto family = [&](const char* name, const char* help, auto value) {
       out += std::string("# HELP ") + name + " " + help + "\n";
@@ -204,6 +223,15 @@ std::string Metrics::exposition() const {
            [](const MetadataSourceGauge& g) { return g.expiring ? 1 : 0; });
   }
   return out;
+}
+
+void Metrics::algorithmExceptionUsed(std::string_view algorithm) {
+  bump(algorithm_exception_uses_, algorithm);
+}
+
+void Metrics::setAlgorithmExceptions(std::vector<AlgorithmExceptionGauge> exceptions) {
+  std::unique_lock lock(mutex_);
+  algorithm_exceptions_ = std::move(exceptions);
 }
 
 void Metrics::setMetadataSources(std::vector<MetadataSourceGauge> sources) {

@@ -11,6 +11,10 @@
 ///   garde_http_connection_events_total{event}        counter; header_timeout, body_timeout,
 ///                                                    handshake_timeout, refused_address_limit,
 ///                                                    refused_global_limit
+///   garde_algorithm_exception_uses_total{algorithm} counter; messages accepted under a peer's
+///                                                    algorithm exception (saml::WeakAlgorithm)
+///   garde_algorithm_exception_expiry_timestamp_seconds{kind,peer,algorithm}  gauge; one per
+///                                                    exception granted (expired ones included)
 ///   garde_metadata_source_up{source}                 gauge; 1 when the last fetch succeeded
 ///   garde_metadata_source_failures{source}           gauge; consecutive failed fetches
 ///   garde_metadata_source_last_success_timestamp_seconds{source}   gauge
@@ -52,6 +56,14 @@ struct MetadataSourceGauge {
   bool expiring = true;
 };
 
+/// One granted algorithm exception, as its gauge shows it.
+struct AlgorithmExceptionGauge {
+  std::string kind;  ///< "ent" | "publisher"
+  std::string peer;
+  std::string algorithm;
+  std::int64_t expires_at = 0;
+};
+
 class Metrics {
  public:
   Metrics();
@@ -76,6 +88,11 @@ class Metrics {
   void requestStarted() noexcept;
   void requestFinished() noexcept;
 
+  /// Counts one message accepted under an algorithm exception (a saml::weakAlgorithmName).
+  void algorithmExceptionUsed(std::string_view algorithm);
+  /// Replaces the algorithm exceptions' gauges (serve's metadata refresher).
+  void setAlgorithmExceptions(std::vector<AlgorithmExceptionGauge> exceptions);
+
   /// Replaces the metadata sources' gauges (serve's metadata refresher, after each pass).
   void setMetadataSources(std::vector<MetadataSourceGauge> sources);
 
@@ -96,6 +113,8 @@ class Metrics {
   CounterMap connection_events_;
   std::atomic<std::int64_t> in_flight_{0};
   std::vector<MetadataSourceGauge> metadata_sources_;  ///< under mutex_
+  std::vector<AlgorithmExceptionGauge> algorithm_exceptions_;  ///< under mutex_
+  CounterMap algorithm_exception_uses_;
 };
 
 }  // namespace garde::broker

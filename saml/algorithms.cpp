@@ -1,5 +1,7 @@
 #include "saml/algorithms.h"
 
+#include <algorithm>
+
 #include "saml/signature_parts.h"
 
 namespace garde::saml {
@@ -29,6 +31,31 @@ AlgorithmSupport build() {
 }
 
 }  // namespace
+
+std::string_view weakAlgorithmName(WeakAlgorithm algorithm) noexcept {
+  switch (algorithm) {
+    case WeakAlgorithm::kRsaSha1:
+      break;
+  }
+  return "rsa-sha1";
+}
+
+std::optional<WeakAlgorithm> parseWeakAlgorithm(std::string_view name) noexcept {
+  if (name == "rsa-sha1") {
+    return WeakAlgorithm::kRsaSha1;
+  }
+  return std::nullopt;
+}
+
+bool AlgorithmExceptions::allows(WeakAlgorithm a) const noexcept {
+  return std::find(granted.begin(), granted.end(), a) != granted.end();
+}
+
+void AlgorithmExceptions::markUsed(WeakAlgorithm a) {
+  if (std::find(used.begin(), used.end(), a) == used.end()) {
+    used.push_back(a);
+  }
+}
 
 const AlgorithmSupport& algorithmSupport() {
   static const AlgorithmSupport support = build();

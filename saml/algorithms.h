@@ -4,6 +4,7 @@
 /// alg:SigningMethod in the EntityDescriptor's md:Extensions, md:EncryptionMethod under an
 /// encryption key), and what a refusal tells a peer to configure instead.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,22 @@
 #include "core/result.h"
 
 namespace garde::saml {
+
+/// A weaker algorithm a peer may be granted by name, with a reason and an expiry
+/// (docs/algorithm-exceptions.md): never by default, never used by garde to sign or encrypt.
+enum class WeakAlgorithm {
+  kRsaSha1,  ///< "rsa-sha1": RSA-SHA1 signatures over the Redirect binding (pysaml2's default)
+};
+std::string_view weakAlgorithmName(WeakAlgorithm algorithm) noexcept;
+std::optional<WeakAlgorithm> parseWeakAlgorithm(std::string_view name) noexcept;
+
+/// The exceptions in force for one message from one peer, and which ones its checks relied on.
+struct AlgorithmExceptions {
+  std::vector<WeakAlgorithm> granted;
+  std::vector<WeakAlgorithm> used;  ///< filled by the verifier
+  bool allows(WeakAlgorithm a) const noexcept;
+  void markUsed(WeakAlgorithm a);
+};
 
 /// The namespace of the metadata profile for algorithm support.
 inline constexpr const char* kAlgSupportNs = "urn:oasis:names:tc:SAML:metadata:algsupport";

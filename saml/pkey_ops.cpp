@@ -11,7 +11,8 @@ namespace garde::saml::pkey {
 namespace {
 
 struct Fetched {
-  EvpMd sha1{EVP_MD_fetch(nullptr, "SHA1", nullptr)};  // RSA-OAEP's hash only, never to sign
+  // RSA-OAEP's hash, and a granted exception's verification; never to sign
+  EvpMd sha1{EVP_MD_fetch(nullptr, "SHA1", nullptr)};
   EvpMd sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
   EvpMd sha384{EVP_MD_fetch(nullptr, "SHA384", nullptr)};
   EvpMd sha512{EVP_MD_fetch(nullptr, "SHA512", nullptr)};
@@ -97,6 +98,8 @@ const EVP_MD* digestNamed(std::string_view name) noexcept {
   }
   return nullptr;
 }
+
+const EVP_MD* sha1ForGrantedVerification() noexcept { return fetched().sha1.get(); }
 
 bool digest(const EVP_MD* md, std::string_view data, unsigned char* out,
             unsigned int* out_len) noexcept {

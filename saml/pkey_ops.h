@@ -14,8 +14,11 @@
 namespace garde::saml::pkey {
 
 /// SHA-256, SHA-384 or SHA-512 by OpenSSL name ("SHA256"...), fetched once; nullptr for any
-/// other name (SHA-1 and MD5 are never fetched).
+/// other name (never SHA-1 or MD5).
 const EVP_MD* digestNamed(std::string_view name) noexcept;
+/// SHA-1, only to verify a signature a peer's named algorithm exception allows (never to sign:
+/// digestNamed does not know it).
+const EVP_MD* sha1ForGrantedVerification() noexcept;
 
 /// Digest of `data` into `out` (at least EVP_MAX_MD_SIZE bytes); false on failure.
 bool digest(const EVP_MD* md, std::string_view data, unsigned char* out,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "saml/algorithms.h"
 #include "saml/keys.h"
 
 namespace garde::saml {
@@ -69,8 +70,10 @@ core::Result<std::string> envelopedSignatureText(std::string_view id,
 core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key,
                                     SignatureAlgorithm alg);
 
-/// Verifies a raw signature with any of `trusted`; `alg_uri` must be an allowed algorithm.
+/// Verifies a raw signature with any of `trusted`; `alg_uri` must be an allowed algorithm, or
+/// RSA-SHA1 when `exceptions` grants WeakAlgorithm::kRsaSha1 (then marked used there).
 core::Status verifyBytes(std::string_view data, std::string_view signature,
-                         std::string_view alg_uri, const std::vector<Certificate>& trusted);
+                         std::string_view alg_uri, const std::vector<Certificate>& trusted,
+                         AlgorithmExceptions* exceptions = nullptr);
 
 }  // namespace garde::saml

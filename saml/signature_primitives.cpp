@@ -167,7 +167,25 @@ core::Result<std::string> signBytes(std::string_view data, const PrivateKey& key
 }
 
 core::Status verifyBytes(std::string_view data, std::string_view signature,
-                         std::string_view alg_uri, const std::vector<Certificate>& trusted) {
+                         std::string_view alg_uri, const std::vector<Certificate>& trusted,
+                         AlgorithmExceptions* exceptions) {
+  constexpr std::string_view kRsaSha1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+  if (alg_uri == kRsaSha1 && exceptions != nullptr &&
+      exceptions->allows(WeakAlgorithm::kRsaSha1)) {
+    // A named, expiring exception for this peer (docs/algorithm-exceptions.md): RSA keys only.
+    if (trusted.empty()) {
+      return fail(ErrorCode::kNoTrustedKey, "no trusted key to verify the signature");
+    }
+    for (const auto& cert : trusted) {
+      if (cert.keyType() == KeyType::kRsa &&
+          pkey::verify(cert.publicKey(), pkey::sha1ForGrantedVerification(), data,
+                       std::string(signature))) {
+        exceptions->markUsed(WeakAlgorithm::kRsaSha1);
+        return {};
+      }
+    }
+    return fail(ErrorCode::kSignatureInvalid, "signature does not verify with any trusted key");
+  }
   GARDE_ASSIGN_OR_RETURN(auto alg, algorithmFromUri(alg_uri));
   if (trusted.empty()) {
     return fail(ErrorCode::kNoTrustedKey, "no trusted key to verify the signature");

@@ -633,6 +633,27 @@ CREATE TRIGGER metadata_copies_update_registry AFTER UPDATE OF sha256 ON metadat
   BEGIN UPDATE registry_generation SET n = n + 1; END;
 )SQL";
 
+// Version 16: algorithm exceptions granted to one peer, with a reason and an expiry
+// (store/algorithm_exceptions.h, docs/algorithm-exceptions.md); a change reloads the registries.
+constexpr const char* kV16 = R"SQL(
+CREATE TABLE algorithm_exceptions (
+  peer_kind   TEXT NOT NULL CHECK (peer_kind IN ('ent', 'publisher')),
+  peer_id     TEXT NOT NULL,
+  algorithm   TEXT NOT NULL CHECK (algorithm IN ('rsa-sha1')),
+  reason      TEXT NOT NULL CHECK (length(reason) > 0),
+  expires_at  TEXT NOT NULL,
+  granted_by  TEXT NOT NULL,
+  granted_at  TEXT NOT NULL,
+  PRIMARY KEY (peer_kind, peer_id, algorithm)
+) STRICT;
+CREATE TRIGGER algorithm_exceptions_insert_registry AFTER INSERT ON algorithm_exceptions
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER algorithm_exceptions_update_registry AFTER UPDATE ON algorithm_exceptions
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER algorithm_exceptions_delete_registry AFTER DELETE ON algorithm_exceptions
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -649,6 +670,7 @@ const std::vector<Migration> kMigrations = {
     {13, "contract submissions and revisions, resource logos", kV13},
     {14, "usage statistics (daily aggregates)", kV14},
     {15, "metadata sources and their last good copies", kV15},
+    {16, "algorithm exceptions per peer", kV16},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

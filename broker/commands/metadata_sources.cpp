@@ -17,7 +17,9 @@
 #include "config/config.h"
 #include "core/file.h"
 #include "core/time.h"
+#include "saml/algorithms.h"
 #include "saml/keys.h"
+#include "store/algorithm_exceptions.h"
 #include "store/metadata_sources.h"
 
 namespace garde::broker::commands {
@@ -220,6 +222,69 @@ void runRefresh(const RefreshOptions& o) {
   }
 }
 
+// --- exception grant | revoke -------------------------------------------------------------------
+
+struct ExceptionOptions {
+  Common common;
+  std::string ent;
+  std::string publisher;
+  std::string algorithm;
+  std::string reason;
+  std::string expires;
+  std::string by;
+};
+
+/// The peer of --ent / --publisher.
+std::pair<store::CallerKind, std::string> peerOf(const std::string& command,
+                                                 const ExceptionOptions& o) {
+  if (o.ent.empty() == o.publisher.empty()) {
+    fail(command, "give exactly one of --ent IDENT and --publisher SIREN_ISNI", kExitUsage);
+  }
+  return o.ent.empty() ? std::pair{store::CallerKind::kPublisher, o.publisher}
+                       : std::pair{store::CallerKind::kEnt, o.ent};
+}
+
+/// The longest an exception may be granted for: a debt must come due.
+constexpr std::int64_t kMaxExceptionSeconds = 366 * 86400;
+
+void runExceptionGrant(const ExceptionOptions& o) {
+  const std::string command = "metadata exception grant";
+  const auto [kind, id] = peerOf(command, o);
+  if (!saml::parseWeakAlgorithm(o.algorithm)) {
+    fail(command, "--algorithm: the only exception garde grants is rsa-sha1", kExitUsage);
+  }
+  if (o.reason.empty()) {
+    fail(command, "--reason: say why the peer cannot do better (it is shown and logged)",
+         kExitUsage);
+  }
+  const auto expires = core::parseIso8601(o.expires.size() == 10 ? o.expires + "T00:00:00Z"
+                                                                  : o.expires);
+  const core::UnixTime now = core::systemNow();
+  if (!expires || *expires <= now || *expires - now > kMaxExceptionSeconds) {
+    fail(command, "--expires: a date (YYYY-MM-DD or xs:dateTime) in the coming 366 days",
+         kExitUsage);
+  }
+  Opened opened = open(command, o.common);
+  store::AlgorithmException e{kind, id, o.algorithm, o.reason, *expires,
+                              o.by.empty() ? std::string("operator") : o.by, now};
+  if (auto granted = store::grantAlgorithmException(*opened.db, e); !granted) {
+    fail(command, granted.error().describe());
+  }
+  std::cout << store::callerKindCode(kind) << " " << id << ": " << o.algorithm
+            << " allowed until " << core::formatIso8601(*expires) << " (" << o.reason << ")\n";
+}
+
+void runExceptionRevoke(const ExceptionOptions& o) {
+  const std::string command = "metadata exception revoke";
+  const auto [kind, id] = peerOf(command, o);
+  Opened opened = open(command, o.common);
+  if (auto revoked = store::revokeAlgorithmException(*opened.db, kind, id, o.algorithm);
+      !revoked) {
+    fail(command, revoked.error().describe());
+  }
+  std::cout << store::callerKindCode(kind) << " " << id << ": " << o.algorithm << " revoked\n";
+}
+
 // --- status -------------------------------------------------------------------------------------
 
 struct StatusOptions {
@@ -275,13 +340,36 @@ void runStatus(const StatusOptions& o) {
   if (!status) {
     fail(command, status.error().describe());
   }
+  auto exceptions = store::listAlgorithmExceptions(*opened.db);
+  if (!exceptions) {
+    fail(command, exceptions.error().describe());
+  }
   if (o.json) {
     json::array all;
     for (const auto& s : *status) {
       all.push_back(statusJson(s));
     }
-    std::cout << json::serialize(json::object{{"sources", std::move(all)}}) << "\n";
+    json::array granted;
+    for (const auto& e : *exceptions) {
+      granted.push_back(json::object{{"kind", store::callerKindCode(e.peer_kind)},
+                                     {"peer", e.peer_id},
+                                     {"algorithm", e.algorithm},
+                                     {"reason", e.reason},
+                                     {"expires", core::formatIso8601(e.expires_at)},
+                                     {"expired", e.expires_at <= now},
+                                     {"granted_by", e.granted_by}});
+    }
+    std::cout << json::serialize(json::object{{"sources", std::move(all)},
+                                              {"algorithm_exceptions", std::move(granted)}})
+              << "\n";
     return;
+  }
+  for (const auto& e : *exceptions) {
+    std::cout << "algorithm exception: " << store::callerKindCode(e.peer_kind) << " " << e.peer_id
+              << " may use " << e.algorithm
+              << (e.expires_at <= now ? " EXPIRED (refused since " : " until ")
+              << core::formatIso8601(e.expires_at) << (e.expires_at <= now ? ")" : "")
+              << ", granted by " << e.granted_by << ": " << e.reason << "\n";
   }
   if (status->empty()) {
     std::cout << "no metadata source: every peer uses its inline metadata\n";
@@ -359,6 +447,27 @@ void addMetadataSources(CLI::App& app) {
   refresh->add_flag("--if-due", refresh_opt->if_due, "only documents due to be fetched");
   commonOptions(refresh, refresh_opt->common);
   refresh->callback([refresh_opt] { runRefresh(*refresh_opt); });
+
+  CLI::App& exception =
+      subcommandGroup(metadata, "exception", "A weaker algorithm one peer may use, until a date");
+  auto grant_opt = std::make_shared<ExceptionOptions>();
+  CLI::App* grant = exception.add_subcommand("grant", "Allow one peer a named weaker algorithm");
+  grant->add_option("--ent", grant_opt->ent, "idENT of the ENT project");
+  grant->add_option("--publisher", grant_opt->publisher, "SIREN_ISNI of the publisher");
+  grant->add_option("--algorithm", grant_opt->algorithm, "rsa-sha1")->required();
+  grant->add_option("--reason", grant_opt->reason, "why the peer cannot do better")->required();
+  grant->add_option("--expires", grant_opt->expires, "YYYY-MM-DD, at most 366 days ahead")
+      ->required();
+  grant->add_option("--by", grant_opt->by, "who grants it (recorded)");
+  commonOptions(grant, grant_opt->common);
+  grant->callback([grant_opt] { runExceptionGrant(*grant_opt); });
+  auto revoke_opt = std::make_shared<ExceptionOptions>();
+  CLI::App* revoke = exception.add_subcommand("revoke", "Withdraw an exception at once");
+  revoke->add_option("--ent", revoke_opt->ent, "idENT of the ENT project");
+  revoke->add_option("--publisher", revoke_opt->publisher, "SIREN_ISNI of the publisher");
+  revoke->add_option("--algorithm", revoke_opt->algorithm, "rsa-sha1")->required();
+  commonOptions(revoke, revoke_opt->common);
+  revoke->callback([revoke_opt] { runExceptionRevoke(*revoke_opt); });
 
   auto status_opt = std::make_shared<StatusOptions>();
   CLI::App* status = metadata.add_subcommand(

@@ -61,7 +61,36 @@ core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
   auto ar = connectors::publisher::readAuthnRequest(
       req.method, detail::rawQuery(req), form, *deps.publishers, deps.idp, now, &algorithm_refusal);
   if (!ar) {
+    // Refused for an algorithm an exception once allowed: say that the exception has expired.
+    const auto* peer = algorithm_refusal.unverified.peer;
+    if (ar.error().code == core::ErrorCode::kAlgorithmForbidden && peer != nullptr) {
+      for (const auto& g : peer->algorithm_exceptions) {
+        if (g.expires_at <= now) {
+          kLog.warn("algorithm exception expired: the request is refused",
+                    {{"request_id", req.request_id},
+                     {"publisher", peer->publisher_id},
+                     {"algorithm", std::string(saml::weakAlgorithmName(g.algorithm))},
+                     {"expired", core::formatIso8601(g.expires_at)}});
+        }
+      }
+    }
     return ar;
+  }
+  // Logged at every use: an exception is a debt with a date, and the log is its ledger.
+  for (const saml::WeakAlgorithm used : ar->exceptions_used) {
+    std::string expires;
+    for (const auto& g : ar->peer->algorithm_exceptions) {
+      if (g.algorithm == used) {
+        expires = core::formatIso8601(g.expires_at);
+      }
+    }
+    const std::string name(saml::weakAlgorithmName(used));
+    kLog.warn("algorithm exception used",
+              {{"request_id", req.request_id},
+               {"publisher", ar->peer->publisher_id},
+               {"algorithm", name},
+               {"expires", expires}});
+    deps.refusals.metrics.algorithmExceptionUsed(name);
   }
   // Each AuthnRequest is taken once while its IssueInstant is fresh enough to be accepted at all
   // (later readAuthnRequest refuses it as stale): a captured URL or a resubmitted form gets the

@@ -7,6 +7,7 @@
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/x509.h"
+#include "store/algorithm_exceptions.h"
 #include "store/directory.h"
 #include "store/publishers.h"
 
@@ -321,6 +322,13 @@ MetadataRefresher::MetadataRefresher(const core::Clock& clock, Metrics& metrics,
                                    metadataStatus(db, clock.now(), options.expiry_warning_seconds,
                                                   /*with_peers=*/false));
             metrics.setMetadataSources(metadataGauges(status));
+            GARDE_ASSIGN_OR_RETURN(auto exceptions, store::listAlgorithmExceptions(db));
+            std::vector<AlgorithmExceptionGauge> gauges;
+            for (const auto& e : exceptions) {
+              gauges.push_back({std::string(store::callerKindCode(e.peer_kind)), e.peer_id,
+                                e.algorithm, e.expires_at});
+            }
+            metrics.setAlgorithmExceptions(std::move(gauges));
             return {};
           },
           /*run_first=*/true) {}

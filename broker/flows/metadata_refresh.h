@@ -84,7 +84,7 @@ core::Result<std::vector<MetadataSourceStatus>> metadataStatus(store::Db& db, co
 std::vector<MetadataSourceGauge> metadataGauges(const std::vector<MetadataSourceStatus>& status);
 
 /// serve's refresher: refreshMetadataSources every `period` (federation.check_period) on a thread
-/// and a connection of its own, then the gauges. Runs once as soon as it starts.
+/// and a connection of its own, then the gauges (sources, and the algorithm exceptions granted). Runs once as soon as it starts.
 class MetadataRefresher {
  public:
   MetadataRefresher(const core::Clock& clock, Metrics& metrics, std::string database,

@@ -13,6 +13,7 @@
 #include "saml/message_text.h"
 #include "saml/signature.h"
 #include "saml/xml.h"
+#include "store/algorithm_exceptions.h"
 #include "store/publishers.h"
 
 namespace garde::connectors::publisher {
@@ -83,6 +84,17 @@ PublisherRegistry::PublisherRegistry(std::vector<PublisherPeer> peers) {
   }
 }
 
+saml::AlgorithmExceptions exceptionsInForce(const std::vector<GrantedException>& granted,
+                                            core::UnixTime now) {
+  saml::AlgorithmExceptions out;
+  for (const GrantedException& g : granted) {
+    if (now < g.expires_at) {
+      out.granted.push_back(g.algorithm);
+    }
+  }
+  return out;
+}
+
 core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::UnixTime now,
                                                         metadata::SourceDocuments* sources) {
   std::optional<metadata::SourceDocuments> own;
@@ -116,7 +128,7 @@ core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::Uni
                            {"error", entity ? std::string("no SPSSODescriptor") : entity.error().describe()}});
         continue;
       }
-      peers.push_back(PublisherPeer{publisher_id, std::move(entity).value()});
+      peers.push_back(PublisherPeer{publisher_id, std::move(entity).value(), {}});
       continue;
     }
     if (!publisher.sp_metadata_xml) {
@@ -156,7 +168,18 @@ core::Result<PublisherRegistry> PublisherRegistry::load(store::Db& db, core::Uni
           {{"publisher", publisher_id}, {"entity_id", stored_entity_id.value_or("")}});
       continue;
     }
-    peers.push_back(PublisherPeer{publisher_id, *chosen});
+    peers.push_back(PublisherPeer{publisher_id, *chosen, {}});
+  }
+  GARDE_ASSIGN_OR_RETURN(auto exceptions,
+                         store::listAlgorithmExceptions(db, store::CallerKind::kPublisher));
+  for (const store::AlgorithmException& e : exceptions) {
+    const auto algorithm = saml::parseWeakAlgorithm(e.algorithm);
+    const auto peer = std::find_if(peers.begin(), peers.end(), [&](const PublisherPeer& p) {
+      return p.publisher_id == e.peer_id;
+    });
+    if (algorithm && peer != peers.end()) {
+      peer->algorithm_exceptions.push_back({*algorithm, e.expires_at, e.reason});
+    }
   }
   PublisherRegistry registry(std::move(peers));
   const std::string loaded = std::to_string(registry.size());
@@ -342,8 +365,9 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
     request_el = *verified;
     signature_verified = true;
   }
+  saml::AlgorithmExceptions exceptions = exceptionsInForce(peer->algorithm_exceptions, now);
   if (message.hasRedirectSignature()) {
-    auto verified = saml::verifyRedirectSignature(message, sp.signingCertificates());
+    auto verified = saml::verifyRedirectSignature(message, sp.signingCertificates(), &exceptions);
     if (!verified) {
       if (verified.error().code == ErrorCode::kAlgorithmForbidden) {
         noteAlgorithmRefusal(message, root, *peer, algorithm_refusal);
@@ -405,6 +429,7 @@ core::Result<PublisherAuthnRequest> readAuthnRequest(
   out.relay_state = std::move(message.relay_state);
   out.binding = message.binding;
   out.signed_request = signature_verified;
+  out.exceptions_used = std::move(exceptions.used);
   return out;
 }
 

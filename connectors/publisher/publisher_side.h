@@ -21,6 +21,7 @@
 #include "core/random.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "saml/algorithms.h"
 #include "saml/binding/redirect.h"
 #include "saml/keys.h"
 #include "saml/messages.h"
@@ -30,9 +31,22 @@
 namespace garde::connectors::publisher {
 
 /// A publisher as the IdP side sees it: its store id and its parsed SP metadata.
+/// A weaker algorithm an operator granted this peer (store/algorithm_exceptions.h), in force
+/// until `expires_at` (judged at each use).
+struct GrantedException {
+  saml::WeakAlgorithm algorithm = saml::WeakAlgorithm::kRsaSha1;
+  core::UnixTime expires_at = 0;
+  std::string reason;
+};
+
+/// The exceptions of `granted` still in force at `now`.
+saml::AlgorithmExceptions exceptionsInForce(const std::vector<GrantedException>& granted,
+                                            core::UnixTime now);
+
 struct PublisherPeer {
   std::string publisher_id;
   saml::EntityDescriptor metadata;  ///< has an SP role (peers without one are not registered)
+  std::vector<GrantedException> algorithm_exceptions;
 };
 
 /// Every publisher's SP metadata, parsed once (off the request path).
@@ -92,6 +106,8 @@ struct PublisherAuthnRequest {
   std::optional<std::string> relay_state;
   saml::BindingType binding = saml::BindingType::kRedirect;
   bool signed_request = false;  ///< an XML or Redirect signature was verified
+  /// The peer's algorithm exceptions its signature relied on (logged at every use by the flow).
+  std::vector<saml::WeakAlgorithm> exceptions_used;
 };
 
 /// Form fields as decoded by the HTTP layer (SAMLRequest, RelayState).

@@ -195,11 +195,13 @@ core::Result<InboundMessage> decodeRedirect(std::string_view raw_query,
 }
 
 core::Status verifyRedirectSignature(const InboundMessage& message,
-                                     const std::vector<Certificate>& trusted) {
+                                     const std::vector<Certificate>& trusted,
+                                     AlgorithmExceptions* exceptions) {
   if (message.binding != BindingType::kRedirect || !message.signature || !message.sig_alg) {
     return fail(ErrorCode::kSignatureMissing, "redirect: the query carries no Signature");
   }
-  return verifyBytes(message.signed_query, *message.signature, *message.sig_alg, trusted);
+  return verifyBytes(message.signed_query, *message.signature, *message.sig_alg, trusted,
+                     exceptions);
 }
 
 }  // namespace garde::saml

@@ -93,7 +93,9 @@ core::Result<InboundMessage> decodeRedirect(std::string_view raw_query,
 /// Verifies the Redirect signature of `message` over its exact signed bytes with any of `trusted`.
 /// Errors: kSignatureMissing (no Signature in the query), kAlgorithmForbidden (SHA-1 and anything
 /// outside the allow list), kNoTrustedKey (empty `trusted`), kSignatureInvalid.
+/// `exceptions`: the sender's algorithm exceptions in force (verifyBytes), nullptr for none.
 core::Status verifyRedirectSignature(const InboundMessage& message,
-                                     const std::vector<Certificate>& trusted);
+                                     const std::vector<Certificate>& trusted,
+                                     AlgorithmExceptions* exceptions = nullptr);
 
 }  // namespace garde::saml

@@ -32,7 +32,7 @@ struct ReturnWorld {
   }
 
   static std::vector<connectors::publisher::PublisherPeer> onePublisher() {
-    return {{kPublisherId, spEntity(kPubAEntity, kPubAAcs)}};
+    return {{kPublisherId, spEntity(kPubAEntity, kPubAAcs), {}}};
   }
 
   std::string token(const std::string& publisher_id) {

@@ -79,7 +79,7 @@ PublisherPeer peerFrom(const std::string& metadata_xml) {
   auto parsed = saml::parseMetadata(metadata_xml, options);
   REQUIRE(parsed.has_value());
   REQUIRE(parsed->size() == 1);
-  return PublisherPeer{kPublisherId, parsed->front()};
+  return PublisherPeer{kPublisherId, parsed->front(), {}};
 }
 
 PublisherPeer publisherPeer(const SpOptions& o = {}) { return peerFrom(publisherMetadataXml(o)); }
