@@ -49,7 +49,7 @@ connectors::publisher::PublisherRegistry makePublisherRegistry() {
   sp.acs.push_back({std::string(saml::binding::kHttpPost), test::kAcsUrl, {}, 0, true});
   metadata.sp = std::move(sp);
   std::vector<connectors::publisher::PublisherPeer> peers;
-  peers.push_back({"pub-fuzz", std::move(metadata)});
+  peers.push_back({"pub-fuzz", std::move(metadata), {}});
   return connectors::publisher::PublisherRegistry(std::move(peers));
 }
 
