@@ -239,6 +239,9 @@ class Walker {
     if (!seen_.insert(*entity_id).second) {
       return malformed(*entity_id, "entityID appears twice");
     }
+    if (options_.only_entities != nullptr && !options_.only_entities->contains(*entity_id)) {
+      return {};
+    }
     EntityDescriptor e;
     e.entity_id = *entity_id;
     e.id = attribute(node, "ID").value_or("");

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,6 +120,10 @@ struct MetadataOptions {
   core::UnixTime now = 0;            ///< for validUntil
   bool require_valid_until = false;  ///< reject a root without validUntil (kMalformedMessage)
   ParseLimits limits = kMetadataLimits;
+  /// When set, only the entities named here are read (the others' entityID is still checked for
+  /// presence, length and duplicates, after the root's signature and validity): a registry load of
+  /// a large aggregate decodes only the certificates of the peers bound to it. Not owned.
+  const std::set<std::string, std::less<>>* only_entities = nullptr;
 };
 
 /// Parses metadata whose root is an EntityDescriptor or an EntitiesDescriptor (nested aggregates

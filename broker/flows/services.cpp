@@ -1,5 +1,8 @@
 #include "broker/flows/services.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -92,6 +95,12 @@ PeriodicDbTask::PeriodicDbTask(std::string name, std::string database,
   thread_ = std::thread([this, name = std::move(name), database = std::move(database), period,
                          task = std::move(task), run_first] {
     const core::Logger log("broker.periodic");
+    // Background work (registry reloads, metadata refreshes, the audit purge) yields the CPU to
+    // the I/O threads: a reload of a large aggregate must not move the launches' latency
+    // (docs/performance.md, "metadata aggregates"). On Linux, nice applies per thread.
+    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice) != 0) {
+      log.info("periodic task: priority not lowered", {{"task", name}});
+    }
     std::optional<store::Db> db;
     const auto once = [&] {
       if (!db) {

@@ -78,9 +78,13 @@ struct FlowServices {
 /// few seconds); a store error keeps the registries in force and is returned.
 core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db);
 
-/// Runs `task` every `period` on a thread and a database connection of its own, until destroyed
-/// (which waits for the thread). A failure is logged (with `name`) and retried at the next period,
-/// on a new connection. With `run_first`, also once as soon as the thread starts.
+/// The nice value of the periodic tasks' threads (the lowest priority): the I/O threads come first.
+inline constexpr int kBackgroundNice = 19;
+
+/// Runs `task` every `period` on a thread and a database connection of its own, at nice
+/// kBackgroundNice, until destroyed (which waits for the thread). A failure is logged (with
+/// `name`) and retried at the next period, on a new connection. With `run_first`, also once as
+/// soon as the thread starts.
 class PeriodicDbTask {
  public:
   using Task = std::function<core::Status(store::Db&)>;

@@ -1,6 +1,10 @@
 #include "connectors/metadata/sources.h"
 
 #include <algorithm>
+#include <set>
+
+#include "store/directory.h"
+#include "store/publishers.h"
 
 namespace garde::connectors::metadata {
 namespace {
@@ -82,6 +86,36 @@ core::Result<std::optional<std::string>> SourceDocuments::sourceOf(store::Caller
   return std::optional<std::string>();
 }
 
+core::Result<std::set<std::string, std::less<>>> SourceDocuments::boundEntities(
+    std::string_view source) {
+  if (!bindings_) {
+    GARDE_ASSIGN_OR_RETURN(auto bindings, store::listPeerBindings(db_));
+    bindings_ = std::move(bindings);
+  }
+  std::set<std::string, std::less<>> out;
+  for (const store::PeerBinding& b : *bindings_) {
+    if (b.source != source) {
+      continue;
+    }
+    if (b.kind == store::CallerKind::kPublisher) {
+      auto p = store::findPublisher(db_, b.peer_id);
+      if (p && p->sp_entity_id) {
+        out.insert(*p->sp_entity_id);
+      } else if (!p && p.error().code == core::ErrorCode::kStoreError) {
+        return core::fail(std::move(p).error());
+      }
+    } else if (b.kind == store::CallerKind::kEnt) {
+      auto e = store::findEnt(db_, b.peer_id);
+      if (e && e->idp_entity_id) {
+        out.insert(*e->idp_entity_id);
+      } else if (!e && e.error().code == core::ErrorCode::kStoreError) {
+        return core::fail(std::move(e).error());
+      }
+    }
+  }
+  return out;
+}
+
 core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::document(
     const store::MetadataSource& source, std::string_view key) {
   std::string cache_key = source.name;
@@ -98,8 +132,12 @@ core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::
     }
     GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
     // Verified again: the copy was checked when fetched, and is read only through its signature.
-    GARDE_ASSIGN_OR_RETURN(auto entities,
-                           saml::parseMetadata(*copy->xml, verifyingOptions(signers, now_)));
+    // Of an aggregate, only the entities of the peers bound to it are decoded (their certificates
+    // are most of a parse's time: docs/performance.md, "metadata aggregates").
+    GARDE_ASSIGN_OR_RETURN(auto wanted, boundEntities(source.name));
+    saml::MetadataOptions options = verifyingOptions(signers, now_);
+    options.only_entities = &wanted;
+    GARDE_ASSIGN_OR_RETURN(auto entities, saml::parseMetadata(*copy->xml, options));
     auto map = std::make_shared<Entities>();
     for (auto& e : entities) {
       std::string id = e.entity_id;

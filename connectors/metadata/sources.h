@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,8 @@ class SourceDocuments {
 
  private:
   using Entities = std::map<std::string, saml::EntityDescriptor, std::less<>>;
+  /// The entityIDs of the peers bound to `source` (the only ones a registry load reads).
+  core::Result<std::set<std::string, std::less<>>> boundEntities(std::string_view source);
   core::Result<std::shared_ptr<const Entities>> document(const store::MetadataSource& source,
                                                          std::string_view key);
 

@@ -313,6 +313,38 @@ TEST_CASE("Metadata aggregates: nested groups, expiry drops stale entities", "[s
   }
 }
 
+TEST_CASE("Metadata of an aggregate read for some entities only decodes those",
+          "[saml][metadata]") {
+  // The second entity's certificate is not base64: read in full, the aggregate is refused; read
+  // for the first entity only, its certificate is never decoded.
+  const std::string fed =
+      R"(<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" )"
+      R"(xmlns:ds="http://www.w3.org/2000/09/xmldsig#">)"
+      R"(<md:EntityDescriptor entityID="https://a.example/"><md:SPSSODescriptor )"
+      R"(protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">)"
+      R"(<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" )"
+      R"(Location="https://a.example/acs" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>)"
+      R"(<md:EntityDescriptor entityID="https://b.example/"><md:SPSSODescriptor )"
+      R"(protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">)"
+      R"(<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>!!not)"
+      R"(</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>)"
+      R"(<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" )"
+      R"(Location="https://b.example/acs" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>)"
+      R"(</md:EntitiesDescriptor>)";
+  CHECK(codeOf(parseMetadata(fed, unsignedAt(kNow))) == ErrorCode::kMalformedMessage);
+  const std::set<std::string, std::less<>> only_a = {"https://a.example/"};
+  MetadataOptions options = unsignedAt(kNow);
+  options.only_entities = &only_a;
+  auto r = parseMetadata(fed, options);
+  REQUIRE(r.has_value());
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].entity_id == "https://a.example/");
+  // An entity named twice is still refused, read or not.
+  std::string twice = fed;
+  replaceFirst(twice, "https://b.example/\"", "https://a.example/\"");
+  CHECK(codeOf(parseMetadata(twice, options)) == ErrorCode::kMalformedMessage);
+}
+
 TEST_CASE("Metadata validUntil on the root", "[saml][metadata]") {
   CHECK(codeOf(parseMetadata(md("publisher_sp.xml"), unsignedAt(at("2027-06-01T00:00:00Z")))) ==
         ErrorCode::kExpired);
