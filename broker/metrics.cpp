@@ -189,6 +189,17 @@ std::string Metrics::exposition() const {
              "\"} " + std::to_string(c->value.load(std::memory_order_relaxed)) + "\n";
     }
   }
+  if (!logout_participants_.empty()) {
+    out += "# HELP garde_logout_participants_total Participants of single logouts, by how they "
+           "ended.\n";
+    out += "# TYPE garde_logout_participants_total counter\n";
+    for (const auto& [key, c] : logout_participants_) {
+      const std::size_t nul = key.find('\0');
+      out += "garde_logout_participants_total{side=\"" + escapeLabel(key.substr(0, nul)) +
+             "\",outcome=\"" + escapeLabel(key.substr(nul + 1)) + "\"} " +
+             std::to_string(c->value.load(std::memory_order_relaxed)) + "\n";
+    }
+  }
   if (!algorithm_exceptions_.empty()) {
     out += "# HELP garde_algorithm_exception_expiry_timestamp_seconds When a peer's algorithm "
            "exception expires.\n";
@@ -227,6 +238,13 @@ std::string Metrics::exposition() const {
 
 void Metrics::algorithmExceptionUsed(std::string_view algorithm) {
   bump(algorithm_exception_uses_, algorithm);
+}
+
+void Metrics::logoutParticipant(std::string_view side, std::string_view outcome) {
+  std::string key(side);
+  key += '\0';
+  key += outcome;
+  bump(logout_participants_, key);
 }
 
 void Metrics::setAlgorithmExceptions(std::vector<AlgorithmExceptionGauge> exceptions) {

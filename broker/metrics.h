@@ -90,6 +90,9 @@ class Metrics {
 
   /// Counts one message accepted under an algorithm exception (a saml::weakAlgorithmName).
   void algorithmExceptionUsed(std::string_view algorithm);
+  /// garde_logout_participants_total{side,outcome}: one participant of a single logout (side
+  /// "ent" or "publisher"; outcome "logged_out", "failed", "skipped").
+  void logoutParticipant(std::string_view side, std::string_view outcome);
   /// Replaces the algorithm exceptions' gauges (serve's metadata refresher).
   void setAlgorithmExceptions(std::vector<AlgorithmExceptionGauge> exceptions);
 
@@ -115,6 +118,7 @@ class Metrics {
   std::vector<MetadataSourceGauge> metadata_sources_;  ///< under mutex_
   std::vector<AlgorithmExceptionGauge> algorithm_exceptions_;  ///< under mutex_
   CounterMap algorithm_exception_uses_;
+  CounterMap logout_participants_;  ///< key "side\0outcome"
 };
 
 }  // namespace garde::broker

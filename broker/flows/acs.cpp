@@ -10,6 +10,7 @@
 #include "broker/flows/entitlement.h"
 #include "broker/flows/flows.h"
 #include "broker/flows/internal.h"
+#include "broker/flows/logout_state.h"
 #include "broker/flows/pages.h"
 #include "core/crypto.h"
 #include "policy/release.h"
@@ -132,6 +133,45 @@ DecisionReads readDecisionInputs(const AcsDeps& deps, store::Db& db, const SsoTr
   return out;
 }
 
+/// The session cookie single logout reads (docs/single-logout.md), with `peer` and the NameID and
+/// SessionIndex it is about to receive: added to the browser's session when that session is the
+/// same person at the same ENT, else a new session. nullopt (and logged) when it cannot be sealed:
+/// the release goes on, without single logout for it.
+std::optional<SetCookie> sessionCookie(const Request& req, const AcsDeps& deps,
+                                       const SsoTransaction& tx,
+                                       const connectors::ent::EntIdentity& identity,
+                                       const connectors::publisher::PublisherPeer& peer,
+                                       const connectors::publisher::AssertionContent& content,
+                                       core::UnixTime now) {
+  LoginSession session;
+  if (const std::string* cookie = req.cookie(kSessionCookie)) {
+    if (auto opened = unsealSession(deps.sealer, *cookie, now);
+        opened && opened->ent_id == tx.ent_id && opened->ent_name_id == identity.name_id) {
+      session = std::move(opened).value();
+    }
+  }
+  session.ent_id = tx.ent_id;
+  session.ent_name_id = identity.name_id;
+  if (!identity.session_index.empty()) {
+    session.ent_session_index = identity.session_index;
+  }
+  // The NameID exactly as buildSuccessResponse writes it.
+  rememberPublisher(session, SessionPublisher{tx.publisher_id,
+                                              saml::NameID{content.pseudonym,
+                                                           content.name_id_format,
+                                                           deps.answer.idp.entity_id,
+                                                           peer.metadata.entity_id},
+                                              content.session_index});
+  const std::int64_t lifetime = deps.refusals.settings.session_lifetime_seconds;
+  auto token = sealSession(deps.sealer, session, now + lifetime);
+  if (!token) {
+    kLog.warn("session cookie not written: no single logout for this release",
+              {{"request_id", req.request_id}, {"error", token.error().describe()}});
+    return std::nullopt;
+  }
+  return detail::stateCookie(req, kSessionCookie, std::move(token).value(), lifetime);
+}
+
 /// Writes the decision's audit record, then answers: the refusal page, or the signed assertion
 /// posted to the publisher.
 Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransaction& tx,
@@ -161,6 +201,9 @@ Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransac
     content.pseudonym = deps.answer.random.newId();
     content.name_id_format = std::string(saml::name_id_format::kTransient);
   }
+  content.session_index = deps.answer.random.newId();
+  std::optional<SetCookie> session =
+      sessionCookie(req, deps, tx, identity, peer, content, now);
   auto post = connectors::publisher::buildSuccessResponse(
       peer, tx.acs_url, tx.publisher_request_id, content, tx.relay_state, deps.answer.idp,
       deps.answer.random, now, detail::cspNonce(deps.answer.random));
@@ -170,6 +213,9 @@ Response renderRelease(const Request& req, const AcsDeps& deps, const SsoTransac
   deps.metrics.decision("released", "ok");
   std::string response_id = post->response_id;
   Response r = detail::postForm(std::move(post).value());
+  if (session) {
+    r.cookies.push_back(std::move(*session));
+  }
   r.log_fields = {{"decision", "released"},
                   {"ent", tx.ent_id},
                   {"publisher", tx.publisher_id},
@@ -263,6 +309,8 @@ Response choicePage(const Request& req, const AcsDeps& deps, const SsoTransactio
   state.authn_instant = identity.authn_instant;
   state.authn_context_class_ref = identity.authn_context_class_ref;
   state.ent_response_id = identity.response_id;
+  state.ent_name_id = identity.name_id;
+  state.ent_session_index = identity.session_index;
   ReturnState cancel = ret;
   cancel.saml_status = std::string(saml::status_code::kResponder);
   cancel.saml_sub_status = std::string(saml::status_code::kRequestDenied);
@@ -434,6 +482,8 @@ Response handleChoose(const Request& req, const AcsDeps& deps) {
   identity.authn_instant = state.authn_instant;
   identity.authn_context_class_ref = state.authn_context_class_ref;
   identity.response_id = state.ent_response_id;
+  identity.name_id = state.ent_name_id;
+  identity.session_index = state.ent_session_index;
   return release(req, deps, state.tx, identity, *peer, &ret, now);
 }
 

@@ -34,6 +34,8 @@ struct FlowSettings {
   std::string contact = "le référent numérique de votre établissement";
   /// Lifetime of the launch cookie and of the SSO transaction (seconds).
   std::int64_t state_lifetime_seconds = 600;
+  /// Lifetime of the session cookie that single logout reads (seconds): a school day.
+  std::int64_t session_lifetime_seconds = 10 * 3600;
 };
 
 /// What a refusal needs (detail::refuse): count it, render the page, and seal the way back to the
@@ -122,6 +124,22 @@ struct AcsDeps {
   const AuditSubjects& audit_subjects;  ///< the keyed digest of the person in each audit row
   /// An assignment manager's sign-in through the ENT ends here too (admin_sign_in.cpp).
   const admin::AdminSessions* admin_sessions = nullptr;
+};
+
+/// GET, POST /saml/sp/slo and /saml/idp/slo (single logout, docs/single-logout.md).
+struct LogoutDeps {
+  RefusalDeps refusals;
+  core::Random& random;
+  const core::Clock& clock;
+  const core::TokenSealer& sealer;  ///< the session and logout cookies
+  std::int64_t state_lifetime_seconds;
+  const Live<connectors::ent::EntRegistry>& ents;
+  const Live<connectors::publisher::PublisherRegistry>& publishers;
+  const connectors::ent::SpSettings& sp;
+  const connectors::publisher::IdpSettings& idp;
+  /// LogoutRequest IDs taken, per sender, while the request is fresh.
+  saml::InMemoryReplayCache& request_replay_cache;
+  DbPool& db;  ///< publishers' names for the end page
 };
 
 /// POST /saml/idp/return.

@@ -11,6 +11,8 @@
 ///   POST /saml/sp/acs               the ENT's Response
 ///   POST /saml/idp/choose           which of the publisher's resources (opaque RelayState)
 ///   POST /saml/idp/return           a refusal page's "back to the publisher" (error Response)
+///   GET, POST /saml/sp/slo          single logout: the ENT's LogoutRequest or LogoutResponse
+///   GET, POST /saml/idp/slo         single logout: a publisher's LogoutRequest or LogoutResponse
 ///
 /// Every route is CallerAuth::kNone: the handlers verify the messages they are given. Handlers are
 /// thread-safe (what their deps refer to is) and never throw for bad input: every failure is a
@@ -35,6 +37,10 @@ inline constexpr std::string_view kEntChoiceCookie = "garde_ent";
 /// The browser binding of SSO transactions (random, base64url; see
 /// SsoTransaction::browser_binding).
 inline constexpr std::string_view kBindingCookie = "garde_bind";
+/// The session single logout reads (sealed LoginSession) and a logout in progress (sealed
+/// LogoutRun), broker/flows/logout_state.h.
+inline constexpr std::string_view kSessionCookie = "garde_session";
+inline constexpr std::string_view kLogoutCookie = "garde_logout";
 /// How long the ENT choice is remembered (90 days).
 inline constexpr std::int64_t kEntChoiceMaxAge = 90 * 86400;
 
@@ -45,6 +51,8 @@ Response handleDiscovery(const Request& req, const DiscoveryDeps& deps);
 Response handleAcs(const Request& req, const AcsDeps& deps);
 Response handleChoose(const Request& req, const AcsDeps& deps);
 Response handleReturn(const Request& req, const ReturnDeps& deps);
+Response handleSpSlo(const Request& req, const LogoutDeps& deps);
+Response handleIdpSlo(const Request& req, const LogoutDeps& deps);
 
 /// Each route's deps, lent from `services` (which must outlive them).
 LaunchDeps launchDeps(FlowServices& services);
@@ -52,6 +60,7 @@ IdpSsoDeps idpSsoDeps(FlowServices& services);
 DiscoveryDeps discoveryDeps(FlowServices& services);
 AcsDeps acsDeps(FlowServices& services);
 ReturnDeps returnDeps(FlowServices& services);
+LogoutDeps logoutDeps(FlowServices& services);
 
 /// Our two metadata documents, signed.
 struct MetadataDocuments {
@@ -94,6 +103,8 @@ void mountIdpSso(Router& router, const IdpSsoDeps& deps);
 void mountDiscovery(Router& router, const DiscoveryDeps& deps);
 void mountAcs(Router& router, const AcsDeps& deps);
 void mountReturn(Router& router, const ReturnDeps& deps);
+/// GET, POST /saml/sp/slo and /saml/idp/slo.
+void mountLogout(Router& router, const LogoutDeps& deps);
 
 /// Mounts every route above, each with the deps struct of its handler built once here from
 /// `services`. Generates the metadata once (throws std::runtime_error on failure,

@@ -162,6 +162,20 @@ ReturnDeps returnDeps(FlowServices& s) {
           .publishers = s.publishers};
 }
 
+LogoutDeps logoutDeps(FlowServices& s) {
+  return {.refusals = refusalDeps(s),
+          .random = s.random,
+          .clock = s.clock,
+          .sealer = s.sealer,
+          .state_lifetime_seconds = s.settings.state_lifetime_seconds,
+          .ents = s.ents,
+          .publishers = s.publishers,
+          .sp = s.sp,
+          .idp = s.idp,
+          .request_replay_cache = s.request_replay_cache,
+          .db = s.db};
+}
+
 void mountMetadata(Router& router, std::shared_ptr<const MetadataPublisher> metadata) {
   router.get("/saml/sp/metadata", CallerAuth::kNone,
              [metadata](const Request&) { return metadataResponse(metadata->current()->sp); });
@@ -202,6 +216,17 @@ void mountReturn(Router& router, const ReturnDeps& deps) {
               [deps](const Request& r) { return handleReturn(r, deps); });
 }
 
+void mountLogout(Router& router, const LogoutDeps& deps) {
+  router.get("/saml/sp/slo", CallerAuth::kNone,
+             [deps](const Request& r) { return handleSpSlo(r, deps); });
+  router.post("/saml/sp/slo", CallerAuth::kNone,
+              [deps](const Request& r) { return handleSpSlo(r, deps); });
+  router.get("/saml/idp/slo", CallerAuth::kNone,
+             [deps](const Request& r) { return handleIdpSlo(r, deps); });
+  router.post("/saml/idp/slo", CallerAuth::kNone,
+              [deps](const Request& r) { return handleIdpSlo(r, deps); });
+}
+
 void mountFlows(Router& router, FlowServices& services) {
   // Each handler's deps are built once, here, and copied into its routes: immutable from now on.
   mountMetadata(router,
@@ -211,6 +236,7 @@ void mountFlows(Router& router, FlowServices& services) {
   mountDiscovery(router, discoveryDeps(services));
   mountAcs(router, acsDeps(services));
   mountReturn(router, returnDeps(services));
+  mountLogout(router, logoutDeps(services));
   mountAdminSignIn(router, adminLoginDeps(services), adminHomeDeps(services));
 }
 

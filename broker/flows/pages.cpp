@@ -105,4 +105,70 @@ std::string renderResourceChoice(const ResourceChoicePage& p) {
   return out;
 }
 
+namespace {
+
+void nameList(std::string& out, const std::vector<std::string>& names) {
+  out += "<ul>";
+  for (const std::string& n : names) {
+    out += "<li>";
+    out += htmlEscape(n);
+    out += "</li>";
+  }
+  out += "</ul>";
+}
+
+}  // namespace
+
+std::string renderLogoutEnd(const LogoutEndPage& p) {
+  std::string out(kHead);
+  out += "Déconnexion";
+  out += kStyle;
+  out += "<h1>Déconnexion</h1>";
+  if (!p.logged_out.empty()) {
+    out += "<p>Vous êtes déconnecté·e de :</p>";
+    nameList(out, p.logged_out);
+  }
+  if (!p.skipped.empty()) {
+    out +=
+        "<p><strong>Ces sites ne permettent pas la déconnexion unique : vous y êtes peut-être "
+        "encore connecté·e. Fermez votre navigateur pour terminer votre session.</strong></p>";
+    nameList(out, p.skipped);
+    out +=
+        "<p lang=\"en\">These sites do not support single logout: you may still be signed in "
+        "there. Close your browser to end your session.</p>";
+  }
+  if (!p.failed.empty()) {
+    out +=
+        "<p><strong>La déconnexion de ces sites a échoué : fermez votre navigateur pour terminer "
+        "votre session.</strong></p>";
+    nameList(out, p.failed);
+    out +=
+        "<p lang=\"en\">Logging out of these sites failed: close your browser to end your "
+        "session.</p>";
+  }
+  if (!p.continue_url.empty()) {
+    out += "<p><a href=\"";
+    out += htmlEscape(p.continue_url);
+    out += "\">Continuer</a></p>";
+  } else if (!p.form_action.empty()) {
+    out += "<form method=\"post\" action=\"";
+    out += htmlEscape(p.form_action);
+    out += "\"><input type=\"hidden\" name=\"";
+    out += htmlEscape(p.form_field);
+    out += "\" value=\"";
+    out += htmlEscape(p.form_value);
+    out += "\">";
+    if (!p.form_relay_state.empty()) {
+      out += "<input type=\"hidden\" name=\"RelayState\" value=\"";
+      out += htmlEscape(p.form_relay_state);
+      out += "\">";
+    }
+    out += "<button type=\"submit\">Continuer</button></form>";
+  }
+  out += "<p class=\"id\">";
+  out += htmlEscape(p.correlation_id);
+  out += "</p></body></html>\n";
+  return out;
+}
+
 }  // namespace garde::broker::flows

@@ -50,4 +50,26 @@ struct ResourceChoicePage {
 };
 std::string renderResourceChoice(const ResourceChoicePage& page);
 
+/// The end of a single logout where not every participant could be logged out
+/// (docs/single-logout.md): who was, who could not be (no single logout at that site: the person
+/// should close the browser) and whose logout failed, then the way back to the site that asked.
+struct LogoutEndPage {
+  std::vector<std::string> logged_out;  ///< display names
+  std::vector<std::string> skipped;     ///< no SingleLogoutService
+  std::vector<std::string> failed;
+  /// The way back: a link (Redirect binding) or a form posted by a button (POST binding, whose
+  /// page then needs kLogoutEndPostCsp); neither: the site that asked cannot be answered.
+  std::string continue_url;
+  std::string form_action;
+  std::string form_field;
+  std::string form_value;
+  std::string form_relay_state;
+  std::string correlation_id;
+};
+std::string renderLogoutEnd(const LogoutEndPage& page);
+
+/// kPageCsp without form-action: the end page's form posts to the peer's SLO endpoint.
+inline constexpr std::string_view kLogoutEndPostCsp =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
+
 }  // namespace garde::broker::flows

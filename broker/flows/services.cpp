@@ -36,6 +36,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
   const auto& b = config.broker;
   sp.entity_id = b.sp_entity_id;
   sp.acs_url = b.base_url + "/saml/sp/acs";
+  sp.slo_url = b.base_url + "/saml/sp/slo";
   sp.signing = signing;
   sp.skew_seconds = b.clock_skew.count();
   sp.require_signed_assertion = b.want_assertions_signed;
@@ -43,6 +44,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
   sp.metadata_cache_seconds = b.metadata_cache.count();
   idp.entity_id = b.idp_entity_id;
   idp.sso_url = b.base_url + "/saml/idp/sso";
+  idp.slo_url = b.base_url + "/saml/idp/slo";
   idp.signing = signing;
   idp.skew_seconds = b.clock_skew.count();
   idp.metadata_validity_seconds = b.metadata_validity.count();

@@ -158,7 +158,9 @@ core::Result<std::string> sealChoice(const core::TokenSealer& sealer, const Choi
                                      core::UnixTime expires) {
   const std::string authn_instant = std::to_string(s.authn_instant);
   auto payload = transactionPayload(
-      s.tx, {s.person_id, authn_instant, s.authn_context_class_ref, s.ent_response_id});
+      s.tx, {s.person_id, authn_instant, s.authn_context_class_ref, s.ent_response_id,
+             s.ent_name_id.value, s.ent_name_id.format, s.ent_name_id.name_qualifier,
+             s.ent_name_id.sp_name_qualifier, s.ent_session_index});
   if (!payload) {
     return payload;
   }
@@ -171,7 +173,7 @@ core::Result<ChoiceState> unsealChoice(const core::TokenSealer& sealer, std::str
   if (!payload) {
     return core::fail(std::move(payload).error());
   }
-  auto f = split(*payload, kTransactionFields + 4);
+  auto f = split(*payload, kTransactionFields + 9);
   if (!f) {
     return core::fail(std::move(f).error());
   }
@@ -182,6 +184,9 @@ core::Result<ChoiceState> unsealChoice(const core::TokenSealer& sealer, std::str
   GARDE_ASSIGN_OR_RETURN(s.authn_instant, number(v[kTransactionFields + 1]));
   s.authn_context_class_ref = v[kTransactionFields + 2];
   s.ent_response_id = v[kTransactionFields + 3];
+  s.ent_name_id = saml::NameID{v[kTransactionFields + 4], v[kTransactionFields + 5],
+                               v[kTransactionFields + 6], v[kTransactionFields + 7]};
+  s.ent_session_index = v[kTransactionFields + 8];
   return s;
 }
 

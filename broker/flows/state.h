@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "core/sealed_token.h"
 #include "core/time.h"
+#include "saml/messages.h"
 
 namespace garde::broker::flows {
 
@@ -95,6 +96,8 @@ struct ChoiceState {
   core::UnixTime authn_instant = 0;
   std::string authn_context_class_ref;
   std::string ent_response_id;  ///< for logs
+  saml::NameID ent_name_id;     ///< for the session single logout reads
+  std::string ent_session_index;
 };
 
 core::Result<std::string> sealChoice(const core::TokenSealer& sealer, const ChoiceState& state,

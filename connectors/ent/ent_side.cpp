@@ -292,9 +292,11 @@ core::Result<EntIdentity> consumeEntResponse(const FormFields& form, const EntPe
   id.source = ent.identifier.describe();
   if (a.subject && a.subject->name_id) {
     id.name_id_format = a.subject->name_id->format;
+    id.name_id = *a.subject->name_id;
   }
   if (!a.authn_statements.empty()) {
     id.authn_instant = a.authn_statements.front().authn_instant;
+    id.session_index = a.authn_statements.front().session_index;
     id.authn_context_class_ref = a.authn_statements.front().authn_context_class_ref;
   }
   id.response_id = validated.response.id;
@@ -333,6 +335,12 @@ core::Result<std::string> spMetadata(const SpSettings& settings, core::UnixTime 
   acs.index = 0;
   acs.is_default = true;
   sp.acs.push_back(acs);
+  if (!settings.slo_url.empty()) {
+    for (const std::string_view b : {saml::binding::kHttpRedirect, saml::binding::kHttpPost}) {
+      sp.slo.push_back(
+          saml::Endpoint{std::string(b), settings.slo_url, "", std::nullopt, std::nullopt});
+    }
+  }
   entity.sp = sp;
   GARDE_ASSIGN_OR_RETURN(auto doc, saml::generateMetadata(entity));
   xmlNode* root = xmlDocGetRootElement(doc.get());

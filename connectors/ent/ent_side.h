@@ -106,6 +106,9 @@ class EntRegistry {
 struct SpSettings {
   std::string entity_id;     ///< config broker.sp_entity_id
   std::string acs_url;       ///< base_url + "/saml/sp/acs"
+  /// base_url + "/saml/sp/slo": SingleLogoutService (Redirect and POST) in our SP metadata;
+  /// empty: none published (docs/single-logout.md).
+  std::string slo_url;
   saml::Credential signing;  ///< signs AuthnRequests and metadata; also decrypts (see spMetadata)
   /// The other key of a rollover (config broker.next_signing_*): published for signing and
   /// encryption beside `signing`, and decrypts too; never signs (docs/key-rollover.md).
@@ -147,6 +150,10 @@ struct EntIdentity {
   std::string person_id;  ///< the person's identifier at the ENT (GARPersonIdentifiant)
   std::string source;     ///< where it was read, for logs (IdentifierSource::describe)
   std::string name_id_format;  ///< the NameID's Format (empty when absent or no NameID)
+  /// The Subject's NameID as the ENT sent it (empty value when absent): what its LogoutRequest
+  /// will name, and what ours to it must name (docs/single-logout.md).
+  saml::NameID name_id;
+  std::string session_index;  ///< the AuthnStatement's SessionIndex; empty when absent
   core::UnixTime authn_instant = 0;     ///< from the AuthnStatement; 0 when absent
   std::string authn_context_class_ref;  ///< empty when absent
   std::string response_id;              ///< for logs

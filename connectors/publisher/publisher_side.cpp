@@ -575,7 +575,8 @@ core::Result<OutboundPost> buildSuccessResponse(const PublisherPeer& peer,
   conditions.audience_restrictions = {{sp_entity_id}};
   a.conditions = std::move(conditions);
   a.authn_statements.push_back(
-      saml::AuthnStatement{content.authn_instant != 0 ? content.authn_instant : now, random.newId(),
+      saml::AuthnStatement{content.authn_instant != 0 ? content.authn_instant : now,
+                           content.session_index.empty() ? random.newId() : content.session_index,
                            std::nullopt, content.authn_context_class_ref});
   a.attributes.reserve(content.attributes.size());
   for (const auto& [code, values] : content.attributes) {
@@ -632,6 +633,12 @@ core::Result<std::string> idpMetadata(const IdpSettings& settings, core::UnixTim
   idp.name_id_formats.emplace_back(saml::name_id_format::kTransient);
   entity.digest_methods = saml::algorithmSupport().digest_methods;
   entity.signing_methods = saml::algorithmSupport().signing_methods;
+  if (!settings.slo_url.empty()) {
+    for (const std::string_view b : {saml::binding::kHttpRedirect, saml::binding::kHttpPost}) {
+      idp.slo.push_back(
+          saml::Endpoint{std::string(b), settings.slo_url, "", std::nullopt, std::nullopt});
+    }
+  }
   idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), settings.sso_url, "",
                                    std::nullopt, std::nullopt});
   idp.sso.push_back(saml::Endpoint{std::string(saml::binding::kHttpPost), settings.sso_url, "",

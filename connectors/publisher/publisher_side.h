@@ -85,6 +85,9 @@ class PublisherRegistry {
 struct IdpSettings {
   std::string entity_id;     ///< config broker.idp_entity_id
   std::string sso_url;       ///< base_url + "/saml/idp/sso"
+  /// base_url + "/saml/idp/slo": SingleLogoutService (Redirect and POST) in our IdP metadata;
+  /// empty: none published (docs/single-logout.md).
+  std::string slo_url;
   saml::Credential signing;  ///< broker signing key + cert
   /// The other key of a rollover: published for signing beside `signing`; never signs.
   std::optional<saml::Credential> next_signing;
@@ -182,6 +185,9 @@ struct AssertionContent {
   core::UnixTime authn_instant = 0;  ///< 0: `now` is used
   std::string authn_context_class_ref =
       "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+  /// The AuthnStatement's SessionIndex, which our LogoutRequest to the publisher names again
+  /// (docs/single-logout.md); empty: a fresh random one.
+  std::string session_index;
 };
 
 /// A POST-binding answer ready for the browser. Serve `html` with Content-Type text/html,

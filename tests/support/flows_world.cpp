@@ -37,6 +37,10 @@ std::string idpMetadataXml(const char* entity_id, const char* sso, const saml::C
   ep.binding = std::string(saml::binding::kHttpRedirect);
   ep.location = sso;
   idp.sso.push_back(ep);
+  if (std::string_view(entity_id) == kEntEntity) {
+    idp.slo.push_back(saml::Endpoint{std::string(saml::binding::kHttpRedirect), kEntSlo, "",
+                                     std::nullopt, std::nullopt});
+  }
   e.idp = idp;
   auto doc = saml::generateMetadata(e);
   REQUIRE(doc.has_value());
@@ -78,6 +82,9 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
         break;
       case FlowRoute::kAcs:
         flows::mountAcs(router, flows::acsDeps(s));
+        break;
+      case FlowRoute::kLogout:
+        flows::mountLogout(router, flows::logoutDeps(s));
         break;
       case FlowRoute::kReturn:
         flows::mountReturn(router, flows::returnDeps(s));
@@ -156,7 +163,7 @@ std::string formAction(const std::string& html) {
 
 FlowRoutes allFlowRoutes() {
   return {FlowRoute::kMetadata, FlowRoute::kLaunch, FlowRoute::kIdpSso, FlowRoute::kDiscovery,
-          FlowRoute::kAcs,      FlowRoute::kReturn, FlowRoute::kAdmin};
+          FlowRoute::kAcs,      FlowRoute::kReturn, FlowRoute::kAdmin, FlowRoute::kLogout};
 }
 
 Flows::Flows(std::string audit_file, std::int64_t replay_entries, FlowRoutes routes,

@@ -43,6 +43,8 @@ namespace garde::test {
 inline constexpr const char* kBase = "https://garde.test";
 inline constexpr const char* kEntEntity = "https://ent.test/idp";
 inline constexpr const char* kEntSso = "https://ent.test/idp/sso";
+/// The in-test ENT's SingleLogoutService (HTTP-Redirect), in its metadata.
+inline constexpr const char* kEntSlo = "https://ent.test/idp/slo";
 inline constexpr const char* kEnt2Entity = "https://ent2.test/idp";
 inline constexpr const char* kEnt2Sso = "https://ent2.test/idp/sso";
 inline constexpr const char* kPubAEntity = "https://edition-a.test/sp";
@@ -118,7 +120,8 @@ struct AskOptions {
 /// admin accounts' API (/api/v1/admin/login, session, logout), the governance APIs (ceilings,
 /// catalogue, audit, explain) and contract onboarding (the publishers' side behind their demo
 /// client certificates, as the router identifies them from the store).
-enum class FlowRoute { kMetadata, kLaunch, kIdpSso, kDiscovery, kAcs, kReturn, kAdmin };
+/// kLogout: single logout (/saml/sp/slo, /saml/idp/slo).
+enum class FlowRoute { kMetadata, kLaunch, kIdpSso, kDiscovery, kAcs, kReturn, kAdmin, kLogout };
 using FlowRoutes = std::set<FlowRoute>;
 /// Every route (flows::mountFlows).
 FlowRoutes allFlowRoutes();

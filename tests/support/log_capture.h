@@ -1,7 +1,8 @@
 #pragma once
 // Captures garde's log lines while it lives (one at a time per process): tests assert that a
 // refusal was logged, at which level and with which reason. Lines of level warn and above are
-// captured whatever level an earlier test left set (restored afterwards).
+// captured whatever level an earlier test left set (restored afterwards); a test asserting an info
+// line says so (LogCapture log(core::LogLevel::kInfo)).
 
 #include <initializer_list>
 #include <mutex>
@@ -15,9 +16,10 @@ namespace garde::test {
 
 class LogCapture {
  public:
-  LogCapture() : saved_level_(core::logLevel()) {
-    if (saved_level_ > core::LogLevel::kWarn) {
-      core::setLogLevel(core::LogLevel::kWarn);
+  explicit LogCapture(core::LogLevel from = core::LogLevel::kWarn)
+      : saved_level_(core::logLevel()) {
+    if (saved_level_ > from) {
+      core::setLogLevel(from);
     }
     {
       std::lock_guard lock(mutex());
