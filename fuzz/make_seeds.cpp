@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "connectors/logout/logout.h"
 #include "core/encoding.h"
 #include "core/sealed_token.h"
 #include "fuzz_world.h"
@@ -108,6 +109,53 @@ int main(int argc, char** argv) {
                            fuzz::publisherRegistry().findByPublisherId("pub-fuzz")->metadata,
                            test::kNow + 86400),
                        "metadata")));
+
+  // Logout messages, signed, as the fuzz world's peers send them to garde's SLO endpoint (the
+  // Destination fuzz/logout.cpp expects).
+  {
+    const std::string slo = "https://garde.example.org/idp/slo";
+    const saml::Endpoint redirect{std::string(saml::binding::kHttpRedirect), slo, "", {}, {}};
+    const saml::Endpoint post{std::string(saml::binding::kHttpPost), slo, "", {}, {}};
+    saml::LogoutRequest lr;
+    lr.id = "_lr0123456789abcdef0123456789abcdef";
+    lr.issue_instant = test::kNow;
+    lr.issuer = test::kSpEntityId;
+    lr.not_on_or_after = test::kNow + 300;
+    lr.name_id.value = "pseudonym-1";
+    lr.name_id.format = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+    lr.session_indexes.push_back("_session-1");
+    const auto out_get = must(connectors::logout::encodeLogoutRequest(lr, redirect, cred, "relay-1", "n"),
+                              "LogoutRequest (Redirect)");
+    write("logout", "request-redirect", "\x01" + queryOf(out_get.location));
+    const auto out_post =
+        must(connectors::logout::encodeLogoutRequest(lr, post, cred, "", "n"), "LogoutRequest (POST)");
+    write("logout", "request-post",
+          std::string(1, '\0') + must(core::base64Decode(out_post.form_value), "base64"));
+    saml::LogoutResponse resp;
+    resp.id = "_lresp123456789abcdef0123456789abcd";
+    resp.in_response_to = "_lr-garde-0123456789abcdef";
+    resp.issue_instant = test::kNow;
+    resp.issuer = test::kIdpEntityId;
+    const auto resp_get = must(connectors::logout::encodeLogoutResponse(resp, redirect, cred, "", "n"),
+                               "LogoutResponse (Redirect)");
+    write("logout", "response-redirect", "\x01" + queryOf(resp_get.location));
+    const auto resp_post = must(connectors::logout::encodeLogoutResponse(resp, post, cred, "", "n"),
+                                "LogoutResponse (POST)");
+    write("logout", "response-post",
+          "\x02" + must(core::base64Decode(resp_post.form_value), "base64"));
+    // The seeds must pass the reader, or the target would explore its refusals only.
+    connectors::logout::Expectation expect;
+    expect.destination = slo;
+    expect.keys_for = [&](std::string_view) {
+      return std::optional<std::vector<saml::Certificate>>(std::vector{cred.cert});
+    };
+    must(connectors::logout::readLogoutMessage("GET", queryOf(out_get.location), {}, expect,
+                                               test::kNow),
+         "reading the LogoutRequest seed");
+    must(connectors::logout::readLogoutMessage(
+             "POST", {}, {{"SAMLResponse", resp_post.form_value}}, expect, test::kNow),
+         "reading the LogoutResponse seed");
+  }
 
   // Sealed tokens of the fixed key: even first byte unseals, odd seals then unseals.
   test::CountingRandom random;
