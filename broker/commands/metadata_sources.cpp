@@ -13,6 +13,7 @@
 
 #include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
+#include "broker/api/admin_metadata.h"
 #include "broker/flows/metadata_refresh.h"
 #include "config/config.h"
 #include "core/file.h"
@@ -292,45 +293,6 @@ struct StatusOptions {
   bool json = false;
 };
 
-json::object statusJson(const flows::MetadataSourceStatus& s) {
-  json::object o;
-  o["source"] = s.source.name;
-  o["kind"] = store::metadataSourceKindCode(s.source.kind);
-  o["url"] = s.source.url;
-  o["up"] = s.up;
-  o["expiring"] = s.expiring;
-  o["failures"] = s.failures;
-  o["last_success"] = iso(s.last_success);
-  o["valid_until"] = iso(s.valid_until);
-  json::array copies;
-  for (const auto& c : s.copies) {
-    copies.push_back(json::object{{"entity", c.entity_key},
-                                  {"fetched_at", iso(c.fetched_at)},
-                                  {"checked_at", iso(c.checked_at)},
-                                  {"valid_until", iso(c.valid_until)},
-                                  {"entities", c.entity_count},
-                                  {"failures", c.failures},
-                                  {"last_error", c.last_error}});
-  }
-  o["copies"] = std::move(copies);
-  json::array peers;
-  for (const auto& p : s.peers) {
-    json::array keys;
-    for (const auto& k : p.keys) {
-      keys.push_back(json::object{{"use", k.use},
-                                  {"sha256", k.fingerprint},
-                                  {"not_after", core::formatIso8601(k.not_after)}});
-    }
-    peers.push_back(json::object{{"kind", store::callerKindCode(p.kind)},
-                                 {"id", p.peer_id},
-                                 {"entity_id", p.entity_id},
-                                 {"problem", p.problem},
-                                 {"keys", std::move(keys)}});
-  }
-  o["peers"] = std::move(peers);
-  return o;
-}
-
 void runStatus(const StatusOptions& o) {
   const std::string command = "metadata status";
   Opened opened = open(command, o.common);
@@ -345,23 +307,7 @@ void runStatus(const StatusOptions& o) {
     fail(command, exceptions.error().describe());
   }
   if (o.json) {
-    json::array all;
-    for (const auto& s : *status) {
-      all.push_back(statusJson(s));
-    }
-    json::array granted;
-    for (const auto& e : *exceptions) {
-      granted.push_back(json::object{{"kind", store::callerKindCode(e.peer_kind)},
-                                     {"peer", e.peer_id},
-                                     {"algorithm", e.algorithm},
-                                     {"reason", e.reason},
-                                     {"expires", core::formatIso8601(e.expires_at)},
-                                     {"expired", e.expires_at <= now},
-                                     {"granted_by", e.granted_by}});
-    }
-    std::cout << json::serialize(json::object{{"sources", std::move(all)},
-                                              {"algorithm_exceptions", std::move(granted)}})
-              << "\n";
+    std::cout << json::serialize(api::metadataStatusJson(*status, *exceptions, now)) << "\n";
     return;
   }
   for (const auto& e : *exceptions) {

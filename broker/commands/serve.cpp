@@ -12,6 +12,7 @@
 #include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
+#include "broker/api/admin_metadata.h"
 #include "broker/api/contracts.h"
 #include "broker/api/json_reply.h"
 #include "broker/api/establishment.h"
@@ -107,6 +108,8 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     api::mountAdminCatalogue(router, {f.clock, f.db, f.audit, f.admin_sessions});
     api::mountAdminExplain(router, {f.clock, f.db, f.resources, f.policies, f.pseudonyms, f.audit,
                                     f.audit_subjects, f.admin_sessions});
+    api::mountAdminMetadata(router, {f.clock, f.db, f.admin_sessions,
+                                     services.config.federation.expiry_warning.count()});
     api::mountFeedApi(router, {f.db, f.clock, {}, {}});
     api::mountContracts(router, {f.clock, f.db, f.audit, f.admin_sessions,
                                  services.contract_metadata_signers});

@@ -23,6 +23,7 @@ import http.server
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -467,6 +468,60 @@ def forged_post():
     wait_text(d, "main", "approuvé")
 
 
+def federation():
+    """An exception granted by the operator's CLI is shown to a ministry admin, with its reason
+    and expiry; with no metadata source, the page says every partner uses its registered
+    metadata."""
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 20 * 86400))
+    database = os.path.join(suite.workdir, "demo", "garde.db")
+    done = subprocess.run([env_path("GARDE_BIN"), "metadata", "exception", "grant", "--publisher",
+                           "987654321_0000000000000002", "--algorithm", "rsa-sha1", "--reason",
+                           "signe en SHA-1 jusqu'à sa mise à jour", "--expires", expires,
+                           "--by", "ops", "--database", database],
+                          capture_output=True, text=True, timeout=60)
+    expect(done.returncode == 0, f"exception grant: {done.stdout}{done.stderr}")
+    # A source whose server is down: its fetch fails and the page says so.
+    signer = os.path.join(env_path("GARDE_SOURCE_DIR"), "tests", "data", "saml", "encryption",
+                          "recipient.crt.pem")
+    dead = f"http://127.0.0.1:{free_port()}/aggregate.xml"
+    cli = lambda *args: subprocess.run([env_path("GARDE_BIN"), "metadata", *args,
+                                        "--database", database],
+                                       capture_output=True, text=True, timeout=60)
+    done = cli("source", "add", "federation-test", "--kind", "aggregate", "--url", dead,
+               "--signer", signer)
+    expect(done.returncode == 0, f"source add: {done.stdout}{done.stderr}")
+    done = cli("refresh", "--source", "federation-test")
+    expect(done.returncode == 1, f"a refresh from a dead server succeeded: {done.stdout}")
+    d = driver("alice")  # signed in since approve_contract, unless its session ended
+    open_console(d, "#/federation")
+    wait_for_any(d, ["#federation-exceptions", "#login-form"])
+    if all_by(d, "#login-form"):
+        d = sign_in("alice")
+        go(d, "#/federation")
+    wait_text(d, "#federation-exceptions", "rsa-sha1")
+    text = by(d, "#federation-exceptions").text
+    for part in ("987654321_0000000000000002", "signe en SHA-1 jusqu'à sa mise à jour",
+                 expires[:10], "accordée"):
+        expect(part in text, f"the exceptions table lacks {part!r}: {text}")
+    wait_text(d, "#federation-sources", "federation-test")
+    sources = by(d, "#federation-sources").text
+    for part in ("en échec", dead, "jamais"):
+        expect(part in sources, f"the sources lack {part!r}: {sources}")
+    shot(d, "13-federation")
+    page_clean(d, "the federation page")
+    done = cli("source", "remove", "federation-test")
+    expect(done.returncode == 0, f"source remove: {done.stdout}{done.stderr}")
+    # Revoked, it is gone from the page.
+    done = subprocess.run([env_path("GARDE_BIN"), "metadata", "exception", "revoke", "--publisher",
+                           "987654321_0000000000000002", "--algorithm", "rsa-sha1",
+                           "--database", database], capture_output=True, text=True, timeout=60)
+    expect(done.returncode == 0, f"exception revoke: {done.stdout}{done.stderr}")
+    d.refresh()
+    settled(d)
+    wait_text(d, "#federation-exceptions", "Aucune exception")
+    wait_text(d, "#federation-sources", "Aucune source")
+
+
 def main_checks():
     suite.setup("set-up: `garde serve --demo` (its console accounts printed), axe-core", setup)
     suite.check("the sign-in page: French first, English on request, clean", signin_page)
@@ -478,6 +533,8 @@ def main_checks():
                 "the usage charts", audit_and_export)
     suite.check("a collège manager assigns the manual to class 4B and the pupil's médiacentre "
                 "shows it; the lycée's manager cannot see the collège", manager_assigns)
+    suite.check("the federation page shows an algorithm exception the operator granted, and "
+                "its revocation", federation)
     suite.check("a cross-site POST in a signed-in browser is refused and changes nothing",
                 forged_post)
     suite.check("the pages fit a tablet's width", tablet_width)

@@ -11,6 +11,7 @@
 #include "broker/api/admin_catalogue.h"
 #include "broker/api/admin_ceilings.h"
 #include "broker/api/admin_explain.h"
+#include "broker/api/admin_metadata.h"
 #include "broker/api/contracts.h"
 #include "broker/api/establishment.h"
 #include "broker/api/session.h"
@@ -103,6 +104,7 @@ void mountRoutes(broker::Router& router, broker::flows::FlowServices& s, const F
         broker::api::mountAdminExplain(router, {s.clock, s.db, s.resources, s.policies, s.pseudonyms,
                                                 s.audit, s.audit_subjects, s.admin_sessions});
         broker::api::mountContracts(router, {s.clock, s.db, s.audit, s.admin_sessions, kNoSigners});
+        broker::api::mountAdminMetadata(router, {s.clock, s.db, s.admin_sessions, 5 * 86400});
         router.setAdminSessionVerifier(s.admin_sessions.verifier());
         break;
     }

@@ -68,6 +68,14 @@
       perProfile: "Lancements par profil", perUai: "Lancements par établissement", refusals: "Refus par motif",
       attributes: "Attributs transmis par jour", launches: "Lancements", day: "Jour", count: "Nombre",
       dataTable: "Voir les chiffres", noData: "Pas encore de données pour cette période.",
+      federation: "Fédération", homeFederation: "Les sources de métadonnées des partenaires, leurs échecs, et les exceptions d'algorithme accordées.",
+      federationTitle: "Fédération", exceptions: "Exceptions d'algorithme", noException: "Aucune exception accordée : les règles strictes valent pour tous.",
+      peer: "Partenaire", peer_ent: "ENT", peer_publisher: "éditeur", algorithm: "Algorithme", expires: "Expire le",
+      grantedBy: "Accordée par", state: "État", granted: "accordée", expiredRefused: "expirée : refusée",
+      sources: "Sources de métadonnées", noSource: "Aucune source : chaque partenaire utilise ses métadonnées enregistrées.",
+      source: "Source", url: "Adresse", up: "à jour", down: "en échec", expiring: "expire bientôt ou manquante",
+      lastSuccess: "Dernier succès", validUntil: "Valide jusqu'au", failures: "Échecs", lastError: "Dernière erreur",
+      served: "servi", notServed: (why) => `non servi : ${why}`, keys: "Clés", never: "jamais",
       error: (m) => `Erreur : ${m}`, forbidden: "Refusé : votre session ne permet pas cette action.",
       network: "Le serveur ne répond pas.",
     },
@@ -131,6 +139,14 @@
       perProfile: "Launches per profile", perUai: "Launches per establishment", refusals: "Refusals by reason",
       attributes: "Attributes released per day", launches: "Launches", day: "Day", count: "Count",
       dataTable: "See the figures", noData: "No data for this period yet.",
+      federation: "Federation", homeFederation: "Partners' metadata sources, their failures, and the algorithm exceptions granted.",
+      federationTitle: "Federation", exceptions: "Algorithm exceptions", noException: "No exception granted: the strict rules hold for everyone.",
+      peer: "Partner", peer_ent: "ENT", peer_publisher: "publisher", algorithm: "Algorithm", expires: "Expires",
+      grantedBy: "Granted by", state: "State", granted: "granted", expiredRefused: "expired: refused",
+      sources: "Metadata sources", noSource: "No source: every partner uses its registered metadata.",
+      source: "Source", url: "URL", up: "up to date", down: "failing", expiring: "expiring soon or missing",
+      lastSuccess: "Last success", validUntil: "Valid until", failures: "Failures", lastError: "Last error",
+      served: "served", notServed: (why) => `not served: ${why}`, keys: "Keys", never: "never",
       error: (m) => `Error: ${m}`, forbidden: "Refused: your session does not allow this.",
       network: "The server does not answer.",
     },
@@ -309,6 +325,7 @@
     { hash: "#/plafonds", key: "ceilings", show: isReader },
     { hash: "#/expliquer", key: "explain", show: isReader },
     { hash: "#/journal", key: "audit", show: isReader },
+    { hash: "#/federation", key: "federation", show: isReader },
     { hash: "#/affectations", key: "assignments", show: isManager },
     { hash: "#/usage", key: "usage", show: () => isReader() || isManager() },
   ];
@@ -385,7 +402,8 @@
     const card = (hash, key, text) => h("section", { class: "card" }, h("h2", {}, h("a", { href: hash }, t(key))), h("p", {}, text));
     if (isReader()) {
       cards.push(card("#/contrats", "contracts", t("homeContracts")), card("#/plafonds", "ceilings", t("homeCeilings")),
-        card("#/expliquer", "explain", t("homeExplain")), card("#/journal", "audit", t("homeAudit")));
+        card("#/expliquer", "explain", t("homeExplain")), card("#/journal", "audit", t("homeAudit")),
+        card("#/federation", "federation", t("homeFederation")));
     }
     if (isManager()) cards.push(card("#/affectations", "assignments", t("homeAssignments")));
     cards.push(card("#/usage", "usage", t("homeUsage")));
@@ -847,6 +865,32 @@
     for (const sw of charts.querySelectorAll(".swatch[data-color]")) sw.style.background = sw.dataset.color;
   }
 
+  // ---- Federation: metadata sources and algorithm exceptions ----------------------------------
+  async function federationView() {
+    const when = (v, none = t("never")) => (v ? v.replace("T", " ").replace("Z", " UTC") : none);
+    const badge = (cls, text) => h("span", { class: `badge ${cls}` }, text);
+    view(t("federationTitle"), h("p", {}, t("loading")));
+    let m;
+    try { m = await api("GET", "/api/v1/admin/metadata"); } catch (e) { fail(e); return; }
+    const exceptions = h("section", { id: "federation-exceptions" }, h("h2", {}, t("exceptions")),
+      m.algorithm_exceptions.length === 0 ? h("p", {}, t("noException"))
+        : table(null, [t("peer"), t("algorithm"), t("reason"), t("expires"), t("grantedBy"), t("state")],
+          m.algorithm_exceptions.map((e) => [`${t(`peer_${e.kind}`)} ${e.peer}`, h("code", {}, e.algorithm), e.reason,
+            when(e.expires), e.granted_by, e.expired ? badge("bad", t("expiredRefused")) : badge("warn", t("granted"))])));
+    const sources = h("section", { id: "federation-sources" }, h("h2", {}, t("sources")),
+      m.sources.length === 0 ? h("p", {}, t("noSource")) : m.sources.map((src) => h("div", { class: "card" },
+        h("h3", {}, src.source, " ", src.up ? badge("ok", t("up")) : badge("bad", t("down")),
+          src.expiring ? [" ", badge("warn", t("expiring"))] : null),
+        table(null, ["", ""], [[t("kind"), src.kind], [t("url"), h("code", {}, src.url)], [t("lastSuccess"), when(src.last_success)],
+          [t("validUntil"), when(src.valid_until, "—")], [t("failures"), String(src.failures)]]),
+        src.copies.some((c) => c.last_error) ? table(t("lastError"), [t("source"), t("failures"), t("lastError")],
+          src.copies.filter((c) => c.last_error).map((c) => [c.entity || src.source, String(c.failures), c.last_error])) : null,
+        table(t("peer"), [t("peer"), "entityID", t("state"), t("keys")], src.peers.map((p) => [`${t(`peer_${p.kind}`)} ${p.id}`,
+          h("code", {}, p.entity_id), p.problem ? badge("bad", t("notServed", p.problem)) : badge("ok", t("served")),
+          p.keys.map((k) => h("div", {}, `${k.use} `, h("code", {}, `${k.sha256.slice(0, 16)}…`), ` → ${when(k.not_after)}`))])))));
+    view(t("federationTitle"), exceptions, sources);
+  }
+
   // ---- Routing --------------------------------------------------------------------------------
   async function route() {
     const [path, q] = (location.hash || "#/").split("?");
@@ -864,6 +908,7 @@
       case "plafonds": return ceilingsView();
       case "expliquer": return explainView();
       case "journal": return auditView(params);
+      case "federation": return federationView();
       case "affectations": return assignmentsView(params);
       case "usage": return usageView(params);
       default: return homeView();
