@@ -19,8 +19,8 @@ once; the old one removed: an AuthnRequest signed with it is refused); a tampere
 500 keep the last good copy (status failures, `garde_metadata_source_up 0`, the log line), also
 across a restart of serve on the same database; a 304 after the failures puts the source up again;
 garde's own rollover (broker.next_signing_*): both certificates in its metadata, then the keys
-swapped, and pysaml2 peers that fetched the metadata during the overlap still verify garde's
-signatures, while one holding a copy from before the overlap does not; a copy that reaches its
+swapped, and pysaml2 and lasso peers that fetched the metadata during the overlap still verify
+garde's signatures, while those holding a copy from before the overlap do not; a copy that reaches its
 validUntil (expiring first, then A no longer served until a fresh copy verifies); the source's
 removal refused while A is bound to it. About 35 s.
 
@@ -618,7 +618,7 @@ suite.check("the federation back with the last good copy's bytes: a 304 puts the
             "(status up, failures 0, /metrics up 1); `garde metadata refresh` says not_modified, exit 0 "
             "(exit 1 against the 500 above)", recovers)
 
-# ---- garde's own rollover, checked by pysaml2 peers that refresh garde's metadata ---------------
+# ---- garde's own rollover, checked by pysaml2 and lasso peers that refresh garde's metadata -----
 
 
 def idp_metadata_certs():
@@ -636,6 +636,40 @@ def verifies(xml_text, cert, name):
     p = write(path(f"{name}.xml"), xml_text)
     rc, _ = garde("metadata", "verify", p, "--cert", cert, ok=False)
     return rc == 0
+
+
+def lasso_accepts(idp_md, pinned_cert, response_xml):
+    """A lasso SP with publisher B's entity and keys loads `idp_md` (garde's IdP metadata as it
+    fetched it, its signature checked against `pinned_cert`) and processes `response_xml` as B's
+    ACS would: (True, "") when it accepts it, else (False, why). Loading fails when the metadata is
+    not signed by `pinned_cert`."""
+    import lasso
+    with open(h.pub_b.cred.key) as f:
+        key_pem = f.read()
+    with open(h.pub_b.cred.cert) as f:
+        cert_pem = f.read()
+    server = lasso.Server.newFromBuffers(h.pub_b.metadata_xml, key_pem, None, cert_pem)
+    md_file = write(path(f"lasso-idp-md-{len(state.setdefault('lasso_runs', []))}.xml"), idp_md)
+    state["lasso_runs"].append(md_file)
+    try:
+        server.loadMetadata(lasso.PROVIDER_ROLE_IDP, md_file, pinned_cert, None,
+                            lasso.SERVER_LOAD_METADATA_FLAG_CHECK_ENTITY_DESCRIPTOR_SIGNATURE)
+    except (lasso.Error, SystemError) as e:  # python3-lasso 2.8 raises a bare SystemError here
+        return False, f"metadata not loaded: {type(e).__name__}: {e}"
+    if server.getProvider(h.broker.idp_entity_id) is None:
+        return False, "metadata not loaded (its signature does not verify with the pinned certificate)"
+    # lasso's default hint: the Response's signature if there is one, the assertion's always
+    # (garde signs B's assertions, as B's metadata asks); the copy from before the overlap must
+    # fail on it.
+    login = lasso.Login(server)
+    try:
+        login.processAuthnResponseMsg(base64.b64encode(response_xml.encode()).decode())
+        login.acceptSso()
+    except lasso.Error as e:
+        return False, f"{type(e).__name__}: {e}"
+    if login.assertion is None or login.assertion.issuer.content != h.broker.idp_entity_id:
+        return False, "no assertion from garde's IdP"
+    return True, ""
 
 
 def broker_keys(signing, next_):
@@ -666,6 +700,7 @@ def publish_next_key():
     with open(nxt.cert) as f:
         nxt.cert_b64 = "".join(l.strip() for l in f if not l.startswith("-----"))
     state["garde_old"], state["garde_next"] = old, nxt
+    state["md_before"], _ = idp_metadata_certs()  # what a peer holds from before the overlap
     broker_keys(old, nxt)
     restart("garde-3.log")
     _, out = garde("keys", "show", "--config", h.broker.config_file)
@@ -681,11 +716,19 @@ def publish_next_key():
     n = len(h.pub_a.client.metadata.certs(h.broker.idp_entity_id, "idpsso", "signing"))
     expect(n == 2, f"A's pysaml2 SP read {n} signing certificates from garde's IdP metadata")
     launch_ok(h.pub_a, RESOURCE_A, "garde's next key published")
+    # A lasso SP refreshes garde's metadata during the overlap (checked against the signing
+    # certificate) and accepts what garde signs with the current key.
+    state["md_overlap"] = body
+    got = launch_ok(h.pub_b, RESOURCE_B, "garde's next key published (B)")
+    ok, why = lasso_accepts(body, old.cert, got["xml"])
+    expect(ok, f"lasso, with garde's metadata of the overlap, refused a Response signed by the "
+           f"current key: {why}")
 
 
 suite.check("garde's rollover, publish: with broker.next_signing_* (`garde keys generate`) "
             "/saml/idp/metadata carries both certificates, signed by the signing key; the ENT and A "
-            "fetch it again; launches succeed", publish_next_key)
+            "fetch it again; launches succeed; a lasso SP that loads it accepts garde's Response",
+            publish_next_key)
 
 
 def swap_keys():
@@ -706,13 +749,23 @@ def swap_keys():
     # B fetches garde's metadata again, now checked against the new certificate.
     h.broker.cert = nxt
     h.pub_b.connect(h.broker)
-    launch_ok(h.pub_b, RESOURCE_B, "B after fetching garde's metadata again")
+    got = launch_ok(h.pub_b, RESOURCE_B, "B after fetching garde's metadata again")
+    # lasso: the copy fetched during the overlap verifies the new key's signatures; the copy from
+    # before it does not; the metadata fetched now verifies against the new certificate.
+    ok, why = lasso_accepts(state["md_overlap"], old.cert, got["xml"])
+    expect(ok, f"lasso, with garde's metadata of the overlap, refused the new key's Response: {why}")
+    ok, why = lasso_accepts(state["md_before"], old.cert, got["xml"])
+    expect(not ok, "lasso, with garde's metadata from before the overlap, accepted the new key's "
+           "Response")
+    print(f"     (lasso with the copy from before the overlap: {why[:110]})")
+    ok, why = lasso_accepts(body, nxt.cert, got["xml"])
+    expect(ok, f"lasso, with garde's metadata after the switch, refused the new key's Response: {why}")
 
 
 suite.check("garde's rollover, switch: signing and next swapped, restart; the metadata is signed by "
             "the new key and still carries both; A and the ENT (copies from the overlap) verify "
-            "garde's new signatures; B (a copy from before) refuses until it fetches again",
-            swap_keys)
+            "garde's new signatures; B (a copy from before) refuses until it fetches again; the same "
+            "with lasso SPs holding each copy", swap_keys)
 
 
 # ---- A copy that expires --------------------------------------------------------------------------
