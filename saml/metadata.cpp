@@ -280,6 +280,7 @@ class Walker {
 
   std::vector<EntityDescriptor>& entities() { return entities_; }
   bool droppedExpired() const { return dropped_expired_; }
+  std::size_t described() const { return seen_.size(); }
 
  private:
   // alg:DigestMethod and alg:SigningMethod under md:Extensions of `node` (an EntityDescriptor or
@@ -696,6 +697,7 @@ Result<MetadataDocument> parseMetadataDocument(std::string_view xml,
     }
   }
   out.entities = std::move(walker.entities());
+  out.entities_described = walker.described();
   return out;
 }
 

@@ -140,7 +140,9 @@ Result<std::vector<EntityDescriptor>> parseMetadata(std::string_view xml,
 
 /// What parseMetadataDocument reads: the entities and the root's own validity and cache hint.
 struct MetadataDocument {
-  std::vector<EntityDescriptor> entities;
+  std::vector<EntityDescriptor> entities;  ///< of options.only_entities only, when set
+  /// Every entity the document describes and whose validUntil has not passed, read or not.
+  std::size_t entities_described = 0;
   std::optional<core::UnixTime> valid_until;          ///< the root's validUntil
   std::optional<std::int64_t> cache_duration_seconds;  ///< the root's cacheDuration
 };

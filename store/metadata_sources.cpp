@@ -24,10 +24,12 @@ MetadataSource sourceRow(const Stmt& s) {
   return m;
 }
 
-constexpr const char* kCopyColumns =
-    "SELECT source, entity_key, xml, sha256, etag, last_modified, fetched_at, checked_at, "
-    "valid_until, cache_seconds, entity_count, attempted_at, last_error, failures "
-    "FROM metadata_copies ";
+std::string copyColumns(bool with_document) {
+  return std::string("SELECT source, entity_key, ") + (with_document ? "xml" : "NULL") +
+         ", sha256, etag, last_modified, fetched_at, checked_at, valid_until, cache_seconds, "
+         "entity_count, attempted_at, last_error, failures, xml IS NOT NULL "
+         "FROM metadata_copies ";
+}
 
 std::optional<core::UnixTime> optionalTime(const Stmt& s, int column) {
   const auto text = s.optionalText(column);
@@ -55,6 +57,7 @@ MetadataCopy copyRow(const Stmt& s) {
   c.attempted_at = optionalTime(s, 11);
   c.last_error = s.text(12);
   c.failures = s.int64(13);
+  c.held = s.int64(14) != 0;
   return c;
 }
 
@@ -198,9 +201,10 @@ core::Result<std::optional<std::string>> peerMetadataSource(Db& db, CallerKind k
   return std::optional<std::string>(stmt.text(0));
 }
 
-core::Result<std::vector<MetadataCopy>> listMetadataCopies(Db& db, std::string_view source) {
+core::Result<std::vector<MetadataCopy>> listMetadataCopies(Db& db, std::string_view source,
+                                                           bool with_document) {
   GARDE_STORE_PREPARE(stmt, db,
-                      std::string(kCopyColumns) +
+                      copyColumns(with_document) +
                           "WHERE ?1 = '' OR source = ?1 ORDER BY source, entity_key");
   stmt.bind(1, source);
   std::vector<MetadataCopy> out;
@@ -209,9 +213,10 @@ core::Result<std::vector<MetadataCopy>> listMetadataCopies(Db& db, std::string_v
 }
 
 core::Result<std::optional<MetadataCopy>> findMetadataCopy(Db& db, std::string_view source,
-                                                           std::string_view entity_key) {
+                                                           std::string_view entity_key,
+                                                           bool with_document) {
   GARDE_STORE_PREPARE(stmt, db,
-                      std::string(kCopyColumns) + "WHERE source = ?1 AND entity_key = ?2");
+                      copyColumns(with_document) + "WHERE source = ?1 AND entity_key = ?2");
   stmt.bindAll(source, entity_key);
   GARDE_STORE_STEP(found, stmt);
   if (!found) {

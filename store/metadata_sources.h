@@ -74,7 +74,9 @@ core::Result<std::optional<std::string>> peerMetadataSource(Db& db, CallerKind k
 struct MetadataCopy {
   std::string source;
   std::string entity_key;
-  std::optional<std::string> xml;  ///< the last good document, as fetched; nullopt: none yet
+  /// the last good document, as fetched; nullopt: none yet, or not read (with_document false)
+  std::optional<std::string> xml;
+  bool held = false;               ///< a last good document exists (read or not)
   std::string sha256;              ///< of `xml`
   std::string etag;                ///< for If-None-Match
   std::string last_modified;       ///< for If-Modified-Since
@@ -88,11 +90,15 @@ struct MetadataCopy {
   std::int64_t failures = 0;                   ///< consecutive failed attempts
 };
 
-/// Every copy, by source then key (`source` empty: of every source).
-core::Result<std::vector<MetadataCopy>> listMetadataCopies(Db& db, std::string_view source = {});
+/// Every copy, by source then key (`source` empty: of every source). Without `with_document`,
+/// the documents are not read (`xml` nullopt, `held` says whether there is one): what the due
+/// checks and the status need, without reading megabytes of an aggregate back.
+core::Result<std::vector<MetadataCopy>> listMetadataCopies(Db& db, std::string_view source = {},
+                                                           bool with_document = true);
 /// One copy; nullopt when the source has none for this key yet.
 core::Result<std::optional<MetadataCopy>> findMetadataCopy(Db& db, std::string_view source,
-                                                           std::string_view entity_key);
+                                                           std::string_view entity_key,
+                                                           bool with_document = true);
 
 /// Records a fetch that verified: `copy`'s document, validity and validators become the last good
 /// copy (failures reset). The registry generation moves only when the document's digest changed.

@@ -71,9 +71,12 @@ std::string documentUrl(const store::MetadataSource& source, const std::string& 
   return base + "/entities/" + core::urlEncode(key);
 }
 
+/// `only_entities`: of an aggregate, the entities decoded by the check (the bound peers'); the
+/// registry load reads the same ones.
 MetadataRefreshOutcome fetchOne(store::Db& db, const store::MetadataSource& source,
                                 const std::string& key, const store::MetadataCopy* copy,
                                 core::UnixTime now, const MetadataRefreshOptions& options,
+                                const std::set<std::string, std::less<>>* only_entities,
                                 core::Status& store_status) {
   MetadataRefreshOutcome outcome{source.name, key, MetadataRefreshOutcome::Kind::kFailed, {}};
   const auto failed = [&](std::string why) {
@@ -95,7 +98,7 @@ MetadataRefreshOutcome fetchOne(store::Db& db, const store::MetadataSource& sour
   request.ca_file = options.ca_file;
   request.headers.emplace_back("Accept",
                                "application/samlmetadata+xml, application/xml;q=0.9, */*;q=0.1");
-  const bool have_copy = copy != nullptr && copy->xml.has_value();
+  const bool have_copy = copy != nullptr && copy->held;
   if (have_copy && !copy->etag.empty()) {
     request.headers.emplace_back("If-None-Match", copy->etag);
   }
@@ -114,7 +117,8 @@ MetadataRefreshOutcome fetchOne(store::Db& db, const store::MetadataSource& sour
   if (response->status != 200) {
     return failed("HTTP status " + std::to_string(response->status));
   }
-  auto checked = connectors::metadata::checkFetchedDocument(source, response->body, now, key);
+  auto checked = connectors::metadata::checkFetchedDocument(source, response->body, now, key,
+                                                            only_entities);
   if (!checked) {
     return failed(checked.error().describe());
   }
@@ -127,7 +131,7 @@ MetadataRefreshOutcome fetchOne(store::Db& db, const store::MetadataSource& sour
   fresh.fetched_at = now;
   fresh.valid_until = checked->valid_until;
   fresh.cache_seconds = checked->document.cache_duration_seconds;
-  fresh.entity_count = static_cast<std::int64_t>(checked->document.entities.size());
+  fresh.entity_count = static_cast<std::int64_t>(checked->document.entities_described);
   const bool same = have_copy && copy->sha256 == core::sha256Hex(*fresh.xml);
   store_status = store::recordMetadataFetched(db, fresh);
   outcome.kind =
@@ -214,8 +218,14 @@ core::Result<std::vector<MetadataRefreshOutcome>> refreshMetadataSources(
       continue;
     }
     GARDE_ASSIGN_OR_RETURN(auto keys, documentKeys(db, source, bindings));
+    // Of an aggregate, the check decodes the bound peers' entities only (the others' certificates
+    // are most of the time of a large aggregate: docs/performance.md, "metadata aggregates").
+    std::optional<std::set<std::string, std::less<>>> bound;
+    if (source.kind == store::MetadataSourceKind::kAggregate) {
+      GARDE_ASSIGN_OR_RETURN(bound, connectors::metadata::boundEntityIds(db, source.name, bindings));
+    }
     for (const std::string& key : keys) {
-      GARDE_ASSIGN_OR_RETURN(auto copy, store::findMetadataCopy(db, source.name, key));
+      GARDE_ASSIGN_OR_RETURN(auto copy, store::findMetadataCopy(db, source.name, key, false));
       const store::MetadataCopy* held = copy ? &*copy : nullptr;
       if (!options.force &&
           now < connectors::metadata::nextFetchAt(source, held, options.retry_seconds)) {
@@ -223,9 +233,10 @@ core::Result<std::vector<MetadataRefreshOutcome>> refreshMetadataSources(
         continue;
       }
       core::Status recorded;
-      out.push_back(fetchOne(db, source, key, held, now, options, recorded));
+      out.push_back(
+          fetchOne(db, source, key, held, now, options, bound ? &*bound : nullptr, recorded));
       GARDE_TRY(recorded);
-      GARDE_ASSIGN_OR_RETURN(auto after, store::findMetadataCopy(db, source.name, key));
+      GARDE_ASSIGN_OR_RETURN(auto after, store::findMetadataCopy(db, source.name, key, false));
       if (after) {
         warnIfExpiring(source, *after, now, options.expiry_warning_seconds);
       }
@@ -242,12 +253,11 @@ core::Result<std::vector<MetadataSourceStatus>> metadataStatus(
   std::vector<MetadataSourceStatus> out;
   for (store::MetadataSource& source : sources) {
     MetadataSourceStatus status;
-    GARDE_ASSIGN_OR_RETURN(status.copies, store::listMetadataCopies(db, source.name));
+    GARDE_ASSIGN_OR_RETURN(status.copies, store::listMetadataCopies(db, source.name, false));
     GARDE_ASSIGN_OR_RETURN(auto keys, documentKeys(db, source, bindings));
     status.up = !status.copies.empty();
     status.expiring = status.copies.empty() || status.copies.size() < keys.size();
     for (store::MetadataCopy& copy : status.copies) {
-      copy.xml.reset();
       status.up = status.up && copy.failures == 0 && copy.checked_at.has_value();
       status.failures = std::max(status.failures, copy.failures);
       if (copy.checked_at &&

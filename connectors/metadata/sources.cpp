@@ -28,12 +28,14 @@ core::Result<std::vector<saml::Certificate>> pinnedSigners(const store::Metadata
 
 }  // namespace
 
-core::Result<CheckedDocument> checkFetchedDocument(const store::MetadataSource& source,
-                                                   std::string_view xml, core::UnixTime now,
-                                                   std::string_view expected_entity) {
+core::Result<CheckedDocument> checkFetchedDocument(
+    const store::MetadataSource& source, std::string_view xml, core::UnixTime now,
+    std::string_view expected_entity, const std::set<std::string, std::less<>>* only_entities) {
   GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
+  saml::MetadataOptions options = verifyingOptions(signers, now);
+  options.only_entities = only_entities;
   GARDE_ASSIGN_OR_RETURN(saml::MetadataDocument document,
-                         saml::parseMetadataDocument(xml, verifyingOptions(signers, now)));
+                         saml::parseMetadataDocument(xml, options));
   // require_valid_until: the root has one, and it has not passed.
   const core::UnixTime valid_until = document.valid_until.value_or(0);
   if (valid_until - now > source.max_validity_seconds) {
@@ -42,7 +44,7 @@ core::Result<CheckedDocument> checkFetchedDocument(const store::MetadataSource& 
                           " is further ahead than the source's maximum validity of " +
                           std::to_string(source.max_validity_seconds / 86400) + " days");
   }
-  if (document.entities.empty()) {
+  if (document.entities_described == 0) {
     return core::fail(core::ErrorCode::kMalformedMessage, "the document describes no entity");
   }
   if (!expected_entity.empty()) {
@@ -86,26 +88,22 @@ core::Result<std::optional<std::string>> SourceDocuments::sourceOf(store::Caller
   return std::optional<std::string>();
 }
 
-core::Result<std::set<std::string, std::less<>>> SourceDocuments::boundEntities(
-    std::string_view source) {
-  if (!bindings_) {
-    GARDE_ASSIGN_OR_RETURN(auto bindings, store::listPeerBindings(db_));
-    bindings_ = std::move(bindings);
-  }
+core::Result<std::set<std::string, std::less<>>> boundEntityIds(
+    store::Db& db, std::string_view source, const std::vector<store::PeerBinding>& bindings) {
   std::set<std::string, std::less<>> out;
-  for (const store::PeerBinding& b : *bindings_) {
+  for (const store::PeerBinding& b : bindings) {
     if (b.source != source) {
       continue;
     }
     if (b.kind == store::CallerKind::kPublisher) {
-      auto p = store::findPublisher(db_, b.peer_id);
+      auto p = store::findPublisher(db, b.peer_id);
       if (p && p->sp_entity_id) {
         out.insert(*p->sp_entity_id);
       } else if (!p && p.error().code == core::ErrorCode::kStoreError) {
         return core::fail(std::move(p).error());
       }
     } else if (b.kind == store::CallerKind::kEnt) {
-      auto e = store::findEnt(db_, b.peer_id);
+      auto e = store::findEnt(db, b.peer_id);
       if (e && e->idp_entity_id) {
         out.insert(*e->idp_entity_id);
       } else if (!e && e.error().code == core::ErrorCode::kStoreError) {
@@ -114,6 +112,15 @@ core::Result<std::set<std::string, std::less<>>> SourceDocuments::boundEntities(
     }
   }
   return out;
+}
+
+core::Result<std::set<std::string, std::less<>>> SourceDocuments::boundEntities(
+    std::string_view source) {
+  if (!bindings_) {
+    GARDE_ASSIGN_OR_RETURN(auto bindings, store::listPeerBindings(db_));
+    bindings_ = std::move(bindings);
+  }
+  return boundEntityIds(db_, source, *bindings_);
 }
 
 core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::document(

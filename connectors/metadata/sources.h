@@ -39,9 +39,17 @@ struct CheckedDocument {
 /// kSignatureInvalid, kAlgorithmForbidden, kExpired, kMalformedMessage (no validUntil, a
 /// validity too long, the entity missing), kLimitExceeded, kForbiddenXml, each with a detail
 /// that names no person.
-core::Result<CheckedDocument> checkFetchedDocument(const store::MetadataSource& source,
-                                                   std::string_view xml, core::UnixTime now,
-                                                   std::string_view expected_entity = {});
+/// With `only_entities`, only those entities are decoded (an aggregate's bound peers): the others
+/// are counted, and their entityIDs checked for presence, length and duplicates, not read.
+core::Result<CheckedDocument> checkFetchedDocument(
+    const store::MetadataSource& source, std::string_view xml, core::UnixTime now,
+    std::string_view expected_entity = {},
+    const std::set<std::string, std::less<>>* only_entities = nullptr);
+
+/// The entityIDs of the peers bound to source `source` (from their registrations). kStoreError.
+core::Result<std::set<std::string, std::less<>>> boundEntityIds(
+    store::Db& db, std::string_view source,
+    const std::vector<store::PeerBinding>& bindings);
 
 /// When a source's document is due to be fetched again (docs/metadata-sources.md "Refresh"):
 /// after a success, at checked_at + min(cacheDuration, refresh_seconds); after a failure, at
@@ -67,7 +75,7 @@ class SourceDocuments {
 
  private:
   using Entities = std::map<std::string, saml::EntityDescriptor, std::less<>>;
-  /// The entityIDs of the peers bound to `source` (the only ones a registry load reads).
+  /// boundEntityIds of the bindings read once per load (the only entities a registry load reads).
   core::Result<std::set<std::string, std::less<>>> boundEntities(std::string_view source);
   core::Result<std::shared_ptr<const Entities>> document(const store::MetadataSource& source,
                                                          std::string_view key);

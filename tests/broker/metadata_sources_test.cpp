@@ -110,7 +110,8 @@ std::string rootXml(const saml::EntityDescriptor& e) {
 std::string signedAggregate(const std::vector<saml::EntityDescriptor>& entities,
                             core::UnixTime valid_until,
                             const saml::Credential& signer = federationSigner(),
-                            const std::string& cache = "PT1H") {
+                            const std::string& cache = "PT1H",
+                            const std::string& raw_members = {}) {
   std::string xml =
       "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
       "ID=\"_aggregate\" Name=\"test federation\" validUntil=\"" +
@@ -118,7 +119,7 @@ std::string signedAggregate(const std::vector<saml::EntityDescriptor>& entities,
   for (const auto& e : entities) {
     xml += rootXml(e);
   }
-  xml += "</md:EntitiesDescriptor>";
+  xml += raw_members + "</md:EntitiesDescriptor>";
   auto doc = saml::parseUntrusted(xml, saml::kMetadataLimits);
   REQUIRE(doc.has_value());
   REQUIRE(saml::signElement(xmlDocGetRootElement(doc->get()), signer).has_value());
@@ -477,4 +478,52 @@ TEST_CASE("Fetched documents are checked before they are kept", "[broker][metada
   CHECK(connectors::metadata::nextFetchAt(src, &copy) == now + 6 * 3600);
   copy.failures = 2;
   CHECK(connectors::metadata::nextFetchAt(src, &copy, 300) == now + 300);
+}
+
+TEST_CASE("Of an aggregate, only the bound peers' entities are decoded; the others are counted",
+          "[broker][metadata][sources]") {
+  BoundWorld w;
+  Flows& f = w.f;
+  // A member garde does not serve, whose certificate no X.509 decoder would read.
+  const std::string odd =
+      "<md:EntityDescriptor entityID=\"https://odd-member.test/sp\"><md:SPSSODescriptor "
+      "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor "
+      "use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>"
+      "<ds:X509Certificate>bm90IGEgY2VydGlmaWNhdGU=</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+      "</md:KeyDescriptor><md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:"
+      "bindings:HTTP-POST\" Location=\"https://odd-member.test/acs\" index=\"0\"/>"
+      "</md:SPSSODescriptor></md:EntityDescriptor>";
+  SECTION("an unbound member's content does not stop the bound ones") {
+    w.server.serve("/federation.xml",
+                   {200,
+                    signedAggregate({w.b, otherMember()}, f.clock().t + 7 * 86400,
+                                    federationSigner(), "PT1H", odd),
+                    "\"odd\""});
+    CHECK(onlyOutcome(refresh(f)) == Kind::kUpdated);
+    reloadRegistries(f);
+    REQUIRE(f.services().publishers->findByPublisherId(store::demo::kPublisherB) != nullptr);
+    CHECK_FALSE(launchB(f).attributes.empty());
+    const auto st = status(f);
+    REQUIRE(st.copies.size() == 1);
+    CHECK(st.copies.front().entity_count == 3);
+    REQUIRE(st.peers.size() == 1);
+    CHECK(st.peers.front().problem.empty());
+  }
+  SECTION("the document's structure is still checked whole: a repeated entityID is refused") {
+    const std::string twice =
+        "<md:EntityDescriptor entityID=\"https://other-member.test/sp\"><md:SPSSODescriptor "
+        "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">"
+        "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+        "Location=\"https://other-member.test/acs2\" index=\"0\"/></md:SPSSODescriptor>"
+        "</md:EntityDescriptor>";
+    w.server.serve("/federation.xml",
+                   {200,
+                    signedAggregate({w.b, otherMember()}, f.clock().t + 7 * 86400,
+                                    federationSigner(), "PT1H", twice),
+                    "\"twice\""});
+    const auto outcomes = refresh(f);
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes.front().kind == Kind::kFailed);
+    CHECK(outcomes.front().error.find("twice") != std::string::npos);
+  }
 }

@@ -76,6 +76,7 @@ TEST_CASE_METHOD(Sources, "A copy moves the registry generation only when its co
   auto c = store::findMetadataCopy(db_, "fed", "");
   REQUIRE(c.value().has_value());
   CHECK_FALSE((*c)->xml.has_value());
+  CHECK_FALSE((*c)->held);
   CHECK((*c)->failures == 1);
 
   REQUIRE(store::recordMetadataFetched(db_, copy("<a/>")).has_value());
@@ -98,7 +99,19 @@ TEST_CASE_METHOD(Sources, "A copy moves the registry generation only when its co
   CHECK(generation() == g);
   c = store::findMetadataCopy(db_, "fed", "");
   CHECK((*c)->xml == "<a/>");  // the last good copy stands
+  CHECK((*c)->held);
   CHECK((*c)->failures == 2);
+  // Its state without its document: what the due checks and the status read.
+  auto state = store::findMetadataCopy(db_, "fed", "", false);
+  REQUIRE(state.value().has_value());
+  CHECK_FALSE((*state)->xml.has_value());
+  CHECK((*state)->held);
+  CHECK((*state)->sha256 == (*c)->sha256);
+  CHECK((*state)->failures == 2);
+  auto listed = store::listMetadataCopies(db_, "fed", false);
+  REQUIRE(listed.value().size() == 1);
+  CHECK(listed->front().held);
+  CHECK_FALSE(listed->front().xml.has_value());
   CHECK((*c)->checked_at == 1'800'000'200);
   CHECK((*c)->attempted_at == 1'800'000'400);
 
