@@ -219,15 +219,11 @@ bool verifiesWith(const Certificate& cert, SignatureAlgorithm alg, std::string_v
 // known cause, a relative namespace name, is refused before either path runs).
 core::Result<xmlNode*> verifyDirect(xmlNode* element, xmlNode* signature, const DirectShape& shape,
                                     const std::vector<Certificate>& trusted) {
-  const auto content =
-      canonicalSubtree(element->doc, {element, signature}, shape.reference_prefixes);
-  if (!content) {
-    return fail(ErrorCode::kSignatureInvalid, "the signed element cannot be canonicalized");
-  }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (!pkey::digest(pkey::digestNamed(shape.digest_name), *content, md, &md_len)) {
-    return fail(ErrorCode::kInternal, "digest failed");
+  if (!canonicalDigest(element->doc, {element, signature}, shape.reference_prefixes,
+                       pkey::digestNamed(shape.digest_name), md, &md_len)) {
+    return fail(ErrorCode::kSignatureInvalid, "the signed element cannot be canonicalized");
   }
   if (shape.digest_value.size() != md_len ||
       CRYPTO_memcmp(shape.digest_value.data(), md, md_len) != 0) {

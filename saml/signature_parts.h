@@ -16,6 +16,7 @@
 /// signatures of the Redirect binding (signBytes, verifyBytes).
 
 #include <libxml/tree.h>
+#include <openssl/types.h>
 
 #include <optional>
 #include <span>
@@ -70,6 +71,13 @@ struct C14nScope {
 /// `inclusive_prefixes` ("#default" names the default namespace, as libxml2 reads it).
 core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope,
                                            const std::vector<std::string>& inclusive_prefixes);
+
+/// The digest with `md` of the same canonical form, streamed into the digest as libxml2 writes it
+/// (never held whole). `out` holds at least EVP_MAX_MD_SIZE bytes. kInternal when libxml2 refuses
+/// the canonicalization or the digest fails.
+core::Status canonicalDigest(xmlDoc* doc, const C14nScope& scope,
+                             const std::vector<std::string>& inclusive_prefixes, const EVP_MD* md,
+                             unsigned char* out, unsigned int* out_len);
 
 /// The checks made before any cryptography, in this order: a single direct ds:Signature child,
 /// trusted keys given, the SAML profile, no relative namespace name in scope. Returns the

@@ -109,22 +109,68 @@ core::Result<std::string> ecdsaRawToDer(std::string_view raw) {
   return std::string(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
 }
 
-core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope,
-                                           const std::vector<std::string>& inclusive_prefixes) {
+namespace {
+
+/// Runs exclusive C14N of `scope` into `out` (a buffer or a stream); false when libxml2 refuses.
+bool canonicalizeInto(xmlDoc* doc, const C14nScope& scope,
+                      const std::vector<std::string>& inclusive_prefixes, xmlOutputBuffer* out) {
   std::vector<xmlChar*> prefixes;
   prefixes.reserve(inclusive_prefixes.size() + 1);
   for (const auto& p : inclusive_prefixes) {
     prefixes.push_back(BAD_CAST p.c_str());
   }
   prefixes.push_back(nullptr);
+  return out != nullptr &&
+         xmlC14NExecute(doc, &visibleInScope, const_cast<C14nScope*>(&scope),
+                        XML_C14N_EXCLUSIVE_1_0,
+                        inclusive_prefixes.empty() ? nullptr : prefixes.data(), 0, out) >= 0;
+}
+
+using MdCtx = core::CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
+
+int digestWrite(void* context, const char* bytes, int len) {
+  if (len < 0 ||
+      EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context), bytes, static_cast<std::size_t>(len)) !=
+          1) {
+    return -1;
+  }
+  return len;
+}
+
+int digestClose(void* /*context*/) { return 0; }
+
+}  // namespace
+
+core::Result<std::string> canonicalSubtree(xmlDoc* doc, const C14nScope& scope,
+                                           const std::vector<std::string>& inclusive_prefixes) {
   core::CHandle<xmlOutputBuffer, xmlOutputBufferClose> buf(xmlAllocOutputBuffer(nullptr));
-  if (!buf ||
-      xmlC14NExecute(doc, &visibleInScope, const_cast<C14nScope*>(&scope), XML_C14N_EXCLUSIVE_1_0,
-                     inclusive_prefixes.empty() ? nullptr : prefixes.data(), 0, buf.get()) < 0) {
+  if (!canonicalizeInto(doc, scope, inclusive_prefixes, buf.get())) {
     return fail(ErrorCode::kInternal, "canonicalization failed");
   }
   return std::string(reinterpret_cast<const char*>(xmlOutputBufferGetContent(buf.get())),
                      xmlOutputBufferGetSize(buf.get()));
+}
+
+core::Status canonicalDigest(xmlDoc* doc, const C14nScope& scope,
+                             const std::vector<std::string>& inclusive_prefixes, const EVP_MD* md,
+                             unsigned char* out, unsigned int* out_len) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (md == nullptr || !ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+    return fail(ErrorCode::kInternal, "digest failed");
+  }
+  // libxml2 hands the canonical form over in its output buffer's chunks (4 KiB), so the whole of
+  // it is never held: a 64 MiB aggregate's C14N used to be a 64 MiB string grown by doubling.
+  xmlOutputBuffer* stream = xmlOutputBufferCreateIO(&digestWrite, &digestClose, ctx.get(), nullptr);
+  const bool canonical = canonicalizeInto(doc, scope, inclusive_prefixes, stream);
+  const bool flushed = stream != nullptr && xmlOutputBufferFlush(stream) >= 0;
+  const int closed = stream != nullptr ? xmlOutputBufferClose(stream) : -1;
+  if (!canonical || !flushed || closed < 0) {
+    return fail(ErrorCode::kInternal, "canonicalization failed");
+  }
+  if (EVP_DigestFinal_ex(ctx.get(), out, out_len) != 1) {
+    return fail(ErrorCode::kInternal, "digest failed");
+  }
+  return {};
 }
 
 }  // namespace detail

@@ -15,6 +15,7 @@ namespace {
 
 using core::ErrorCode;
 using core::fail;
+using detail::canonicalDigest;
 using detail::canonicalSubtree;
 using detail::info;
 using detail::isEcdsa;
@@ -47,13 +48,10 @@ core::Status fillSignature(xmlNode* element, xmlNode* sig, xmlNode* ref, const P
       sig->parent != nullptr) {
     return fail(ErrorCode::kInternal, "signature template incomplete");
   }
-  GARDE_ASSIGN_OR_RETURN(auto content,
-                         canonicalSubtree(element->doc, {element, nullptr}, {kSigningPrefix}));
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (!pkey::digest(pkey::digestNamed(info(alg).digest_name), content, md, &md_len)) {
-    return fail(ErrorCode::kInternal, "digest failed");
-  }
+  GARDE_TRY(canonicalDigest(element->doc, {element, nullptr}, {kSigningPrefix},
+                            pkey::digestNamed(info(alg).digest_name), md, &md_len));
   setText(digest_value, core::base64Encode(std::string_view(reinterpret_cast<char*>(md), md_len)));
   XmlDoc scratch(xmlNewDoc(BAD_CAST "1.0"));
   if (!scratch) {

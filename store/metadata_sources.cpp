@@ -25,9 +25,11 @@ MetadataSource sourceRow(const Stmt& s) {
 }
 
 std::string copyColumns(bool with_document) {
+  // typeof() reads the column's type from the record header, not the document (SQLite's
+  // OPFLAG_TYPEOFARG); the document is the table's last column (migration 17).
   return std::string("SELECT source, entity_key, ") + (with_document ? "xml" : "NULL") +
          ", sha256, etag, last_modified, fetched_at, checked_at, valid_until, cache_seconds, "
-         "entity_count, attempted_at, last_error, failures, xml IS NOT NULL "
+         "entity_count, attempted_at, last_error, failures, typeof(xml) = 'text' "
          "FROM metadata_copies ";
 }
 

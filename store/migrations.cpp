@@ -654,6 +654,45 @@ CREATE TRIGGER algorithm_exceptions_delete_registry AFTER DELETE ON algorithm_ex
   BEGIN UPDATE registry_generation SET n = n + 1; END;
 )SQL";
 
+// Version 17: a copy's document moves to the last column. SQLite stores a row's columns in order
+// and a 16 MiB document spills over a chain of overflow pages, so every column after it (the
+// ETag, the dates, the failures) was only reachable by reading the whole chain: a due check or
+// `garde metadata status` read each aggregate in full (docs/performance.md, "metadata
+// aggregates"). The table is rebuilt with the same columns, `xml` last, and its triggers again.
+constexpr const char* kV17 = R"SQL(
+CREATE TABLE metadata_copies_v17 (
+  source         TEXT NOT NULL REFERENCES metadata_sources(name) ON DELETE CASCADE,
+  entity_key     TEXT NOT NULL DEFAULT '',
+  sha256         TEXT NOT NULL DEFAULT '',
+  etag           TEXT NOT NULL DEFAULT '',
+  last_modified  TEXT NOT NULL DEFAULT '',
+  fetched_at     TEXT,
+  checked_at     TEXT,
+  valid_until    TEXT,
+  cache_seconds  INTEGER,
+  entity_count   INTEGER NOT NULL DEFAULT 0,
+  attempted_at   TEXT,
+  last_error     TEXT NOT NULL DEFAULT '',
+  failures       INTEGER NOT NULL DEFAULT 0,
+  xml            TEXT,
+  PRIMARY KEY (source, entity_key)
+) STRICT;
+INSERT INTO metadata_copies_v17(source, entity_key, sha256, etag, last_modified, fetched_at,
+                                checked_at, valid_until, cache_seconds, entity_count,
+                                attempted_at, last_error, failures, xml)
+  SELECT source, entity_key, sha256, etag, last_modified, fetched_at, checked_at, valid_until,
+         cache_seconds, entity_count, attempted_at, last_error, failures, xml
+  FROM metadata_copies;
+DROP TABLE metadata_copies;
+ALTER TABLE metadata_copies_v17 RENAME TO metadata_copies;
+CREATE TRIGGER metadata_copies_insert_registry AFTER INSERT ON metadata_copies
+  WHEN new.xml IS NOT NULL
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+CREATE TRIGGER metadata_copies_update_registry AFTER UPDATE OF sha256 ON metadata_copies
+  WHEN old.sha256 IS NOT new.sha256
+  BEGIN UPDATE registry_generation SET n = n + 1; END;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -671,6 +710,7 @@ const std::vector<Migration> kMigrations = {
     {14, "usage statistics (daily aggregates)", kV14},
     {15, "metadata sources and their last good copies", kV15},
     {16, "algorithm exceptions per peer", kV16},
+    {17, "metadata copies: the document in the last column", kV17},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(

@@ -1,5 +1,6 @@
 #include "broker/flows/services.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -92,6 +93,18 @@ core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db) {
   return true;
 }
 
+std::string lowerThreadPriority() {
+  // On Linux both apply to the calling thread only (its TID), not to the process.
+  const sched_param param{};
+  if (::sched_setscheduler(::gettid(), SCHED_IDLE, &param) == 0) {
+    return "idle";
+  }
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice) == 0) {
+    return "nice";
+  }
+  return "";
+}
+
 PeriodicDbTask::PeriodicDbTask(std::string name, std::string database,
                                std::chrono::milliseconds period, Task task, bool run_first) {
   thread_ = std::thread([this, name = std::move(name), database = std::move(database), period,
@@ -99,8 +112,8 @@ PeriodicDbTask::PeriodicDbTask(std::string name, std::string database,
     const core::Logger log("broker.periodic");
     // Background work (registry reloads, metadata refreshes, the audit purge) yields the CPU to
     // the I/O threads: a reload of a large aggregate must not move the launches' latency
-    // (docs/performance.md, "metadata aggregates"). On Linux, nice applies per thread.
-    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice) != 0) {
+    // (docs/performance.md, "metadata aggregates").
+    if (lowerThreadPriority().empty()) {
       log.info("periodic task: priority not lowered", {{"task", name}});
     }
     std::optional<store::Db> db;

@@ -78,11 +78,17 @@ struct FlowServices {
 /// few seconds); a store error keeps the registries in force and is returned.
 core::Result<bool> refreshRegistries(FlowServices& services, store::Db& db);
 
-/// The nice value of the periodic tasks' threads (the lowest priority): the I/O threads come first.
+/// The nice value of the periodic tasks' threads where SCHED_IDLE is refused (the lowest
+/// priority): the I/O threads come first.
 inline constexpr int kBackgroundNice = 19;
 
-/// Runs `task` every `period` on a thread and a database connection of its own, at nice
-/// kBackgroundNice, until destroyed (which waits for the thread). A failure is logged (with
+/// Lowers the calling thread to SCHED_IDLE (a thread of any other policy that wakes up takes its
+/// CPU at once), or where that is refused to nice kBackgroundNice. Returns the scheduling it got:
+/// "idle", "nice" or "" when neither could be set.
+std::string lowerThreadPriority();
+
+/// Runs `task` every `period` on a thread and a database connection of its own, at the lowest
+/// priority (lowerThreadPriority), until destroyed (which waits for the thread). A failure is logged (with
 /// `name`) and retried at the next period, on a new connection. With `run_first`, also once as
 /// soon as the thread starts.
 class PeriodicDbTask {

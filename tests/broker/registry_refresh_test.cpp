@@ -3,6 +3,9 @@
 // gone from the next launch once the registries are reloaded, and what a request in flight holds
 // stays valid.
 
+#include <sched.h>
+#include <sys/resource.h>
+
 #include <chrono>
 #include <thread>
 
@@ -78,4 +81,29 @@ TEST_CASE("Live keeps a replaced registry while requests may hold it",
     live.replace({i});
   }
   CHECK(live->front() == 99);
+}
+
+TEST_CASE("Background work runs at the lowest priority, the thread calling it alone",
+          "[broker][flows][registry]") {
+  const int caller_policy = ::sched_getscheduler(0);
+  std::string got;
+  int policy = -1;
+  int nice = 0;
+  std::thread worker([&] {
+    got = flows::lowerThreadPriority();
+    policy = ::sched_getscheduler(0);
+    errno = 0;
+    nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  });
+  worker.join();
+  REQUIRE_FALSE(got.empty());
+  if (got == "idle") {
+    CHECK(policy == SCHED_IDLE);
+  } else {
+    CHECK(got == "nice");
+    CHECK(nice == flows::kBackgroundNice);
+  }
+  // The other threads (the I/O threads) keep theirs.
+  CHECK(::sched_getscheduler(0) == caller_policy);
+  CHECK(caller_policy != SCHED_IDLE);
 }

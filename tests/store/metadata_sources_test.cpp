@@ -121,3 +121,54 @@ TEST_CASE_METHOD(Sources, "A copy moves the registry generation only when its co
         ErrorCode::kNotFound);
   REQUIRE(store::listMetadataCopies(db_).value().size() == 1);
 }
+
+TEST_CASE("Migration 17 moves a copy's document last and keeps every copy and its triggers",
+          "[store][metadata][migrations]") {
+  test::TempDir dir;
+  const auto path = dir.file("v16.db");
+  {
+    auto db = test::openDb(path);
+    REQUIRE(store::migrate(db, 16).has_value());
+    REQUIRE(db.execScript(
+                  "INSERT INTO metadata_sources(name, kind, url, signer_pem, max_validity_seconds, "
+                  "refresh_seconds, added_at) VALUES ('fed', 'aggregate', 'https://f.test/m.xml', "
+                  "'pem', 864000, 3600, '2027-01-15T08:00:00Z');"
+                  "INSERT INTO metadata_copies(source, entity_key, xml, sha256, etag, fetched_at, "
+                  "checked_at, entity_count, failures, last_error) VALUES ('fed', '', '<a/>', "
+                  "'d1', '\"e1\"', '2027-01-15T08:01:00Z', '2027-01-15T08:02:00Z', 7, 1, 'x');"
+                  "INSERT INTO metadata_copies(source, entity_key, failures, last_error) "
+                  "VALUES ('fed', 'https://only.failed/', 2, 'HTTP status 500');")
+                .has_value());
+  }
+  auto db = test::openDb(path);
+  REQUIRE(store::migrate(db).has_value());
+  auto held = store::findMetadataCopy(db, "fed", "");
+  REQUIRE(held.value().has_value());
+  CHECK((*held)->xml == "<a/>");
+  CHECK((*held)->held);
+  CHECK((*held)->sha256 == "d1");
+  CHECK((*held)->etag == "\"e1\"");
+  CHECK((*held)->entity_count == 7);
+  CHECK((*held)->failures == 1);
+  CHECK((*held)->checked_at == core::parseIso8601("2027-01-15T08:02:00Z"));
+  auto failed = store::findMetadataCopy(db, "fed", "https://only.failed/", false);
+  REQUIRE(failed.value().has_value());
+  CHECK_FALSE((*failed)->held);
+  CHECK((*failed)->failures == 2);
+  // The rebuilt table's triggers: new content moves the registry generation, the same does not.
+  const std::int64_t g = store::registryGeneration(db).value();
+  store::MetadataCopy fresh;
+  fresh.source = "fed";
+  fresh.xml = "<b/>";
+  fresh.fetched_at = core::parseIso8601("2027-01-15T09:00:00Z");
+  REQUIRE(store::recordMetadataFetched(db, fresh).has_value());
+  CHECK(store::registryGeneration(db).value() > g);
+  const std::int64_t g2 = store::registryGeneration(db).value();
+  REQUIRE(store::recordMetadataFetched(db, fresh).has_value());
+  CHECK(store::registryGeneration(db).value() == g2);
+  // The document is the last column: what the due checks read no longer sits behind it.
+  auto last = db.prepare("SELECT name FROM pragma_table_info('metadata_copies') ORDER BY cid DESC");
+  REQUIRE(last.has_value());
+  REQUIRE(last->step().value());
+  CHECK(last->text(0) == "xml");
+}
