@@ -132,7 +132,17 @@ MetadataRefreshOutcome fetchOne(store::Db& db, const store::MetadataSource& sour
   fresh.valid_until = checked->valid_until;
   fresh.cache_seconds = checked->document.cache_duration_seconds;
   fresh.entity_count = static_cast<std::int64_t>(checked->document.entities_described);
-  const bool same = have_copy && copy->sha256 == core::sha256Hex(*fresh.xml);
+  std::string digest = core::sha256Hex(*fresh.xml);
+  const bool same = have_copy && copy->sha256 == digest;
+  if (!same && only_entities != nullptr) {
+    // The next registry load on this node reads these entities instead of parsing the copy again
+    // (handed over before the copy is stored, which moves the registry generation; keyed by the
+    // bytes' digest, so a copy that is not stored is never read from it).
+    connectors::metadata::handOverChecked(
+        source.name, key,
+        {std::move(digest), *only_entities, std::move(checked->document.entities),
+         checked->valid_until});
+  }
   store_status = store::recordMetadataFetched(db, fresh);
   outcome.kind =
       same ? MetadataRefreshOutcome::Kind::kSame : MetadataRefreshOutcome::Kind::kUpdated;

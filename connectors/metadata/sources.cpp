@@ -1,6 +1,7 @@
 #include "connectors/metadata/sources.h"
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "store/directory.h"
@@ -26,7 +27,55 @@ core::Result<std::vector<saml::Certificate>> pinnedSigners(const store::Metadata
   return signers;
 }
 
+struct HandOvers {
+  std::mutex mutex;
+  std::map<std::string, CheckedEntities, std::less<>> by_document;  // source '\0' key
+};
+
+HandOvers& handOvers() {
+  static HandOvers instance;
+  return instance;
+}
+
+std::string documentKey(std::string_view source, std::string_view key) {
+  std::string k(source);
+  k += '\0';
+  k += key;
+  return k;
+}
+
 }  // namespace
+
+void handOverChecked(std::string_view source, std::string_view key, CheckedEntities checked) {
+  HandOvers& h = handOvers();
+  const std::lock_guard lock(h.mutex);
+  h.by_document.insert_or_assign(documentKey(source, key), std::move(checked));
+}
+
+std::optional<CheckedEntities> takeChecked(std::string_view source, std::string_view key,
+                                           std::string_view sha256,
+                                           const std::set<std::string, std::less<>>& bound,
+                                           core::UnixTime now) {
+  std::optional<CheckedEntities> taken;
+  {
+    HandOvers& h = handOvers();
+    const std::lock_guard lock(h.mutex);
+    const auto it = h.by_document.find(documentKey(source, key));
+    if (it == h.by_document.end()) {
+      return std::nullopt;
+    }
+    taken = std::move(it->second);
+    h.by_document.erase(it);
+  }
+  if (taken->sha256 != sha256 || taken->bound != bound || taken->valid_until <= now) {
+    return std::nullopt;
+  }
+  // An entity whose own validUntil passed since the check is left out, as a parse at `now` would.
+  std::erase_if(taken->entities, [now](const saml::EntityDescriptor& e) {
+    return e.valid_until && *e.valid_until <= now;
+  });
+  return taken;
+}
 
 core::Result<CheckedDocument> checkFetchedDocument(
     const store::MetadataSource& source, std::string_view xml, core::UnixTime now,
@@ -132,19 +181,31 @@ core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::
     return it->second;
   }
   const auto load = [&]() -> core::Result<std::shared_ptr<const Entities>> {
-    GARDE_ASSIGN_OR_RETURN(auto copy, store::findMetadataCopy(db_, source.name, key));
-    if (!copy || !copy->xml) {
+    GARDE_ASSIGN_OR_RETURN(auto state, store::findMetadataCopy(db_, source.name, key, false));
+    if (!state || !state->held) {
       return core::fail(core::ErrorCode::kNotFound,
                         "the source has no good copy yet (see garde metadata status)");
     }
-    GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
-    // Verified again: the copy was checked when fetched, and is read only through its signature.
     // Of an aggregate, only the entities of the peers bound to it are decoded (their certificates
     // are most of a parse's time: docs/performance.md, "metadata aggregates").
     GARDE_ASSIGN_OR_RETURN(auto wanted, boundEntities(source.name));
-    saml::MetadataOptions options = verifyingOptions(signers, now_);
-    options.only_entities = &wanted;
-    GARDE_ASSIGN_OR_RETURN(auto entities, saml::parseMetadata(*copy->xml, options));
+    std::vector<saml::EntityDescriptor> entities;
+    if (auto handed = takeChecked(source.name, key, state->sha256, wanted, now_)) {
+      // This node's refresher has just checked these very bytes (same digest) for these peers.
+      entities = std::move(handed->entities);
+    } else {
+      GARDE_ASSIGN_OR_RETURN(auto copy, store::findMetadataCopy(db_, source.name, key));
+      if (!copy || !copy->xml) {
+        return core::fail(core::ErrorCode::kNotFound,
+                          "the source has no good copy yet (see garde metadata status)");
+      }
+      GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
+      // Verified again: the copy was checked when fetched, and is read only through its
+      // signature.
+      saml::MetadataOptions options = verifyingOptions(signers, now_);
+      options.only_entities = &wanted;
+      GARDE_ASSIGN_OR_RETURN(entities, saml::parseMetadata(*copy->xml, options));
+    }
     auto map = std::make_shared<Entities>();
     for (auto& e : entities) {
       std::string id = e.entity_id;

@@ -57,6 +57,29 @@ core::Result<std::set<std::string, std::less<>>> boundEntityIds(
 core::UnixTime nextFetchAt(const store::MetadataSource& source, const store::MetadataCopy* copy,
                            std::int64_t retry_seconds = 300);
 
+/// What a node's refresher has just checked, handed to that node's next registry load so that it
+/// does not parse and verify the same bytes again (docs/metadata-sources.md, "What of an
+/// aggregate is read"). Kept in this process only, at most one hand-over per source document,
+/// taken once: the load after it (and every load on another node) reads the stored copy and
+/// verifies it again.
+struct CheckedEntities {
+  std::string sha256;                               ///< of the stored copy's bytes
+  std::set<std::string, std::less<>> bound;         ///< the entities decoded (only_entities)
+  std::vector<saml::EntityDescriptor> entities;     ///< as checkFetchedDocument read them
+  core::UnixTime valid_until = 0;                   ///< the root's
+};
+
+/// Hands `checked` over for source `source`'s document `key` (replacing an earlier hand-over).
+void handOverChecked(std::string_view source, std::string_view key, CheckedEntities checked);
+
+/// Takes the hand-over for `source`'s document `key` if it is of the copy `sha256`, decoded for
+/// exactly the entities `bound`, and its validUntil is after `now`; nullopt otherwise. Either
+/// way nothing is left for that document.
+std::optional<CheckedEntities> takeChecked(std::string_view source, std::string_view key,
+                                           std::string_view sha256,
+                                           const std::set<std::string, std::less<>>& bound,
+                                           core::UnixTime now);
+
 /// The entities of every source's last good copy, read and verified again (pinned signature,
 /// validity at `now`) the first time a registry asks for one of a source's documents, then kept
 /// for the rest of that registry load (both registries share one).

@@ -527,3 +527,49 @@ TEST_CASE("Of an aggregate, only the bound peers' entities are decoded; the othe
     CHECK(outcomes.front().error.find("twice") != std::string::npos);
   }
 }
+
+TEST_CASE("The node that checked a document hands its entities to its next registry load, once",
+          "[broker][metadata][sources]") {
+  BoundWorld w;
+  Flows& f = w.f;
+  CHECK(onlyOutcome(refresh(f)) == Kind::kUpdated);
+  auto lease = f.services().db.acquire();
+  REQUIRE(lease.has_value());
+  store::Db& db = lease->db();
+  // The stored bytes spoiled behind garde's back (their digest kept): only a load that parses
+  // the copy again can notice.
+  REQUIRE(db.execScript("UPDATE metadata_copies SET xml = '<spoiled/>'").has_value());
+  const std::string entity = w.b.entity_id;
+  {
+    connectors::metadata::SourceDocuments handed(db, f.clock().t);
+    auto e = handed.entity("test-federation", entity);
+    REQUIRE(e.has_value());  // from the refresher's hand-over, not from the bytes
+    CHECK(e->entity_id == entity);
+  }
+  {
+    connectors::metadata::SourceDocuments again(db, f.clock().t);
+    CHECK_FALSE(again.entity("test-federation", entity).has_value());  // taken once: parsed now
+  }
+  SECTION("a hand-over of other bytes or other peers is not used") {
+    connectors::metadata::CheckedEntities checked;
+    checked.sha256 = "0000";
+    checked.bound = {entity};
+    checked.entities = {w.b};
+    checked.valid_until = f.clock().t + 3600;
+    connectors::metadata::handOverChecked("test-federation", "", checked);
+    CHECK_FALSE(connectors::metadata::takeChecked("test-federation", "", "1111", checked.bound,
+                                                  f.clock().t));
+    CHECK_FALSE(connectors::metadata::takeChecked("test-federation", "", "0000", checked.bound,
+                                                  f.clock().t));  // the miss consumed it
+    connectors::metadata::handOverChecked("test-federation", "", checked);
+    CHECK_FALSE(connectors::metadata::takeChecked("test-federation", "", "0000",
+                                                  {entity, "https://other-member.test/sp"},
+                                                  f.clock().t));
+    connectors::metadata::handOverChecked("test-federation", "", checked);
+    CHECK_FALSE(connectors::metadata::takeChecked("test-federation", "", "0000", checked.bound,
+                                                  f.clock().t + 3600));  // expired
+    connectors::metadata::handOverChecked("test-federation", "", checked);
+    CHECK(connectors::metadata::takeChecked("test-federation", "", "0000", checked.bound,
+                                            f.clock().t));
+  }
+}
