@@ -180,11 +180,14 @@ core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::
   if (const auto it = documents_.find(cache_key); it != documents_.end()) {
     return it->second;
   }
+  const auto no_copy = [] {
+    return core::fail(core::ErrorCode::kNotFound,
+                      "the source has no good copy yet (see garde metadata status)");
+  };
   const auto load = [&]() -> core::Result<std::shared_ptr<const Entities>> {
     GARDE_ASSIGN_OR_RETURN(auto state, store::findMetadataCopy(db_, source.name, key, false));
     if (!state || !state->held) {
-      return core::fail(core::ErrorCode::kNotFound,
-                        "the source has no good copy yet (see garde metadata status)");
+      return no_copy();
     }
     // Of an aggregate, only the entities of the peers bound to it are decoded (their certificates
     // are most of a parse's time: docs/performance.md, "metadata aggregates").
@@ -196,8 +199,7 @@ core::Result<std::shared_ptr<const SourceDocuments::Entities>> SourceDocuments::
     } else {
       GARDE_ASSIGN_OR_RETURN(auto copy, store::findMetadataCopy(db_, source.name, key));
       if (!copy || !copy->xml) {
-        return core::fail(core::ErrorCode::kNotFound,
-                          "the source has no good copy yet (see garde metadata status)");
+        return no_copy();  // removed between the two reads
       }
       GARDE_ASSIGN_OR_RETURN(auto signers, pinnedSigners(source));
       // Verified again: the copy was checked when fetched, and is read only through its

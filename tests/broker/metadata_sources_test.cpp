@@ -571,5 +571,12 @@ TEST_CASE("The node that checked a document hands its entities to its next regis
     connectors::metadata::handOverChecked("test-federation", "", checked);
     CHECK(connectors::metadata::takeChecked("test-federation", "", "0000", checked.bound,
                                             f.clock().t));
+    // An entity whose own validUntil passed since the check is left out, as a parse would.
+    checked.entities.front().valid_until = f.clock().t + 60;
+    connectors::metadata::handOverChecked("test-federation", "", checked);
+    const auto later = connectors::metadata::takeChecked("test-federation", "", "0000",
+                                                         checked.bound, f.clock().t + 60);
+    REQUIRE(later.has_value());
+    CHECK(later->entities.empty());
   }
 }
