@@ -233,7 +233,22 @@ std::string Metrics::exposition() const {
            "1 when the source's last good copy is missing, expired or about to expire.",
            [](const MetadataSourceGauge& g) { return g.expiring ? 1 : 0; });
   }
+  if (redis_) {
+    const RedisGauge r = redis_();
+    out += "# HELP garde_redis_up 1 while the shared replay caches' Redis answers.\n";
+    out += "# TYPE garde_redis_up gauge\n";
+    out += std::string("garde_redis_up ") + (r.up ? "1" : "0") + "\n";
+    out += "# HELP garde_redis_failures_total Redis commands that failed (each refused a "
+           "request).\n";
+    out += "# TYPE garde_redis_failures_total counter\n";
+    out += "garde_redis_failures_total " + std::to_string(r.failures) + "\n";
+  }
   return out;
+}
+
+void Metrics::setRedisSource(std::function<RedisGauge()> source) {
+  std::unique_lock lock(mutex_);
+  redis_ = std::move(source);
 }
 
 void Metrics::algorithmExceptionUsed(std::string_view algorithm) {

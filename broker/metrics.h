@@ -21,6 +21,9 @@
 ///   garde_metadata_source_valid_until_timestamp_seconds{source}    gauge; of the last good copy
 ///   garde_metadata_source_expiring{source}           gauge; 1 when the last good copy is missing,
 ///                                                    expired or within federation.expiry_warning
+///   garde_redis_up                                   gauge; with [redis]: 1 while Redis answers
+///   garde_redis_failures_total                       counter; with [redis]: commands that failed
+///                                                    (each one refused a request: fail closed)
 /// `source` is an operator-chosen source name ([a-z0-9-], bounded by configuration).
 /// `route` is the route *pattern* ("/launch/{resourceId}"), never the raw path, so cardinality
 /// stays bounded; requests no route matched are labelled "unmatched". Label values are chosen by
@@ -33,6 +36,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -54,6 +58,12 @@ struct MetadataSourceGauge {
   std::int64_t last_success = 0;  ///< Unix time; 0 when never
   std::int64_t valid_until = 0;   ///< Unix time; 0 when no good copy
   bool expiring = true;
+};
+
+/// The shared cache's state ([redis]), read at each exposition.
+struct RedisGauge {
+  bool up = false;
+  std::uint64_t failures = 0;
 };
 
 /// One granted algorithm exception, as its gauge shows it.
@@ -99,6 +109,9 @@ class Metrics {
   /// Replaces the metadata sources' gauges (serve's metadata refresher, after each pass).
   void setMetadataSources(std::vector<MetadataSourceGauge> sources);
 
+  /// Where garde_redis_* read from (serve, once, before serving; never set without [redis]).
+  void setRedisSource(std::function<RedisGauge()> source);
+
   /// The whole exposition, series sorted by labels.
   std::string exposition() const;
 
@@ -119,6 +132,7 @@ class Metrics {
   std::vector<AlgorithmExceptionGauge> algorithm_exceptions_;  ///< under mutex_
   CounterMap algorithm_exception_uses_;
   CounterMap logout_participants_;  ///< key "side\0outcome"
+  std::function<RedisGauge()> redis_;  ///< under mutex_
 };
 
 }  // namespace garde::broker

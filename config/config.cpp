@@ -333,14 +333,14 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
 
   static const std::set<std::string, std::less<>> kSections = {
       "server", "broker", "store", "state", "log", "pseudonym", "audit", "metrics", "subscriptions",
-      "contracts", "federation"};
+      "contracts", "federation", "redis"};
   for (const auto& [k, v] : root) {
     if (!kSections.count(k.str())) {
       throw ConfigError(
           std::string(k.str()),
           "unknown section or key (line " + std::to_string(v.source().begin.line) +
               "); expected one of [server], [broker], [store], [state], [log], [pseudonym], [audit], "
-              "[metrics], [subscriptions], [contracts]");
+              "[metrics], [subscriptions], [contracts], [federation], [redis]");
     }
   }
 
@@ -570,11 +570,24 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   federation.string("ca_file", f.ca_file);
   federation.rejectUnknown();
 
+  Section redis(sectionTable(root, "redis"), "redis");
+  auto& r = c.redis;
+  redis.string("address", r.address);
+  redis.string("password_file", r.password_file);
+  redis.integer("database", r.database, 0, 15);
+  redis.string("key_prefix", r.key_prefix);
+  redis.duration("timeout", r.timeout, milliseconds(10), milliseconds(10s));
+  redis.integer("pool_size", r.pool_size, 1, 1024);
+  redis.rejectUnknown();
+  if (r.address.empty() && !r.password_file.empty()) {
+    throw ConfigError("redis.password_file", "set without redis.address");
+  }
+
   for (std::string* p : {&s.tls_cert_file, &s.tls_key_file, &s.client_ca_file, &b.signing_key_file,
                          &b.signing_cert_file, &b.next_signing_key_file, &b.next_signing_cert_file,
                          &c.store.database, &c.state.token_key_file,
                          &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file,
-                         &c.contracts.metadata_signers_file, &f.ca_file}) {
+                         &c.contracts.metadata_signers_file, &f.ca_file, &r.password_file}) {
     resolvePath(*p, base_dir);
   }
   return c;
@@ -643,7 +656,8 @@ std::vector<std::pair<std::string, std::string>> ownerOnlyFiles(const Config& c)
                                   std::pair{"state.token_key_file", &c.state.token_key_file},
                                   std::pair{"pseudonym.secret_file", &c.pseudonym.secret_file},
                                   std::pair{"audit.subject_secret_file", &c.audit.subject_secret_file},
-                                  std::pair{"log.audit_file", &c.log.audit_file}}) {
+                                  std::pair{"log.audit_file", &c.log.audit_file},
+                                  std::pair{"redis.password_file", &c.redis.password_file}}) {
     if (!path->empty()) {
       out.emplace_back(key, *path);
     }
@@ -693,6 +707,18 @@ std::string readPseudonymSecret(const PseudonymConfig& pseudonym) {
 
 std::string readAuditSubjectSecret(const AuditConfig& audit) {
   return readHexSecret("audit.subject_secret_file", audit.subject_secret_file, "docs/audit.md");
+}
+
+std::string readRedisPassword(const RedisConfig& redis) {
+  if (redis.password_file.empty()) {
+    return {};
+  }
+  std::string text = readKeyedFile("redis.password_file", redis.password_file);
+  text = text.substr(0, text.find_first_of("\r\n"));
+  if (text.empty()) {
+    throw ConfigError("redis.password_file", "the file's first line is empty");
+  }
+  return text;
 }
 
 std::string readTokenKey(const StateConfig& state) {

@@ -166,6 +166,18 @@ struct FederationConfig {
   std::string ca_file;
 };
 
+/// [redis]: what several nodes share at request time (the replay caches). With no address, each
+/// process keeps them in memory: right for one node, wrong for several behind a load balancer (a
+/// message consumed on one would be accepted on another). docs/deployment.md.
+struct RedisConfig {
+  std::string address;        ///< "host:port" or "unix:/path/redis.sock"; empty: in memory
+  std::string password_file;  ///< the AUTH password, alone in an owner-only file; empty: none
+  int database = 0;
+  std::string key_prefix = "garde:";
+  std::chrono::milliseconds timeout{250};  ///< connect and each command
+  int pool_size = 16;
+};
+
 /// The whole config. `source` is the file it came from ("<demo>" for demoConfig, "<text>" for
 /// parseConfig without a path).
 struct Config {
@@ -180,6 +192,7 @@ struct Config {
   SubscriptionsConfig subscriptions;
   ContractsConfig contracts;
   FederationConfig federation;
+  RedisConfig redis;
   std::string source;
 };
 
@@ -208,6 +221,10 @@ std::string readPseudonymSecret(const PseudonymConfig& pseudonym);
 /// Reads the audit subject secret (>= 32 bytes, from hex) from `audit.subject_secret_file`, with
 /// the same checks and errors (naming audit.subject_secret_file).
 std::string readAuditSubjectSecret(const AuditConfig& audit);
+
+/// The [redis] password (the file's first line); "" when no password_file is set. Throws
+/// ConfigError.
+std::string readRedisPassword(const RedisConfig& redis);
 
 /// Reads a file named by the config key `key` (e.g. "server.tls_cert_file"); throws ConfigError
 /// naming that key if it cannot be read.

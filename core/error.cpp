@@ -42,6 +42,8 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
       return "replayed";
     case ErrorCode::kReplayCacheFull:
       return "replay_cache_full";
+    case ErrorCode::kReplayCacheUnavailable:
+      return "replay_cache_unavailable";
     case ErrorCode::kStatusNotSuccess:
       return "status_not_success";
     case ErrorCode::kNoPassive:

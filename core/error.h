@@ -28,6 +28,9 @@ enum class ErrorCode {
   kNotYetValid,
   kReplayed,
   kReplayCacheFull,  ///< an ID could not be remembered (the cache is full): refused, not a replay
+  /// The shared replay cache (Redis) did not answer: whether an ID was used is unknown, so the
+  /// message is refused (fail closed), not a replay either.
+  kReplayCacheUnavailable,
   kStatusNotSuccess,  ///< the peer answered with a non-success SAML status
   kNoPassive,         ///< the IdP answered Responder/NoPassive: no login without the user's action
   kDecryptionFailed,

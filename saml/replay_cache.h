@@ -14,16 +14,18 @@
 
 namespace garde::saml {
 
-/// Remembers IDs until they expire. Implemented in memory below, per process (docs/security.md).
-/// Implementations are thread-safe.
+/// Remembers IDs until they expire. Implemented in memory below, per process (docs/security.md),
+/// and over Redis for several nodes (store::RedisReplayCache). Implementations are thread-safe.
 class ReplayCache {
  public:
   virtual ~ReplayCache() = default;
 
   /// kFirstUse: `id` was absent and is now recorded. kReplay: it is recorded and not yet expired.
   /// kFull: the cache cannot remember it (callers fail closed, with a reason of its own: a full
-  /// cache is an operating problem, not an attack by this user).
-  enum class Outcome { kFirstUse, kReplay, kFull };
+  /// cache is an operating problem, not an attack by this user). kUnavailable: a shared cache
+  /// (store::RedisReplayCache) did not answer, so whether `id` was seen is unknown: callers fail
+  /// closed as well.
+  enum class Outcome { kFirstUse, kReplay, kFull, kUnavailable };
 
   /// Records `id` until `expires` (exclusive) unless it is already recorded and not yet expired.
   /// @param now the caller's clock; entries with expires <= now are forgotten.

@@ -387,6 +387,10 @@ Result<ValidatedResponse> validateResponse(xmlDoc* doc, const ResponseExpectatio
         return check.reject("replay", ErrorCode::kReplayCacheFull,
                             "the replay cache is full: Assertion ID " + quoted(a.id) +
                                 " cannot be remembered, so it is not accepted");
+      case ReplayCache::Outcome::kUnavailable:
+        return check.reject("replay", ErrorCode::kReplayCacheUnavailable,
+                            "the shared replay cache does not answer: whether Assertion ID " +
+                                quoted(a.id) + " was already used is unknown, so it is not accepted");
     }
     check.pass("replay", "Assertion ID seen for the first time");
   } else {

@@ -72,21 +72,29 @@ void mountRoutes(Router& router, Services& services, const config::MetricsConfig
     router.setCallerRefusalObserver(
         api::auditRefusedCallers(services.flows->audit, services.flows->clock));
   }
-  // Ready once started and while the database answers at our schema version (a node whose
-  // database went away must leave the load balancer's pool). Reasons are logged, rate-limited.
+  // Ready once started, while the database answers at our schema version and, with [redis],
+  // while Redis answers (a node that cannot check replays refuses launches: it must leave the load
+  // balancer's pool). Reasons are logged, rate-limited.
   addHealthRoutes(router, [&services] {
     if (!services.ready.load()) {
       return false;
     }
-    auto probe = store::probeDatabase(services.config.store.database);
-    if (!probe) {
-      static std::atomic<core::UnixTime> last_logged{0};
+    static std::atomic<core::UnixTime> last_logged{0};
+    auto notReady = [](const char* what, const core::Error& error) {
       const core::UnixTime now = core::systemNow();
       if (last_logged.exchange(now) != now) {
-        core::Logger("broker.readyz")
-            .warn("not ready: the database does not answer", {{"error", probe.error().describe()}});
+        core::Logger("broker.readyz").warn(what, {{"error", error.describe()}});
       }
       return false;
+    };
+    auto probe = store::probeDatabase(services.config.store.database);
+    if (!probe) {
+      return notReady("not ready: the database does not answer", probe.error());
+    }
+    if (services.flows && services.flows->redis) {
+      if (auto pinged = services.flows->redis->ping(); !pinged) {
+        return notReady("not ready: Redis does not answer", pinged.error());
+      }
     }
     return true;
   });
@@ -384,6 +392,16 @@ int serve(const ServeOptions& options) {
   }
   services.flows = flows::makeFlowServices(cfg, metrics, clock, services.random, services.signing,
                                            services.state_key);
+  if (store::RedisClient* redis = services.flows->redis.get()) {
+    metrics.setRedisSource([redis] { return RedisGauge{redis->up(), redis->failures()}; });
+    // Not fatal at start: the node starts not ready and becomes ready when Redis answers.
+    if (auto pinged = redis->ping(); !pinged) {
+      kLog.warn("Redis does not answer yet: launches are refused until it does",
+                {{"error", pinged.error().detail}});
+    } else {
+      kLog.info("replay caches shared in Redis", {{"address", cfg.redis.address}});
+    }
+  }
   // A rollover's other key: published beside the signing key, decrypts, never signs.
   if (auto next = loadNextSigning(cfg.broker, services.signing)) {
     services.flows->sp.next_signing = *next;

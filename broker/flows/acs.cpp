@@ -458,14 +458,20 @@ Response handleChoose(const Request& req, const AcsDeps& deps) {
   const auto taken =
       deps.replay_cache.insert("choice " + state.tx.ent_request_id,
                                now + deps.state_lifetime_seconds + deps.sp.skew_seconds, now);
+  if (taken == saml::ReplayCache::Outcome::kReplay) {
+    return detail::refuse(req, deps.refusals, kLog,
+                          err(core::ErrorCode::kReplayed,
+                              "resource choice already made for this authentication"),
+                          "replayed_choice", &ret);
+  }
   if (taken != saml::ReplayCache::Outcome::kFirstUse) {
+    const bool full = taken == saml::ReplayCache::Outcome::kFull;
     return detail::refuse(
         req, deps.refusals, kLog,
-        err(taken == saml::ReplayCache::Outcome::kReplay ? core::ErrorCode::kReplayed
-                                                         : core::ErrorCode::kReplayCacheFull,
-            "resource choice already made for this authentication"),
-        taken == saml::ReplayCache::Outcome::kReplay ? "replayed_choice" : "replay_cache_full",
-        &ret);
+        err(full ? core::ErrorCode::kReplayCacheFull : core::ErrorCode::kReplayCacheUnavailable,
+            full ? "resource choice cannot be remembered: replay cache full"
+                 : "resource choice cannot be checked: the shared replay cache does not answer"),
+        full ? "replay_cache_full" : "replay_cache_unavailable", &ret);
   }
   const auto* peer = deps.publishers->findByPublisherId(state.tx.publisher_id);
   if (!peer) {

@@ -90,7 +90,7 @@ struct IdpSsoDeps {
   const connectors::publisher::IdpSettings& idp;
   /// Publisher AuthnRequest IDs taken, per publisher, while the request is fresh. Its own cache:
   /// unsigned requests can fill it, and they must not crowd out the ENT assertions'.
-  saml::InMemoryReplayCache& request_replay_cache;
+  saml::ReplayCache& request_replay_cache;
   DbPool& db;
   store::ResourceCache& resources;
 };
@@ -138,7 +138,7 @@ struct LogoutDeps {
   const connectors::ent::SpSettings& sp;
   const connectors::publisher::IdpSettings& idp;
   /// LogoutRequest IDs taken, per sender, while the request is fresh.
-  saml::InMemoryReplayCache& request_replay_cache;
+  saml::ReplayCache& request_replay_cache;
   DbPool& db;  ///< publishers' names for the end page
 };
 

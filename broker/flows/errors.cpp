@@ -72,6 +72,7 @@ ErrorMapping mapError(core::ErrorCode code) noexcept {
       return {
           503, responder({}), reason,
           "Le service reçoit trop de connexions en ce moment. Réessayez dans quelques minutes."};
+    case ErrorCode::kReplayCacheUnavailable:
     case ErrorCode::kStoreError:
     case ErrorCode::kUnavailable:
       return {503, responder({}), reason,

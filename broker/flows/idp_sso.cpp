@@ -108,11 +108,18 @@ core::Result<connectors::publisher::PublisherAuthnRequest> readPublisherRequest(
       request_key,
       ar->request.issue_instant + deps.idp.request_max_age_seconds + deps.idp.skew_seconds + 1,
       now);
-  if (taken == saml::InMemoryReplayCache::Outcome::kReplay) {
+  if (taken == saml::ReplayCache::Outcome::kReplay) {
     reason = "replayed_request";
     return core::fail(core::ErrorCode::kReplayed, "AuthnRequest ID already used by this publisher");
   }
-  if (taken == saml::InMemoryReplayCache::Outcome::kFull) {
+  if (taken == saml::ReplayCache::Outcome::kUnavailable) {
+    // Unlike a full cache (a flood this node can see), a shared cache that does not answer may
+    // hide a replay taken on another node: fail closed.
+    reason = "replay_cache_unavailable";
+    return core::fail(core::ErrorCode::kReplayCacheUnavailable,
+                      "AuthnRequest ID cannot be checked: the shared replay cache does not answer");
+  }
+  if (taken == saml::ReplayCache::Outcome::kFull) {
     kLog.warn("AuthnRequest replay cache full: request taken unchecked",
               {{"request_id", req.request_id}, {"publisher", ar->peer->publisher_id}});
   }

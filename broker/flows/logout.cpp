@@ -104,6 +104,10 @@ core::Status takeRequestId(const LogoutDeps& deps, const saml::LogoutRequest& re
     return core::fail(core::ErrorCode::kReplayCacheFull,
                       "LogoutRequest ID cannot be remembered: replay cache full");
   }
+  if (taken == saml::ReplayCache::Outcome::kUnavailable) {
+    return core::fail(core::ErrorCode::kReplayCacheUnavailable,
+                      "LogoutRequest ID cannot be checked: the shared replay cache does not answer");
+  }
   return {};
 }
 

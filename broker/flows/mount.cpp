@@ -117,7 +117,7 @@ IdpSsoDeps idpSsoDeps(FlowServices& s) {
           .state_lifetime_seconds = s.settings.state_lifetime_seconds,
           .publishers = s.publishers,
           .idp = s.idp,
-          .request_replay_cache = s.request_replay_cache,
+          .request_replay_cache = *s.request_replay_cache,
           .db = s.db,
           .resources = s.resources};
 }
@@ -140,7 +140,7 @@ AcsDeps acsDeps(FlowServices& s) {
           .ents = s.ents,
           .sp = s.sp,
           .publishers = s.publishers,
-          .replay_cache = s.replay_cache,
+          .replay_cache = *s.replay_cache,
           .db = s.db,
           .resources = s.resources,
           .policies = s.policies,
@@ -172,7 +172,7 @@ LogoutDeps logoutDeps(FlowServices& s) {
           .publishers = s.publishers,
           .sp = s.sp,
           .idp = s.idp,
-          .request_replay_cache = s.request_replay_cache,
+          .request_replay_cache = *s.request_replay_cache,
           .db = s.db};
 }
 

@@ -15,6 +15,38 @@
 #include "store/usage.h"
 
 namespace garde::broker::flows {
+namespace {
+
+std::unique_ptr<store::RedisClient> makeRedisClient(const config::RedisConfig& c) {
+  if (c.address.empty()) {
+    return nullptr;
+  }
+  store::RedisSettings settings;
+  settings.address = c.address;
+  settings.password = config::readRedisPassword(c);
+  settings.database = c.database;
+  settings.key_prefix = c.key_prefix;
+  settings.timeout = c.timeout;
+  settings.pool_size = c.pool_size;
+  auto client = store::RedisClient::create(std::move(settings));
+  if (!client) {
+    throw config::ConfigError("redis.address", client.error().detail);
+  }
+  return std::move(client).value();
+}
+
+/// `window`: the longest an entry of this cache lives (RedisReplayCache's epoch rule).
+std::unique_ptr<saml::ReplayCache> makeReplayCache(const config::Config& config,
+                                                   store::RedisClient* redis, const char* name,
+                                                   std::int64_t window) {
+  if (redis != nullptr) {
+    return std::make_unique<store::RedisReplayCache>(*redis, name, window);
+  }
+  return std::make_unique<saml::InMemoryReplayCache>(
+      static_cast<std::size_t>(config.broker.replay_cache_entries));
+}
+
+}  // namespace
 
 FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, core::Clock& clock_in,
                            core::Random& random_in, const saml::Credential& signing,
@@ -28,8 +60,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
       db(config.store.database),
       ents(std::move(ent_registry)),
       publishers(std::move(publisher_registry)),
-      replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
-      request_replay_cache(static_cast<std::size_t>(config.broker.replay_cache_entries)),
+      redis(makeRedisClient(config.redis)),
       pseudonyms(std::move(pseudonym_settings)),
       audit(config.log.audit_file, config.store.database),
       audit_subjects(config::readAuditSubjectSecret(config.audit)),
@@ -50,6 +81,13 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
   idp.skew_seconds = b.clock_skew.count();
   idp.metadata_validity_seconds = b.metadata_validity.count();
   idp.metadata_cache_seconds = b.metadata_cache.count();
+  // The longest an entry lives: an ENT assertion or a choice, the SSO transaction plus the skew;
+  // an AuthnRequest or LogoutRequest, its freshness plus twice the skew (it may be dated ahead).
+  replay_cache = makeReplayCache(config, redis.get(), "assertion",
+                                 settings.state_lifetime_seconds + sp.skew_seconds);
+  request_replay_cache =
+      makeReplayCache(config, redis.get(), "request",
+                      idp.request_max_age_seconds + 2 * idp.skew_seconds + 1);
 }
 
 namespace {

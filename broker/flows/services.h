@@ -30,6 +30,7 @@
 #include "saml/replay_cache.h"
 #include "store/launch.h"
 #include "store/policy_store.h"
+#include "store/redis.h"
 
 namespace garde::broker::flows {
 
@@ -55,8 +56,13 @@ struct FlowServices {
   Live<connectors::publisher::PublisherRegistry> publishers;
   connectors::ent::SpSettings sp;
   connectors::publisher::IdpSettings idp;
-  saml::InMemoryReplayCache replay_cache;          ///< one node; several nodes need a shared store
-  saml::InMemoryReplayCache request_replay_cache;  ///< publisher AuthnRequest IDs, idem
+  /// [redis]: the shared replay caches of several nodes; null when each process keeps its own.
+  std::unique_ptr<store::RedisClient> redis;
+  /// The ENT assertions' IDs (and the resource choices): in memory, or in Redis with [redis].
+  std::unique_ptr<saml::ReplayCache> replay_cache;
+  /// Publisher AuthnRequest and LogoutRequest IDs, idem (a cache of its own: unsigned requests
+  /// can fill it, and they must not crowd out the ENT assertions').
+  std::unique_ptr<saml::ReplayCache> request_replay_cache;
   policy::Pseudonymizer pseudonyms;                ///< [pseudonym] secret
   AuditSink audit;                                 ///< log.audit_file, or the main log
   AuditSubjects audit_subjects;                    ///< [audit] subject secret: who a row is about

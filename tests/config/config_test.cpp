@@ -150,6 +150,11 @@ TEST_CASE("Each kind of bad value names its key", "[config]") {
       {configWith("", "", "token_key = \"abcd\"\n"), "state.token_key_file"},  // both set
       {configWith("", "", "[log]\nlevel = \"verbose\"\n"), "log.level"},
       {configWith("", "", "[store]\ndatabase = \"\"\n"), "store.database"},
+      {configWith("", "", "[redis]\ntimeout = \"5ms\"\n"), "redis.timeout"},
+      {configWith("", "", "[redis]\npool_size = 0\n"), "redis.pool_size"},
+      {configWith("", "", "[redis]\ndatabase = 16\n"), "redis.database"},
+      {configWith("", "", "[redis]\naddres = \"127.0.0.1:6379\"\n"), "redis.addres"},
+      {configWith("", "", "[redis]\npassword_file = \"redis.pass\"\n"), "redis.password_file"},
   }));
   CAPTURE(c.text);
   CHECK(errorKey(c.text) == c.key);
@@ -347,6 +352,30 @@ TEST_CASE("A rollover's next key and garde's metadata validity", "[config][rollo
   bool listed = false;
   for (const auto& [key, path] : ownerOnlyFiles(c)) {
     listed = listed || (key == "broker.next_signing_key_file" && path == "/etc/garde/next-key.pem");
+  }
+  CHECK(listed);
+}
+
+TEST_CASE("[redis]: absent, the replay caches stay in memory; set, every key is read",
+          "[config][redis]") {
+  const Config none = parseConfig(configWith(""));
+  CHECK(none.redis.address.empty());
+  CHECK(none.redis.key_prefix == "garde:");
+  CHECK(none.redis.timeout == 250ms);
+  const Config set = parseConfig(
+      configWith("", "",
+                 "[redis]\naddress = \"unix:/run/redis/redis.sock\"\npassword_file = \"r.pass\"\n"
+                 "database = 2\nkey_prefix = \"gar:\"\ntimeout = \"100ms\"\npool_size = 4\n"),
+      "/etc/garde");
+  CHECK(set.redis.address == "unix:/run/redis/redis.sock");
+  CHECK(set.redis.password_file == "/etc/garde/r.pass");
+  CHECK(set.redis.database == 2);
+  CHECK(set.redis.key_prefix == "gar:");
+  CHECK(set.redis.timeout == 100ms);
+  CHECK(set.redis.pool_size == 4);
+  bool listed = false;
+  for (const auto& [key, path] : garde::config::ownerOnlyFiles(set)) {
+    listed = listed || (key == "redis.password_file" && path == "/etc/garde/r.pass");
   }
   CHECK(listed);
 }

@@ -1,0 +1,262 @@
+"""End to end, over HTTP: two garde nodes behind one public URL share their replay caches in a real
+redis-server (started here, on a Unix socket, with an append-only file), as docs/deployment.md
+describes; the nodes share the state key, the secrets, the signing key and, here, one SQLite file
+(the store shared by several hosts is PostgreSQL's job; on one host SQLite's WAL serves both).
+
+Checks: a launch begun on node 1 finishes on node 2 (the SSO transaction is a sealed token); the
+ENT's Response, consumed on node 2, replayed on node 1 is refused as a replay; Redis stopped, a
+launch is refused with a clear page and reason (fail closed), /readyz says not ready on both nodes
+and garde_redis_up is 0; Redis started again, both nodes are ready and launch again with no
+restart, and the Response consumed before the restart is still refused; the nodes stop cleanly.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
+from garde_harness import LOOPBACK, expect, free_port, run, tail, write  # noqa: E402
+from e2e_common import (  # noqa: E402
+    HTTP_TIMEOUT, PUPIL, RESOURCE_B, Broker, Browser, EntIdp, PublisherSp, Suite,
+    expect_refusal, launch_url, requests)
+
+suite = Suite("e2e shared replay caches (two nodes, Redis)")
+w = suite.workdir
+
+
+class Redis:
+    """redis-server on a Unix socket in the work directory, persistent (appendfsync always)."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.socket = os.path.join(self.dir, "redis.sock")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
+             "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+             "--logfile", os.path.join(self.dir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.cli("PING").strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not answer")
+
+    def cli(self, *args):
+        rc, out = run(["redis-cli", "-s", self.socket, *args])
+        return out if rc == 0 else ""
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
+            self.proc = None
+
+
+class SecondNode:
+    """Node 2: node 1's config (same base_url, keys, secrets, database) on other ports."""
+
+    def __init__(self, node1):
+        self.bin = node1.bin
+        self.workdir = node1.workdir
+        self.port = free_port()
+        self.base = f"http://{LOOPBACK}:{self.port}"
+        self.metrics_port = free_port()
+        self.metrics_base = f"http://{LOOPBACK}:{self.metrics_port}"
+        self.config_file = os.path.join(self.workdir, "garde-node2.toml")
+        self.log_file = os.path.join(self.workdir, "garde-node2.log")
+        with open(node1.config_file) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^port = %d$" % node1.port, f"port = {self.port}", text)
+        text = re.sub(r"(?m)^port = %d$" % node1.metrics_port, f"port = {self.metrics_port}", text)
+        text = text.replace('audit_file = "audit.jsonl"', 'audit_file = "audit-node2.jsonl"')
+        write(self.config_file, text)
+        self.proc = None
+        self._log = None
+
+    def start(self):
+        self._log = open(self.log_file, "w")
+        self.proc = subprocess.Popen([self.bin, "serve", "--config", self.config_file],
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
+                                     start_new_session=True)
+        wait_ready(self, True, 30)
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        rc, self.proc = self.proc.returncode, None
+        self._log.close()
+        return rc
+
+    def broker_log(self):
+        with open(self.log_file, errors="replace") as f:
+            return f.read()
+
+
+def readyz(node):
+    try:
+        return requests.get(f"{node.base}/readyz", timeout=HTTP_TIMEOUT).status_code
+    except requests.RequestException:
+        return None
+
+
+def wait_ready(node, want, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (readyz(node) == 200) == want:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{node.base}/readyz did not become {'ready' if want else 'not ready'} "
+                         f"in {seconds} s:\n{tail(node.broker_log(), 10)}")
+
+
+def metric(node, name, labels=""):
+    text = requests.get(f"{node.metrics_base}/metrics", timeout=HTTP_TIMEOUT).text
+    m = re.search(r"(?m)^" + re.escape(name + labels) + r" (\S+)$", text)
+    return float(m.group(1)) if m else None
+
+
+def refusals(node, reason):
+    return metric(node, "garde_decisions_total", '{outcome="refused",reason="%s"}' % reason) or 0
+
+
+redis = Redis(w)
+redis.start()
+# A new Redis, put in service with a persistent file: nothing predates it (docs/deployment.md).
+redis.cli("SET", "garde:epoch", "0")
+
+ent = EntIdp(w, free_port())
+pub_a = PublisherSp(w, "publisher-a", free_port(), sign_requests=True, encrypt=True)
+pub_b = PublisherSp(w, "publisher-b", free_port(), sign_requests=False, unsolicited=True)
+node1 = Broker(w, free_port())
+with open(node1.config_file, "a") as f:
+    f.write(f'\n[redis]\naddress = "unix:{redis.socket}"\ntimeout = "200ms"\n')
+node1.seed(ent, pub_a, pub_b)
+node1.start()
+node2 = SecondNode(node1)
+node2.start()
+for peer in (ent, pub_a, pub_b):
+    peer.connect(node1)
+peers = [ent.http, pub_a.http, pub_b.http]
+saved = {}
+
+
+def on_node(url, node):
+    """`url` (on the public base URL, node 1's) sent to `node` instead, as a load balancer may."""
+    return url.replace(node1.base, node.base, 1)
+
+
+def ent_response(start_node):
+    """A launch of B begun on `start_node`, up to the ENT's auto-POST form for garde's ACS."""
+    ent.user = PUPIL
+    b = Browser()
+    resp, form = b.launch(on_node(launch_url(node1, RESOURCE_B), start_node),
+                          stop=lambda f: f.action.endswith("/saml/sp/acs"))
+    expect(form is not None, f"no ENT Response form; ended at HTTP {resp.status_code} {resp.url}:\n"
+           f"{tail(resp.text, 8)}\ntrail: {b.trail}")
+    return b, form
+
+
+def finish(b, form, node):
+    before, _ = pub_b.count()
+    resp = b.post(on_node(form.action, node), form.fields)
+    resp, _ = b.follow(resp)
+    return resp, pub_b.count()[0] - before
+
+
+def across_nodes():
+    b, form = ent_response(node1)
+    saved["form"], saved["browser"] = form, b
+    resp, received = finish(b, form, node2)
+    expect(resp.status_code == 200 and received == 1,
+           f"the launch begun on node 1 did not finish on node 2 (HTTP {resp.status_code}, B got "
+           f"{received}):\n{tail(resp.text, 8)}\nnode 2 log:\n{tail(node2.broker_log(), 8)}")
+
+
+suite.check("a launch begun on node 1 finishes on node 2: publisher B gets its assertion",
+            across_nodes)
+
+
+def replay_on_other_node():
+    # The same browser (its binding cookie: another browser is refused before the replay check).
+    before = refusals(node1, "replayed")
+    resp, received = finish(saved["browser"], saved["form"], node1)
+    expect_refusal(resp, "the ENT Response replayed on node 1")
+    expect(received == 0, f"publisher B got {received} Responses from the replay")
+    expect(refusals(node1, "replayed") == before + 1,
+           f"node 1 did not count the replay as 'replayed': {refusals(node1, 'replayed')}")
+
+
+suite.check("the ENT Response consumed on node 2, replayed on node 1: refused as a replay, nothing "
+            "reaches the publisher", replay_on_other_node)
+
+
+def redis_down():
+    expect(metric(node1, "garde_redis_up") == 1, "garde_redis_up is not 1 while Redis answers")
+    redis.stop()
+    b, form = ent_response(node1)
+    before = refusals(node2, "replay_cache_unavailable")
+    resp, received = finish(b, form, node2)
+    expect(resp.status_code == 503, f"with Redis down the ACS answered {resp.status_code} "
+           f"(expected 503):\n{tail(resp.text, 8)}")
+    expect("indisponible" in resp.text, "the refusal page does not say the service is unavailable")
+    expect(received == 0, "publisher B got an assertion while Redis was down")
+    expect(refusals(node2, "replay_cache_unavailable") == before + 1,
+           "the refusal is not counted as replay_cache_unavailable")
+    for node in (node1, node2):
+        wait_ready(node, False, 5)
+    expect(metric(node2, "garde_redis_up") == 0, "garde_redis_up is not 0 while Redis is down")
+    expect((metric(node2, "garde_redis_failures_total") or 0) >= 1, "no Redis failure counted")
+    expect("Redis does not answer" in node2.broker_log(), "node 2 logged nothing of Redis' absence")
+
+
+suite.check("Redis stopped: the launch is refused (503, 'indisponible', replay_cache_unavailable), "
+            "both nodes not ready, garde_redis_up 0", redis_down)
+
+
+def redis_back():
+    pids = (node1.proc.pid, node2.proc.pid)
+    redis.start()
+    for node in (node1, node2):
+        wait_ready(node, True, 10)
+    b, form = ent_response(node2)
+    resp, received = finish(b, form, node1)
+    expect(resp.status_code == 200 and received == 1,
+           f"after Redis came back the launch failed (HTTP {resp.status_code}, B got {received})")
+    expect((node1.proc.pid, node2.proc.pid) == pids, "a node was restarted")
+    expect(metric(node1, "garde_redis_up") == 1, "garde_redis_up is not back to 1")
+    # What was consumed before the restart is still remembered (append-only file).
+    before = refusals(node2, "replayed")
+    resp, received = finish(saved["browser"], saved["form"], node2)
+    expect_refusal(resp, "the first launch's ENT Response replayed after Redis' restart")
+    expect(refusals(node2, "replayed") == before + 1, "not refused as a replay")
+    expect(received == 0, "a Response consumed before Redis' restart was accepted after it")
+
+
+suite.check("Redis started again: both nodes ready and launching with no restart; a Response "
+            "consumed before the restart is still refused", redis_back)
+
+
+def clean_stop():
+    expect(node2.stop() == 0, "node 2 did not exit 0 on SIGTERM")
+    node1.check_clean_exit()
+
+
+suite.check("both nodes stop cleanly on SIGTERM", clean_stop)
+for p in peers:
+    p.stop()
+redis.stop()
+suite.finish()
