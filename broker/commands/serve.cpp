@@ -357,6 +357,13 @@ int serve(const ServeOptions& options) {
   if (options.demo) {
     cfg = config::demoConfig(std::filesystem::absolute(options.demo_dir).lexically_normal(),
                              options.port);
+    if (options.public_port != 0) {
+      // One node of several behind a load balancer on that port: the URLs peers see are its.
+      cfg.broker.base_url = "https://localhost:" + std::to_string(options.public_port);
+      cfg.broker.idp_entity_id = cfg.broker.base_url + "/saml/idp/metadata";
+      cfg.broker.sp_entity_id = cfg.broker.base_url + "/saml/sp/metadata";
+    }
+    cfg.redis.address = options.redis;
     prepareDemoFiles(cfg);
   } else if (!options.config_path.empty()) {
     cfg = config::loadConfig(options.config_path);
@@ -529,6 +536,15 @@ void addServe(CLI::App& app) {
           ->check(CLI::Range(1, 65535))
           ->capture_default_str();
   port_opt->needs(demo_flag);
+  sub->add_option("--public-port", options->public_port,
+                  "With --demo: the port of a load balancer in front of several nodes (base URL "
+                  "https://localhost:PUBLIC_PORT; scripts/cluster)")
+      ->check(CLI::Range(1, 65535))
+      ->needs(demo_flag);
+  sub->add_option("--redis", options->redis,
+                  "With --demo: the Redis that the nodes share their replay caches in "
+                  "(host:port or unix:/path; docs/deployment.md)")
+      ->needs(demo_flag);
   config_opt->excludes(demo_flag);
   sub->callback([options] {
     const int rc = serve(*options);

@@ -54,6 +54,10 @@ struct ServeOptions {
   bool demo = false;        ///< --demo: embedded defaults, files generated under demo_dir
   std::filesystem::path demo_dir = "var/demo";
   std::uint16_t port = 8443;  ///< --port, with --demo
+  /// --public-port, with --demo: the port of a load balancer in front (base URL
+  /// https://localhost:PUBLIC_PORT) while this node listens on `port` (scripts/cluster); 0: `port`.
+  std::uint16_t public_port = 0;
+  std::string redis;  ///< --redis, with --demo: [redis] address (the nodes' shared replay caches)
 };
 
 /// The key and certificate of two config keys, checked to match; config::ConfigError naming the
