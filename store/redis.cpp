@@ -15,9 +15,8 @@ namespace {
 
 const core::Logger kLog("store.redis");
 
-using ReplyHandle = std::unique_ptr<redisReply, decltype([](redisReply* r) {
-                                      freeReplyObject(r);
-                                    })>;
+using ReplyHandle =
+    std::unique_ptr<redisReply, decltype([](redisReply* r) { freeReplyObject(r); })>;
 
 timeval toTimeval(std::chrono::milliseconds ms) {
   timeval tv{};
@@ -309,9 +308,10 @@ RedisReplayCache::Outcome RedisReplayCache::insert(std::string_view id, core::Un
     // It may have been taken before the key space was lost: refuse it (fail closed).
     epoch_refusals_.fetch_add(1);
     if (logged_epoch_.exchange(set->epoch) != set->epoch) {
-      kLog.warn("Redis holds no replay entries from before its epoch: messages that might predate "
-                "it are refused until the epoch plus the window",
-                {{"epoch", std::to_string(set->epoch)}, {"window", std::to_string(window)}});
+      kLog.warn(
+          "Redis holds no replay entries from before its epoch: messages that might predate "
+          "it are refused until the epoch plus the window",
+          {{"epoch", std::to_string(set->epoch)}, {"window", std::to_string(window)}});
     }
     return Outcome::kUnavailable;
   }

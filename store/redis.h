@@ -37,12 +37,13 @@ using RedisHandle = core::CHandle<redisContext, freeRedis>;
 struct RedisSettings {
   /// "host:port" (an IP literal or a name; "[::1]:6379" for IPv6) or "unix:/path/to/redis.sock".
   std::string address;
-  std::string password;       ///< AUTH when not empty (from [redis] password_file)
-  int database = 0;           ///< SELECT
+  std::string password;               ///< AUTH when not empty (from [redis] password_file)
+  int database = 0;                   ///< SELECT
   std::string key_prefix = "garde:";  ///< every key garde writes starts with it
   /// Connecting and each command: past it, the command fails and the request is refused.
   std::chrono::milliseconds timeout{250};
-  int pool_size = 16;  ///< idle connections kept for reuse (more are opened under load, then closed)
+  int pool_size =
+      16;  ///< idle connections kept for reuse (more are opened under load, then closed)
   /// After a failure, how long commands fail at once without trying to connect again (a Redis that
   /// is down must not add a connect timeout to every request).
   std::chrono::milliseconds retry_after{250};
@@ -50,7 +51,7 @@ struct RedisSettings {
 
 /// Parses "host:port" or "unix:/path". kConfigInvalid with the reason otherwise.
 struct RedisAddress {
-  std::string host;    ///< empty for a Unix socket
+  std::string host;  ///< empty for a Unix socket
   int port = 0;
   std::string socket;  ///< the Unix socket's path, or empty
 };

@@ -1,17 +1,23 @@
-"""End to end, over HTTP: two garde nodes behind one public URL share their replay caches in a real
-redis-server (started here, on a Unix socket, with an append-only file), as docs/deployment.md
-describes; the nodes share the state key, the secrets, the signing key and, here, one SQLite file
-(the store shared by several hosts is PostgreSQL's job; on one host SQLite's WAL serves both).
+"""End to end, over HTTP: two garde nodes behind HAProxy (Debian's, HTTP mode, round robin per
+request, /readyz checks) share their replay caches in a real redis-server (started here, on a Unix
+socket, with an append-only file), as docs/deployment.md describes; the nodes share the state key,
+the secrets, the signing key and, here, one SQLite file (a store shared by several hosts is
+PostgreSQL's job; on one host SQLite's WAL serves both).
 
 Checks: a launch begun on node 1 finishes on node 2 (the SSO transaction is a sealed token); the
 ENT's Response, consumed on node 2, replayed on node 1 is refused as a replay; Redis stopped, a
 launch is refused with a clear page and reason (fail closed), /readyz says not ready on both nodes
-and garde_redis_up is 0; Redis started again, both nodes are ready and launch again with no
-restart, and the Response consumed before the restart is still refused; the nodes stop cleanly.
+(and HAProxy has no node) and garde_redis_up is 0; Redis started again, both nodes are ready and
+launch again with no restart, and the Response consumed before the restart is still refused. Under
+a load of four browsers through HAProxy (a failed page and the user clicks again): Redis stopped
+for 3 s, launches are refused while it is down and all go through after, each received once, no
+replay let through; node 1 killed with SIGKILL, node 2 finishes every launch, no replay, the
+database intact; node 2 stops cleanly.
 """
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -21,7 +27,7 @@ sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # gar
 from garde_harness import LOOPBACK, expect, free_port, run, tail, write  # noqa: E402
 from e2e_common import (  # noqa: E402
     HTTP_TIMEOUT, PUPIL, RESOURCE_B, Broker, Browser, EntIdp, PublisherSp, Suite,
-    expect_refusal, launch_url, requests)
+    _die_with_parent, expect_refusal, launch_url, requests)
 
 suite = Suite("e2e shared replay caches (two nodes, Redis)")
 w = suite.workdir
@@ -41,7 +47,8 @@ class Redis:
             ["redis-server", "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
              "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
              "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.cli("PING").strip() == "PONG":
@@ -60,38 +67,40 @@ class Redis:
             self.proc = None
 
 
-class SecondNode:
-    """Node 2: node 1's config (same base_url, keys, secrets, database) on other ports."""
+class Node:
+    """One garde node: the shared config (same base_url, keys, secrets, database) on its own
+    listening and metrics ports, its own log and audit file."""
 
-    def __init__(self, node1):
-        self.bin = node1.bin
-        self.workdir = node1.workdir
+    def __init__(self, shared, name):
+        self.name = name
+        self.bin = shared.bin
+        self.workdir = shared.workdir
         self.port = free_port()
         self.base = f"http://{LOOPBACK}:{self.port}"
         self.metrics_port = free_port()
         self.metrics_base = f"http://{LOOPBACK}:{self.metrics_port}"
-        self.config_file = os.path.join(self.workdir, "garde-node2.toml")
-        self.log_file = os.path.join(self.workdir, "garde-node2.log")
-        with open(node1.config_file) as f:
+        self.config_file = os.path.join(self.workdir, f"garde-{name}.toml")
+        self.log_file = os.path.join(self.workdir, f"garde-{name}.log")
+        with open(shared.config_file) as f:
             text = f.read()
-        text = re.sub(r"(?m)^port = %d$" % node1.port, f"port = {self.port}", text)
-        text = re.sub(r"(?m)^port = %d$" % node1.metrics_port, f"port = {self.metrics_port}", text)
-        text = text.replace('audit_file = "audit.jsonl"', 'audit_file = "audit-node2.jsonl"')
+        text = re.sub(r"(?m)^port = %d$" % shared.port, f"port = {self.port}", text)
+        text = re.sub(r"(?m)^port = %d$" % shared.metrics_port, f"port = {self.metrics_port}", text)
+        text = text.replace('audit_file = "audit.jsonl"', f'audit_file = "audit-{name}.jsonl"')
         write(self.config_file, text)
         self.proc = None
         self._log = None
 
     def start(self):
-        self._log = open(self.log_file, "w")
+        self._log = open(self.log_file, "a")
         self.proc = subprocess.Popen([self.bin, "serve", "--config", self.config_file],
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         wait_ready(self, True, 30)
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
         if self.proc is None:
             return None
-        self.proc.terminate()
+        self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -104,6 +113,42 @@ class SecondNode:
     def broker_log(self):
         with open(self.log_file, errors="replace") as f:
             return f.read()
+
+
+class LoadBalancer:
+    """HAProxy (Debian's) on the public port, HTTP mode, round robin per request over the nodes
+    whose /readyz answers 200, a failed connect tried on another node."""
+
+    def __init__(self, workdir, port, nodes):
+        self.cfg = os.path.join(workdir, "haproxy.cfg")
+        servers = "".join(f"    server {n.name} {LOOPBACK}:{n.port} check inter 500ms fall 1 rise 2\n"
+                          for n in nodes)
+        write(self.cfg, f"""global
+    log stdout format raw local0 warning
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 3
+    option redispatch
+frontend garde
+    bind {LOOPBACK}:{port}
+    default_backend nodes
+backend nodes
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+{servers}""")
+        self.log = open(os.path.join(workdir, "haproxy.log"), "w")
+        self.proc = subprocess.Popen(["haproxy", "-f", self.cfg, "-db"], stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
 
 
 def readyz(node):
@@ -141,29 +186,33 @@ redis.cli("SET", "garde:epoch", "0")
 ent = EntIdp(w, free_port())
 pub_a = PublisherSp(w, "publisher-a", free_port(), sign_requests=True, encrypt=True)
 pub_b = PublisherSp(w, "publisher-b", free_port(), sign_requests=False, unsolicited=True)
-node1 = Broker(w, free_port())
-with open(node1.config_file, "a") as f:
+# The public URL (the load balancer's): the shared config, the seeded database. Never started
+# itself: the nodes run its config on ports of their own.
+public = Broker(w, free_port())
+with open(public.config_file, "a") as f:
     f.write(f'\n[redis]\naddress = "unix:{redis.socket}"\ntimeout = "200ms"\n')
-node1.seed(ent, pub_a, pub_b)
+public.seed(ent, pub_a, pub_b)
+node1, node2 = Node(public, "node1"), Node(public, "node2")
 node1.start()
-node2 = SecondNode(node1)
 node2.start()
+lb = LoadBalancer(w, public.port, (node1, node2))
+wait_ready(public, True, 10)
 for peer in (ent, pub_a, pub_b):
-    peer.connect(node1)
+    peer.connect(public)
 peers = [ent.http, pub_a.http, pub_b.http]
 saved = {}
 
 
 def on_node(url, node):
-    """`url` (on the public base URL, node 1's) sent to `node` instead, as a load balancer may."""
-    return url.replace(node1.base, node.base, 1)
+    """`url` (on the public base URL) sent to `node` itself, as the load balancer may."""
+    return url.replace(public.base, node.base, 1)
 
 
 def ent_response(start_node):
     """A launch of B begun on `start_node`, up to the ENT's auto-POST form for garde's ACS."""
     ent.user = PUPIL
     b = Browser()
-    resp, form = b.launch(on_node(launch_url(node1, RESOURCE_B), start_node),
+    resp, form = b.launch(on_node(launch_url(public, RESOURCE_B), start_node),
                           stop=lambda f: f.action.endswith("/saml/sp/acs"))
     expect(form is not None, f"no ENT Response form; ended at HTTP {resp.status_code} {resp.url}:\n"
            f"{tail(resp.text, 8)}\ntrail: {b.trail}")
@@ -216,7 +265,7 @@ def redis_down():
     expect(received == 0, "publisher B got an assertion while Redis was down")
     expect(refusals(node2, "replay_cache_unavailable") == before + 1,
            "the refusal is not counted as replay_cache_unavailable")
-    for node in (node1, node2):
+    for node in (node1, node2, public):
         wait_ready(node, False, 5)
     expect(metric(node2, "garde_redis_up") == 0, "garde_redis_up is not 0 while Redis is down")
     expect((metric(node2, "garde_redis_failures_total") or 0) >= 1, "no Redis failure counted")
@@ -230,7 +279,7 @@ suite.check("Redis stopped: the launch is refused (503, 'indisponible', replay_c
 def redis_back():
     pids = (node1.proc.pid, node2.proc.pid)
     redis.start()
-    for node in (node1, node2):
+    for node in (node1, node2, public):
         wait_ready(node, True, 10)
     b, form = ent_response(node2)
     resp, received = finish(b, form, node1)
@@ -250,12 +299,126 @@ suite.check("Redis started again: both nodes ready and launching with no restart
             "consumed before the restart is still refused", redis_back)
 
 
+LOAD_BROWSERS = 4
+LOAD_SECONDS = 12
+
+
+def one_launch(stats):
+    """One pupil's launch of B through the load balancer, as a browser and its user do it: a page
+    that fails (a node gone, 503 while Redis is away) and the user clicks the tile again, up to
+    30 s. Returns the ENT form and the browser of the launch that went through."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stats["attempts"] += 1
+        b = Browser()
+        try:
+            resp, form = b.launch(launch_url(public, RESOURCE_B),
+                                  stop=lambda f: f.action.endswith("/saml/sp/acs"))
+            if form is not None:
+                resp = b.post(form.action, form.fields)
+                resp, _ = b.follow(resp)
+                if resp.status_code == 200 and "Welcome" in resp.text:
+                    stats["done"] += 1
+                    return form, b
+            stats[f"http {resp.status_code}"] = stats.get(f"http {resp.status_code}", 0) + 1
+        except requests.RequestException:
+            stats["connection errors"] += 1
+        time.sleep(0.3)
+    stats["given up"] += 1
+    return None, None
+
+
+def load(during, seconds=LOAD_SECONDS):
+    """LOAD_BROWSERS browsers launching for `seconds`; `during()` runs in the middle. Returns the
+    counts and the (form, browser) of every launch that went through."""
+    import threading
+    stats = {"attempts": 0, "done": 0, "connection errors": 0, "given up": 0}
+    lock = threading.Lock()
+    consumed = []
+    stop_at = time.monotonic() + seconds
+
+    def browser_loop():
+        local = {"attempts": 0, "done": 0, "connection errors": 0, "given up": 0}
+        while time.monotonic() < stop_at:
+            form, b = one_launch(local)
+            if form is not None:
+                with lock:
+                    consumed.append((form, b))
+        with lock:
+            for k, v in local.items():
+                stats[k] = stats.get(k, 0) + v
+
+    threads = [threading.Thread(target=browser_loop) for _ in range(LOAD_BROWSERS)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds / 3)
+    during()
+    for t in threads:
+        t.join(timeout=90)
+    return stats, consumed
+
+
+def replays_refused(consumed, what):
+    """Every consumed ENT Response, posted again from its own browser: none reaches B."""
+    before = pub_b.count()[0]
+    for form, b in consumed[:8]:
+        resp = b.post(form.action, form.fields)
+        expect(resp.status_code in (403, 400), f"{what}: a replayed ENT Response got HTTP "
+               f"{resp.status_code}:\n{tail(resp.text, 6)}")
+    expect(pub_b.count()[0] == before, f"{what}: a replayed Response reached publisher B")
+
+
+def redis_outage_under_load():
+    received_before = pub_b.count()[0]
+    unavailable_before = sum(refusals(n, "replay_cache_unavailable") for n in (node1, node2))
+
+    def outage():
+        redis.stop()
+        time.sleep(3)
+        redis.start()
+
+    stats, consumed = load(outage)
+    unavailable = sum(refusals(n, "replay_cache_unavailable") for n in (node1, node2)) - unavailable_before
+    expect(stats["given up"] == 0, f"launches given up: {stats}")
+    expect(stats["done"] == len(consumed) and stats["done"] >= LOAD_BROWSERS, f"too few launches: {stats}")
+    expect(unavailable + stats["connection errors"] + stats.get("http 503", 0) > 0,
+           f"no launch was refused while Redis was down: {stats}")
+    expect(pub_b.count()[0] - received_before == stats["done"],
+           f"publisher B received {pub_b.count()[0] - received_before} Responses for {stats['done']} "
+           f"launches: {stats}")
+    replays_refused(consumed, "after the Redis outage")
+    print(f"     Redis outage: {stats}, replay_cache_unavailable refusals {unavailable:.0f}")
+
+
+suite.check("Redis stopped for 3 s under a load of 4 browsers through HAProxy: launches refused "
+            "while it is down, every launch through after, no replay let through",
+            redis_outage_under_load)
+
+
+def node_killed_under_load():
+    received_before = pub_b.count()[0]
+    stats, consumed = load(lambda: node1.stop(signal.SIGKILL))
+    expect(stats["given up"] == 0, f"launches given up after node 1 was killed: {stats}")
+    expect(stats["done"] >= LOAD_BROWSERS, f"too few launches: {stats}")
+    expect(pub_b.count()[0] - received_before == stats["done"],
+           f"publisher B received {pub_b.count()[0] - received_before} Responses for "
+           f"{stats['done']} launches: {stats}")
+    replays_refused(consumed, "after node 1 was killed")
+    print(f"     node 1 killed: {stats}")
+    rc, out = run(["sqlite3", public.database, "PRAGMA integrity_check;"])
+    expect(rc == 0 and out.strip() == "ok", f"the database after the kill: {out}")
+
+
+suite.check("node 1 killed (SIGKILL) under load: node 2 finishes every launch (the browsers retry), "
+            "no replay, the database intact", node_killed_under_load)
+
+
 def clean_stop():
     expect(node2.stop() == 0, "node 2 did not exit 0 on SIGTERM")
-    node1.check_clean_exit()
 
 
-suite.check("both nodes stop cleanly on SIGTERM", clean_stop)
+suite.check("the surviving node stops cleanly on SIGTERM", clean_stop)
+lb.stop()
 for p in peers:
     p.stop()
 redis.stop()

@@ -2,11 +2,12 @@
 // an ID taken on one node is a replay on every other, Redis going away fails closed and coming
 // back needs no restart, and a Redis that lost its keys lets no message through that it might
 // have seen before.
+#include "store/redis.h"
+
 #include <catch2/catch.hpp>
 #include <thread>
 
 #include "core/log.h"
-#include "store/redis.h"
 #include "support/redis_server.h"
 
 using namespace garde;
@@ -52,8 +53,7 @@ TEST_CASE("Redis addresses are host:port or unix:/path", "[store][redis]") {
   }
 }
 
-TEST_CASE("An ID taken on one node is a replay on another sharing its Redis",
-          "[store][redis]") {
+TEST_CASE("An ID taken on one node is a replay on another sharing its Redis", "[store][redis]") {
   test::RedisServer redis;
   redis.markNew();
   auto node1 = client(redis);
@@ -138,8 +138,7 @@ TEST_CASE("A hung Redis fails closed within the timeout, then recovers", "[store
   CHECK(cache.insert("_r3", kNow + 300, kNow) == Outcome::kFirstUse);
 }
 
-TEST_CASE("A Redis that lost its keys refuses what it might have seen before",
-          "[store][redis]") {
+TEST_CASE("A Redis that lost its keys refuses what it might have seen before", "[store][redis]") {
   core::setLogLevel(core::LogLevel::kError);
   test::RedisServer redis(/*persistent=*/false);
   redis.markNew();

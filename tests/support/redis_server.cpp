@@ -51,10 +51,11 @@ void RedisServer::start() {
   if (pid_ > 0) {
     throw std::runtime_error("redis-server already running");
   }
-  std::vector<std::string> args = {"redis-server", "--port", "0", "--unixsocket", socket_,
-                                   "--unixsocketperm", "700", "--dir", dir_.path().string(),
-                                   "--save", "", "--loglevel", "warning",
-                                   "--logfile", dir_.file("redis.log")};
+  std::vector<std::string> args = {"redis-server", "--port",    "0",
+                                   "--unixsocket", socket_,     "--unixsocketperm",
+                                   "700",          "--dir",     dir_.path().string(),
+                                   "--save",       "",          "--loglevel",
+                                   "warning",      "--logfile", dir_.file("redis.log")};
   if (persistent_) {
     args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
   } else {
@@ -85,7 +86,8 @@ void RedisServer::start() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("redis-server exited at start (is Debian's redis-server installed?)");
+      throw std::runtime_error(
+          "redis-server exited at start (is Debian's redis-server installed?)");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -112,6 +114,8 @@ std::string RedisServer::cli(const std::string& args) const {
   return run("redis-cli -s '" + socket_ + "'" + auth + " " + args + " 2>/dev/null");
 }
 
-void RedisServer::markNew(const std::string& key_prefix) const { cli("SET " + key_prefix + "epoch 0"); }
+void RedisServer::markNew(const std::string& key_prefix) const {
+  cli("SET " + key_prefix + "epoch 0");
+}
 
 }  // namespace garde::test
