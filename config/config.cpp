@@ -500,10 +500,34 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
   }
 
   Section store(sectionTable(root, "store"), "store");
+  std::string engine = "sqlite";
+  store.string("engine", engine);
+  const std::string default_database = c.store.database;
   store.string("database", c.store.database);
+  store.string("url", c.store.url);
+  store.integer("pool_size", c.store.pool_size, 1, 1024);
   store.rejectUnknown();
-  if (c.store.database.empty()) {
-    throw ConfigError("store.database", "expected a file path, got \"\"");
+  if (engine == "sqlite") {
+    if (!c.store.url.empty()) {
+      throw ConfigError("store.url", "is for engine = \"postgresql\" (this store is SQLite: "
+                                     "store.database)");
+    }
+    if (c.store.database.empty()) {
+      throw ConfigError("store.database", "expected a file path, got \"\"");
+    }
+  } else if (engine == "postgresql") {
+    c.store.engine = StoreConfig::Engine::kPostgresql;
+    if (c.store.database != default_database) {
+      throw ConfigError("store.database", "is for engine = \"sqlite\" (this store is PostgreSQL: "
+                                          "store.url)");
+    }
+    if (c.store.url.rfind("postgresql://", 0) != 0 && c.store.url.rfind("postgres://", 0) != 0) {
+      // Not quoted back: a URL may hold a password.
+      throw ConfigError("store.url", "expected a libpq URL, postgresql://[user@]host/database");
+    }
+  } else {
+    throw ConfigError("store.engine", "expected \"sqlite\" or \"postgresql\", got \"" + engine +
+                                          "\"");
   }
 
   Section state(sectionTable(root, "state"), "state");
@@ -589,6 +613,9 @@ Config parseConfig(std::string_view text, const std::filesystem::path& base_dir)
                          &c.log.audit_file, &ps.secret_file, &c.audit.subject_secret_file,
                          &c.contracts.metadata_signers_file, &f.ca_file, &r.password_file}) {
     resolvePath(*p, base_dir);
+  }
+  if (c.store.engine == StoreConfig::Engine::kPostgresql) {
+    c.store.database = c.store.url;  // the one locator every part of garde opens the store by
   }
   return c;
 }

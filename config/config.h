@@ -107,7 +107,16 @@ struct BrokerConfig {
 
 /// [store]
 struct StoreConfig {
-  std::string database = "garde.db";  ///< SQLite file (resolved against the config's directory)
+  enum class Engine { kSqlite, kPostgresql };
+  Engine engine = Engine::kSqlite;
+  /// Where the store is: with engine = "sqlite" the file (key `database`, resolved against the
+  /// config's directory); with engine = "postgresql" the libpq URL (key `url`), copied here after
+  /// loading, so that every part of garde opens the store by this one locator.
+  std::string database = "garde.db";
+  std::string url;  ///< `postgresql://...` (engine = "postgresql" only)
+  /// Connections each of garde's pools keeps open when idle (a pool grows with the requests in
+  /// flight, at most the I/O threads; beyond this, a returned connection is closed).
+  int pool_size = 16;
 };
 
 /// [state]: the key that seals state tokens (SSO transaction, launch cookie). Exactly one of the

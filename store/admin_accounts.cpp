@@ -106,7 +106,8 @@ core::Result<core::UnixTime> recordLoginFailure(Db& db, std::string_view key, co
   GARDE_STORE_PREPARE(stmt, db,
                       "INSERT INTO login_throttle(key, failures, last_failure_at, locked_until) "
                       "VALUES (?1, 1, ?2, 0) ON CONFLICT(key) DO UPDATE SET "
-                      "failures = CASE WHEN ?2 - last_failure_at > ?3 THEN 1 ELSE failures + 1 END, "
+                      "failures = CASE WHEN ?2 - login_throttle.last_failure_at > ?3 THEN 1 "
+                      "ELSE login_throttle.failures + 1 END, "
                       "last_failure_at = ?2 RETURNING failures");
   stmt.bindAll(key, now, rule.forget_seconds);
   GARDE_STORE_STEP(row, stmt);

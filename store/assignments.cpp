@@ -102,8 +102,8 @@ core::Result<std::vector<AssignmentRow>> listAssignments(Db& db, std::string_vie
                                                          std::string_view subscription_id) {
   GARDE_STORE_PREPARE(
       stmt, db,
-      "SELECT a.id, a.subscription_id, a.uai, a.target_kind, ifnull(p.ent_person_id, "
-      "ifnull(g.code, '')), a.assigned_by, a.assigned_at FROM assignments a "
+      "SELECT a.id, a.subscription_id, a.uai, a.target_kind, coalesce(p.ent_person_id, "
+      "coalesce(g.code, '')), a.assigned_by, a.assigned_at FROM assignments a "
       "LEFT JOIN people p ON p.id = a.person_id LEFT JOIN groups g ON g.id = a.group_id "
       "WHERE a.uai = ?1 AND (?2 = '' OR a.subscription_id = ?2) ORDER BY a.id");
   stmt.bindAll(uai, subscription_id);
@@ -132,7 +132,7 @@ core::Result<std::int64_t> assignmentId(Db& db, std::string_view subscription_id
       stmt, db,
       "SELECT a.id FROM assignments a LEFT JOIN people p ON p.id = a.person_id "
       "LEFT JOIN groups g ON g.id = a.group_id WHERE a.subscription_id = ?1 AND a.uai = ?2 AND "
-      "a.target_kind = ?3 AND ifnull(p.ent_person_id, ifnull(g.code, '')) = ?4");
+      "a.target_kind = ?3 AND coalesce(p.ent_person_id, coalesce(g.code, '')) = ?4");
   stmt.bindAll(subscription_id, uai, policy::assignmentTargetKindCode(kind),
                kind == policy::AssignmentTargetKind::kEstablishment ? std::string_view() : target);
   GARDE_STORE_STEP(found, stmt);

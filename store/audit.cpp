@@ -221,8 +221,9 @@ core::Result<std::int64_t> purgeAuditBefore(Db& db, core::UnixTime before) {
     // (store/usage.h): they are told where the trail now starts.
     GARDE_STORE_PREPARE(mark, db,
                         "INSERT INTO usage_state(id, purged_before) VALUES (1, ?1) "
-                        "ON CONFLICT(id) DO UPDATE SET purged_before = "
-                        "max(purged_before, excluded.purged_before)");
+                        "ON CONFLICT(id) DO UPDATE SET purged_before = CASE WHEN "
+                        "excluded.purged_before > usage_state.purged_before THEN "
+                        "excluded.purged_before ELSE usage_state.purged_before END");
     return mark.bind(1, detail::isoTime(before)).run();
   }));
   return purged;

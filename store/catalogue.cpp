@@ -124,7 +124,7 @@ core::Result<CatalogueOutcome> putCatalogueEntry(Db& db, const CatalogueChange& 
     } else if (before) {
       position = before->position;
     } else {
-      GARDE_STORE_PREPARE(last, db, "SELECT ifnull(max(position), 0) + 1 FROM attribute_catalogue");
+      GARDE_STORE_PREPARE(last, db, "SELECT coalesce(max(position), 0) + 1 FROM attribute_catalogue");
       GARDE_STORE_STEP(row, last);
       position = row ? static_cast<int>(last.int64(0)) : 1;
     }

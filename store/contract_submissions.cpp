@@ -157,7 +157,7 @@ core::Result<ContractSubmission> submitContract(Db& db, const ContractDocument& 
     GARDE_STORE_PREPARE(
         stmt, db,
         "INSERT INTO contract_submissions(publisher_id, revision, status, document, flags, "
-        "submitted_by, submitted_at) SELECT ?1, ifnull(max(revision), 0) + 1, 'submitted', ?2, ?3, "
+        "submitted_by, submitted_at) SELECT ?1, coalesce(max(revision), 0) + 1, 'submitted', ?2, ?3, "
         "?4, ?5 FROM contract_submissions WHERE publisher_id = ?1 RETURNING id");
     stmt.bindAll(doc.publisher_id, document_json, flags_json, actor, detail::isoTime(at));
     GARDE_STORE_STEP(row, stmt);

@@ -1,11 +1,15 @@
 #include "store/db.h"
 
 #include <sqlite3.h>
+#include <libpq-fe.h>
 #include <sys/stat.h>
+
+#include <cstdlib>
 
 #include "core/c_handle.h"
 #include "core/log.h"
 #include "core/private_files.h"
+#include "store/db_postgresql.h"
 
 namespace garde::store {
 namespace {
@@ -50,12 +54,42 @@ core::Status ownerOnly(const std::string& path, const OpenOptions& options) {
 
 }  // namespace
 
+Engine engineOf(std::string_view locator) noexcept {
+  return locator.rfind("postgresql://", 0) == 0 || locator.rfind("postgres://", 0) == 0
+             ? Engine::kPostgresql
+             : Engine::kSqlite;
+}
+
 void closeSqlite(sqlite3* db) noexcept { sqlite3_close_v2(db); }
 void finalizeStmt(sqlite3_stmt* stmt) noexcept { sqlite3_finalize(stmt); }
 
 // --- Stmt -------------------------------------------------------------------------------------
 
+Stmt::Stmt(StmtHandle handle, StmtHandle* home) : handle_(std::move(handle)), home_(home) {}
+Stmt::Stmt(std::unique_ptr<PgStatement> pg) : pg_(std::move(pg)) {}
+Stmt::Stmt(Stmt&&) noexcept = default;
+
+namespace {
+
+/// A PostgreSQL parameter set (values travel as text), or the bind error SQLite would give.
+void pgBind(PgStatement& pg, int index, std::optional<std::string> value, std::string& error) {
+  if (index < 1 || index > pg.prepared->parameters) {
+    if (error.empty()) {
+      error = "bind " + std::to_string(index) + ": column index out of range";
+    }
+    return;
+  }
+  pg.values.resize(static_cast<std::size_t>(pg.prepared->parameters));
+  pg.values[static_cast<std::size_t>(index - 1)] = std::move(value);
+}
+
+}  // namespace
+
 Stmt& Stmt::bind(int index, std::string_view text) {
+  if (pg_) {
+    pgBind(*pg_, index, std::string(text), bind_error_);
+    return *this;
+  }
   // An empty view may have no data pointer, which SQLite would bind as NULL: text is never NULL.
   const char* data = text.data() != nullptr ? text.data() : "";
   const int rc =
@@ -67,6 +101,10 @@ Stmt& Stmt::bind(int index, std::string_view text) {
 }
 
 Stmt& Stmt::bind(int index, std::int64_t value) {
+  if (pg_) {
+    pgBind(*pg_, index, std::to_string(value), bind_error_);
+    return *this;
+  }
   const int rc = sqlite3_bind_int64(handle_.get(), index, value);
   if (rc != SQLITE_OK && bind_error_.empty()) {
     bind_error_ = "bind " + std::to_string(index) + ": " + sqlite3_errstr(rc);
@@ -75,6 +113,10 @@ Stmt& Stmt::bind(int index, std::int64_t value) {
 }
 
 Stmt& Stmt::bind(int index, std::nullopt_t) {
+  if (pg_) {
+    pgBind(*pg_, index, std::nullopt, bind_error_);
+    return *this;
+  }
   const int rc = sqlite3_bind_null(handle_.get(), index);
   if (rc != SQLITE_OK && bind_error_.empty()) {
     bind_error_ = "bind " + std::to_string(index) + ": " + sqlite3_errstr(rc);
@@ -93,6 +135,14 @@ Stmt& Stmt::bind(int index, const std::optional<std::int64_t>& value) {
 core::Result<bool> Stmt::step() {
   if (!bind_error_.empty()) {
     return core::fail(core::ErrorCode::kStoreError, bind_error_);
+  }
+  if (pg_) {
+    if (pg_->row < 0) {
+      GARDE_TRY(pg_->execute());
+    } else if (pg_->row < pg_->rows) {
+      ++pg_->row;
+    }
+    return pg_->row < pg_->rows;
   }
   const int rc = sqlite3_step(handle_.get());
   if (rc == SQLITE_ROW) {
@@ -125,12 +175,40 @@ Stmt::~Stmt() {
 }
 
 void Stmt::reset() {
+  bind_error_.clear();
+  if (pg_) {
+    pg_->result.reset();
+    pg_->row = -1;
+    pg_->rows = 0;
+    pg_->values.assign(pg_->values.size(), std::nullopt);
+    return;
+  }
   sqlite3_reset(handle_.get());
   sqlite3_clear_bindings(handle_.get());
-  bind_error_.clear();
 }
 
+namespace {
+
+/// The current row's value on PostgreSQL (null when there is no row or the value is NULL).
+const char* pgValue(const PgStatement& pg, int column, int* length = nullptr) {
+  if (!pg.result || pg.row < 0 || pg.row >= pg.rows || column < 0 ||
+      column >= PQnfields(pg.result.get()) || PQgetisnull(pg.result.get(), pg.row, column) != 0) {
+    return nullptr;
+  }
+  if (length != nullptr) {
+    *length = PQgetlength(pg.result.get(), pg.row, column);
+  }
+  return PQgetvalue(pg.result.get(), pg.row, column);
+}
+
+}  // namespace
+
 std::string Stmt::text(int column) const {
+  if (pg_) {
+    int length = 0;
+    const char* value = pgValue(*pg_, column, &length);
+    return value != nullptr ? std::string(value, static_cast<std::size_t>(length)) : std::string();
+  }
   const auto* p = sqlite3_column_text(handle_.get(), column);
   if (p == nullptr) {
     return {};
@@ -146,15 +224,42 @@ std::optional<std::string> Stmt::optionalText(int column) const {
   return text(column);
 }
 
-std::int64_t Stmt::int64(int column) const { return sqlite3_column_int64(handle_.get(), column); }
+std::int64_t Stmt::int64(int column) const {
+  if (pg_) {
+    const char* value = pgValue(*pg_, column);
+    if (value == nullptr) {
+      return 0;
+    }
+    // A boolean expression (EXISTS, a comparison) is an integer 0 or 1 on SQLite, 't' or 'f' here.
+    if (value[0] == 't' && value[1] == '\0') {
+      return 1;
+    }
+    return std::strtoll(value, nullptr, 10);
+  }
+  return sqlite3_column_int64(handle_.get(), column);
+}
 
 bool Stmt::isNull(int column) const {
+  if (pg_) {
+    return pgValue(*pg_, column) == nullptr;
+  }
   return sqlite3_column_type(handle_.get(), column) == SQLITE_NULL;
 }
 
 // --- Db ---------------------------------------------------------------------------------------
 
+Db::Db(SqliteHandle handle)
+    : handle_(std::move(handle)), cache_(std::make_unique<StatementCache>()) {}
+Db::Db(std::unique_ptr<PgConnection> pg) : pg_(std::move(pg)) {}
+Db::Db(Db&& other) noexcept = default;
+Db& Db::operator=(Db&& other) noexcept = default;
+Db::~Db() = default;
+
 core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
+  if (engineOf(path) == Engine::kPostgresql) {
+    GARDE_ASSIGN_OR_RETURN(auto pg, openPostgresql(path, options));
+    return Db(std::move(pg));
+  }
   // Before SQLite's first use: no memory statistics. They are kept under one process-wide mutex
   // taken by every allocation of every connection, which the launch profile showed contended
   // between the I/O threads (futex calls in sqlite3Malloc). garde never reads them.
@@ -199,6 +304,13 @@ core::Result<Db> Db::open(const std::string& path, const OpenOptions& options) {
 }
 
 core::Result<Stmt> Db::prepare(std::string_view sql) {
+  if (pg_) {
+    GARDE_ASSIGN_OR_RETURN(const PgConnection::Prepared* prepared, pg_->prepare(sql));
+    auto statement = std::make_unique<PgStatement>();
+    statement->connection = pg_.get();
+    statement->prepared = prepared;
+    return Stmt(std::move(statement));
+  }
   auto it = cache_->idle.find(sql);
   if (it == cache_->idle.end()) {
     it = cache_->idle.emplace(std::string(sql), nullptr).first;
@@ -219,6 +331,9 @@ core::Result<Stmt> Db::prepare(std::string_view sql) {
 }
 
 core::Status Db::execScript(const char* sql) {
+  if (pg_) {
+    return pg_->exec(sql, "exec");
+  }
   char* message = nullptr;
   const int rc = sqlite3_exec(handle_.get(), sql, nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
@@ -231,20 +346,38 @@ core::Status Db::execScript(const char* sql) {
   return {};
 }
 
-std::int64_t Db::lastInsertRowid() const { return sqlite3_last_insert_rowid(handle_.get()); }
-int Db::changes() const { return sqlite3_changes(handle_.get()); }
-bool Db::inTransaction() const { return sqlite3_get_autocommit(handle_.get()) == 0; }
+int Db::changes() const { return pg_ ? pg_->changes : sqlite3_changes(handle_.get()); }
+
+bool Db::inTransaction() const {
+  if (pg_) {
+    const auto status = PQtransactionStatus(pg_->raw());
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+  }
+  return sqlite3_get_autocommit(handle_.get()) == 0;
+}
 
 // --- Transaction ------------------------------------------------------------------------------
 
 // BEGIN and COMMIT go through the statement cache like any other statement: sqlite3_exec would
 // compile them again on every transaction (a launch runs several).
 core::Status Db::runCached(const char* sql) {
+  if (pg_) {
+    return pg_->exec(sql, sql);  // BEGIN, COMMIT: nothing to prepare
+  }
   GARDE_ASSIGN_OR_RETURN(Stmt stmt, prepare(sql));
   return stmt.run();
 }
 
+/// The advisory lock every garde writer takes on PostgreSQL ("garde" in ASCII): one writer at a
+/// time, as SQLite's write lock (docs/adr/0034).
+constexpr const char* kPgBeginWrite = "BEGIN; SELECT pg_advisory_xact_lock(103976872715365)";
+constexpr const char* kPgBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+
 core::Result<Transaction> Transaction::begin(Db& db, Kind kind) {
+  if (db.engine() == Engine::kPostgresql) {
+    GARDE_TRY(db.runCached(kind == Kind::kImmediate ? kPgBeginWrite : kPgBeginRead));
+    return Transaction(db);
+  }
   GARDE_TRY(db.runCached(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
   return Transaction(db);
 }

@@ -1,11 +1,15 @@
 #pragma once
-/// @file RAII wrappers over SQLite: a connection (Db), prepared statements (Stmt) and transactions.
+/// @file The store's seam over its two engines: a connection (Db), prepared statements (Stmt) and
+/// transactions, on SQLite (the embedded default) or PostgreSQL (docs/adr/0034).
 ///
-/// This header forward-declares the SQLite types; only store/*.cpp include sqlite3.h. C return
-/// codes are turned into core::Result here: nothing above this file sees an `int rc`.
+/// This header forward-declares the engines' types; only store/db*.cpp include sqlite3.h or
+/// libpq-fe.h. C return codes are turned into core::Result here: nothing above this file sees an
+/// `int rc` or a PGresult. Repositories write one SQL text for both engines, with `?N` parameters;
+/// on PostgreSQL it is rewritten once per connection when prepared (db_postgresql.cpp says how).
 ///
-/// Thread-safety: a Db and its Stmts belong to one thread at a time (the connection is opened with
-/// SQLITE_OPEN_NOMUTEX). Open one Db per thread; WAL mode lets readers run beside one writer.
+/// Thread-safety: a Db and its Stmts belong to one thread at a time (the SQLite connection is
+/// opened with SQLITE_OPEN_NOMUTEX). Open one Db per thread; WAL mode lets readers run beside one
+/// writer.
 
 #include <cstdint>
 #include <functional>
@@ -22,6 +26,14 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace garde::store {
+
+class PgConnection;  // db_postgresql.h: a libpq connection and its prepared statements
+struct PgStatement;  // db_postgresql.h: one prepared statement's parameters and result
+
+/// Which engine a database locator names: a `postgresql://` (or `postgres://`) URL is a libpq
+/// connection string; anything else is an SQLite file path (or ":memory:").
+enum class Engine { kSqlite, kPostgresql };
+Engine engineOf(std::string_view locator) noexcept;
 
 /// sqlite3_close_v2 and sqlite3_finalize, defined in db.cpp so that the handles below need no
 /// SQLite header (docs/style.md section 3).
@@ -52,9 +64,9 @@ struct StatementCache {
 /// connection's cache on destruction (reset, bindings cleared) instead of being finalized.
 class Stmt {
  public:
-  explicit Stmt(StmtHandle handle, StmtHandle* home = nullptr)
-      : handle_(std::move(handle)), home_(home) {}
-  Stmt(Stmt&&) noexcept = default;
+  explicit Stmt(StmtHandle handle, StmtHandle* home = nullptr);
+  explicit Stmt(std::unique_ptr<PgStatement> pg);
+  Stmt(Stmt&&) noexcept;
   Stmt& operator=(Stmt&&) = delete;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -100,6 +112,7 @@ class Stmt {
   std::string bind_error_;
   StmtHandle* home_ =
       nullptr;  ///< its slot in the Db's StatementCache; null: finalize on destruction
+  std::unique_ptr<PgStatement> pg_;  ///< set on PostgreSQL (handle_ is then null)
 };
 
 struct OpenOptions {
@@ -112,39 +125,59 @@ struct OpenOptions {
   bool create = true;
 };
 
-/// One SQLite connection, set up with the project's defaults: WAL journal, foreign keys ON,
-/// synchronous=NORMAL, busy_timeout. Move-only.
+/// One connection. On SQLite, set up with the project's defaults: WAL journal, foreign keys ON,
+/// synchronous=NORMAL, busy_timeout. On PostgreSQL, a libpq connection whose lock waits are bounded
+/// by busy_timeout. Move-only.
 class Db {
  public:
-  /// Opens (and with options.create, creates) the database at `path` (":memory:" works).
-  /// A file path's database is created mode 0600 whatever the umask (its -wal and -shm follow
-  /// its mode); kConfigInvalid, naming the file, when it or its -wal, -shm or -journal exists and
-  /// group or others may read or write it. kStoreError when it cannot be opened or configured.
+  /// Opens the database `path` names (engineOf). SQLite: opens (and with options.create,
+  /// creates) the file (":memory:" works); a file is created mode 0600 whatever the umask (its
+  /// -wal and -shm follow its mode); kConfigInvalid, naming the file, when it or its -wal, -shm or
+  /// -journal exists and group or others may read or write it. PostgreSQL: connects (the URL is
+  /// never logged nor put in an error: it may hold a password). kStoreError when it cannot be
+  /// opened or configured.
   static core::Result<Db> open(const std::string& path, const OpenOptions& options = {});
+  Db(Db&& other) noexcept;
+  Db& operator=(Db&& other) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  Engine engine() const noexcept { return pg_ ? Engine::kPostgresql : Engine::kSqlite; }
 
   /// Prepares one statement. The SQL must be a constant of the program: data goes through bind().
   core::Result<Stmt> prepare(std::string_view sql);
   /// Runs constant SQL with no parameters (schema migrations, pragmas). Never with data in it.
+  /// The text goes to the engine as it is (no rewriting): a script is written for its engine.
   core::Status execScript(const char* sql);
   /// Runs one constant statement with no parameters through the statement cache (BEGIN, COMMIT).
   core::Status runCached(const char* sql);
 
-  std::int64_t lastInsertRowid() const;
+  /// The rows the last INSERT, UPDATE or DELETE changed. (There is no last insert rowid: an
+  /// insert that needs its new id says `RETURNING id`, which both engines answer.)
   int changes() const;
   /// Whether the connection is inside an explicit transaction.
   bool inTransaction() const;
 
+  /// The SQLite connection; null on PostgreSQL.
   sqlite3* raw() const { return handle_.get(); }
+  /// The PostgreSQL connection; null on SQLite.
+  PgConnection* postgresql() const { return pg_.get(); }
 
  private:
-  explicit Db(SqliteHandle handle)
-      : handle_(std::move(handle)), cache_(std::make_unique<StatementCache>()) {}
+  explicit Db(SqliteHandle handle);
+  explicit Db(std::unique_ptr<PgConnection> pg);
   SqliteHandle handle_;
   std::unique_ptr<StatementCache> cache_;  ///< declared after handle_: finalized before closing
+  std::unique_ptr<PgConnection> pg_;
 };
 
-/// A transaction that rolls back unless commit() succeeds. BEGIN IMMEDIATE takes the write lock
-/// up front, so a writer waits (busy_timeout) at the start rather than failing at COMMIT.
+/// A transaction that rolls back unless commit() succeeds. kImmediate takes the write lock up
+/// front, so a writer waits (busy_timeout) at the start rather than failing at COMMIT: BEGIN
+/// IMMEDIATE on SQLite; on PostgreSQL, BEGIN and a transaction-scoped advisory lock every garde
+/// writer takes, so that writers run one at a time there too (the repositories' read-then-write
+/// steps rely on it). kDeferred reads one snapshot: BEGIN DEFERRED on SQLite, REPEATABLE READ on
+/// PostgreSQL.
 class Transaction {
  public:
   enum class Kind { kDeferred, kImmediate };

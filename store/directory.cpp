@@ -142,7 +142,7 @@ core::Status addPersonProfile(Db& db, std::int64_t person_id, std::string_view u
   GARDE_STORE_PREPARE(
       stmt, db,
       "INSERT INTO person_profiles(person_id, uai, profile, feed_id) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT DO UPDATE SET feed_id = excluded.feed_id");
+      "ON CONFLICT(person_id, uai, profile) DO UPDATE SET feed_id = excluded.feed_id");
   return stmt.bindAll(person_id, uai, policy::profileCode(profile), feed_id).run();
 }
 
@@ -218,18 +218,18 @@ core::Result<std::int64_t> pruneDirectory(Db& db, std::string_view ent_id, std::
   std::int64_t removed = 0;
   auto s = detail::inTransaction(db, [&]() -> core::Status {
     {
-      GARDE_STORE_PREPARE(stmt, db, "DELETE FROM people WHERE ent_id = ?1 AND feed_id IS NOT ?2");
+      GARDE_STORE_PREPARE(stmt, db, "DELETE FROM people WHERE ent_id = ?1 AND feed_id IS DISTINCT FROM ?2");
       GARDE_TRY(stmt.bindAll(ent_id, feed_id).run());
       removed = db.changes();
     }
     {
       GARDE_STORE_PREPARE(stmt, db,
-                          "DELETE FROM person_profiles WHERE feed_id IS NOT ?2 AND uai IN "
+                          "DELETE FROM person_profiles WHERE feed_id IS DISTINCT FROM ?2 AND uai IN "
                           "(SELECT uai FROM establishments WHERE ent_id = ?1)");
       GARDE_TRY(stmt.bindAll(ent_id, feed_id).run());
     }
     GARDE_STORE_PREPARE(stmt, db,
-                        "DELETE FROM groups WHERE feed_id IS NOT ?2 AND uai IN "
+                        "DELETE FROM groups WHERE feed_id IS DISTINCT FROM ?2 AND uai IN "
                         "(SELECT uai FROM establishments WHERE ent_id = ?1)");
     return stmt.bindAll(ent_id, feed_id).run();
   });
@@ -329,9 +329,11 @@ core::Result<std::int64_t> beginFeed(Db& db, std::string_view ent_id, std::strin
                                      std::string_view file_name, core::UnixTime at) {
   GARDE_STORE_PREPARE(stmt, db,
                       "INSERT INTO feeds(ent_id, kind, file_name, received_at, status) "
-                      "VALUES (?1, ?2, ?3, ?4, 'importing')");
-  GARDE_TRY(stmt.bindAll(ent_id, kind, file_name, detail::isoTime(at)).run());
-  return db.lastInsertRowid();
+                      "VALUES (?1, ?2, ?3, ?4, 'importing') RETURNING id");
+  GARDE_TRY(stmt.bindAll(ent_id, kind, file_name, detail::isoTime(at)).step());
+  const std::int64_t id = stmt.int64(0);
+  GARDE_TRY(stmt.run());
+  return id;
 }
 
 core::Status finishFeed(Db& db, std::int64_t feed_id, bool ok, std::int64_t item_count,

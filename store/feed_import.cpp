@@ -51,19 +51,19 @@ CREATE INDEX stage.s_member_key ON s_member(uai, code, pid);
 )SQL";
 
 constexpr const char* kInsertEtab =
-    "INSERT INTO s_etab(uai, name, file, line) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO s_etab(uai, name, file, line) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
 constexpr const char* kFindEtab = "SELECT file, line FROM s_etab WHERE uai = ?1 AND ?2 = ?2";
 constexpr const char* kInsertEtabMef =
-    "INSERT INTO s_etab_mef(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO s_etab_mef(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
 constexpr const char* kFindEtabMef =
     "SELECT file, line FROM s_etab_mef WHERE uai = ?1 AND code = ?2";
 constexpr const char* kInsertEtabSubject =
-    "INSERT INTO s_etab_subject(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO s_etab_subject(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
 constexpr const char* kFindEtabSubject =
     "SELECT file, line FROM s_etab_subject WHERE uai = ?1 AND code = ?2";
 constexpr const char* kInsertPerson =
     "INSERT INTO s_person(pid, teacher, last, first, civ, file, line) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 constexpr const char* kFindPerson = "SELECT file, line FROM s_person WHERE pid = ?1 AND ?2 = ?2";
 constexpr const char* kInsertProfile =
     "INSERT INTO s_profile(pid, uai, profile, file, line) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -76,13 +76,13 @@ constexpr const char* kInsertSubject =
     "INSERT INTO s_subject(pid, uai, role, code, grp, file, line) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* kInsertGroup =
-    "INSERT INTO s_group(uai, code, kind, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO s_group(uai, code, kind, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
 constexpr const char* kFindGroup = "SELECT file, line FROM s_group WHERE uai = ?1 AND code = ?2";
 constexpr const char* kInsertMember =
     "INSERT INTO s_member(pid, uai, code, file, line) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kInsertManager =
     "INSERT INTO s_manager(pid, last, first, civ, emails, file, line) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 constexpr const char* kFindManager = "SELECT file, line FROM s_manager WHERE pid = ?1 AND ?2 = ?2";
 constexpr const char* kInsertManagerUai =
     "INSERT INTO s_manager_uai(pid, uai, file, line) VALUES (?1, ?2, ?3, ?4)";
@@ -172,7 +172,7 @@ const Step kSteps[] = {
     {&FeedChange::changed, &FeedCounts::establishments, Into::kChangedPlusAdded,
      "INSERT INTO establishments(uai, ent_id, name, feed_id) SELECT uai, ?1, name, ?2 FROM s_etab "
      "WHERE true ON CONFLICT(uai) DO UPDATE SET name = excluded.name, feed_id = excluded.feed_id "
-     "WHERE establishments.name IS NOT excluded.name"},
+     "WHERE establishments.name IS DISTINCT FROM excluded.name"},
     {&FeedChange::removed, &FeedCounts::people, Into::kRemoved,
      "DELETE FROM people WHERE ent_id = ?1 AND ent_person_id NOT IN (SELECT pid FROM s_person) "
      "AND ?2 = ?2"},
@@ -184,8 +184,8 @@ const Step kSteps[] = {
      "SELECT ?1, pid, last, first, civ, ?2 FROM s_person WHERE true "
      "ON CONFLICT(ent_id, ent_person_id) DO UPDATE SET last_name = excluded.last_name, "
      "first_name = excluded.first_name, civility = excluded.civility, feed_id = excluded.feed_id "
-     "WHERE people.last_name IS NOT excluded.last_name OR people.first_name IS NOT "
-     "excluded.first_name OR people.civility IS NOT excluded.civility"},
+     "WHERE people.last_name IS DISTINCT FROM excluded.last_name OR people.first_name IS DISTINCT FROM "
+     "excluded.first_name OR people.civility IS DISTINCT FROM excluded.civility"},
     // The ENT's people after the upsert, by row id (the facts' person_id) and by identifier.
     {nullptr, nullptr, Into::kNone,
      "CREATE TABLE stage.s_pmap(person_id INTEGER PRIMARY KEY, pid TEXT NOT NULL UNIQUE)"},
@@ -243,8 +243,8 @@ const Step kSteps[] = {
     {&FeedChange::changed, &FeedCounts::groups, Into::kChangedPlusAdded,
      "INSERT INTO groups(uai, code, kind, label, feed_id) SELECT uai, code, kind, label, ?2 "
      "FROM s_group WHERE ?1 = ?1 ON CONFLICT(uai, code) DO UPDATE SET kind = excluded.kind, "
-     "label = excluded.label, feed_id = excluded.feed_id WHERE groups.kind IS NOT excluded.kind "
-     "OR groups.label IS NOT excluded.label"},
+     "label = excluded.label, feed_id = excluded.feed_id WHERE groups.kind IS DISTINCT FROM excluded.kind "
+     "OR groups.label IS DISTINCT FROM excluded.label"},
     // Memberships.
     {&FeedChange::removed, &FeedCounts::memberships, Into::kRemoved,
      "DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE uai IN "
@@ -267,7 +267,7 @@ const Step kSteps[] = {
     {&FeedChange::changed, &FeedCounts::establishment_mefs, Into::kChangedPlusAdded,
      "INSERT INTO establishment_mefs(uai, code, label, feed_id) SELECT uai, code, label, ?2 "
      "FROM s_etab_mef WHERE ?1 = ?1 ON CONFLICT(uai, code) DO UPDATE SET label = excluded.label, "
-     "feed_id = excluded.feed_id WHERE establishment_mefs.label IS NOT excluded.label"},
+     "feed_id = excluded.feed_id WHERE establishment_mefs.label IS DISTINCT FROM excluded.label"},
     {&FeedChange::removed, &FeedCounts::establishment_subjects, Into::kRemoved,
      "DELETE FROM establishment_subjects WHERE uai IN (SELECT uai FROM establishments WHERE "
      "ent_id = ?1) AND NOT EXISTS (SELECT 1 FROM s_etab_subject s WHERE s.uai = "
@@ -278,7 +278,7 @@ const Step kSteps[] = {
     {&FeedChange::changed, &FeedCounts::establishment_subjects, Into::kChangedPlusAdded,
      "INSERT INTO establishment_subjects(uai, code, label, feed_id) SELECT uai, code, label, ?2 "
      "FROM s_etab_subject WHERE ?1 = ?1 ON CONFLICT(uai, code) DO UPDATE SET label = "
-     "excluded.label, feed_id = excluded.feed_id WHERE establishment_subjects.label IS NOT "
+     "excluded.label, feed_id = excluded.feed_id WHERE establishment_subjects.label IS DISTINCT FROM "
      "excluded.label"},
     // Assignment managers and their establishments.
     {&FeedChange::removed, &FeedCounts::managers, Into::kRemoved,
@@ -292,15 +292,16 @@ const Step kSteps[] = {
      "emails, feed_id) SELECT ?1, pid, last, first, civ, emails, ?2 FROM s_manager WHERE true "
      "ON CONFLICT(ent_id, ent_person_id) DO UPDATE SET last_name = excluded.last_name, "
      "first_name = excluded.first_name, civility = excluded.civility, emails = excluded.emails, "
-     "feed_id = excluded.feed_id WHERE assignment_managers.last_name IS NOT excluded.last_name OR "
-     "assignment_managers.first_name IS NOT excluded.first_name OR assignment_managers.civility "
-     "IS NOT excluded.civility OR assignment_managers.emails IS NOT excluded.emails"},
+     "feed_id = excluded.feed_id WHERE assignment_managers.last_name IS DISTINCT FROM excluded.last_name OR "
+     "assignment_managers.first_name IS DISTINCT FROM excluded.first_name OR assignment_managers.civility "
+     "IS DISTINCT FROM excluded.civility OR assignment_managers.emails IS DISTINCT FROM excluded.emails"},
     {nullptr, nullptr, Into::kNone,
      "CREATE TABLE stage.d_manager_uai(manager_id INTEGER, uai TEXT, "
      "PRIMARY KEY (manager_id, uai)) WITHOUT ROWID"},
     {nullptr, nullptr, Into::kNone,
-     "INSERT OR IGNORE INTO d_manager_uai SELECT a.id, s.uai FROM s_manager_uai s JOIN "
-     "assignment_managers a ON a.ent_id = ?1 AND a.ent_person_id = s.pid WHERE ?2 = ?2"},
+     "INSERT INTO d_manager_uai SELECT a.id, s.uai FROM s_manager_uai s JOIN "
+     "assignment_managers a ON a.ent_id = ?1 AND a.ent_person_id = s.pid WHERE ?2 = ?2 "
+     "ON CONFLICT DO NOTHING"},
     {&FeedChange::removed, &FeedCounts::manager_establishments, Into::kRemoved,
      "DELETE FROM assignment_manager_establishments WHERE manager_id IN (SELECT id FROM "
      "assignment_managers WHERE ent_id = ?1) AND NOT EXISTS (SELECT 1 FROM d_manager_uai d WHERE "
@@ -310,6 +311,28 @@ const Step kSteps[] = {
      "INSERT INTO assignment_manager_establishments(manager_id, uai) SELECT manager_id, uai FROM "
      "d_manager_uai WHERE ?1 = ?1 AND ?2 = ?2 ON CONFLICT DO NOTHING"},
 };
+
+/// Runs staging DDL written for SQLite's attached `stage` database. On PostgreSQL the staging
+/// tables are the connection's temporary tables (private to the session, never written to the
+/// WAL, dropped by DISCARD TEMP): `CREATE TABLE stage.` is `CREATE TEMP TABLE`, an index on them
+/// is created unqualified (it lives beside its table), and WITHOUT ROWID has no meaning.
+core::Status stageDdl(Db& db, const char* sql) {
+  if (db.engine() != Engine::kPostgresql) {
+    return db.execScript(sql);
+  }
+  std::string text(sql);
+  const std::pair<std::string_view, std::string_view> kRewrites[] = {
+      {"CREATE TABLE stage.", "CREATE TEMP TABLE "},
+      {"CREATE INDEX stage.", "CREATE INDEX "},
+      {" WITHOUT ROWID", ""},
+  };
+  for (const auto& [from, to] : kRewrites) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+      text.replace(at, from.size(), to);
+    }
+  }
+  return db.execScript(text.c_str());
+}
 
 std::string joinLines(const std::vector<std::string>& values) {
   std::string out;
@@ -351,16 +374,20 @@ core::Result<std::unique_ptr<FeedStage>> FeedStage::open(Db& db, std::string ent
   if (db.inTransaction()) {
     return core::fail(core::ErrorCode::kInternal, "a feed stage needs a connection of its own");
   }
-  (void)db.execScript("DETACH DATABASE stage");  // left by a stage whose end failed (best effort)
-  GARDE_TRY(db.execScript("ATTACH DATABASE '' AS stage"));
   std::unique_ptr<FeedStage> stage(new FeedStage(db, std::move(ent_id)));
-  // The import's working set (staging tables and the merge's joins) goes through page caches of
-  // 64 MiB, not more: the peak memory stays flat whatever the snapshot's size.
-  GARDE_TRY(
-      db.execScript("PRAGMA temp_store = FILE; PRAGMA cache_size = -65536; "
-                    "PRAGMA temp.cache_size = -65536; PRAGMA stage.cache_size = -65536; "
-                    "PRAGMA stage.journal_mode = MEMORY; PRAGMA stage.synchronous = OFF;"));
-  GARDE_TRY(db.execScript(kStagingSchema));
+  if (db.engine() == Engine::kPostgresql) {
+    (void)db.execScript("DISCARD TEMP");  // left by a stage whose end failed (best effort)
+  } else {
+    (void)db.execScript("DETACH DATABASE stage");  // the same
+    GARDE_TRY(db.execScript("ATTACH DATABASE '' AS stage"));
+    // The import's working set (staging tables and the merge's joins) goes through page caches
+    // of 64 MiB, not more: the peak memory stays flat whatever the snapshot's size.
+    GARDE_TRY(
+        db.execScript("PRAGMA temp_store = FILE; PRAGMA cache_size = -65536; "
+                      "PRAGMA temp.cache_size = -65536; PRAGMA stage.cache_size = -65536; "
+                      "PRAGMA stage.journal_mode = MEMORY; PRAGMA stage.synchronous = OFF;"));
+  }
+  GARDE_TRY(stageDdl(db, kStagingSchema));
   GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db, Transaction::Kind::kDeferred));
   stage->tx_ = std::make_unique<Transaction>(std::move(tx));
   return stage;
@@ -368,8 +395,10 @@ core::Result<std::unique_ptr<FeedStage>> FeedStage::open(Db& db, std::string ent
 
 FeedStage::~FeedStage() {
   tx_.reset();  // rolls back what was not committed
-  // Deletes the staging file (best effort: a failure leaves it to the next stage or the close).
-  (void)db_.execScript("DETACH DATABASE stage");
+  // Deletes the staging file or tables (best effort: a failure leaves them to the next stage or
+  // the close).
+  (void)db_.execScript(db_.engine() == Engine::kPostgresql ? "DISCARD TEMP"
+                                                           : "DETACH DATABASE stage");
 }
 
 core::Status FeedStage::referenceUai(std::string_view uai) {
@@ -377,7 +406,7 @@ core::Status FeedStage::referenceUai(std::string_view uai) {
     return {};
   }
   last_uai_ = uai;
-  GARDE_STORE_PREPARE(ins, db_, "INSERT OR IGNORE INTO s_uai(uai) VALUES (?1)");
+  GARDE_STORE_PREPARE(ins, db_, "INSERT INTO s_uai(uai) VALUES (?1) ON CONFLICT DO NOTHING");
   return ins.bindAll(uai).run();
 }
 
@@ -401,12 +430,9 @@ core::Status FeedStage::stagePerson(const FeedPerson& p, FeedPosition at) {
   const auto file = static_cast<std::int64_t>(at.file);
   const auto line = static_cast<std::int64_t>(at.line);
   GARDE_STORE_PREPARE(ins, db_, kInsertPerson);
-  ins.bindAll(p.id, p.teacher, p.last_name, p.first_name, p.civility, file, line);
-  if (auto s = ins.run(); !s) {
-    if (s.error().code == core::ErrorCode::kConflict) {
-      return duplicate("person", kFindPerson, p.id, "", at);
-    }
-    return s;
+  GARDE_TRY(ins.bindAll(p.id, p.teacher, p.last_name, p.first_name, p.civility, file, line).run());
+  if (db_.changes() == 0) {
+    return duplicate("person", kFindPerson, p.id, "", at);
   }
   ++people_;
   GARDE_STORE_PREPARE(profile, db_, kInsertProfile);
@@ -433,14 +459,14 @@ core::Status FeedStage::add(const FeedRecord& record, FeedPosition at) {
   ++records_;
   const auto file = static_cast<std::int64_t>(at.file);
   const auto line = static_cast<std::int64_t>(at.line);
-  // A keyed insert that fails on its key is a duplicate: recorded, not fatal to the stage.
+  // A keyed insert that finds its key taken (it inserts nothing) is a duplicate: recorded, not
+  // fatal to the stage. (ON CONFLICT DO NOTHING rather than a failed statement: on PostgreSQL a
+  // failed statement would abort the stage's transaction.)
   auto keyed = [&](Stmt& ins, std::string_view what, const char* find_sql, std::string_view k1,
                    std::string_view k2) -> core::Status {
-    if (auto s = ins.run(); !s) {
-      if (s.error().code == core::ErrorCode::kConflict) {
-        return duplicate(what, find_sql, k1, k2, at);
-      }
-      return s;
+    GARDE_TRY(ins.run());
+    if (db_.changes() == 0) {
+      return duplicate(what, find_sql, k1, k2, at);
     }
     return {};
   };
@@ -514,7 +540,7 @@ core::Result<std::vector<FeedProblem>> FeedStage::check(std::size_t max_problems
   if (!tx_) {
     return core::fail(core::ErrorCode::kInternal, "feed stage already checked");
   }
-  GARDE_TRY(db_.execScript(kStagingIndexes));  // still outside the write lock
+  GARDE_TRY(stageDdl(db_, kStagingIndexes));  // still outside the write lock
   GARDE_TRY(tx_->commit());
   tx_.reset();
   GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db_, Transaction::Kind::kImmediate));
@@ -562,10 +588,13 @@ core::Result<FeedCounts> FeedStage::merge(std::string_view file_name, core::Unix
     if (progress) {
       progress("merge", done, total);
     }
-    GARDE_STORE_PREPARE(stmt, db_, step.sql);
-    if (std::string_view(step.sql).substr(0, 7) != "CREATE ") {  // DDL has no parameters
-      stmt.bindAll(ent_id_, feed_id_);
+    if (std::string_view(step.sql).substr(0, 7) == "CREATE ") {  // DDL has no parameters
+      GARDE_TRY(stageDdl(db_, step.sql));
+      ++done;
+      continue;
     }
+    GARDE_STORE_PREPARE(stmt, db_, step.sql);
+    stmt.bindAll(ent_id_, feed_id_);
     std::int64_t n = 0;
     if (step.into == Into::kAddedByQuery) {
       GARDE_STORE_STEP(row, stmt);
@@ -614,8 +643,8 @@ core::Result<std::int64_t> recordFailedFeed(Db& db, std::string_view ent_id,
 
 core::Result<FeedRow> findFeed(Db& db, std::string_view ent_id, std::int64_t feed_id) {
   GARDE_STORE_PREPARE(stmt, db,
-                      "SELECT id, ent_id, file_name, received_at, ifnull(finished_at, ''), "
-                      "status, item_count, ifnull(report, '') FROM feeds "
+                      "SELECT id, ent_id, file_name, received_at, coalesce(finished_at, ''), "
+                      "status, item_count, coalesce(report, '') FROM feeds "
                       "WHERE id = ?1 AND ent_id = ?2");
   stmt.bindAll(feed_id, ent_id);
   GARDE_STORE_STEP(found, stmt);

@@ -24,12 +24,15 @@ MetadataSource sourceRow(const Stmt& s) {
   return m;
 }
 
-std::string copyColumns(bool with_document) {
-  // typeof() reads the column's type from the record header, not the document (SQLite's
-  // OPFLAG_TYPEOFARG); the document is the table's last column (migration 17).
+std::string copyColumns(const Db& db, bool with_document) {
+  // On SQLite, typeof() reads the column's type from the record header, not the document
+  // (SQLite's OPFLAG_TYPEOFARG); the document is the table's last column (migration 17).
+  // PostgreSQL's IS NOT NULL reads the tuple's null bitmap, not the (TOASTed) document.
+  const char* held =
+      db.engine() == Engine::kPostgresql ? "xml IS NOT NULL " : "typeof(xml) = 'text' ";
   return std::string("SELECT source, entity_key, ") + (with_document ? "xml" : "NULL") +
          ", sha256, etag, last_modified, fetched_at, checked_at, valid_until, cache_seconds, "
-         "entity_count, attempted_at, last_error, failures, typeof(xml) = 'text' "
+         "entity_count, attempted_at, last_error, failures, " + held +
          "FROM metadata_copies ";
 }
 
@@ -206,7 +209,7 @@ core::Result<std::optional<std::string>> peerMetadataSource(Db& db, CallerKind k
 core::Result<std::vector<MetadataCopy>> listMetadataCopies(Db& db, std::string_view source,
                                                            bool with_document) {
   GARDE_STORE_PREPARE(stmt, db,
-                      copyColumns(with_document) +
+                      copyColumns(db, with_document) +
                           "WHERE ?1 = '' OR source = ?1 ORDER BY source, entity_key");
   stmt.bind(1, source);
   std::vector<MetadataCopy> out;
@@ -218,7 +221,7 @@ core::Result<std::optional<MetadataCopy>> findMetadataCopy(Db& db, std::string_v
                                                            std::string_view entity_key,
                                                            bool with_document) {
   GARDE_STORE_PREPARE(stmt, db,
-                      copyColumns(with_document) + "WHERE source = ?1 AND entity_key = ?2");
+                      copyColumns(db, with_document) + "WHERE source = ?1 AND entity_key = ?2");
   stmt.bindAll(source, entity_key);
   GARDE_STORE_STEP(found, stmt);
   if (!found) {
@@ -268,7 +271,7 @@ core::Status recordMetadataFailure(Db& db, std::string_view source, std::string_
                       "INSERT INTO metadata_copies(source, entity_key, attempted_at, last_error, "
                       "failures) VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT(source, entity_key) DO "
                       "UPDATE SET attempted_at = excluded.attempted_at, "
-                      "last_error = excluded.last_error, failures = failures + 1");
+                      "last_error = excluded.last_error, failures = metadata_copies.failures + 1");
   return stmt.bindAll(source, entity_key, detail::isoTime(now), error).run();
 }
 

@@ -693,6 +693,13 @@ CREATE TRIGGER metadata_copies_update_registry AFTER UPDATE OF sha256 ON metadat
   BEGIN UPDATE registry_generation SET n = n + 1; END;
 )SQL";
 
+// Version 18: a contract's declarations keep the order the publisher wrote them in as a column
+// (it was SQLite's insertion order, the rowid, which PostgreSQL has no equivalent of).
+constexpr const char* kV18 = R"SQL(
+ALTER TABLE contract_declarations ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE contract_declarations SET position = rowid;
+)SQL";
+
 const std::vector<Migration> kMigrations = {
     {1, "directory, contracts, policy, subscriptions", kV1},
     {2, "audit trail and launch indexes", kV2},
@@ -711,6 +718,7 @@ const std::vector<Migration> kMigrations = {
     {15, "metadata sources and their last good copies", kV15},
     {16, "algorithm exceptions per peer", kV16},
     {17, "metadata copies: the document in the last column", kV17},
+    {18, "contract declarations: their position", kV18},
 };
 
 constexpr const char* kSchemaVersionTable = R"SQL(
@@ -728,9 +736,10 @@ const std::vector<Migration>& migrations() { return kMigrations; }
 int latestSchemaVersion() { return kMigrations.back().version; }
 
 core::Result<int> schemaVersion(Db& db) {
-  GARDE_TRY(db.execScript(kSchemaVersionTable));
+  GARDE_TRY(db.execScript(db.engine() == Engine::kPostgresql ? postgresqlSchemaVersionTable()
+                                                             : kSchemaVersionTable));
   GARDE_ASSIGN_OR_RETURN(Stmt stmt,
-                         db.prepare("SELECT ifnull(max(version), 0) FROM schema_version"));
+                         db.prepare("SELECT coalesce(max(version), 0) FROM schema_version"));
   GARDE_TRY(stmt.step());
   return static_cast<int>(stmt.int64(0));
 }
@@ -741,7 +750,7 @@ core::Status probeDatabase(const std::string& path, int busy_timeout_ms) {
   options.create = false;
   options.busy_timeout_ms = busy_timeout_ms;
   GARDE_ASSIGN_OR_RETURN(Db db, Db::open(path, options));
-  auto stmt = db.prepare("SELECT ifnull(max(version), 0) FROM schema_version");
+  auto stmt = db.prepare("SELECT coalesce(max(version), 0) FROM schema_version");
   if (!stmt) {
     return core::fail(core::ErrorCode::kStoreError, "the database has no schema_version table");
   }
@@ -755,9 +764,53 @@ core::Status probeDatabase(const std::string& path, int busy_timeout_ms) {
   return {};
 }
 
+namespace {
+
+core::Status applyMigration(Db& db, const Migration& m) {
+  if (auto s = db.execScript(m.sql); !s) {
+    return core::fail(core::ErrorCode::kStoreError,
+                      "migration " + std::to_string(m.version) + " failed: " + s.error().detail);
+  }
+  GARDE_ASSIGN_OR_RETURN(Stmt record,
+                         db.prepare("INSERT INTO schema_version(version, name) VALUES (?1, ?2)"));
+  GARDE_TRY(record.bindAll(m.version, m.name).run());
+  return {};
+}
+
+// One transaction for the whole climb, under the writers' advisory lock: a second node starting
+// at the same time waits, then finds the schema at its version and has nothing to do.
+core::Status migratePostgresql(Db& db, int target) {
+  const auto& steps = postgresqlMigrations();
+  if (target < steps.front().version) {
+    return core::fail(core::ErrorCode::kStoreError,
+                      "a PostgreSQL store starts at schema version " +
+                          std::to_string(steps.front().version));
+  }
+  GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db));
+  GARDE_ASSIGN_OR_RETURN(const int current, schemaVersion(db));
+  if (current > latestSchemaVersion()) {
+    return core::fail(core::ErrorCode::kStoreError,
+                      "database schema version " + std::to_string(current) +
+                          " is newer than this binary's " + std::to_string(latestSchemaVersion()));
+  }
+  for (const auto& m : steps) {
+    if (m.version <= current || m.version > target) {
+      continue;
+    }
+    GARDE_TRY(applyMigration(db, m));
+    kLog.info("schema migrated", {{"version", std::to_string(m.version)}, {"name", m.name}});
+  }
+  return tx.commit();
+}
+
+}  // namespace
+
 core::Status migrate(Db& db, int target) {
   if (target < 0) {
     target = latestSchemaVersion();
+  }
+  if (db.engine() == Engine::kPostgresql) {
+    return migratePostgresql(db, target);
   }
   GARDE_ASSIGN_OR_RETURN(const int current, schemaVersion(db));
   if (current > latestSchemaVersion()) {
@@ -770,13 +823,7 @@ core::Status migrate(Db& db, int target) {
       continue;
     }
     GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db));
-    if (auto s = db.execScript(m.sql); !s) {
-      return core::fail(core::ErrorCode::kStoreError,
-                        "migration " + std::to_string(m.version) + " failed: " + s.error().detail);
-    }
-    GARDE_ASSIGN_OR_RETURN(Stmt record,
-                           db.prepare("INSERT INTO schema_version(version, name) VALUES (?1, ?2)"));
-    GARDE_TRY(record.bindAll(m.version, m.name).run());
+    GARDE_TRY(applyMigration(db, m));
     GARDE_TRY(tx.commit());
     kLog.info("schema migrated", {{"version", std::to_string(m.version)}, {"name", m.name}});
   }

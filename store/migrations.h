@@ -19,8 +19,15 @@ struct Migration {
   const char* sql;        ///< constant SQL, no parameters
 };
 
-/// All migrations, in order.
+/// All migrations, in order (SQLite).
 const std::vector<Migration>& migrations();
+
+/// PostgreSQL's migrations (migrations_postgresql.cpp): a PostgreSQL store was first created at
+/// version 17, by one step that builds the schema SQLite reached through versions 1 to 17; every
+/// later version is written for both engines, with the same number (docs/adr/0034).
+const std::vector<Migration>& postgresqlMigrations();
+/// The schema_version table on PostgreSQL.
+const char* postgresqlSchemaVersionTable();
 
 /// The latest version this binary knows.
 int latestSchemaVersion();
@@ -30,7 +37,8 @@ core::Result<int> schemaVersion(Db& db);
 
 /// Applies every migration above the current version up to `target` (default: latest).
 /// kStoreError when the database is newer than this binary or a migration fails (that migration is
-/// rolled back; earlier ones stay applied).
+/// rolled back; earlier ones stay applied). On PostgreSQL the steps run under the writers' lock
+/// (several nodes starting at once migrate one after the other), and `target` cannot be below 17.
 core::Status migrate(Db& db, int target = -1);
 
 /// Whether the database at `path` answers: it exists (never created here), opens read-only within

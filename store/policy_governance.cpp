@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* kColumns =
     "SELECT id, base_version, proposed_by, proposed_at, reason, ceilings, status, "
-    "ifnull(decided_by, ''), ifnull(decided_at, ''), decision_reason, ifnull(applied_version, '') "
+    "coalesce(decided_by, ''), coalesce(decided_at, ''), decision_reason, coalesce(applied_version, '') "
     "FROM ceiling_proposals ";
 
 /// One row per allowed code: "profile<TAB>category<TAB>code".
@@ -66,7 +66,7 @@ CeilingProposal proposalRow(const Stmt& s) {
 
 /// A new version's name: the day and the next sequence number ("2026-12-03.7"), unique.
 core::Result<std::string> nextVersionName(Db& db, core::UnixTime now) {
-  GARDE_STORE_PREPARE(stmt, db, "SELECT ifnull(max(seq), 0) + 1 FROM policy_versions");
+  GARDE_STORE_PREPARE(stmt, db, "SELECT coalesce(max(seq), 0) + 1 FROM policy_versions");
   GARDE_STORE_STEP(row, stmt);
   const std::int64_t seq = row ? stmt.int64(0) : 1;
   return core::formatIso8601(now).substr(0, 10) + "." + std::to_string(seq);
@@ -142,11 +142,12 @@ core::Result<ProposalOutcome> proposeCeilings(Db& db, const std::string& author,
     GARDE_TRY(checkCeilingCodes(db, ceilings));
     GARDE_STORE_PREPARE(stmt, db,
                         "INSERT INTO ceiling_proposals(base_version, proposed_by, proposed_at, "
-                        "reason, ceilings, status) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')");
+                        "reason, ceilings, status) VALUES (?1, ?2, ?3, ?4, ?5, 'pending') RETURNING id");
     GARDE_TRY(stmt.bindAll(in_force.first, author, detail::isoTime(now), reason,
                            ceilingsText(ceilings))
-                  .run());
-    out.proposal_id = db.lastInsertRowid();
+                  .step());
+    out.proposal_id = stmt.int64(0);
+    GARDE_TRY(stmt.run());
     return core::Status{};
   }));
   return out;

@@ -199,14 +199,15 @@ core::Status saveContract(Db& db, const policy::ResourceContract& c, std::string
     {
       GARDE_STORE_PREPARE(
           stmt, db,
-          "INSERT INTO contract_declarations(resource_id, profile, attribute_code, justification) "
-          "VALUES (?1, ?2, ?3, ?4)");
+          "INSERT INTO contract_declarations(resource_id, profile, attribute_code, justification, "
+          "position) VALUES (?1, ?2, ?3, ?4, ?5)");
+      std::int64_t position = 0;
       for (const auto& [profile, attrs] : c.declared) {
         for (const auto& a : attrs) {
           stmt.reset();
-          GARDE_TRY(
-              stmt.bindAll(c.resource_id, policy::profileCode(profile), a.code, a.justification)
-                  .run());
+          GARDE_TRY(stmt.bindAll(c.resource_id, policy::profileCode(profile), a.code,
+                                 a.justification, ++position)
+                        .run());
         }
       }
     }
@@ -260,7 +261,7 @@ core::Result<policy::ResourceContract> findContract(Db& db, std::string_view res
   }
   GARDE_STORE_PREPARE(stmt, db,
                       "SELECT profile, attribute_code, justification FROM contract_declarations "
-                      "WHERE resource_id = ?1 ORDER BY profile, rowid");
+                      "WHERE resource_id = ?1 ORDER BY profile, position");
   stmt.bind(1, resource_id);
   GARDE_TRY(detail::forEachRow(stmt, [&](const Stmt& s) {
     if (auto p = policy::parseProfile(s.text(0))) {

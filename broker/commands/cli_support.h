@@ -13,6 +13,10 @@ namespace garde::broker::commands {
 [[noreturn]] void fail(const std::string& command, const std::string& what,
                        int code = kExitFailure);
 
+/// How a message names the store at `locator`: an SQLite file by its path, PostgreSQL without its
+/// URL (which may hold a password).
+std::string storeName(const std::string& locator);
+
 /// The database at `path`, migrated; with `create` false a missing file is a failure rather than
 /// a new database.
 store::Db openDatabase(const std::string& command, const std::string& path, bool create = true);

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
 #include "broker/commands/ent_identifier.h"
 #include "broker/demo/demo_data.h"
@@ -99,16 +100,17 @@ void runSeed(const SeedOptions& opt) {
   {
     auto db = store::Db::open(opt.database);
     if (!db) {
-      fail("cannot open " + opt.database + ": " + db.error().describe());
+      fail("cannot open " + storeName(opt.database) + ": " + db.error().describe());
     }
     if (auto migrated = store::migrate(*db); !migrated) {
-      fail("cannot migrate " + opt.database + ": " + migrated.error().describe());
+      fail("cannot migrate " + storeName(opt.database) + ": " + migrated.error().describe());
     }
   }  // closed: the load opens its own connections
   const std::filesystem::path callers_dir =
-      opt.callers_dir.empty()
-          ? std::filesystem::absolute(opt.database).parent_path() / "demo-callers"
-          : std::filesystem::path(opt.callers_dir);
+      !opt.callers_dir.empty() ? std::filesystem::path(opt.callers_dir)
+      : store::engineOf(opt.database) == store::Engine::kPostgresql
+          ? std::filesystem::current_path() / "demo-callers"
+          : std::filesystem::absolute(opt.database).parent_path() / "demo-callers";
   demo::DemoCallers callers;
   try {
     callers = demo::loadOrCreateDemoCallers(callers_dir);
@@ -118,9 +120,9 @@ void runSeed(const SeedOptions& opt) {
   const core::SystemClock clock;
   auto loaded = demo::loadDemoData(opt.database, peers, callers, clock);
   if (!loaded) {
-    fail("cannot load the demo data into " + opt.database + ": " + loaded.error().describe());
+    fail("cannot load the demo data into " + storeName(opt.database) + ": " + loaded.error().describe());
   }
-  std::cout << "seeded " << opt.database << ": ENT " << store::demo::kEnt << " ("
+  std::cout << "seeded " << storeName(opt.database) << ": ENT " << store::demo::kEnt << " ("
             << peers.ent_idp_entity_id << "), establishment " << store::demo::kUai
             << ", publishers A (" << peers.publisher_a_sp_entity_id << ") and B ("
             << peers.publisher_b_sp_entity_id << "); directory from the demo feed (feed "
@@ -133,11 +135,12 @@ void runSeed(const SeedOptions& opt) {
 
 void addStoreSeedDemo(CLI::App& app) {
   auto opt = std::make_shared<SeedOptions>();
-  CLI::App* sub = subcommandGroup(app, "store", "The SQLite database")
+  CLI::App* sub = subcommandGroup(app, "store", "The store (SQLite or PostgreSQL)")
                       .add_subcommand("seed-demo",
                                       "Create or migrate a database and load the demo data (one "
                                       "ENT, one establishment, two publishers) with these peers");
-  sub->add_option("--database", opt->database, "SQLite database file (created if absent)")
+  sub->add_option("--database", opt->database,
+                  "SQLite database file (created if absent) or PostgreSQL URL (postgresql://...)")
       ->required();
   sub->add_option("--ent-idp-entity-id", opt->ent_idp_entity_id, "entityID of the demo ENT's IdP");
   sub->add_option("--ent-idp-metadata", opt->ent_idp_metadata, "the ENT IdP's metadata file");
@@ -164,7 +167,8 @@ void addStoreSeedDemo(CLI::App& app) {
                   "publisher B's base URL (resource = base + /resource)");
   sub->add_option("--callers-dir", opt->callers_dir,
                   "where the demo partners' client certificates are kept (generated if absent; "
-                  "default: demo-callers/ beside the database)");
+                  "default: demo-callers/ beside an SQLite database, in the current directory "
+                  "for PostgreSQL)");
   sub->callback([opt] { runSeed(*opt); });
 }
 

@@ -259,11 +259,13 @@ namespace {
 
 /// Opens the database and brings its schema to this binary's version (idempotent).
 void migrateStore(const config::Config& cfg) {
-  // A directory created for the database is owner-only; an existing one is the operator's.
-  if (auto created =
-          core::createOwnerOnlyDirectories(std::filesystem::path(cfg.store.database).parent_path());
-      !created) {
-    throw std::runtime_error("store.database: " + created.error().detail);
+  // A directory created for an SQLite database is owner-only; an existing one is the operator's.
+  if (cfg.store.engine == config::StoreConfig::Engine::kSqlite) {
+    if (auto created = core::createOwnerOnlyDirectories(
+            std::filesystem::path(cfg.store.database).parent_path());
+        !created) {
+      throw std::runtime_error("store.database: " + created.error().detail);
+    }
   }
   auto db = store::Db::open(cfg.store.database);
   if (!db) {
@@ -365,6 +367,15 @@ int serve(const ServeOptions& options) {
     }
     cfg.redis.address = options.redis;
     prepareDemoFiles(cfg);
+    if (!options.postgresql.empty()) {
+      if (store::engineOf(options.postgresql) != store::Engine::kPostgresql) {
+        std::cerr << "garde serve: --postgresql wants a libpq URL, postgresql://...\n";
+        return kExitUsage;
+      }
+      cfg.store.engine = config::StoreConfig::Engine::kPostgresql;
+      cfg.store.url = options.postgresql;
+      cfg.store.database = options.postgresql;
+    }
   } else if (!options.config_path.empty()) {
     cfg = config::loadConfig(options.config_path);
   } else {
@@ -544,6 +555,10 @@ void addServe(CLI::App& app) {
   sub->add_option("--redis", options->redis,
                   "With --demo: the Redis that the nodes share their replay caches in "
                   "(host:port or unix:/path; docs/deployment.md)")
+      ->needs(demo_flag);
+  sub->add_option("--postgresql", options->postgresql,
+                  "With --demo: keep the store in this PostgreSQL database (a libpq URL, "
+                  "postgresql://...) rather than the demo's SQLite file (docs/deployment.md)")
       ->needs(demo_flag);
   config_opt->excludes(demo_flag);
   sub->callback([options] {

@@ -58,6 +58,8 @@ struct ServeOptions {
   /// https://localhost:PUBLIC_PORT) while this node listens on `port` (scripts/cluster); 0: `port`.
   std::uint16_t public_port = 0;
   std::string redis;  ///< --redis, with --demo: [redis] address (the nodes' shared replay caches)
+  /// --postgresql, with --demo: the store on this PostgreSQL URL instead of the demo's SQLite file
+  std::string postgresql;
 };
 
 /// The key and certificate of two config keys, checked to match; config::ConfigError naming the

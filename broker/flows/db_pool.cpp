@@ -2,8 +2,8 @@
 
 namespace garde::broker::flows {
 
-DbPool::DbPool(std::string path, store::OpenOptions options)
-    : path_(std::move(path)), options_(options) {}
+DbPool::DbPool(std::string path, store::OpenOptions options, std::size_t max_idle)
+    : path_(std::move(path)), options_(options), max_idle_(max_idle) {}
 
 DbPool::Lease::~Lease() {
   if (db_) {
@@ -32,7 +32,9 @@ void DbPool::release(std::unique_ptr<store::Db> db) {
     return;  // a flow left a transaction open (an exception): drop the connection, never reuse it
   }
   std::lock_guard lock(mutex_);
-  idle_.push_back(std::move(db));
+  if (idle_.size() < max_idle_) {
+    idle_.push_back(std::move(db));
+  }  // else closed as `db` goes
 }
 
 }  // namespace garde::broker::flows

@@ -1,5 +1,5 @@
 #pragma once
-/// @file flows::DbPool: the SQLite connections the flows lease, one per request at a time.
+/// @file flows::DbPool: the store connections the flows lease, one per request at a time.
 
 #include <memory>
 #include <mutex>
@@ -11,14 +11,16 @@
 
 namespace garde::broker::flows {
 
-/// A small pool of SQLite connections to one database file. store::Db is one per thread at a time;
+/// A small pool of connections to one store (an SQLite file or a PostgreSQL URL). store::Db is one per thread at a time;
 /// rather than one connection per I/O thread for the life of the thread (thread_local, which would
 /// outlive the pool and mix databases in tests), a request leases a connection for its duration
 /// and gives it back. Connections are opened lazily, so the pool grows to the number of requests
 /// that were ever concurrently in a flow (at most the I/O thread count). Thread-safe.
 class DbPool {
  public:
-  explicit DbPool(std::string path, store::OpenOptions options = {});
+  /// `max_idle`: the connections kept open when returned ([store] pool_size); one returned
+  /// beyond is closed (a PostgreSQL server counts its connections).
+  explicit DbPool(std::string path, store::OpenOptions options = {}, std::size_t max_idle = 16);
   /// The database file.
   const std::string& path() const noexcept { return path_; }
   DbPool(const DbPool&) = delete;
@@ -47,6 +49,7 @@ class DbPool {
   void release(std::unique_ptr<store::Db> db);
   std::string path_;
   store::OpenOptions options_;
+  std::size_t max_idle_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<store::Db>> idle_;
 };

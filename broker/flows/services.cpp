@@ -57,7 +57,7 @@ FlowServices::FlowServices(const config::Config& config, Metrics& metrics_in, co
       clock(clock_in),
       random(random_in),
       sealer(state_key, 1, random_in),
-      db(config.store.database),
+      db(config.store.database, {}, static_cast<std::size_t>(config.store.pool_size)),
       ents(std::move(ent_registry)),
       publishers(std::move(publisher_registry)),
       redis(makeRedisClient(config.redis)),

@@ -155,6 +155,16 @@ TEST_CASE("Each kind of bad value names its key", "[config]") {
       {configWith("", "", "[redis]\ndatabase = 16\n"), "redis.database"},
       {configWith("", "", "[redis]\naddres = \"127.0.0.1:6379\"\n"), "redis.addres"},
       {configWith("", "", "[redis]\npassword_file = \"redis.pass\"\n"), "redis.password_file"},
+      {configWith("", "", "[store]\nengine = \"mysql\"\n"), "store.engine"},
+      {configWith("", "", "[store]\nurl = \"postgresql:///garde\"\n"), "store.url"},
+      {configWith("", "", "[store]\nengine = \"postgresql\"\n"), "store.url"},
+      {configWith("", "", "[store]\nengine = \"postgresql\"\nurl = \"host=db dbname=garde\"\n"),
+       "store.url"},
+      {configWith("", "",
+                  "[store]\nengine = \"postgresql\"\nurl = \"postgresql:///g\"\n"
+                  "database = \"x.db\"\n"),
+       "store.database"},
+      {configWith("", "", "[store]\npool_size = 0\n"), "store.pool_size"},
   }));
   CAPTURE(c.text);
   CHECK(errorKey(c.text) == c.key);
@@ -378,4 +388,29 @@ TEST_CASE("[redis]: absent, the replay caches stay in memory; set, every key is 
     listed = listed || (key == "redis.password_file" && path == "/etc/garde/r.pass");
   }
   CHECK(listed);
+}
+
+TEST_CASE("[store]: SQLite by default; PostgreSQL by its URL, which becomes the store's locator",
+          "[config][store]") {
+  const Config lite = parseConfig(configWith(""), "/etc/garde");
+  CHECK(lite.store.engine == garde::config::StoreConfig::Engine::kSqlite);
+  CHECK(lite.store.database == "/etc/garde/garde.db");
+  CHECK(lite.store.pool_size == 16);
+  const Config pg = parseConfig(
+      configWith("", "",
+                 "[store]\nengine = \"postgresql\"\n"
+                 "url = \"postgresql://garde@db.example.org/garde?sslmode=verify-full\"\n"
+                 "pool_size = 8\n"),
+      "/etc/garde");
+  CHECK(pg.store.engine == garde::config::StoreConfig::Engine::kPostgresql);
+  CHECK(pg.store.database == "postgresql://garde@db.example.org/garde?sslmode=verify-full");
+  CHECK(pg.store.pool_size == 8);
+  // A bad URL is refused without being quoted back (it may hold a password).
+  try {
+    (void)parseConfig(configWith(
+        "", "", "[store]\nengine = \"postgresql\"\nurl = \"host=db password=s3cret\"\n"));
+    FAIL("accepted");
+  } catch (const garde::config::ConfigError& e) {
+    CHECK_THAT(e.what(), !Catch::Contains("s3cret"));
+  }
 }

@@ -148,7 +148,11 @@ TEST_CASE("A subject taught in two classes is one directory row, counted once",
 TEST_CASE("The staging database is gone once an import ends, imported or refused",
           "[connectors][feed]") {
   FeedDb f;
-  const char* kStaged = "SELECT count(*) FROM pragma_database_list WHERE name = 'stage'";
+  // SQLite: the attached staging database; PostgreSQL: the session's temporary tables.
+  const char* kStaged = f.db().engine() == store::Engine::kPostgresql
+                            ? "SELECT count(*) FROM pg_class WHERE relnamespace = "
+                              "pg_my_temp_schema()"
+                            : "SELECT count(*) FROM pragma_database_list WHERE name = 'stage'";
   REQUIRE(importPaths(f.db(), writeSample(f, sampleSnapshot(), "day1")).imported);
   CHECK(queryInt(f.db(), kStaged) == 0);
   FeedSnapshot unknown = sampleSnapshot();
@@ -302,10 +306,18 @@ TEST_CASE("A store failure in the middle of the merge (a full disk) leaves the d
     big.people.push_back(p);
   }
   const auto paths = writeSample(f, big, "big");
-  const auto pages = queryInt(f.db(), "PRAGMA page_count");
-  auto stmt = f.db().prepare("PRAGMA max_page_count = " + std::to_string(pages + 2));
-  REQUIRE(stmt.has_value());
-  REQUIRE(stmt->step().has_value());
+  if (f.db().engine() == store::Engine::kPostgresql) {
+    // No page limit to set: a trigger fails the merge's inserts of profiles as a full disk would.
+    REQUIRE(f.db().execScript(
+        "CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE "
+        "EXCEPTION 'could not extend file: No space left on device'; END $$; CREATE TRIGGER "
+        "full_disk BEFORE INSERT ON person_profiles FOR EACH ROW EXECUTE FUNCTION full_disk()"));
+  } else {
+    const auto pages = queryInt(f.db(), "PRAGMA page_count");
+    auto stmt = f.db().prepare("PRAGMA max_page_count = " + std::to_string(pages + 2));
+    REQUIRE(stmt.has_value());
+    REQUIRE(stmt->step().has_value());
+  }
   auto report = connectors::feed::importFeed(f.db(), xmlInputs(paths), {}, kFeedNow);
   REQUIRE_FALSE(report.has_value());
   CHECK(report.error().code == core::ErrorCode::kStoreError);

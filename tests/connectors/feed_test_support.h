@@ -14,6 +14,7 @@
 #include "store/migrations.h"
 #include "support/feed_builder.h"
 #include "support/temp_dir.h"
+#include "support/test_database.h"
 
 namespace garde::test {
 
@@ -70,7 +71,7 @@ inline FeedSnapshot sampleSnapshot() {
 /// A migrated database in a temporary directory with ENTTEST1 (and ENTOTHER) registered.
 class FeedDb {
  public:
-  FeedDb() : path_(dir_.file("garde.db")) {
+  FeedDb() : path_(freshDatabase(dir_, "garde.db", schema_)) {
     core::setLogLevel(core::LogLevel::kError);
     auto db = store::Db::open(path_);
     REQUIRE(db.has_value());
@@ -83,6 +84,12 @@ class FeedDb {
       REQUIRE(store::upsertEnt(*db_, ent, kFeedNow).has_value());
     }
   }
+  ~FeedDb() {
+    db_.reset();
+    dropDatabase(schema_);
+  }
+  FeedDb(const FeedDb&) = delete;
+  FeedDb& operator=(const FeedDb&) = delete;
   store::Db& db() { return *db_; }
   const std::string& path() const { return path_; }
   /// A fresh directory for one snapshot's files.
@@ -95,7 +102,8 @@ class FeedDb {
 
  protected:
   TempDir dir_{"garde-feed"};
-  std::string path_;
+  std::string schema_;
+  std::string path_;  ///< the database's locator (a file path or a PostgreSQL URL)
   std::optional<store::Db> db_;
 };
 
@@ -103,10 +111,10 @@ class FeedDb {
 /// exactly the same (row ids included).
 inline std::string directoryDump(store::Db& db) {
   static const char* const kQueries[] = {
-      "SELECT uai || '|' || ent_id || '|' || name || '|' || ifnull(feed_id, '') FROM "
+      "SELECT uai || '|' || ent_id || '|' || name || '|' || coalesce(CAST(feed_id AS TEXT), '') FROM "
       "establishments ORDER BY uai",
       "SELECT id || '|' || ent_id || '|' || ent_person_id || '|' || last_name || '|' || "
-      "first_name || '|' || civility || '|' || ifnull(feed_id, '') FROM people ORDER BY id",
+      "first_name || '|' || civility || '|' || coalesce(CAST(feed_id AS TEXT), '') FROM people ORDER BY id",
       "SELECT person_id || '|' || uai || '|' || profile FROM person_profiles ORDER BY 1",
       "SELECT person_id || '|' || email FROM person_emails ORDER BY 1",
       "SELECT person_id || '|' || uai || '|' || mef_code FROM person_mefs ORDER BY 1",
@@ -117,7 +125,7 @@ inline std::string directoryDump(store::Db& db) {
       "SELECT group_id || '|' || person_id FROM group_members ORDER BY 1",
       "SELECT id || '|' || ent_person_id || '|' || emails FROM assignment_managers ORDER BY id",
       "SELECT manager_id || '|' || uai FROM assignment_manager_establishments ORDER BY 1",
-      "SELECT id || '|' || subscription_id || '|' || ifnull(person_id, '') FROM assignments "
+      "SELECT id || '|' || subscription_id || '|' || coalesce(CAST(person_id AS TEXT), '') FROM assignments "
       "ORDER BY id",
       "SELECT id || '|' || status FROM feeds WHERE status = 'imported' ORDER BY id",
   };

@@ -25,7 +25,7 @@ void makeFile(const std::string& path, mode_t mode) { test::writeWithMode(path, 
 }  // namespace
 
 TEST_CASE("A new database, its -wal and its -shm are created 0600 whatever the umask",
-          "[store][db][permissions]") {
+          "[store][db][permissions][sqlite]") {
   const mode_t mask = GENERATE(mode_t{022}, mode_t{002}, mode_t{0});
   Umask umask(mask);
   test::TempDir dir;
@@ -46,7 +46,7 @@ TEST_CASE("A new database, its -wal and its -shm are created 0600 whatever the u
 }
 
 TEST_CASE("An existing database that group or others may read is refused, named",
-          "[store][db][permissions]") {
+          "[store][db][permissions][sqlite]") {
   const auto [suffix, mode] = GENERATE(
       table<std::string, mode_t>({{"", 0644}, {"", 0640}, {"-wal", 0644}, {"-shm", 0604}}));
   test::TempDir dir;
@@ -69,6 +69,6 @@ TEST_CASE("An existing database that group or others may read is refused, named"
   CHECK_THROWS_WITH(store::AuditWriter({path}), Catch::Contains(file));
 }
 
-TEST_CASE("An in-memory database is not a file to check", "[store][db][permissions]") {
+TEST_CASE("An in-memory database is not a file to check", "[store][db][permissions][sqlite]") {
   CHECK(store::Db::open(":memory:").has_value());
 }

@@ -34,17 +34,12 @@ std::int64_t count(store::Db& db, const char* sql) {
 }
 
 bool hasTable(store::Db& db, std::string_view name) {
-  auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = ?1");
-  REQUIRE(stmt.has_value());
-  stmt->bind(1, name);
-  auto row = stmt->step();
-  REQUIRE(row.has_value());
-  return *row;
+  return test::hasTable(db, std::string(name));
 }
 
 }  // namespace
 
-TEST_CASE("A new connection has WAL, foreign keys and a busy timeout", "[store][db]") {
+TEST_CASE("A new connection has WAL, foreign keys and a busy timeout", "[store][db][sqlite]") {
   test::TempDir dir;
   auto db = test::openDb(dir.file("a.db"));
   CHECK(scalarText(db, "PRAGMA journal_mode") == "wal");
@@ -52,22 +47,20 @@ TEST_CASE("A new connection has WAL, foreign keys and a busy timeout", "[store][
   CHECK(count(db, "PRAGMA busy_timeout") == 5000);
 }
 
-TEST_CASE("Opening a missing database without create fails", "[store][db]") {
+TEST_CASE("Opening a missing database without create fails", "[store][db][sqlite]") {
   test::TempDir dir;
   const auto db = store::Db::open(dir.file("missing.db"), {.create = false});
   REQUIRE_FALSE(db.has_value());
   CHECK(db.error().code == ErrorCode::kStoreError);
 }
 
-TEST_CASE("Bad SQL is an error value, not an exception", "[store][db]") {
-  test::TempDir dir;
-  auto db = test::openDb(dir.file("a.db"));
-  const auto stmt = db.prepare("SELEC nothing");
+TEST_CASE_METHOD(test::MigratedDb, "Bad SQL is an error value, not an exception", "[store][db]") {
+  const auto stmt = db_.prepare("SELEC nothing");
   REQUIRE_FALSE(stmt.has_value());
   CHECK(stmt.error().code == ErrorCode::kStoreError);
 }
 
-TEST_CASE("Migrations bring an empty database to the latest version", "[store][migrations]") {
+TEST_CASE("Migrations bring an empty database to the latest version", "[store][migrations][sqlite]") {
   test::TempDir dir;
   auto db = test::openDb(dir.file("a.db"));
   CHECK(*store::schemaVersion(db) == 0);
@@ -109,7 +102,7 @@ TEST_CASE("Migrations bring an empty database to the latest version", "[store][m
         static_cast<std::int64_t>(store::migrations().size()));
 }
 
-TEST_CASE("A version 1 database migrates forward with its data", "[store][migrations]") {
+TEST_CASE("A version 1 database migrates forward with its data", "[store][migrations][sqlite]") {
   test::TempDir dir;
   const auto path = dir.file("old.db");
   {
@@ -135,7 +128,7 @@ TEST_CASE("A version 1 database migrates forward with its data", "[store][migrat
   CHECK(ent->sign_authn_requests == "metadata");
 }
 
-TEST_CASE("A failing migration is rolled back whole", "[store][migrations]") {
+TEST_CASE("A failing migration is rolled back whole", "[store][migrations][sqlite]") {
   test::TempDir dir;
   auto db = test::openDb(dir.file("a.db"));
   REQUIRE(store::migrate(db, 1).has_value());
@@ -150,10 +143,9 @@ TEST_CASE("A failing migration is rolled back whole", "[store][migrations]") {
   CHECK_FALSE(db.inTransaction());
 }
 
-TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
-  test::TempDir dir;
-  auto db = test::openDb(dir.file("a.db"));
-  REQUIRE(store::migrate(db).has_value());
+TEST_CASE_METHOD(test::MigratedDb, "A database newer than the binary is refused",
+                 "[store][migrations]") {
+  store::Db& db = db_;
   REQUIRE(db.execScript("INSERT INTO schema_version(version, name) VALUES (999, 'future')")
               .has_value());
   const auto s = store::migrate(db);
@@ -235,10 +227,10 @@ TEST_CASE_METHOD(test::MigratedDb, "A failed bind is reported by step, not lost"
   CHECK(stmt->text(0) == "ok");
 }
 
-TEST_CASE("A reused statement starts afresh: reset, bindings cleared, twins independent",
-          "[store][db]") {
-  auto db = store::Db::open(":memory:");
-  REQUIRE(db.has_value());
+TEST_CASE_METHOD(test::MigratedDb,
+                 "A reused statement starts afresh: reset, bindings cleared, twins independent",
+                 "[store][db]") {
+  store::Db* db = &db_;
   REQUIRE(db->execScript("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
   constexpr const char* kSelect = "SELECT v FROM t WHERE v >= ?1 ORDER BY v";
   {
@@ -270,7 +262,7 @@ TEST_CASE("A reused statement starts afresh: reset, bindings cleared, twins inde
   // Both twins were returned; the connection still closes cleanly (no leak under ASan).
 }
 
-TEST_CASE("Opening another connection keeps the locks of the open ones", "[store][db]") {
+TEST_CASE("Opening another connection keeps the locks of the open ones", "[store][db][sqlite]") {
   // Regression: opening a connection used to open and close the database file itself, which
   // drops every POSIX lock of the process on it, the SHARED lock that each connection in WAL
   // mode holds included; a CLI closing its connection then took itself for the last one and

@@ -7,7 +7,7 @@
 
 using namespace garde;
 
-TEST_CASE("probeDatabase accepts a migrated database", "[store][probe]") {
+TEST_CASE("probeDatabase accepts a migrated database", "[store][probe][sqlite]") {
   test::TempDir dir("garde-probe");
   const std::string path = dir.file("garde.db");
   {
@@ -18,7 +18,7 @@ TEST_CASE("probeDatabase accepts a migrated database", "[store][probe]") {
 }
 
 TEST_CASE("probeDatabase refuses a missing, empty or old database and creates none",
-          "[store][probe]") {
+          "[store][probe][sqlite]") {
   test::TempDir dir("garde-probe");
   const std::string path = dir.file("garde.db");
   SECTION("missing") {

@@ -150,10 +150,9 @@ TEST_CASE_METHOD(Usage, "Usage tables hold counts, never a person", "[store][usa
   launch(kToday, "0561534N", "National_elv", "R1", {"IDO"});
   REQUIRE(store::aggregateUsage(db_, kToday).has_value());
   for (const char* table : {"usage_daily", "usage_attributes_daily"}) {
-    auto stmt = db_.prepare(std::string("SELECT name FROM pragma_table_info('") + table + "')");
-    REQUIRE(stmt.has_value());
-    std::set<std::string> columns;
-    while (*stmt->step()) columns.insert(stmt->text(0));
+    const auto listed = test::tableColumns(db_, table);
+    REQUIRE_FALSE(listed.empty());
+    const std::set<std::string> columns(listed.begin(), listed.end());
     INFO(table);
     CHECK(columns.count("subject") == 0);
     CHECK(columns.count("actor") == 0);
