@@ -210,6 +210,82 @@ core::Status PgStatement::execute() {
   return {};
 }
 
+core::Status PgCopy::begin(const std::string& sql) {
+  const PgResultHandle result(PQexec(connection_->raw(), sql.c_str()));
+  if (PQresultStatus(result.get()) != PGRES_COPY_IN) {
+    return pgFailure(connection_->raw(), result.get(), "copy");
+  }
+  began_ = true;
+  return {};
+}
+
+void PgCopy::field(std::string_view value) {
+  if (row_started_) {
+    buffer_ += '\t';
+  }
+  row_started_ = true;
+  // COPY's text format: a backslash escapes itself and the separators.
+  for (const char c : value) {
+    switch (c) {
+      case '\\': buffer_ += "\\\\"; break;
+      case '\t': buffer_ += "\\t"; break;
+      case '\n': buffer_ += "\\n"; break;
+      case '\r': buffer_ += "\\r"; break;
+      default: buffer_ += c;
+    }
+  }
+}
+
+void PgCopy::null() {
+  if (row_started_) {
+    buffer_ += '\t';
+  }
+  row_started_ = true;
+  buffer_ += "\\N";
+}
+
+core::Status PgCopy::endRow() {
+  buffer_ += '\n';
+  row_started_ = false;
+  return began_ && buffer_.size() >= (1u << 20) ? flush() : core::Status{};
+}
+
+core::Status PgCopy::flush() {
+  if (buffer_.empty()) {
+    return {};
+  }
+  if (PQputCopyData(connection_->raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+    return pgFailure(connection_->raw(), nullptr, "copy");
+  }
+  buffer_.clear();
+  return {};
+}
+
+core::Status PgCopy::finish() {
+  GARDE_TRY(flush());
+  began_ = false;
+  if (PQputCopyEnd(connection_->raw(), nullptr) != 1) {
+    return pgFailure(connection_->raw(), nullptr, "copy");
+  }
+  const PgResultHandle result(PQgetResult(connection_->raw()));
+  // Whatever follows (a NULL) must be read before the connection takes another command.
+  while (PgResultHandle more{PQgetResult(connection_->raw())}) {
+  }
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    return pgFailure(connection_->raw(), result.get(), "copy");
+  }
+  return {};
+}
+
+core::Status PgCopy::abort(const char* reason) {
+  buffer_.clear();
+  began_ = false;
+  (void)PQputCopyEnd(connection_->raw(), reason);
+  while (PgResultHandle more{PQgetResult(connection_->raw())}) {
+  }
+  return {};
+}
+
 core::Result<std::unique_ptr<PgConnection>> openPostgresql(const std::string& url,
                                                            const OpenOptions& options) {
   // connect_timeout and application_name come before dbname: the URL's own values win.

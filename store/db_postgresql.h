@@ -72,6 +72,33 @@ struct PgStatement {
   core::Status execute();
 };
 
+/// Rows streamed into a table through COPY ... FROM STDIN in text format, PostgreSQL's bulk path:
+/// no statement per row, no round trip per row. Fields are added in the COPY's column order, each
+/// row ended by endRow(); finish() ends the COPY and reports the server's verdict (a constraint a
+/// row breaks fails the whole COPY, as a statement would). Rows added before begin() wait in the
+/// buffer (the connection stays free for other statements meanwhile) and go with the COPY.
+class PgCopy {
+ public:
+  explicit PgCopy(PgConnection& connection) : connection_(&connection) {}
+  /// Starts `sql`, a COPY ... FROM STDIN of constant text.
+  core::Status begin(const std::string& sql);
+  void field(std::string_view value);
+  void null();
+  core::Status endRow();
+  core::Status finish();
+  /// Ends the COPY with a failure (the server discards what it received).
+  core::Status abort(const char* reason);
+  /// The bytes waiting to be sent.
+  std::size_t buffered() const { return buffer_.size(); }
+
+ private:
+  core::Status flush();
+  PgConnection* connection_;
+  std::string buffer_;
+  bool row_started_ = false;
+  bool began_ = false;
+};
+
 /// Connects to the database `url` names, with OpenOptions' timeout and read-only setting.
 core::Result<std::unique_ptr<PgConnection>> openPostgresql(const std::string& url,
                                                            const OpenOptions& options);

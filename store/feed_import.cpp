@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "store/db_postgresql.h"
 #include "store/directory.h"
 #include "store/util.h"
 
@@ -86,6 +87,29 @@ constexpr const char* kInsertManager =
 constexpr const char* kFindManager = "SELECT file, line FROM s_manager WHERE pid = ?1 AND ?2 = ?2";
 constexpr const char* kInsertManagerUai =
     "INSERT INTO s_manager_uai(pid, uai, file, line) VALUES (?1, ?2, ?3, ?4)";
+
+// The facts without a key of their own, by staging table: inserted one by one on SQLite, sent by
+// COPY on PostgreSQL (a round trip per row would be most of an import's time there).
+enum Fact { kProfileFact, kPersonEtabFact, kEmailFact, kMefFact, kSubjectFact, kMemberFact,
+            kManagerUaiFact, kFactCount };
+constexpr const char* kFactInsert[kFactCount] = {kInsertProfile, kInsertPersonEtab, kInsertEmail,
+                                                 kInsertMef,     kInsertSubject,    kInsertMember,
+                                                 kInsertManagerUai};
+constexpr const char* kFactCopy[kFactCount] = {
+    "COPY s_profile(pid, uai, profile, file, line) FROM STDIN",
+    "COPY s_person_etab(pid, uai, file, line) FROM STDIN",
+    "COPY s_email(pid, email) FROM STDIN",
+    "COPY s_mef(pid, uai, code, file, line) FROM STDIN",
+    "COPY s_subject(pid, uai, role, code, grp, file, line) FROM STDIN",
+    "COPY s_member(pid, uai, code, file, line) FROM STDIN",
+    "COPY s_manager_uai(pid, uai, file, line) FROM STDIN",
+};
+/// A buffer sent once it holds this much (bounded memory whatever the snapshot's size).
+constexpr std::size_t kFactFlushBytes = 4u << 20;
+
+void copyValue(PgCopy& copy, const std::string& v) { copy.field(v); }
+void copyValue(PgCopy& copy, const char* v) { copy.field(v); }
+void copyValue(PgCopy& copy, std::int64_t v) { copy.field(std::to_string(v)); }
 
 // Reference checks, each selecting (file, line, detail) of the first offenders. ?1 is the ENT,
 // ?2 the number of problems wanted. A UAI is known when the snapshot's Etab files list it or it is
@@ -370,12 +394,52 @@ std::int64_t FeedCounts::total() const {
   return n;
 }
 
+struct FeedStage::FactBuffers {
+  std::vector<PgCopy> copies;
+};
+
+FeedStage::FeedStage(Db& db, std::string ent_id) : db_(db), ent_id_(std::move(ent_id)) {}
+
+template <class... Args>
+core::Status FeedStage::fact(int which, const Args&... args) {
+  if (!facts_) {
+    GARDE_STORE_PREPARE(ins, db_, kFactInsert[which]);
+    return ins.bindAll(args...).run();
+  }
+  PgCopy& copy = facts_->copies[static_cast<std::size_t>(which)];
+  (copyValue(copy, args), ...);
+  GARDE_TRY(copy.endRow());
+  if (copy.buffered() < kFactFlushBytes) {
+    return {};
+  }
+  GARDE_TRY(copy.begin(kFactCopy[which]));
+  return copy.finish();
+}
+
+core::Status FeedStage::flushFacts() {
+  if (!facts_) {
+    return {};
+  }
+  for (int which = 0; which < kFactCount; ++which) {
+    PgCopy& copy = facts_->copies[static_cast<std::size_t>(which)];
+    if (copy.buffered() > 0) {
+      GARDE_TRY(copy.begin(kFactCopy[which]));
+      GARDE_TRY(copy.finish());
+    }
+  }
+  return {};
+}
+
 core::Result<std::unique_ptr<FeedStage>> FeedStage::open(Db& db, std::string ent_id) {
   if (db.inTransaction()) {
     return core::fail(core::ErrorCode::kInternal, "a feed stage needs a connection of its own");
   }
   std::unique_ptr<FeedStage> stage(new FeedStage(db, std::move(ent_id)));
   if (db.engine() == Engine::kPostgresql) {
+    stage->facts_ = std::make_unique<FactBuffers>();
+    for (int i = 0; i < kFactCount; ++i) {
+      stage->facts_->copies.emplace_back(*db.postgresql());
+    }
     (void)db.execScript("DISCARD TEMP");  // left by a stage whose end failed (best effort)
   } else {
     (void)db.execScript("DETACH DATABASE stage");  // the same
@@ -435,22 +499,16 @@ core::Status FeedStage::stagePerson(const FeedPerson& p, FeedPosition at) {
     return duplicate("person", kFindPerson, p.id, "", at);
   }
   ++people_;
-  GARDE_STORE_PREPARE(profile, db_, kInsertProfile);
   for (const auto& [uai, code] : p.profiles) {
     GARDE_TRY(referenceUai(uai));
-    profile.reset();
-    GARDE_TRY(profile.bindAll(p.id, uai, code, file, line).run());
+    GARDE_TRY(fact(kProfileFact, p.id, uai, code, file, line));
   }
-  GARDE_STORE_PREPARE(etab, db_, kInsertPersonEtab);
   for (const auto& uai : p.establishments) {
     GARDE_TRY(referenceUai(uai));
-    etab.reset();
-    GARDE_TRY(etab.bindAll(p.id, uai, file, line).run());
+    GARDE_TRY(fact(kPersonEtabFact, p.id, uai, file, line));
   }
-  GARDE_STORE_PREPARE(email, db_, kInsertEmail);
   for (const auto& e : p.emails) {
-    email.reset();
-    GARDE_TRY(email.bindAll(p.id, e).run());
+    GARDE_TRY(fact(kEmailFact, p.id, e));
   }
   return {};
 }
@@ -491,12 +549,10 @@ core::Status FeedStage::add(const FeedRecord& record, FeedPosition at) {
           return stagePerson(r, at);
         } else if constexpr (std::is_same_v<T, FeedPersonMef>) {
           GARDE_TRY(referenceUai(r.uai));
-          GARDE_STORE_PREPARE(ins, db_, kInsertMef);
-          return ins.bindAll(r.person_id, r.uai, r.code, file, line).run();
+          return fact(kMefFact, r.person_id, r.uai, r.code, file, line);
         } else if constexpr (std::is_same_v<T, FeedPupilSubject>) {
           GARDE_TRY(referenceUai(r.uai));
-          GARDE_STORE_PREPARE(ins, db_, kInsertSubject);
-          return ins.bindAll(r.person_id, r.uai, "pupil", r.code, "", file, line).run();
+          return fact(kSubjectFact, r.person_id, r.uai, "pupil", r.code, "", file, line);
         } else if constexpr (std::is_same_v<T, FeedGroup>) {
           GARDE_TRY(referenceUai(r.uai));
           GARDE_STORE_PREPARE(ins, db_, kInsertGroup);
@@ -504,15 +560,12 @@ core::Status FeedStage::add(const FeedRecord& record, FeedPosition at) {
           return keyed(ins, "class or group", kFindGroup, r.uai, r.code);
         } else if constexpr (std::is_same_v<T, FeedMembership>) {
           GARDE_TRY(referenceUai(r.uai));
-          GARDE_STORE_PREPARE(ins, db_, kInsertMember);
-          return ins.bindAll(r.person_id, r.uai, r.group_code, file, line).run();
+          return fact(kMemberFact, r.person_id, r.uai, r.group_code, file, line);
         } else if constexpr (std::is_same_v<T, FeedTeacherSubjects>) {
           GARDE_TRY(referenceUai(r.uai));
-          GARDE_STORE_PREPARE(ins, db_, kInsertSubject);
           for (const auto& code : r.subjects) {
-            ins.reset();
-            GARDE_TRY(
-                ins.bindAll(r.person_id, r.uai, "teacher", code, r.group_code, file, line).run());
+            GARDE_TRY(fact(kSubjectFact, r.person_id, r.uai, "teacher", code, r.group_code, file,
+                           line));
           }
           return {};
         } else {
@@ -524,11 +577,9 @@ core::Status FeedStage::add(const FeedRecord& record, FeedPosition at) {
           if (problems_.size() != before) {
             return {};
           }
-          GARDE_STORE_PREPARE(uai_ins, db_, kInsertManagerUai);
           for (const auto& uai : r.establishments) {
             GARDE_TRY(referenceUai(uai));
-            uai_ins.reset();
-            GARDE_TRY(uai_ins.bindAll(r.id, uai, file, line).run());
+            GARDE_TRY(fact(kManagerUaiFact, r.id, uai, file, line));
           }
           return {};
         }
@@ -540,6 +591,7 @@ core::Result<std::vector<FeedProblem>> FeedStage::check(std::size_t max_problems
   if (!tx_) {
     return core::fail(core::ErrorCode::kInternal, "feed stage already checked");
   }
+  GARDE_TRY(flushFacts());
   GARDE_TRY(stageDdl(db_, kStagingIndexes));  // still outside the write lock
   GARDE_TRY(tx_->commit());
   tx_.reset();

@@ -60,8 +60,8 @@ using FeedProgress =
 class FeedStage {
  public:
   /// Prepares a stage on `db` for a snapshot of `ent_id`: attaches the staging database
-  /// (`stage`), creates its tables and opens the staging transaction (deferred: it writes the
-  /// staging database only). kStoreError on a store failure, kInternal when `db` is already inside
+  /// (`stage`; on PostgreSQL the session's temporary tables), creates its tables and opens the
+  /// staging transaction (deferred: it writes the staging tables only). kStoreError on a store failure, kInternal when `db` is already inside
   /// a transaction.
   static core::Result<std::unique_ptr<FeedStage>> open(Db& db, std::string ent_id);
   /// Rolls back what was not committed and detaches (deletes) the staging database.
@@ -104,12 +104,19 @@ class FeedStage {
   core::Status commit(std::string_view report, core::UnixTime at);
 
  private:
-  FeedStage(Db& db, std::string ent_id) : db_(db), ent_id_(std::move(ent_id)) {}
+  FeedStage(Db& db, std::string ent_id);
   core::Status stagePerson(const FeedPerson& p, FeedPosition at);
   /// Notes that the snapshot references `uai` (s_uai), for check().
   core::Status referenceUai(std::string_view uai);
   core::Status duplicate(std::string_view what, const char* find_sql, std::string_view key1,
                          std::string_view key2, FeedPosition at);
+  /// Stages one fact without a key of its own (a profile, an e-mail, a membership...) into the
+  /// staging table `which` (feed_import.cpp): one INSERT on SQLite; on PostgreSQL a row of that
+  /// table's COPY buffer, sent when it is large and before check().
+  template <class... Args>
+  core::Status fact(int which, const Args&... args);
+  core::Status flushFacts();
+  struct FactBuffers;
 
   Db& db_;
   std::string ent_id_;
@@ -119,6 +126,7 @@ class FeedStage {
   std::int64_t people_ = 0;
   std::int64_t feed_id_ = 0;
   std::string last_uai_;  ///< the UAI referenceUai() noted last (records come by establishment)
+  std::unique_ptr<FactBuffers> facts_;  ///< PostgreSQL only: the facts' COPY buffers
 };
 
 /// Records a refused or failed import (status "failed", its report) in its own transaction, so

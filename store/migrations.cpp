@@ -779,13 +779,7 @@ core::Status applyMigration(Db& db, const Migration& m) {
 
 // One transaction for the whole climb, under the writers' advisory lock: a second node starting
 // at the same time waits, then finds the schema at its version and has nothing to do.
-core::Status migratePostgresql(Db& db, int target) {
-  const auto& steps = postgresqlMigrations();
-  if (target < steps.front().version) {
-    return core::fail(core::ErrorCode::kStoreError,
-                      "a PostgreSQL store starts at schema version " +
-                          std::to_string(steps.front().version));
-  }
+core::Status climbPostgresql(Db& db, int target) {
   GARDE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db));
   GARDE_ASSIGN_OR_RETURN(const int current, schemaVersion(db));
   if (current > latestSchemaVersion()) {
@@ -793,7 +787,7 @@ core::Status migratePostgresql(Db& db, int target) {
                       "database schema version " + std::to_string(current) +
                           " is newer than this binary's " + std::to_string(latestSchemaVersion()));
   }
-  for (const auto& m : steps) {
+  for (const auto& m : postgresqlMigrations()) {
     if (m.version <= current || m.version > target) {
       continue;
     }
@@ -801,6 +795,26 @@ core::Status migratePostgresql(Db& db, int target) {
     kLog.info("schema migrated", {{"version", std::to_string(m.version)}, {"name", m.name}});
   }
   return tx.commit();
+}
+
+core::Status migratePostgresql(Db& db, int target) {
+  const auto& steps = postgresqlMigrations();
+  if (target < steps.front().version) {
+    return core::fail(core::ErrorCode::kStoreError,
+                      "a PostgreSQL store starts at schema version " +
+                          std::to_string(steps.front().version));
+  }
+  // Another node may be migrating: wait for it longer than for an ordinary writer, then put the
+  // connection's own bound back.
+  GARDE_ASSIGN_OR_RETURN(Stmt saved, db.prepare("SELECT current_setting('lock_timeout')"));
+  GARDE_ASSIGN_OR_RETURN(const bool has_setting, saved.step());
+  const std::string lock_timeout = has_setting ? saved.text(0) : "0";
+  GARDE_TRY(saved.run());
+  GARDE_TRY(db.execScript("SET lock_timeout = '5min'"));
+  const core::Status climbed = climbPostgresql(db, target);
+  GARDE_ASSIGN_OR_RETURN(Stmt restore, db.prepare("SELECT set_config('lock_timeout', ?1, false)"));
+  GARDE_TRY(restore.bind(1, lock_timeout).run());
+  return climbed;
 }
 
 }  // namespace

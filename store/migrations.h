@@ -37,8 +37,9 @@ core::Result<int> schemaVersion(Db& db);
 
 /// Applies every migration above the current version up to `target` (default: latest).
 /// kStoreError when the database is newer than this binary or a migration fails (that migration is
-/// rolled back; earlier ones stay applied). On PostgreSQL the steps run under the writers' lock
-/// (several nodes starting at once migrate one after the other), and `target` cannot be below 17.
+/// rolled back; earlier ones stay applied). On PostgreSQL the whole climb is one transaction under
+/// the writers' lock (several nodes starting at once migrate one after the other, a failure leaves
+/// the schema where it was), waiting up to 5 minutes for that lock; `target` cannot be below 17.
 core::Status migrate(Db& db, int target = -1);
 
 /// Whether the database at `path` answers: it exists (never created here), opens read-only within

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
 #include "core/time.h"
 #include "store/assignments.h"
@@ -40,10 +41,10 @@ store::Db openDatabase(const std::string& path) {
   options.create = false;
   auto db = store::Db::open(path, options);
   if (!db) {
-    fail("cannot open " + path + ": " + db.error().describe());
+    fail("cannot open " + storeName(path) + ": " + db.error().describe());
   }
   if (auto migrated = store::migrate(*db); !migrated) {
-    fail("cannot migrate " + path + ": " + migrated.error().describe());
+    fail("cannot migrate " + storeName(path) + ": " + migrated.error().describe());
   }
   return std::move(db).value();
 }

@@ -10,6 +10,7 @@ void registerAll(CLI::App& app) {
   addMetadataVerify(app);
   addMetadataSources(app);
   addStoreSeedDemo(app);
+  addStoreMigrateToPostgresql(app);
   addPartners(app);
   addAssign(app);
   addFeedImport(app);

@@ -42,6 +42,7 @@ void addMetadataSources(CLI::App& app);
 
 /// `garde store seed-demo --database FILE [peer options]` (broker/commands/seed.cpp).
 void addStoreSeedDemo(CLI::App& app);
+void addStoreMigrateToPostgresql(CLI::App& app);
 
 /// `garde ent add|list|show` and `garde publisher add|list|show` (broker/commands/partners.cpp).
 void addPartners(CLI::App& app);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/commands/cli_support.h"
 #include "broker/commands/commands.h"
 #include "connectors/feed/import.h"
 #include "core/time.h"
@@ -67,7 +68,7 @@ void run(const FeedImportArgs& args) {
   open_options.memory_map = false;  // the import reads the whole directory: no mapped pages in RSS
   auto db = store::Db::open(args.database, open_options);
   if (!db) {
-    fail(args.database + ": " + db.error().describe());
+    fail(storeName(args.database) + ": " + db.error().describe());
   }
   if (auto s = store::migrate(*db); !s) {
     fail(s.error().describe());

@@ -399,7 +399,7 @@ int serve(const ServeOptions& options) {
   migrateStore(cfg);
   // Who calls the partner APIs: the registered client certificates, read through a cache that
   // follows the registry generation (`garde ent|publisher add` changes are in force at once).
-  flows::DbPool caller_db(cfg.store.database);
+  flows::DbPool caller_db(cfg.store.database, {}, static_cast<std::size_t>(cfg.store.pool_size));
   const StoreCallerRegistry callers(caller_db, clock);
   const CallerAuthenticators authenticators{callers.registry(), nullptr};
   Router router(authenticators);

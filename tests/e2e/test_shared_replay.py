@@ -17,9 +17,11 @@ database intact; node 2 stops cleanly.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -197,7 +199,9 @@ with open(public.config_file, "a") as f:
     f.write(f'\n[redis]\naddress = "unix:{redis.socket}"\ntimeout = "200ms"\n')
 pg_dir = None
 if STORE == "postgresql":
-    pg_dir = os.path.join(w, "pg")
+    # Beside the work directory, not in it: the server runs as another user when the test is root
+    # (scripts/postgresql), who may not enter the work directory.
+    pg_dir = tempfile.mkdtemp(prefix="garde-e2e-pg-")
     rc, url = run([os.path.join(SOURCE, "scripts", "postgresql"), "start", pg_dir])
     expect(rc == 0, f"scripts/postgresql start: {url}")
     public.database = url.strip().splitlines()[-1]
@@ -448,4 +452,5 @@ for p in peers:
 redis.stop()
 if pg_dir:
     run([os.path.join(SOURCE, "scripts", "postgresql"), "stop", pg_dir])
+    shutil.rmtree(pg_dir, ignore_errors=True)
 suite.finish()
