@@ -271,6 +271,37 @@ suite.check("the ENT Response consumed on node 2, replayed on node 1: refused as
             "reaches the publisher", replay_on_other_node)
 
 
+def store_sql(sql):
+    """Runs `sql` on the nodes' shared store, as another node or `garde` on another host would."""
+    if STORE == "postgresql":
+        rc, out = run(["psql", public.database, "-v", "ON_ERROR_STOP=1", "-qtAc", sql])
+    else:
+        rc, out = run(["sqlite3", public.database, sql])
+    expect(rc == 0, f"{sql}: {out}")
+    return out
+
+
+def contract_suspended_in_store():
+    # B launches on node 2; its contract suspended in the shared store (the registry generation
+    # moves with it): node 2 refuses B from its next launch, and releases again once reinstated.
+    resp, received = finish(*ent_response(node2), node2)
+    expect(received == 1, f"B does not launch on node 2 before the suspension: {resp.status_code}")
+    store_sql(f"UPDATE contracts SET status = 'suspended' WHERE resource_id = '{RESOURCE_B}'")
+    suspended_at = time.monotonic()
+    resp, received = finish(*ent_response(node2), node2)
+    delay = time.monotonic() - suspended_at
+    expect(received == 0, "node 2 released to B after its contract was suspended in the store")
+    expect_refusal(resp, "node 2's launch of B, its contract suspended")
+    store_sql(f"UPDATE contracts SET status = 'approved' WHERE resource_id = '{RESOURCE_B}'")
+    resp, received = finish(*ent_response(node1), node1)
+    expect(received == 1, f"B does not launch on node 1 once reinstated: {resp.status_code}")
+    print(f"     refused on node 2 at its next launch, {delay:.2f} s after the suspension")
+
+
+suite.check("a contract suspended in the shared store stops releases on node 2 at its next launch "
+            "(docs/deployment.md); reinstated, node 1 releases again", contract_suspended_in_store)
+
+
 def redis_down():
     expect(metric(node1, "garde_redis_up") == 1, "garde_redis_up is not 1 while Redis answers")
     redis.stop()
