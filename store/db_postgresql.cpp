@@ -10,9 +10,7 @@
 namespace garde::store {
 namespace {
 
-bool isWordChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
+bool isWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
 /// Whether `sql` at `i` holds the word `word` (ASCII case ignored), whole.
 bool wordAt(std::string_view sql, std::size_t i, std::string_view word) {
@@ -147,8 +145,8 @@ core::Result<const PgConnection::Prepared*> PgConnection::prepare(std::string_vi
   std::vector<Oid> types(static_cast<std::size_t>(p.parameters), 0);
   int last = 0;  // the parameter declared last
   for (int attempt = 0; attempt <= 2 * p.parameters; ++attempt) {
-    const PgResultHandle result(PQprepare(conn_.get(), p.name.c_str(), text.c_str(),
-                                          p.parameters, types.data()));
+    const PgResultHandle result(
+        PQprepare(conn_.get(), p.name.c_str(), text.c_str(), p.parameters, types.data()));
     if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) {
       return &prepared_.emplace(std::string(sql), std::move(p)).first->second;
     }
@@ -181,10 +179,12 @@ core::Status PgConnection::exec(const char* sql, std::string_view what) {
   }
   noteChanges(result.get(), changes);
   // COMMIT of a transaction that a failed statement aborted answers "ROLLBACK", not an error.
-  if (std::strcmp(PQcmdStatus(result.get()), "ROLLBACK") == 0 && std::strcmp(sql, "ROLLBACK") != 0) {
+  if (std::strcmp(PQcmdStatus(result.get()), "ROLLBACK") == 0 &&
+      std::strcmp(sql, "ROLLBACK") != 0) {
     return core::fail(core::ErrorCode::kStoreError,
-                      std::string(what) + ": the transaction was rolled back (a statement in it "
-                                          "failed)");
+                      std::string(what) +
+                          ": the transaction was rolled back (a statement in it "
+                          "failed)");
   }
   return {};
 }
@@ -198,8 +198,8 @@ core::Status PgStatement::execute() {
     pointers[static_cast<std::size_t>(i)] = v ? v->c_str() : nullptr;
   }
   pg_conn* conn = connection->raw();
-  result.reset(PQexecPrepared(conn, prepared->name.c_str(), n, pointers.data(), nullptr, nullptr,
-                              0));
+  result.reset(
+      PQexecPrepared(conn, prepared->name.c_str(), n, pointers.data(), nullptr, nullptr, 0));
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return pgFailure(conn, result.get(), "step");
@@ -227,11 +227,20 @@ void PgCopy::field(std::string_view value) {
   // COPY's text format: a backslash escapes itself and the separators.
   for (const char c : value) {
     switch (c) {
-      case '\\': buffer_ += "\\\\"; break;
-      case '\t': buffer_ += "\\t"; break;
-      case '\n': buffer_ += "\\n"; break;
-      case '\r': buffer_ += "\\r"; break;
-      default: buffer_ += c;
+      case '\\':
+        buffer_ += "\\\\";
+        break;
+      case '\t':
+        buffer_ += "\\t";
+        break;
+      case '\n':
+        buffer_ += "\\n";
+        break;
+      case '\r':
+        buffer_ += "\\r";
+        break;
+      default:
+        buffer_ += c;
     }
   }
 }
@@ -303,9 +312,10 @@ core::Result<std::unique_ptr<PgConnection>> openPostgresql(const std::string& ur
   PQsetNoticeProcessor(conn.get(), ignoreNotice, nullptr);
   auto pg = std::make_unique<PgConnection>(std::move(conn));
   // Lock waits bounded as SQLite's busy_timeout bounds them; statements see UTC.
-  const std::string settings = "SET lock_timeout = " + std::to_string(options.busy_timeout_ms) +
-                               "; SET TIME ZONE 'UTC'; SET client_min_messages = warning;" +
-                               (options.read_only ? " SET default_transaction_read_only = on;" : "");
+  const std::string settings =
+      "SET lock_timeout = " + std::to_string(options.busy_timeout_ms) +
+      "; SET TIME ZONE 'UTC'; SET client_min_messages = warning;" +
+      (options.read_only ? " SET default_transaction_read_only = on;" : "");
   GARDE_TRY(pg->exec(settings.c_str(), "open database"));
   return pg;
 }

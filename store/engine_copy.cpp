@@ -127,20 +127,21 @@ core::Status moveSequences(Db& from, Db& to) {
     GARDE_STORE_STEP(row, has);
     if (row && has.int64(0) > 0) {
       GARDE_STORE_PREPARE(seq, from, "SELECT name, seq FROM sqlite_sequence");
-      GARDE_TRY(detail::forEachRow(
-          seq, [&](const Stmt& s) { autoincrement[s.text(0)] = s.int64(1); }));
+      GARDE_TRY(
+          detail::forEachRow(seq, [&](const Stmt& s) { autoincrement[s.text(0)] = s.int64(1); }));
     }
   }
   GARDE_STORE_PREPARE(identities, to,
                       "SELECT table_name, column_name FROM information_schema.columns WHERE "
                       "table_schema = current_schema() AND is_identity = 'YES' ORDER BY 1");
   std::vector<std::pair<std::string, std::string>> columns;
-  GARDE_TRY(detail::forEachRow(
-      identities, [&](const Stmt& s) { columns.emplace_back(s.text(0), s.text(1)); }));
+  GARDE_TRY(detail::forEachRow(identities,
+                               [&](const Stmt& s) { columns.emplace_back(s.text(0), s.text(1)); }));
   for (const auto& [table, column] : columns) {
-    const std::string sql = "SELECT setval(pg_get_serial_sequence(?1, ?2), greatest(coalesce(max(" +
-                            quoted(column) + "), 0), CAST(?3 AS BIGINT), 1), greatest(coalesce(max(" +
-                            quoted(column) + "), 0), CAST(?3 AS BIGINT)) > 0) FROM " + quoted(table);
+    const std::string sql =
+        "SELECT setval(pg_get_serial_sequence(?1, ?2), greatest(coalesce(max(" + quoted(column) +
+        "), 0), CAST(?3 AS BIGINT), 1), greatest(coalesce(max(" + quoted(column) +
+        "), 0), CAST(?3 AS BIGINT)) > 0) FROM " + quoted(table);
     GARDE_STORE_PREPARE(stmt, to, sql);
     const auto it = autoincrement.find(table);
     stmt.bindAll(quoted(table), column, it != autoincrement.end() ? it->second : 0);

@@ -55,11 +55,13 @@ constexpr const char* kInsertEtab =
     "INSERT INTO s_etab(uai, name, file, line) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
 constexpr const char* kFindEtab = "SELECT file, line FROM s_etab WHERE uai = ?1 AND ?2 = ?2";
 constexpr const char* kInsertEtabMef =
-    "INSERT INTO s_etab_mef(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+    "INSERT INTO s_etab_mef(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+    "DO NOTHING";
 constexpr const char* kFindEtabMef =
     "SELECT file, line FROM s_etab_mef WHERE uai = ?1 AND code = ?2";
 constexpr const char* kInsertEtabSubject =
-    "INSERT INTO s_etab_subject(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+    "INSERT INTO s_etab_subject(uai, code, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5) ON "
+    "CONFLICT DO NOTHING";
 constexpr const char* kFindEtabSubject =
     "SELECT file, line FROM s_etab_subject WHERE uai = ?1 AND code = ?2";
 constexpr const char* kInsertPerson =
@@ -77,7 +79,8 @@ constexpr const char* kInsertSubject =
     "INSERT INTO s_subject(pid, uai, role, code, grp, file, line) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* kInsertGroup =
-    "INSERT INTO s_group(uai, code, kind, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+    "INSERT INTO s_group(uai, code, kind, label, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON "
+    "CONFLICT DO NOTHING";
 constexpr const char* kFindGroup = "SELECT file, line FROM s_group WHERE uai = ?1 AND code = ?2";
 constexpr const char* kInsertMember =
     "INSERT INTO s_member(pid, uai, code, file, line) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -208,7 +211,8 @@ const Step kSteps[] = {
      "SELECT ?1, pid, last, first, civ, ?2 FROM s_person WHERE true "
      "ON CONFLICT(ent_id, ent_person_id) DO UPDATE SET last_name = excluded.last_name, "
      "first_name = excluded.first_name, civility = excluded.civility, feed_id = excluded.feed_id "
-     "WHERE people.last_name IS DISTINCT FROM excluded.last_name OR people.first_name IS DISTINCT FROM "
+     "WHERE people.last_name IS DISTINCT FROM excluded.last_name OR people.first_name IS DISTINCT "
+     "FROM "
      "excluded.first_name OR people.civility IS DISTINCT FROM excluded.civility"},
     // The ENT's people after the upsert, by row id (the facts' person_id) and by identifier.
     {nullptr, nullptr, Into::kNone,
@@ -267,7 +271,8 @@ const Step kSteps[] = {
     {&FeedChange::changed, &FeedCounts::groups, Into::kChangedPlusAdded,
      "INSERT INTO groups(uai, code, kind, label, feed_id) SELECT uai, code, kind, label, ?2 "
      "FROM s_group WHERE ?1 = ?1 ON CONFLICT(uai, code) DO UPDATE SET kind = excluded.kind, "
-     "label = excluded.label, feed_id = excluded.feed_id WHERE groups.kind IS DISTINCT FROM excluded.kind "
+     "label = excluded.label, feed_id = excluded.feed_id WHERE groups.kind IS DISTINCT FROM "
+     "excluded.kind "
      "OR groups.label IS DISTINCT FROM excluded.label"},
     // Memberships.
     {&FeedChange::removed, &FeedCounts::memberships, Into::kRemoved,
@@ -302,7 +307,8 @@ const Step kSteps[] = {
     {&FeedChange::changed, &FeedCounts::establishment_subjects, Into::kChangedPlusAdded,
      "INSERT INTO establishment_subjects(uai, code, label, feed_id) SELECT uai, code, label, ?2 "
      "FROM s_etab_subject WHERE ?1 = ?1 ON CONFLICT(uai, code) DO UPDATE SET label = "
-     "excluded.label, feed_id = excluded.feed_id WHERE establishment_subjects.label IS DISTINCT FROM "
+     "excluded.label, feed_id = excluded.feed_id WHERE establishment_subjects.label IS DISTINCT "
+     "FROM "
      "excluded.label"},
     // Assignment managers and their establishments.
     {&FeedChange::removed, &FeedCounts::managers, Into::kRemoved,
@@ -316,9 +322,12 @@ const Step kSteps[] = {
      "emails, feed_id) SELECT ?1, pid, last, first, civ, emails, ?2 FROM s_manager WHERE true "
      "ON CONFLICT(ent_id, ent_person_id) DO UPDATE SET last_name = excluded.last_name, "
      "first_name = excluded.first_name, civility = excluded.civility, emails = excluded.emails, "
-     "feed_id = excluded.feed_id WHERE assignment_managers.last_name IS DISTINCT FROM excluded.last_name OR "
-     "assignment_managers.first_name IS DISTINCT FROM excluded.first_name OR assignment_managers.civility "
-     "IS DISTINCT FROM excluded.civility OR assignment_managers.emails IS DISTINCT FROM excluded.emails"},
+     "feed_id = excluded.feed_id WHERE assignment_managers.last_name IS DISTINCT FROM "
+     "excluded.last_name OR "
+     "assignment_managers.first_name IS DISTINCT FROM excluded.first_name OR "
+     "assignment_managers.civility "
+     "IS DISTINCT FROM excluded.civility OR assignment_managers.emails IS DISTINCT FROM "
+     "excluded.emails"},
     {nullptr, nullptr, Into::kNone,
      "CREATE TABLE stage.d_manager_uai(manager_id INTEGER, uai TEXT, "
      "PRIMARY KEY (manager_id, uai)) WITHOUT ROWID"},

@@ -42,8 +42,8 @@ void runMigrate(const MigrateOptions& opt) {
     fail(kCommand, "cannot connect to the PostgreSQL database: " + to.error().describe());
   }
   std::int64_t total = 0;
-  auto copied = store::copySqliteToPostgresql(
-      *from, *to, [&](std::string_view table, std::int64_t rows) {
+  auto copied =
+      store::copySqliteToPostgresql(*from, *to, [&](std::string_view table, std::int64_t rows) {
         total += rows;
         std::cout << "  " << table << ": " << rows << " rows\n";
       });

@@ -472,11 +472,38 @@ suite.check("node 1 killed (SIGKILL) under load: node 2 finishes every launch (t
             "no replay, the database intact", node_killed_under_load)
 
 
+def feed_seen_across_nodes():
+    # Node 1 back (it was killed above); a new snapshot of the ENT imported on the shared store
+    # from node 2's side (`garde feed import`, as node 2's host runs it): it no longer lists the
+    # demo pupil, and node 1 refuses the pupil from its next launch (the directory is read per
+    # launch from the store the nodes share).
+    node1.start()
+    resp, received = finish(*ent_response(node1), node1)
+    expect(received == 1, f"the pupil does not launch B on node 1 before the feed: {resp.status_code}")
+    feed_gen = os.path.join(os.environ["GARDE_BUILD_DIR"], "bench", "feed_gen")
+    expect(os.access(feed_gen, os.X_OK), f"{feed_gen} was not built (GARDE_BUILD_BENCH)")
+    feed_dir = os.path.join(w, "feed")
+    rc, out = run([feed_gen, "--out", feed_dir, "--people", "20", "--ent", "ENTTEST1"])
+    expect(rc == 0, f"feed_gen: {out}")
+    rc, out = run([public.bin, "feed", "import", "--database", public.database, "--ent",
+                   "ENTTEST1", "--no-json", feed_dir])
+    expect(rc == 0, f"garde feed import (node 2's side): {tail(out)}")
+    expect("removed" in out, f"the import report: {tail(out)}")
+    resp, received = finish(*ent_response(node1), node1)
+    expect(received == 0, "node 1 released to a pupil the imported snapshot no longer lists")
+    expect_refusal(resp, "node 1's launch for a pupil the feed removed")
+
+
+suite.check("a feed imported on the shared store (node 2's side) is seen by node 1: the pupil it "
+            "no longer lists is refused from node 1's next launch", feed_seen_across_nodes)
+
+
 def clean_stop():
     expect(node2.stop() == 0, "node 2 did not exit 0 on SIGTERM")
+    expect(node1.stop() in (0, None), "node 1 did not exit 0 on SIGTERM")
 
 
-suite.check("the surviving node stops cleanly on SIGTERM", clean_stop)
+suite.check("both nodes stop cleanly on SIGTERM", clean_stop)
 lb.stop()
 for p in peers:
     p.stop()

@@ -37,6 +37,9 @@ CLEAN = {
 PLANTED = [
     ("policy/leak.cpp", '#include <sqlite3.h>\n', "policy/leak.cpp:1: pure: <sqlite3.h>"),
     ("policy/leak.cpp", '#include <sqlite3.h>\n', "policy/leak.cpp:1: sqlite: <sqlite3.h> outside"),
+    ("broker/flows/pg.cpp", '#include <libpq-fe.h>\n', "broker/flows/pg.cpp:1: sqlite: <libpq-fe.h> outside"),
+    ("broker/flows/kv.cpp", '#include <hiredis/hiredis.h>\n',
+     "broker/flows/kv.cpp:1: sqlite: <hiredis/hiredis.h> outside"),
     ("saml/up.cpp", '#include "core/result.h"\n#include "broker/flows/flows.h"\n',
      "saml/up.cpp:2: layers: saml/ includes broker/flows/flows.h: broker/ is above saml/"),
     ("broker/flows/wire.cpp", '#include <boost/beast/http.hpp>\n',

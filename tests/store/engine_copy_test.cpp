@@ -2,13 +2,14 @@
 // copied into PostgreSQL is the same store, table by table and row by row; the copy refuses a
 // database that holds data, and a copy that fails leaves nothing behind. [postgresql]: run only on
 // the PostgreSQL run of the suite.
+#include "store/engine_copy.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "demo_db.h"
 #include "store/db.h"
-#include "store/engine_copy.h"
 #include "store/migrations.h"
 #include "temp_db.h"
 

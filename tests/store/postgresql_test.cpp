@@ -66,7 +66,8 @@ TEST_CASE("SQL is rewritten for PostgreSQL outside literals, identifiers and com
   CHECK(store::toPostgresql("SELECT a FROM t WHERE b = ?1 AND c = ?12", n) ==
         "SELECT a FROM t WHERE b = $1 AND c = $12");
   CHECK(n == 12);
-  CHECK(store::toPostgresql("SELECT '?1 like', \"x?2\" -- ?3 like\n FROM t /* ?4 */ WHERE a = ?", n) ==
+  CHECK(store::toPostgresql("SELECT '?1 like', \"x?2\" -- ?3 like\n FROM t /* ?4 */ WHERE a = ?",
+                            n) ==
         "SELECT '?1 like', \"x?2\" -- ?3 like\n FROM t /* ?4 */ WHERE a = $1");
   CHECK(n == 1);
   CHECK(store::toPostgresql("SELECT 'it''s ?1', x FROM t WHERE y NOT LIKE ?2", n) ==
@@ -77,8 +78,10 @@ TEST_CASE("SQL is rewritten for PostgreSQL outside literals, identifiers and com
   CHECK(n == 0);
 }
 
-TEST_CASE_METHOD(EmptyPg, "PostgreSQL: one step builds version 17, those after it follow, a second run does nothing",
-                 "[store][postgresql]") {
+TEST_CASE_METHOD(
+    EmptyPg,
+    "PostgreSQL: one step builds version 17, those after it follow, a second run does nothing",
+    "[store][postgresql]") {
   REQUIRE(db_.engine() == store::Engine::kPostgresql);
   CHECK(*store::schemaVersion(db_) == 0);
   REQUIRE(store::migrate(db_).has_value());
@@ -140,7 +143,8 @@ TEST_CASE_METHOD(EmptyPg, "PostgreSQL has SQLite's tables, columns in order, ind
         std::set<std::string>(triggers.begin(), triggers.end()));
 }
 
-TEST_CASE_METHOD(test::MigratedDb, "PostgreSQL: a statement that failed in a transaction fails "
+TEST_CASE_METHOD(test::MigratedDb,
+                 "PostgreSQL: a statement that failed in a transaction fails "
                  "its commit",
                  "[store][postgresql]") {
   auto tx = store::Transaction::begin(db_);
@@ -162,8 +166,9 @@ TEST_CASE_METHOD(test::MigratedDb, "PostgreSQL: booleans read 0 or 1, changes() 
                  "[store][postgresql]") {
   CHECK(scalar(db_, "SELECT EXISTS (SELECT 1 FROM schema_version)") == 1);
   CHECK(scalar(db_, "SELECT 1 = 0") == 0);
-  REQUIRE(db_.execScript("INSERT INTO ents(id, name, created_at) VALUES ('E1', 'a', 'x'), "
-                         "('E2', 'b', 'x')"));
+  REQUIRE(
+      db_.execScript("INSERT INTO ents(id, name, created_at) VALUES ('E1', 'a', 'x'), "
+                     "('E2', 'b', 'x')"));
   auto update = db_.prepare("UPDATE ents SET name = ?1 WHERE id <> ?2");
   REQUIRE(update.has_value());
   REQUIRE(update->bindAll("c", "nobody").run().has_value());
@@ -171,15 +176,17 @@ TEST_CASE_METHOD(test::MigratedDb, "PostgreSQL: booleans read 0 or 1, changes() 
   CHECK(scalar(db_, "SELECT count(*) FROM ents") == 2);
   CHECK(db_.changes() == 2);  // a SELECT leaves it, as on SQLite
   // A parameter met first by IS NULL is inferred all the same, text or bigint.
-  auto filter = db_.prepare("SELECT count(*) FROM feeds WHERE (?1 IS NULL OR id = ?1) AND "
-                            "(?2 IS NULL OR ent_id = ?2)");
+  auto filter = db_.prepare(
+      "SELECT count(*) FROM feeds WHERE (?1 IS NULL OR id = ?1) AND "
+      "(?2 IS NULL OR ent_id = ?2)");
   REQUIRE(filter.has_value());
   filter->bindAll(std::nullopt, "E1");
   REQUIRE(*filter->step());
   CHECK(filter->int64(0) == 0);
 }
 
-TEST_CASE("PostgreSQL: a connection error never carries the URL's password", "[store][postgresql]") {
+TEST_CASE("PostgreSQL: a connection error never carries the URL's password",
+          "[store][postgresql]") {
   const auto db = store::Db::open(
       "postgresql://garde:s3cr3t-pw@/garde?host=/nonexistent-garde-dir&connect_timeout=2");
   REQUIRE_FALSE(db.has_value());

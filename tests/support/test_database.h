@@ -27,8 +27,7 @@ inline std::optional<std::string> testPostgresql() {
 
 /// A database of the engine this run tests, empty: on SQLite the file `name` in `dir` (not created
 /// yet), on PostgreSQL a new schema, `schema` receiving its name.
-inline std::string freshDatabase(const TempDir& dir, const std::string& name,
-                                 std::string& schema) {
+inline std::string freshDatabase(const TempDir& dir, const std::string& name, std::string& schema) {
   const auto base = testPostgresql();
   if (!base) {
     return dir.file(name);
@@ -42,8 +41,8 @@ inline std::string freshDatabase(const TempDir& dir, const std::string& name,
   store::Db admin = std::move(opened).value();
   const std::string create = "CREATE SCHEMA " + schema;
   REQUIRE(admin.execScript(create.c_str()).has_value());
-  return *base + (base->find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return *base + (base->find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 /// Drops what freshDatabase made on PostgreSQL (nothing to do on SQLite: the directory goes).
