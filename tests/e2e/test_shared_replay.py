@@ -521,8 +521,9 @@ def feed_seen_across_nodes():
     node1.start()
     resp, received = finish(*ent_response(node1), node1)
     expect(received == 1, f"the pupil does not launch B on node 1 before the feed: {resp.status_code}")
-    feed_gen = os.path.join(os.environ["GARDE_BUILD_DIR"], "bench", "feed_gen")
-    expect(os.access(feed_gen, os.X_OK), f"{feed_gen} was not built (GARDE_BUILD_BENCH)")
+    feed_gen = os.environ.get("GARDE_FEED_GEN") or os.path.join(os.environ["GARDE_BUILD_DIR"],
+                                                                 "bench", "feed_gen")
+    expect(os.access(feed_gen, os.X_OK), f"{feed_gen} was not built (target feed_gen)")
     feed_dir = os.path.join(w, "feed")
     rc, out = run([feed_gen, "--out", feed_dir, "--people", "20", "--ent", "ENTTEST1"])
     expect(rc == 0, f"feed_gen: {out}")
