@@ -1,5 +1,6 @@
-"""End to end, over HTTP: two garde nodes behind HAProxy (Debian's, HTTP mode, round robin per
-request, /readyz checks) share their replay caches in a real redis-server (started here, on a Unix
+"""End to end, over HTTPS: two garde nodes behind HAProxy (Debian's, TCP mode: TLS passes through to
+the nodes, which check the partners' client certificates themselves; round robin per connection,
+/readyz checks over TLS) share their replay caches in a real redis-server (started here, on a Unix
 socket, with an append-only file), as docs/deployment.md describes; the nodes share the state key,
 the secrets, the signing key and, here, one SQLite file (a store shared by several hosts is
 PostgreSQL's job; on one host SQLite's WAL serves both).
@@ -13,11 +14,13 @@ launch again with no restart, and the Response consumed before the restart is st
 a load of four browsers through HAProxy (a failed page and the user clicks again): Redis stopped
 for 3 s, launches are refused while it is down and all go through after, each received once, no
 replay let through; node 1 killed with SIGKILL, node 2 finishes every launch, no replay, the
-database intact; node 1 back, a feed imported from node 2's side (`garde feed import` on the
-shared store) is seen by node 1 at its next launch; both nodes stop cleanly. GARDE_E2E_STORE=postgresql:
+database intact; node 1 back, a feed posted to node 2's feed API with the ENT project's client
+certificate is seen by node 1 at its next launch; both nodes stop cleanly. GARDE_E2E_STORE=postgresql:
 the same on a PostgreSQL the test starts.
 """
 
+import hashlib
+import io
 import json
 import os
 import re
@@ -25,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -32,8 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
 from garde_harness import LOOPBACK, expect, free_port, run, tail, write  # noqa: E402
 from e2e_common import (  # noqa: E402
-    HTTP_TIMEOUT, PUPIL, RESOURCE_B, Broker, Browser, EntIdp, PublisherSp, Suite,
-    _die_with_parent, expect_refusal, launch_url, requests)
+    ENT_ID, HTTP_TIMEOUT, PUPIL, RESOURCE_B, Broker, Browser, Credential, EntIdp, PublisherSp,
+    Suite, _die_with_parent, expect_refusal, launch_url, partner_certificates, requests)
 
 # GARDE_E2E_STORE=postgresql (CTest's e2e.test_shared_replay_postgresql): the nodes' store is a
 # PostgreSQL started here (scripts/postgresql) rather than one SQLite file.
@@ -86,7 +90,7 @@ class Node:
         self.bin = shared.bin
         self.workdir = shared.workdir
         self.port = free_port()
-        self.base = f"http://{LOOPBACK}:{self.port}"
+        self.base = f"https://{LOOPBACK}:{self.port}"
         self.metrics_port = free_port()
         self.metrics_base = f"http://{LOOPBACK}:{self.metrics_port}"
         self.config_file = os.path.join(self.workdir, f"garde-{name}.toml")
@@ -126,17 +130,18 @@ class Node:
 
 
 class LoadBalancer:
-    """HAProxy (Debian's) on the public port, HTTP mode, round robin per request over the nodes
-    whose /readyz answers 200, a failed connect tried on another node."""
+    """HAProxy (Debian's) on the public port as docs/deployment.md has it: TCP mode (TLS ends on
+    the nodes), round robin per connection over the nodes whose /readyz answers 200 over TLS, a
+    failed connect tried on another node."""
 
-    def __init__(self, workdir, port, nodes):
+    def __init__(self, workdir, port, nodes, tls):
         self.cfg = os.path.join(workdir, "haproxy.cfg")
-        servers = "".join(f"    server {n.name} {LOOPBACK}:{n.port} check inter 500ms fall 1 rise 2\n"
-                          for n in nodes)
+        servers = "".join(f"    server {n.name} {LOOPBACK}:{n.port} check check-ssl verify required "
+                          f"ca-file {tls.cert} inter 500ms fall 1 rise 2\n" for n in nodes)
         write(self.cfg, f"""global
     log stdout format raw local0 warning
 defaults
-    mode http
+    mode tcp
     timeout connect 2s
     timeout client 30s
     timeout server 30s
@@ -193,12 +198,17 @@ redis.start()
 # A new Redis, put in service with a persistent file: nothing predates it (docs/deployment.md).
 redis.cli("SET", "garde:epoch", "0")
 
+# The nodes serve HTTPS and ask for client certificates from the partners' CA (the feed API below);
+# HAProxy presents the same certificate to the browsers and verifies the nodes' against it.
+partner_certificates(w, ("ent-client",))
+tls = Credential(w, "garde-tls", san="IP:127.0.0.1")
+os.environ["REQUESTS_CA_BUNDLE"] = tls.cert
 ent = EntIdp(w, free_port())
 pub_a = PublisherSp(w, "publisher-a", free_port(), sign_requests=True, encrypt=True)
 pub_b = PublisherSp(w, "publisher-b", free_port(), sign_requests=False, unsolicited=True)
 # The public URL (the load balancer's): the shared config, the seeded database. Never started
 # itself: the nodes run its config on ports of their own.
-public = Broker(w, free_port())
+public = Broker(w, free_port(), tls_cert=tls, client_ca=os.path.join(w, "partners-ca.pem"))
 with open(public.config_file, "a") as f:
     f.write(f'\n[redis]\naddress = "unix:{redis.socket}"\ntimeout = "200ms"\n')
 pg_dir = None
@@ -222,10 +232,14 @@ PUB_B = "987654321_0000000000000002"
 rc, out = run([public.bin, "admin", "create-user", ADMIN, "--role", "ministry-admin",
                "--database", public.database], stdin=ADMIN_PASSWORD + "\n")
 expect(rc == 0, f"garde admin create-user: {tail(out)}")
+# The ENT project's client certificate, registered as the data-plane test does.
+rc, out = run([public.bin, "ent", "add", ENT_ID, "--cert", os.path.join(w, "ent-client.pem"),
+               "--database", public.database])
+expect(rc == 0, f"garde ent add --cert: {tail(out)}")
 node1, node2 = Node(public, "node1"), Node(public, "node2")
 node1.start()
 node2.start()
-lb = LoadBalancer(w, public.port, (node1, node2))
+lb = LoadBalancer(w, public.port, (node1, node2), tls)
 wait_ready(public, True, 10)
 for peer in (ent, pub_a, pub_b):
     peer.connect(public)
@@ -514,10 +528,10 @@ suite.check("node 1 killed (SIGKILL) under load: node 2 finishes every launch (t
 
 
 def feed_seen_across_nodes():
-    # Node 1 back (it was killed above); a new snapshot of the ENT imported on the shared store
-    # from node 2's side (`garde feed import`, as node 2's host runs it): it no longer lists the
-    # demo pupil, and node 1 refuses the pupil from its next launch (the directory is read per
-    # launch from the store the nodes share).
+    # Node 1 back (it was killed above); a new snapshot of the ENT posted to node 2's feed API
+    # with the ENT project's certificate, as gar-connector packs it (.tar.gz and its MD5): it no
+    # longer lists the demo pupil, and node 1 refuses the pupil from its next launch (the
+    # directory is read per launch from the store the nodes share).
     node1.start()
     resp, received = finish(*ent_response(node1), node1)
     expect(received == 1, f"the pupil does not launch B on node 1 before the feed: {resp.status_code}")
@@ -525,19 +539,29 @@ def feed_seen_across_nodes():
                                                                  "bench", "feed_gen")
     expect(os.access(feed_gen, os.X_OK), f"{feed_gen} was not built (target feed_gen)")
     feed_dir = os.path.join(w, "feed")
-    rc, out = run([feed_gen, "--out", feed_dir, "--people", "20", "--ent", "ENTTEST1"])
+    rc, out = run([feed_gen, "--out", feed_dir, "--people", "20", "--ent", ENT_ID])
     expect(rc == 0, f"feed_gen: {out}")
-    rc, out = run([public.bin, "feed", "import", "--database", public.database, "--ent",
-                   "ENTTEST1", "--no-json", feed_dir])
-    expect(rc == 0, f"garde feed import (node 2's side): {tail(out)}")
-    expect("removed" in out, f"the import report: {tail(out)}")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in sorted(os.listdir(feed_dir)):
+            tar.add(os.path.join(feed_dir, name), arcname=name)
+    archive = buf.getvalue()
+    cert = (os.path.join(w, "ent-client.pem"), os.path.join(w, "ent-client.key"))
+    r = requests.post(f"{node2.base}/api/v1/ent/feeds?name={ENT_ID}_GAR-ENT_Complet_20260901.tar.gz",
+                      data=archive, cert=cert, timeout=60,
+                      headers={"Content-Type": "application/gzip",
+                               "X-Feed-MD5": hashlib.md5(archive).hexdigest()})
+    expect(r.status_code == 200, f"node 2's feed API: {r.status_code} {r.text[:600]}")
+    report = r.json()
+    expect(report.get("status") == "imported" and report["counts"]["people"]["removed"] >= 1,
+           f"the import report: {r.text[:600]}")
     resp, received = finish(*ent_response(node1), node1)
     expect(received == 0, "node 1 released to a pupil the imported snapshot no longer lists")
     expect_refusal(resp, "node 1's launch for a pupil the feed removed")
 
 
-suite.check("a feed imported on the shared store (node 2's side) is seen by node 1: the pupil it "
-            "no longer lists is refused from node 1's next launch", feed_seen_across_nodes)
+suite.check("a feed posted to node 2's feed API (the ENT project's certificate) is seen by node 1: "
+            "the pupil it no longer lists is refused from node 1's next launch", feed_seen_across_nodes)
 
 
 def clean_stop():
