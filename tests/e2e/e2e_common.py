@@ -20,13 +20,16 @@ GARDE_E2E_KEEP=1 keeps the work directory (config, database, logs, metadata).
 """
 
 import ctypes
+import hashlib
 import html.parser
+import io
 import http.server
 import os
 import re
 import signal
 import ssl
 import subprocess
+import tarfile
 import threading
 import time
 import traceback
@@ -728,6 +731,20 @@ def domaine_gar_url(broker, resource, ent=ENT_ID, uai=UAI):
     return (f"{broker.base}/domaineGar?idENT={urllib.parse.quote(b64(ent), safe='')}"
             f"&idEtab={urllib.parse.quote(b64(uai), safe='')}"
             f"&idRessource={urllib.parse.quote(resource, safe='')}")
+
+
+def feed_archive(files):
+    """A GAR-ENT snapshot as gar-connector sends it to /api/v1/ent/feeds: `files` (name -> bytes)
+    packed as a .tar.gz, and the archive's MD5 in hex (the X-Feed-MD5 header)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    archive = buf.getvalue()
+    return archive, hashlib.md5(archive).hexdigest()
 
 
 def partner_certificates(workdir, names):

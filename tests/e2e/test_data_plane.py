@@ -17,12 +17,9 @@ peers (an ENT IdP, two publisher SPs; tests/e2e/e2e_common.py):
 Run: GARDE_BIN=build/relwithdebinfo/broker/garde /usr/bin/python3 tests/e2e/test_data_plane.py
 """
 
-import hashlib
-import io
 import json
 import os
 import sys
-import tarfile
 import urllib.parse
 from xml.sax.saxutils import escape
 
@@ -30,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # garde_harness
 from garde_harness import b64, expect, tail  # noqa: E402
 from e2e_common import (  # noqa: E402
-    ENT_ID, HTTP_TIMEOUT, RESOURCE_A, UAI, Browser, Harness, Suite, expect_refusal)
+    ENT_ID, HTTP_TIMEOUT, RESOURCE_A, UAI, Browser, Harness, Suite, expect_refusal, feed_archive)
 
 PUB_A = "123456789_0000000000000001"  # the demo data's publisher A (store/demo_data.h)
 PUPIL = "elv-9001"
@@ -88,8 +85,8 @@ def person(tag, ident, profile, last, first, extra=""):
 
 
 def snapshot_archive():
-    """The ENT's snapshot as gar-connector packs it: the establishment, a pupil of class 5C, a
-    teacher who is the establishment's assignment manager."""
+    """The ENT's snapshot as gar-connector packs it (the archive and its MD5): the establishment,
+    a pupil of class 5C, a teacher who is the establishment's assignment manager."""
     mail = "helene.garnier@ent.demo.test"
     files = {
         "Etab": [f"<GAREtab>{leaf('GARStructureUAI', UAI)}"
@@ -108,20 +105,12 @@ def snapshot_archive():
                     f"{leaf('GARPersonNom', 'Garnier')}{leaf('GARPersonPrenom', 'Hélène')}"
                     f"{leaf('GARPersonMail', mail)}{leaf('GARRespAffEtab', UAI)}</GARRespAff>"],
     }
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for kind, elements in files.items():
-            data = feed_file(kind, elements)
-            info = tarfile.TarInfo(f"{ENT_ID}_GAR-ENT_Complet_20260902_2D_{kind}_0000.xml")
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return feed_archive({f"{ENT_ID}_GAR-ENT_Complet_20260902_2D_{kind}_0000.xml":
+                         feed_file(kind, elements) for kind, elements in files.items()})
 
 
 def feed():
-    archive = snapshot_archive()
-    md5 = hashlib.md5(archive).hexdigest()
+    archive, md5 = snapshot_archive()
     headers = {"Content-Type": "application/gzip", "X-Feed-MD5": md5}
     target = f"/api/v1/ent/feeds?name={ENT_ID}_GAR-ENT_Complet_20260902.tar.gz"
     r = call("POST", target, "pub-client", data=archive, headers=headers)

@@ -19,8 +19,6 @@ certificate is seen by node 1 at its next launch; both nodes stop cleanly. GARDE
 the same on a PostgreSQL the test starts.
 """
 
-import hashlib
-import io
 import json
 import os
 import re
@@ -28,7 +26,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 
@@ -37,7 +34,8 @@ sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "support", "python")]  # gar
 from garde_harness import LOOPBACK, expect, free_port, run, tail, write  # noqa: E402
 from e2e_common import (  # noqa: E402
     ENT_ID, HTTP_TIMEOUT, PUPIL, RESOURCE_B, Broker, Browser, Credential, EntIdp, PublisherSp,
-    Suite, _die_with_parent, expect_refusal, launch_url, partner_certificates, requests)
+    Suite, _die_with_parent, expect_refusal, feed_archive, launch_url, partner_certificates,
+    requests)
 
 # GARDE_E2E_STORE=postgresql (CTest's e2e.test_shared_replay_postgresql): the nodes' store is a
 # PostgreSQL started here (scripts/postgresql) rather than one SQLite file.
@@ -198,8 +196,8 @@ redis.start()
 # A new Redis, put in service with a persistent file: nothing predates it (docs/deployment.md).
 redis.cli("SET", "garde:epoch", "0")
 
-# The nodes serve HTTPS and ask for client certificates from the partners' CA (the feed API below);
-# HAProxy presents the same certificate to the browsers and verifies the nodes' against it.
+# The nodes serve HTTPS with one certificate and ask for client certificates from the partners' CA
+# (the feed API below); HAProxy passes TLS through and checks that certificate in its /readyz probes.
 partner_certificates(w, ("ent-client",))
 tls = Credential(w, "garde-tls", san="IP:127.0.0.1")
 os.environ["REQUESTS_CA_BUNDLE"] = tls.cert
@@ -541,16 +539,16 @@ def feed_seen_across_nodes():
     feed_dir = os.path.join(w, "feed")
     rc, out = run([feed_gen, "--out", feed_dir, "--people", "20", "--ent", ENT_ID])
     expect(rc == 0, f"feed_gen: {out}")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name in sorted(os.listdir(feed_dir)):
-            tar.add(os.path.join(feed_dir, name), arcname=name)
-    archive = buf.getvalue()
+    files = {}
+    for name in sorted(os.listdir(feed_dir)):
+        with open(os.path.join(feed_dir, name), "rb") as f:
+            files[name] = f.read()
+    archive, md5 = feed_archive(files)
     cert = (os.path.join(w, "ent-client.pem"), os.path.join(w, "ent-client.key"))
     r = requests.post(f"{node2.base}/api/v1/ent/feeds?name={ENT_ID}_GAR-ENT_Complet_20260901.tar.gz",
                       data=archive, cert=cert, timeout=60,
                       headers={"Content-Type": "application/gzip",
-                               "X-Feed-MD5": hashlib.md5(archive).hexdigest()})
+                               "X-Feed-MD5": md5})
     expect(r.status_code == 200, f"node 2's feed API: {r.status_code} {r.text[:600]}")
     report = r.json()
     expect(report.get("status") == "imported" and report["counts"]["people"]["removed"] >= 1,
